@@ -1,0 +1,74 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { BaseError } from '../errors/base.ts'
+
+/** Writes of a command; tests pass buffers, the binary passes the process streams. */
+export type Io = {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Record<string, string | undefined>
+  cwd: string
+  /** Whether stderr is a terminal (progress bars only then). */
+  interactive: boolean
+}
+
+export type OptionSpec = {
+  type: 'string' | 'boolean'
+  short?: string
+  multiple?: boolean
+  description: string
+  /** Shown as `--name <valueName>`. */
+  valueName?: string
+}
+
+export type Command = {
+  name: string
+  summary: string
+  /** Positional arguments as shown in usage, e.g. `<scenario.json>`. */
+  positionals?: string
+  options: Record<string, OptionSpec>
+  examples?: string[]
+  run: (args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io: Io) => Promise<number | void>
+}
+
+export class UsageError extends BaseError {
+  override name = 'UsageError'
+  constructor(message: string, command?: string) {
+    super('USAGE', message, { metaMessages: [`Run \`fomo ${command ? `${command} ` : ''}--help\` for usage.`] })
+  }
+}
+
+export function helpText(command: Command): string {
+  const lines = [`fomo ${command.name}${command.positionals ? ` ${command.positionals}` : ''} [options]`, '', command.summary, '', 'Options:']
+  const rows = Object.entries({ ...command.options, help: { type: 'boolean', short: 'h', description: 'Show this help' } as OptionSpec }).map(([name, o]) => [
+    `  ${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.valueName ?? 'value'}>` : ''}`,
+    o.description,
+  ])
+  const width = Math.max(...rows.map((r) => (r[0] as string).length)) + 2
+  for (const [left, right] of rows) lines.push(`${(left as string).padEnd(width)}${right}`)
+  if (command.examples?.length) lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`))
+  return `${lines.join('\n')}\n`
+}
+
+export async function runCommand(command: Command, argv: string[], io: Io): Promise<number> {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } }
+  for (const [name, o] of Object.entries(command.options))
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError((error as Error).message, command.name)
+  }
+  if (parsed.values.help) {
+    io.stdout(helpText(command))
+    return 0
+  }
+  return (await command.run(parsed as never, io)) ?? 0
+}
+
+/** The one string value of an option, or an error naming it. */
+export function requireString(values: Record<string, unknown>, name: string, command: string): string {
+  const v = values[name]
+  if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}`, command)
+  return v
+}

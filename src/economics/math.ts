@@ -1,0 +1,128 @@
+import { InvalidParameterError } from '../errors/base.ts'
+
+/** 1.0 in 18-decimal fixed point (ages, prices). */
+export const WAD = 10n ** 18n
+/** 100 % in basis points. */
+export const BPS = 10_000n
+
+export const DECIMALS = { USDC: 6, FLOCK: 18, MT: 18 } as const
+
+/** floor(a * b / d) for non-negative operands. */
+export function mulDivDown(a: bigint, b: bigint, d: bigint): bigint {
+  assertNonNegative('a', a)
+  assertNonNegative('b', b)
+  if (d <= 0n) throw new InvalidParameterError('divisor', 'a positive integer', d)
+  return (a * b) / d
+}
+
+/** ceil(a * b / d) for non-negative operands. */
+export function mulDivUp(a: bigint, b: bigint, d: bigint): bigint {
+  assertNonNegative('a', a)
+  assertNonNegative('b', b)
+  if (d <= 0n) throw new InvalidParameterError('divisor', 'a positive integer', d)
+  const p = a * b
+  return p === 0n ? 0n : (p - 1n) / d + 1n
+}
+
+export function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b
+}
+
+export function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b
+}
+
+export function sum(values: Iterable<bigint>): bigint {
+  let total = 0n
+  for (const v of values) total += v
+  return total
+}
+
+export function assertNonNegative(name: string, value: bigint): void {
+  if (typeof value !== 'bigint' || value < 0n) throw new InvalidParameterError(name, 'a non-negative bigint', value)
+}
+
+/**
+ * Splits `total` by basis-point weights, each part rounded down; the rounding
+ * dust goes to the part named `sink`, so the parts always sum to `total`.
+ */
+export function splitBps<K extends string>(total: bigint, weights: Record<K, bigint>, sink: NoInfer<K>): Record<K, bigint> {
+  assertNonNegative('total', total)
+  const keys = Object.keys(weights) as K[]
+  if (!keys.includes(sink)) throw new InvalidParameterError('sink', `one of ${keys.join(', ')}`, sink)
+  let weightSum = 0n
+  for (const k of keys) {
+    assertNonNegative(`weights.${k}`, weights[k])
+    weightSum += weights[k]
+  }
+  if (weightSum !== BPS) throw new InvalidParameterError('weights', 'basis points summing to 10000', weightSum)
+  const parts = {} as Record<K, bigint>
+  let assigned = 0n
+  for (const k of keys) {
+    parts[k] = (total * weights[k]) / BPS
+    assigned += parts[k]
+  }
+  parts[sink] += total - assigned
+  return parts
+}
+
+/**
+ * Splits `total` pro rata to `weights` (rounded down); the dust is returned
+ * apart so the caller routes it to its named sink. With a zero weight sum the
+ * whole total is dust.
+ */
+export function splitProRata<K>(total: bigint, weights: ReadonlyMap<K, bigint>): { parts: Map<K, bigint>; dust: bigint } {
+  assertNonNegative('total', total)
+  let weightSum = 0n
+  for (const [, w] of weights) {
+    assertNonNegative('weight', w)
+    weightSum += w
+  }
+  const parts = new Map<K, bigint>()
+  if (weightSum === 0n) {
+    for (const [k] of weights) parts.set(k, 0n)
+    return { parts, dust: total }
+  }
+  let assigned = 0n
+  for (const [k, w] of weights) {
+    const part = (total * w) / weightSum
+    parts.set(k, part)
+    assigned += part
+  }
+  return { parts, dust: total - assigned }
+}
+
+const DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/
+
+/**
+ * Parses a decimal string of whole tokens into base units, exactly. Rejects
+ * signs, exponents, hex and more fraction digits than the token has.
+ */
+export function parseUnits(value: string, decimals: number): bigint {
+  const match = typeof value === 'string' ? DECIMAL.exec(value) : null
+  if (!match) throw new InvalidParameterError('amount', 'a non-negative decimal string such as "2500" or "0.125"', value)
+  const whole = match[1] as string
+  const fraction = match[2] ?? ''
+  if (fraction.length > decimals)
+    throw new InvalidParameterError('amount', `at most ${decimals} fraction digits`, value)
+  return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0')
+}
+
+/** Formats base units as an exact decimal string of whole tokens ("999.5", "3000"). */
+export function formatUnits(value: bigint, decimals: number): string {
+  const negative = value < 0n
+  const abs = negative ? -value : value
+  const scale = 10n ** BigInt(decimals)
+  const whole = abs / scale
+  const fraction = (abs % scale).toString().padStart(decimals, '0').replace(/0+$/, '')
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
+}
+
+/** Rounds a fixed-point value for display only (never for money paths). */
+export function formatFixed(value: bigint, decimals: number, places: number): string {
+  const scale = 10n ** BigInt(decimals - places)
+  const rounded = places >= decimals ? value : (value + scale / 2n) / scale
+  const text = formatUnits(rounded, Math.min(places, decimals))
+  const [w, f = ''] = text.split('.')
+  return places > 0 ? `${w}.${f.padEnd(places, '0')}` : (w as string)
+}

@@ -1,0 +1,57 @@
+import { InvalidParameterError } from '../errors/base.ts'
+import { DECIMALS, assertNonNegative, splitBps } from './math.ts'
+
+/** Every deployment mints 1,000,000 MT (paper 3.2). */
+export const MT_TOTAL_SUPPLY = 1_000_000n * 10n ** BigInt(DECIMALS.MT)
+
+/** "6 months" of the paper, in days (linear, from graduation). */
+export const VESTING_DAYS = 180n
+
+export const SUPPLY_ALLOCATION_BPS = {
+  publicSale: 4000n,
+  liquidity: 2000n,
+  incentiveReserve: 2000n,
+  issuer: 1000n,
+  treasury: 1000n,
+} as const
+
+export type SupplyAllocation = Record<keyof typeof SUPPLY_ALLOCATION_BPS, bigint>
+
+/** 40/20/20/10/10 of the MT supply; rounding dust to the treasury. */
+export function allocateSupply(totalSupply: bigint = MT_TOTAL_SUPPLY): SupplyAllocation {
+  return splitBps(totalSupply, { ...SUPPLY_ALLOCATION_BPS }, 'treasury')
+}
+
+export const PROCEEDS_SPLIT_BPS = {
+  protocol: 2500n,
+  stakingIncentives: 2500n,
+  liquidity: 5000n,
+} as const
+
+export type ProceedsSplit = Record<keyof typeof PROCEEDS_SPLIT_BPS, bigint>
+
+/** 25/25/50 of the FLOCK raised; rounding dust to the protocol allocation (treasury). */
+export function splitProceeds(raised: bigint): ProceedsSplit {
+  return splitBps(raised, { ...PROCEEDS_SPLIT_BPS }, 'protocol')
+}
+
+/**
+ * Amount vested after `elapsed` of a linear schedule of `duration` (any one
+ * unit), rounded down; before the start nothing, after the end everything.
+ */
+export function vestedAmount(total: bigint, elapsed: bigint, duration: bigint): bigint {
+  assertNonNegative('total', total)
+  if (duration <= 0n) throw new InvalidParameterError('duration', 'a positive duration', duration)
+  if (elapsed <= 0n) return 0n
+  if (elapsed >= duration) return total
+  return (total * elapsed) / duration
+}
+
+/**
+ * What a linear schedule releases between `from` and `to`: a difference of
+ * cumulative amounts, so releases over consecutive periods sum to `total`.
+ */
+export function releasedBetween(total: bigint, from: bigint, to: bigint, duration: bigint): bigint {
+  if (to < from) throw new InvalidParameterError('to', `a time not before ${from}`, to)
+  return vestedAmount(total, to, duration) - vestedAmount(total, from, duration)
+}
