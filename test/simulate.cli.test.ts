@@ -35,7 +35,8 @@ describe('fomo simulate', () => {
     const qwen = report.deployments.find((d: { id: string }) => d.id === 'qwenalice')
     expect(qwen.proceeds).toEqual({ protocol: '25000', stakingIncentives: '25000', liquidity: '50000' })
     expect(qwen.rmo.sold).toBe('400000')
-    expect(qwen.rmo.buyers.find((b: { buyer: string }) => b.buyer === 'bob').mt).toBe('50000')
+    // An exact-MT buy gets at least that much: the least FLOCK input, so at most a few wei over.
+    expect(qwen.rmo.buyers.find((b: { buyer: string }) => b.buyer === 'bob').mt).toMatch(/^50000(\.00000000000000000\d)?$/)
 
     const launch = report.epochs[0].deployments[0]
     expect(launch.circulatingSupply).toBe('600000')
