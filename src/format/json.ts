@@ -37,19 +37,17 @@ function scanStrict(text: string, source: string): void {
     const c = text.charCodeAt(i)
     if (c === 0x22 /* " */) {
       const start = i
-      i++
+      // Jump to the closing quote: one not preceded by an odd run of backslashes.
+      let end = text.indexOf('"', i + 1)
       let hasEscape = false
-      while (i < n) {
-        const d = text.charCodeAt(i)
-        if (d === 0x5c) {
-          hasEscape = true
-          i += 2
-          continue
-        }
-        if (d === 0x22) break
-        i++
+      for (;;) {
+        let slashes = 0
+        while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++
+        if (slashes > 0) hasEscape = true
+        if (slashes % 2 === 0) break
+        end = text.indexOf('"', end + 1)
       }
-      i++
+      i = end + 1
       const top = stack[stack.length - 1]
       if (expectKey && top) {
         const raw = text.slice(start, i)

@@ -1,0 +1,356 @@
+import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { BaseError } from '../errors/base.ts'
+import { Reader } from '../format/reader.ts'
+import { equalBytes, hexToBytes, toHex, type Hex } from './bytes.ts'
+import { getMultiProof, placeLeaves, getProof, hashPair, isLeafIndex, processMultiProof, processProof, sortLeafOrder } from './core.ts'
+import { leafEncoding as getLeafEncoding, type LeafEncoding, type LeafValue } from './encoding.ts'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256, keccakWasm } from './keccak.ts'
+import { hashLeavesRange, hashNodesRange } from './keccakWasm.mjs'
+import { hashLeaves, hashNodes } from './parallel.ts'
+
+export const STANDARD_TREE_FORMAT = 'standard-v1'
+
+/** The `standard-v1` dump of @openzeppelin/merkle-tree. */
+export type StandardTreeDump = {
+  format: 'standard-v1'
+  leafEncoding: string[]
+  tree: Hex[]
+  values: Array<{ value: unknown[]; treeIndex: number }>
+}
+
+export type BuildProgress = (phase: 'encode' | 'hash' | 'sort' | 'nodes', done: number, total: number) => void
+
+export type BuildOptions = {
+  /** Sort leaves by hash (OpenZeppelin's default): the root then does not depend on input order. */
+  sortLeaves?: boolean
+  onProgress?: BuildProgress
+  /** Threads for leaf hashing (this one included); default: all cores. */
+  threads?: number
+}
+
+export class TreeError extends BaseError {
+  override name = 'TreeError'
+  constructor(message: string, hint?: string) {
+    super('MERKLE_TREE_INVALID', message, hint ? { metaMessages: [hint] } : {})
+  }
+}
+
+/**
+ * An OpenZeppelin-compatible standard Merkle tree: the same roots, proofs,
+ * multiproofs and `standard-v1` dumps as `StandardMerkleTree` of
+ * @openzeppelin/merkle-tree, over packed buffers. Static leaf encodings keep
+ * only the ABI bytes of each value (64 bytes for (address, uint256)).
+ *
+ * @example
+ * const tree = await StandardTree.build([['0x1111111111111111111111111111111111111111', '5000']], ['address', 'uint256'])
+ * tree.root // 0x...
+ * tree.getProof(0) // ['0x...', ...]
+ */
+export class StandardTree {
+  readonly #encoding: LeafEncoding
+  /** Packed ABI encodings (static encodings), one stride per value, in value order. */
+  readonly #encoded: Uint8Array | undefined
+  /** Values of dynamic encodings. */
+  readonly #values: readonly LeafValue[] | undefined
+  #lookup: Map<string, number> | undefined
+
+  private constructor(
+    encoding: LeafEncoding,
+    readonly nodes: Uint8Array,
+    readonly treeIndices: Uint32Array,
+    encoded: Uint8Array | undefined,
+    values: readonly LeafValue[] | undefined,
+  ) {
+    this.#encoding = encoding
+    this.#encoded = encoded
+    this.#values = values
+  }
+
+  get leafEncoding(): readonly string[] {
+    return this.#encoding.types
+  }
+
+  get length(): number {
+    return this.treeIndices.length
+  }
+
+  get root(): Hex {
+    return toHex(this.nodes, 0, 32)
+  }
+
+  /** Builds a tree; large static-encoded trees hash on all cores. */
+  static async build(values: Iterable<LeafValue> | AsyncIterable<LeafValue>, leafEncoding: readonly string[], options: BuildOptions = {}): Promise<StandardTree> {
+    const encoding = getLeafEncoding(leafEncoding)
+    const { onProgress, threads } = options
+    if (encoding.stride === undefined) {
+      const list: LeafValue[] = []
+      if (Symbol.iterator in values) for (const v of values) list.push(v)
+      else for await (const v of values) list.push(v)
+      return StandardTree.#fromDynamic(encoding, list, options)
+    }
+    const packed = new PackedValues(encoding, encoding.stride, Array.isArray(values) ? values.length : 1024)
+    const add = (v: LeafValue) => {
+      packed.add(v)
+      if (onProgress && packed.count % 65536 === 0) onProgress('encode', packed.count, 0)
+    }
+    // A sync iterable is read without a promise per value.
+    if (Symbol.iterator in values) for (const v of values) add(v)
+    else for await (const v of values) add(v)
+    const n = packed.count
+    if (n === 0) throw new TreeError('a Merkle tree needs at least one value', 'Give at least one value.')
+    onProgress?.('hash', 0, n)
+    const encoded = packed.finish()
+    const hashes = await hashLeaves(encoded, encoding.stride, n, threads)
+    const order = StandardTree.#order(hashes, n, options)
+    const nodes = placeLeaves(hashes, order, true)
+    await hashNodes(nodes, n, threads, onProgress && ((done, total) => onProgress('nodes', done, total)))
+    return StandardTree.#finish(encoding, nodes, order, encoded, undefined)
+  }
+
+  /** Synchronous, single-threaded build (small trees). */
+  static of(values: readonly LeafValue[], leafEncoding: readonly string[], options: Omit<BuildOptions, 'threads'> = {}): StandardTree {
+    const encoding = getLeafEncoding(leafEncoding)
+    if (encoding.stride === undefined) return StandardTree.#fromDynamic(encoding, values, options)
+    const stride = encoding.stride
+    const n = values.length
+    if (n === 0) throw new TreeError('a Merkle tree needs at least one value', 'Give at least one value.')
+    const encoded = new Uint8Array(n * stride)
+    values.forEach((v, i) => encoding.encodeInto(v, encoded, i * stride, i))
+    const hashes = new Uint8Array(32 * n)
+    hashLeavesRange(keccakWasm, keccak_256, encoded, stride, hashes, 0, n)
+    return StandardTree.#assemble(encoding, hashes, n, encoded, undefined, options)
+  }
+
+  static #fromDynamic(encoding: LeafEncoding, values: readonly LeafValue[], options: BuildOptions): StandardTree {
+    const n = values.length
+    if (n === 0) throw new TreeError('a Merkle tree needs at least one value', 'Give at least one value.')
+    const hashes = new Uint8Array(32 * n)
+    values.forEach((v, i) => hashes.set(keccak256(keccak256(encoding.encode(v, i))), 32 * i))
+    return StandardTree.#assemble(encoding, hashes, n, undefined, values.map((v) => [...v]), options)
+  }
+
+  /** Orders, places and hashes on this thread. */
+  static #assemble(encoding: LeafEncoding, hashes: Uint8Array, n: number, encoded: Uint8Array | undefined, values: LeafValue[] | undefined, options: BuildOptions): StandardTree {
+    const order = StandardTree.#order(hashes, n, options)
+    const nodes = placeLeaves(hashes, order)
+    hashNodesRange(keccakWasm, keccak_256, nodes, 0, n - 1)
+    options.onProgress?.('nodes', n - 1, n - 1)
+    return StandardTree.#finish(encoding, nodes, order, encoded, values)
+  }
+
+  static #order(hashes: Uint8Array, n: number, options: BuildOptions): Uint32Array {
+    if (options.sortLeaves ?? true) {
+      options.onProgress?.('sort', 0, n)
+      return sortLeafOrder(hashes, n)
+    }
+    const order = new Uint32Array(n)
+    for (let i = 0; i < n; i++) order[i] = i
+    return order
+  }
+
+  static #finish(encoding: LeafEncoding, nodes: Uint8Array, order: Uint32Array, encoded: Uint8Array | undefined, values: LeafValue[] | undefined): StandardTree {
+    const n = order.length
+    const size = 2 * n - 1
+    const treeIndices = new Uint32Array(n)
+    for (let k = 0; k < n; k++) treeIndices[order[k] as number] = size - 1 - k
+    return new StandardTree(encoding, nodes, treeIndices, encoded, values)
+  }
+
+  /** Loads and fully validates a `standard-v1` dump (ours or OpenZeppelin's). */
+  static load(dump: unknown): StandardTree {
+    const r = new Reader(STANDARD_TREE_FORMAT, dump)
+    r.object(['format', 'leafEncoding', 'tree', 'values'])
+    r.field('format').literal([STANDARD_TREE_FORMAT])
+    const types = r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(/^[a-z0-9[\]]+$/, 'an ABI type name'))
+    const encoding = getLeafEncoding(types)
+    const treeItems = r.field('tree').array({ min: 1 })
+    const count = treeItems.length
+    if (count % 2 !== 1) r.field('tree').fail('an odd number of nodes (2n - 1 for n leaves)')
+    const nodes = new Uint8Array(32 * count)
+    treeItems.forEach((item, i) => {
+      const hex = item.string(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte 0x-prefixed hex node')
+      nodes.set(hexToBytes(hex, 32), 32 * i)
+    })
+    const n = (count + 1) / 2
+    const valueItems = r.field('values').array({ min: n, max: n })
+    const treeIndices = new Uint32Array(n)
+    const seen = new Uint8Array(count)
+    const stride = encoding.stride
+    const encoded = stride === undefined ? undefined : new Uint8Array(n * stride)
+    const values: LeafValue[] | undefined = stride === undefined ? [] : undefined
+    valueItems.forEach((item, i) => {
+      item.object(['value', 'treeIndex'])
+      const ti = Number(item.field('treeIndex').integer(0, count - 1))
+      if (!isLeafIndex(count, ti)) item.field('treeIndex').fail(`the index of a leaf (${n - 1} to ${count - 1})`)
+      if (seen[ti]) item.field('treeIndex').fail('a tree index used by one value only')
+      seen[ti] = 1
+      treeIndices[i] = ti
+      const value = item.field('value').array() && (item.field('value').value as LeafValue)
+      let bytes: Uint8Array
+      if (encoded && stride !== undefined) {
+        encoding.encodeInto(value, encoded, i * stride, i)
+        bytes = encoded.subarray(i * stride, (i + 1) * stride)
+      } else {
+        bytes = encoding.encode(value, i)
+        values!.push(value)
+      }
+      if (!equalBytes(keccak256(keccak256(bytes)), nodes.subarray(32 * ti, 32 * ti + 32)))
+        throw new TreeError(`standard-v1: values[${i}] does not hash to tree[${ti}]`, 'The dump was altered or is not a standard tree of this leaf encoding.')
+    })
+    for (let i = n - 2; i >= 0; i--)
+      if (!equalBytes(hashPair(nodes, 32 * (2 * i + 1), nodes, 32 * (2 * i + 2)), nodes.subarray(32 * i, 32 * i + 32)))
+        throw new TreeError(`standard-v1: tree[${i}] is not the hash of its children`, 'The dump was altered.')
+    return new StandardTree(encoding, nodes, treeIndices, encoded, values)
+  }
+
+  /** The value at `index` in input order, in canonical JSON form. */
+  at(index: number): unknown[] {
+    this.#checkIndex(index)
+    if (this.#values) return [...(this.#values[index] as LeafValue)]
+    const stride = this.#encoding.stride as number
+    return this.#encoding.decode(this.#encoded as Uint8Array, index * stride)
+  }
+
+  *entries(): Generator<[number, unknown[]]> {
+    for (let i = 0; i < this.length; i++) yield [i, this.at(i)]
+  }
+
+  leafHash(value: LeafValue): Hex {
+    return toHex(keccak256(keccak256(this.#encoding.encode(value))))
+  }
+
+  /** Index (input order) of a value, or of the leaf whose hash is given. */
+  indexOf(value: LeafValue): number {
+    if (!this.#lookup) {
+      this.#lookup = new Map()
+      for (let i = 0; i < this.length; i++) {
+        const ti = this.treeIndices[i] as number
+        this.#lookup.set(toHex(this.nodes, 32 * ti, 32 * ti + 32), i)
+      }
+    }
+    const index = this.#lookup.get(this.leafHash(value))
+    if (index === undefined) throw new TreeError('the value is not a leaf of this tree')
+    return index
+  }
+
+  getProof(leaf: number | LeafValue): Hex[] {
+    const index = typeof leaf === 'number' ? leaf : this.indexOf(leaf)
+    this.#checkIndex(index)
+    return getProof(this.nodes, this.treeIndices[index] as number).map((p) => toHex(p))
+  }
+
+  getMultiProof(leaves: ReadonlyArray<number | LeafValue>): { leaves: unknown[][]; proof: Hex[]; proofFlags: boolean[] } {
+    const indices = leaves.map((l) => (typeof l === 'number' ? l : this.indexOf(l)))
+    indices.forEach((i) => this.#checkIndex(i))
+    const byTreeIndex = new Map(indices.map((i) => [this.treeIndices[i] as number, i]))
+    const multi = getMultiProof(this.nodes, [...byTreeIndex.keys()])
+    if (byTreeIndex.size !== indices.length) throw new TreeError('a value is listed twice in the multiproof request')
+    return { leaves: multi.leaves.map((ti) => this.at(byTreeIndex.get(ti) as number)), proof: multi.proof.map((p) => toHex(p)), proofFlags: multi.proofFlags }
+  }
+
+  verify(leaf: number | LeafValue, proof: readonly string[]): boolean {
+    const value = typeof leaf === 'number' ? this.at(leaf) : leaf
+    return StandardTree.verify(this.root, this.#encoding.types, value, proof)
+  }
+
+  /** Whether `proof` proves `value` under `root`; malformed input is simply false. */
+  static verify(root: string, leafEncoding: readonly string[], value: LeafValue, proof: readonly string[]): boolean {
+    try {
+      const leaf = keccak256(keccak256(getLeafEncoding(leafEncoding).encode(value)))
+      return equalBytes(processProof(leaf, proof.map((p) => hexToBytes(p, 32))), hexToBytes(root, 32))
+    } catch (error) {
+      if (error instanceof BaseError) return false
+      throw error
+    }
+  }
+
+  static verifyMultiProof(root: string, leafEncoding: readonly string[], multiproof: { leaves: readonly LeafValue[]; proof: readonly string[]; proofFlags: readonly boolean[] }): boolean {
+    try {
+      const encoding = getLeafEncoding(leafEncoding)
+      const computed = processMultiProof({
+        leaves: multiproof.leaves.map((v) => keccak256(keccak256(encoding.encode(v)))),
+        proof: multiproof.proof.map((p) => hexToBytes(p, 32)),
+        proofFlags: [...multiproof.proofFlags],
+      })
+      return equalBytes(computed, hexToBytes(root, 32))
+    } catch (error) {
+      if (error instanceof BaseError) return false
+      throw error
+    }
+  }
+
+  dump(): StandardTreeDump {
+    const count = this.nodes.length / 32
+    const tree: Hex[] = new Array(count)
+    for (let i = 0; i < count; i++) tree[i] = toHex(this.nodes, 32 * i, 32 * i + 32)
+    const values = Array.from({ length: this.length }, (_, i) => ({ value: this.at(i), treeIndex: this.treeIndices[i] as number }))
+    return { format: STANDARD_TREE_FORMAT, leafEncoding: [...this.#encoding.types], tree, values }
+  }
+
+  /**
+   * Writes the dump as compact JSON, byte-identical to `JSON.stringify(tree.dump())`,
+   * in chunks, so a tree of millions of leaves never becomes one string.
+   */
+  async writeDump(path: string): Promise<void> {
+    const out = createWriteStream(path)
+    const write = async (text: string) => {
+      if (!out.write(text)) await once(out, 'drain')
+    }
+    const count = this.nodes.length / 32
+    let chunk = `{"format":"${STANDARD_TREE_FORMAT}","leafEncoding":${JSON.stringify(this.#encoding.types)},"tree":[`
+    for (let i = 0; i < count; i++) {
+      chunk += `${i ? ',' : ''}"${toHex(this.nodes, 32 * i, 32 * i + 32)}"`
+      if (chunk.length > 1 << 20) {
+        await write(chunk)
+        chunk = ''
+      }
+    }
+    chunk += '],"values":['
+    for (let i = 0; i < this.length; i++) {
+      chunk += `${i ? ',' : ''}${JSON.stringify({ value: this.at(i), treeIndex: this.treeIndices[i] })}`
+      if (chunk.length > 1 << 20) {
+        await write(chunk)
+        chunk = ''
+      }
+    }
+    await write(`${chunk}]}`)
+    out.end()
+    await once(out, 'finish')
+  }
+
+  #checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length)
+      throw new TreeError(`value index ${index} is out of range (the tree has ${this.length} values)`)
+  }
+}
+
+/** A growing packed buffer of fixed-stride encodings on shared memory. */
+class PackedValues {
+  count = 0
+  #buffer: Uint8Array
+
+  constructor(
+    readonly encoding: LeafEncoding,
+    readonly stride: number,
+    capacity: number,
+  ) {
+    this.#buffer = new Uint8Array(new SharedArrayBuffer(stride * Math.max(1, capacity)))
+  }
+
+  add(value: LeafValue): void {
+    if ((this.count + 1) * this.stride > this.#buffer.length) {
+      const grown = new Uint8Array(new SharedArrayBuffer(this.#buffer.length * 2))
+      grown.set(this.#buffer)
+      this.#buffer = grown
+    }
+    this.encoding.encodeInto(value, this.#buffer, this.count * this.stride, this.count)
+    this.count++
+  }
+
+  finish(): Uint8Array {
+    return this.#buffer.subarray(0, this.count * this.stride)
+  }
+}
+

@@ -1,0 +1,81 @@
+import { BaseError, SchemaError } from '../errors/base.ts'
+import { toHex, type Hex } from '../merkle/bytes.ts'
+import { checkDomain, readSignedReceipt } from './document.ts'
+import { checkCharged, receiptDigest, ReceiptError, type UsageReceipt } from './receipt.ts'
+import type { ProviderRegistry } from './registry.ts'
+import { SignatureChecker } from './signature.ts'
+import { domainSeparator, USAGE_RECEIPT_TYPE, type ReceiptDomain } from './types.ts'
+
+export type VerifiedReceipt = {
+  receipt: UsageReceipt
+  /** EIP-712 digest: the receipt's identity (deduplication key with the signer). */
+  digest: Hex
+}
+
+export type VerifyOptions = {
+  /** The only domain receipts are accepted under (chain, contract, version). */
+  domain: ReceiptDomain
+  /** Providers allowed per deployment; without it any correctly signed provider passes. */
+  registry?: ProviderRegistry | undefined
+}
+
+/**
+ * Verifies signed receipts against one domain. Keeps the domain separator and
+ * the providers' public keys between calls, so reuse one verifier.
+ */
+export class ReceiptVerifier {
+  readonly domain: ReceiptDomain
+  readonly registry: ProviderRegistry | undefined
+  readonly separator: Uint8Array
+  readonly signatures = new SignatureChecker()
+
+  constructor({ domain, registry }: VerifyOptions) {
+    this.domain = domain
+    this.registry = registry
+    this.separator = domainSeparator(domain)
+  }
+
+  /** Verifies one signed receipt document; throws a ReceiptError naming the failed check. */
+  verify(document: unknown): VerifiedReceipt {
+    let parsed
+    try {
+      parsed = readSignedReceipt(document, USAGE_RECEIPT_TYPE)
+    } catch (error) {
+      if (error instanceof SchemaError) throw new ReceiptError('schema', error.shortMessage, 'See docs/receipts.md for the receipt format.')
+      throw error
+    }
+    checkDomain(parsed.domain, this.domain)
+    const { receipt } = parsed
+    checkCharged(receipt)
+    const digest = receiptDigest(receipt, this.separator)
+    this.signatures.check(parsed.signature, digest, receipt.provider)
+    this.checkAllowed(receipt)
+    return { receipt, digest: toHex(digest) }
+  }
+
+  /** Verifies many; never throws for a bad item, reports it instead. */
+  verifyAll(documents: readonly unknown[]): VerifyOutcome[] {
+    return documents.map((d) => outcome(() => this.verify(d)))
+  }
+
+  checkAllowed(receipt: UsageReceipt): void {
+    if (this.registry && !this.registry.isAllowed(receipt.deploymentId, receipt.provider))
+      throw new ReceiptError(
+        'signer-not-allowed',
+        `provider ${receipt.provider} is not allowed to sign for deployment ${receipt.deploymentId}`,
+        'Register the provider for the deployment, or check it was not revoked.',
+      )
+  }
+}
+
+export type VerifyOutcome = ({ ok: true } & VerifiedReceipt) | { ok: false; reason: ReceiptError['reason'] | 'internal'; message: string }
+
+export function outcome(run: () => VerifiedReceipt): VerifyOutcome {
+  try {
+    return { ok: true, ...run() }
+  } catch (error) {
+    if (error instanceof ReceiptError) return { ok: false, reason: error.reason, message: error.shortMessage }
+    if (error instanceof BaseError) return { ok: false, reason: 'schema', message: error.shortMessage }
+    return { ok: false, reason: 'internal', message: String(error) }
+  }
+}
