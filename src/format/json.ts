@@ -39,15 +39,15 @@ function scanStrict(text: string, source: string): void {
       const start = i
       // Jump to the closing quote: one not preceded by an odd run of backslashes.
       let end = text.indexOf('"', i + 1)
-      let hasEscape = false
       for (;;) {
         let slashes = 0
         while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++
-        if (slashes > 0) hasEscape = true
         if (slashes % 2 === 0) break
         end = text.indexOf('"', end + 1)
       }
       i = end + 1
+      const backslash = text.indexOf('\\', start + 1)
+      const hasEscape = backslash !== -1 && backslash < end
       const top = stack[stack.length - 1]
       if (expectKey && top) {
         const raw = text.slice(start, i)
