@@ -1,20 +1,29 @@
 import { BaseError } from '../errors/base.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
+import { keysNewCommand } from './commands/keys.ts'
+import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
+import { treeBuildCommand, treeProofCommand, treeVerifyCommand } from './commands/tree.ts'
 
-export const commands: Command[] = [simulateCommand]
+export const commands: Command[] = [simulateCommand, keysNewCommand, receiptSignCommand, receiptVerifyCommand, treeBuildCommand, treeProofCommand, treeVerifyCommand]
 
-function overview(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2
+function overview(list: Command[] = commands): string {
+  const width = Math.max(...list.map((c) => c.name.length)) + 2
   return [
     'fomo: verifiable AI inference usage and reward distribution for the FOMO protocol',
     '',
     'Usage: fomo <command> [options]     (fomo <command> --help for details)',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${(c.summary.split('\n')[0] as string).replace(/\s+\S*$/, '')}...`),
+    ...list.map((c) => `  ${c.name.padEnd(width)}${firstSentence(c.summary)}`),
     '',
   ].join('\n')
+}
+
+function firstSentence(text: string): string {
+  const flat = text.replace(/\s+/g, ' ')
+  const end = flat.indexOf('. ')
+  return end === -1 ? flat.replace(/\.$/, '') : flat.slice(0, end)
 }
 
 export function processIo(): Io {
@@ -32,7 +41,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const [name, ...rest] = argv
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      const target = commands.find((c) => c.name === rest[0])
+      const target = commands.find((c) => c.name === rest.slice(0, 2).join(' ')) ?? commands.find((c) => c.name === rest[0])
       io.stdout(target ? helpText(target) : overview())
       return name === undefined ? 2 : 0
     }
@@ -40,9 +49,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stdout('fomo-kit 0.1.0\n')
       return 0
     }
+    // Two-word commands ("receipt sign") first, then one-word ones.
+    const pair = commands.find((c) => c.name === `${name} ${rest[0]}`)
+    if (pair) return await runCommand(pair, rest.slice(1), io)
     const command = commands.find((c) => c.name === name)
-    if (!command) throw new UsageError(`unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`)
-    return await runCommand(command, rest, io)
+    if (command) return await runCommand(command, rest, io)
+    const group = commands.filter((c) => c.name.startsWith(`${name} `))
+    if (group.length > 0) {
+      io.stdout(overview(group))
+      return rest[0] === '--help' || rest[0] === '-h' ? 0 : 2
+    }
+    throw new UsageError(`unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`)
   } catch (error) {
     if (error instanceof BaseError) {
       io.stderr(`error: ${error.message}\n`)

@@ -23,13 +23,41 @@ export function parseJsonDocument(text: string, source = 'JSON'): unknown {
     const match = /position (\d+)/.exec((error as Error).message)
     throw new JsonError(source, `malformed JSON (${(error as Error).message})`, match ? Number(match[1]) : 0, 'Check the document is valid JSON.')
   }
-  scanStrict(text, source)
+  // Key tokens per object in document order; an object that parsed to fewer
+  // keys than the text holds has a duplicate, which the slow scan then locates.
+  const keyCounts = scan(text, source, undefined)
+  // Objects are visited in pre-order, as their braces open in the text.
+  if (!walkPreOrder(value, keyCounts)) scan(text, source, new Set())
   return value
 }
 
-/** Walks the (already valid) JSON text once, tracking the keys of each open object. */
-function scanStrict(text: string, source: string): void {
-  const stack: Array<Set<string> | null> = []
+function walkPreOrder(root: unknown, keyCounts: number[]): boolean {
+  let k = 0
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v !== 'object' || v === null) continue
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i])
+      continue
+    }
+    const keys = Object.keys(v)
+    if (keys.length !== keyCounts[k++]) return false
+    for (let i = keys.length - 1; i >= 0; i--) stack.push((v as Record<string, unknown>)[keys[i] as string])
+  }
+  return k === keyCounts.length
+}
+
+/**
+ * Walks the (already valid) JSON text once: rejects unsafe numbers and
+ * returns the number of key tokens of each object in the order the objects
+ * open. With `keys` given it also tracks key names and throws at the first
+ * duplicate, naming it.
+ */
+function scan(text: string, source: string, keys: Set<string> | undefined): number[] {
+  const counts: number[] = []
+  const stack: number[] = [] // index into counts of each open object, -1 for arrays
+  const names: Array<Set<string>> = []
   let expectKey = false
   let i = 0
   const n = text.length
@@ -46,29 +74,33 @@ function scanStrict(text: string, source: string): void {
         end = text.indexOf('"', end + 1)
       }
       i = end + 1
-      const backslash = text.indexOf('\\', start + 1)
-      const hasEscape = backslash !== -1 && backslash < end
-      const top = stack[stack.length - 1]
-      if (expectKey && top) {
-        const raw = text.slice(start, i)
-        const key = hasEscape ? (JSON.parse(raw) as string) : raw.slice(1, -1)
-        if (top.has(key))
-          throw new JsonError(source, `duplicate key ${JSON.stringify(key)}`, start, 'Each key may appear once per object.')
-        top.add(key)
+      if (expectKey) {
+        const top = stack[stack.length - 1] as number
+        counts[top] = (counts[top] as number) + 1
         expectKey = false
+        if (keys) {
+          const raw = text.slice(start, i)
+          const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1)
+          const seen = names[names.length - 1] as Set<string>
+          if (seen.has(key)) throw new JsonError(source, `duplicate key ${JSON.stringify(key)}`, start, 'Each key may appear once per object.')
+          seen.add(key)
+        }
       }
       continue
     }
     if (c === 0x7b /* { */) {
-      stack.push(new Set())
+      stack.push(counts.length)
+      counts.push(0)
+      if (keys) names.push(new Set())
       expectKey = true
     } else if (c === 0x5b /* [ */) {
-      stack.push(null)
+      stack.push(-1)
     } else if (c === 0x7d || c === 0x5d) {
+      if (keys && stack[stack.length - 1] !== -1) names.pop()
       stack.pop()
       expectKey = false
     } else if (c === 0x2c /* , */) {
-      expectKey = stack[stack.length - 1] !== null && stack.length > 0
+      expectKey = stack.length > 0 && stack[stack.length - 1] !== -1
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = i
       i++
@@ -84,4 +116,5 @@ function scanStrict(text: string, source: string): void {
     }
     i++
   }
+  return counts
 }

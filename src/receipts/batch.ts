@@ -2,22 +2,22 @@ import { getAddress } from 'viem'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { SchemaError } from '../errors/base.ts'
 import { Reader } from '../format/reader.ts'
-import { toHex, type Hex } from '../merkle/bytes.ts'
-import { placeLeaves, sortLeafOrder } from '../merkle/core.ts'
+import { hexToBytes, toHex, type Hex } from '../merkle/bytes.ts'
+import { getProof, placeLeaves, processProof, sortLeafOrder } from '../merkle/core.ts'
 import { keccak256, keccakWasm } from '../merkle/keccak.ts'
-import { hashLeavesRange, hashNodesRange } from '../merkle/keccakWasm.mjs'
-import { StandardTree } from '../merkle/tree.ts'
+import { hashNodesRange } from '../merkle/keccakWasm.mjs'
 import { checkDomain, readDomain, readTypes } from './document.ts'
 import { checkCharged, readAddress, readBytes32, readReceiptMessage, readUint, receiptDigest, receiptMessageJson, ReceiptError, RECEIPT_FIELDS, type UsageReceipt } from './receipt.ts'
 import { signDigest } from './signature.ts'
+import { decodeReceiptFast, digestOfWords, STRUCT_SIZE } from './fastpath.ts'
 import { addressOf, privateKeyBytes, type PrivateKey } from './sign.ts'
 import type { ReceiptVerifier, VerifiedReceipt } from './verify.ts'
 import { BATCH_TYPES, encodeStruct, RECEIPT_TYPES, typedDataDigest, USAGE_BATCH_TYPE, USAGE_BATCH_TYPEHASH, USAGE_RECEIPT_TYPE, type ReceiptDomain } from './types.ts'
 
 /**
  * Provider-signed batches: one signature over a header that commits to the
- * receipts' EIP-712 digests through an OpenZeppelin standard Merkle tree
- * (leaf encoding bytes32). A whole batch is verified by rebuilding the root;
+ * receipts' EIP-712 digests through an OpenZeppelin Merkle tree
+ * whose leaves are the digests. A whole batch is verified by rebuilding the root;
  * one receipt with its inclusion proof stays verifiable on its own.
  */
 export const RECEIPT_BATCH_FORMAT = 'fomo-receipt-batch-v1'
@@ -45,14 +45,24 @@ export type BatchedReceiptDocument = {
   batch: { message: Record<keyof BatchHeader, string>; signature: Hex; proof: Hex[] }
 }
 
-/** Root of the standard tree over receipt digests (32 bytes each, packed). */
-export function receiptsRoot(digests: Uint8Array): Uint8Array {
+/**
+ * The batch tree: an OpenZeppelin SimpleMerkleTree whose leaves are the
+ * receipts' EIP-712 digests themselves (sorted, heap-ordered, sorted-pair
+ * keccak nodes). A digest is never taken as given: verifiers recompute it from
+ * the receipt, so no internal node can pose as a leaf.
+ */
+export function receiptsTree(digests: Uint8Array): { nodes: Uint8Array; treeIndexOf: (i: number) => number } {
   const n = digests.length / 32
-  const leaves = new Uint8Array(32 * n)
-  hashLeavesRange(keccakWasm, keccak_256, digests, 32, leaves, 0, n)
-  const nodes = placeLeaves(leaves, sortLeafOrder(leaves, n))
+  const order = sortLeafOrder(digests, n)
+  const nodes = placeLeaves(digests, order)
   hashNodesRange(keccakWasm, keccak_256, nodes, 0, n - 1)
-  return nodes.slice(0, 32)
+  const position = new Uint32Array(n)
+  for (let k = 0; k < n; k++) position[order[k] as number] = 2 * n - 2 - k
+  return { nodes, treeIndexOf: (i) => position[i] as number }
+}
+
+export function receiptsRoot(digests: Uint8Array): Uint8Array {
+  return receiptsTree(digests).nodes.slice(0, 32)
 }
 
 export function batchHeaderDigest(header: BatchHeader, separator: Uint8Array): Uint8Array {
@@ -121,7 +131,7 @@ function checkInBatch(receipt: UsageReceipt, header: BatchHeader, index: number 
  * All or nothing: any failure rejects the batch, naming the receipt.
  */
 export function verifyBatch(verifier: ReceiptVerifier, document: unknown): VerifiedReceipt[] {
-  const { header, signature, receipts } = schema(() => {
+  const { header, signature, items } = schema(() => {
     const r = new Reader(RECEIPT_BATCH_FORMAT, document)
     r.object(['format', 'domain', 'types', 'primaryType', 'message', 'signature', 'receipts'])
     r.field('format').literal([RECEIPT_BATCH_FORMAT])
@@ -130,21 +140,29 @@ export function verifyBatch(verifier: ReceiptVerifier, document: unknown): Verif
     checkDomain(readDomain(r.field('domain')), verifier.domain)
     const header = readHeader(r.field('message'))
     const items = r.field('receipts').array({ min: 1, max: MAX_BATCH_RECEIPTS })
-    return { header, signature: r.field('signature').value, receipts: items.map(readReceiptMessage) }
+    return { header, signature: r.field('signature').value, items }
   })
   verifier.signatures.check(signature, batchHeaderDigest(header, verifier.separator), header.provider)
   verifier.checkAllowed({ provider: header.provider, deploymentId: header.deploymentId } as UsageReceipt)
-  if (receipts.length !== header.count)
-    throw new ReceiptError('batch-mismatch', `the header counts ${header.count} receipts, the batch holds ${receipts.length}`)
-  const digests = new Uint8Array(32 * receipts.length)
-  receipts.forEach((receipt, i) => {
+  if (items.length !== header.count)
+    throw new ReceiptError('batch-mismatch', `the header counts ${header.count} receipts, the batch holds ${items.length}`)
+  const digests = new Uint8Array(32 * items.length)
+  const words = new Uint8Array(STRUCT_SIZE)
+  const receipts = items.map((item, i) => {
+    // Fast path first; the precise reader names the field when it declines.
+    let receipt = decodeReceiptFast(item.value, words)
+    if (receipt) digestOfWords(words, verifier.separator, digests, 32 * i)
+    else {
+      receipt = schema(() => readReceiptMessage(item))
+      digests.set(receiptDigest(receipt, verifier.separator), 32 * i)
+    }
     checkInBatch(receipt, header, i)
     try {
       checkCharged(receipt)
     } catch (error) {
       throw new ReceiptError('charged-mismatch', `receipts[${i}]: ${(error as ReceiptError).shortMessage}`)
     }
-    digests.set(receiptDigest(receipt, verifier.separator), 32 * i)
+    return receipt
   })
   const root = toHex(receiptsRoot(digests))
   if (root !== header.receiptsRoot)
@@ -156,15 +174,16 @@ export function verifyBatch(verifier: ReceiptVerifier, document: unknown): Verif
 export function batchedReceipt(batch: ReceiptBatchDocument, index: number, separator: Uint8Array): BatchedReceiptDocument {
   const message = batch.receipts[index]
   if (!message) throw new ReceiptError('batch-mismatch', `the batch has no receipt ${index}`)
-  const digests = batch.receipts.map((m) => [toHex(receiptDigest(readReceiptMessage(new Reader(RECEIPT_BATCH_FORMAT, m)), separator))])
-  const tree = StandardTree.of(digests, ['bytes32'])
+  const digests = new Uint8Array(32 * batch.receipts.length)
+  batch.receipts.forEach((m, i) => digests.set(receiptDigest(readReceiptMessage(new Reader(RECEIPT_BATCH_FORMAT, m)), separator), 32 * i))
+  const { nodes, treeIndexOf } = receiptsTree(digests)
   return {
     format: BATCHED_RECEIPT_FORMAT,
     domain: batch.domain,
     types: RECEIPT_TYPES,
     primaryType: 'UsageReceipt',
     message,
-    batch: { message: batch.message, signature: batch.signature, proof: tree.getProof(index) },
+    batch: { message: batch.message, signature: batch.signature, proof: getProof(nodes, treeIndexOf(index)).map((p) => toHex(p)) },
   }
 }
 
@@ -186,9 +205,9 @@ export function verifyBatchedReceipt(verifier: ReceiptVerifier, document: unknow
   verifier.checkAllowed(receipt)
   checkInBatch(receipt, header, undefined)
   checkCharged(receipt)
-  const digest = toHex(receiptDigest(receipt, verifier.separator))
-  if (!StandardTree.verify(header.receiptsRoot, ['bytes32'], [digest], proof))
-    throw new ReceiptError('batch-root', `the proof does not place receipt ${digest} under the batch root ${header.receiptsRoot}`)
-  return { receipt, digest }
+  const digest = receiptDigest(receipt, verifier.separator)
+  if (toHex(processProof(digest, proof.map((p) => hexToBytes(p, 32)))) !== header.receiptsRoot)
+    throw new ReceiptError('batch-root', `the proof does not place receipt ${toHex(digest)} under the batch root ${header.receiptsRoot}`)
+  return { receipt, digest: toHex(digest) }
 }
 

@@ -5,6 +5,8 @@ import { checkCharged, receiptDigest, ReceiptError, type UsageReceipt } from './
 import type { ProviderRegistry } from './registry.ts'
 import { SignatureChecker } from './signature.ts'
 import { domainSeparator, USAGE_RECEIPT_TYPE, type ReceiptDomain } from './types.ts'
+import { decodeReceiptFast, digestOfWords, envelopeMatches, STRUCT_SIZE } from './fastpath.ts'
+import { getAddress } from 'viem'
 
 export type VerifiedReceipt = {
   receipt: UsageReceipt
@@ -28,15 +30,37 @@ export class ReceiptVerifier {
   readonly registry: ProviderRegistry | undefined
   readonly separator: Uint8Array
   readonly signatures = new SignatureChecker()
+  /** The spellings of the verifying contract the fast path accepts (lower case and EIP-55). */
+  readonly contractForms: readonly string[]
+  readonly #words = new Uint8Array(STRUCT_SIZE)
+  readonly #digest = new Uint8Array(32)
 
   constructor({ domain, registry }: VerifyOptions) {
     this.domain = domain
     this.registry = registry
     this.separator = domainSeparator(domain)
+    this.contractForms = [domain.verifyingContract.toLowerCase(), getAddress(domain.verifyingContract)]
   }
 
   /** Verifies one signed receipt document; throws a ReceiptError naming the failed check. */
   verify(document: unknown): VerifiedReceipt {
+    const doc = document as Record<string, unknown>
+    const fast =
+      typeof document === 'object' && document !== null && envelopeMatches(doc, this.domain, this.contractForms)
+        ? decodeReceiptFast(doc.message, this.#words)
+        : undefined
+    if (fast) {
+      checkCharged(fast)
+      digestOfWords(this.#words, this.separator, this.#digest, 0)
+      this.signatures.check(doc.signature, this.#digest, fast.provider)
+      this.checkAllowed(fast)
+      return { receipt: fast, digest: toHex(this.#digest) }
+    }
+    return this.#verifySlow(document)
+  }
+
+  /** The precise path: every check named, used when the fast path declines. */
+  #verifySlow(document: unknown): VerifiedReceipt {
     let parsed
     try {
       parsed = readSignedReceipt(document, USAGE_RECEIPT_TYPE)

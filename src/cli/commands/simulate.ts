@@ -10,9 +10,9 @@ import { renderSimulation } from '../render/simulation.ts'
 export const simulateCommand: Command = {
   name: 'simulate',
   summary:
-    'Runs a FOMO scenario (deployments, RMO raises, epochs of usage and stakes) through the economics engine and prints\n' +
-    'a per-epoch report: raise and prices, waterfall, discounts, deployment scores, emission shares and every account\'s\n' +
-    'rewards with cumulative totals. The scenario format is described in docs/scenario.md.',
+    'Plans a deployment: runs a scenario through the economics engine and prints a per-epoch report. The scenario\n' +
+    '(deployments, RMO raises, epochs of usage and stakes) goes in; raise and prices, waterfall, discounts, deployment\n' +
+    'scores, emission shares and every account\'s rewards with cumulative totals come out. Format: docs/scenario.md.',
   positionals: '<scenario.json>',
   options: { json: { type: 'boolean', description: 'Print one JSON document (format fomo-simulation-report-v1) instead of tables' } },
   examples: ['fomo simulate fixtures/scenarios/qwenalice.json', 'fomo simulate fixtures/scenarios/qwenalice.json --json'],

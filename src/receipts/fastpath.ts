@@ -1,0 +1,163 @@
+import { getAddress } from 'viem'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { writeHex, type Hex } from '../merkle/bytes.ts'
+import { keccakWasm } from '../merkle/keccak.ts'
+import { RECEIPT_FORMAT } from './document.ts'
+import { MAX_RECEIPT_AMOUNT, type UsageReceipt } from './receipt.ts'
+import { EIP712_DOMAIN_TYPE, USAGE_RECEIPT_TYPE, USAGE_RECEIPT_TYPEHASH, type ReceiptDomain } from './types.ts'
+
+/**
+ * The hot path of receipt verification: validates a well-formed receipt and
+ * writes its EIP-712 struct words in one pass, with no intermediate objects.
+ * It answers only "well-formed" or "not": on anything unusual it returns
+ * undefined and the caller runs the precise reader, whose error names the
+ * field. Both accept exactly the same documents (tested).
+ */
+export const STRUCT_SIZE = 32 * (1 + USAGE_RECEIPT_TYPE.length)
+
+const checksummed = new Set<string>()
+
+function isDecimal(v: string, maxDigits: number): boolean {
+  const n = v.length
+  if (n === 0 || n > maxDigits || (n > 1 && v.charCodeAt(0) === 48)) return false
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+/** Writes a uint of at most 8 bytes (given as a safe number or bigint) as a 32-byte word. */
+function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
+  for (let k = 0; k < 24; k++) out[o + k] = 0
+  if (typeof value === 'number') {
+    const hi = Math.floor(value / 0x1_0000_0000)
+    const lo = value >>> 0
+    out[o + 24] = hi >>> 24
+    out[o + 25] = (hi >>> 16) & 0xff
+    out[o + 26] = (hi >>> 8) & 0xff
+    out[o + 27] = hi & 0xff
+    out[o + 28] = lo >>> 24
+    out[o + 29] = (lo >>> 16) & 0xff
+    out[o + 30] = (lo >>> 8) & 0xff
+    out[o + 31] = lo & 0xff
+    return
+  }
+  let x = value
+  for (let k = 31; k >= 24; k--) {
+    out[o + k] = Number(x & 0xffn)
+    x >>= 8n
+  }
+}
+
+function uintField(v: unknown, max: number): number | undefined {
+  if (typeof v !== 'string' || !isDecimal(v, 15)) return undefined
+  const n = Number(v)
+  return n <= max ? n : undefined
+}
+
+function bigField(v: unknown, min: bigint, max: bigint): bigint | undefined {
+  if (typeof v !== 'string' || !isDecimal(v, 20)) return undefined
+  const n = BigInt(v)
+  return n >= min && n <= max ? n : undefined
+}
+
+function addressField(v: unknown, out: Uint8Array, o: number): Hex | undefined {
+  if (typeof v !== 'string' || v.length !== 42 || v.charCodeAt(1) !== 120) return undefined
+  for (let k = 0; k < 12; k++) out[o + k] = 0
+  if (!writeHex(v, 20, out, o + 12)) return undefined
+  const lower = v.toLowerCase()
+  if (v !== lower && !checksummed.has(v) && v.slice(2) !== v.slice(2).toUpperCase()) {
+    if (getAddress(lower) !== v) return undefined
+    if (checksummed.size >= 100_000) checksummed.clear()
+    checksummed.add(v)
+  }
+  return lower as Hex
+}
+
+function bytes32Field(v: unknown, out: Uint8Array, o: number): Hex | undefined {
+  if (typeof v !== 'string' || v.length !== 66 || v.charCodeAt(1) !== 120 || !writeHex(v, 32, out, o)) return undefined
+  return v.toLowerCase() as Hex
+}
+
+const FIELD_NAMES: readonly string[] = USAGE_RECEIPT_TYPE.map((f) => f.name)
+
+/** Decodes a receipt message and writes its struct words into `words` (STRUCT_SIZE bytes). */
+export function decodeReceiptFast(message: unknown, words: Uint8Array): UsageReceipt | undefined {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined
+  const m = message as Record<string, unknown>
+  const keys = Object.keys(m)
+  if (keys.length !== FIELD_NAMES.length) return undefined
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== FIELD_NAMES[i] && !FIELD_NAMES.includes(keys[i] as string)) return undefined
+  words.set(USAGE_RECEIPT_TYPEHASH, 0)
+  const deploymentId = bytes32Field(m.deploymentId, words, 32)
+  const provider = addressField(m.provider, words, 64)
+  const user = addressField(m.user, words, 96)
+  const epoch = uintField(m.epoch, 0xffff_ffff)
+  const requestId = bytes32Field(m.requestId, words, 160)
+  const timestamp = bigField(m.timestamp, 0n, (1n << 64n) - 1n)
+  const inputTokens = uintField(m.inputTokens, 0xffff_ffff)
+  const outputTokens = uintField(m.outputTokens, 0xffff_ffff)
+  const grossAmount = bigField(m.grossAmount, 1n, MAX_RECEIPT_AMOUNT)
+  const discountBps = uintField(m.discountBps, 10_000)
+  const chargedAmount = bigField(m.chargedAmount, 0n, MAX_RECEIPT_AMOUNT)
+  if (
+    deploymentId === undefined || provider === undefined || user === undefined || epoch === undefined || requestId === undefined ||
+    timestamp === undefined || inputTokens === undefined || outputTokens === undefined || grossAmount === undefined ||
+    discountBps === undefined || chargedAmount === undefined
+  )
+    return undefined
+  writeWord(epoch, words, 128)
+  writeWord(timestamp, words, 192)
+  writeWord(inputTokens, words, 224)
+  writeWord(outputTokens, words, 256)
+  writeWord(grossAmount, words, 288)
+  writeWord(discountBps, words, 320)
+  writeWord(chargedAmount, words, 352)
+  return { deploymentId, provider, user, epoch, requestId, timestamp, inputTokens, outputTokens, grossAmount, discountBps, chargedAmount }
+}
+
+const digestInput = new Uint8Array(66)
+
+/** keccak256(0x1901 || separator || keccak256(words)) into `out` at `offset`. */
+export function digestOfWords(words: Uint8Array, separator: Uint8Array, out: Uint8Array, offset: number): void {
+  digestInput[0] = 0x19
+  digestInput[1] = 0x01
+  digestInput.set(separator, 2)
+  const engine = keccakWasm
+  if (!engine) {
+    digestInput.set(keccak_256(words), 34)
+    out.set(keccak_256(digestInput), offset)
+    return
+  }
+  const { buffer, calculate } = engine
+  buffer.set(words)
+  calculate(words.length)
+  for (let k = 0; k < 32; k++) digestInput[34 + k] = buffer[k] as number
+  buffer.set(digestInput)
+  calculate(66)
+  for (let k = 0; k < 32; k++) out[offset + k] = buffer[k] as number
+}
+
+function sameFields(value: unknown, expected: ReadonlyArray<{ name: string; type: string }>): boolean {
+  if (!Array.isArray(value) || value.length !== expected.length) return false
+  for (let i = 0; i < expected.length; i++) {
+    const f = value[i] as { name?: unknown; type?: unknown } | null
+    if (typeof f !== 'object' || f === null || f.name !== expected[i]!.name || f.type !== expected[i]!.type || Object.keys(f).length !== 2) return false
+  }
+  return true
+}
+
+/** Whether a receipt document's envelope (format, types, domain) is exactly the expected one. */
+export function envelopeMatches(doc: Record<string, unknown>, domain: ReceiptDomain, contractForms: readonly string[]): boolean {
+  if (doc.format !== RECEIPT_FORMAT || doc.primaryType !== 'UsageReceipt' || Object.keys(doc).length !== 6) return false
+  const types = doc.types as Record<string, unknown> | undefined
+  if (typeof types !== 'object' || types === null || Object.keys(types).length !== 2) return false
+  if (!sameFields(types.EIP712Domain, EIP712_DOMAIN_TYPE) || !sameFields(types.UsageReceipt, USAGE_RECEIPT_TYPE)) return false
+  const d = doc.domain as Record<string, unknown> | undefined
+  return (
+    typeof d === 'object' && d !== null && Object.keys(d).length === 4 &&
+    d.name === domain.name && d.version === domain.version && d.chainId === domain.chainId &&
+    contractForms.includes(d.verifyingContract as string)
+  )
+}
