@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { hexToBytes, toHex } from './bytes.ts'
+import { getMultiProof, MerkleProofError, processMultiProof, processProof } from './core.ts'
+import { keccak256 } from './keccak.ts'
+import { closeWorkers } from './parallel.ts'
+import { StandardTree, TreeError } from './tree.ts'
+
+afterAll(() => closeWorkers())
+
+const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'merkle')
+const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => toHex(b))
+const uint = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }).map(String)
+const values = fc.uniqueArray(fc.tuple(address, uint), { minLength: 1, maxLength: 24, selector: ([a, v]) => `${a}${v}` })
+const ENC = ['address', 'uint256']
+
+function flipBit(hex: string, bit: number): string {
+  const bytes = hexToBytes(hex, (hex.length - 2) / 2)
+  bytes[Math.floor(bit / 8) % bytes.length]! ^= 1 << bit % 8
+  return toHex(bytes)
+}
+
+describe('OpenZeppelin interoperability', () => {
+  it('same roots, dumps and proofs as StandardMerkleTree.of, sorted or not', () => {
+    fc.assert(
+      fc.property(values, fc.boolean(), (vs, sortLeaves) => {
+        const oz = StandardMerkleTree.of(vs, ENC, { sortLeaves })
+        const ours = StandardTree.of(vs, ENC, { sortLeaves })
+        expect(ours.root).toBe(oz.root)
+        expect(JSON.stringify(ours.dump())).toBe(JSON.stringify(oz.dump()))
+        for (let i = 0; i < vs.length; i++) expect(ours.getProof(i)).toEqual(oz.getProof(i))
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('loads each other\'s dumps in both directions', () => {
+    fc.assert(
+      fc.property(values, (vs) => {
+        const oz = StandardMerkleTree.of(vs, ENC)
+        const ours = StandardTree.load(oz.dump())
+        expect(ours.root).toBe(oz.root)
+        expect(StandardMerkleTree.load(ours.dump() as never).root).toBe(oz.root)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('handles dynamic and other static encodings like OpenZeppelin', () => {
+    const cases: Array<[string[], unknown[][]]> = [
+      [['string', 'bool'], [['hello', true], ['', false], ['ünïcode', true]]],
+      [['bytes', 'int256'], [['0x', '-5'], ['0xdeadbeef', '57896044618658097711785492504343953926634992332820282564']]],
+      [['uint256[]', 'bytes32'], [[['1', '2'], `0x${'11'.repeat(32)}`], [[], `0x${'22'.repeat(32)}`]]],
+      [['address', 'address', 'uint256'], [[`0x${'ab'.repeat(20)}`, `0x${'cd'.repeat(20)}`, '7']]],
+      [['uint8', 'bytes4', 'bool'], [['255', '0x01020304', false], ['0', '0xffffffff', true]]],
+    ]
+    for (const [enc, vs] of cases) {
+      const oz = StandardMerkleTree.of(vs as never, enc)
+      const ours = StandardTree.of(vs, enc)
+      expect(ours.root).toBe(oz.root)
+      expect(StandardTree.load(oz.dump()).root).toBe(oz.root)
+      expect(StandardMerkleTree.load(ours.dump() as never).root).toBe(oz.root)
+      const subset = [...new Set([0, vs.length - 1])]
+      expect(ours.getMultiProof(subset)).toEqual(oz.getMultiProof(subset))
+    }
+  })
+
+  it('keeps golden dumps loadable forever', () => {
+    for (const file of ['oz-address-uint256.json', 'fomo-address-address-uint256.json', 'oz-string-bool.json']) {
+      const dump = JSON.parse(readFileSync(join(fixtures, file), 'utf8'))
+      const ours = StandardTree.load(dump)
+      expect(ours.root).toBe(dump.tree[0])
+      expect(StandardMerkleTree.load(dump).root).toBe(dump.tree[0])
+      expect(JSON.stringify(ours.dump())).toBe(JSON.stringify(StandardMerkleTree.load(dump).dump()))
+    }
+  })
+})
+
+describe('proofs (security checklist 14-18)', () => {
+  it('every leaf proves; a flipped bit of the value, proof or root fails', () => {
+    fc.assert(
+      fc.property(values, fc.nat(), fc.nat(), (vs, pick, bit) => {
+        const tree = StandardTree.of(vs, ENC)
+        const i = pick % vs.length
+        const proof = tree.getProof(i)
+        expect(StandardTree.verify(tree.root, ENC, vs[i]!, proof)).toBe(true)
+        expect(StandardTree.verify(flipBit(tree.root, bit), ENC, vs[i]!, proof)).toBe(false)
+        const [a, v] = vs[i]!
+        expect(StandardTree.verify(tree.root, ENC, [flipBit(a, bit), v], proof)).toBe(false)
+        expect(StandardTree.verify(tree.root, ENC, [a, (BigInt(v) ^ (1n << BigInt(bit % 256))).toString()], proof)).toBe(false)
+        if (proof.length > 0) {
+          const k = bit % proof.length
+          const tampered = proof.map((p, j) => (j === k ? flipBit(p, bit >> 3) : p))
+          expect(StandardTree.verify(tree.root, ENC, vs[i]!, tampered)).toBe(false)
+          expect(StandardTree.verify(tree.root, ENC, vs[i]!, proof.slice(1))).toBe(false)
+        }
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('a proof from another tree fails', () => {
+    fc.assert(
+      fc.property(values, values, (a, b) => {
+        const ta = StandardTree.of(a, ENC)
+        const tb = StandardTree.of(b, ENC)
+        fc.pre(ta.root !== tb.root && !b.some(([x, y]) => x === a[0]![0] && y === a[0]![1]))
+        expect(StandardTree.verify(tb.root, ENC, a[0]!, ta.getProof(0))).toBe(false)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('an internal node cannot pose as a leaf: leaves are double-hashed', () => {
+    const vs = [[`0x${'01'.repeat(20)}`, '1'], [`0x${'02'.repeat(20)}`, '2'], [`0x${'03'.repeat(20)}`, '3'], [`0x${'04'.repeat(20)}`, '4']]
+    const tree = StandardTree.of(vs, ENC)
+    const node1 = tree.nodes.slice(32, 64)
+    const sibling = toHex(tree.nodes, 64, 96)
+    // Raw hashing would accept node 1 with the one-element proof [node 2]...
+    expect(toHex(processProof(node1, [hexToBytes(sibling, 32)]))).toBe(tree.root)
+    // ...but as a leaf value (its children as a 64-byte pair) it is hashed twice and fails.
+    const left = toHex(tree.nodes, 96, 128)
+    const right = toHex(tree.nodes, 128, 160)
+    expect(StandardTree.verify(tree.root, ['bytes32', 'bytes32'], [left, right], [sibling])).toBe(false)
+    expect(StandardTree.verify(tree.root, ['bytes32', 'bytes32'], [right, left], [sibling])).toBe(false)
+  })
+
+  it('zero root never verifies', () => {
+    fc.assert(
+      fc.property(values, (vs) => {
+        const tree = StandardTree.of(vs, ENC)
+        expect(StandardTree.verify(`0x${'00'.repeat(32)}`, ENC, vs[0]!, tree.getProof(0))).toBe(false)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('empty trees are an error; a single leaf is its own root with an empty proof', () => {
+    expect(() => StandardTree.of([], ENC)).toThrow(TreeError)
+    const one = StandardTree.of([[`0x${'01'.repeat(20)}`, '5']], ENC)
+    expect(one.root).toBe(one.leafHash([`0x${'01'.repeat(20)}`, '5']))
+    expect(one.getProof(0)).toEqual([])
+    expect(one.verify(0, [])).toBe(true)
+  })
+
+  it('input order does not change a sorted tree\'s root', () => {
+    fc.assert(
+      fc.property(values, fc.infiniteStream(fc.nat()), (vs, stream) => {
+        const shuffled = [...vs]
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = (stream.next().value as number) % (i + 1)
+          ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
+        }
+        expect(StandardTree.of(shuffled, ENC).root).toBe(StandardTree.of(vs, ENC).root)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('dump and load round-trip, and a tampered dump is refused', () => {
+    fc.assert(
+      fc.property(values, fc.nat(), (vs, pick) => {
+        const tree = StandardTree.of(vs, ENC)
+        const dump = tree.dump()
+        expect(StandardTree.load(JSON.parse(JSON.stringify(dump))).dump()).toEqual(dump)
+        const tampered = JSON.parse(JSON.stringify(dump))
+        const k = pick % tampered.tree.length
+        tampered.tree[k] = flipBit(tampered.tree[k], pick)
+        expect(() => StandardTree.load(tampered)).toThrow()
+        const value = JSON.parse(JSON.stringify(dump))
+        value.values[pick % vs.length].value[1] = (BigInt(vs[pick % vs.length]![1]) ^ 1n).toString()
+        expect(() => StandardTree.load(value)).toThrow(TreeError)
+      }),
+      { numRuns: 200 },
+    )
+    expect(() => StandardTree.load({ format: 'standard-v2', leafEncoding: ENC, tree: [], values: [] })).toThrow(/standard-v1/)
+  })
+
+  it('multiproofs of random subsets verify and equal OpenZeppelin\'s; tampered ones fail', () => {
+    fc.assert(
+      fc.property(values, fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.nat(), (vs, picks, bit) => {
+        const indices = [...new Set(picks.map((p) => p % vs.length))]
+        const tree = StandardTree.of(vs, ENC)
+        const multi = tree.getMultiProof(indices)
+        expect(multi).toEqual(StandardMerkleTree.of(vs, ENC).getMultiProof(indices))
+        expect(StandardTree.verifyMultiProof(tree.root, ENC, multi)).toBe(true)
+        if (multi.proof.length > 0) {
+          const k = bit % multi.proof.length
+          expect(StandardTree.verifyMultiProof(tree.root, ENC, { ...multi, proof: multi.proof.map((p, j) => (j === k ? flipBit(p, bit) : p)) })).toBe(false)
+          expect(StandardTree.verifyMultiProof(tree.root, ENC, { ...multi, proof: multi.proof.slice(1) })).toBe(false)
+        }
+        if (multi.proofFlags.length > 0) {
+          const k = bit % multi.proofFlags.length
+          expect(StandardTree.verifyMultiProof(tree.root, ENC, { ...multi, proofFlags: multi.proofFlags.map((f, j) => (j === k ? !f : f)) })).toBe(false)
+        }
+        expect(StandardTree.verifyMultiProof(tree.root, ENC, { ...multi, proof: [...multi.proof, tree.root] })).toBe(false)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('rejects the multiproof forms of CVE-2023-34459 and empty leaf sets', () => {
+    const vs = Array.from({ length: 5 }, (_, i) => [`0x${String(i + 1).padStart(40, '0')}`, String(i)])
+    const tree = StandardTree.of(vs, ENC)
+    const root = tree.nodes.slice(0, 32)
+    expect(() => processMultiProof({ leaves: [], proof: [root], proofFlags: [] })).toThrow(MerkleProofError)
+    const leaf = tree.nodes.slice(32 * tree.treeIndices[0]!, 32 * tree.treeIndices[0]! + 32)
+    // The forged shape: leaves + proof != flags + 1, with proof elements left unused.
+    expect(() => processMultiProof({ leaves: [leaf], proof: [root, root], proofFlags: [false] })).toThrow(/must equal/)
+    expect(() => processMultiProof({ leaves: [leaf, leaf], proof: [], proofFlags: [true, true] })).toThrow(MerkleProofError)
+    expect(getMultiProof(tree.nodes, []).proof).toHaveLength(1)
+    expect(StandardTree.verifyMultiProof(tree.root, ENC, { leaves: [], proof: [tree.root], proofFlags: [] })).toBe(false)
+  })
+})
+
+describe('large builds', () => {
+  it('the parallel build equals the single-threaded one and OpenZeppelin\'s root', async () => {
+    const vs = Array.from({ length: 30_001 }, (_, i) => [toHex(keccak256(new Uint8Array([i & 255, i >> 8, i >> 16])).subarray(0, 20)), String(i * 7919)])
+    const parallel = await StandardTree.build(vs, ENC, { threads: 2 })
+    const single = await StandardTree.build(vs, ENC, { threads: 1 })
+    expect(parallel.root).toBe(single.root)
+    expect(parallel.root).toBe(StandardTree.of(vs, ENC).root)
+    const oz = StandardMerkleTree.of(vs.slice(0, 2000), ENC)
+    expect((await StandardTree.build(vs.slice(0, 2000), ENC, { threads: 2 })).root).toBe(oz.root)
+    const dir = await mkdtemp(join(tmpdir(), 'fomo-tree-'))
+    await parallel.writeDump(join(dir, 'dump.json'))
+    expect(await readFile(join(dir, 'dump.json'), 'utf8')).toBe(JSON.stringify(parallel.dump()))
+  })
+
+  it('streams values from an async iterable', async () => {
+    async function* gen() {
+      for (let i = 0; i < 100; i++) yield [`0x${String(i).padStart(40, '0')}`, String(i)]
+    }
+    const all = Array.from({ length: 100 }, (_, i) => [`0x${String(i).padStart(40, '0')}`, String(i)])
+    expect((await StandardTree.build(gen(), ENC)).root).toBe(StandardMerkleTree.of(all, ENC).root)
+  })
+
+  it('names the bad value', () => {
+    expect(() => StandardTree.of([[`0x${'01'.repeat(20)}`, '1'], ['0x1234', '2']], ENC)).toThrow(/leaf 1: "0x1234" is not a valid address/)
+    expect(() => StandardTree.of([[`0x${'01'.repeat(20)}`, '-1']], ENC)).toThrow(/not a valid uint256/)
+    expect(() => StandardTree.of([[`0x${'01'.repeat(20)}`, (1n << 256n).toString()]], ENC)).toThrow(/out of range/)
+  })
+})
