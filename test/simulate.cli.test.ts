@@ -1,23 +1,10 @@
-import { execFile } from 'node:child_process'
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { FIXTURES, fomo } from './helpers.ts'
 
-const run = promisify(execFile)
-const BIN = join(import.meta.dirname, '..', 'src', 'cli', 'bin.mjs')
-const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'scenarios', 'qwenalice.json')
-
-async function fomo(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args])
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const FIXTURE = join(FIXTURES, 'scenarios', 'qwenalice.json')
 
 describe('fomo simulate', () => {
   it('prints the paper numbers for the QwenALICE scenario as JSON', async () => {

@@ -58,3 +58,11 @@ export function describe(value: unknown): string {
     return String(value)
   }
 }
+
+/** An input file holds a bad record; the message names the file and line. */
+export class InputError extends BaseError {
+  override name = 'InputError'
+  constructor(message: string, hint?: string) {
+    super('INPUT_INVALID', message, hint ? { metaMessages: [hint] } : {})
+  }
+}

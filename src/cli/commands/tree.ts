@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Reader } from '../../format/reader.ts'
-import type { LeafValue } from '../../merkle/encoding.ts'
+import { InputError } from '../../errors/base.ts'
+import { LeafValueError, type LeafValue } from '../../merkle/encoding.ts'
 import { StandardTree } from '../../merkle/tree.ts'
 import { requireString, UsageError, type Command, type Io } from '../command.ts'
 import { readJsonFile } from '../files.ts'
@@ -16,12 +17,13 @@ function encodingOption(values: Record<string, unknown>, command: string): strin
   return types
 }
 
-/** Values of a CSV file, streamed line by line: one leaf per line, cells in encoding order. */
-async function* csvValues(path: string, header: boolean): AsyncGenerator<LeafValue> {
+/** Values of a CSV file, streamed line by line: one leaf per line, cells in encoding order. `at.line` is the line last read. */
+async function* csvValues(path: string, header: boolean, at: { line: number }): AsyncGenerator<LeafValue> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
   let n = 0
   for await (const line of lines) {
     n++
+    at.line = n
     if ((header && n === 1) || line.trim() === '' || line.startsWith('#')) continue
     if (line.includes('"')) throw new UsageError(`${path}:${n}: quoted CSV cells are not supported; write plain values`, 'tree build')
     yield line.split(',').map((cell) => {
@@ -50,7 +52,8 @@ export const treeBuildCommand: Command = {
     const input = resolve(io.cwd, requireString(values, 'in', 'tree build'))
     const out = resolve(io.cwd, requireString(values, 'out', 'tree build'))
     let leaves: Iterable<LeafValue> | AsyncIterable<LeafValue>
-    if (input.endsWith('.csv')) leaves = csvValues(input, Boolean(values.header))
+    const at = { line: 0 }
+    if (input.endsWith('.csv')) leaves = csvValues(input, Boolean(values.header), at)
     else {
       const items = new Reader('values', await readJsonFile(input, io.cwd, 'values', 'tree build')).array({ min: 1 })
       leaves = items.map((item) => item.array() && (item.value as LeafValue))
@@ -59,6 +62,10 @@ export const treeBuildCommand: Command = {
     const tree = await StandardTree.build(leaves, encoding, {
       sortLeaves: !values['no-sort'],
       onProgress: (phase, done, total) => bar.update(done, total || undefined, phase),
+    }).catch((error: unknown) => {
+      // Values are encoded as they stream in, so the line last read is the bad one.
+      if (error instanceof LeafValueError && at.line > 0) throw new InputError(`${input}:${at.line}: ${error.shortMessage}`, 'Fix that line and run the build again.')
+      throw error
     })
     bar.update(0, 0, 'writing')
     await tree.writeDump(out)
