@@ -1,25 +1,27 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { ReceiptColumns, type ReceiptFailure } from './columns.ts'
 import type { ProviderRegistry } from './registry.ts'
 import type { ReceiptDomain } from './types.ts'
-import type { VerifyOutcome } from './verify.ts'
 
 export type VerifyJob =
-  | { id: number; kind: 'receipts'; texts?: string[]; documents?: unknown[] }
-  | { id: number; kind: 'batch'; batch: unknown }
+  | { id: number; kind: 'receipts'; joined: string; lengths: Uint32Array }
+  | { id: number; kind: 'batch'; batch: string }
   | { id: number; kind: 'registry'; entries: Array<{ deploymentId: string; provider: string }> }
 
-export type VerifyJobResult = { id: number; outcomes: VerifyOutcome[] }
+export type VerifyJobResult = { id: number; columns: ReceiptColumns; batchError?: Omit<ReceiptFailure, 'index'> | undefined }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+type Pending = { resolve: (result: VerifyJobResult) => void; reject: (error: Error) => void }
 
-type Pending = { resolve: (outcomes: VerifyOutcome[]) => void; reject: (error: Error) => void }
+/** Receipts per job: small enough to keep every worker busy, large enough to amortise a message. */
+const CHUNK = 2_000
 
 /**
  * Verifies receipts on worker threads, one per core by default: signature
- * recovery is CPU-bound and receipts are independent. Jobs go to the worker
- * with the fewest outstanding jobs. Receipts travel as JSON text (cheap to
- * copy) and are parsed and verified in the worker.
+ * checks are CPU-bound and receipts independent. Receipts travel as one
+ * joined JSON text with lengths (one copy), are parsed and verified in the
+ * worker, and come back as transferred typed-array columns.
  */
 export class VerifierPool {
   readonly #workers: Array<{ worker: Worker; pending: Map<number, Pending> }>
@@ -33,7 +35,7 @@ export class VerifierPool {
       worker.on('message', (result: VerifyJobResult) => {
         const p = pending.get(result.id)
         pending.delete(result.id)
-        p?.resolve(result.outcomes)
+        p?.resolve({ ...result, columns: ReceiptColumns.revive(result.columns) })
         if (pending.size === 0) worker.unref()
       })
       worker.on('error', (error) => {
@@ -49,9 +51,8 @@ export class VerifierPool {
     return this.#workers.length
   }
 
-  #dispatch(job: DistributiveOmit<VerifyJob, 'id'>): Promise<VerifyOutcome[]> {
+  #send(target: { worker: Worker; pending: Map<number, Pending> }, job: DistributiveOmit<VerifyJob, 'id'>): Promise<VerifyJobResult> {
     if (this.#closed) return Promise.reject(new Error('the verifier pool is closed'))
-    const target = this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve, reject })
@@ -60,36 +61,28 @@ export class VerifierPool {
     })
   }
 
-  /** Verifies receipts given as JSON texts, split across the workers; outcomes in input order. */
-  async verifyTexts(texts: readonly string[]): Promise<VerifyOutcome[]> {
-    const chunk = Math.max(1, Math.ceil(texts.length / this.#workers.length))
-    const parts: Array<Promise<VerifyOutcome[]>> = []
-    for (let i = 0; i < texts.length; i += chunk) parts.push(this.#dispatch({ kind: 'receipts', texts: texts.slice(i, i + chunk) }))
-    return (await Promise.all(parts)).flat()
+  #dispatch(job: DistributiveOmit<VerifyJob, 'id'>): Promise<VerifyJobResult> {
+    return this.#send(this.#workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a)), job)
   }
 
-  /** Verifies parsed receipt documents. */
-  async verifyDocuments(documents: readonly unknown[]): Promise<VerifyOutcome[]> {
-    const chunk = Math.max(1, Math.ceil(documents.length / this.#workers.length))
-    const parts: Array<Promise<VerifyOutcome[]>> = []
-    for (let i = 0; i < documents.length; i += chunk) parts.push(this.#dispatch({ kind: 'receipts', documents: documents.slice(i, i + chunk) }))
-    return (await Promise.all(parts)).flat()
+  /** Verifies receipts given as JSON texts; one row per text, in order, failures listed in `failures`. */
+  async verifyTexts(texts: readonly string[]): Promise<ReceiptColumns> {
+    const parts: Array<Promise<VerifyJobResult>> = []
+    for (let i = 0; i < texts.length; i += CHUNK) {
+      const slice = texts.slice(i, i + CHUNK)
+      parts.push(this.#dispatch({ kind: 'receipts', joined: slice.join(''), lengths: Uint32Array.from(slice, (t) => t.length) }))
+    }
+    return ReceiptColumns.concat((await Promise.all(parts)).map((r) => r.columns))
   }
 
-  /** Verifies a batch document (or its JSON text): every receipt, or one failure outcome. */
-  verifyBatch(batch: unknown): Promise<VerifyOutcome[]> {
-    return this.#dispatch({ kind: 'batch', batch })
+  /** Verifies a batch document's JSON text: every receipt, or the reason the batch is rejected. */
+  async verifyBatch(batch: string): Promise<{ columns: ReceiptColumns; error?: Omit<ReceiptFailure, 'index'> | undefined }> {
+    const result = await this.#dispatch({ kind: 'batch', batch })
+    return { columns: result.columns, error: result.batchError }
   }
 
   async setRegistry(registry: ProviderRegistry): Promise<void> {
-    await Promise.all(this.#workers.map(({ worker, pending }) => {
-      const id = this.#nextId++
-      return new Promise<VerifyOutcome[]>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
-        worker.ref()
-        worker.postMessage({ id, kind: 'registry', entries: registry.entries() })
-      })
-    }))
+    await Promise.all(this.#workers.map((w) => this.#send(w, { kind: 'registry', entries: registry.entries() })))
   }
 
   async close(): Promise<void> {

@@ -292,16 +292,27 @@ describe('VerifierPool (worker threads)', () => {
     const texts = vectors.signed.map((d) => JSON.stringify(d))
     const bad = clone(vectors.signed[0] as SignedReceiptDocument)
     bad.signature = `${bad.signature.slice(0, 130)}1d` as `0x${string}`
-    const outcomes = await pool.verifyTexts([...texts, JSON.stringify(bad), '{"a":1,"a":2}', 'not json'])
-    expect(outcomes.slice(0, 4).map((o) => o.ok)).toEqual([true, true, true, true])
-    expect(outcomes.slice(4).map((o) => (o.ok ? 'ok' : o.reason))).toEqual(['signature-v', 'schema', 'schema'])
+    const columns = await pool.verifyTexts([...texts, JSON.stringify(bad), '{"a":1,"a":2}', 'not json'])
+    expect([...columns.valid]).toEqual([1, 1, 1, 1, 0, 0, 0])
+    expect(columns.failures.map((f) => [f.index, f.reason])).toEqual([[4, 'signature-v'], [5, 'schema'], [6, 'schema']])
+    const direct = new ReceiptVerifier({ domain })
+    vectors.signed.forEach((d, i) => {
+      const v = direct.verify(d)
+      expect(columns.receipt(i)).toEqual(v.receipt)
+      expect(columns.digestHex(i)).toBe(v.digest)
+    })
   })
 
-  it('verifies batches', async () => {
-    const batch = readFileSync(join(fixtures, 'batch.json'), 'utf8')
-    const outcomes = await pool.verifyBatch(batch)
-    expect(outcomes).toHaveLength(4)
-    expect(outcomes.every((o) => o.ok)).toBe(true)
+  it('verifies batches, or names why a batch is rejected', async () => {
+    const text = readFileSync(join(fixtures, 'batch.json'), 'utf8')
+    const { columns, error } = await pool.verifyBatch(text)
+    expect(error).toBeUndefined()
+    expect([...columns.valid]).toEqual([1, 1, 1, 1])
+    const altered = JSON.parse(text)
+    altered.receipts[0].inputTokens = '1'
+    const rejected = await pool.verifyBatch(JSON.stringify(altered))
+    expect(rejected.columns.length).toBe(0)
+    expect(rejected.error?.reason).toBe('batch-root')
   })
 })
 

@@ -3,6 +3,7 @@ import { toHex, type Hex } from '../merkle/bytes.ts'
 import { checkDomain, readSignedReceipt } from './document.ts'
 import { checkCharged, receiptDigest, ReceiptError, type UsageReceipt } from './receipt.ts'
 import type { ProviderRegistry } from './registry.ts'
+import type { ReceiptColumns } from './columns.ts'
 import { SignatureChecker } from './signature.ts'
 import { domainSeparator, USAGE_RECEIPT_TYPE, type ReceiptDomain } from './types.ts'
 import { decodeReceiptFast, digestOfWords, envelopeMatches, STRUCT_SIZE } from './fastpath.ts'
@@ -50,13 +51,40 @@ export class ReceiptVerifier {
         ? decodeReceiptFast(doc.message, this.#words)
         : undefined
     if (fast) {
-      checkCharged(fast)
-      digestOfWords(this.#words, this.separator, this.#digest, 0)
-      this.signatures.check(doc.signature, this.#digest, fast.provider)
-      this.checkAllowed(fast)
+      this.#checkFast(fast, doc.signature)
       return { receipt: fast, digest: toHex(this.#digest) }
     }
     return this.#verifySlow(document)
+  }
+
+  /** Verifies into row `i` of `columns`; a failure is recorded there, never thrown. */
+  verifyInto(document: unknown, columns: ReceiptColumns, i: number): void {
+    try {
+      const doc = document as Record<string, unknown>
+      const fast =
+        typeof document === 'object' && document !== null && envelopeMatches(doc, this.domain, this.contractForms)
+          ? decodeReceiptFast(doc.message, this.#words)
+          : undefined
+      if (fast) {
+        this.#checkFast(fast, doc.signature)
+        columns.setFromWords(i, fast, this.#words, this.#digest)
+      } else {
+        const { receipt, digest } = this.#verifySlow(document)
+        columns.set(i, receipt, digest)
+      }
+    } catch (error) {
+      const o = outcome(() => {
+        throw error
+      })
+      if (!o.ok) columns.fail(i, o.reason, o.message)
+    }
+  }
+
+  #checkFast(receipt: UsageReceipt, signature: unknown): void {
+    checkCharged(receipt)
+    digestOfWords(this.#words, this.separator, this.#digest, 0)
+    this.signatures.check(signature, this.#digest, receipt.provider)
+    this.checkAllowed(receipt)
   }
 
   /** The precise path: every check named, used when the fast path declines. */

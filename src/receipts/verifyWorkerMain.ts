@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonDocument } from '../format/json.ts'
 import { verifyBatch } from './batch.ts'
+import { ReceiptColumns } from './columns.ts'
 import { ProviderRegistry } from './registry.ts'
-import { outcome, ReceiptVerifier, type VerifyOutcome } from './verify.ts'
+import { outcome, ReceiptVerifier } from './verify.ts'
 import type { ReceiptDomain } from './types.ts'
 import type { VerifyJob, VerifyJobResult } from './pool.ts'
 
@@ -14,31 +15,40 @@ let verifier = new ReceiptVerifier({
 function run(job: VerifyJob): VerifyJobResult {
   if (job.kind === 'registry') {
     verifier = new ReceiptVerifier({ domain: verifier.domain, registry: ProviderRegistry.from(job.entries) })
-    return { id: job.id, outcomes: [] }
+    return { id: job.id, columns: new ReceiptColumns(0) }
   }
   if (job.kind === 'receipts') {
-    const items = job.texts ? job.texts.map((t) => parseOrFail(t)) : (job.documents ?? [])
-    return { id: job.id, outcomes: items.map((d) => (d instanceof ParseFailure ? d.outcome : outcome(() => verifier.verify(d)))) }
+    const columns = new ReceiptColumns(job.lengths.length)
+    let offset = 0
+    job.lengths.forEach((length, i) => {
+      const text = job.joined.slice(offset, offset + length)
+      offset += length
+      let document: unknown
+      try {
+        document = parseJsonDocument(text, 'receipt')
+      } catch (error) {
+        columns.fail(i, 'schema', (error as Error).message.split('\n')[0] as string)
+        return
+      }
+      verifier.verifyInto(document, columns, i)
+    })
+    return { id: job.id, columns }
   }
   // A batch: all or nothing.
   try {
-    const doc = typeof job.batch === 'string' ? parseJsonDocument(job.batch, 'batch') : job.batch
-    return { id: job.id, outcomes: verifyBatch(verifier, doc).map((v): VerifyOutcome => ({ ok: true, ...v })) }
+    const verified = verifyBatch(verifier, parseJsonDocument(job.batch, 'batch'))
+    const columns = new ReceiptColumns(verified.length)
+    verified.forEach((v, i) => columns.set(i, v.receipt, v.digest))
+    return { id: job.id, columns }
   } catch (error) {
-    return { id: job.id, outcomes: [outcome(() => { throw error })] }
+    const o = outcome(() => {
+      throw error
+    })
+    return { id: job.id, columns: new ReceiptColumns(0), batchError: o.ok ? undefined : { reason: o.reason, message: o.message } }
   }
 }
 
-class ParseFailure {
-  constructor(readonly outcome: VerifyOutcome) {}
-}
-
-function parseOrFail(text: string): unknown {
-  try {
-    return parseJsonDocument(text, 'receipt')
-  } catch (error) {
-    return new ParseFailure({ ok: false, reason: 'schema', message: (error as Error).message.split('\n')[0] as string })
-  }
-}
-
-parentPort!.on('message', (job: VerifyJob) => parentPort!.postMessage(run(job)))
+parentPort!.on('message', (job: VerifyJob) => {
+  const result = run(job)
+  parentPort!.postMessage(result, result.columns.transferList())
+})
