@@ -1,11 +1,27 @@
 import { BaseError } from '../errors/base.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
+import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
 import { keysNewCommand } from './commands/keys.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
 import { treeBuildCommand, treeProofCommand, treeVerifyCommand } from './commands/tree.ts'
 
-export const commands: Command[] = [simulateCommand, keysNewCommand, receiptSignCommand, receiptVerifyCommand, treeBuildCommand, treeProofCommand, treeVerifyCommand]
+export const commands: Command[] = [
+  demoCommand,
+  simulateCommand,
+  initCommand,
+  inputsCommand,
+  serveCommand,
+  ingestCommand,
+  sealCommand,
+  exportReceiptsCommand,
+  keysNewCommand,
+  receiptSignCommand,
+  receiptVerifyCommand,
+  treeBuildCommand,
+  treeProofCommand,
+  treeVerifyCommand,
+]
 
 function overview(list: Command[] = commands): string {
   const width = Math.max(...list.map((c) => c.name.length)) + 2

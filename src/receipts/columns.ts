@@ -2,6 +2,8 @@ import { toHex, type Hex } from '../merkle/bytes.ts'
 import { hexToBytes } from '../merkle/bytes.ts'
 import type { ReceiptRejection, UsageReceipt } from './receipt.ts'
 
+const COLUMN_KEYS = ['valid', 'digest', 'deploymentId', 'provider', 'user', 'requestId', 'epoch', 'timestamp', 'inputTokens', 'outputTokens', 'grossAmount', 'discountBps', 'chargedAmount', 'signature'] as const
+
 export type ReceiptFailure = { index: number; reason: ReceiptRejection | 'internal'; message: string }
 
 /**
@@ -24,6 +26,8 @@ export class ReceiptColumns {
   readonly grossAmount: BigUint64Array
   readonly discountBps: Uint16Array
   readonly chargedAmount: BigUint64Array
+  /** 65-byte signatures of per-call receipts (zero for batched ones). */
+  readonly signature: Uint8Array
   failures: ReceiptFailure[] = []
 
   constructor(readonly length: number) {
@@ -40,6 +44,11 @@ export class ReceiptColumns {
     this.grossAmount = new BigUint64Array(length)
     this.discountBps = new Uint16Array(length)
     this.chargedAmount = new BigUint64Array(length)
+    this.signature = new Uint8Array(65 * length)
+  }
+
+  setSignature(i: number, signature: string): void {
+    this.signature.set(hexToBytes(signature, 65), 65 * i)
   }
 
   set(i: number, r: UsageReceipt, digest: Uint8Array | Hex): void {
@@ -102,7 +111,7 @@ export class ReceiptColumns {
 
   /** The buffers to transfer with postMessage. */
   transferList(): ArrayBuffer[] {
-    return [this.valid, this.digest, this.deploymentId, this.provider, this.user, this.requestId, this.epoch, this.timestamp, this.inputTokens, this.outputTokens, this.grossAmount, this.discountBps, this.chargedAmount].map((a) => a.buffer as ArrayBuffer)
+    return COLUMN_KEYS.map((k) => this[k].buffer as ArrayBuffer)
   }
 
   /** Rebuilds the class around columns received from a worker. */
@@ -116,7 +125,7 @@ export class ReceiptColumns {
     const out = new ReceiptColumns(total)
     let offset = 0
     for (const p of parts) {
-      for (const key of ['valid', 'digest', 'deploymentId', 'provider', 'user', 'requestId', 'epoch', 'timestamp', 'inputTokens', 'outputTokens', 'grossAmount', 'discountBps', 'chargedAmount'] as const) {
+      for (const key of COLUMN_KEYS) {
         const width = out[key].length / Math.max(1, total)
         ;(out[key] as Uint8Array).set(p[key] as Uint8Array, offset * width)
       }

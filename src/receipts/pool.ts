@@ -9,7 +9,7 @@ export type VerifyJob =
   | { id: number; kind: 'batch'; batch: string }
   | { id: number; kind: 'registry'; entries: Array<{ deploymentId: string; provider: string }> }
 
-export type VerifyJobResult = { id: number; columns: ReceiptColumns; batchError?: Omit<ReceiptFailure, 'index'> | undefined }
+export type VerifyJobResult = { id: number; columns: ReceiptColumns; batchRoot?: string | undefined; batchError?: Omit<ReceiptFailure, 'index'> | undefined }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 type Pending = { resolve: (result: VerifyJobResult) => void; reject: (error: Error) => void }
@@ -76,9 +76,9 @@ export class VerifierPool {
   }
 
   /** Verifies a batch document's JSON text: every receipt, or the reason the batch is rejected. */
-  async verifyBatch(batch: string): Promise<{ columns: ReceiptColumns; error?: Omit<ReceiptFailure, 'index'> | undefined }> {
+  async verifyBatch(batch: string): Promise<{ columns: ReceiptColumns; root?: string | undefined; error?: Omit<ReceiptFailure, 'index'> | undefined }> {
     const result = await this.#dispatch({ kind: 'batch', batch })
-    return { columns: result.columns, error: result.batchError }
+    return { columns: result.columns, root: result.batchRoot, error: result.batchError }
   }
 
   async setRegistry(registry: ProviderRegistry): Promise<void> {

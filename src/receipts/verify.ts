@@ -72,6 +72,7 @@ export class ReceiptVerifier {
         const { receipt, digest } = this.#verifySlow(document)
         columns.set(i, receipt, digest)
       }
+      columns.setSignature(i, doc.signature as string)
     } catch (error) {
       const o = outcome(() => {
         throw error

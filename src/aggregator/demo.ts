@@ -1,0 +1,249 @@
+import { keccak256, toBytes, getAddress } from 'viem'
+import { formatUnits } from '../economics/math.ts'
+import { stakingDiscountBps, chargedAmount } from '../economics/revenue.ts'
+import type { Hex } from '../merkle/bytes.ts'
+import { closeWorkers } from '../merkle/parallel.ts'
+import { signBatch } from '../receipts/batch.ts'
+import type { UsageReceipt } from '../receipts/receipt.ts'
+import { addressOf, signReceipt } from '../receipts/sign.ts'
+import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
+import { writeEpochDirectory } from './artifacts.ts'
+import { sendBatch, sendReceipts } from './client.ts'
+import { readConfig, type AggregatorConfig, type EpochInputs } from './config.ts'
+import { AggregatorService } from './service.ts'
+import { Store } from './store.ts'
+
+export type DemoOptions = {
+  out: string
+  seed: string
+  /** Current time, nanoseconds since the Unix epoch. */
+  now: () => bigint
+  perCallReceipts?: number
+  batchedReceipts?: number
+  users?: number
+  progress?: (step: string, done: number, total: number) => void
+  log?: (line: string) => void
+}
+
+export type DemoResult = {
+  epoch: number
+  dataDir: string
+  epochDir: string
+  config: AggregatorConfig
+  sent: { perCall: number; batched: number; resent: number }
+  stored: number
+  accepted: number
+  duplicates: number
+  rejected: number
+  spendRoot: string | null
+  rewardRoot: string | null
+  totals: { gross: bigint; charged: bigint }
+  topRewards: Array<{ account: string; token: string; amount: bigint }>
+  seconds: number
+}
+
+/** A small random source from a seed (keccak counter mode): demo data is reproducible with --seed. */
+function seeded(seed: string) {
+  let counter = 0
+  let pool: Uint8Array = new Uint8Array(0)
+  let at = 0
+  const next = () => {
+    if (at + 4 > pool.length) {
+      pool = toBytes(keccak256(toBytes(`${seed}/${counter++}`)))
+      at = 0
+    }
+    const v = ((pool[at]! << 24) | (pool[at + 1]! << 16) | (pool[at + 2]! << 8) | pool[at + 3]!) >>> 0
+    at += 4
+    return v / 2 ** 32
+  }
+  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), key: (label: string) => keccak256(toBytes(`${seed}/key/${label}`)) }
+}
+
+const WHOLE = 10n ** 18n
+
+/**
+ * The main job end to end on the embedded store: providers, deployments,
+ * users and stakes; a day of signed receipts (per call and in batches) sent
+ * through the HTTP API; the epoch sealed and its artifacts written.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = performance.now()
+  const rnd = seeded(options.seed)
+  const log = options.log ?? (() => undefined)
+  const nowSeconds = Number(options.now() / 1_000_000_000n)
+  const epoch = Math.floor(nowSeconds / 86_400) - 1
+  const addr = (label: string) => addressOf(rnd.key(label))
+
+  const deploymentNames = ['qwenalice', 'llama-coder', 'mistral-med']
+  const ages = [30, 90, 200]
+  const deployments = deploymentNames.map((name, i) => ({
+    id: keccak256(toBytes(`deployment:${name}`)),
+    name,
+    issuer: getAddress(addr(`issuer:${name}`)),
+    mtToken: getAddress(addr(`mt:${name}`)),
+    graduationEpoch: epoch - ages[i]!,
+    raised: String(100_000 - 30_000 * i),
+    incentiveReserve: '200000',
+  }))
+  const providerKeys = [rnd.key('provider:0'), rnd.key('provider:1'), rnd.key('provider:2'), rnd.key('provider:3')]
+  const providerOf = [[0, 1], [2], [3]]
+  const config = readConfig({
+    format: 'fomo-aggregator-config-v1',
+    domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: getAddress(addr('contract:registry')) },
+    epochSeconds: 86400,
+    clockSkewSeconds: 300,
+    maxReceiptAgeSeconds: 2 * 86400,
+    tokens: { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
+    platform: { maxDiscountBps: 3000, discountMultiplier: 2, dailyEmission: '20000', scoreBasis: 'net', rewardDenominator: 'eligible-stakers', issuerBonusBps: 1000 },
+    deployments,
+    providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)) }))),
+  })
+
+  const userCount = options.users ?? 300
+  const users = Array.from({ length: userCount }, (_, i) => addr(`user:${i}`))
+  const circulating = [660_000n, 700_000n, 760_000n].map((c) => c * WHOLE)
+  // About 40 % of users stake in each deployment, a few of them heavily.
+  const stakes = deployments.map((_, d) =>
+    new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
+  )
+  const discount = (d: number, user: Hex) =>
+    Number(stakingDiscountBps(stakes[d]!.get(user) ?? 0n, circulating[d]!, { maxDiscountBps: config.platform.maxDiscountBps, multiplier: config.platform.discountMultiplier }))
+  // Power users: spend weights follow a long tail.
+  const weights = users.map(() => 1 / (0.05 + rnd.next()) ** 1.2)
+  const totalWeight = weights.reduce((a, b) => a + b, 0)
+  const cumulative = weights.map(((s) => (w: number) => (s += w / totalWeight))(0))
+  const pickUser = () => {
+    const x = rnd.next()
+    let lo = 0
+    let hi = users.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cumulative[mid]! < x) lo = mid + 1
+      else hi = mid
+    }
+    return users[lo]!
+  }
+  const dayStart = BigInt(epoch) * 86_400n
+  let request = 0
+  const receipt = (d: number, provider: number): UsageReceipt => {
+    const user = pickUser()
+    const inputTokens = rnd.int(50, 4000)
+    const outputTokens = rnd.int(20, 1500)
+    const gross = BigInt(inputTokens * (3 - d) + outputTokens * (9 - 2 * d)) * 10n
+    const discountBps = discount(d, user)
+    return {
+      deploymentId: deployments[d]!.id,
+      provider: addressOf(providerKeys[provider]!),
+      user,
+      epoch,
+      requestId: keccak256(toBytes(`${options.seed}/request/${request++}`)),
+      timestamp: dayStart + BigInt(rnd.int(0, 86_399)),
+      inputTokens,
+      outputTokens,
+      grossAmount: gross,
+      discountBps,
+      chargedAmount: chargedAmount(gross, BigInt(discountBps)),
+    }
+  }
+
+  const separator = domainSeparator(config.domain)
+  const perCall = options.perCallReceipts ?? 24_000
+  const batched = options.batchedReceipts ?? 16_000
+  log(`Signing ${perCall.toLocaleString('en-US')} per-call receipts and ${batched.toLocaleString('en-US')} in ${providerKeys.length} provider batches for epoch ${epoch}`)
+  const texts: string[] = []
+  for (let i = 0; i < perCall; i++) {
+    const d = i % 3
+    const p = providerOf[d]![i % providerOf[d]!.length]!
+    texts.push(JSON.stringify(signReceipt(receipt(d, p), providerKeys[p]!, config.domain, separator)))
+    if (i % 2000 === 0) options.progress?.('sign', i, perCall)
+  }
+  options.progress?.('sign', perCall, perCall)
+  const batches = providerKeys.map((key, p) => {
+    const d = providerOf.findIndex((ps) => ps.includes(p))
+    const rs = Array.from({ length: Math.floor(batched / providerKeys.length) }, () => receipt(d, p))
+    return JSON.stringify(signBatch(rs, key, config.domain, separator))
+  })
+
+  const dataDir = `${options.out}/db`
+  const store = await Store.open({ dataDir })
+  let service: AggregatorService | undefined
+  try {
+    await store.setConfig(config)
+    const inputs: EpochInputs = {
+      epoch,
+      deployments: new Map(
+        deployments.map((d, i) => [d.id, { opex: 0n, circulatingSupply: circulating[i], stakes: stakes[i]! }] as const),
+      ),
+    }
+    service = await AggregatorService.create({ store, config, now: options.now })
+    const { port } = await service.listen(0)
+    const url = `http://127.0.0.1:${port}`
+    log(`Aggregator listening on ${url} (embedded PostgreSQL in ${dataDir})`)
+    const sent = await sendReceipts(texts, { url, batchSize: 1000, onProgress: (done, total) => options.progress?.('send', done, total) })
+    let accepted = sent.accepted
+    let duplicates = sent.duplicates
+    let rejected = sent.rejected
+    for (const b of batches) {
+      const answer = await sendBatch(url, b)
+      accepted += answer.accepted
+      duplicates += answer.duplicates
+      rejected += answer.rejected
+    }
+    // Providers retry: resending receipts is safe, they come back as duplicates.
+    const resent = await sendReceipts(texts.slice(0, 1000), { url, batchSize: 1000 })
+    duplicates += resent.duplicates
+    // OpEx: what providers cost this day, 55 % of the charged revenue of each deployment.
+    const status = await store.sql.query<{ dep: string; charged: string }>(`SELECT encode(deployment_id, 'hex') AS dep, sum(charged)::text AS charged FROM receipts WHERE epoch = $1 GROUP BY deployment_id`, [epoch])
+    for (const row of status) {
+      const d = inputs.deployments.get(`0x${row.dep}`)
+      if (d) d.opex = (BigInt(row.charged) * 55n) / 100n
+    }
+    await store.setEpochInputs(inputs)
+    options.progress?.('seal', 0, 1)
+    const sealed = await store.seal(epoch)
+    const epochDir = await writeEpochDirectory(`${options.out}/epochs`, epoch, sealed.files)
+    options.progress?.('seal', 1, 1)
+    const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
+    const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
+    const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
+    return {
+      epoch,
+      dataDir,
+      epochDir,
+      config,
+      sent: { perCall, batched: batches.length * Math.floor(batched / providerKeys.length), resent: 1000 },
+      stored: await store.receiptCount(),
+      accepted,
+      duplicates,
+      rejected,
+      spendRoot: sealed.spendRoot,
+      rewardRoot: sealed.rewardRoot,
+      totals: { gross: BigInt(report.totals.gross), charged: BigInt(report.totals.charged) },
+      topRewards,
+      seconds: (performance.now() - started) / 1000,
+    }
+  } finally {
+    await service?.close()
+    await store.close()
+    await closeWorkers()
+  }
+}
+
+export function demoSummary(r: DemoResult): string {
+  const usd = (v: bigint) => `$${Number(formatUnits(v, 6)).toLocaleString('en-US', { maximumFractionDigits: 2 })}`
+  const flock = (v: bigint) => `${Number(formatUnits(v, 18)).toLocaleString('en-US', { maximumFractionDigits: 2 })} FLOCK`
+  return [
+    '',
+    `Epoch ${r.epoch} sealed in ${r.seconds.toFixed(1)} s`,
+    `  receipts sent      ${r.sent.perCall.toLocaleString('en-US')} per call + ${r.sent.batched.toLocaleString('en-US')} batch-signed (+ ${r.sent.resent} resent)`,
+    `  accepted / dup / rejected  ${r.accepted.toLocaleString('en-US')} / ${r.duplicates.toLocaleString('en-US')} / ${r.rejected}`,
+    `  stored             ${r.stored.toLocaleString('en-US')}`,
+    `  gross / charged    ${usd(r.totals.gross)} / ${usd(r.totals.charged)}`,
+    `  spend root         ${r.spendRoot}`,
+    `  reward root        ${r.rewardRoot}`,
+    `  artifacts          ${r.epochDir}`,
+    '  top FLOCK rewards',
+    ...r.topRewards.map((t) => `    ${t.account}  ${flock(t.amount)}`),
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,288 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BaseError } from '../errors/base.ts'
+import type { Hex } from '../merkle/bytes.ts'
+import { StandardTree } from '../merkle/tree.ts'
+import { VerifierPool } from '../receipts/pool.ts'
+import type { ReceiptColumns } from '../receipts/columns.ts'
+import type { AggregatorConfig } from './config.ts'
+import { Metrics } from './metrics.ts'
+import { BodyError, splitItems } from './split.ts'
+import type { IngestResult, Store, StoredRow } from './store.ts'
+
+export type Limits = {
+  /** Largest request body in bytes (10 MiB by default). */
+  maxBodyBytes: number
+  /** Most receipts in one request. */
+  maxItems: number
+}
+
+export const DEFAULT_LIMITS: Limits = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000 }
+
+export type ServiceOptions = {
+  store: Store
+  config: AggregatorConfig
+  /** Current time in nanoseconds since the Unix epoch. */
+  now: () => bigint
+  limits?: Partial<Limits>
+  threads?: number
+  log?: (entry: Record<string, unknown>) => void
+}
+
+export type ItemResult = IngestResult & { index: number }
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The aggregator's HTTP service. Stateless apart from the store: any number of
+ * instances can serve one PostgreSQL database (the unique key decides
+ * duplicates). Receipts are verified on worker threads, checked against the
+ * epoch and clock rules, and stored in one transaction per request.
+ */
+export class AggregatorService {
+  readonly server: Server
+  readonly metrics = new Metrics()
+  readonly #pool: VerifierPool
+  readonly #limits: Limits
+  readonly #trees = new Map<string, StandardTree>()
+
+  private constructor(
+    readonly options: ServiceOptions,
+    pool: VerifierPool,
+  ) {
+    this.#pool = pool
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.server = createServer((req, res) => void this.#handle(req, res))
+    this.server.keepAliveTimeout = 10_000
+  }
+
+  static async create(options: ServiceOptions): Promise<AggregatorService> {
+    const registry = await options.store.registry()
+    const pool = new VerifierPool({ domain: options.config.domain, registry, threads: options.threads })
+    return new AggregatorService(options, pool)
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo))
+    })
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+    await this.#pool.close()
+  }
+
+  #log(entry: Record<string, unknown>): void {
+    this.options.log?.({ ts: new Date(Number(this.options.now() / 1_000_000n)).toISOString(), ...entry })
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now()
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    let status = 500
+    let extra: Record<string, unknown> = {}
+    try {
+      const result = await this.#route(req, url)
+      status = result.status ?? 200
+      extra = result.log ?? {}
+      if (typeof result.body === 'string') {
+        res.writeHead(status, { 'content-type': result.contentType ?? 'text/plain; version=0.0.4' })
+        res.end(result.body)
+      } else send(res, status, result.body)
+    } catch (error) {
+      if (error instanceof HttpError || error instanceof BodyError) status = error.status
+      else if (error instanceof BaseError && error.code === 'SCHEMA_INVALID') status = 400
+      else status = 503
+      const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
+      if (status >= 500) this.#log({ level: 'error', msg: 'request failed', error: (error as Error).message })
+      send(res, status, { error: message, retry: status >= 500 })
+      req.resume()
+    } finally {
+      const route = routeName(url.pathname)
+      this.metrics.counter('fomo_http_requests_total', 'HTTP requests by route and status', { route, status })
+      this.metrics.counter('fomo_http_request_seconds_total', 'Time spent serving requests', { route }, (performance.now() - started) / 1000)
+      this.#log({ level: status >= 500 ? 'error' : 'info', msg: 'request', method: req.method, path: url.pathname, status, ms: Math.round(performance.now() - started), ...extra })
+    }
+  }
+
+  async #route(req: IncomingMessage, url: URL): Promise<{ status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }> {
+    const parts = url.pathname.split('/').filter(Boolean)
+    const method = req.method ?? 'GET'
+    if (url.pathname === '/v1/receipts' || url.pathname === '/v1/batches') {
+      if (method !== 'POST') throw new HttpError(405, `use POST for ${url.pathname}`)
+      const body = await readBody(req, this.#limits.maxBodyBytes)
+      return url.pathname === '/v1/receipts' ? this.#ingestReceipts(body) : this.#ingestBatch(body)
+    }
+    if (method !== 'GET') throw new HttpError(405, 'use GET')
+    if (url.pathname === '/v1/health') {
+      await this.options.store.sql.query('SELECT 1')
+      return { body: { status: 'ok', store: this.options.store.sql.kind } }
+    }
+    if (url.pathname === '/metrics') return { body: this.metrics.render(), contentType: 'text/plain; version=0.0.4' }
+    if (parts[0] === 'v1' && parts[1] === 'epochs' && parts[2] !== undefined) {
+      const epoch = parseEpoch(parts[2])
+      if (parts.length === 3) return { body: await this.options.store.epochStatus(epoch) }
+      if (parts[3] === 'spend' && parts.length === 6) return { body: await this.#spendProof(epoch, parts[4] as string, parts[5] as string) }
+    }
+    if (parts[0] === 'v1' && parts[1] === 'rewards' && parts.length === 3) {
+      const epochParam = url.searchParams.get('epoch')
+      const epoch = epochParam === null ? await this.options.store.latestSealedEpoch() : parseEpoch(epochParam)
+      if (epoch === null) throw new HttpError(404, 'no epoch has been sealed yet')
+      return { body: await this.#rewardProofs(epoch, parts[2] as string) }
+    }
+    throw new HttpError(404, `no route ${method} ${url.pathname}`)
+  }
+
+  async #ingestReceipts(body: string) {
+    const texts = splitItems(body, this.#limits.maxItems)
+    if (texts.length === 0) throw new HttpError(400, 'no receipts in the request body')
+    const columns = await this.#pool.verifyTexts(texts)
+    const results = new Map<number, IngestResult>()
+    for (const f of columns.failures) results.set(f.index, { status: 'rejected', reason: f.reason, message: f.message })
+    const rows: StoredRow[] = []
+    for (let i = 0; i < columns.length; i++) {
+      if (!columns.valid[i]) continue
+      const problem = this.#policy(columns, i)
+      if (problem) results.set(i, { status: 'rejected', digest: columns.digestHex(i), ...problem })
+      else rows.push({ index: i })
+    }
+    for (const [i, r] of await this.options.store.insertReceipts(columns, rows)) results.set(i, r)
+    return this.#respond(texts.length, results)
+  }
+
+  async #ingestBatch(body: string) {
+    const { columns, root, error } = await this.#pool.verifyBatch(body)
+    if (error || !root) {
+      this.metrics.counter('fomo_receipts_total', 'Receipts by outcome', { status: 'rejected' })
+      return { status: 200, body: { batch: 'rejected', reason: error?.reason, message: error?.message, accepted: 0, duplicates: 0, rejected: 1, results: [] }, log: { batch: 'rejected' } }
+    }
+    const results = new Map<number, IngestResult>()
+    const rows: StoredRow[] = []
+    for (let i = 0; i < columns.length; i++) {
+      const problem = this.#policy(columns, i)
+      if (problem) results.set(i, { status: 'rejected', digest: columns.digestHex(i), ...problem })
+      else rows.push({ index: i, batchRoot: root })
+    }
+    for (const [i, r] of await this.options.store.insertReceipts(columns, rows, { document: body, root })) results.set(i, r)
+    const response = this.#respond(columns.length, results)
+    return { ...response, body: { batch: 'accepted', root, ...response.body } }
+  }
+
+  /** Epoch and clock rules: the epoch must match the timestamp, the timestamp be within the skew and age bounds, and the deployment known. */
+  #policy(columns: ReceiptColumns, i: number): { reason: string; message: string } | undefined {
+    const { epochSeconds, clockSkewSeconds, maxReceiptAgeSeconds } = this.options.config
+    const ts = columns.timestamp[i] as bigint
+    const epoch = BigInt(columns.epoch[i] as number)
+    if (ts / BigInt(epochSeconds) !== epoch)
+      return { reason: 'epoch-mismatch', message: `epoch ${epoch} does not contain timestamp ${ts} (epochs are ${epochSeconds} s; expected epoch ${ts / BigInt(epochSeconds)})` }
+    const now = this.options.now()
+    const tsNs = ts * 1_000_000_000n
+    if (tsNs > now + BigInt(clockSkewSeconds) * 1_000_000_000n)
+      return { reason: 'future-timestamp', message: `timestamp ${ts} is more than ${clockSkewSeconds} s ahead of the aggregator's clock` }
+    if (tsNs < now - BigInt(maxReceiptAgeSeconds) * 1_000_000_000n)
+      return { reason: 'too-old', message: `timestamp ${ts} is older than ${maxReceiptAgeSeconds} s; late receipts must arrive before their epoch is sealed` }
+    const deployment = `0x${Buffer.from(columns.deploymentId.subarray(32 * i, 32 * i + 32)).toString('hex')}`
+    if (!this.options.config.deployments.some((d) => d.id === deployment)) return { reason: 'unknown-deployment', message: `deployment ${deployment} is not configured` }
+    return undefined
+  }
+
+  #respond(count: number, results: Map<number, IngestResult>) {
+    const items: ItemResult[] = []
+    const tally = { accepted: 0, duplicate: 0, rejected: 0 }
+    for (let i = 0; i < count; i++) {
+      const r = results.get(i) ?? { status: 'rejected' as const, reason: 'internal', message: 'no outcome' }
+      tally[r.status]++
+      items.push({ index: i, ...r })
+    }
+    for (const [status, n] of Object.entries(tally)) if (n) this.metrics.counter('fomo_receipts_total', 'Receipts by outcome', { status }, n)
+    return { status: 200, body: { accepted: tally.accepted, duplicates: tally.duplicate, rejected: tally.rejected, results: items }, log: tally }
+  }
+
+  async #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<StandardTree | undefined> {
+    const key = `${epoch}/${name}`
+    const cached = this.#trees.get(key)
+    if (cached) return cached
+    const { files } = await this.options.store.artifacts(epoch).catch((error: unknown) => {
+      throw new HttpError(404, (error as Error).message.split('\n')[0] as string)
+    })
+    const file = files.find((f) => f.name === name)
+    if (!file) return undefined
+    const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(file.content)))
+    if (this.#trees.size > 16) this.#trees.clear()
+    this.#trees.set(key, tree)
+    return tree
+  }
+
+  async #spendProof(epoch: number, deploymentId: string, user: string) {
+    const tree = await this.#tree(epoch, 'spend-tree.json')
+    const d = deploymentId.toLowerCase()
+    const u = user.toLowerCase()
+    if (tree)
+      for (const [i, value] of tree.entries())
+        if (value[1] === d && value[2] === u) return { epoch, root: tree.root, leafEncoding: tree.leafEncoding, value, proof: tree.getProof(i) }
+    throw new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
+  }
+
+  async #rewardProofs(epoch: number, account: string) {
+    const tree = await this.#tree(epoch, 'reward-tree.json')
+    const a = account.toLowerCase() as Hex
+    const leaves = []
+    if (tree) for (const [i, value] of tree.entries()) if (value[0] === a) leaves.push({ value, proof: tree.getProof(i) })
+    if (leaves.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
+    return { epoch, root: tree!.root, leafEncoding: tree!.leafEncoding, leaves }
+  }
+}
+
+function parseEpoch(text: string): number {
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) throw new HttpError(400, `epoch must be a non-negative integer, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+function routeName(path: string): string {
+  if (path.startsWith('/v1/epochs/')) return path.includes('/spend/') ? '/v1/epochs/:epoch/spend' : '/v1/epochs/:epoch'
+  if (path.startsWith('/v1/rewards/')) return '/v1/rewards/:account'
+  return ['/v1/receipts', '/v1/batches', '/v1/health', '/metrics'].includes(path) ? path : 'other'
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
+  res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) })
+  res.end(text)
+}
+
+/** Reads the body as UTF-8, refusing with 413 past the limit (by Content-Length first, then by counting). */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? NaN)
+  if (declared > limit) return Promise.reject(new BodyError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`))
+  const type = String(req.headers['content-type'] ?? 'application/json')
+  if (!/^application\/(json|x-ndjson)\b/.test(type)) return Promise.reject(new BodyError(415, `content-type ${type}: send application/json or application/x-ndjson`))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        // Stop buffering, drain the rest and close the connection after the 413.
+        req.removeAllListeners('data')
+        req.resume()
+        reject(new BodyError(413, `request body is over the ${limit}-byte limit`))
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}

@@ -1,0 +1,157 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BaseError } from '../errors/base.ts'
+
+/**
+ * The one SQL surface the aggregator uses, over PGlite (PostgreSQL in
+ * WebAssembly, embedded, one connection) or a PostgreSQL server through `pg`.
+ * Same SQL for both. Numbers and bytes are selected as text (`::text`,
+ * `encode(x, 'hex')`) so both drivers return the same JavaScript values.
+ */
+export type Sql = {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
+  exec(text: string): Promise<void>
+  /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>
+  close(): Promise<void>
+  readonly kind: 'pglite' | 'postgres'
+}
+
+export class StoreError extends BaseError {
+  override name = 'StoreError'
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super('STORE', message, { metaMessages: hint ? [hint] : undefined, cause })
+  }
+}
+
+/** A FIFO mutex: PGlite has one connection, so transactions must not interleave. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve()
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn)
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    return result
+  }
+}
+
+/**
+ * Opens an embedded store in `dataDir`. A lock file keeps a second process
+ * from opening the same directory (PGlite is single-process); a lock left by a
+ * dead process is taken over.
+ */
+export async function openPglite(dataDir: string): Promise<Sql> {
+  await mkdir(dataDir, { recursive: true })
+  const lockPath = join(dataDir, 'fomo.lock')
+  await acquireLock(lockPath)
+  const { PGlite } = await import('@electric-sql/pglite')
+  let db: InstanceType<typeof PGlite>
+  try {
+    db = await PGlite.create(join(dataDir, 'pgdata'))
+  } catch (error) {
+    await rm(lockPath, { force: true })
+    throw new StoreError(`cannot open the embedded database in ${dataDir}`, 'Check the directory is a fomo data directory and not damaged.', error)
+  }
+  const mutex = new Mutex()
+  const wrap = (q: Pick<InstanceType<typeof PGlite>, 'query' | 'exec'>, inTx: boolean): Sql => ({
+    kind: 'pglite',
+    query: async <T>(text: string, params?: unknown[]) => (await q.query<T>(text, params)).rows,
+    exec: async (text: string) => {
+      await q.exec(text)
+    },
+    transaction: (fn) => (inTx ? fn(wrap(q, true)) : mutex.run(() => db.transaction((tx) => fn(wrap(tx, true))))),
+    close: async () => {
+      await db.close()
+      await rm(lockPath, { force: true })
+    },
+  })
+  const top = wrap(db, false)
+  // Plain queries also queue behind transactions.
+  return { ...top, query: (text, params) => mutex.run(() => top.query(text, params)), exec: (text) => mutex.run(() => top.exec(text)) }
+}
+
+async function acquireLock(path: string): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx')
+      await handle.writeFile(String(process.pid))
+      await handle.close()
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
+      if (pid && pid !== process.pid && isAlive(pid))
+        throw new StoreError(
+          `the data directory is in use by another fomo process (pid ${pid})`,
+          'The embedded database serves one process: stop it, use its HTTP API, or run PostgreSQL (--database-url).',
+        )
+      await rm(path, { force: true })
+    }
+  }
+  throw new StoreError(`cannot lock ${path}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Connects to a PostgreSQL server through a `pg` pool. */
+export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Sql> {
+  const { default: pg } = await import('pg')
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8 })
+  try {
+    await pool.query('select 1')
+  } catch (error) {
+    await pool.end()
+    throw new StoreError(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, 'Check the URL, that the server runs and accepts the user.', error)
+  }
+  const fromClient = (client: { query: (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }> }): Sql => ({
+    kind: 'postgres',
+    query: async <T>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as T[],
+    exec: async (text: string) => {
+      await client.query(text)
+    },
+    transaction: (fn) => fn(fromClient(client)),
+    close: async () => undefined,
+  })
+  return {
+    kind: 'postgres',
+    query: async <T>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as T[],
+    exec: async (text: string) => {
+      await pool.query(text)
+    },
+    async transaction(fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn(fromClient(client))
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined)
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    close: () => pool.end(),
+  }
+}
+
+/** A database URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
+export async function openSql(options: { dataDir?: string | undefined; databaseUrl?: string | undefined }): Promise<Sql> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl)
+  if (!options.dataDir) throw new StoreError('no database: give --data-dir DIR (embedded) or --database-url postgres://...')
+  return openPglite(options.dataDir)
+}

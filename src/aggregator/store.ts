@@ -1,0 +1,283 @@
+import type { Allocation } from '../economics/epoch.ts'
+import type { Hex } from '../merkle/bytes.ts'
+import { ProviderRegistry } from '../receipts/registry.ts'
+import type { ReceiptColumns } from '../receipts/columns.ts'
+import { configJson, readConfig, type AggregatorConfig, type EpochInputs } from './config.ts'
+import { faultPoint } from './faults.ts'
+import { migrate } from './migrations.ts'
+import { seal, SealError, type DeploymentInputs, type SpendRow } from './seal.ts'
+import { openSql, StoreError, type Sql } from './sql.ts'
+
+export type IngestStatus = 'accepted' | 'duplicate' | 'rejected'
+export type IngestResult = { status: IngestStatus; digest?: Hex | undefined; reason?: string | undefined; message?: string | undefined }
+
+/** A receipt row ready to store: a verified column row plus where its signature lives. */
+export type StoredRow = { index: number; batchRoot?: string | undefined }
+
+const hex = (bytes: Uint8Array, start: number, end: number) => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('hex')
+const bytea = (h: string) => h.replace(/^0x/, '')
+
+/**
+ * The aggregator's state in PostgreSQL (embedded PGlite or a server): config,
+ * providers, receipts deduplicated by (epoch, provider, digest), per-epoch
+ * inputs, sealed rewards and artifacts. Every write is one transaction.
+ */
+export class Store {
+  private constructor(readonly sql: Sql) {}
+
+  static async open(options: { dataDir?: string | undefined; databaseUrl?: string | undefined }): Promise<Store> {
+    const sql = await openSql(options)
+    try {
+      await migrate(sql)
+    } catch (error) {
+      await sql.close()
+      throw error
+    }
+    return new Store(sql)
+  }
+
+  close(): Promise<void> {
+    return this.sql.close()
+  }
+
+  async setConfig(config: AggregatorConfig): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query(`INSERT INTO config (id, document) VALUES (1, $1::jsonb) ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document`, [JSON.stringify(configJson(config))])
+      await tx.query('UPDATE providers SET revoked = true')
+      for (const p of config.providers)
+        await tx.query(
+          `INSERT INTO providers (deployment_id, provider, revoked) VALUES (decode($1, 'hex'), decode($2, 'hex'), false)
+           ON CONFLICT (deployment_id, provider) DO UPDATE SET revoked = false`,
+          [bytea(p.deploymentId), bytea(p.provider)],
+        )
+    })
+  }
+
+  async config(): Promise<AggregatorConfig> {
+    const rows = await this.sql.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1')
+    if (rows.length === 0) throw new StoreError('the store has no configuration yet', 'Run `fomo init --config aggregator.json` first.')
+    const doc = rows[0]!.document
+    return readConfig(typeof doc === 'string' ? JSON.parse(doc) : doc)
+  }
+
+  async registry(): Promise<ProviderRegistry> {
+    const rows = await this.sql.query<{ d: string; p: string }>(`SELECT encode(deployment_id, 'hex') AS d, encode(provider, 'hex') AS p FROM providers WHERE NOT revoked`)
+    return ProviderRegistry.from(rows.map((r) => ({ deploymentId: `0x${r.d}`, provider: `0x${r.p}` })))
+  }
+
+  /**
+   * Stores verified receipts in one transaction. Rows of a sealed epoch are
+   * rejected; a receipt already stored is a duplicate; a request id reused by a
+   * different receipt of the same provider is rejected.
+   */
+  async insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: { document: string; root: string }): Promise<Map<number, IngestResult>> {
+    const results = new Map<number, IngestResult>()
+    if (rows.length === 0) return results
+    return this.sql.transaction(async (tx) => {
+      const epochs = [...new Set(rows.map((r) => columns.epoch[r.index] as number))]
+      await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [epochs])
+      // Shared row locks: sealing takes them exclusively, so no receipt lands in an epoch being sealed.
+      const status = await tx.query<{ epoch: string; status: string }>(`SELECT epoch::text, status FROM epochs WHERE epoch = ANY($1::bigint[]) FOR SHARE`, [epochs])
+      const sealed = new Set(status.filter((s) => s.status === 'sealed').map((s) => Number(s.epoch)))
+      const open: StoredRow[] = []
+      for (const r of rows) {
+        const epoch = columns.epoch[r.index] as number
+        if (sealed.has(epoch)) results.set(r.index, { status: 'rejected', digest: `0x${hex(columns.digest, 32 * r.index, 32 * r.index + 32)}`, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed; receipts for it are no longer accepted` })
+        else open.push(r)
+      }
+      if (batch && open.length > 0) {
+        const first = open[0]!.index
+        await tx.query(
+          `INSERT INTO batches (epoch, provider, receipts_root, document) VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4) ON CONFLICT DO NOTHING`,
+          [columns.epoch[first], hex(columns.provider, 20 * first, 20 * first + 20), bytea(batch.root), batch.document],
+        )
+      }
+      const cols: string[][] = Array.from({ length: 14 }, () => [])
+      for (const { index: i, batchRoot } of open) {
+        cols[0]!.push(String(columns.epoch[i]))
+        cols[1]!.push(hex(columns.provider, 20 * i, 20 * i + 20))
+        cols[2]!.push(hex(columns.digest, 32 * i, 32 * i + 32))
+        cols[3]!.push(hex(columns.deploymentId, 32 * i, 32 * i + 32))
+        cols[4]!.push(hex(columns.user, 20 * i, 20 * i + 20))
+        cols[5]!.push(hex(columns.requestId, 32 * i, 32 * i + 32))
+        cols[6]!.push(String(columns.timestamp[i]))
+        cols[7]!.push(String(columns.inputTokens[i]))
+        cols[8]!.push(String(columns.outputTokens[i]))
+        cols[9]!.push(String(columns.grossAmount[i]))
+        cols[10]!.push(String(columns.discountBps[i]))
+        cols[11]!.push(String(columns.chargedAmount[i]))
+        cols[12]!.push(batchRoot ? '' : hex(columns.signature, 65 * i, 65 * i + 65))
+        cols[13]!.push(batchRoot ? bytea(batchRoot) : '')
+      }
+      const inserted = await tx.query<{ d: string }>(
+        `INSERT INTO receipts (epoch, provider, digest, deployment_id, user_address, request_id, ts, input_tokens, output_tokens, gross, discount_bps, charged, signature, batch_root)
+         SELECT e::bigint, decode(p, 'hex'), decode(d, 'hex'), decode(dep, 'hex'), decode(u, 'hex'), decode(r, 'hex'), t::bigint, it::bigint, ot::bigint,
+                g::numeric, db::int, c::numeric, decode(nullif(s, ''), 'hex'), decode(nullif(b, ''), 'hex')
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+           AS x(e, p, d, dep, u, r, t, it, ot, g, db, c, s, b)
+         ON CONFLICT DO NOTHING
+         RETURNING encode(digest, 'hex') AS d`,
+        cols,
+      )
+      const fresh = new Set(inserted.map((r) => r.d))
+      const missing = open.filter((r) => !fresh.has(hex(columns.digest, 32 * r.index, 32 * r.index + 32)))
+      // A row not inserted is either the same receipt again, or another receipt reusing a request id.
+      const existing = missing.length
+        ? new Set(
+            (
+              await tx.query<{ d: string }>(
+                `SELECT encode(digest, 'hex') AS d FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS x(e, p, d) ON r.epoch = x.e::bigint AND r.provider = decode(x.p, 'hex') AND r.digest = decode(x.d, 'hex')`,
+                [missing.map((r) => String(columns.epoch[r.index])), missing.map((r) => hex(columns.provider, 20 * r.index, 20 * r.index + 20)), missing.map((r) => hex(columns.digest, 32 * r.index, 32 * r.index + 32))],
+              )
+            ).map((r) => r.d),
+          )
+        : new Set<string>()
+      const seen = new Set<string>()
+      for (const r of open) {
+        const d = hex(columns.digest, 32 * r.index, 32 * r.index + 32)
+        const digest = `0x${d}` as Hex
+        if (fresh.has(d) && !seen.has(d)) results.set(r.index, { status: 'accepted', digest })
+        else if (fresh.has(d) || existing.has(d)) results.set(r.index, { status: 'duplicate', digest })
+        else results.set(r.index, { status: 'rejected', digest, reason: 'request-id-reused', message: 'the provider already used this request id for another receipt in this epoch' })
+        seen.add(d)
+      }
+      await faultPoint('ingest:before-commit')
+      return results
+    })
+  }
+
+  async setEpochInputs(inputs: EpochInputs): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [inputs.epoch])
+      const [row] = await tx.query<{ status: string }>('SELECT status FROM epochs WHERE epoch = $1 FOR UPDATE', [inputs.epoch])
+      if (row?.status === 'sealed') throw new StoreError(`epoch ${inputs.epoch} is sealed; its inputs can no longer change`)
+      for (const [id, d] of inputs.deployments) {
+        await tx.query(
+          `INSERT INTO epoch_inputs (epoch, deployment_id, opex, circulating) VALUES ($1, decode($2, 'hex'), $3::numeric, $4::numeric)
+           ON CONFLICT (epoch, deployment_id) DO UPDATE SET opex = EXCLUDED.opex, circulating = EXCLUDED.circulating`,
+          [inputs.epoch, bytea(id), d.opex.toString(), d.circulatingSupply?.toString() ?? null],
+        )
+        await tx.query(`DELETE FROM stakes WHERE epoch = $1 AND deployment_id = decode($2, 'hex')`, [inputs.epoch, bytea(id)])
+        const accounts = [...d.stakes.keys()]
+        if (accounts.length > 0)
+          await tx.query(
+            `INSERT INTO stakes (epoch, deployment_id, account, stake) SELECT $1, decode($2, 'hex'), decode(a, 'hex'), s::numeric FROM unnest($3::text[], $4::text[]) AS x(a, s)`,
+            [inputs.epoch, bytea(id), accounts.map(bytea), accounts.map((a) => d.stakes.get(a)!.toString())],
+          )
+      }
+    })
+  }
+
+  async epochStatus(epoch: number) {
+    const [row] = await this.sql.query<{ status: string; spend_root: string | null; reward_root: string | null; manifest_sha256: string | null }>(
+      'SELECT status, spend_root, reward_root, manifest_sha256 FROM epochs WHERE epoch = $1',
+      [epoch],
+    )
+    const [counts] = await this.sql.query<{ n: string; gross: string | null; charged: string | null; users: string }>(
+      'SELECT count(*)::text AS n, sum(gross)::text AS gross, sum(charged)::text AS charged, count(DISTINCT user_address)::text AS users FROM receipts WHERE epoch = $1',
+      [epoch],
+    )
+    return {
+      epoch,
+      status: (row?.status ?? 'open') as 'open' | 'sealed',
+      receipts: Number(counts?.n ?? 0),
+      users: Number(counts?.users ?? 0),
+      gross: counts?.gross ?? '0',
+      charged: counts?.charged ?? '0',
+      spendRoot: row?.spend_root ?? null,
+      rewardRoot: row?.reward_root ?? null,
+      manifestSha256: row?.manifest_sha256 ?? null,
+    }
+  }
+
+  async receiptCount(): Promise<number> {
+    const [row] = await this.sql.query<{ n: string }>('SELECT count(*)::text AS n FROM receipts')
+    return Number(row?.n ?? 0)
+  }
+
+  async latestSealedEpoch(): Promise<number | null> {
+    const [row] = await this.sql.query<{ e: string | null }>(`SELECT max(epoch)::text AS e FROM epochs WHERE status = 'sealed'`)
+    return row?.e ? Number(row.e) : null
+  }
+
+  /**
+   * Seals an epoch: freezes it (no receipt accepted after), computes its trees,
+   * rewards and report from the database, and stores the artifacts, all in one
+   * transaction. Sealing a sealed epoch returns the stored artifacts unchanged.
+   */
+  async seal(epoch: number): Promise<{ files: Array<{ name: string; content: Uint8Array; sha256: string }>; spendRoot: string | null; rewardRoot: string | null; alreadySealed: boolean }> {
+    const config = await this.config()
+    return this.sql.transaction(async (tx) => {
+      await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [epoch])
+      const [row] = await tx.query<{ status: string }>('SELECT status FROM epochs WHERE epoch = $1 FOR UPDATE', [epoch])
+      if (row?.status === 'sealed') return { ...(await this.#artifacts(tx, epoch)), alreadySealed: true }
+      const [earlier] = await tx.query<{ e: string | null }>(
+        `SELECT min(r.epoch)::text AS e FROM receipts r LEFT JOIN epochs s ON s.epoch = r.epoch AND s.status = 'sealed' WHERE r.epoch < $1 AND s.epoch IS NULL`,
+        [epoch],
+      )
+      if (earlier?.e) throw new SealError(`epoch ${earlier.e} holds receipts and is not sealed`, `Seal epochs in order: seal ${earlier.e} first (rewards are cumulative).`)
+      const spend = (
+        await tx.query<{ dep: string; u: string; g: string; c: string; n: string; lo: number; hi: number }>(
+          `SELECT encode(deployment_id, 'hex') AS dep, encode(user_address, 'hex') AS u, sum(gross)::text AS g, sum(charged)::text AS c,
+                  count(*)::text AS n, min(discount_bps) AS lo, max(discount_bps) AS hi
+           FROM receipts WHERE epoch = $1 GROUP BY deployment_id, user_address ORDER BY deployment_id, user_address`,
+          [epoch],
+        )
+      ).map((r): SpendRow => ({ deploymentId: `0x${r.dep}`, user: `0x${r.u}`, gross: BigInt(r.g), charged: BigInt(r.c), count: BigInt(r.n), minDiscountBps: Number(r.lo), maxDiscountBps: Number(r.hi) }))
+      const inputs = new Map<Hex, DeploymentInputs>()
+      for (const r of await tx.query<{ dep: string; opex: string; circ: string | null }>(`SELECT encode(deployment_id, 'hex') AS dep, opex::text AS opex, circulating::text AS circ FROM epoch_inputs WHERE epoch = $1`, [epoch]))
+        inputs.set(`0x${r.dep}`, { opex: BigInt(r.opex), circulatingSupply: r.circ === null ? undefined : BigInt(r.circ), stakes: new Map() })
+      for (const r of await tx.query<{ dep: string; a: string; s: string }>(`SELECT encode(deployment_id, 'hex') AS dep, encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [epoch])) {
+        const d = inputs.get(`0x${r.dep}`) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
+        d.stakes.set(`0x${r.a}`, BigInt(r.s))
+        inputs.set(`0x${r.dep}`, d)
+      }
+      const previous = (
+        await tx.query<{ a: string; t: string; s: string }>(
+          `SELECT encode(account, 'hex') AS a, encode(token, 'hex') AS t, sum(amount)::text AS s FROM rewards WHERE epoch < $1 GROUP BY account, token`,
+          [epoch],
+        )
+      ).map((r): Allocation => ({ account: `0x${r.a}`, token: `0x${r.t}`, amount: BigInt(r.s) }))
+      const [prev] = await tx.query<{ m: string | null }>(`SELECT manifest_sha256 AS m FROM epochs WHERE status = 'sealed' AND epoch < $1 ORDER BY epoch DESC LIMIT 1`, [epoch])
+      const out = seal({ epoch, config, spend, inputs, previous, previousManifestSha256: prev?.m ?? null })
+      if (out.credits.length > 0)
+        await tx.query(
+          `INSERT INTO rewards (epoch, account, token, amount) SELECT $1, decode(a, 'hex'), decode(t, 'hex'), s::numeric FROM unnest($2::text[], $3::text[], $4::text[]) AS x(a, t, s)`,
+          [epoch, out.credits.map((c) => bytea(c.account)), out.credits.map((c) => bytea(c.token)), out.credits.map((c) => c.amount.toString())],
+        )
+      for (const f of out.files)
+        await tx.query(`INSERT INTO artifacts (epoch, name, content, sha256) VALUES ($1, $2, decode($3, 'hex'), $4)`, [epoch, f.name, Buffer.from(f.content).toString('hex'), f.sha256])
+      await tx.query(`UPDATE epochs SET status = 'sealed', spend_root = $2, reward_root = $3, manifest_sha256 = $4 WHERE epoch = $1`, [epoch, out.spendRoot, out.rewardRoot, out.manifestSha256])
+      await faultPoint('seal:before-commit')
+      return { files: out.files, spendRoot: out.spendRoot, rewardRoot: out.rewardRoot, alreadySealed: false }
+    })
+  }
+
+  async artifacts(epoch: number) {
+    return this.#artifacts(this.sql, epoch)
+  }
+
+  async #artifacts(sql: Sql, epoch: number) {
+    const [row] = await sql.query<{ spend_root: string | null; reward_root: string | null; status: string }>('SELECT spend_root, reward_root, status FROM epochs WHERE epoch = $1', [epoch])
+    if (row?.status !== 'sealed') throw new StoreError(`epoch ${epoch} is not sealed`, `Run \`fomo seal --epoch ${epoch}\`.`)
+    const files = (await sql.query<{ name: string; content: string; sha256: string }>(`SELECT name, encode(content, 'hex') AS content, sha256 FROM artifacts WHERE epoch = $1 ORDER BY name`, [epoch])).map((f) => ({
+      name: f.name,
+      content: new Uint8Array(Buffer.from(f.content, 'hex')),
+      sha256: f.sha256,
+    }))
+    return { files, spendRoot: row.spend_root, rewardRoot: row.reward_root }
+  }
+
+  /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and whole batch documents. */
+  async *exportReceipts(epoch: number): AsyncGenerator<{ kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string }> {
+    const rows = await this.sql.query<Record<string, string>>(
+      `SELECT encode(deployment_id, 'hex') AS "deploymentId", encode(provider, 'hex') AS provider, encode(user_address, 'hex') AS "user", epoch::text AS epoch,
+              encode(request_id, 'hex') AS "requestId", ts::text AS "timestamp", input_tokens::text AS "inputTokens", output_tokens::text AS "outputTokens",
+              gross::text AS "grossAmount", discount_bps::text AS "discountBps", charged::text AS "chargedAmount", encode(signature, 'hex') AS signature
+       FROM receipts WHERE epoch = $1 AND signature IS NOT NULL ORDER BY provider, digest`,
+      [epoch],
+    )
+    for (const row of rows) yield { kind: 'receipt', row }
+    for (const b of await this.sql.query<{ document: string }>('SELECT document FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch])) yield { kind: 'batch', document: b.document }
+  }
+}
