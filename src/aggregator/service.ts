@@ -149,6 +149,15 @@ export class AggregatorService {
     const texts = splitItems(body, this.#limits.maxItems)
     if (texts.length === 0) throw new HttpError(400, 'no receipts in the request body')
     const columns = await this.#pool.verifyTexts(texts)
+    // A malformed item (bad JSON, wrong type, unknown field, duplicate key) means a broken client:
+    // the whole request is refused and nothing is stored, rather than a partial write.
+    const malformed = columns.failures.filter((f) => f.reason === 'schema')
+    if (malformed.length > 0)
+      return {
+        status: 400,
+        body: { error: `${malformed.length} malformed receipt(s); nothing was stored`, retry: false, malformed: malformed.slice(0, 100).map((f) => ({ index: f.index, message: f.message })) },
+        log: { malformed: malformed.length },
+      }
     const results = new Map<number, IngestResult>()
     for (const f of columns.failures) results.set(f.index, { status: 'rejected', reason: f.reason, message: f.message })
     const rows: StoredRow[] = []

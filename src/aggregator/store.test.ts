@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
+import { ReceiptColumns } from '../receipts/columns.ts'
+import { ReceiptVerifier } from '../receipts/verify.ts'
+import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from '../../test/aggregator/stores.ts'
+import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig } from '../../test/aggregator/world.ts'
+import { readEpochInputs } from './config.ts'
+import { migrate } from './migrations.ts'
+import { seal, SealError } from './seal.ts'
+import { Store } from './store.ts'
+
+const config = worldConfig()
+const verifier = new ReceiptVerifier({ domain: config.domain })
+
+/** Verified columns for documents, as the worker pool would return them. */
+function columnsOf(docs: unknown[]): ReceiptColumns {
+  const c = new ReceiptColumns(docs.length)
+  docs.forEach((d, i) => verifier.verifyInto(d, c, i))
+  expect(c.failures).toEqual([])
+  return c
+}
+
+async function ingest(store: Store, docs: unknown[]) {
+  const c = columnsOf(docs)
+  const results = await store.insertReceipts(c, docs.map((_, index) => ({ index })))
+  return docs.map((_, i) => results.get(i)!.status)
+}
+
+const inputs = (epoch: number) =>
+  readEpochInputs(
+    {
+      format: 'fomo-epoch-inputs-v1',
+      epoch,
+      deployments: {
+        [DEPLOYMENT_A]: { opex: '0.002', circulatingSupply: '600000', stakes: { [address('user 0')]: '50000', [address('user 1')]: '1000' } },
+        [DEPLOYMENT_B]: { opex: '0', circulatingSupply: '700000', stakes: { [address('user 1')]: '10' } },
+      },
+    },
+    config,
+  )
+
+const open: Store[] = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()))
+})
+
+describe.each(BACKENDS)('store on %s', (backend: Backend) => {
+  const skip = backend === 'postgres' && !databaseUrl()
+  const make = async () => {
+    const s = await freshStore(backend)
+    open.push(s)
+    await s.setConfig(config)
+    return s
+  }
+
+  it.skipIf(skip)('migrates once, idempotently', async () => {
+    const store = await make()
+    expect(await migrate(store.sql)).toBe(0)
+    const rows = await store.sql.query<{ version: number }>('SELECT version FROM schema_migrations')
+    expect(rows.map((r) => Number(r.version))).toEqual([1])
+  })
+
+  it.skipIf(skip)('stores each receipt once: duplicates inside a request and on resend, request ids unique per provider', async () => {
+    const store = await make()
+    const docs = [0, 1, 2, 3].map((i) => signed(receipt(i)))
+    expect(await ingest(store, [...docs, docs[0]])).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'duplicate'])
+    expect(await ingest(store, docs)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate'])
+    const clash = signed(receipt(0, { gross: 5_000n, requestId: receipt(0).requestId }))
+    const c = columnsOf([clash])
+    const [r] = (await store.insertReceipts(c, [{ index: 0 }])).values()
+    expect(r).toMatchObject({ status: 'rejected', reason: 'request-id-reused' })
+    expect(await store.receiptCount()).toBe(4)
+  })
+
+  it.skipIf(skip)('seals deterministically, refuses receipts and inputs for a sealed epoch, and keeps rewards cumulative', async () => {
+    const a = await make()
+    const b = await make()
+    const docs = Array.from({ length: 20 }, (_, i) => signed(receipt(i, { discountBps: 0 })))
+    for (const s of [a, b]) {
+      await ingest(s, docs)
+      await s.setEpochInputs(inputs(EPOCH))
+    }
+    const first = await a.seal(EPOCH)
+    const second = await b.seal(EPOCH)
+    expect(second.files.map((f) => [f.name, f.sha256])).toEqual(first.files.map((f) => [f.name, f.sha256]))
+    expect((await a.seal(EPOCH)).alreadySealed).toBe(true)
+    expect((await a.seal(EPOCH)).files.map((f) => f.sha256)).toEqual(first.files.map((f) => f.sha256))
+
+    const late = signed(receipt(99))
+    const [r] = (await a.insertReceipts(columnsOf([late]), [{ index: 0 }])).values()
+    expect(r).toMatchObject({ status: 'rejected', reason: 'epoch-sealed' })
+    await expect(a.setEpochInputs(inputs(EPOCH))).rejects.toThrow(/is sealed/)
+    expect((await a.epochStatus(EPOCH)).receipts).toBe(20)
+
+    // The trees load in OpenZeppelin's library, and the reward tree holds cumulative totals.
+    const file = (name: string, files = first.files) => JSON.parse(new TextDecoder().decode(files.find((f) => f.name === name)!.content))
+    expect(StandardMerkleTree.load(file('spend-tree.json')).root).toBe(first.spendRoot)
+    const reward1 = StandardMerkleTree.load(file('reward-tree.json'))
+    expect(reward1.root).toBe(first.rewardRoot)
+
+    await ingest(a, Array.from({ length: 6 }, (_, i) => signed(receipt(i, { epoch: EPOCH + 1 }))))
+    await a.setEpochInputs(inputs(EPOCH + 1))
+    const next = await a.seal(EPOCH + 1)
+    const reward2 = StandardMerkleTree.load(file('reward-tree.json', next.files))
+    const totals = (t: typeof reward1) => new Map([...t.entries()].map(([, v]) => [`${v[0]}/${v[1]}`, BigInt(v[2] as string)]))
+    const t1 = totals(reward1)
+    const t2 = totals(reward2)
+    for (const [k, v] of t1) expect(t2.get(k)! >= v).toBe(true)
+    expect(file('manifest.json', next.files).previousManifestSha256).toBe(first.files.find((f) => f.name === 'manifest.json')!.sha256)
+  })
+
+  it.skipIf(skip)('seals epochs in order only', async () => {
+    const store = await make()
+    await ingest(store, [signed(receipt(0)), signed(receipt(1, { epoch: EPOCH + 1 }))])
+    await expect(store.seal(EPOCH + 1)).rejects.toThrow(`epoch ${EPOCH} holds receipts and is not sealed`)
+    await store.seal(EPOCH)
+    await expect(store.seal(EPOCH + 1)).resolves.toMatchObject({ alreadySealed: false })
+  })
+})
+
+describe('sealing arithmetic', () => {
+  it('refuses sums that overflow uint256', () => {
+    const huge = { deploymentId: DEPLOYMENT_A, user: address('user 0'), gross: 1n << 256n, charged: 1n, count: 1n, minDiscountBps: 0, maxDiscountBps: 0 }
+    expect(() => seal({ epoch: EPOCH, config, spend: [huge], inputs: new Map(), previous: [], previousManifestSha256: null })).toThrow(SealError)
+  })
+
+  it('pays out the emission: credits plus treasury remainders equal what was routed', () => {
+    const spend = [0, 1, 2].map((u) => ({ deploymentId: DEPLOYMENT_A, user: address(`user ${u}`), gross: 1_000_000n * BigInt(u + 1), charged: 1_000_000n * BigInt(u + 1), count: 1n, minDiscountBps: 0, maxDiscountBps: 0 }))
+    const stakes = new Map(spend.map((s) => [s.user, 1n] as const))
+    const out = seal({ epoch: EPOCH, config, spend, inputs: new Map([[DEPLOYMENT_A, { opex: 0n, circulatingSupply: 10n ** 24n, stakes }]]), previous: [], previousManifestSha256: null })
+    const report = JSON.parse(new TextDecoder().decode(out.files.find((f) => f.name === 'report.json')!.content))
+    const a = report.deployments[0]
+    const flockCredits = out.credits.filter((c) => c.token === config.tokens.flock).reduce((n, c) => n + c.amount, 0n)
+    expect(flockCredits + BigInt(a.toTreasury.flock)).toBe(BigInt(a.emissionShare) + BigInt(a.stakingFundRelease))
+    expect(BigInt(report.emission)).toBe(BigInt(a.emissionShare) + BigInt(report.emissionToTreasury) + BigInt(report.deployments[1].emissionShare))
+  })
+})
+
+describe('embedded store', () => {
+  it('refuses a second process on the same data directory, naming the holder', async () => {
+    const location = await freshLocation('pglite')
+    const store = await Store.open(location)
+    open.push(store)
+    const { writeFile } = await import('node:fs/promises')
+    // Pretend another live process (this test runner's parent) holds the lock.
+    await writeFile(`${location.dataDir}/fomo.lock`, String(process.ppid))
+    await expect(Store.open(location)).rejects.toThrow(/in use by another fomo process/)
+    await writeFile(`${location.dataDir}/fomo.lock`, String(process.pid))
+  })
+})
