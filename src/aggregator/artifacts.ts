@@ -22,6 +22,8 @@ export async function writeEpochDirectory(dir: string, epoch: number, files: Rea
     }
     return target
   }
+  // Temporary directories of writes that crashed are debris: remove them.
+  for (const name of await readdir(dir)) if (name.startsWith(`.epoch-${epoch}.`) && name.endsWith('.tmp')) await rm(join(dir, name), { recursive: true, force: true })
   const tmp = join(dir, `.epoch-${epoch}.${randomBytes(4).toString('hex')}.tmp`)
   await mkdir(tmp)
   try {

@@ -1,0 +1,160 @@
+/**
+ * Real processes: two `fomo serve` on one PostgreSQL server, and kill -9 at
+ * chosen points of ingest and sealing (FOMO_FAULT), then recovery.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { configJson } from '../../src/aggregator/config.ts'
+import { Store } from '../../src/aggregator/store.ts'
+import { BIN, fomo } from '../helpers.ts'
+import { databaseUrl, freshLocation } from './stores.ts'
+import { receipt, signed, worldConfig } from './world.ts'
+
+const config = worldConfig()
+const liveEpoch = () => Math.floor(Date.now() / 1000 / 86_400)
+/** Receipts of the current epoch, timestamped a little before now, so a real clock accepts them. */
+const liveReceipts = (n: number, from = 0) => {
+  const epoch = liveEpoch()
+  const now = BigInt(Math.floor(Date.now() / 1000))
+  const start = BigInt(epoch) * 86_400n
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k
+    const ts = now - 120n - BigInt(i % 60) < start ? start : now - 120n - BigInt(i % 60)
+    return signed(receipt(i, { epoch, timestamp: ts }))
+  })
+}
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL')
+})
+
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; line: (pattern: RegExp) => Promise<string> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  const line = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = out.split('\n').find((l) => pattern.test(l))
+        if (m) {
+          clearInterval(timer)
+          resolve(m)
+        }
+      }
+      const timer = setInterval(check, 25)
+      child.once('exit', (code) => {
+        check()
+        clearInterval(timer)
+        reject(new Error(`process exited (${code}) before printing ${pattern}:\n${out}`))
+      })
+    })
+  return { child, line }
+}
+
+async function serve(store: string[], env: Record<string, string> = {}) {
+  const s = start(['serve', ...store, '--port', '0', '--quiet'], env)
+  const url = JSON.parse(await s.line(/"listening"/)).listening as string
+  return { ...s, url }
+}
+
+const post = async (url: string, docs: unknown[]) => (await fetch(`${url}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(docs) })).json()
+
+async function writeConfig(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fomo-proc-'))
+  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson(config)))
+  return dir
+}
+
+describe('many ingest nodes on one PostgreSQL', () => {
+  it.skipIf(!databaseUrl())('two fomo serve processes fed the same receipts concurrently store each exactly once', async () => {
+    const { databaseUrl: url } = await freshLocation('postgres')
+    const dir = await writeConfig()
+    expect((await fomo(['init', '--config', join(dir, 'config.json'), '--database-url', url!])).code).toBe(0)
+    const [a, b] = await Promise.all([serve(['--database-url', url!]), serve(['--database-url', url!])])
+    const docs = liveReceipts(1200)
+    const chunks = [0, 1, 2, 3].map((k) => docs.slice(k * 300, (k + 1) * 300))
+    const answers = await Promise.all([...chunks.map((c) => post(a.url, c)), ...[...chunks].reverse().map((c) => post(b.url, c))])
+    const accepted = answers.reduce((n, r) => n + r.accepted, 0)
+    const duplicates = answers.reduce((n, r) => n + r.duplicates, 0)
+    expect(accepted).toBe(1200)
+    expect(duplicates).toBe(1200)
+    const store = await Store.open({ databaseUrl: url })
+    expect(await store.receiptCount()).toBe(1200)
+    await store.close()
+  })
+})
+
+describe('crash safety (kill -9)', () => {
+  it('a kill during ingest stores nothing of that request; the retry stores it once', async () => {
+    const { dataDir } = await freshLocation('pglite')
+    const dir = await writeConfig()
+    expect((await fomo(['init', '--config', join(dir, 'config.json'), '--data-dir', dataDir!])).code).toBe(0)
+    const faulty = await serve(['--data-dir', dataDir!], { FOMO_FAULT: 'ingest:before-commit' })
+    const docs = liveReceipts(200)
+    const pending = post(faulty.url, docs).catch((error: Error) => error)
+    await faulty.line(/FAULT-POINT ingest:before-commit/)
+    faulty.child.kill('SIGKILL')
+    expect(await pending).toBeInstanceOf(Error)
+    const healthy = await serve(['--data-dir', dataDir!])
+    const answer = await post(healthy.url, docs)
+    expect(answer).toMatchObject({ accepted: 200, duplicates: 0 })
+    expect(await post(healthy.url, docs)).toMatchObject({ accepted: 0, duplicates: 200 })
+    healthy.child.kill('SIGTERM')
+    await new Promise((r) => healthy.child.once('exit', r))
+  })
+
+  it('a kill during sealing leaves the previous state or the complete new one, and re-sealing gives the same files', async () => {
+    const docs = Array.from({ length: 60 }, (_, i) => signed(receipt(i)))
+    // Two identical stores: one is sealed cleanly as the reference.
+    const locations = [await freshLocation('pglite'), await freshLocation('pglite')]
+    for (const location of locations) {
+      const store = await Store.open(location)
+      await store.setConfig(config)
+      const { ReceiptColumns } = await import('../../src/receipts/columns.ts')
+      const { ReceiptVerifier } = await import('../../src/receipts/verify.ts')
+      const v = new ReceiptVerifier({ domain: config.domain })
+      const c = new ReceiptColumns(docs.length)
+      docs.forEach((d, i) => v.verifyInto(d, c, i))
+      await store.insertReceipts(c, docs.map((_, index) => ({ index })))
+      await store.close()
+    }
+    const epoch = String(receipt(0).epoch)
+    const reference = await mkdtemp(join(tmpdir(), 'fomo-ref-'))
+    expect((await fomo(['seal', '--epoch', epoch, '--out', reference, '--data-dir', locations[0]!.dataDir!])).code).toBe(0)
+
+    const out = await mkdtemp(join(tmpdir(), 'fomo-out-'))
+    const dataDir = locations[1]!.dataDir!
+    // 1. Killed before the seal transaction commits: the epoch stays open, nothing is written.
+    const before = start(['seal', '--epoch', epoch, '--out', out, '--data-dir', dataDir], { FOMO_FAULT: 'seal:before-commit' })
+    await before.line(/FAULT-POINT seal:before-commit/)
+    before.child.kill('SIGKILL')
+    await new Promise((r) => before.child.once('exit', r))
+    let store = await Store.open({ dataDir })
+    expect((await store.epochStatus(Number(epoch))).status).toBe('open')
+    await store.close()
+    expect(await readdir(out)).toEqual([])
+    // 2. Killed after the commit, while writing files: the store is sealed, no epoch directory appears.
+    const writing = start(['seal', '--epoch', epoch, '--out', out, '--data-dir', dataDir], { FOMO_FAULT: 'seal:before-rename' })
+    await writing.line(/FAULT-POINT seal:before-rename/)
+    writing.child.kill('SIGKILL')
+    await new Promise((r) => writing.child.once('exit', r))
+    expect((await readdir(out)).filter((f) => f.startsWith('epoch-'))).toEqual([])
+    store = await Store.open({ dataDir })
+    expect((await store.epochStatus(Number(epoch))).status).toBe('sealed')
+    await store.close()
+    // 3. Sealing again writes the complete directory, byte-identical to the clean seal.
+    const again = await fomo(['seal', '--epoch', epoch, '--out', out, '--data-dir', dataDir])
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).alreadySealed).toBe(true)
+    expect((await readdir(out)).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    const files = (await readdir(join(reference, `epoch-${epoch}`))).sort()
+    expect((await readdir(join(out, `epoch-${epoch}`))).sort()).toEqual(files)
+    for (const f of files) expect(await readFile(join(out, `epoch-${epoch}`, f))).toEqual(await readFile(join(reference, `epoch-${epoch}`, f)))
+  })
+})
