@@ -10,7 +10,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { keccakBackend } from '../../src/merkle/keccak.ts'
 import { secp256k1 } from '../../src/receipts/secp256k1.ts'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { benchReceipts } from './receipts.bench.ts'
+import { benchIngest, type IngestBench } from './ingest.bench.ts'
+import { postgresAvailable, startPostgres } from '../setup/pgserver.ts'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -27,48 +31,86 @@ async function tree(impl: 'fomo' | 'oz', n: number): Promise<TreeRun> {
 
 const f = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-const trees: Record<string, TreeRun> = {}
-for (const n of [100_000, 1_000_000]) {
-  trees[`fomo-${n}`] = await tree('fomo', n)
-  if (n === 100_000 || !quick) trees[`oz-${n}`] = await tree('oz', n)
-  const oz = trees[`oz-${n}`]
-  if (oz && oz.root !== trees[`fomo-${n}`]!.root) throw new Error(`roots differ at ${n} leaves`)
-}
-const receipts = await benchReceipts(log)
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'receipts', 'ingest']
+const sections = new Map<string, string[]>()
 
-const lines: string[] = []
-const cpu = cpus()[0]?.model ?? 'unknown CPU'
-lines.push('# Benchmarks', '')
-lines.push(`Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`)
-lines.push(`keccak backend: ${keccakBackend}; secp256k1 backend: ${secp256k1.name}. Every figure comes from the same run; ratios are what count on a shared machine.`, '')
-lines.push('## Merkle tree build, (address, uint256) leaves', '')
-lines.push('Each build runs in a fresh process from the same in-memory values (what `StandardMerkleTree.of` takes). Time covers the build call; peak RSS is the whole process; build memory is peak RSS minus the RSS just before the build (runtime and input values excluded).', '')
-lines.push('| leaves | implementation | time | peak RSS | build memory | time vs OpenZeppelin | build memory vs OpenZeppelin |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: |')
-for (const n of [100_000, 1_000_000]) {
-  const ours = trees[`fomo-${n}`]!
-  const oz = trees[`oz-${n}`]
-  const build = (r: TreeRun) => r.peakRssMB - r.baselineRssMB
-  lines.push(`| ${f(n)} | fomo-kit StandardTree.build | ${f(ours.ms / 1000, 2)} s | ${f(ours.peakRssMB)} MB | ${f(build(ours))} MB | ${oz ? `${f(oz.ms / ours.ms, 1)}x faster` : 'not run (--quick)'} | ${oz ? `${f((build(ours) / build(oz)) * 100)} %` : 'not run'} |`)
-  if (oz) lines.push(`| ${f(n)} | @openzeppelin/merkle-tree StandardMerkleTree.of | ${f(oz.ms / 1000, 2)} s | ${f(oz.peakRssMB)} MB | ${f(build(oz))} MB | 1x | 100 % |`)
+if (only.includes('tree')) {
+  const trees: Record<string, TreeRun> = {}
+  for (const n of [100_000, 1_000_000]) {
+    trees[`fomo-${n}`] = await tree('fomo', n)
+    if (n === 100_000 || !quick) trees[`oz-${n}`] = await tree('oz', n)
+    const oz = trees[`oz-${n}`]
+    if (oz && oz.root !== trees[`fomo-${n}`]!.root) throw new Error(`roots differ at ${n} leaves`)
+  }
+  const lines: string[] = []
+  lines.push('## Merkle tree build, (address, uint256) leaves', '')
+  lines.push('Each build runs in a fresh process from the same in-memory values (what `StandardMerkleTree.of` takes). Time covers the build call; peak RSS is the whole process; build memory is peak RSS minus the RSS just before the build (runtime and input values excluded).', '')
+  lines.push('| leaves | implementation | time | peak RSS | build memory | time vs OpenZeppelin | build memory vs OpenZeppelin |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: |')
+  for (const n of [100_000, 1_000_000]) {
+    const ours = trees[`fomo-${n}`]!
+    const oz = trees[`oz-${n}`]
+    const build = (r: TreeRun) => r.peakRssMB - r.baselineRssMB
+    lines.push(`| ${f(n)} | fomo-kit StandardTree.build | ${f(ours.ms / 1000, 2)} s | ${f(ours.peakRssMB)} MB | ${f(build(ours))} MB | ${oz ? `${f(oz.ms / ours.ms, 1)}x faster` : 'not run (--quick)'} | ${oz ? `${f((build(ours) / build(oz)) * 100)} %` : 'not run'} |`)
+    if (oz) lines.push(`| ${f(n)} | @openzeppelin/merkle-tree StandardMerkleTree.of | ${f(oz.ms / 1000, 2)} s | ${f(oz.peakRssMB)} MB | ${f(build(oz))} MB | 1x | 100 % |`)
+  }
+  lines.push('', 'Targets: at 100,000 leaves at least 30x faster than OpenZeppelin with at most 1/4 of its peak memory; 1,000,000 leaves in at most 3 s.')
+  sections.set('tree', lines)
 }
-lines.push('', 'Targets: at 100,000 leaves at least 30x faster than OpenZeppelin with at most 1/4 of its peak memory; 1,000,000 leaves in at most 3 s.', '')
-lines.push('## Receipt verification', '')
-lines.push('| what | receipts | time | receipts/s | vs viem (one core) |', '| --- | ---: | ---: | ---: | ---: |')
-const rows: Array<[string, keyof typeof receipts]> = [
-  ['viem `recoverTypedDataAddress`, one core', 'viem'],
-  ['fomo-kit `ReceiptVerifier.verify`, one core, parsed documents', 'oneCore'],
-  ['fomo-kit `VerifierPool`, all cores, from JSON text', 'pool'],
-  ['fomo-kit `verifyBatch` (batches of 12,500), one core, parsed', 'batchOneCore'],
-  ['fomo-kit `VerifierPool.verifyBatch`, all cores, from JSON text', 'batchPool'],
-]
-for (const [label, key] of rows) {
-  const r = receipts[key]!
-  lines.push(`| ${label} | ${f(r.receipts)} | ${f(r.seconds, 2)} s | ${f(r.perSecond)} | ${f(r.perSecond / receipts.viem!.perSecond, 1)}x |`)
+
+if (only.includes('receipts')) {
+  const receipts = await benchReceipts(log)
+  const lines: string[] = []
+  lines.push('## Receipt verification', '')
+  lines.push('| what | receipts | time | receipts/s | vs viem (one core) |', '| --- | ---: | ---: | ---: | ---: |')
+  const rows: Array<[string, keyof typeof receipts]> = [
+    ['viem `recoverTypedDataAddress`, one core', 'viem'],
+    ['fomo-kit `ReceiptVerifier.verify`, one core, parsed documents', 'oneCore'],
+    ['fomo-kit `VerifierPool`, all cores, from JSON text', 'pool'],
+    ['fomo-kit `verifyBatch` (batches of 12,500), one core, parsed', 'batchOneCore'],
+    ['fomo-kit `VerifierPool.verifyBatch`, all cores, from JSON text', 'batchPool'],
+  ]
+  for (const [label, key] of rows) {
+    const r = receipts[key]!
+    lines.push(`| ${label} | ${f(r.receipts)} | ${f(r.seconds, 2)} s | ${f(r.perSecond)} | ${f(r.perSecond / receipts.viem!.perSecond, 1)}x |`)
+  }
+  lines.push('', 'Targets: per-call signed receipts at least 25,000/s using both cores; batch-signed receipts at least 300,000/s.')
+  sections.set('receipts', lines)
 }
-lines.push('', 'Targets: per-call signed receipts at least 25,000/s using both cores; batch-signed receipts at least 300,000/s.', '')
+
+if (only.includes('ingest')) {
+  const runs: IngestBench[] = []
+  if (postgresAvailable()) {
+    const pg = await startPostgres({ fsync: true })
+    try {
+      runs.push(await benchIngest({ databaseUrl: pg.url }, 'PostgreSQL 15 server (fsync on)', 60, log))
+    } finally {
+      pg.stop()
+    }
+  }
+  runs.push(await benchIngest({ dataDir: await mkdtemp(join(tmpdir(), 'fomo-ingest-')) }, 'PGlite (embedded)', 30, log))
+  const lines: string[] = []
+  lines.push('## Aggregator ingest over HTTP', '')
+  lines.push('`fomo serve` in its own process on loopback; autocannon (4 connections) posts per-call signed receipts in requests of 1,000, each request distinct. The server verifies every signature on its worker threads and stores each request in one transaction. All on the same 2 cores: load tool, server and database.', '')
+  lines.push('| store | requests | receipts | time | accepted receipts/s | accepted | stored | p50 / p99 latency | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const r of runs) lines.push(`| ${r.store} | ${r.requests} | ${f(r.receipts)} | ${f(r.seconds, 2)} s | ${f(r.acceptedPerSecond)} | ${f(r.accepted)} | ${f(r.stored)} | ${f(r.latencyP50)} / ${f(r.latencyP99)} ms | ${r.errors} |`)
+  lines.push('', 'Target: at least 10,000 per-call signed receipts/s accepted in batches of 1,000, stored count equal to accepted count.')
+  sections.set('ingest', lines)
+}
+
 const path = join(root, 'docs', 'benchmarks.md')
-const previous = await readFile(path, 'utf8').catch(() => '')
-const marker = '<!-- end of generated section -->'
-const tail = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`
-await writeFile(path, `${lines.join('\n')}\n${tail}`)
-log(lines.join('\n'))
+let doc = await readFile(path, 'utf8').catch(() => '')
+const header = [
+  '# Benchmarks',
+  '',
+  `Measured by \`npm run bench\` (sections rerun with \`--only=tree,receipts,ingest\`). Last run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}. Every figure in a section comes from one run, side by side with its anchor; ratios are what count on a shared machine.`,
+]
+const replace = (text: string, name: string, body: string[]) => {
+  const open = `<!-- section:${name} -->`
+  const close = `<!-- /section:${name} -->`
+  const block = `${open}\n${body.join('\n')}\n${close}`
+  return text.includes(open) ? text.slice(0, text.indexOf(open)) + block + text.slice(text.indexOf(close) + close.length) : `${text.trimEnd()}\n\n${block}\n`
+}
+doc = replace(doc, 'header', header)
+for (const [name, body] of sections) doc = replace(doc, name, body)
+await writeFile(path, doc.startsWith('<!-- section:header') ? doc : doc)
+for (const body of sections.values()) log(body.join('\n'))
