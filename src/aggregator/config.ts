@@ -1,6 +1,5 @@
 import { DECIMALS, formatUnits } from '../economics/math.ts'
-import type { RewardDenominator } from '../economics/emissions.ts'
-import type { ScoreBasis } from '../economics/epoch.ts'
+import { readPlatform, type PlatformParameters } from '../economics/parameters.ts'
 import { Reader, optional } from '../format/reader.ts'
 import type { Hex } from '../merkle/bytes.ts'
 import { readDomain } from '../receipts/document.ts'
@@ -30,14 +29,7 @@ export type AggregatorConfig = {
   clockSkewSeconds: number
   maxReceiptAgeSeconds: number
   tokens: { flock: Hex; usdc: Hex }
-  platform: {
-    maxDiscountBps: bigint
-    discountMultiplier: bigint
-    dailyEmission: bigint
-    scoreBasis: ScoreBasis
-    rewardDenominator: RewardDenominator
-    issuerBonusBps: bigint
-  }
+  platform: PlatformParameters
   deployments: DeploymentConfig[]
   providers: Array<{ deploymentId: Hex; provider: Hex }>
 }
@@ -48,8 +40,6 @@ export function readConfig(document: unknown): AggregatorConfig {
   r.field('format').literal([AGGREGATOR_CONFIG_FORMAT])
   const t = r.field('tokens')
   t.object(['flock', 'usdc'])
-  const p = r.field('platform')
-  p.object(['maxDiscountBps', 'discountMultiplier', 'dailyEmission', 'scoreBasis', 'rewardDenominator', 'issuerBonusBps'])
   const ids = new Set<string>()
   const deployments = r.field('deployments').array({ min: 1, max: 10_000 }).map((d): DeploymentConfig => {
     d.object(['id', 'name', 'issuer', 'mtToken', 'graduationEpoch', 'raised', 'incentiveReserve'])
@@ -78,14 +68,7 @@ export function readConfig(document: unknown): AggregatorConfig {
     clockSkewSeconds: Number(optional(r.field('clockSkewSeconds'), (x) => x.integer(0, 3600), 300n)),
     maxReceiptAgeSeconds: Number(optional(r.field('maxReceiptAgeSeconds'), (x) => x.integer(60, 90 * 86400), 2n * 86400n)),
     tokens: { flock: readAddress(t.field('flock')), usdc: readAddress(t.field('usdc')) },
-    platform: {
-      maxDiscountBps: optional(p.field('maxDiscountBps'), (x) => x.integer(0, 10_000), 3000n),
-      discountMultiplier: optional(p.field('discountMultiplier'), (x) => x.integer(1, 1_000_000), 2n),
-      dailyEmission: p.field('dailyEmission').units(DECIMALS.FLOCK, 'FLOCK'),
-      scoreBasis: optional(p.field('scoreBasis'), (x) => x.literal(['net', 'charged', 'gross'] as const), 'net'),
-      rewardDenominator: optional(p.field('rewardDenominator'), (x) => x.literal(['eligible-stakers', 'all-users'] as const), 'eligible-stakers'),
-      issuerBonusBps: optional(p.field('issuerBonusBps'), (x) => x.integer(0, 10_000), 1000n),
-    },
+    platform: readPlatform(r.field('platform')),
     deployments,
     providers,
   }

@@ -1,7 +1,6 @@
 import { Reader, optional } from '../format/reader.ts'
 import { BPS, DECIMALS } from './math.ts'
-import type { RewardDenominator } from './emissions.ts'
-import type { ScoreBasis } from './epoch.ts'
+import { readPlatform, type PlatformParameters } from './parameters.ts'
 import type { Buy } from './rmo.ts'
 import { MT_TOTAL_SUPPLY } from './supply.ts'
 
@@ -11,15 +10,7 @@ export const SCENARIO_FORMAT = 'fomo-scenario-v1'
 export type Scenario = {
   format: typeof SCENARIO_FORMAT
   name: string
-  platform: {
-    maxDiscountBps: bigint
-    discountMultiplier: bigint
-    dailyEmission: bigint
-    scoreBasis: ScoreBasis
-    rewardDenominator: RewardDenominator
-    issuerBonusBps: bigint
-    treasury: string
-  }
+  platform: PlatformParameters & { treasury: string }
   deployments: ScenarioDeployment[]
   epochs: ScenarioEpoch[]
 }
@@ -65,16 +56,7 @@ export function readScenario(document: unknown): Scenario {
   root.field('format').literal([SCENARIO_FORMAT])
 
   const p = root.field('platform')
-  p.object(['maxDiscountBps', 'discountMultiplier', 'dailyEmission', 'scoreBasis', 'rewardDenominator', 'issuerBonusBps', 'treasury'])
-  const platform: Scenario['platform'] = {
-    maxDiscountBps: optional(p.field('maxDiscountBps'), bps, 3000n),
-    discountMultiplier: optional(p.field('discountMultiplier'), (r) => r.integer(1, 1_000_000), 2n),
-    dailyEmission: flock(p.field('dailyEmission')),
-    scoreBasis: optional(p.field('scoreBasis'), (r) => r.literal(['net', 'charged', 'gross'] as const), 'net'),
-    rewardDenominator: optional(p.field('rewardDenominator'), (r) => r.literal(['eligible-stakers', 'all-users'] as const), 'eligible-stakers'),
-    issuerBonusBps: optional(p.field('issuerBonusBps'), bps, 1000n),
-    treasury: optional(p.field('treasury'), account, 'treasury'),
-  }
+  const platform: Scenario['platform'] = { ...readPlatform(p, ['treasury']), treasury: optional(p.field('treasury'), account, 'treasury') }
 
   const ids = new Set<string>()
   const deployments = root

@@ -50,3 +50,17 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** Writes a non-negative safe integer as 8 big-endian bytes at `o`. */
+export function writeUint64(x: number, out: Uint8Array, o: number): void {
+  const hi = Math.floor(x / 0x1_0000_0000)
+  const lo = x >>> 0
+  out[o] = hi >>> 24
+  out[o + 1] = (hi >>> 16) & 0xff
+  out[o + 2] = (hi >>> 8) & 0xff
+  out[o + 3] = hi & 0xff
+  out[o + 4] = lo >>> 24
+  out[o + 5] = (lo >>> 16) & 0xff
+  out[o + 6] = (lo >>> 8) & 0xff
+  out[o + 7] = lo & 0xff
+}

@@ -1,6 +1,6 @@
 import { decodeAbiParameters, encodeAbiParameters, isAddress } from 'viem'
 import { BaseError, describe } from '../errors/base.ts'
-import { toHex, writeHex } from './bytes.ts'
+import { toHex, writeHex, writeUint64 } from './bytes.ts'
 
 /** A leaf value does not fit its declared ABI type. */
 export class LeafValueError extends BaseError {
@@ -56,19 +56,6 @@ function isMixedCase(hex: string): boolean {
   return lower && upper
 }
 
-/** Writes a non-negative safe integer as 8 big-endian bytes. */
-function writeUint64(x: number, out: Uint8Array, o: number): void {
-  const hi = Math.floor(x / 0x1_0000_0000)
-  const lo = x >>> 0
-  out[o] = hi >>> 24
-  out[o + 1] = (hi >>> 16) & 0xff
-  out[o + 2] = (hi >>> 8) & 0xff
-  out[o + 3] = hi & 0xff
-  out[o + 4] = lo >>> 24
-  out[o + 5] = (lo >>> 16) & 0xff
-  out[o + 6] = (lo >>> 8) & 0xff
-  out[o + 7] = lo & 0xff
-}
 const INT = /^int(\d*)$/
 const BYTES_N = /^bytes(\d+)$/
 

@@ -59,13 +59,7 @@ export class ReceiptColumns {
     this.provider.set(hexToBytes(r.provider, 20), 20 * i)
     this.user.set(hexToBytes(r.user, 20), 20 * i)
     this.requestId.set(hexToBytes(r.requestId, 32), 32 * i)
-    this.epoch[i] = r.epoch
-    this.timestamp[i] = r.timestamp
-    this.inputTokens[i] = r.inputTokens
-    this.outputTokens[i] = r.outputTokens
-    this.grossAmount[i] = r.grossAmount
-    this.discountBps[i] = r.discountBps
-    this.chargedAmount[i] = r.chargedAmount
+    this.#setNumbers(i, r)
   }
 
   /** Fills row `i` from EIP-712 struct words (the fast path's buffer), which hold every field's bytes. */
@@ -76,6 +70,10 @@ export class ReceiptColumns {
     this.provider.set(words.subarray(76, 96), 20 * i)
     this.user.set(words.subarray(108, 128), 20 * i)
     this.requestId.set(words.subarray(160, 192), 32 * i)
+    this.#setNumbers(i, r)
+  }
+
+  #setNumbers(i: number, r: UsageReceipt): void {
     this.epoch[i] = r.epoch
     this.timestamp[i] = r.timestamp
     this.inputTokens[i] = r.inputTokens

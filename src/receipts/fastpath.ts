@@ -1,6 +1,6 @@
 import { getAddress } from 'viem'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { writeHex, type Hex } from '../merkle/bytes.ts'
+import { writeHex, writeUint64, type Hex } from '../merkle/bytes.ts'
 import { keccakWasm } from '../merkle/keccak.ts'
 import { RECEIPT_FORMAT } from './document.ts'
 import { MAX_RECEIPT_AMOUNT, type UsageReceipt } from './receipt.ts'
@@ -31,16 +31,7 @@ function isDecimal(v: string, maxDigits: number): boolean {
 function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
   for (let k = 0; k < 24; k++) out[o + k] = 0
   if (typeof value === 'number') {
-    const hi = Math.floor(value / 0x1_0000_0000)
-    const lo = value >>> 0
-    out[o + 24] = hi >>> 24
-    out[o + 25] = (hi >>> 16) & 0xff
-    out[o + 26] = (hi >>> 8) & 0xff
-    out[o + 27] = hi & 0xff
-    out[o + 28] = lo >>> 24
-    out[o + 29] = (lo >>> 16) & 0xff
-    out[o + 30] = (lo >>> 8) & 0xff
-    out[o + 31] = lo & 0xff
+    writeUint64(value, out, o + 24)
     return
   }
   let x = value

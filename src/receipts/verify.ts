@@ -46,10 +46,7 @@ export class ReceiptVerifier {
   /** Verifies one signed receipt document; throws a ReceiptError naming the failed check. */
   verify(document: unknown): VerifiedReceipt {
     const doc = document as Record<string, unknown>
-    const fast =
-      typeof document === 'object' && document !== null && envelopeMatches(doc, this.domain, this.contractForms)
-        ? decodeReceiptFast(doc.message, this.#words)
-        : undefined
+    const fast = this.#decodeFast(document)
     if (fast) {
       this.#checkFast(fast, doc.signature)
       return { receipt: fast, digest: toHex(this.#digest) }
@@ -61,10 +58,7 @@ export class ReceiptVerifier {
   verifyInto(document: unknown, columns: ReceiptColumns, i: number): void {
     try {
       const doc = document as Record<string, unknown>
-      const fast =
-        typeof document === 'object' && document !== null && envelopeMatches(doc, this.domain, this.contractForms)
-          ? decodeReceiptFast(doc.message, this.#words)
-          : undefined
+      const fast = this.#decodeFast(document)
       if (fast) {
         this.#checkFast(fast, doc.signature)
         columns.setFromWords(i, fast, this.#words, this.#digest)
@@ -79,6 +73,13 @@ export class ReceiptVerifier {
       })
       if (!o.ok) columns.fail(i, o.reason, o.message)
     }
+  }
+
+  /** The fast path's receipt (struct words written to #words), or undefined to take the precise path. */
+  #decodeFast(document: unknown): UsageReceipt | undefined {
+    if (typeof document !== 'object' || document === null) return undefined
+    const doc = document as Record<string, unknown>
+    return envelopeMatches(doc, this.domain, this.contractForms) ? decodeReceiptFast(doc.message, this.#words) : undefined
   }
 
   #checkFast(receipt: UsageReceipt, signature: unknown): void {

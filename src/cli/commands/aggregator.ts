@@ -27,6 +27,16 @@ async function openStore(values: Record<string, unknown>, io: Io): Promise<Store
   return Store.open(databaseUrl ? { databaseUrl } : { dataDir })
 }
 
+/** Opens the store, runs `fn`, and always closes the store. */
+async function withStore<T>(values: Record<string, unknown>, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(values, io)
+  try {
+    return await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
 function epochOption(values: Record<string, unknown>, command: string): number {
   const v = requireString(values, 'epoch', command)
   if (!/^(0|[1-9][0-9]{0,9})$/.test(v)) throw new UsageError('--epoch must be a non-negative integer (the UTC day number for daily epochs)', command)
@@ -42,13 +52,10 @@ export const initCommand: Command = {
   examples: ['fomo init --config aggregator.json --data-dir ./fomo-data'],
   async run({ values }, io) {
     const config = readConfig(await readJsonFile(requireString(values, 'config', 'init'), io.cwd, 'config', 'init'))
-    const store = await openStore(values, io)
-    try {
+    await withStore(values, io, async (store) => {
       await store.setConfig(config)
       io.stdout(`${JSON.stringify({ deployments: config.deployments.length, providers: config.providers.length, store: store.sql.kind })}\n`)
-    } finally {
-      await store.close()
-    }
+    })
   },
 }
 
@@ -58,14 +65,11 @@ export const inputsCommand: Command = {
   options: { in: { type: 'string', valueName: 'inputs.json', description: 'The epoch inputs' }, ...storeOptions },
   examples: ['fomo inputs --in epoch-20415.json'],
   async run({ values }, io) {
-    const store = await openStore(values, io)
-    try {
+    await withStore(values, io, async (store) => {
       const inputs = readEpochInputs(await readJsonFile(requireString(values, 'in', 'inputs'), io.cwd, 'inputs', 'inputs'), await store.config())
       await store.setEpochInputs(inputs)
       io.stdout(`${JSON.stringify({ epoch: inputs.epoch, deployments: inputs.deployments.size })}\n`)
-    } finally {
-      await store.close()
-    }
+    })
   },
 }
 
@@ -158,14 +162,11 @@ export const sealCommand: Command = {
   async run({ values }, io) {
     const epoch = epochOption(values, 'seal')
     const out = resolve(io.cwd, requireString(values, 'out', 'seal'))
-    const store = await openStore(values, io)
-    try {
+    await withStore(values, io, async (store) => {
       const sealed = await store.seal(epoch)
       const dir = await writeEpochDirectory(out, epoch, sealed.files)
       io.stdout(`${JSON.stringify({ epoch, alreadySealed: sealed.alreadySealed, spendRoot: sealed.spendRoot, rewardRoot: sealed.rewardRoot, dir, files: sealed.files.map((f) => f.name) })}\n`)
-    } finally {
-      await store.close()
-    }
+    })
   },
 }
 
@@ -177,8 +178,7 @@ export const exportReceiptsCommand: Command = {
   async run({ values }, io) {
     const epoch = epochOption(values, 'export-receipts')
     const path = resolve(io.cwd, requireString(values, 'out', 'export-receipts'))
-    const store = await openStore(values, io)
-    try {
+    await withStore(values, io, async (store) => {
       const config = await store.config()
       const out = createWriteStream(path, { mode: 0o600 })
       let receipts = 0
@@ -199,9 +199,7 @@ export const exportReceiptsCommand: Command = {
       out.end()
       await once(out, 'finish')
       io.stdout(`${JSON.stringify({ epoch, receipts, batches, file: path })}\n`)
-    } finally {
-      await store.close()
-    }
+    })
   },
 }
 
