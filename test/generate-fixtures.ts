@@ -12,6 +12,7 @@ import type { UsageReceipt } from '../src/receipts/receipt.ts'
 import { addressOf, signReceipt } from '../src/receipts/sign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION, USAGE_RECEIPT_TYPE_STRING, USAGE_BATCH_TYPE_STRING } from '../src/receipts/types.ts'
 import { StandardTree } from '../src/merkle/tree.ts'
+import { ReceiptVerifier } from '../src/receipts/verify.ts'
 
 const root = join(import.meta.dirname, '..', 'fixtures')
 const testKey = (label: string) => keccak256(toBytes(`fomo-kit test key: ${label}`))
@@ -46,7 +47,7 @@ const vectors = {
 writeFileSync(join(root, 'receipts', 'vectors.json'), `${JSON.stringify(vectors, null, 2)}\n`)
 const batch = signBatch(receipts, providerKey, domain, separator)
 writeFileSync(join(root, 'receipts', 'batch.json'), `${JSON.stringify(batch, null, 2)}\n`)
-writeFileSync(join(root, 'receipts', 'batched-receipt.json'), `${JSON.stringify(batchedReceipt(batch, 2, separator), null, 2)}\n`)
+writeFileSync(join(root, 'receipts', 'batched-receipt.json'), `${JSON.stringify(batchedReceipt(batch, 2, new ReceiptVerifier({ domain })), null, 2)}\n`)
 
 // Golden Merkle dumps: one written by @openzeppelin/merkle-tree, one by fomo-kit.
 const values = Array.from({ length: 7 }, (_, i) => [addressOf(testKey(`account-${i}`)), String(10n ** BigInt(i) * 12345n)])

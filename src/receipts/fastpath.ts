@@ -28,7 +28,7 @@ function isDecimal(v: string, maxDigits: number): boolean {
 }
 
 /** Writes a uint of at most 8 bytes (given as a safe number or bigint) as a 32-byte word. */
-function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
+export function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
   for (let k = 0; k < 24; k++) out[o + k] = 0
   if (typeof value === 'number') {
     writeUint64(value, out, o + 24)

@@ -101,7 +101,7 @@ describe('POST /v1/batches', () => {
     const r = await post('/v1/batches', JSON.stringify(b))
     expect(r.body).toMatchObject({ batch: 'accepted', accepted: 3 })
     const altered = JSON.parse(JSON.stringify(b))
-    altered.receipts[1].outputTokens = '7'
+    altered.receipts.outputTokens[1] = '7'
     const rejected = await post('/v1/batches', JSON.stringify(altered))
     expect(rejected.body).toMatchObject({ batch: 'rejected', reason: 'batch-root', accepted: 0 })
   })

@@ -66,8 +66,12 @@ export const receiptVerifyCommand: Command = {
     }
     const verifier = new ReceiptVerifier({ domain, registry })
     const format = (doc as { format?: unknown }).format
-    const verified = format === RECEIPT_BATCH_FORMAT ? verifyBatch(verifier, doc) : format === BATCHED_RECEIPT_FORMAT ? [verifyBatchedReceipt(verifier, doc)] : [verifier.verify(doc)]
-    const first = verified[0]!
-    io.stdout(`${JSON.stringify({ valid: true, format, receipts: verified.length, provider: first.receipt.provider, digest: verified.length === 1 ? first.digest : undefined })}\n`)
+    if (format === RECEIPT_BATCH_FORMAT) {
+      const columns = verifyBatch(verifier, doc)
+      io.stdout(`${JSON.stringify({ valid: true, format, receipts: columns.length, provider: columns.receipt(0).provider })}\n`)
+      return
+    }
+    const one = format === BATCHED_RECEIPT_FORMAT ? verifyBatchedReceipt(verifier, doc) : verifier.verify(doc)
+    io.stdout(`${JSON.stringify({ valid: true, format, receipts: 1, provider: one.receipt.provider, digest: one.digest })}\n`)
   },
 }
