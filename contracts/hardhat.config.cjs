@@ -1,0 +1,18 @@
+// Hardhat 2 for compiling and testing the contracts, offline: the compiler is solc from npm (solcjs).
+const { subtask } = require('hardhat/config')
+const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require('hardhat/builtin-tasks/task-names')
+const path = require('node:path')
+require('@nomicfoundation/hardhat-viem')
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async ({ solcVersion }) => {
+  const solc = require('solc')
+  if (!solc.version().startsWith(solcVersion)) throw new Error(`solc from npm is ${solc.version()}, config asks ${solcVersion}`)
+  return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: solcVersion, longVersion: solc.version() }
+})
+
+const root = path.join(__dirname, '..')
+module.exports = {
+  solidity: { version: '0.8.28', settings: { optimizer: { enabled: true, runs: 10_000 }, evmVersion: 'paris' } },
+  paths: { root, sources: path.join(__dirname, 'src'), artifacts: path.join(root, '.cache', 'artifacts'), cache: path.join(root, '.cache', 'hardhat'), tests: path.join(__dirname, 'test') },
+  networks: { hardhat: { allowUnlimitedContractSize: false } },
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IEpochRegistry} from "./IEpochRegistry.sol";
+
+/// @title RewardDistributor
+/// @notice Pays cumulative rewards: the registry's current reward root holds, per (account, token), everything
+/// the account ever earned; a claim pays the difference to what it already received. Anyone may claim for an
+/// account, but the funds go only to the account or to the recipient the account itself chose.
+contract RewardDistributor is ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    error RewardDistributorNoRoot();
+    error RewardDistributorInvalidProof(address account, address token, uint256 cumulative);
+    error RewardDistributorNothingToClaim(address account, address token, uint256 cumulative, uint256 claimed);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    event Claimed(address indexed account, address indexed token, address indexed recipient, uint256 amount, uint256 cumulative);
+    event RecipientSet(address indexed account, address indexed recipient);
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    struct Claim {
+        address account;
+        address token;
+        uint256 cumulative;
+        bytes32[] proof;
+    }
+
+    IEpochRegistry public immutable registry;
+
+    mapping(address account => mapping(address token => uint256)) public claimed;
+    mapping(address account => address) public recipientOf;
+
+    constructor(IEpochRegistry registry_) {
+        registry = registry_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                EXTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Where the caller's rewards go from now on (zero: to the caller itself).
+    function setRecipient(address recipient) external {
+        recipientOf[msg.sender] = recipient;
+        emit RecipientSet(msg.sender, recipient);
+    }
+
+    /// @notice Claims one (account, token) leaf; reverts when there is nothing new to pay.
+    function claim(address account, address token, uint256 cumulative, bytes32[] calldata proof) external nonReentrant returns (uint256 paid) {
+        bytes32 root = _root();
+        paid = _claim(root, account, token, cumulative, proof);
+        if (paid == 0) revert RewardDistributorNothingToClaim(account, token, cumulative, claimed[account][token]);
+    }
+
+    /// @notice Claims many leaves across tokens and accounts. A leaf with nothing new to pay (a repeat inside the
+    /// batch, or one already claimed) is skipped, so each (account, token) is paid at most its difference once.
+    function claimMany(Claim[] calldata claims) external nonReentrant returns (uint256 paidCount) {
+        bytes32 root = _root();
+        for (uint256 i = 0; i < claims.length; ++i) {
+            Claim calldata c = claims[i];
+            if (_claim(root, c.account, c.token, c.cumulative, c.proof) != 0) ++paidCount;
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice What a leaf would pay now (zero when its proof fails or nothing is new).
+    function claimable(address account, address token, uint256 cumulative, bytes32[] calldata proof) external view returns (uint256) {
+        bytes32 root = registry.currentRewardRoot();
+        if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leafHash(account, token, cumulative))) return 0;
+        uint256 already = claimed[account][token];
+        return cumulative > already ? cumulative - already : 0;
+    }
+
+    /// @notice The OpenZeppelin standard leaf of (account, token, cumulative).
+    function leafHash(address account, address token, uint256 cumulative) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative))));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    function _root() internal view returns (bytes32 root) {
+        root = registry.currentRewardRoot();
+        if (root == bytes32(0)) revert RewardDistributorNoRoot();
+    }
+
+    /// @dev Effects before the transfer: `claimed` is raised first, so a reentrant call finds nothing to pay.
+    function _claim(bytes32 root, address account, address token, uint256 cumulative, bytes32[] calldata proof) internal returns (uint256 paid) {
+        if (!MerkleProof.verifyCalldata(proof, root, leafHash(account, token, cumulative))) {
+            revert RewardDistributorInvalidProof(account, token, cumulative);
+        }
+        uint256 already = claimed[account][token];
+        // A root that lowers a cumulative amount pays nothing: no underflow, no revert of other claims.
+        if (cumulative <= already) return 0;
+        unchecked {
+            // Safe: cumulative > already just above.
+            paid = cumulative - already;
+        }
+        claimed[account][token] = cumulative;
+        address to = recipientOf[account];
+        if (to == address(0)) to = account;
+        IERC20(token).safeTransfer(to, paid);
+        emit Claimed(account, token, to, paid, cumulative);
+    }
+}
