@@ -4,14 +4,15 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {IEpochRegistry} from "./IEpochRegistry.sol";
+import {EpochRegistry} from "./EpochRegistry.sol";
 
 /// @title RewardDistributor
-/// @notice Pays cumulative rewards: the registry's current reward root holds, per (account, token), everything
-/// the account ever earned; a claim pays the difference to what it already received. Anyone may claim for an
-/// account, but the funds go only to the account or to the recipient the account itself chose.
-contract RewardDistributor is ReentrancyGuard {
+/// @notice The epoch registry that also pays: the current (final) reward root holds, per (account, token),
+/// everything the account ever earned; a claim pays the difference to what it already received. Anyone may claim
+/// for an account, but the funds go only to the account or to the recipient the account itself chose.
+/// @dev Reentrancy-safe by checks-effects-interactions: `claimed` is raised before the transfer, so a reentrant
+/// claim of the same leaf finds nothing to pay (tested with a token that calls back on transfer).
+contract RewardDistributor is EpochRegistry {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -26,7 +27,7 @@ contract RewardDistributor is ReentrancyGuard {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    event Claimed(address indexed account, address indexed token, address indexed recipient, uint256 amount, uint256 cumulative);
+    event Claimed(address indexed account, address indexed token, address recipient, uint256 amount);
     event RecipientSet(address indexed account, address indexed recipient);
 
     /*//////////////////////////////////////////////////////////////
@@ -40,14 +41,12 @@ contract RewardDistributor is ReentrancyGuard {
         bytes32[] proof;
     }
 
-    IEpochRegistry public immutable registry;
-
     mapping(address account => mapping(address token => uint256)) public claimed;
     mapping(address account => address) public recipientOf;
 
-    constructor(IEpochRegistry registry_) {
-        registry = registry_;
-    }
+    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds)
+        EpochRegistry(admin, publisher, guardian, timelockSeconds)
+    {}
 
     /*//////////////////////////////////////////////////////////////
                                 EXTERNAL
@@ -60,7 +59,7 @@ contract RewardDistributor is ReentrancyGuard {
     }
 
     /// @notice Claims one (account, token) leaf; reverts when there is nothing new to pay.
-    function claim(address account, address token, uint256 cumulative, bytes32[] calldata proof) external nonReentrant returns (uint256 paid) {
+    function claim(address account, address token, uint256 cumulative, bytes32[] calldata proof) external returns (uint256 paid) {
         bytes32 root = _root();
         paid = _claim(root, account, token, cumulative, proof);
         if (paid == 0) revert RewardDistributorNothingToClaim(account, token, cumulative, claimed[account][token]);
@@ -68,7 +67,7 @@ contract RewardDistributor is ReentrancyGuard {
 
     /// @notice Claims many leaves across tokens and accounts. A leaf with nothing new to pay (a repeat inside the
     /// batch, or one already claimed) is skipped, so each (account, token) is paid at most its difference once.
-    function claimMany(Claim[] calldata claims) external nonReentrant returns (uint256 paidCount) {
+    function claimMany(Claim[] calldata claims) external returns (uint256 paidCount) {
         bytes32 root = _root();
         for (uint256 i = 0; i < claims.length; ++i) {
             Claim calldata c = claims[i];
@@ -82,7 +81,7 @@ contract RewardDistributor is ReentrancyGuard {
 
     /// @notice What a leaf would pay now (zero when its proof fails or nothing is new).
     function claimable(address account, address token, uint256 cumulative, bytes32[] calldata proof) external view returns (uint256) {
-        bytes32 root = registry.currentRewardRoot();
+        bytes32 root = currentRewardRoot;
         if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leafHash(account, token, cumulative))) return 0;
         uint256 already = claimed[account][token];
         return cumulative > already ? cumulative - already : 0;
@@ -98,7 +97,7 @@ contract RewardDistributor is ReentrancyGuard {
     //////////////////////////////////////////////////////////////*/
 
     function _root() internal view returns (bytes32 root) {
-        root = registry.currentRewardRoot();
+        root = currentRewardRoot;
         if (root == bytes32(0)) revert RewardDistributorNoRoot();
     }
 
@@ -115,9 +114,14 @@ contract RewardDistributor is ReentrancyGuard {
             paid = cumulative - already;
         }
         claimed[account][token] = cumulative;
-        address to = recipientOf[account];
-        if (to == address(0)) to = account;
+        // An account claiming for itself is paid itself; a claim made by anyone else goes to the recipient the
+        // account chose, or to the account.
+        address to = account;
+        if (msg.sender != account) {
+            address chosen = recipientOf[account];
+            if (chosen != address(0)) to = chosen;
+        }
         IERC20(token).safeTransfer(to, paid);
-        emit Claimed(account, token, to, paid, cumulative);
+        emit Claimed(account, token, to, paid);
     }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeAbiParameters, getAddress, getContract, keccak256, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
-import { EpochRegistry, FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
+import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
 import { readFileSync } from 'node:fs'
@@ -41,8 +41,9 @@ function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address
 }
 
 async function deploySystem() {
-  const registry = await deploy(EpochRegistry, [admin, publisher, guardian, TIMELOCK])
-  const distributor = await deploy(RewardDistributor, [registry.address])
+  // The distributor is also the epoch registry: one contract publishes roots and pays claims.
+  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK])
+  const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
   return { registry, distributor, flock, usdc }
@@ -199,6 +200,9 @@ describe('RewardDistributor (checklist 24-33)', () => {
     // bob cannot redirect alice's rewards: setRecipient sets only the caller's own.
     await as(s.distributor, bob).write.setRecipient([bob])
     expect(await s.distributor.read.recipientOf([alice])).toBe(carol)
+    // bob claiming his own leaf is paid to himself.
+    await as(s.distributor, bob).write.claim([bob, s.flock.address, 20n, t.getProof(t.indexOf([bob, s.flock.address, '20'])) as Hex[]])
+    expect(await s.flock.read.balanceOf([bob])).toBe(20n)
   })
 
   it('reverts when underfunded or the token returns false, leaving claimed unchanged', async () => {
@@ -221,10 +225,21 @@ describe('RewardDistributor (checklist 24-33)', () => {
     await publish(s, 1n, t)
     const proof = t.getProof(t.indexOf([alice, re.address, '10'])) as Hex[]
     const { encodeFunctionData } = await import('viem')
+    // Re-entering claim: the leaf is already marked claimed, so the inner call reverts and so does the whole claim.
     await re.write.arm([s.distributor.address, encodeFunctionData({ abi: s.distributor.abi, functionName: 'claim', args: [alice, re.address, 10n, proof] })])
-    await expectRevert(s.distributor.write.claim([alice, re.address, 10n, proof]), 'ReentrancyGuardReentrantCall')
+    await expectRevert(s.distributor.write.claim([alice, re.address, 10n, proof]), 'RewardDistributorNothingToClaim')
     expect(await re.read.balanceOf([alice])).toBe(0n)
     expect(await s.distributor.read.claimed([alice, re.address])).toBe(0n)
+    // Re-entering claimMany: the inner call skips the paid leaf; the outer one pays once.
+    const again = await deploy(ReentrantToken, [])
+    await again.write.mint([s.distributor.address, 100n])
+    const t2 = rewardTree([[alice, again.address, 10n], [bob, again.address, 10n]])
+    await publish(s, 2n, t2)
+    const proof2 = t2.getProof(t2.indexOf([alice, again.address, '10'])) as Hex[]
+    await again.write.arm([s.distributor.address, encodeFunctionData({ abi: s.distributor.abi, functionName: 'claimMany', args: [[{ account: alice, token: again.address, cumulative: 10n, proof: proof2 }]] })])
+    await s.distributor.write.claim([alice, again.address, 10n, proof2])
+    expect(await again.read.balanceOf([alice])).toBe(10n)
+    expect(await again.read.balanceOf([s.distributor.address])).toBe(90n)
   })
 
   it('invariants under random roots and claims: paid <= funded per token, claimed only grows, paid = new - old', async () => {
