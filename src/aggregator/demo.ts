@@ -6,6 +6,11 @@ import { closeWorkers } from '../merkle/parallel.ts'
 import { signBatch } from '../receipts/batch.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
 import { addressOf, signReceipt } from '../receipts/sign.ts'
+import { claimAll, deployContracts, deployTestToken, finalizeEpoch, proposeEpoch, type Deployment } from '../chain/contracts.ts'
+import { TestToken } from '../chain/contracts.generated.ts'
+import { startDevnet, type Devnet } from '../chain/devnet.ts'
+import { claimsOf, readSealedEpoch } from '../chain/epoch.ts'
+import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeEpochDirectory } from './artifacts.ts'
 import { sendBatch, sendReceipts } from './client.ts'
@@ -23,6 +28,8 @@ export type DemoOptions = {
   users?: number
   progress?: (step: string, done: number, total: number) => void
   log?: (line: string) => void
+  /** Deploy on an in-process EVM, publish the epoch, wait out the timelock and claim (default true). */
+  onChain?: boolean
 }
 
 export type DemoResult = {
@@ -39,6 +46,7 @@ export type DemoResult = {
   rewardRoot: string | null
   totals: { gross: bigint; charged: bigint }
   topRewards: Array<{ account: string; token: string; amount: bigint }>
+  chain?: { distributor: string; timelockSeconds: number; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
   seconds: number
 }
 
@@ -76,11 +84,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const deploymentNames = ['qwenalice', 'llama-coder', 'mistral-med']
   const ages = [30, 90, 200]
+  // On chain: the distributor (also the epoch registry) and test tokens on an in-process EVM, first, since the
+  // receipts' domain and the reward tokens are their addresses.
+  const TIMELOCK = 3600
+  let chain: { devnet: Devnet; deployment: Deployment; mt: Address[] } | undefined
+  if (options.onChain !== false) {
+    const devnet = await startDevnet()
+    const a0 = devnet.accounts[0]!
+    const deployment = await deployContracts(devnet.clients, { admin: a0, publisher: a0, guardian: a0, timelockSeconds: BigInt(TIMELOCK), testTokens: true })
+    const mt: Address[] = []
+    for (const name of deploymentNames) mt.push(await deployTestToken(devnet.clients, `${name} Model Token (test)`, name.toUpperCase().slice(0, 6), 18))
+    chain = { devnet, deployment, mt }
+    log(`Deployed the reward distributor at ${deployment.distributor} on an in-process EVM (chain ${deployment.chainId})`)
+  }
   const deployments = deploymentNames.map((name, i) => ({
     id: keccak256(toBytes(`deployment:${name}`)),
     name,
     issuer: getAddress(addr(`issuer:${name}`)),
-    mtToken: getAddress(addr(`mt:${name}`)),
+    mtToken: chain ? chain.mt[i]! : getAddress(addr(`mt:${name}`)),
     graduationEpoch: epoch - ages[i]!,
     raised: String(100_000 - 30_000 * i),
     incentiveReserve: '200000',
@@ -89,11 +110,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const providerOf = [[0, 1], [2], [3]]
   const config = readConfig({
     format: 'fomo-aggregator-config-v1',
-    domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: getAddress(addr('contract:registry')) },
+    domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: chain?.deployment.distributor ?? getAddress(addr('contract:registry')) },
     epochSeconds: 86400,
     clockSkewSeconds: 300,
     maxReceiptAgeSeconds: 2 * 86400,
-    tokens: { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
+    tokens: chain?.deployment.tokens ?? { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
     platform: { maxDiscountBps: 3000, discountMultiplier: 2, dailyEmission: '20000', scoreBasis: 'net', rewardDenominator: 'eligible-stakers', issuerBonusBps: 1000 },
     deployments,
     providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)) }))),
@@ -206,6 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
+    const onChain = chain ? await publishAndClaim(chain, epochDir, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
     return {
       epoch,
       dataDir,
@@ -220,6 +242,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       rewardRoot: sealed.rewardRoot,
       totals: { gross: BigInt(report.totals.gross), charged: BigInt(report.totals.charged) },
       topRewards,
+      chain: onChain,
       seconds: (performance.now() - started) / 1000,
     }
   } finally {
@@ -229,12 +252,40 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
+/** Publishes the sealed epoch, waits out the timelock, funds the distributor and claims for one account. */
+async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }, epochDir: string, account: Address, timelock: number, options: DemoOptions) {
+  const { devnet, deployment } = chain
+  const log = options.log ?? (() => undefined)
+  const sealed = await readSealedEpoch(epochDir)
+  await proposeEpoch(devnet.clients, deployment.distributor, sealed)
+  log(`Proposed epoch ${sealed.epoch}; waiting out the ${timelock} s timelock on the in-process EVM`)
+  await devnet.increaseTime(timelock)
+  await finalizeEpoch(devnet.clients, deployment.distributor, sealed.epoch)
+  // Fund the distributor with what the cumulative tree owes, token by token.
+  const owed = new Map<Address, bigint>()
+  for (const [, v] of sealed.rewardTree.entries()) owed.set(v[1] as Address, (owed.get(v[1] as Address) ?? 0n) + BigInt(v[2] as string))
+  for (const [token, amount] of owed) await mintTo(devnet, token, deployment.distributor, amount)
+  const claim = await claimAll(devnet.clients, deployment.distributor, sealed, account)
+  const claims = await Promise.all(
+    claimsOf(sealed.rewardTree, account).map(async (c) => ({ token: c.token, amount: c.cumulative, balance: await balanceOf(devnet, c.token, account) })),
+  )
+  return { distributor: deployment.distributor, timelockSeconds: timelock, claimedFor: account, claims, gasUsed: claim?.gasUsed ?? 0n }
+}
+
+function symbolOf(config: AggregatorConfig, token: string): string {
+  const t = token.toLowerCase()
+  if (t === config.tokens.flock) return 'FLOCK'
+  if (t === config.tokens.usdc) return 'USDC'
+  const d = config.deployments.find((x) => x.mtToken === t)
+  return d ? `MT ${d.name}` : token
+}
+
 export function demoSummary(r: DemoResult): string {
   const usd = (v: bigint) => `$${Number(formatUnits(v, 6)).toLocaleString('en-US', { maximumFractionDigits: 2 })}`
   const flock = (v: bigint) => `${Number(formatUnits(v, 18)).toLocaleString('en-US', { maximumFractionDigits: 2 })} FLOCK`
   return [
     '',
-    `Epoch ${r.epoch} sealed in ${r.seconds.toFixed(1)} s`,
+    `Epoch ${r.epoch} sealed and published (${r.seconds.toFixed(1)} s in all)`,
     `  receipts sent      ${r.sent.perCall.toLocaleString('en-US')} per call + ${r.sent.batched.toLocaleString('en-US')} batch-signed (+ ${r.sent.resent} resent)`,
     `  accepted / dup / rejected  ${r.accepted.toLocaleString('en-US')} / ${r.duplicates.toLocaleString('en-US')} / ${r.rejected}`,
     `  stored             ${r.stored.toLocaleString('en-US')}`,
@@ -244,6 +295,22 @@ export function demoSummary(r: DemoResult): string {
     `  artifacts          ${r.epochDir}`,
     '  top FLOCK rewards',
     ...r.topRewards.map((t) => `    ${t.account}  ${flock(t.amount)}`),
+    ...(r.chain
+      ? [
+          `  on chain           distributor ${r.chain.distributor}: epoch proposed, final after the ${r.chain.timelockSeconds} s timelock`,
+          `  claimed for        ${r.chain.claimedFor} in one transaction (${r.chain.gasUsed.toLocaleString('en-US')} gas)`,
+          ...r.chain.claims.map((c) => `    ${symbolOf(r.config, c.token).padEnd(16)} paid ${formatUnits(c.amount, c.token === r.config.tokens.usdc ? 6 : 18)}, on-chain balance ${formatUnits(c.balance, c.token === r.config.tokens.usdc ? 6 : 18)}`),
+        ]
+      : []),
     '',
   ].join('\n')
+}
+
+async function mintTo(devnet: Devnet, token: Address, to: Address, amount: bigint): Promise<void> {
+  const hash = await getContract({ abi: TestToken.abi, address: token, client: { wallet: devnet.clients.wallet } }).write.mint([to, amount])
+  await devnet.clients.public.waitForTransactionReceipt({ hash })
+}
+
+async function balanceOf(devnet: Devnet, token: Address, account: Address): Promise<bigint> {
+  return getContract({ abi: TestToken.abi, address: token, client: { public: devnet.clients.public } }).read.balanceOf([account])
 }

@@ -67,7 +67,9 @@ describe('fomo demo', () => {
     const out = await mkdtemp(join(tmpdir(), 'fomo-demo-'))
     const { code, stdout, stderr } = await fomo(['demo', '--out', out, '--seed', 'test'])
     expect(code, stderr).toBe(0)
-    expect(stdout).toMatch(/Epoch \d+ sealed in/)
+    expect(stdout).toMatch(/Epoch \d+ sealed and published/)
+    expect(stdout).toMatch(/claimed for\s+0x[0-9a-f]{40} in one transaction/)
+    expect(stdout).toMatch(/FLOCK\s+paid [0-9.]+, on-chain balance [0-9.]+/)
     expect(stdout).toContain('accepted / dup / rejected  40,000 / 1,000 / 0')
     expect(stdout).toMatch(/spend root\s+0x[0-9a-f]{64}/)
     const epochDir = (await readdir(join(out, 'epochs'))).find((f) => f.startsWith('epoch-'))!

@@ -1,0 +1,84 @@
+import { getContract, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { BaseError } from '../errors/base.ts'
+import { MTStaking, RewardDistributor, TestToken } from './contracts.generated.ts'
+import { claimsOf, commitmentOf, type SealedEpoch } from './epoch.ts'
+
+export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
+
+export class ChainError extends BaseError {
+  override name = 'ChainError'
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super('CHAIN', message, { metaMessages: hint ? [hint] : undefined, cause })
+  }
+}
+
+async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; bytecode: Hex }, args: readonly unknown[]): Promise<Address> {
+  const hash = await clients.wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never)
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success' || !receipt.contractAddress) throw new ChainError(`deployment transaction ${hash} failed`)
+  return receipt.contractAddress
+}
+
+export const DEPLOYMENT_FORMAT = 'fomo-deployment-v1'
+
+export type Deployment = {
+  format: typeof DEPLOYMENT_FORMAT
+  chainId: number
+  distributor: Address
+  tokens?: { flock: Address; usdc: Address } | undefined
+}
+
+/** Deploys the distributor (which is also the epoch registry) and, for tests and demos, FLOCK and USDC test tokens. */
+export async function deployContracts(
+  clients: Clients,
+  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean },
+): Promise<Deployment> {
+  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds])
+  const tokens = options.testTokens
+    ? { flock: await deploy(clients, TestToken, ['FLOCK (test)', 'FLOCK', 18]), usdc: await deploy(clients, TestToken, ['USD Coin (test)', 'USDC', 6]) }
+    : undefined
+  return { format: DEPLOYMENT_FORMAT, chainId: await clients.public.getChainId(), distributor, tokens }
+}
+
+export async function deployTestToken(clients: Clients, name: string, symbol: string, decimals: number): Promise<Address> {
+  return deploy(clients, TestToken, [name, symbol, decimals])
+}
+
+export async function deployStaking(clients: Clients, mt: Address, admin: Address, maxDiscountBps: bigint, multiplier: bigint): Promise<Address> {
+  return deploy(clients, MTStaking, [mt, admin, maxDiscountBps, multiplier])
+}
+
+export function distributorAt(clients: Clients, address: Address) {
+  return getContract({ abi: RewardDistributor.abi, address, client: { public: clients.public, wallet: clients.wallet } })
+}
+
+/** Proposes a sealed epoch's commitment; it becomes final after the timelock. */
+export async function proposeEpoch(clients: Clients, address: Address, epoch: SealedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
+  const d = distributorAt(clients, address)
+  const hash = await d.write.propose([BigInt(epoch.epoch), commitmentOf(epoch, await clients.public.getChainId(), address)])
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`propose transaction ${hash} reverted`)
+  return { hash, readyAt: await d.read.pendingReadyAt() }
+}
+
+export async function finalizeEpoch(clients: Clients, address: Address, epoch: number): Promise<Hex> {
+  const hash = await distributorAt(clients, address).write.finalize([BigInt(epoch)])
+  await clients.public.waitForTransactionReceipt({ hash })
+  return hash
+}
+
+/** What an account can claim now, per token. */
+export async function claimable(clients: Clients, address: Address, epoch: SealedEpoch, account: Address) {
+  const d = distributorAt(clients, address)
+  return Promise.all(claimsOf(epoch.rewardTree, account).map(async (c) => ({ token: c.token, cumulative: c.cumulative, claimable: await d.read.claimable([c.account, c.token, c.cumulative, c.proof]) })))
+}
+
+/** Claims every token of an account in one transaction (tokens with nothing new are skipped). */
+export async function claimAll(clients: Clients, address: Address, epoch: SealedEpoch, account: Address): Promise<{ hash: Hex; gasUsed: bigint } | undefined> {
+  const claims = claimsOf(epoch.rewardTree, account)
+  if (claims.length === 0) return undefined
+  const hash = await distributorAt(clients, address).write.claimMany([claims])
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`claim transaction ${hash} reverted`)
+  return { hash, gasUsed: receipt.gasUsed }
+}
