@@ -1,6 +1,7 @@
 import { BaseError } from '../errors/base.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
+import { claimCommand, deployCommand, publishCommand } from './commands/chain.ts'
 import { keysNewCommand } from './commands/keys.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
@@ -15,6 +16,9 @@ export const commands: Command[] = [
   ingestCommand,
   sealCommand,
   exportReceiptsCommand,
+  deployCommand,
+  publishCommand,
+  claimCommand,
   keysNewCommand,
   receiptSignCommand,
   receiptVerifyCommand,

@@ -21,6 +21,8 @@ export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint }
 
 export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): Promise<GasRow[]> {
   const hre = await hardhat()
+  // A fresh chain: contract addresses (and so calldata costs) do not depend on what ran before.
+  await hre.network.provider.send('hardhat_reset', [])
   const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
   const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
   const [admin] = wallets

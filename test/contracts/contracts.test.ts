@@ -5,8 +5,11 @@ import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, Test
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { GENERATED, renderArtifacts } from '../generate-contract-artifacts.ts'
 import { hardhat } from './hre.ts'
+import { measureClaimGas } from '../bench/gas.ts'
+import { writeFileSync } from 'node:fs'
 
 type Hre = Awaited<ReturnType<typeof hardhat>>
 let hre: Hre
@@ -305,5 +308,15 @@ describe('MTStaking', () => {
 describe('contract artifacts', () => {
   it('src/chain/contracts.generated.ts is what contracts/src compiles to (run `npm run contracts` after a change)', async () => {
     expect(readFileSync(GENERATED, 'utf8')).toBe(await renderArtifacts())
+  })
+})
+
+describe('gas snapshot', () => {
+  const path = fileURLToPath(new URL('../../contracts/gas-snapshot.json', import.meta.url))
+  it('a first claim costs what contracts/gas-snapshot.json records (FOMO_UPDATE_GAS_SNAPSHOT=1 rewrites it)', async () => {
+    const rows = (await measureClaimGas([2, 100_000])).map((r) => ({ leaves: r.leaves, fomo: Number(r.fomo), uniswap: Number(r.uniswap) }))
+    const text = `${JSON.stringify({ format: 'fomo-gas-snapshot-v1', firstClaim: rows }, null, 2)}\n`
+    if (process.env.FOMO_UPDATE_GAS_SNAPSHOT) writeFileSync(path, text)
+    expect(readFileSync(path, 'utf8')).toBe(text)
   })
 })

@@ -1,0 +1,101 @@
+import { resolve } from 'node:path'
+import { getAddress, isAddress, type Address } from 'viem'
+import { claimable, claimAll, deployContracts, distributorAt, finalizeEpoch, proposeEpoch } from '../../chain/contracts.ts'
+import { readSealedEpoch } from '../../chain/epoch.ts'
+import { rpcClients } from '../../chain/rpc.ts'
+import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
+import { writeFileAtomic } from '../files.ts'
+import { loadPrivateKey } from '../keys.ts'
+
+// Chain commands take keys from a file or FOMO_PRIVATE_KEY only: a key in an argument ends up in shell history and process lists.
+const chainOptions: Record<string, OptionSpec> = {
+  rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of the node, e.g. http://127.0.0.1:8545' },
+  'key-file': { type: 'string', valueName: 'file', description: 'Key file (fomo-key-v1 or hex); default: the FOMO_PRIVATE_KEY environment variable' },
+}
+
+async function clients(values: Record<string, unknown>, io: Io, command: string) {
+  const key = await loadPrivateKey({ 'key-file': values['key-file'] }, io, command)
+  return rpcClients(requireString(values, 'rpc', command), key)
+}
+
+function address(values: Record<string, unknown>, name: string, command: string): Address {
+  const v = requireString(values, name, command)
+  if (!isAddress(v)) throw new UsageError(`--${name} must be an address (0x and 40 hex digits)`, command)
+  return getAddress(v)
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'Deploys the reward distributor (which is also the epoch registry) to a node; with --test-tokens also FLOCK and USDC test tokens. Prints the deployment (format fomo-deployment-v1).',
+  options: {
+    ...chainOptions,
+    timelock: { type: 'string', valueName: 'seconds', description: 'How long a proposed epoch stays revocable (default 86400)' },
+    publisher: { type: 'string', valueName: 'address', description: 'The aggregator account allowed to propose epochs (default: the deployer)' },
+    guardian: { type: 'string', valueName: 'address', description: 'The account allowed to revoke a pending epoch (default: the deployer)' },
+    'test-tokens': { type: 'boolean', description: 'Also deploy mintable FLOCK and USDC test tokens' },
+    out: { type: 'string', valueName: 'deployment.json', description: 'Also write the deployment to this file' },
+  },
+  examples: ['FOMO_PRIVATE_KEY=0x... fomo deploy --rpc http://127.0.0.1:8545 --timelock 3600 --out deployment.json'],
+  async run({ values }, io) {
+    const c = await clients(values, io, 'deploy')
+    const me = c.wallet.account.address
+    const timelock = typeof values.timelock === 'string' ? values.timelock : '86400'
+    if (!/^[0-9]+$/.test(timelock)) throw new UsageError('--timelock must be a number of seconds', 'deploy')
+    const deployment = await deployContracts(c, {
+      admin: me,
+      publisher: values.publisher ? address(values, 'publisher', 'deploy') : me,
+      guardian: values.guardian ? address(values, 'guardian', 'deploy') : me,
+      timelockSeconds: BigInt(timelock),
+      testTokens: Boolean(values['test-tokens']),
+    })
+    if (typeof values.out === 'string') await writeFileAtomic(resolve(io.cwd, values.out), json(deployment))
+    io.stdout(json(deployment))
+  },
+}
+
+export const publishCommand: Command = {
+  name: 'publish',
+  summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, bound to this chain and contract) to the distributor; with --finalize, makes the pending proposal final once its timelock has passed.',
+  positionals: '<epoch-dir>',
+  options: { ...chainOptions, distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' }, finalize: { type: 'boolean', description: 'Finalize the pending proposal of this epoch instead' } },
+  examples: ['fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...'],
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new UsageError('expected the sealed epoch directory', 'publish')
+    const epoch = await readSealedEpoch(resolve(io.cwd, positionals[0]!))
+    const c = await clients(values, io, 'publish')
+    const distributor = address(values, 'distributor', 'publish')
+    if (values.finalize) {
+      const hash = await finalizeEpoch(c, distributor, epoch.epoch)
+      io.stdout(json({ epoch: epoch.epoch, finalized: true, transaction: hash, rewardRoot: await distributorAt(c, distributor).read.currentRewardRoot() }))
+      return
+    }
+    const { hash, readyAt } = await proposeEpoch(c, distributor, epoch)
+    io.stdout(json({ epoch: epoch.epoch, proposed: true, transaction: hash, readyAt, spendRoot: epoch.spendRoot, rewardRoot: epoch.rewardRoot }))
+  },
+}
+
+export const claimCommand: Command = {
+  name: 'claim',
+  summary: 'Claims every token an account is owed under the current reward root, in one transaction. Anyone may send it; the funds go to the account or the recipient it chose.',
+  options: {
+    ...chainOptions,
+    account: { type: 'string', valueName: 'address', description: 'The account to claim for' },
+    'epoch-dir': { type: 'string', valueName: 'dir', description: 'The sealed epoch whose reward tree is the current root' },
+    distributor: { type: 'string', valueName: 'address', description: 'The distributor' },
+    'dry-run': { type: 'boolean', description: 'Only show what is claimable' },
+  },
+  examples: ['fomo claim --account 0x... --epoch-dir ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...'],
+  async run({ values }, io) {
+    const epoch = await readSealedEpoch(resolve(io.cwd, requireString(values, 'epoch-dir', 'claim')))
+    const account = address(values, 'account', 'claim')
+    const c = await clients(values, io, 'claim')
+    const distributor = address(values, 'distributor', 'claim')
+    const owed = await claimable(c, distributor, epoch, account)
+    if (owed.length === 0) throw new UsageError(`${account} has no leaf in the reward tree of epoch ${epoch.epoch}`, 'claim')
+    const result = values['dry-run'] || owed.every((o) => o.claimable === 0n) ? undefined : await claimAll(c, distributor, epoch, account)
+    io.stdout(json({ account, epoch: epoch.epoch, transaction: result?.hash ?? null, gasUsed: result?.gasUsed ?? null, tokens: owed.map((o) => ({ token: o.token, cumulative: o.cumulative, paidNow: result ? o.claimable : 0n, claimable: result ? 0n : o.claimable })) }))
+  },
+}
+

@@ -1,0 +1,95 @@
+/** fomo deploy, publish and claim against a real JSON-RPC node (Hardhat's node on loopback) through the CLI. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPublicClient, getContract, http, type Address } from 'viem'
+import { TestToken } from '../../src/chain/contracts.generated.ts'
+import { Store } from '../../src/aggregator/store.ts'
+import { writeEpochDirectory } from '../../src/aggregator/artifacts.ts'
+import { ReceiptColumns } from '../../src/receipts/columns.ts'
+import { ReceiptVerifier } from '../../src/receipts/verify.ts'
+import { rpcClients } from '../../src/chain/rpc.ts'
+import { fomo } from '../helpers.ts'
+import { freshLocation } from '../aggregator/stores.ts'
+import { EPOCH, receipt, signed, worldConfig } from '../aggregator/world.ts'
+
+// Hardhat's first development account: a public test key.
+const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
+let node: ChildProcess
+let rpc: string
+
+beforeAll(async () => {
+  const port = 30000 + (process.pid % 20000)
+  const config = fileURLToPath(new URL('../../contracts/hardhat.config.cjs', import.meta.url))
+  node = spawn(process.execPath, ['-e', `process.env.HARDHAT_CONFIG=${JSON.stringify(config)}; require('hardhat').run('node', { hostname: '127.0.0.1', port: ${port} })`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  node.stdout!.on('data', (d) => (out += d))
+  node.stderr!.on('data', (d) => (out += d))
+  for (let i = 0; i < 600 && !out.includes('JSON-RPC server at'); i++) await new Promise((r) => setTimeout(r, 50))
+  if (!out.includes('JSON-RPC server at')) throw new Error(`hardhat node did not start:\n${out}`)
+  rpc = `http://127.0.0.1:${port}`
+}, 60_000)
+
+afterAll(() => {
+  node?.kill('SIGKILL')
+})
+
+describe('fomo deploy, publish, claim over JSON-RPC', () => {
+  it('deploys, publishes a sealed epoch, finalizes it after the timelock and claims', async () => {
+    const env = { FOMO_PRIVATE_KEY: KEY }
+    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens'], { env })
+    expect(deployed.code, deployed.stderr).toBe(0)
+    const deployment = JSON.parse(deployed.stdout) as { distributor: Address; chainId: number; tokens: { flock: Address; usdc: Address } }
+
+    // An epoch sealed by the aggregator for this chain and these tokens.
+    const base = worldConfig()
+    const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
+    const store = await Store.open(await freshLocation('pglite'))
+    await store.setConfig(config)
+    const docs = Array.from({ length: 8 }, (_, i) => signed(receipt(i), config))
+    const columns = new ReceiptColumns(docs.length)
+    const verifier = new ReceiptVerifier({ domain: config.domain })
+    docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
+    await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
+    const sealed = await store.seal(EPOCH)
+    await store.close()
+    const dir = await writeEpochDirectory(await mkdtemp(join(tmpdir(), 'fomo-rpc-')), EPOCH, sealed.files)
+
+    const args = ['--rpc', rpc, '--distributor', deployment.distributor]
+    const proposed = await fomo(['publish', dir, ...args], { env })
+    expect(proposed.code, proposed.stderr).toBe(0)
+    expect(JSON.parse(proposed.stdout)).toMatchObject({ epoch: EPOCH, proposed: true, rewardRoot: sealed.rewardRoot })
+    const finalized = await fomo(['publish', dir, '--finalize', ...args], { env })
+    expect(finalized.code, finalized.stderr).toBe(0)
+    expect(JSON.parse(finalized.stdout)).toMatchObject({ finalized: true, rewardRoot: sealed.rewardRoot })
+
+    // Fund the distributor, then claim the issuer's USDC yield and FLOCK bonus on its behalf.
+    const c = await rpcClients(rpc, KEY)
+    for (const token of [deployment.tokens.flock, deployment.tokens.usdc]) {
+      const hash = await getContract({ abi: TestToken.abi, address: token, client: { wallet: c.wallet } }).write.mint([deployment.distributor, 10n ** 30n])
+      await c.public.waitForTransactionReceipt({ hash })
+    }
+    const issuer = config.deployments[0]!.issuer
+    const dry = await fomo(['claim', '--account', issuer, '--epoch-dir', dir, '--dry-run', ...args], { env })
+    const owed = JSON.parse(dry.stdout).tokens as Array<{ token: string; claimable: string }>
+    expect(owed.length).toBeGreaterThan(0)
+    const claimed = await fomo(['claim', '--account', issuer, '--epoch-dir', dir, ...args], { env })
+    expect(claimed.code, claimed.stderr).toBe(0)
+    const publicClient = createPublicClient({ transport: http(rpc) })
+    for (const o of owed) expect(await getContract({ abi: TestToken.abi, address: o.token as Address, client: { public: publicClient } }).read.balanceOf([issuer])).toBe(BigInt(o.claimable))
+    // A second claim has nothing left to pay and sends no transaction.
+    expect(JSON.parse((await fomo(['claim', '--account', issuer, '--epoch-dir', dir, ...args], { env })).stdout).transaction).toBeNull()
+  })
+
+  it('refuses a key on the command line and names a wrong RPC', async () => {
+    const withKey = await fomo(['deploy', '--rpc', rpc, '--key', KEY])
+    expect(withKey.code).toBe(2)
+    expect(withKey.stderr).toContain("Unknown option '--key'")
+    const unreachable = await fomo(['deploy', '--rpc', 'http://127.0.0.1:9'], { env: { FOMO_PRIVATE_KEY: KEY } })
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toContain('cannot reach the node at http://127.0.0.1:9')
+  })
+})
