@@ -84,6 +84,42 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     expect(JSON.parse((await fomo(['claim', '--account', issuer, '--epoch-dir', dir, ...args], { env })).stdout).transaction).toBeNull()
   })
 
+  it('reads an epoch\'s stake snapshot from an MTStaking contract at a block', async () => {
+    const c = await rpcClients(rpc, KEY)
+    const { deployStaking, deployTestToken } = await import('../../src/chain/contracts.ts')
+    const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
+    const me = c.wallet.account.address
+    const mt = await deployTestToken(c, 'MT', 'MT', 18)
+    const staking = await deployStaking(c, mt, me, 3000n, 2n)
+    const send = async (hash: Promise<`0x${string}`>) => c.public.waitForTransactionReceipt({ hash: await hash })
+    const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: c.wallet } })
+    const stakingContract = getContract({ abi: MTStaking.abi, address: staking, client: { wallet: c.wallet, public: c.public } })
+    await send(token.write.mint([me, 10n ** 24n]))
+    await send(token.write.approve([staking, 10n ** 24n]))
+    await send(stakingContract.write.setCirculatingSupply([600_000n * 10n ** 18n]))
+    await send(stakingContract.write.stake([50_000n * 10n ** 18n]))
+    const block = await c.public.getBlockNumber()
+    await send(stakingContract.write.unstake([10_000n * 10n ** 18n]))
+
+    const config = worldConfig()
+    const location = await freshLocation('pglite')
+    const store = await Store.open(location)
+    await store.setConfig(config)
+    await store.close()
+    const dir = await mkdtemp(join(tmpdir(), 'fomo-inputs-'))
+    const { writeFile } = await import('node:fs/promises')
+    const deploymentId = config.deployments[0]!.id
+    await writeFile(join(dir, 'opex.json'), JSON.stringify({ format: 'fomo-epoch-inputs-v1', epoch: EPOCH, deployments: { [deploymentId]: { opex: '12.5' } } }))
+    const r = await fomo(['inputs', '--in', join(dir, 'opex.json'), '--rpc', rpc, '--block', String(block), '--staking', `${deploymentId}=${staking}`, '--data-dir', location.dataDir!])
+    expect(r.code, r.stderr).toBe(0)
+    const check = await Store.open(location)
+    const rows = await check.sql.query<{ a: string; s: string }>(`SELECT encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [EPOCH])
+    const inputs = await check.sql.query<{ c: string; o: string }>(`SELECT circulating::text AS c, opex::text AS o FROM epoch_inputs WHERE epoch = $1`, [EPOCH])
+    await check.close()
+    expect(rows).toEqual([{ a: me.slice(2).toLowerCase(), s: (50_000n * 10n ** 18n).toString() }])
+    expect(inputs).toEqual([{ c: (600_000n * 10n ** 18n).toString(), o: '12500000' }])
+  })
+
   it('refuses a key on the command line and names a wrong RPC', async () => {
     const withKey = await fomo(['deploy', '--rpc', rpc, '--key', KEY])
     expect(withKey.code).toBe(2)

@@ -61,12 +61,37 @@ export const initCommand: Command = {
 
 export const inputsCommand: Command = {
   name: 'inputs',
-  summary: 'Stores an epoch\'s inputs: OpEx and the stake snapshot (circulating supply and stakes) per deployment (format fomo-epoch-inputs-v1). Refused once the epoch is sealed.',
-  options: { in: { type: 'string', valueName: 'inputs.json', description: 'The epoch inputs' }, ...storeOptions },
-  examples: ['fomo inputs --in epoch-20415.json'],
+  summary:
+    'Stores an epoch\'s inputs: OpEx and the stake snapshot (circulating supply and stakes) per deployment (format fomo-epoch-inputs-v1).\n' +
+    'With --rpc, the snapshot of every deployment given by --staking <deploymentId>=<MTStaking address> is read from the chain at\n' +
+    '--block instead, and the file gives only OpEx. Refused once the epoch is sealed.',
+  options: {
+    in: { type: 'string', valueName: 'inputs.json', description: 'The epoch inputs' },
+    rpc: { type: 'string', valueName: 'url', description: 'Read stake snapshots from staking contracts on this node' },
+    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'A deployment and its MTStaking contract (repeat per deployment)' },
+    block: { type: 'string', valueName: 'n', description: 'The snapshot block (with --rpc)' },
+    ...storeOptions,
+  },
+  examples: ['fomo inputs --in epoch-20415.json', 'fomo inputs --in opex-20415.json --rpc http://127.0.0.1:8545 --block 123456 --staking 0x<deployment>=0x<staking>'],
   async run({ values }, io) {
     await withStore(values, io, async (store) => {
       const inputs = readEpochInputs(await readJsonFile(requireString(values, 'in', 'inputs'), io.cwd, 'inputs', 'inputs'), await store.config())
+      if (typeof values.rpc === 'string') {
+        const block = requireString(values, 'block', 'inputs')
+        if (!/^[0-9]+$/.test(block)) throw new UsageError('--block must be a block number', 'inputs')
+        const { createPublicClient, http } = await import('viem')
+        const { readStakeSnapshot } = await import('../../chain/stakes.ts')
+        const client = createPublicClient({ transport: http(values.rpc) })
+        for (const pair of (values.staking as string[] | undefined) ?? []) {
+          const m = /^(0x[0-9a-fA-F]{64})=(0x[0-9a-fA-F]{40})$/.exec(pair)
+          if (!m) throw new UsageError(`--staking ${pair}: expected <deploymentId>=<staking address>`, 'inputs')
+          const id = m[1]!.toLowerCase() as `0x${string}`
+          if (!(await store.config()).deployments.some((d) => d.id === id)) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
+          const snapshot = await readStakeSnapshot({ public: client as never }, m[2] as `0x${string}`, BigInt(block))
+          const current = inputs.deployments.get(id) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
+          inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes })
+        }
+      }
       await store.setEpochInputs(inputs)
       io.stdout(`${JSON.stringify({ epoch: inputs.epoch, deployments: inputs.deployments.size })}\n`)
     })
