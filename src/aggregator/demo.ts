@@ -124,7 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const users = Array.from({ length: userCount }, (_, i) => addr(`user:${i}`))
   const circulating = [660_000n, 700_000n, 760_000n].map((c) => c * WHOLE)
   // About 40 % of users stake in each deployment, a few of them heavily.
-  const stakes = deployments.map((_, d) =>
+  const stakes = deployments.map(() =>
     new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
   )
   const discount = (d: number, user: Hex) =>

@@ -51,7 +51,7 @@ export class AggregatorService {
   readonly metrics = new Metrics()
   readonly #pool: VerifierPool
   readonly #limits: Limits
-  readonly #trees = new Map<string, StandardTree>()
+  readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
 
   private constructor(
     readonly options: ServiceOptions,
@@ -219,7 +219,11 @@ export class AggregatorService {
     return { status: 200, body: { accepted: tally.accepted, duplicates: tally.duplicate, rejected: tally.rejected, results: items }, log: tally }
   }
 
-  async #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<StandardTree | undefined> {
+  /**
+   * A sealed epoch's tree with an index from lookup key to leaf (the spend tree by (deployment, user), the reward
+   * tree by account), loaded once and cached.
+   */
+  async #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
     const key = `${epoch}/${name}`
     const cached = this.#trees.get(key)
     if (cached) return cached
@@ -229,28 +233,31 @@ export class AggregatorService {
     const file = files.find((f) => f.name === name)
     if (!file) return undefined
     const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(file.content)))
+    const index = new Map<string, number[]>()
+    for (const [i, value] of tree.entries()) {
+      const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : (value[0] as string)
+      const list = index.get(k)
+      if (list) list.push(i)
+      else index.set(k, [i])
+    }
     if (this.#trees.size > 16) this.#trees.clear()
-    this.#trees.set(key, tree)
-    return tree
+    const entry = { tree, index }
+    this.#trees.set(key, entry)
+    return entry
   }
 
   async #spendProof(epoch: number, deploymentId: string, user: string) {
-    const tree = await this.#tree(epoch, 'spend-tree.json')
-    const d = deploymentId.toLowerCase()
-    const u = user.toLowerCase()
-    if (tree)
-      for (const [i, value] of tree.entries())
-        if (value[1] === d && value[2] === u) return { epoch, root: tree.root, leafEncoding: tree.leafEncoding, value, proof: tree.getProof(i) }
-    throw new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
+    const loaded = await this.#tree(epoch, 'spend-tree.json')
+    const i = loaded?.index.get(`${deploymentId.toLowerCase()}/${user.toLowerCase()}`)?.[0]
+    if (!loaded || i === undefined) throw new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
+    return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, value: loaded.tree.at(i), proof: loaded.tree.getProof(i) }
   }
 
   async #rewardProofs(epoch: number, account: string) {
-    const tree = await this.#tree(epoch, 'reward-tree.json')
-    const a = account.toLowerCase() as Hex
-    const leaves = []
-    if (tree) for (const [i, value] of tree.entries()) if (value[0] === a) leaves.push({ value, proof: tree.getProof(i) })
-    if (leaves.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
-    return { epoch, root: tree!.root, leafEncoding: tree!.leafEncoding, leaves }
+    const loaded = await this.#tree(epoch, 'reward-tree.json')
+    const indices = loaded?.index.get(account.toLowerCase() as Hex) ?? []
+    if (!loaded || indices.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
+    return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, leaves: indices.map((i) => ({ value: loaded.tree.at(i), proof: loaded.tree.getProof(i) })) }
   }
 }
 
