@@ -115,7 +115,7 @@ let doc = await readFile(path, 'utf8').catch(() => '')
 const header = [
   '# Benchmarks',
   '',
-  `Measured by \`npm run bench\` (sections rerun with \`--only=tree,receipts,ingest\`). Last run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}. Every figure in a section comes from one run, side by side with its anchor; ratios are what count on a shared machine.`,
+  `Measured by \`npm run bench\` (sections rerun with \`--only=tree,receipts,ingest,gas\`). Last run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}. Every figure in a section comes from one run, side by side with its anchor; ratios are what count on a shared machine.`,
 ]
 const replace = (text: string, name: string, body: string[]) => {
   const open = `<!-- section:${name} -->`
