@@ -186,6 +186,13 @@ function isDecimal(v: string): boolean {
   return true
 }
 
+/** Fills `out` with copies of `unit` by doubling the filled prefix (log n copies). */
+function fillRepeated(out: Uint8Array, unit: Uint8Array): void {
+  if (out.length === 0) return
+  out.set(unit, 0)
+  for (let filled = unit.length; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled))
+}
+
 /** Reads a column of `count` concatenated `width`-byte values in 0x-hex. */
 function hexColumn(r: Reader, count: number, width: number, what: string): Buffer {
   const v = r.value
@@ -257,11 +264,12 @@ export function verifyBatch(verifier: ReceiptVerifier, document: unknown): Recei
     writeWord(discount, words, 320)
     writeWord(charged, words, 352)
     digestOfWords(words, verifier.separator, out.digest, 32 * i)
-    out.valid[i] = 1
-    out.deploymentId.set(deployment, 32 * i)
-    out.provider.set(provider, 20 * i)
-    out.epoch[i] = header.epoch
   }
+  // The header's fields, the same in every row: written once, then doubled.
+  out.valid.fill(1)
+  out.epoch.fill(header.epoch)
+  fillRepeated(out.deploymentId, deployment)
+  fillRepeated(out.provider, provider)
   out.user.set(columns.user)
   out.requestId.set(columns.requestId)
   out.timestamp.set(columns.timestamp)
