@@ -27,7 +27,8 @@ contract RewardDistributor is EpochRegistry {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    event Claimed(address indexed account, address indexed token, address recipient, uint256 amount);
+    /// @dev Where the funds went shows in the token's Transfer event (the account, or its chosen recipient).
+    event Claimed(address indexed account, address indexed token, uint256 amount);
     event RecipientSet(address indexed account, address indexed recipient);
 
     /*//////////////////////////////////////////////////////////////
@@ -88,8 +89,16 @@ contract RewardDistributor is EpochRegistry {
     }
 
     /// @notice The OpenZeppelin standard leaf of (account, token, cumulative).
-    function leafHash(address account, address token, uint256 cumulative) public pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative))));
+    function leafHash(address account, address token, uint256 cumulative) public pure returns (bytes32 leaf) {
+        // keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative)))), in scratch memory.
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, account)
+            mstore(add(m, 0x20), token)
+            mstore(add(m, 0x40), cumulative)
+            mstore(0x00, keccak256(m, 0x60))
+            leaf := keccak256(0x00, 0x20)
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -122,6 +131,6 @@ contract RewardDistributor is EpochRegistry {
             if (chosen != address(0)) to = chosen;
         }
         IERC20(token).safeTransfer(to, paid);
-        emit Claimed(account, token, to, paid);
+        emit Claimed(account, token, paid);
     }
 }
