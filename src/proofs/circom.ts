@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { basename, join } from 'node:path'
+import { promisify } from 'node:util'
+import { BaseError } from '../errors/base.ts'
+
+const run = promisify(execFile)
+const require = createRequire(import.meta.url)
+
+/** The BN254 scalar field: every circuit value lives modulo this prime. */
+export const FIELD_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
+
+export class CircuitError extends BaseError {
+  override name = 'CircuitError'
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super('CIRCUIT', message, { metaMessages: hint ? [hint] : undefined, cause })
+  }
+}
+
+export type CompiledCircuit = { name: string; r1cs: string; wasm: string; constraints: number }
+
+/**
+ * Compiles a circom 2 circuit with the WebAssembly build of the compiler from npm (circom2), run from the
+ * project root with node_modules as the include path (circom2 does not follow includes that climb with ..).
+ */
+export async function compileCircuit(source: string, outDir: string, root: string): Promise<CompiledCircuit> {
+  await mkdir(outDir, { recursive: true })
+  const cli = require.resolve('circom2/cli.js')
+  let stdout: string
+  try {
+    ;({ stdout } = await run(process.execPath, [cli, source, '--r1cs', '--wasm', '--O2', '-l', 'node_modules', '-o', outDir], { cwd: root, maxBuffer: 16 << 20 }))
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string }
+    throw new CircuitError(`circom could not compile ${source}`, `${e.stderr ?? ''}${e.stdout ?? ''}`.trim().slice(0, 2000), error)
+  }
+  const name = basename(source, '.circom')
+  // circom writes a CommonJS witness calculator; this package is ESM, so mark its folder CommonJS.
+  await writeFile(join(outDir, `${name}_js`, 'package.json'), '{ "type": "commonjs" }\n')
+  const constraints = Number(/non-linear constraints: (\d+)/.exec(stdout)?.[1] ?? NaN) + Number(/(?<!non-)linear constraints: (\d+)/.exec(stdout)?.[1] ?? 0)
+  return { name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), constraints }
+}
+
+type WitnessCalculator = { calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<bigint[]> }
+
+/** Computes a full witness (every signal, index 0 is the constant 1); throws when an assert of the circuit fails. */
+export async function calculateWitness(circuit: CompiledCircuit, input: Record<string, unknown>): Promise<bigint[]> {
+  const builder = require(join(circuit.wasm, '..', 'witness_calculator.js')) as (code: Buffer) => Promise<WitnessCalculator>
+  const calculator = await builder(await readFile(circuit.wasm))
+  return calculator.calculateWitness(input, true)
+}
+
+type LinearCombination = Record<string, string>
+
+/** The circuit's constraints (A * B = C over linear combinations of signals), to check any witness directly. */
+export async function loadConstraints(circuit: CompiledCircuit): Promise<Array<[LinearCombination, LinearCombination, LinearCombination]>> {
+  const snarkjs = (await import('snarkjs')) as unknown as { r1cs: { exportJson(file: string, logger?: unknown): Promise<{ constraints: Array<[LinearCombination, LinearCombination, LinearCombination]> }> } }
+  return (await snarkjs.r1cs.exportJson(circuit.r1cs)).constraints
+}
+
+/** Index of the first violated constraint, or -1 when the witness satisfies them all. */
+export function firstViolation(constraints: ReadonlyArray<[LinearCombination, LinearCombination, LinearCombination]>, witness: readonly bigint[]): number {
+  const evaluate = (lc: LinearCombination) => {
+    let acc = 0n
+    for (const [signal, coefficient] of Object.entries(lc)) acc = (acc + BigInt(coefficient) * (witness[Number(signal)] as bigint)) % FIELD_PRIME
+    return acc
+  }
+  return constraints.findIndex(([a, b, c]) => (evaluate(a) * evaluate(b) - evaluate(c)) % FIELD_PRIME !== 0n)
+}
+
+/**
+ * circom's --inspect warnings for a circuit, one line each. Each remaining warning must be justified where it
+ * is accepted (see docs/circuits.md).
+ */
+export async function inspectWarnings(source: string, root: string): Promise<string[]> {
+  const cli = require.resolve('circom2/cli.js')
+  const { stdout, stderr } = await run(process.execPath, [cli, source, '--inspect', '-l', 'node_modules', '-o', join(root, '.cache', 'circuits')], { cwd: root, maxBuffer: 16 << 20 })
+  return `${stdout}\n${stderr}`.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.startsWith('warning'))
+}
