@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
-import { calculateWitness, compileCircuit, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, type CompiledCircuit } from '../src/proofs/circom.ts'
+import { poseidon5 } from 'poseidon-lite'
+import { batchStatement, digestLimbs, poseidonRoot, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
+import { calculateWitness, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
 
 const root = join(import.meta.dirname, '..')
 let circuit: CompiledCircuit
@@ -99,5 +101,113 @@ describe('StakingDiscount template', () => {
     expect(tamper(2, -1n)).not.toBe(-1) // a charged amount of p - 1
     // Every other private signal changed alone breaks some constraint too (no free witness values).
     for (let i = 8; i < good.length; i++) expect(tamper(i, good[i]! + 1n), `signal ${i}`).not.toBe(-1)
+  })
+})
+
+describe('ReceiptBatch circuit (4 receipts, 2 stake rows)', () => {
+  let batch: CompiledCircuit
+  let batchConstraints: Awaited<ReturnType<typeof loadConstraints>>
+  beforeAll(async () => {
+    batch = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
+    batchConstraints = await loadConstraints(batch)
+  }, 120_000)
+
+  const params = { epoch: 20_000n, deploymentId: (0xabn << 200n) + 0xcdn, maxDiscountBps: 3000n, multiplier: 2n, circulating: 600_000n * 10n ** 18n }
+  const rows: StakeRow[] = [{ user: 0x1111n, stake: 50_000n * 10n ** 18n }, { user: 0x2222n, stake: 0n }]
+  const receiptOf = (digest: bigint, row: number, gross: bigint): BatchReceipt => {
+    const d = stakingDiscountBps(rows[row]!.stake, params.circulating, { maxDiscountBps: params.maxDiscountBps, multiplier: params.multiplier })
+    return { digest, user: rows[row]!.user, gross, discountBps: d, charged: chargedAmount(gross, d), row }
+  }
+  const receipts = [receiptOf(7n << 200n, 0, 2_500_000_000n), receiptOf(9n, 1, 1_000n), receiptOf(11n << 100n, 0, 1n)]
+
+  function inputOf(rs: BatchReceipt[], rowsIn: StakeRow[] = rows) {
+    const pad = <T>(xs: T[], fill: T) => [...xs, ...Array.from({ length: 4 - xs.length }, () => fill)]
+    const [depHi, depLo] = digestLimbs(params.deploymentId)
+    return {
+      epoch: params.epoch.toString(),
+      deploymentIdHi: depHi.toString(),
+      deploymentIdLo: depLo.toString(),
+      maxDiscountBps: params.maxDiscountBps.toString(),
+      multiplier: params.multiplier.toString(),
+      circulating: params.circulating.toString(),
+      count: String(rs.length),
+      digestHi: pad(rs.map((r) => digestLimbs(r.digest)[0].toString()), '0'),
+      digestLo: pad(rs.map((r) => digestLimbs(r.digest)[1].toString()), '0'),
+      user: pad(rs.map((r) => r.user.toString()), '0'),
+      gross: pad(rs.map((r) => r.gross.toString()), '0'),
+      row: pad(rs.map((r) => String(r.row)), '0'),
+      rowUser: rowsIn.map((r) => r.user.toString()),
+      rowStake: rowsIn.map((r) => r.stake.toString()),
+    }
+  }
+
+  it('proves what src/proofs/statement.ts states: root, stakes commitment, totals', async () => {
+    const statement = batchStatement(receipts, rows, params, 4, 2)
+    const w = await calculateWitness(batch, inputOf(receipts))
+    expect(w.slice(1, 5)).toEqual([statement.root, statement.stakesCommitment, statement.totalGross, statement.totalCharged])
+    expect(firstViolation(batchConstraints, w)).toBe(-1)
+    // A full batch, and a batch of one.
+    for (const rs of [[...receipts, receiptOf(13n, 1, 77n)], receipts.slice(0, 1)]) {
+      const s = batchStatement(rs, rows, params, 4, 2)
+      const wi = await calculateWitness(batch, inputOf(rs))
+      expect(wi.slice(1, 5)).toEqual([s.root, s.stakesCommitment, s.totalGross, s.totalCharged])
+    }
+  })
+
+  it('binds each leaf to the charged amount the discount gives: another charged amount is another root', async () => {
+    const wrong = receipts.map((r, i) => (i === 0 ? { ...r, charged: r.charged + 1n } : r))
+    const w = await calculateWitness(batch, inputOf(receipts))
+    const leaves = wrong.map((r) => poseidon5([...digestLimbs(r.digest), r.user, r.gross, r.charged]))
+    expect(poseidonRoot([...leaves, 0n])).not.toBe(w[1])
+    expect(() => batchStatement(wrong, rows, params, 4, 2)).toThrow(/charged/)
+  })
+
+  it.each([
+    ['a receipt naming another user\'s row', (i: ReturnType<typeof inputOf>) => ({ ...i, row: ['1', '1', '0', '0'] })],
+    ['a row outside the table', (i: ReturnType<typeof inputOf>) => ({ ...i, row: ['2', '1', '0', '0'] })],
+    ['non-zero padding', (i: ReturnType<typeof inputOf>) => ({ ...i, gross: [...i.gross.slice(0, 3), '5'] })],
+    ['a zero gross amount', (i: ReturnType<typeof inputOf>) => ({ ...i, gross: ['0', ...i.gross.slice(1)] })],
+    ['a gross amount above 2^64', (i: ReturnType<typeof inputOf>) => ({ ...i, gross: [((1n << 64n) + 1n).toString(), ...i.gross.slice(1)] })],
+    ['more receipts than slots', (i: ReturnType<typeof inputOf>) => ({ ...i, count: '5' })],
+    ['a stake above the circulating supply', (i: ReturnType<typeof inputOf>) => ({ ...i, rowStake: [(params.circulating + 1n).toString(), '0'] })],
+    ['p - 1 as a gross amount', (i: ReturnType<typeof inputOf>) => ({ ...i, gross: [(FIELD_PRIME - 1n).toString(), ...i.gross.slice(1)] })],
+  ])('has no witness for %s', async (_name, mutate) => {
+    await expect(calculateWitness(batch, mutate(inputOf(receipts)))).rejects.toThrow(/Assert Failed/)
+  })
+
+  it('rejects any single tampered private signal (but the harmless inverse of an IsZero whose input is zero)', async () => {
+    const good = await calculateWitness(batch, inputOf(receipts))
+    const names = await loadSymbols(batch)
+    const touching = constraintsBySignal(batchConstraints)
+    for (let i = 1; i < good.length; i++) {
+      // Public inputs (indices 5 to 11) are fixed by the verifier.
+      if (i >= 5 && i <= 11) continue
+      const w = [...good]
+      w[i] = (w[i]! + 1n) % FIELD_PRIME
+      const violated = firstViolation(batchConstraints, w, touching.get(i) ?? []) !== -1
+      // circomlib IsZero: out = 1 - in * inv and in * out = 0. When in = 0, inv is free: it appears in no
+      // other constraint and changes no other signal. Every other signal must be forced.
+      if (!violated) expect(names.get(i), `signal ${i} is free`).toMatch(/\.isz\.inv$/)
+      else expect(violated).toBe(true)
+    }
+  })
+
+  it('costs at most 1,000 constraints per receipt (32 to 64 receipts, stake tables of N/8 rows)', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises')
+    const dir = join(root, '.cache', 'circuits', 'budget')
+    await mkdir(dir, { recursive: true })
+    const sizes: Record<number, number> = {}
+    for (const [n, k, depth] of [[32, 4, 5], [64, 8, 6]] as const) {
+      const source = join('.cache', 'circuits', 'budget', `batch_${n}.circom`)
+      await writeFile(join(root, source), `pragma circom 2.1.6;\ninclude "circuits/lib/batch.circom";\ncomponent main { public [epoch, deploymentIdHi, deploymentIdLo, maxDiscountBps, multiplier, circulating, count] } = ReceiptBatch(${n}, ${k}, ${depth});\n`)
+      sizes[n] = (await compileCircuit(source, dir, root, ['.'])).constraints
+    }
+    expect((sizes[64]! - sizes[32]!) / 32).toBeLessThanOrEqual(1000)
+    expect(sizes[64]! / 64).toBeLessThanOrEqual(1000)
+  })
+
+  it('passes circom --inspect but for the justified circomlib warnings', async () => {
+    const warnings = await inspectWarnings('circuits/test/receipt_batch_4.circom', root)
+    for (const w of warnings) expect(w).toMatch(/^warning\[CA02\]: In template "(LessThan\(\d+\)": Array of subcomponent input\/output signals n2b\.out|Poseidon\w*\(\d+,\d+\)")/)
   })
 })

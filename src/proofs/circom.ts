@@ -18,18 +18,18 @@ export class CircuitError extends BaseError {
   }
 }
 
-export type CompiledCircuit = { name: string; r1cs: string; wasm: string; constraints: number }
+export type CompiledCircuit = { name: string; r1cs: string; wasm: string; sym: string; constraints: number }
 
 /**
  * Compiles a circom 2 circuit with the WebAssembly build of the compiler from npm (circom2), run from the
  * project root with node_modules as the include path (circom2 does not follow includes that climb with ..).
  */
-export async function compileCircuit(source: string, outDir: string, root: string): Promise<CompiledCircuit> {
+export async function compileCircuit(source: string, outDir: string, root: string, includes: readonly string[] = []): Promise<CompiledCircuit> {
   await mkdir(outDir, { recursive: true })
   const cli = require.resolve('circom2/cli.js')
   let stdout: string
   try {
-    ;({ stdout } = await run(process.execPath, [cli, source, '--r1cs', '--wasm', '--O2', '-l', 'node_modules', '-o', outDir], { cwd: root, maxBuffer: 16 << 20 }))
+    ;({ stdout } = await run(process.execPath, [cli, source, '--r1cs', '--wasm', '--sym', '--O2', '-l', 'node_modules', ...includes.flatMap((l) => ['-l', l]), '-o', outDir], { cwd: root, maxBuffer: 16 << 20 }))
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string }
     throw new CircuitError(`circom could not compile ${source}`, `${e.stderr ?? ''}${e.stdout ?? ''}`.trim().slice(0, 2000), error)
@@ -38,7 +38,7 @@ export async function compileCircuit(source: string, outDir: string, root: strin
   // circom writes a CommonJS witness calculator; this package is ESM, so mark its folder CommonJS.
   await writeFile(join(outDir, `${name}_js`, 'package.json'), '{ "type": "commonjs" }\n')
   const constraints = Number(/non-linear constraints: (\d+)/.exec(stdout)?.[1] ?? NaN) + Number(/(?<!non-)linear constraints: (\d+)/.exec(stdout)?.[1] ?? 0)
-  return { name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), constraints }
+  return { name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), sym: join(outDir, `${name}.sym`), constraints }
 }
 
 type WitnessCalculator = { calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<bigint[]> }
@@ -58,14 +58,40 @@ export async function loadConstraints(circuit: CompiledCircuit): Promise<Array<[
   return (await snarkjs.r1cs.exportJson(circuit.r1cs)).constraints
 }
 
+/** Witness index to signal name (the first name of each wire), from the compiler's .sym file. */
+export async function loadSymbols(circuit: CompiledCircuit): Promise<Map<number, string>> {
+  const names = new Map<number, string>()
+  for (const line of (await readFile(circuit.sym, 'utf8')).split('\n')) {
+    const [, wire, , name] = line.split(',')
+    if (wire !== undefined && name !== undefined && Number(wire) >= 0 && !names.has(Number(wire))) names.set(Number(wire), name)
+  }
+  return names
+}
+
+/** For each signal, the constraints it appears in: to check a one-signal change cheaply. */
+export function constraintsBySignal(constraints: ReadonlyArray<[LinearCombination, LinearCombination, LinearCombination]>): Map<number, number[]> {
+  const index = new Map<number, number[]>()
+  constraints.forEach((abc, c) => {
+    for (const lc of abc)
+      for (const signal of Object.keys(lc)) {
+        const list = index.get(Number(signal)) ?? []
+        if (list[list.length - 1] !== c) list.push(c)
+        index.set(Number(signal), list)
+      }
+  })
+  return index
+}
+
 /** Index of the first violated constraint, or -1 when the witness satisfies them all. */
-export function firstViolation(constraints: ReadonlyArray<[LinearCombination, LinearCombination, LinearCombination]>, witness: readonly bigint[]): number {
+export function firstViolation(constraints: ReadonlyArray<[LinearCombination, LinearCombination, LinearCombination]>, witness: readonly bigint[], only?: readonly number[]): number {
   const evaluate = (lc: LinearCombination) => {
     let acc = 0n
     for (const [signal, coefficient] of Object.entries(lc)) acc = (acc + BigInt(coefficient) * (witness[Number(signal)] as bigint)) % FIELD_PRIME
     return acc
   }
-  return constraints.findIndex(([a, b, c]) => (evaluate(a) * evaluate(b) - evaluate(c)) % FIELD_PRIME !== 0n)
+  const violated = ([a, b, c]: [LinearCombination, LinearCombination, LinearCombination]) => (evaluate(a) * evaluate(b) - evaluate(c)) % FIELD_PRIME !== 0n
+  if (only) return only.find((c) => violated(constraints[c]!)) ?? -1
+  return constraints.findIndex(violated)
 }
 
 /**

@@ -1,0 +1,197 @@
+pragma circom 2.1.6;
+
+include "circomlib/circuits/bitify.circom";
+include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/poseidon.circom";
+include "./discount.circom";
+
+// Integer division by a denominator the caller has already range-checked to denBits:
+// num = q * den + r with q < 2^qBits and 0 <= r < den. q and r are hints (<--), fully constrained here.
+template DivModRangedDen(qBits, denBits) {
+    signal input num;
+    signal input den;
+    signal output q;
+
+    assert(qBits + denBits <= 252);
+    signal r;
+    q <-- num \ den;
+    r <-- num % den;
+    num === q * den + r;
+    _ <== Num2Bits(qBits)(q);   // range check
+    _ <== Num2Bits(denBits)(r); // range check, so LessThan below sees in-range inputs
+    component less = LessThan(denBits);
+    less.in[0] <== r;
+    less.in[1] <== den;
+    less.out === 1;
+}
+
+// The discount of one stake row: min(X, floor(stake * M * 10000 / den)), den = circulating (or 1 without supply),
+// stake <= circulating. circulating, X and M are range-checked once per batch by the caller.
+template RowDiscount() {
+    signal input stake;
+    signal input circulating;
+    signal input den;
+    signal input maxDiscountBps;
+    signal input multiplier;
+    signal output discountBps;
+
+    _ <== Num2Bits(96)(stake); // range check
+    component atMost = LessEqThan(96);
+    atMost.in[0] <== stake;
+    atMost.in[1] <== circulating;
+    atMost.out === 1;
+    signal scaled;
+    scaled <== stake * multiplier;
+    component raw = DivModRangedDen(34, 96);
+    raw.num <== scaled * 10000;
+    raw.den <== den;
+    component below = LessThan(34);
+    below.in[0] <== raw.q;
+    below.in[1] <== maxDiscountBps;
+    discountBps <== below.out * (raw.q - maxDiscountBps) + maxDiscountBps;
+}
+
+// A batch of up to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
+// (user, stake) rows; see src/proofs/statement.ts for the statement in TypeScript.
+template ReceiptBatch(N, K, DEPTH) {
+    assert(N == 2 ** DEPTH);
+    // Public inputs.
+    signal input epoch;
+    signal input deploymentIdHi;
+    signal input deploymentIdLo;
+    signal input maxDiscountBps;
+    signal input multiplier;
+    signal input circulating;
+    signal input count;
+    // Private inputs.
+    signal input digestHi[N];
+    signal input digestLo[N];
+    signal input user[N];
+    signal input gross[N];
+    signal input row[N];
+    signal input rowUser[K];
+    signal input rowStake[K];
+    // Public outputs.
+    signal output root;
+    signal output stakesCommitment;
+    signal output totalGross;
+    signal output totalCharged;
+
+    // epoch and deployment are bound as public inputs; a square keeps them in the constraint system.
+    signal epochSquare <== epoch * epoch;
+    signal deploymentSquareHi <== deploymentIdHi * deploymentIdHi;
+    signal deploymentSquareLo <== deploymentIdLo * deploymentIdLo;
+
+    // Batch-wide parameters, range-checked once.
+    _ <== Num2Bits(96)(circulating); // range check
+    component noSupply = IsZero();
+    noSupply.in <== circulating;
+    signal den <== circulating + noSupply.out;
+    _ <== Num2Bits(14)(maxDiscountBps); // range check
+    component xAtMost = LessEqThan(14);
+    xAtMost.in[0] <== maxDiscountBps;
+    xAtMost.in[1] <== 10000;
+    xAtMost.out === 1;
+    _ <== Num2Bits(20)(multiplier); // range check
+    component mZero = IsZero();
+    mZero.in <== multiplier;
+    mZero.out === 0;
+    _ <== Num2Bits(DEPTH + 1)(count); // range check
+    component countAtMost = LessEqThan(DEPTH + 1);
+    countAtMost.in[0] <== count;
+    countAtMost.in[1] <== N;
+    countAtMost.out === 1;
+
+    // The table: each row's discount, and the hash chain an auditor recomputes from the staking snapshot.
+    component rows[K];
+    component chain[K];
+    signal rowDiscount[K];
+    for (var k = 0; k < K; k++) {
+        rows[k] = RowDiscount();
+        rows[k].stake <== rowStake[k];
+        rows[k].circulating <== circulating;
+        rows[k].den <== den;
+        rows[k].maxDiscountBps <== maxDiscountBps;
+        rows[k].multiplier <== multiplier;
+        rowDiscount[k] <== rows[k].discountBps;
+        chain[k] = Poseidon(3);
+        chain[k].inputs[0] <== k == 0 ? 0 : chain[k - 1].out;
+        chain[k].inputs[1] <== rowUser[k];
+        chain[k].inputs[2] <== rowStake[k];
+    }
+    stakesCommitment <== chain[K - 1].out;
+
+    // Receipts.
+    component active[N];
+    component select[N][K];
+    component cut[N];
+    component leafHash[N];
+    signal selectedUser[N][K + 1];
+    signal selectedDiscount[N][K + 1];
+    signal selectionSum[N][K + 1];
+    signal charged[N];
+    signal leaf[N];
+    signal grossSum[N + 1];
+    signal chargedSum[N + 1];
+    grossSum[0] <== 0;
+    chargedSum[0] <== 0;
+    for (var i = 0; i < N; i++) {
+        // Slots below count are receipts; the others are padding and must be all zero.
+        active[i] = LessThan(DEPTH + 1);
+        active[i].in[0] <== i;
+        active[i].in[1] <== count;
+        (1 - active[i].out) * digestHi[i] === 0;
+        (1 - active[i].out) * digestLo[i] === 0;
+        (1 - active[i].out) * user[i] === 0;
+        (1 - active[i].out) * gross[i] === 0;
+        (1 - active[i].out) * row[i] === 0;
+        // gross >= 1 for a receipt, and < 2^64.
+        _ <== Num2Bits(64)(gross[i] - active[i].out); // range check
+
+        // One-hot selection of the receipt's row: exactly one k equals row.
+        selectedUser[i][0] <== 0;
+        selectedDiscount[i][0] <== 0;
+        selectionSum[i][0] <== 0;
+        for (var k = 0; k < K; k++) {
+            select[i][k] = IsEqual();
+            select[i][k].in[0] <== row[i];
+            select[i][k].in[1] <== k;
+            selectedUser[i][k + 1] <== selectedUser[i][k] + select[i][k].out * rowUser[k];
+            selectedDiscount[i][k + 1] <== selectedDiscount[i][k] + select[i][k].out * rowDiscount[k];
+            selectionSum[i][k + 1] <== selectionSum[i][k] + select[i][k].out;
+        }
+        selectionSum[i][K] === 1;
+        active[i].out * (user[i] - selectedUser[i][K]) === 0;
+
+        // charged = gross - floor(gross * discount / 10000); the floor is at most gross since discount <= 10000.
+        cut[i] = DivModRangedDen(64, 14);
+        cut[i].num <== gross[i] * selectedDiscount[i][K];
+        cut[i].den <== 10000;
+        charged[i] <== gross[i] - cut[i].q;
+
+        leafHash[i] = Poseidon(5);
+        leafHash[i].inputs[0] <== digestHi[i];
+        leafHash[i].inputs[1] <== digestLo[i];
+        leafHash[i].inputs[2] <== user[i];
+        leafHash[i].inputs[3] <== gross[i];
+        leafHash[i].inputs[4] <== charged[i];
+        leaf[i] <== active[i].out * leafHash[i].out;
+
+        grossSum[i + 1] <== grossSum[i] + gross[i];
+        chargedSum[i + 1] <== chargedSum[i] + charged[i];
+    }
+    totalGross <== grossSum[N];
+    totalCharged <== chargedSum[N];
+
+    // Poseidon Merkle root over the N leaves.
+    component node[N - 1];
+    signal level[2 * N - 1];
+    for (var i = 0; i < N; i++) level[N - 1 + i] <== leaf[i];
+    for (var j = N - 2; j >= 0; j--) {
+        node[j] = Poseidon(2);
+        node[j].inputs[0] <== level[2 * j + 1];
+        node[j].inputs[1] <== level[2 * j + 2];
+        level[j] <== node[j].out;
+    }
+    root <== level[0];
+}

@@ -1,0 +1,69 @@
+import { poseidon2, poseidon3, poseidon5 } from 'poseidon-lite'
+import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
+import { InvalidParameterError } from '../errors/base.ts'
+
+/**
+ * The statement a batch proof attests, computed in TypeScript: the reference the circuit is tested against.
+ *
+ * A batch holds up to N receipts of one deployment and epoch, and a table of up to K (user, stake) rows: every
+ * receipt names the row of its user. Each row's discount is min(X, floor(stake * M * 10^4 / circulating)); each
+ * receipt's charged amount is gross - floor(gross * discount / 10^4) with its row's discount. Leaves are
+ * Poseidon(digestHi, digestLo, user, gross, charged) (0 for padding), the root is a Poseidon Merkle root over the
+ * N leaves, and the stakes commitment is a Poseidon hash chain over the K rows, which an auditor recomputes
+ * from the staking snapshot.
+ */
+export type BatchReceipt = { digest: bigint; user: bigint; gross: bigint; discountBps: bigint; charged: bigint; row: number }
+export type StakeRow = { user: bigint; stake: bigint }
+export type BatchParameters = { epoch: bigint; deploymentId: bigint; maxDiscountBps: bigint; multiplier: bigint; circulating: bigint }
+
+export type BatchStatement = {
+  root: bigint
+  stakesCommitment: bigint
+  totalGross: bigint
+  totalCharged: bigint
+  count: bigint
+  leaves: bigint[]
+}
+
+const MASK128 = (1n << 128n) - 1n
+
+export const digestLimbs = (digest: bigint): [bigint, bigint] => [digest >> 128n, digest & MASK128]
+
+export function poseidonRoot(leaves: readonly bigint[]): bigint {
+  let level = [...leaves]
+  while (level.length > 1) {
+    const next: bigint[] = []
+    for (let i = 0; i < level.length; i += 2) next.push(poseidon2([level[i]!, level[i + 1]!]))
+    level = next
+  }
+  return level[0]!
+}
+
+export function stakesCommitment(rows: readonly StakeRow[]): bigint {
+  return rows.reduce((acc, r) => poseidon3([acc, r.user, r.stake]), 0n)
+}
+
+/** Computes the statement; throws naming the receipt when it is not provable (wrong discount or charged amount). */
+export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly StakeRow[], p: BatchParameters, n: number, k: number): BatchStatement {
+  if (n < 1 || (n & (n - 1)) !== 0) throw new InvalidParameterError('n', 'a power of two', n)
+  if (receipts.length > n) throw new InvalidParameterError('receipts', `at most ${n}`, receipts.length)
+  if (rows.length > k) throw new InvalidParameterError('rows', `at most ${k}`, rows.length)
+  const padded = [...rows, ...Array.from({ length: k - rows.length }, () => ({ user: 0n, stake: 0n }))]
+  const discounts = padded.map((r) => stakingDiscountBps(r.stake, p.circulating, { maxDiscountBps: p.maxDiscountBps, multiplier: p.multiplier }))
+  const leaves = receipts.map((r, i) => {
+    const row = padded[r.row]
+    if (!row || r.row >= rows.length || row.user !== r.user) throw new InvalidParameterError(`receipts[${i}].row`, 'the row of the receipt\'s user', r.row)
+    if (r.discountBps !== discounts[r.row]) throw new InvalidParameterError(`receipts[${i}].discountBps`, `the discount of its user's stake (${discounts[r.row]})`, r.discountBps)
+    if (r.gross < 1n || r.charged !== chargedAmount(r.gross, r.discountBps)) throw new InvalidParameterError(`receipts[${i}].charged`, `gross - floor(gross * discount / 10^4)`, r.charged)
+    return poseidon5([...digestLimbs(r.digest), r.user, r.gross, r.charged])
+  })
+  while (leaves.length < n) leaves.push(0n)
+  return {
+    root: poseidonRoot(leaves),
+    stakesCommitment: stakesCommitment(padded),
+    totalGross: receipts.reduce((s, r) => s + r.gross, 0n),
+    totalCharged: receipts.reduce((s, r) => s + r.charged, 0n),
+    count: BigInt(receipts.length),
+    leaves,
+  }
+}
