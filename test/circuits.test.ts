@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
 import { poseidon5 } from 'poseidon-lite'
-import { batchStatement, digestLimbs, poseidonRoot, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
+import { batchInput, batchStatement, digestLimbs, poseidonRoot, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
 import { calculateWitness, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -120,26 +120,7 @@ describe('ReceiptBatch circuit (4 receipts, 2 stake rows)', () => {
   }
   const receipts = [receiptOf(7n << 200n, 0, 2_500_000_000n), receiptOf(9n, 1, 1_000n), receiptOf(11n << 100n, 0, 1n)]
 
-  function inputOf(rs: BatchReceipt[], rowsIn: StakeRow[] = rows) {
-    const pad = <T>(xs: T[], fill: T) => [...xs, ...Array.from({ length: 4 - xs.length }, () => fill)]
-    const [depHi, depLo] = digestLimbs(params.deploymentId)
-    return {
-      epoch: params.epoch.toString(),
-      deploymentIdHi: depHi.toString(),
-      deploymentIdLo: depLo.toString(),
-      maxDiscountBps: params.maxDiscountBps.toString(),
-      multiplier: params.multiplier.toString(),
-      circulating: params.circulating.toString(),
-      count: String(rs.length),
-      digestHi: pad(rs.map((r) => digestLimbs(r.digest)[0].toString()), '0'),
-      digestLo: pad(rs.map((r) => digestLimbs(r.digest)[1].toString()), '0'),
-      user: pad(rs.map((r) => r.user.toString()), '0'),
-      gross: pad(rs.map((r) => r.gross.toString()), '0'),
-      row: pad(rs.map((r) => String(r.row)), '0'),
-      rowUser: rowsIn.map((r) => r.user.toString()),
-      rowStake: rowsIn.map((r) => r.stake.toString()),
-    }
-  }
+  const inputOf = (rs: BatchReceipt[]) => batchInput(rs, rows, params, 4, 2) as Record<string, string> & Record<'digestHi' | 'digestLo' | 'user' | 'gross' | 'row' | 'rowUser' | 'rowStake', string[]>
 
   it('proves what src/proofs/statement.ts states: root, stakes commitment, totals', async () => {
     const statement = batchStatement(receipts, rows, params, 4, 2)

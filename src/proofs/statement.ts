@@ -67,3 +67,25 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
     leaves,
   }
 }
+
+/** The circuit's input for a batch (decimal strings, padded to N receipts). */
+export function batchInput(receipts: readonly BatchReceipt[], rows: readonly StakeRow[], p: BatchParameters, n: number, k: number): Record<string, string | string[]> {
+  const pad = (xs: string[], size: number) => [...xs, ...Array.from({ length: size - xs.length }, () => '0')]
+  const [depHi, depLo] = digestLimbs(p.deploymentId)
+  return {
+    epoch: p.epoch.toString(),
+    deploymentIdHi: depHi.toString(),
+    deploymentIdLo: depLo.toString(),
+    maxDiscountBps: p.maxDiscountBps.toString(),
+    multiplier: p.multiplier.toString(),
+    circulating: p.circulating.toString(),
+    count: String(receipts.length),
+    digestHi: pad(receipts.map((r) => digestLimbs(r.digest)[0].toString()), n),
+    digestLo: pad(receipts.map((r) => digestLimbs(r.digest)[1].toString()), n),
+    user: pad(receipts.map((r) => r.user.toString()), n),
+    gross: pad(receipts.map((r) => r.gross.toString()), n),
+    row: pad(receipts.map((r) => String(r.row)), n),
+    rowUser: pad(rows.map((r) => r.user.toString()), k),
+    rowStake: pad(rows.map((r) => r.stake.toString()), k),
+  }
+}

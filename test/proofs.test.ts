@@ -1,0 +1,96 @@
+/**
+ * Groth16 proofs of the test-size batch circuit with the committed TEST-ONLY keys (fixtures/zk): the zkey
+ * verifies against the circuit and the ceremony, proofs verify, and every tampered public signal, an
+ * out-of-field public signal and a tampered proof are refused.
+ */
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
+import { compileCircuit, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
+import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
+import { batchInput, batchStatement, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
+
+const root = join(import.meta.dirname, '..')
+const zk = join(root, 'fixtures', 'zk')
+const ZKEY = join(zk, 'receipt_batch_4.test-only.zkey')
+const PTAU = join(zk, 'pot13_final.test-only.ptau')
+let circuit: CompiledCircuit
+let vkey: unknown
+let proof: BatchProof
+
+const params = { epoch: 20_000n, deploymentId: (0xabn << 200n) + 0xcdn, maxDiscountBps: 3000n, multiplier: 2n, circulating: 600_000n * 10n ** 18n }
+const rows: StakeRow[] = [{ user: 0x1111n, stake: 50_000n * 10n ** 18n }, { user: 0x2222n, stake: 0n }]
+const receiptOf = (digest: bigint, row: number, gross: bigint): BatchReceipt => {
+  const d = stakingDiscountBps(rows[row]!.stake, params.circulating, { maxDiscountBps: params.maxDiscountBps, multiplier: params.multiplier })
+  return { digest, user: rows[row]!.user, gross, discountBps: d, charged: chargedAmount(gross, d), row }
+}
+const receipts = [receiptOf(7n << 200n, 0, 2_500_000_000n), receiptOf(9n, 1, 1_000n), receiptOf(11n << 100n, 0, 1n)]
+
+beforeAll(async () => {
+  circuit = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
+  vkey = await readVerificationKey(join(zk, 'receipt_batch_4.verification_key.json'))
+  proof = await proveBatch(circuit, ZKEY, batchInput(receipts, rows, params, 4, 2))
+}, 120_000)
+
+describe('batch proofs (Groth16, test-only keys)', () => {
+  it('the zkey verifies against the circuit and the ceremony (snarkjs zkey verify)', async () => {
+    const snarkjs = (await import('snarkjs')) as unknown as { zKey: { verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean> } }
+    const lines: string[] = []
+    const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), debug: () => undefined }
+    expect(await snarkjs.zKey.verifyFromR1cs(circuit.r1cs, PTAU, ZKEY, logger)).toBe(true)
+    // At least one phase-2 contribution, then a beacon.
+    expect(lines.join('\n')).toMatch(/contribution #1 fomo-kit test contribution/)
+    expect(lines.join('\n')).toMatch(/fomo-kit test beacon/)
+  })
+
+  it('proves the statement the TypeScript reference computes, and the proof verifies', async () => {
+    const s = batchStatement(receipts, rows, params, 4, 2)
+    expect(proof.publicSignals).toMatchObject({ root: s.root.toString(), stakesCommitment: s.stakesCommitment.toString(), totalGross: s.totalGross.toString(), totalCharged: s.totalCharged.toString(), count: '3' })
+    expect(await verifyBatchProof(vkey, proof)).toBe(true)
+  })
+
+  it.each(BATCH_PUBLIC_SIGNALS)('refuses the proof with public signal %s changed', async (name) => {
+    const tampered = { ...proof, publicSignals: { ...proof.publicSignals, [name]: (BigInt(proof.publicSignals[name]) + 1n).toString() } }
+    expect(await verifyBatchProof(vkey, tampered)).toBe(false)
+  })
+
+  it('refuses a public signal at or above the field modulus (it would alias signal - r)', async () => {
+    const aliased = { ...proof, publicSignals: { ...proof.publicSignals, totalGross: (BigInt(proof.publicSignals.totalGross) + FIELD_PRIME).toString() } }
+    await expect(verifyBatchProof(vkey, aliased)).rejects.toThrow(ProofError)
+    expect(() => readBatchProof({ ...proof, publicSignals: { ...proof.publicSignals, count: '-3' } })).toThrow(/count is not a field element/)
+  })
+
+  it('refuses a tampered proof', async () => {
+    const p = JSON.parse(JSON.stringify(proof)) as BatchProof
+    p.proof.pi_a[0] = (BigInt(p.proof.pi_a[0]!) + 1n).toString()
+    expect(await verifyBatchProof(vkey, p).catch(() => false)).toBe(false)
+  })
+})
+
+describe('the generated Solidity verifier (in-process EVM)', () => {
+  it('accepts the proof, refuses a changed signal and any public signal >= r', async () => {
+    const { startDevnet } = await import('../src/chain/devnet.ts')
+    const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
+    const { getContract } = await import('viem')
+    const devnet = await startDevnet()
+    const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
+    const address = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
+    const verifier = getContract({ abi: ReceiptBatch4Verifier.abi, address, client: { public: devnet.clients.public } })
+    const p = proof.proof
+    // snarkjs orders G2 coordinates the other way round from the EVM precompile.
+    const args = (signals: bigint[]) =>
+      [
+        [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
+        [
+          [BigInt(p.pi_b[0]![1]!), BigInt(p.pi_b[0]![0]!)],
+          [BigInt(p.pi_b[1]![1]!), BigInt(p.pi_b[1]![0]!)],
+        ],
+        [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
+        signals,
+      ] as const
+    const signals = BATCH_PUBLIC_SIGNALS.map((n) => BigInt(proof.publicSignals[n]))
+    expect(await verifier.read.verifyProof(args(signals) as never)).toBe(true)
+    expect(await verifier.read.verifyProof(args(signals.map((s, i) => (i === 2 ? s + 1n : s))) as never)).toBe(false)
+    expect(await verifier.read.verifyProof(args(signals.map((s, i) => (i === 2 ? s + FIELD_PRIME : s))) as never)).toBe(false)
+  })
+})
