@@ -4,11 +4,12 @@
  * a constraint. The batch statement of the proofs builds on this template.
  */
 import { join } from 'node:path'
+import { params, receiptOf, receipts, rows } from './zk-sample.ts'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
 import { poseidon5 } from 'poseidon-lite'
-import { batchInput, batchStatement, digestLimbs, poseidonRoot, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
+import { batchInput, batchStatement, digestLimbs, poseidonRoot, type BatchReceipt } from '../src/proofs/statement.ts'
 import { calculateWitness, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -111,14 +112,6 @@ describe('ReceiptBatch circuit (4 receipts, 2 stake rows)', () => {
     batch = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
     batchConstraints = await loadConstraints(batch)
   }, 120_000)
-
-  const params = { epoch: 20_000n, deploymentId: (0xabn << 200n) + 0xcdn, maxDiscountBps: 3000n, multiplier: 2n, circulating: 600_000n * 10n ** 18n }
-  const rows: StakeRow[] = [{ user: 0x1111n, stake: 50_000n * 10n ** 18n }, { user: 0x2222n, stake: 0n }]
-  const receiptOf = (digest: bigint, row: number, gross: bigint): BatchReceipt => {
-    const d = stakingDiscountBps(rows[row]!.stake, params.circulating, { maxDiscountBps: params.maxDiscountBps, multiplier: params.multiplier })
-    return { digest, user: rows[row]!.user, gross, discountBps: d, charged: chargedAmount(gross, d), row }
-  }
-  const receipts = [receiptOf(7n << 200n, 0, 2_500_000_000n), receiptOf(9n, 1, 1_000n), receiptOf(11n << 100n, 0, 1n)]
 
   const inputOf = (rs: BatchReceipt[]) => batchInput(rs, rows, params, 4, 2) as Record<string, string> & Record<'digestHi' | 'digestLo' | 'user' | 'gross' | 'row' | 'rowUser' | 'rowStake', string[]>
 

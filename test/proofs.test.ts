@@ -4,11 +4,12 @@
  * out-of-field public signal and a tampered proof are refused.
  */
 import { join } from 'node:path'
+import { params, receipts, rows } from './zk-sample.ts'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
+
 import { compileCircuit, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
-import { batchInput, batchStatement, type BatchReceipt, type StakeRow } from '../src/proofs/statement.ts'
+import { batchInput, batchStatement } from '../src/proofs/statement.ts'
 
 const root = join(import.meta.dirname, '..')
 const zk = join(root, 'fixtures', 'zk')
@@ -17,14 +18,6 @@ const PTAU = join(zk, 'pot13_final.test-only.ptau')
 let circuit: CompiledCircuit
 let vkey: unknown
 let proof: BatchProof
-
-const params = { epoch: 20_000n, deploymentId: (0xabn << 200n) + 0xcdn, maxDiscountBps: 3000n, multiplier: 2n, circulating: 600_000n * 10n ** 18n }
-const rows: StakeRow[] = [{ user: 0x1111n, stake: 50_000n * 10n ** 18n }, { user: 0x2222n, stake: 0n }]
-const receiptOf = (digest: bigint, row: number, gross: bigint): BatchReceipt => {
-  const d = stakingDiscountBps(rows[row]!.stake, params.circulating, { maxDiscountBps: params.maxDiscountBps, multiplier: params.multiplier })
-  return { digest, user: rows[row]!.user, gross, discountBps: d, charged: chargedAmount(gross, d), row }
-}
-const receipts = [receiptOf(7n << 200n, 0, 2_500_000_000n), receiptOf(9n, 1, 1_000n), receiptOf(11n << 100n, 0, 1n)]
 
 beforeAll(async () => {
   circuit = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
