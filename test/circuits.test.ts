@@ -4,12 +4,12 @@
  * a constraint. The batch statement of the proofs builds on this template.
  */
 import { join } from 'node:path'
-import { params, receiptOf, receipts, rows } from './zk-sample.ts'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
 import { poseidon5 } from 'poseidon-lite'
 import { batchInput, batchStatement, digestLimbs, poseidonRoot, type BatchReceipt } from '../src/proofs/statement.ts'
+import { params, receiptOf, receipts, rows } from './zk-sample.ts'
 import { calculateWitness, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
 
 const root = join(import.meta.dirname, '..')

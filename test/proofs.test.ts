@@ -4,12 +4,11 @@
  * out-of-field public signal and a tampered proof are refused.
  */
 import { join } from 'node:path'
-import { params, receipts, rows } from './zk-sample.ts'
 import { beforeAll, describe, expect, it } from 'vitest'
-
 import { compileCircuit, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
 import { batchInput, batchStatement } from '../src/proofs/statement.ts'
+import { params, receipts, rows } from './zk-sample.ts'
 
 const root = join(import.meta.dirname, '..')
 const zk = join(root, 'fixtures', 'zk')
