@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { grossWeightedRewards, routeEmission, splitDeploymentEmission } from './emissions.ts'
 import { RewardLedger, settleEpoch, type DeploymentEpochInput } from './epoch.ts'
 import { BPS, WAD, splitBps, sum } from './math.ts'
-import { chargedAmount, revenueWaterfall, stakingDiscountBps } from './revenue.ts'
+import { chargedAmount, chargedAmountSmall, revenueWaterfall, stakingDiscountBps } from './revenue.ts'
 import { createCurve, marginalPrice, quoteBuy, raiseForSold, soldAt, DEFAULT_FEES } from './rmo.ts'
 import { allocateSupply, releasedBetween, splitProceeds } from './supply.ts'
 
@@ -117,6 +117,21 @@ describe('the RMO curve', () => {
       }),
       RUNS,
     )
+  })
+})
+
+describe('chargedAmountSmall', () => {
+  it('equals chargedAmount for every safe-integer gross, including past gross * 10^4 = 2^53', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) }), fc.bigInt({ min: 0n, max: BPS }), (gross, d) => {
+        expect(BigInt(chargedAmountSmall(Number(gross), Number(d)))).toBe(chargedAmount(gross, d))
+      }),
+      RUNS,
+    )
+    // gross - floor(gross * d / 10^4) in floating point is one unit off here: the product is above 2^53.
+    expect(993_716_733_829 - Math.floor((993_716_733_829 * 9_731) / 10_000)).toBe(26_730_980_140)
+    expect(chargedAmountSmall(993_716_733_829, 9_731)).toBe(26_730_980_141)
+    expect(chargedAmount(993_716_733_829n, 9_731n)).toBe(26_730_980_141n)
   })
 })
 

@@ -1,5 +1,6 @@
 import { decodeAbiParameters, encodeAbiParameters, isAddress } from 'viem'
 import { BaseError, describe } from '../errors/base.ts'
+import { isCanonicalDecimal } from '../format/decimal.ts'
 import { toHex, writeHex, writeUint64 } from './bytes.ts'
 
 /** A leaf value does not fit its declared ABI type. */
@@ -32,17 +33,6 @@ export type LeafEncoding = {
 type Word = { write(value: unknown, out: Uint8Array, offset: number): string | undefined; read(data: Uint8Array, offset: number): unknown }
 
 const UINT = /^uint(\d*)$/
-
-/** A canonical decimal integer string (no sign, no leading zero) of at most 15 digits. */
-function isShortDecimal(v: string): boolean {
-  const n = v.length
-  if (n === 0 || (n > 1 && v.charCodeAt(0) === 48)) return false
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
-}
 
 /** Whether hex digits a-f appear in both cases (0x prefix excluded). */
 function isMixedCase(hex: string): boolean {
@@ -92,7 +82,7 @@ function staticWord(type: string): Word | undefined {
     return {
       write(v, out, o) {
         // Fast path without BigInt: short decimal strings, the common case for amounts.
-        if (typeof v === 'string' && v.length <= 15 && bits >= 53 && isShortDecimal(v)) {
+        if (typeof v === 'string' && bits >= 53 && isCanonicalDecimal(v, 15)) {
           for (let k = 0; k < 24; k++) out[o + k] = 0
           writeUint64(Number(v), out, o + 24)
           return undefined

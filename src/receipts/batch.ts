@@ -1,6 +1,8 @@
 import { getAddress } from 'viem'
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { chargedAmountSmall } from '../economics/revenue.ts'
 import { SchemaError } from '../errors/base.ts'
+import { isCanonicalDecimal } from '../format/decimal.ts'
 import { Reader } from '../format/reader.ts'
 import { hexToBytes, toHex, writeUint64, type Hex } from '../merkle/bytes.ts'
 import { getProof, placeLeaves, processProof, sortLeafOrder } from '../merkle/core.ts'
@@ -161,7 +163,7 @@ function integerColumn(r: Reader, count: number, min: bigint, max: bigint, what:
   const hi = big ? Number.MAX_SAFE_INTEGER : Number(max)
   for (let i = 0; i < count; i++) {
     const v = items[i]
-    if (typeof v !== 'string' || !isDecimal(v)) new Reader(r.format, v, `${r.path}[${i}]`).fail(`${what} as a decimal string`)
+    if (typeof v !== 'string' || !isCanonicalDecimal(v, 20)) new Reader(r.format, v, `${r.path}[${i}]`).fail(`${what} as a decimal string`)
     if (v.length <= 15) {
       const n = Number(v)
       if (n < lo || n > hi) new Reader(r.format, v, `${r.path}[${i}]`).fail(`${what} from ${min} to ${max}`)
@@ -173,17 +175,6 @@ function integerColumn(r: Reader, count: number, min: bigint, max: bigint, what:
     }
   }
   return out
-}
-
-/** A canonical decimal: digits only, no leading zero, at most 20 digits. */
-function isDecimal(v: string): boolean {
-  const n = v.length
-  if (n === 0 || n > 20 || (n > 1 && v.charCodeAt(0) === 48)) return false
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
 }
 
 /** Fills `out` with copies of `unit` by doubling the filled prefix (log n copies). */
@@ -251,8 +242,7 @@ export function verifyBatch(verifier: ReceiptVerifier, document: unknown): Recei
     const gross = columns.grossAmount[i] as number
     const discount = columns.discountBps[i] as number
     const charged = columns.chargedAmount[i] as number
-    // gross and charged are at most 10^12, so this is exact in floating point.
-    const expected = gross - Math.floor((gross * discount) / 10_000)
+    const expected = chargedAmountSmall(gross, discount)
     if (charged !== expected)
       throw new ReceiptError('charged-mismatch', `receipts[${i}]: chargedAmount ${charged} does not match grossAmount ${gross} at ${discount} bps (expected ${expected})`)
     for (let k = 0; k < 20; k++) words[108 + k] = columns.user[20 * i + k] as number

@@ -1,9 +1,9 @@
-import { getAddress } from 'viem'
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { isCanonicalDecimal } from '../format/decimal.ts'
 import { writeHex, writeUint64, type Hex } from '../merkle/bytes.ts'
 import { keccakWasm } from '../merkle/keccak.ts'
 import { RECEIPT_FORMAT } from './document.ts'
-import { MAX_RECEIPT_AMOUNT, type UsageReceipt } from './receipt.ts'
+import { hasValidCase, MAX_RECEIPT_AMOUNT, type UsageReceipt } from './receipt.ts'
 import { EIP712_DOMAIN_TYPE, USAGE_RECEIPT_TYPE, USAGE_RECEIPT_TYPEHASH, type ReceiptDomain } from './types.ts'
 
 /**
@@ -14,18 +14,6 @@ import { EIP712_DOMAIN_TYPE, USAGE_RECEIPT_TYPE, USAGE_RECEIPT_TYPEHASH, type Re
  * field. Both accept exactly the same documents (tested).
  */
 export const STRUCT_SIZE = 32 * (1 + USAGE_RECEIPT_TYPE.length)
-
-const checksummed = new Set<string>()
-
-function isDecimal(v: string, maxDigits: number): boolean {
-  const n = v.length
-  if (n === 0 || n > maxDigits || (n > 1 && v.charCodeAt(0) === 48)) return false
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
-}
 
 /** Writes a uint of at most 8 bytes (given as a safe number or bigint) as a 32-byte word. */
 export function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
@@ -42,13 +30,13 @@ export function writeWord(value: number | bigint, out: Uint8Array, o: number): v
 }
 
 function uintField(v: unknown, max: number): number | undefined {
-  if (typeof v !== 'string' || !isDecimal(v, 15)) return undefined
+  if (typeof v !== 'string' || !isCanonicalDecimal(v, 15)) return undefined
   const n = Number(v)
   return n <= max ? n : undefined
 }
 
 function bigField(v: unknown, min: bigint, max: bigint): bigint | undefined {
-  if (typeof v !== 'string' || !isDecimal(v, 20)) return undefined
+  if (typeof v !== 'string' || !isCanonicalDecimal(v, 20)) return undefined
   const n = BigInt(v)
   return n >= min && n <= max ? n : undefined
 }
@@ -57,13 +45,7 @@ function addressField(v: unknown, out: Uint8Array, o: number): Hex | undefined {
   if (typeof v !== 'string' || v.length !== 42 || v.charCodeAt(1) !== 120) return undefined
   for (let k = 0; k < 12; k++) out[o + k] = 0
   if (!writeHex(v, 20, out, o + 12)) return undefined
-  const lower = v.toLowerCase()
-  if (v !== lower && !checksummed.has(v) && v.slice(2) !== v.slice(2).toUpperCase()) {
-    if (getAddress(lower) !== v) return undefined
-    if (checksummed.size >= 100_000) checksummed.clear()
-    checksummed.add(v)
-  }
-  return lower as Hex
+  return hasValidCase(v) ? (v.toLowerCase() as Hex) : undefined
 }
 
 function bytes32Field(v: unknown, out: Uint8Array, o: number): Hex | undefined {

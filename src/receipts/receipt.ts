@@ -80,16 +80,24 @@ export function readBytes32(r: Reader): Hex {
 /** Checksummed addresses already validated; providers and users repeat, and a checksum costs a keccak. */
 const checksummed = new Set<string>()
 
+/**
+ * Whether a 0x-hex address's letter case is acceptable: all lower, all upper, or a valid EIP-55 checksum
+ * (mixed case claims a checksum, and a typo there must not pass).
+ */
+export function hasValidCase(address: string): boolean {
+  const lower = address.toLowerCase()
+  if (address === lower || checksummed.has(address) || address.slice(2) === address.slice(2).toUpperCase()) return true
+  if (getAddress(lower) !== address) return false
+  if (checksummed.size >= 100_000) checksummed.clear()
+  checksummed.add(address)
+  return true
+}
+
 /** An address in lower case; mixed case must carry a valid EIP-55 checksum. */
 export function readAddress(r: Reader): Hex {
   const v = r.string(ADDRESS, 'a 20-byte 0x-prefixed hex address')
-  const lower = v.toLowerCase()
-  if (v !== lower && !checksummed.has(v) && v.slice(2) !== v.slice(2).toUpperCase()) {
-    if (getAddress(lower) !== v) r.fail('an address with a valid EIP-55 checksum (or all lower case)')
-    if (checksummed.size >= 100_000) checksummed.clear()
-    checksummed.add(v)
-  }
-  return lower as Hex
+  if (!hasValidCase(v)) r.fail('an address with a valid EIP-55 checksum (or all lower case)')
+  return v.toLowerCase() as Hex
 }
 
 /** A decimal string (never a JSON number, hex or exponent) within [min, max]. */

@@ -290,6 +290,13 @@ describe('provider-signed batches', () => {
     expect(rejection(() => verifyBatchedReceipt(verifier(), noProof))).toBe('batch-root')
   })
 
+  it('verifies large amounts exactly (gross * discount above 2^53)', () => {
+    const r = readReceiptMessage(new Reader('r', vectors.signed[0]!.message))
+    const big = { ...r, grossAmount: 993_716_733_829n, discountBps: 9_731, chargedAmount: 26_730_980_141n }
+    const columns = verifyBatch(verifier(), signBatch([big], vectors.providerPrivateKey, domain, separator))
+    expect(columns.chargedAmount[0]).toBe(26_730_980_141n)
+  })
+
   it('refuses to sign a batch mixing providers, deployments or epochs', () => {
     const receipts = vectors.signed.map((d) => readReceiptMessage(new Reader('r', d.message)))
     expect(() => signBatch([receipts[0]!, { ...receipts[1]!, epoch: 1 }], vectors.providerPrivateKey, domain, separator)).toThrow(/one provider's receipts/)
