@@ -1,7 +1,9 @@
 /**
- * Gas of a first claim: fomo-kit's RewardDistributor against Uniswap's
- * MerkleDistributor (deployed from its npm build), on trees of 2 and 100,000
- * leaves, on the in-process EVM. Used by the gas snapshot test and `npm run bench`.
+ * Gas of claims: fomo-kit's RewardDistributor against Uniswap's MerkleDistributor
+ * (deployed from its npm build), on trees of 2 and 100,000 leaves, on the
+ * in-process EVM: an account's first claim, and its claim of the next epoch
+ * (ours: a new cumulative root on the same contract; Uniswap: a new distributor,
+ * one per drop). Used by the gas snapshot test and `npm run bench`.
  */
 import { createRequire } from 'node:module'
 import { encodeAbiParameters, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
@@ -17,7 +19,7 @@ import { hardhat } from '../contracts/hre.ts'
 const require = createRequire(import.meta.url)
 const uniswap = require('@uniswap/merkle-distributor/build/MerkleDistributor.json') as { abi: Abi; bytecode: string }
 
-export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint }
+export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint; fomoNext: bigint; uniswapNext: bigint }
 
 export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): Promise<GasRow[]> {
   const hre = await hardhat()
@@ -38,35 +40,43 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     accounts[0] = getAddress(claimer.account.address)
     const amount = (i: number) => 1_000n + BigInt(i)
 
-    // fomo-kit: registry + distributor, a standard tree of (account, token, amount).
+    // fomo-kit: registry + distributor, a standard tree of (account, token, cumulative amount).
     const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n])
-    const registry = distributor
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
-    const tree = await StandardTree.build(accounts.map((a, i) => [a, token, amount(i).toString()]), ['address', 'address', 'uint256'])
-    const reg = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: publicClient, wallet: admin! } })
-    const domain = keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(await publicClient.getChainId()), registry]))
-    await reg.write.propose([1n, { spendRoot: tree.root as Hex, rewardRoot: tree.root as Hex, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: tree.root as Hex, domain }])
-    await reg.write.finalize([1n])
+    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
+    const domain = keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(await publicClient.getChainId()), distributor]))
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin! } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
-    const fomo = await gasOf(await ours.write.claim([accounts[0]!, token, amount(0), tree.getProof(0) as Hex[]]))
+    const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
+      const tree = await StandardTree.build(accounts.map((a, i) => [a, token, cumulative(i).toString()]), ['address', 'address', 'uint256'])
+      const root = tree.root as Hex
+      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain }])
+      await reg.write.finalize([epoch])
+      return gasOf(await ours.write.claim([accounts[0]!, token, cumulative(0), tree.getProof(0) as Hex[]]))
+    }
+    const fomo = await claimOurs(1n, amount)
+    const fomoNext = await claimOurs(2n, (i) => amount(i) + 500n)
 
-    // Uniswap: leaves keccak256(abi.encodePacked(index, account, amount)), sorted-pair tree.
-    // The same token contract for both, so only the distributors differ.
+    // Uniswap: leaves keccak256(abi.encodePacked(index, account, amount)), sorted-pair tree, one distributor per
+    // drop. The same token contract code for both, so only the distributors differ.
     const uniToken = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
-    const leaves = new Uint8Array(32 * n)
-    accounts.forEach((a, i) => leaves.set(Buffer.from(keccak256(encodePacked(['uint256', 'address', 'uint256'], [BigInt(i), a, amount(i)])).slice(2), 'hex'), 32 * i))
-    const order = sortLeafOrder(leaves, n)
-    const nodes = placeLeaves(leaves, order)
-    hashNodesRange(keccakWasm, keccak_256, nodes, 0, n - 1)
-    const position = new Uint32Array(n)
-    for (let k = 0; k < n; k++) position[order[k]!] = 2 * n - 2 - k
-    const uni = await deploy(uniswap.abi, uniswap.bytecode, [uniToken, toHex(nodes, 0, 32)])
-    await getContract({ abi: TestToken.abi, address: uniToken, client: { wallet: admin! } }).write.mint([uni, 10n ** 30n])
-    const theirs = getContract({ abi: uniswap.abi, address: uni, client: { public: publicClient, wallet: claimer } })
-    const proof = getProof(nodes, position[0]!).map((p) => toHex(p))
-    const uniswapGas = await gasOf(await (theirs.write as Record<string, (args: unknown[]) => Promise<Hex>>).claim!([0n, accounts[0], amount(0), proof]))
-    rows.push({ leaves: n, fomo, uniswap: uniswapGas })
+    const claimUniswap = async (drop: (i: number) => bigint) => {
+      const leaves = new Uint8Array(32 * n)
+      accounts.forEach((a, i) => leaves.set(Buffer.from(keccak256(encodePacked(['uint256', 'address', 'uint256'], [BigInt(i), a, drop(i)])).slice(2), 'hex'), 32 * i))
+      const order = sortLeafOrder(leaves, n)
+      const nodes = placeLeaves(leaves, order)
+      hashNodesRange(keccakWasm, keccak_256, nodes, 0, n - 1)
+      const position = new Uint32Array(n)
+      for (let k = 0; k < n; k++) position[order[k]!] = 2 * n - 2 - k
+      const uni = await deploy(uniswap.abi, uniswap.bytecode, [uniToken, toHex(nodes, 0, 32)])
+      await getContract({ abi: TestToken.abi, address: uniToken, client: { wallet: admin! } }).write.mint([uni, 10n ** 30n])
+      const theirs = getContract({ abi: uniswap.abi, address: uni, client: { public: publicClient, wallet: claimer } })
+      const proof = getProof(nodes, position[0]!).map((p) => toHex(p))
+      return gasOf(await (theirs.write as Record<string, (args: unknown[]) => Promise<Hex>>).claim!([0n, accounts[0], drop(0), proof]))
+    }
+    const uniswapGas = await claimUniswap(amount)
+    const uniswapNext = await claimUniswap(() => 500n)
+    rows.push({ leaves: n, fomo, uniswap: uniswapGas, fomoNext, uniswapNext })
   }
   return rows
 }
