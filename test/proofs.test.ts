@@ -8,6 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { compileCircuit, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
 import { batchInput, batchStatement } from '../src/proofs/statement.ts'
+import { proofCalldata } from '../src/chain/epoch.ts'
+import { proofsHash } from '../src/proofs/epoch.ts'
+import { keccak256 } from 'viem'
 import { params, receipts, rows } from './zk-sample.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -68,21 +71,57 @@ describe('the generated Solidity verifier (in-process EVM)', () => {
     const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
     const address = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
     const verifier = getContract({ abi: ReceiptBatch4Verifier.abi, address, client: { public: devnet.clients.public } })
-    const p = proof.proof
-    // snarkjs orders G2 coordinates the other way round from the EVM precompile.
-    const args = (signals: bigint[]) =>
-      [
-        [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
-        [
-          [BigInt(p.pi_b[0]![1]!), BigInt(p.pi_b[0]![0]!)],
-          [BigInt(p.pi_b[1]![1]!), BigInt(p.pi_b[1]![0]!)],
-        ],
-        [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
-        signals,
-      ] as const
+    const args = (signals: bigint[]) => {
+      const c = proofCalldata(proof)
+      return [c.a, c.b, c.c, signals] as const
+    }
     const signals = BATCH_PUBLIC_SIGNALS.map((n) => BigInt(proof.publicSignals[n]))
     expect(await verifier.read.verifyProof(args(signals) as never)).toBe(true)
     expect(await verifier.read.verifyProof(args(signals.map((s, i) => (i === 2 ? s + 1n : s))) as never)).toBe(false)
     expect(await verifier.read.verifyProof(args(signals.map((s, i) => (i === 2 ? s + FIELD_PRIME : s))) as never)).toBe(false)
   })
+})
+
+describe('a registry that requires batch proofs (in-process EVM)', () => {
+  it('takes a proposal only with valid proofs of this epoch whose totals are the committed totals and whose signals hash to proofsHash', async () => {
+    const { startDevnet } = await import('../src/chain/devnet.ts')
+    const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
+    const { deployContracts, distributorAt } = await import('../src/chain/contracts.ts')
+    const { commitmentDomain } = await import('../src/chain/epoch.ts')
+    const devnet = await startDevnet()
+    const me = devnet.accounts[0]!
+    const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
+    const verifier = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
+    const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
+    const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
+    const registry = distributorAt(devnet.clients, distributor)
+    const s = batchStatement(receipts, rows, params, 4, 2)
+    const batches = [{ proof }]
+    const commitment = {
+      spendRoot: keccak256('0x01'),
+      rewardRoot: keccak256('0x02'),
+      totalGross: s.totalGross,
+      totalCharged: s.totalCharged,
+      receiptCount: s.count,
+      manifestHash: keccak256('0x03'),
+      domain: commitmentDomain(await devnet.clients.public.getChainId(), distributor),
+      proofsHash: proofsHash(batches),
+    }
+    const epoch = params.epoch
+    const calldata = [proofCalldata(proof)]
+    const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
+    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
+    await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: commitmentDomain(await devnet.clients.public.getChainId(), plain) }, calldata]), 'EpochRegistryNoVerifier')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, calldata]), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, receiptCount: 4n }, calldata]), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, proofsHash: keccak256('0x04') }, calldata]), 'EpochRegistryProofsHash')
+    await reverts(registry.write.proposeWithProofs([epoch + 1n, commitment, calldata]), 'EpochRegistryProofEpoch')
+    const forged = { ...calldata[0]!, signals: calldata[0]!.signals.map((v, i) => (i === 2 ? v + 1n : v)) as never }
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, [forged]]), 'EpochRegistryInvalidProof')
+    // The same proof twice proves twice the totals only if the commitment says so: a publisher cannot pad totals with it.
+    await reverts(registry.write.proposeWithProofs([epoch, commitment, [calldata[0]!, calldata[0]!]]), 'EpochRegistryProvenTotals')
+    const tx = await registry.write.proposeWithProofs([epoch, commitment, calldata])
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: tx })).status).toBe('success')
+    expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
+  }, 60_000)
 })

@@ -3,12 +3,13 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {IEpochRegistry} from "./IEpochRegistry.sol";
+import {IBatchVerifier, IEpochRegistry} from "./IEpochRegistry.sol";
 
 /// @title EpochRegistry
 /// @notice Holds the aggregator's epoch commitments. A proposal stays pending for `timelock` seconds, during
 /// which a guardian can revoke it; anyone can finalize it afterwards. One proposal is pending at a time, so a
-/// root never queues silently behind another.
+/// root never queues silently behind another. A registry made with a batch verifier accepts only proposals whose
+/// batch proofs verify and whose proven totals are the committed totals.
 contract EpochRegistry is IEpochRegistry, AccessControl {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -18,6 +19,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint256 public immutable timelock;
+    /// @notice Zero: proofs are optional (auditors check them off chain); otherwise every proposal carries them.
+    IBatchVerifier public immutable verifier;
 
     mapping(uint64 epoch => Commitment) internal _final;
     Commitment internal _pending;
@@ -32,11 +35,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds) {
+    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PUBLISHER_ROLE, publisher);
         _grantRole(GUARDIAN_ROLE, guardian);
         timelock = timelockSeconds;
+        verifier = batchVerifier;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -45,6 +49,35 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
 
     /// @notice Proposes the commitment of `epoch`; it becomes final after the timelock unless revoked.
     function propose(uint64 epoch, Commitment calldata c) external onlyRole(PUBLISHER_ROLE) {
+        if (address(verifier) != address(0)) revert EpochRegistryProofsRequired();
+        _propose(epoch, c);
+    }
+
+    /// @notice Proposes with the epoch's batch proofs: each must verify and prove this epoch, the proven totals must
+    /// sum to the committed gross, charged and receipt count, and the signals must hash to `c.proofsHash`.
+    function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs) external onlyRole(PUBLISHER_ROLE) {
+        if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
+        uint256 gross;
+        uint256 charged;
+        uint256 count;
+        uint256[11][] memory signals = new uint256[11][](proofs.length);
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            BatchProof calldata p = proofs[i];
+            // The verifier refuses any signal >= the field modulus, so the sums below cannot alias.
+            if (!verifier.verifyProof(p.a, p.b, p.c, p.signals)) revert EpochRegistryInvalidProof(i);
+            if (p.signals[4] != epoch) revert EpochRegistryProofEpoch(i, p.signals[4]);
+            gross += p.signals[2];
+            charged += p.signals[3];
+            count += p.signals[10];
+            signals[i] = p.signals;
+        }
+        if (gross != c.totalGross || charged != c.totalCharged || count != c.receiptCount) revert EpochRegistryProvenTotals(gross, charged, count);
+        bytes32 hash = keccak256(abi.encode(signals));
+        if (hash != c.proofsHash) revert EpochRegistryProofsHash(hash, c.proofsHash);
+        _propose(epoch, c);
+    }
+
+    function _propose(uint64 epoch, Commitment calldata c) internal {
         if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0)) revert EpochRegistryZeroRoot();
         bytes32 expected = domain();
         if (c.domain != expected) revert EpochRegistryWrongDomain(expected, c.domain);
@@ -54,7 +87,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         pendingEpoch = epoch;
         hasPending = true;
         pendingReadyAt = block.timestamp + timelock;
-        emit EpochProposed(epoch, c.spendRoot, c.rewardRoot, c.manifestHash, pendingReadyAt);
+        emit EpochProposed(epoch, c.spendRoot, c.rewardRoot, c.manifestHash, c.proofsHash, pendingReadyAt);
     }
 
     /// @notice A guardian withdraws the pending proposal (a wrong or disputed root).

@@ -17,6 +17,19 @@ interface IEpochRegistry {
         /// @dev keccak256(abi.encode(block.chainid, address(registry))): a commitment made for one chain and
         /// registry cannot be replayed on another.
         bytes32 domain;
+        /// @dev keccak256(abi.encode(uint256[11][])) of the public signals of the epoch's batch proofs, zero when
+        /// the epoch is published without proofs.
+        bytes32 proofsHash;
+    }
+
+    /// @notice A Groth16 proof of one receipt batch (circuits/lib/batch.circom) with its public signals, in
+    /// circom's order: root, stakesCommitment, totalGross, totalCharged, epoch, deploymentIdHi, deploymentIdLo,
+    /// maxDiscountBps, multiplier, circulating, count.
+    struct BatchProof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+        uint256[11] signals;
     }
 
     error EpochRegistryZeroRoot();
@@ -25,10 +38,21 @@ interface IEpochRegistry {
     error EpochRegistryPendingExists(uint64 pendingEpoch);
     error EpochRegistryNoPending(uint64 epoch);
     error EpochRegistryTimelock(uint64 epoch, uint256 readyAt);
+    error EpochRegistryProofsRequired();
+    error EpochRegistryNoVerifier();
+    error EpochRegistryInvalidProof(uint256 batch);
+    error EpochRegistryProofEpoch(uint256 batch, uint256 provenEpoch);
+    error EpochRegistryProvenTotals(uint256 provenGross, uint256 provenCharged, uint256 provenReceipts);
+    error EpochRegistryProofsHash(bytes32 expected, bytes32 given);
 
-    event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, uint256 readyAt);
+    event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, bytes32 proofsHash, uint256 readyAt);
     event EpochRevoked(uint64 indexed epoch, address indexed guardian);
     event EpochFinalized(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot);
 
     function currentRewardRoot() external view returns (bytes32);
+}
+
+/// @notice The Groth16 verifier snarkjs generates for the batch circuit (11 public signals).
+interface IBatchVerifier {
+    function verifyProof(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[11] calldata signals) external view returns (bool);
 }

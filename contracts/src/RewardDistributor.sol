@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {EpochRegistry} from "./EpochRegistry.sol";
+import {IBatchVerifier} from "./IEpochRegistry.sol";
 
 /// @title RewardDistributor
 /// @notice The epoch registry that also pays: the current (final) reward root holds, per (account, token),
@@ -45,8 +46,8 @@ contract RewardDistributor is EpochRegistry {
     mapping(address account => mapping(address token => uint256)) public claimed;
     mapping(address account => address) public recipientOf;
 
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds)
-        EpochRegistry(admin, publisher, guardian, timelockSeconds)
+    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier)
+        EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier)
     {}
 
     /*//////////////////////////////////////////////////////////////

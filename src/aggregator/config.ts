@@ -125,3 +125,22 @@ export function readEpochInputs(document: unknown, config: AggregatorConfig): Ep
   }
   return { epoch: Number(r.field('epoch').integer(0, 0xffff_ffff)), deployments }
 }
+
+/** Epoch inputs as JSON again (decimal token amounts, keys sorted): written beside a sealed epoch for auditors. */
+export function epochInputsJson(epoch: number, deployments: EpochInputs['deployments']): Record<string, unknown> {
+  const sorted = <T>(m: Map<Hex, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return {
+    format: EPOCH_INPUTS_FORMAT,
+    epoch,
+    deployments: Object.fromEntries(
+      sorted(deployments).map(([id, d]) => [
+        id,
+        {
+          opex: formatUnits(d.opex, DECIMALS.USDC),
+          ...(d.circulatingSupply === undefined ? {} : { circulatingSupply: formatUnits(d.circulatingSupply, DECIMALS.MT) }),
+          stakes: Object.fromEntries(sorted(d.stakes).map(([account, stake]) => [account, formatUnits(stake, DECIMALS.MT)])),
+        },
+      ]),
+    ),
+  }
+}

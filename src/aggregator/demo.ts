@@ -12,7 +12,9 @@ import { startDevnet, type Devnet } from '../chain/devnet.ts'
 import { claimsOf, readSealedEpoch } from '../chain/epoch.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
+import { writeFile } from 'node:fs/promises'
 import { writeEpochDirectory } from './artifacts.ts'
+import { receiptExportLines } from './export.ts'
 import { sendBatch, sendReceipts } from './client.ts'
 import { readConfig, type AggregatorConfig, type EpochInputs } from './config.ts'
 import { AggregatorService } from './service.ts'
@@ -36,6 +38,8 @@ export type DemoResult = {
   epoch: number
   dataDir: string
   epochDir: string
+  /** The epoch's receipts as `fomo export-receipts` writes them, for `fomo prove` and `fomo audit`. */
+  receiptsFile: string
   config: AggregatorConfig
   sent: { perCall: number; batched: number; resent: number }
   stored: number
@@ -120,7 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)) }))),
   })
 
-  const userCount = options.users ?? 300
+  const userCount = options.users ?? 30
   const users = Array.from({ length: userCount }, (_, i) => addr(`user:${i}`))
   const circulating = [660_000n, 700_000n, 760_000n].map((c) => c * WHOLE)
   // About 40 % of users stake in each deployment, a few of them heavily.
@@ -168,20 +172,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 
   const separator = domainSeparator(config.domain)
-  const perCall = options.perCallReceipts ?? 24_000
-  const batched = options.batchedReceipts ?? 16_000
+  // Small by default so that `fomo prove` proves the whole epoch in about a minute; --receipts scales it up.
+  const perCall = options.perCallReceipts ?? 90
+  const batched = options.batchedReceipts ?? 60
   log(`Signing ${perCall.toLocaleString('en-US')} per-call receipts and ${batched.toLocaleString('en-US')} in ${providerKeys.length} provider batches for epoch ${epoch}`)
   const texts: string[] = []
   for (let i = 0; i < perCall; i++) {
     const d = i % 3
     const p = providerOf[d]![i % providerOf[d]!.length]!
     texts.push(JSON.stringify(signReceipt(receipt(d, p), providerKeys[p]!, config.domain, separator)))
-    if (i % 2000 === 0) options.progress?.('sign', i, perCall)
+    if (i % 500 === 0) options.progress?.('sign', i, perCall)
   }
   options.progress?.('sign', perCall, perCall)
-  const batches = providerKeys.map((key, p) => {
+  const perBatch = Math.floor(batched / providerKeys.length)
+  const batches = (perBatch === 0 ? [] : providerKeys).map((key, p) => {
     const d = providerOf.findIndex((ps) => ps.includes(p))
-    const rs = Array.from({ length: Math.floor(batched / providerKeys.length) }, () => receipt(d, p))
+    const rs = Array.from({ length: perBatch }, () => receipt(d, p))
     return JSON.stringify(signBatch(rs, key, config.domain, separator))
   })
 
@@ -211,7 +217,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       rejected += answer.rejected
     }
     // Providers retry: resending receipts is safe, they come back as duplicates.
-    const resent = await sendReceipts(texts.slice(0, 1000), { url, batchSize: 1000 })
+    const resendCount = Math.min(1000, texts.length)
+    const resent = await sendReceipts(texts.slice(0, resendCount), { url, batchSize: 1000 })
     duplicates += resent.duplicates
     // OpEx: what providers cost this day, 55 % of the charged revenue of each deployment.
     const status = await store.sql.query<{ dep: string; charged: string }>(`SELECT encode(deployment_id, 'hex') AS dep, sum(charged)::text AS charged FROM receipts WHERE epoch = $1 GROUP BY deployment_id`, [epoch])
@@ -224,6 +231,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const sealed = await store.seal(epoch)
     const epochDir = await writeEpochDirectory(`${options.out}/epochs`, epoch, sealed.files)
     options.progress?.('seal', 1, 1)
+    const receiptsFile = `${options.out}/receipts-${epoch}.ndjson`
+    const lines: string[] = []
+    for await (const { line } of receiptExportLines(store, epoch)) lines.push(`${line}\n`)
+    await writeFile(receiptsFile, lines.join(''), { mode: 0o600 })
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
@@ -232,8 +243,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       epoch,
       dataDir,
       epochDir,
+      receiptsFile,
       config,
-      sent: { perCall, batched: batches.length * Math.floor(batched / providerKeys.length), resent: 1000 },
+      sent: { perCall, batched: batches.length * perBatch, resent: resendCount },
       stored: await store.receiptCount(),
       accepted,
       duplicates,
@@ -293,6 +305,7 @@ export function demoSummary(r: DemoResult): string {
     `  spend root         ${r.spendRoot}`,
     `  reward root        ${r.rewardRoot}`,
     `  artifacts          ${r.epochDir}`,
+    `  receipts           ${r.receiptsFile}`,
     '  top FLOCK rewards',
     ...r.topRewards.map((t) => `    ${t.account}  ${flock(t.amount)}`),
     ...(r.chain
@@ -302,6 +315,10 @@ export function demoSummary(r: DemoResult): string {
           ...r.chain.claims.map((c) => `    ${symbolOf(r.config, c.token).padEnd(16)} paid ${formatUnits(c.amount, c.token === r.config.tokens.usdc ? 6 : 18)}, on-chain balance ${formatUnits(c.balance, c.token === r.config.tokens.usdc ? 6 : 18)}`),
         ]
       : []),
+    '',
+    'Next: prove the epoch, then audit it',
+    `  npx fomo prove ${r.epochDir} --receipts ${r.receiptsFile}`,
+    `  npx fomo audit ${r.epochDir} --receipts ${r.receiptsFile}`,
     '',
   ].join('\n')
 }

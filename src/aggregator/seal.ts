@@ -7,7 +7,7 @@ import { releasedBetween, splitProceeds, VESTING_DAYS } from '../economics/suppl
 import { BaseError } from '../errors/base.ts'
 import type { Hex } from '../merkle/bytes.ts'
 import { StandardTree } from '../merkle/tree.ts'
-import { configJson, type AggregatorConfig } from './config.ts'
+import { configJson, epochInputsJson, type AggregatorConfig } from './config.ts'
 
 /**
  * Sealing as a pure function: from the epoch's aggregates, inputs and the
@@ -164,6 +164,9 @@ export function seal(input: SealInput): SealOutput {
   if (spendTree) files.set('spend-tree.json', new TextEncoder().encode(`${JSON.stringify(spendTree.dump())}\n`))
   if (rewardTree) files.set('reward-tree.json', new TextEncoder().encode(`${JSON.stringify(rewardTree.dump())}\n`))
   const configBytes = json(configJson(config))
+  // What an auditor needs to recompute everything from the receipts: the configuration and the epoch's inputs.
+  files.set('config.json', configBytes)
+  files.set('inputs.json', json(epochInputsJson(epoch, input.inputs)))
   const manifest = {
     format: MANIFEST_FORMAT,
     epoch,

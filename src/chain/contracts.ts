@@ -1,7 +1,7 @@
-import { getContract, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../errors/base.ts'
-import { MTStaking, RewardDistributor, TestToken } from './contracts.generated.ts'
-import { claimsOf, commitmentOf, type SealedEpoch } from './epoch.ts'
+import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
+import { claimsOf, commitmentOf, proofCalldata, type SealedEpoch } from './epoch.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
 
@@ -25,19 +25,26 @@ export type Deployment = {
   format: typeof DEPLOYMENT_FORMAT
   chainId: number
   distributor: Address
+  /** The batch proof verifier the registry requires proofs from, if any. */
+  verifier?: Address | undefined
   tokens?: { flock: Address; usdc: Address } | undefined
 }
 
 /** Deploys the distributor (which is also the epoch registry) and, for tests and demos, FLOCK and USDC test tokens. */
 export async function deployContracts(
   clients: Clients,
-  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean },
+  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined },
 ): Promise<Deployment> {
-  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds])
+  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress])
   const tokens = options.testTokens
     ? { flock: await deploy(clients, TestToken, ['FLOCK (test)', 'FLOCK', 18]), usdc: await deploy(clients, TestToken, ['USD Coin (test)', 'USDC', 6]) }
     : undefined
-  return { format: DEPLOYMENT_FORMAT, chainId: await clients.public.getChainId(), distributor, tokens }
+  return { format: DEPLOYMENT_FORMAT, chainId: await clients.public.getChainId(), distributor, ...(options.verifier ? { verifier: options.verifier } : {}), tokens }
+}
+
+/** The generated verifier of the bundled TEST-ONLY circuit keys (fixtures/zk): for tests and demos only. */
+export async function deployTestVerifier(clients: Clients): Promise<Address> {
+  return deploy(clients, ReceiptBatch4Verifier, [])
 }
 
 export async function deployTestToken(clients: Clients, name: string, symbol: string, decimals: number): Promise<Address> {
@@ -52,10 +59,19 @@ export function distributorAt(clients: Clients, address: Address) {
   return getContract({ abi: RewardDistributor.abi, address, client: { public: clients.public, wallet: clients.wallet } })
 }
 
-/** Proposes a sealed epoch's commitment; it becomes final after the timelock. */
+/**
+ * Proposes a sealed epoch's commitment; it becomes final after the timelock. A registry made with a batch verifier
+ * takes the epoch's proofs (proofs.json) with the proposal and checks them.
+ */
 export async function proposeEpoch(clients: Clients, address: Address, epoch: SealedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
   const d = distributorAt(clients, address)
-  const hash = await d.write.propose([BigInt(epoch.epoch), commitmentOf(epoch, await clients.public.getChainId(), address)])
+  const commitment = commitmentOf(epoch, await clients.public.getChainId(), address)
+  const requiresProofs = (await d.read.verifier()) !== zeroAddress
+  if (requiresProofs && !epoch.proofs)
+    throw new ChainError(`the registry ${address} requires batch proofs and epoch ${epoch.epoch} has none`, 'Run `fomo prove <epoch-dir>` first.')
+  const hash = requiresProofs
+    ? await d.write.proposeWithProofs([BigInt(epoch.epoch), commitment, epoch.proofs!.batches.map((b) => proofCalldata(b.proof))])
+    : await d.write.propose([BigInt(epoch.epoch), commitment])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`propose transaction ${hash} reverted`)
   return { hash, readyAt: await d.read.pendingReadyAt() }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodeAbiParameters, keccak256, type Address, type Hex } from 'viem'
+import { encodeAbiParameters, keccak256, zeroHash, type Address, type Hex } from 'viem'
+import type { BatchProof } from '../proofs/groth16.ts'
+import { readEpochProofs, signalsOf, type EpochProofs } from '../proofs/epoch.ts'
 import { BaseError } from '../errors/base.ts'
 import { Reader } from '../format/reader.ts'
 import { parseJsonDocument } from '../format/json.ts'
@@ -16,6 +18,8 @@ export type SealedEpoch = {
   rewardRoot: Hex
   totals: { receipts: bigint; gross: bigint; charged: bigint }
   rewardTree: StandardTree
+  /** proofs.json, when the epoch was proven (fomo prove). */
+  proofs: EpochProofs | undefined
 }
 
 export class EpochDirectoryError extends BaseError {
@@ -46,13 +50,40 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
   const rewardTree = StandardTree.load(parseJsonDocument((await read('reward-tree.json')).toString('utf8'), 'reward-tree.json'))
   if (rewardTree.root !== rewardRoot) throw new EpochDirectoryError('reward-tree.json does not have the manifest\'s reward root')
   const totals = manifest.field('totals')
+  const epoch = Number(manifest.field('epoch').integer(0, 0xffff_ffff))
+  const proofs = await readProofsFile(dir)
+  if (proofs && proofs.epoch !== epoch) throw new EpochDirectoryError(`proofs.json proves epoch ${proofs.epoch}, the directory holds epoch ${epoch}`)
   return {
-    epoch: Number(manifest.field('epoch').integer(0, 0xffff_ffff)),
+    epoch,
     manifestSha256: `0x${createHash('sha256').update(manifestBytes).digest('hex')}`,
     spendRoot,
     rewardRoot,
     totals: { receipts: BigInt(totals.field('receipts').baseUnits()), gross: BigInt(totals.field('gross').baseUnits()), charged: BigInt(totals.field('charged').baseUnits()) },
     rewardTree,
+    proofs,
+  }
+}
+
+/** The epoch's proofs.json if there is one (read and shape-checked; verification is the auditor's). */
+export async function readProofsFile(dir: string): Promise<EpochProofs | undefined> {
+  const text = await readFile(join(dir, 'proofs.json'), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined
+    throw new EpochDirectoryError(`cannot read ${join(dir, 'proofs.json')}: ${e.code ?? e.message}`)
+  })
+  return text === undefined ? undefined : readEpochProofs(parseJsonDocument(text, 'proofs.json'))
+}
+
+/** A batch proof as the registry takes it; snarkjs orders each G2 coordinate pair the other way round from the EVM. */
+export function proofCalldata(p: BatchProof) {
+  const { pi_a: a, pi_b: b, pi_c: c } = p.proof
+  return {
+    a: [BigInt(a[0]!), BigInt(a[1]!)] as const,
+    b: [
+      [BigInt(b[0]![1]!), BigInt(b[0]![0]!)],
+      [BigInt(b[1]![1]!), BigInt(b[1]![0]!)],
+    ] as const,
+    c: [BigInt(c[0]!), BigInt(c[1]!)] as const,
+    signals: signalsOf(p) as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint],
   }
 }
 
@@ -70,6 +101,7 @@ export function commitmentOf(epoch: SealedEpoch, chainId: number, registry: Addr
     receiptCount: epoch.totals.receipts,
     manifestHash: epoch.manifestSha256,
     domain: commitmentDomain(chainId, registry),
+    proofsHash: epoch.proofs?.proofsHash ?? zeroHash,
   }
 }
 

@@ -3,6 +3,7 @@ import { helpText, runCommand, UsageError, type Command, type Io } from './comma
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
 import { claimCommand, deployCommand, publishCommand } from './commands/chain.ts'
 import { keysNewCommand } from './commands/keys.ts'
+import { auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
 import { treeBuildCommand, treeProofCommand, treeVerifyCommand } from './commands/tree.ts'
@@ -19,6 +20,8 @@ export const commands: Command[] = [
   deployCommand,
   publishCommand,
   claimCommand,
+  proveCommand,
+  auditCommand,
   keysNewCommand,
   receiptSignCommand,
   receiptVerifyCommand,

@@ -103,3 +103,34 @@ export async function inspectWarnings(source: string, root: string): Promise<str
   const { stdout, stderr } = await run(process.execPath, [cli, source, '--inspect', '-l', 'node_modules', '-o', join(root, '.cache', 'circuits')], { cwd: root, maxBuffer: 16 << 20 })
   return `${stdout}\n${stderr}`.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.startsWith('warning'))
 }
+
+/**
+ * Compiles a circuit of this package once: the output in <root>/.cache/circuits is reused while the circom
+ * sources under circuits/ and the compiler version are unchanged (a stamp of their sha256).
+ */
+export async function compileCached(source: string, root: string): Promise<CompiledCircuit> {
+  const { createHash } = await import('node:crypto')
+  const { readdir } = await import('node:fs/promises')
+  const hash = createHash('sha256')
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) await walk(path)
+      else if (entry.name.endsWith('.circom')) hash.update(path).update(await readFile(path))
+    }
+  }
+  await walk(join(root, 'circuits'))
+  hash.update(String((require('circom2/package.json') as { version: string }).version))
+  const stamp = hash.digest('hex')
+  const outDir = join(root, '.cache', 'circuits')
+  const name = basename(source, '.circom')
+  const stampFile = join(outDir, `${name}.stamp`)
+  const previous = await readFile(stampFile, 'utf8').catch(() => '')
+  if (previous.startsWith(`${stamp}\n`)) {
+    const constraints = Number(previous.split('\n')[1])
+    return { name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), sym: join(outDir, `${name}.sym`), constraints }
+  }
+  const compiled = await compileCircuit(source, outDir, root)
+  await writeFile(stampFile, `${stamp}\n${compiled.constraints}\n`)
+  return compiled
+}

@@ -50,7 +50,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('fomo init, serve, ingest, in
     expect(sealed.code).toBe(0)
     const { spendRoot } = JSON.parse(sealed.stdout)
     const files = await readdir(join(dir, 'epochs', `epoch-${epoch}`))
-    expect(files.sort()).toEqual(['manifest.json', 'report.json', 'reward-tree.json', 'spend-tree.json'])
+    expect(files.sort()).toEqual(['config.json', 'inputs.json', 'manifest.json', 'report.json', 'reward-tree.json', 'spend-tree.json'])
     const spend = JSON.parse(await readFile(join(dir, 'epochs', `epoch-${epoch}`, 'spend-tree.json'), 'utf8'))
     expect(StandardMerkleTree.load(spend).root).toBe(spendRoot)
     const exported = await fomo(['export-receipts', '--epoch', String(epoch), '--out', join(dir, 'export.ndjson'), ...storeArgs])
@@ -59,21 +59,5 @@ describe.each(['pglite', 'postgres'] as Backend[])('fomo init, serve, ingest, in
     const lines = (await readFile(join(dir, 'export.ndjson'), 'utf8')).trim().split('\n')
     await writeFile(join(dir, 'one.json'), lines[0]!)
     expect((await fomo(['receipt', 'verify', '--in', join(dir, 'one.json')])).code).toBe(0)
-  })
-})
-
-describe('fomo demo', () => {
-  it('runs the main job on the embedded store and prints a summary', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'fomo-demo-'))
-    const { code, stdout, stderr } = await fomo(['demo', '--out', out, '--seed', 'test'])
-    expect(code, stderr).toBe(0)
-    expect(stdout).toMatch(/Epoch \d+ sealed and published/)
-    expect(stdout).toMatch(/claimed for\s+0x[0-9a-f]{40} in one transaction/)
-    expect(stdout).toMatch(/FLOCK\s+paid [0-9.]+, on-chain balance [0-9.]+/)
-    expect(stdout).toContain('accepted / dup / rejected  40,000 / 1,000 / 0')
-    expect(stdout).toMatch(/spend root\s+0x[0-9a-f]{64}/)
-    const epochDir = (await readdir(join(out, 'epochs'))).find((f) => f.startsWith('epoch-'))!
-    const manifest = JSON.parse(await readFile(join(out, 'epochs', epochDir, 'manifest.json'), 'utf8'))
-    expect(manifest).toMatchObject({ format: 'fomo-epoch-manifest-v1', totals: { receipts: '40000' } })
   })
 })

@@ -6,7 +6,7 @@
  * one per drop). Used by the gas snapshot test and `npm run bench`.
  */
 import { createRequire } from 'node:module'
-import { encodeAbiParameters, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { zeroAddress, zeroHash, encodeAbiParameters, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { toHex } from '../../src/merkle/bytes.ts'
 import { getProof, placeLeaves, sortLeafOrder } from '../../src/merkle/core.ts'
@@ -41,7 +41,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n])
+    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n, zeroAddress])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
     const domain = keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(await publicClient.getChainId()), distributor]))
@@ -50,7 +50,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
       const tree = await StandardTree.build(accounts.map((a, i) => [a, token, cumulative(i).toString()]), ['address', 'address', 'uint256'])
       const root = tree.root as Hex
-      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain }])
+      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash }])
       await reg.write.finalize([epoch])
       return gasOf(await ours.write.claim([accounts[0]!, token, cumulative(0), tree.getProof(0) as Hex[]]))
     }

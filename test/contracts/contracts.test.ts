@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { encodeAbiParameters, getAddress, getContract, keccak256, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
+import { encodeAbiParameters, getAddress, getContract, keccak256, zeroAddress, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
 import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
@@ -45,7 +45,7 @@ function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address
 
 async function deploySystem() {
   // The distributor is also the epoch registry: one contract publishes roots and pays claims.
-  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK])
+  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress])
   const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
@@ -58,7 +58,7 @@ async function domainOf(registry: System['registry']): Promise<Hex> {
 }
 
 function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak256('0x01')) {
-  return { spendRoot, rewardRoot, totalGross: 10n, totalCharged: 9n, receiptCount: 3n, manifestHash: keccak256('0x02'), domain }
+  return { spendRoot, rewardRoot, totalGross: 10n, totalCharged: 9n, receiptCount: 3n, manifestHash: keccak256('0x02'), domain, proofsHash: zeroHash }
 }
 
 async function publish(s: System, epoch: bigint, tree: StandardTree) {

@@ -82,7 +82,54 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     for (const o of owed) expect(await getContract({ abi: TestToken.abi, address: o.token as Address, client: { public: publicClient } }).read.balanceOf([issuer])).toBe(BigInt(o.claimable))
     // A second claim has nothing left to pay and sends no transaction.
     expect(JSON.parse((await fomo(['claim', '--account', issuer, '--epoch-dir', dir, ...args], { env })).stdout).transaction).toBeNull()
-  })
+  }, 120_000)
+
+  it('a registry that requires proofs: fomo prove, publish with the proofs, audit against the chain', async () => {
+    const env = { FOMO_PRIVATE_KEY: KEY }
+    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens', '--test-verifier'], { env })
+    expect(deployed.code, deployed.stderr).toBe(0)
+    const deployment = JSON.parse(deployed.stdout) as { distributor: Address; verifier: Address; chainId: number; tokens: { flock: Address; usdc: Address } }
+    expect(deployment.verifier).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    const base = worldConfig()
+    const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
+    const location = await freshLocation('pglite')
+    const store = await Store.open(location)
+    await store.setConfig(config)
+    const docs = Array.from({ length: 6 }, (_, i) => signed(receipt(i, { deployment: (i % 2) as 0 | 1, user: i % 3 }), config))
+    const columns = new ReceiptColumns(docs.length)
+    const verifier = new ReceiptVerifier({ domain: config.domain })
+    docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
+    await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
+    const circulating = 600_000n * 10n ** 18n
+    await store.setEpochInputs({ epoch: EPOCH, deployments: new Map(config.deployments.map((d) => [d.id, { opex: 0n, circulatingSupply: circulating, stakes: new Map() }])) })
+    const sealed = await store.seal(EPOCH)
+    await store.close()
+    const root = await mkdtemp(join(tmpdir(), 'fomo-proven-'))
+    const dir = await writeEpochDirectory(join(root, 'epochs'), EPOCH, sealed.files)
+    const exported = await fomo(['export-receipts', '--epoch', String(EPOCH), '--out', join(root, 'receipts.ndjson'), '--data-dir', location.dataDir!])
+    expect(exported.code, exported.stderr).toBe(0)
+
+    const args = ['--rpc', rpc, '--distributor', deployment.distributor]
+    const unproven = await fomo(['publish', dir, ...args], { env })
+    expect(unproven.code).toBe(1)
+    expect(unproven.stderr).toContain('requires batch proofs')
+    const proved = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson')])
+    expect(proved.code, proved.stderr).toBe(0)
+    const published = await fomo(['publish', dir, ...args], { env })
+    expect(published.code, published.stderr).toBe(0)
+    expect(JSON.parse(published.stdout)).toMatchObject({ proposed: true, proofsHash: JSON.parse(proved.stdout).proofsHash, proofs: JSON.parse(proved.stdout).batches })
+
+    const audited = await fomo(['audit', dir, '--receipts', join(root, 'receipts.ndjson'), '--rpc', rpc, '--registry', deployment.distributor])
+    expect(audited.code, audited.stdout + audited.stderr).toBe(0)
+    expect(audited.stdout).toMatch(/ok {7}chain: the pending commitment of epoch 20000 in 0x[0-9a-fA-F]{40} equals the directory's/)
+    expect((await fomo(['publish', dir, '--finalize', ...args], { env })).code).toBe(0)
+    expect((await fomo(['audit', dir, '--rpc', rpc, '--registry', deployment.distributor])).stdout).toContain('chain: the final commitment')
+    // A registry where this epoch was never published.
+    const other = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '0'], { env })).stdout) as { distributor: Address }
+    const missing = await fomo(['audit', dir, '--rpc', rpc, '--registry', other.distributor])
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toMatch(/DISCREPANCY \(chain\) epoch 20000 is neither final nor pending in registry/)
+  }, 180_000)
 
   it('reads an epoch\'s stake snapshot from an MTStaking contract at a block', async () => {
     const c = await rpcClients(rpc, KEY)

@@ -2,16 +2,14 @@ import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
-import { getAddress } from 'viem'
 import { readConfig, readEpochInputs } from '../../aggregator/config.ts'
 import { writeEpochDirectory } from '../../aggregator/artifacts.ts'
+import { receiptExportLines } from '../../aggregator/export.ts'
 import { sendBatch, sendReceipts } from '../../aggregator/client.ts'
 import { demoSummary, runDemo } from '../../aggregator/demo.ts'
 import { AggregatorService } from '../../aggregator/service.ts'
 import { Store } from '../../aggregator/store.ts'
 import { RECEIPT_BATCH_FORMAT } from '../../receipts/batch.ts'
-import { RECEIPT_FORMAT } from '../../receipts/document.ts'
-import { RECEIPT_TYPES } from '../../receipts/types.ts'
 import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { readJsonFile } from '../files.ts'
 import { progress } from '../progress.ts'
@@ -204,21 +202,12 @@ export const exportReceiptsCommand: Command = {
     const epoch = epochOption(values, 'export-receipts')
     const path = resolve(io.cwd, requireString(values, 'out', 'export-receipts'))
     await withStore(values, io, async (store) => {
-      const config = await store.config()
       const out = createWriteStream(path, { mode: 0o600 })
       let receipts = 0
       let batches = 0
-      for await (const item of store.exportReceipts(epoch)) {
-        let line: string
-        if (item.kind === 'batch') {
-          batches++
-          line = item.document.replace(/\n/g, '')
-        } else {
-          receipts++
-          const { signature, ...m } = item.row
-          const message = { ...m, deploymentId: `0x${m.deploymentId}`, provider: getAddress(`0x${m.provider}`), user: getAddress(`0x${m.user}`), requestId: `0x${m.requestId}` }
-          line = JSON.stringify({ format: RECEIPT_FORMAT, domain: config.domain, types: RECEIPT_TYPES, primaryType: 'UsageReceipt', message, signature: `0x${signature}` })
-        }
+      for await (const { kind, line } of receiptExportLines(store, epoch)) {
+        if (kind === 'batch') batches++
+        else receipts++
         if (!out.write(`${line}\n`)) await once(out, 'drain')
       }
       out.end()
@@ -232,17 +221,30 @@ export const demoCommand: Command = {
   name: 'demo',
   summary:
     'The main job on the embedded store, end to end: creates providers, deployments, users and stakes, signs a day of receipts\n' +
-    '(per call and batch-signed), sends them through the HTTP API, seals the epoch and writes its artifacts, then prints a summary.',
+    '(per call and batch-signed), sends them through the HTTP API, seals the epoch and writes its artifacts and receipts, deploys the\n' +
+    'distributor on an in-process EVM, publishes the epoch, waits out the timelock and claims, then prints a summary.',
   options: {
     out: { type: 'string', valueName: 'dir', description: 'Output directory (default ./fomo-demo; replaced if it holds an earlier demo)' },
     seed: { type: 'string', valueName: 'text', description: 'Seed for reproducible keys and usage (default: random)' },
+    receipts: { type: 'string', valueName: 'n', description: 'Receipts to sign and send, 60 % per call and 40 % in provider batches (default 150)' },
+    users: { type: 'string', valueName: 'n', description: 'Users (default 30)' },
   },
   examples: ['fomo demo', 'fomo demo --out /tmp/demo --seed alice'],
   async run({ values }, io) {
     const out = resolve(io.cwd, typeof values.out === 'string' ? values.out : 'fomo-demo')
     await prepareDemoDirectory(out)
+    const count = (name: string, fallback: number) => {
+      const v = values[name]
+      if (v === undefined) return fallback
+      if (typeof v !== 'string' || !/^[1-9][0-9]{0,6}$/.test(v)) throw new UsageError(`--${name} must be a positive integer (at most 9,999,999)`, 'demo')
+      return Number(v)
+    }
+    const total = count('receipts', 150)
     const bar = progress(io, 'demo')
     const result = await runDemo({
+      perCallReceipts: Math.ceil(total * 0.6),
+      batchedReceipts: total - Math.ceil(total * 0.6),
+      users: count('users', 30),
       out,
       seed: typeof values.seed === 'string' ? values.seed : Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex'),
       now: nowNs,

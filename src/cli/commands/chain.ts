@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { getAddress, isAddress, type Address } from 'viem'
-import { claimable, claimAll, deployContracts, distributorAt, finalizeEpoch, proposeEpoch } from '../../chain/contracts.ts'
+import { claimable, claimAll, deployContracts, deployTestVerifier, distributorAt, finalizeEpoch, proposeEpoch } from '../../chain/contracts.ts'
 import { readSealedEpoch } from '../../chain/epoch.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
@@ -28,13 +28,15 @@ const json = (value: unknown) => `${JSON.stringify(value, (_k, v) => (typeof v =
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'Deploys the reward distributor (which is also the epoch registry) to a node; with --test-tokens also FLOCK and USDC test tokens. Prints the deployment (format fomo-deployment-v1).',
+  summary: 'Deploys the reward distributor (which is also the epoch registry) to a node; with --test-tokens also FLOCK and USDC test tokens; with --verifier or --test-verifier a registry that takes epochs only with valid batch proofs. Prints the deployment (format fomo-deployment-v1).',
   options: {
     ...chainOptions,
     timelock: { type: 'string', valueName: 'seconds', description: 'How long a proposed epoch stays revocable (default 86400)' },
     publisher: { type: 'string', valueName: 'address', description: 'The aggregator account allowed to propose epochs (default: the deployer)' },
     guardian: { type: 'string', valueName: 'address', description: 'The account allowed to revoke a pending epoch (default: the deployer)' },
     'test-tokens': { type: 'boolean', description: 'Also deploy mintable FLOCK and USDC test tokens' },
+    verifier: { type: 'string', valueName: 'address', description: 'A batch proof verifier: every epoch must then be published with its proofs (fomo prove)' },
+    'test-verifier': { type: 'boolean', description: 'Deploy the verifier of the bundled TEST-ONLY 4-receipt circuit keys and require proofs (tests and demos only)' },
     out: { type: 'string', valueName: 'deployment.json', description: 'Also write the deployment to this file' },
   },
   examples: ['FOMO_PRIVATE_KEY=0x... fomo deploy --rpc http://127.0.0.1:8545 --timelock 3600 --out deployment.json'],
@@ -43,7 +45,10 @@ export const deployCommand: Command = {
     const me = c.wallet.account.address
     const timelock = typeof values.timelock === 'string' ? values.timelock : '86400'
     if (!/^[0-9]+$/.test(timelock)) throw new UsageError('--timelock must be a number of seconds', 'deploy')
+    if (values.verifier && values['test-verifier']) throw new UsageError('give --verifier or --test-verifier, not both', 'deploy')
+    const verifier = values['test-verifier'] ? await deployTestVerifier(c) : values.verifier ? address(values, 'verifier', 'deploy') : undefined
     const deployment = await deployContracts(c, {
+      verifier,
       admin: me,
       publisher: values.publisher ? address(values, 'publisher', 'deploy') : me,
       guardian: values.guardian ? address(values, 'guardian', 'deploy') : me,
@@ -57,7 +62,7 @@ export const deployCommand: Command = {
 
 export const publishCommand: Command = {
   name: 'publish',
-  summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, bound to this chain and contract) to the distributor; with --finalize, makes the pending proposal final once its timelock has passed.',
+  summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, proofs hash, bound to this chain and contract) to the distributor, with the batch proofs when the registry requires them; with --finalize, makes the pending proposal final once its timelock has passed.',
   positionals: '<epoch-dir>',
   options: { ...chainOptions, distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' }, finalize: { type: 'boolean', description: 'Finalize the pending proposal of this epoch instead' } },
   examples: ['fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...'],
@@ -72,7 +77,7 @@ export const publishCommand: Command = {
       return
     }
     const { hash, readyAt } = await proposeEpoch(c, distributor, epoch)
-    io.stdout(json({ epoch: epoch.epoch, proposed: true, transaction: hash, readyAt, spendRoot: epoch.spendRoot, rewardRoot: epoch.rewardRoot }))
+    io.stdout(json({ epoch: epoch.epoch, proposed: true, transaction: hash, readyAt, spendRoot: epoch.spendRoot, rewardRoot: epoch.rewardRoot, proofsHash: epoch.proofs?.proofsHash ?? null, proofs: epoch.proofs?.batches.length ?? 0 }))
   },
 }
 

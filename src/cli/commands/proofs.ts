@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { getAddress, isAddress } from 'viem'
+import { readConfig, readEpochInputs } from '../../aggregator/config.ts'
+import { AuditDiscrepancy, auditEpoch } from '../../audit/audit.ts'
+import { readSealedEpoch } from '../../chain/epoch.ts'
+import { parseJsonDocument } from '../../format/json.ts'
+import { epochProofsJson, loadCircuitKeys, planBatches, proveEpoch, TEST_CIRCUIT_KEYS } from '../../proofs/epoch.ts'
+import { readReceiptsText } from '../../receipts/file.ts'
+import { ProviderRegistry } from '../../receipts/registry.ts'
+import { ReceiptVerifier } from '../../receipts/verify.ts'
+import { requireString, UsageError, type Command, type Io } from '../command.ts'
+import { writeFileAtomic } from '../files.ts'
+import { progress } from '../progress.ts'
+
+async function readText(path: string, what: string, command: string): Promise<string> {
+  return readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${what} ${path}: ${e.code ?? e.message}`, command)
+  })
+}
+
+function epochDirectory(positionals: string[], io: Io, command: string): string {
+  if (positionals.length !== 1) throw new UsageError('expected the sealed epoch directory (epoch-<n>)', command)
+  return resolve(io.cwd, positionals[0]!)
+}
+
+export const proveCommand: Command = {
+  name: 'prove',
+  summary:
+    "Proves a sealed epoch: verifies its receipts (a `fomo export-receipts` file), cuts them into batches by the fixed rule of\n" +
+    'docs/circuits.md, proves each batch (Groth16) and writes proofs.json into the epoch directory. `fomo publish` then commits\n' +
+    'the proofs hash on chain. Without --keys it uses the bundled TEST-ONLY keys of the 4-receipt circuit.',
+  positionals: '<epoch-dir>',
+  options: {
+    receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts)' },
+    keys: { type: 'string', valueName: 'circuit.json', description: 'Circuit keys (format fomo-circuit-keys-v1; default: the bundled test-only keys)' },
+  },
+  examples: ['fomo prove ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo prove ./epochs/epoch-20415 --receipts r.ndjson --keys /keys/receipt_batch_256.json'],
+  async run({ values, positionals }, io) {
+    const dir = epochDirectory(positionals, io, 'prove')
+    const sealed = await readSealedEpoch(dir)
+    const config = readConfig(parseJsonDocument(await readText(join(dir, 'config.json'), 'the configuration', 'prove'), 'config.json'))
+    const inputs = readEpochInputs(parseJsonDocument(await readText(join(dir, 'inputs.json'), 'the epoch inputs', 'prove'), 'inputs.json'), config)
+    const text = await readText(resolve(io.cwd, requireString(values, 'receipts', 'prove')), 'receipts', 'prove')
+    const { receipts } = readReceiptsText(text, new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) }))
+    const wrong = receipts.find((r) => r.receipt.epoch !== sealed.epoch)
+    if (wrong) throw new UsageError(`the receipt on line ${wrong.line} is for epoch ${wrong.receipt.epoch}; the directory holds epoch ${sealed.epoch}`, 'prove')
+    if (BigInt(receipts.length) !== sealed.totals.receipts)
+      throw new UsageError(`the file holds ${receipts.length} distinct receipts; the sealed epoch counts ${sealed.totals.receipts}`, 'prove')
+    const keys = await loadCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
+    if (keys.testOnly) io.stderr(`warning: ${keys.name} keys are TEST-ONLY (a ceremony with public entropy); give --keys for proofs that mean anything\n`)
+    const plan = planBatches(
+      sealed.epoch,
+      config,
+      inputs.deployments,
+      receipts.map((r) => ({ digest: r.digest, deploymentId: r.receipt.deploymentId.toLowerCase() as `0x${string}`, user: r.receipt.user.toLowerCase() as `0x${string}`, gross: r.receipt.grossAmount, discountBps: r.receipt.discountBps, charged: r.receipt.chargedAmount })),
+      keys.receipts,
+      keys.rows,
+    )
+    const started = performance.now()
+    const bar = progress(io, 'prove')
+    const proofs = await proveEpoch(sealed.epoch, plan, keys, (done, total) => bar.update(done, total))
+    bar.done()
+    await writeFileAtomic(join(dir, 'proofs.json'), epochProofsJson(proofs))
+    io.stdout(`${JSON.stringify({ epoch: sealed.epoch, circuit: keys.name, receipts: receipts.length, batches: proofs.batches.length, proofsHash: proofs.proofsHash, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), file: join(dir, 'proofs.json') })}\n`)
+    // snarkjs keeps worker threads alive; the CLI ends when the command does.
+  },
+}
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary:
+    'Re-derives a sealed epoch and checks it: every receipt signature (--receipts), the spend leaves, rewards, the reward tree, the\n' +
+    'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds, and with --rpc and\n' +
+    '--registry the on-chain commitment. Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
+  positionals: '<epoch-dir>',
+  options: {
+    receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts); without it spend leaves are taken as published' },
+    rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of a node, to check the on-chain commitment' },
+    registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor) on that node' },
+    vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (default: the bundled test-only key)' },
+    previous: { type: 'string', valueName: 'dir', description: 'The previous epoch\'s directory (default: the sibling the manifest names)' },
+  },
+  examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...'],
+  async run({ values, positionals }, io) {
+    const dir = epochDirectory(positionals, io, 'audit')
+    if ((typeof values.rpc === 'string') !== (typeof values.registry === 'string')) throw new UsageError('--rpc and --registry go together', 'audit')
+    let chain
+    if (typeof values.rpc === 'string') {
+      if (!isAddress(values.registry as string)) throw new UsageError('--registry must be an address (0x and 40 hex digits)', 'audit')
+      const { createPublicClient, http } = await import('viem')
+      chain = { client: createPublicClient({ transport: http(values.rpc, { retryCount: 2 }) }) as never, registry: getAddress(values.registry as string) }
+    }
+    const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
+    const receiptsPath = at('receipts')
+    try {
+      const result = await auditEpoch({
+        dir,
+        receiptsText: receiptsPath ? await readText(receiptsPath, 'receipts', 'audit') : undefined,
+        verificationKeyPath: at('vkey'),
+        previousDir: at('previous'),
+        chain,
+        onCheck: (line) => io.stdout(`ok       ${line}\n`),
+      })
+      for (const w of result.warnings) io.stdout(`warning  ${w}\n`)
+      io.stdout(`epoch ${result.epoch}: audit passed\n`)
+      return 0
+    } catch (error) {
+      if (!(error instanceof AuditDiscrepancy)) throw error
+      io.stdout(`DISCREPANCY (${error.kind}) ${error.shortMessage}\n`)
+      io.stderr(`fomo audit: epoch directory ${dir} failed: ${error.kind}: ${error.shortMessage}\n`)
+      return 1
+    }
+  },
+}
