@@ -118,6 +118,9 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts(registry.write.proposeWithProofs([epoch + 1n, commitment, calldata]), 'EpochRegistryProofEpoch')
     const forged = { ...calldata[0]!, signals: calldata[0]!.signals.map((v, i) => (i === 2 ? v + 1n : v)) as never }
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, [forged]]), 'EpochRegistryInvalidProof')
+    // totalGross + r would alias totalGross in the field: the verifier refuses it, so the sum cannot be inflated.
+    const aliased = { ...calldata[0]!, signals: calldata[0]!.signals.map((v, i) => (i === 2 ? v + FIELD_PRIME : v)) as never }
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + FIELD_PRIME }, [aliased]]), 'EpochRegistryInvalidProof')
     // The same proof twice proves twice the totals only if the commitment says so: a publisher cannot pad totals with it.
     await reverts(registry.write.proposeWithProofs([epoch, commitment, [calldata[0]!, calldata[0]!]]), 'EpochRegistryProvenTotals')
     const tx = await registry.write.proposeWithProofs([epoch, commitment, calldata])
