@@ -10,14 +10,14 @@ import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
 import { poseidon5 } from 'poseidon-lite'
 import { batchInput, batchStatement, digestLimbs, poseidonRoot, type BatchReceipt } from '../src/proofs/statement.ts'
 import { params, receiptOf, receipts, rows } from './zk-sample.ts'
-import { calculateWitness, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
+import { calculateWitness, compileCached, compileCircuit, constraintsBySignal, firstViolation, FIELD_PRIME, inspectWarnings, loadConstraints, loadSymbols, type CompiledCircuit } from '../src/proofs/circom.ts'
 
 const root = join(import.meta.dirname, '..')
 let circuit: CompiledCircuit
 let constraints: Awaited<ReturnType<typeof loadConstraints>>
 
 beforeAll(async () => {
-  circuit = await compileCircuit('circuits/test/staking_discount.circom', join(root, '.cache', 'circuits'), root)
+  circuit = await compileCached('circuits/test/staking_discount.circom', root)
   constraints = await loadConstraints(circuit)
 }, 120_000)
 
@@ -109,7 +109,7 @@ describe('ReceiptBatch circuit (4 receipts, 2 stake rows)', () => {
   let batch: CompiledCircuit
   let batchConstraints: Awaited<ReturnType<typeof loadConstraints>>
   beforeAll(async () => {
-    batch = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
+    batch = await compileCached('circuits/test/receipt_batch_4.circom', root)
     batchConstraints = await loadConstraints(batch)
   }, 120_000)
 

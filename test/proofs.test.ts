@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { compileCircuit, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
+import { compileCached, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
 import { batchInput, batchStatement } from '../src/proofs/statement.ts'
 import { proofCalldata } from '../src/chain/epoch.ts'
@@ -22,7 +22,7 @@ let vkey: unknown
 let proof: BatchProof
 
 beforeAll(async () => {
-  circuit = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
+  circuit = await compileCached('circuits/test/receipt_batch_4.circom', root)
   vkey = await readVerificationKey(join(zk, 'receipt_batch_4.verification_key.json'))
   proof = await proveBatch(circuit, ZKEY, batchInput(receipts, rows, params, 4, 2))
 }, 120_000)

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { getContract, type Address, type PublicClient } from 'viem'
 import { readConfig, readEpochInputs, type AggregatorConfig, type EpochInputs } from '../aggregator/config.ts'
 import { MANIFEST_FORMAT, seal, type SpendRow } from '../aggregator/seal.ts'
+import { ChainError } from '../chain/contracts.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { commitmentOf, readSealedEpoch } from '../chain/epoch.ts'
 import type { Allocation } from '../economics/epoch.ts'
@@ -336,15 +337,23 @@ async function checkProofs(
 async function checkChain(dir: string, epoch: number, chain: { client: PublicClient; registry: Address }, checks: Checks): Promise<void> {
   const sealed = await readSealedEpoch(dir)
   const registry = getContract({ abi: RewardDistributor.abi, address: chain.registry, client: { public: chain.client } })
-  let onChain = await registry.read.finalCommitment([BigInt(epoch)])
+  const read = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call()
+    } catch (error) {
+      const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+      throw new ChainError(`cannot read epoch ${epoch}'s commitment from registry ${chain.registry}: ${reason}`, 'Check --rpc (a JSON-RPC URL) and --registry (the distributor this epoch was published to).', error)
+    }
+  }
+  let onChain = await read(() => registry.read.finalCommitment([BigInt(epoch)]))
   let state = 'final'
   if (/^0x0{64}$/.test(onChain.spendRoot)) {
-    const [hasPending, pendingEpoch] = await Promise.all([registry.read.hasPending(), registry.read.pendingEpoch()])
+    const [hasPending, pendingEpoch] = await read(() => Promise.all([registry.read.hasPending(), registry.read.pendingEpoch()]))
     if (!hasPending || pendingEpoch !== BigInt(epoch)) throw new AuditDiscrepancy('chain', `epoch ${epoch} is neither final nor pending in registry ${chain.registry}`)
-    onChain = await registry.read.pendingCommitment()
+    onChain = await read(() => registry.read.pendingCommitment())
     state = 'pending'
   }
-  const expected = commitmentOf(sealed, await chain.client.getChainId(), chain.registry) as Record<string, unknown>
+  const expected = commitmentOf(sealed, await read(() => chain.client.getChainId()), chain.registry) as Record<string, unknown>
   for (const [field, value] of Object.entries(expected)) {
     const found = (onChain as Record<string, unknown>)[field]
     if (String(found).toLowerCase() !== String(value).toLowerCase()) throw new AuditDiscrepancy('chain', `on-chain commitment of epoch ${epoch} (${state}): ${field}`, String(value), String(found))

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { basename, join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { BaseError } from '../errors/base.ts'
 
@@ -105,32 +105,38 @@ export async function inspectWarnings(source: string, root: string): Promise<str
 }
 
 /**
- * Compiles a circuit of this package once: the output in <root>/.cache/circuits is reused while the circom
- * sources under circuits/ and the compiler version are unchanged (a stamp of their sha256).
+ * Compiles a circuit of this package once: the output in <root>/.cache/circuits/<name>-<stamp> is reused while the
+ * circom sources under circuits/ and the compiler version are unchanged (the stamp is their sha256). Compiled into
+ * a temporary directory and renamed into place, so concurrent processes never read a half-written witness generator.
  */
 export async function compileCached(source: string, root: string): Promise<CompiledCircuit> {
-  const { createHash } = await import('node:crypto')
-  const { readdir } = await import('node:fs/promises')
+  const { createHash, randomBytes } = await import('node:crypto')
+  const { readdir, rename, rm } = await import('node:fs/promises')
   const hash = createHash('sha256')
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) await walk(path)
-      else if (entry.name.endsWith('.circom')) hash.update(path).update(await readFile(path))
+      else if (entry.name.endsWith('.circom')) hash.update(relative(root, path)).update(await readFile(path))
     }
   }
   await walk(join(root, 'circuits'))
   hash.update(String((require('circom2/package.json') as { version: string }).version))
-  const stamp = hash.digest('hex')
-  const outDir = join(root, '.cache', 'circuits')
   const name = basename(source, '.circom')
-  const stampFile = join(outDir, `${name}.stamp`)
-  const previous = await readFile(stampFile, 'utf8').catch(() => '')
-  if (previous.startsWith(`${stamp}\n`)) {
-    const constraints = Number(previous.split('\n')[1])
-    return { name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), sym: join(outDir, `${name}.sym`), constraints }
+  const outDir = join(root, '.cache', 'circuits', `${name}-${hash.digest('hex').slice(0, 16)}`)
+  const compiled = (constraints: number): CompiledCircuit => ({ name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), sym: join(outDir, `${name}.sym`), constraints })
+  const done = await readFile(join(outDir, 'constraints'), 'utf8').catch(() => undefined)
+  if (done !== undefined) return compiled(Number(done))
+  const tmp = `${outDir}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const fresh = await compileCircuit(source, tmp, root)
+    await writeFile(join(tmp, 'constraints'), String(fresh.constraints))
+    await rename(tmp, outDir).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process finished first: its output is the same.
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error
+    })
+    return compiled(fresh.constraints)
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
   }
-  const compiled = await compileCircuit(source, outDir, root)
-  await writeFile(stampFile, `${stamp}\n${compiled.constraints}\n`)
-  return compiled
 }
