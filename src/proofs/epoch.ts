@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { encodeAbiParameters, keccak256 } from 'viem'
 import type { AggregatorConfig, EpochInputs } from '../aggregator/config.ts'
 import { stakingDiscountBps } from '../economics/revenue.ts'
+import { parseJsonDocument } from '../format/json.ts'
 import { Reader } from '../format/reader.ts'
 import type { Hex } from '../merkle/bytes.ts'
 import { BATCH_PUBLIC_SIGNALS, BatchProver, ProofError, readBatchProof, type BatchProof } from './groth16.ts'
@@ -166,7 +167,7 @@ export async function readCircuitKeys(path: string): Promise<CircuitKeys & { was
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new ProofError(`cannot read circuit keys ${path}: ${e.code ?? e.message}`, 'Give a fomo-circuit-keys-v1 file (docs/circuits.md).')
   })
-  const r = new Reader(CIRCUIT_KEYS_FORMAT, JSON.parse(text))
+  const r = new Reader(CIRCUIT_KEYS_FORMAT, parseJsonDocument(text, path))
   r.object(['format', 'name', 'receipts', 'rows', 'wasm', 'circuit', 'zkey', 'verificationKey', 'testOnly'])
   r.field('format').literal([CIRCUIT_KEYS_FORMAT])
   const at = (p: string) => resolve(dirname(path), p)

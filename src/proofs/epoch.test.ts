@@ -1,0 +1,67 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { AggregatorConfig } from '../aggregator/config.ts'
+import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
+import type { Hex } from '../merkle/bytes.ts'
+import { planBatches, readEpochProofs, type EpochReceipt } from './epoch.ts'
+import { ProofError } from './groth16.ts'
+
+const platform = { maxDiscountBps: 3000n, discountMultiplier: 2n }
+const config = { platform } as unknown as AggregatorConfig
+const circulating = 1_000_000n * 10n ** 18n
+const hex = (n: number, bytes: number) => `0x${n.toString(16).padStart(2 * bytes, '0')}` as Hex
+const deployments = [hex(1, 32), hex(2, 32)]
+const users = Array.from({ length: 12 }, (_, i) => hex(0x100 + i, 20))
+const stakes = new Map(users.map((u, i) => [u, BigInt(i) * 20_000n * 10n ** 18n] as const))
+const inputs = new Map(deployments.map((d) => [d, { opex: 0n, circulatingSupply: circulating, stakes }] as const))
+
+function receiptOf(d: number, u: number, digest: number, gross: bigint): EpochReceipt {
+  const discountBps = stakingDiscountBps(stakes.get(users[u]!)!, circulating, { maxDiscountBps: platform.maxDiscountBps, multiplier: platform.discountMultiplier })
+  return { digest: hex(digest, 32), deploymentId: deployments[d]!, user: users[u]!, gross, discountBps: Number(discountBps), charged: chargedAmount(gross, discountBps) }
+}
+
+const receiptsArb = fc
+  .uniqueArray(fc.record({ d: fc.nat(1), u: fc.nat(11), digest: fc.integer({ min: 1, max: 1_000_000 }), gross: fc.bigInt(1n, 10n ** 12n) }), { selector: (r) => r.digest, minLength: 1, maxLength: 60 })
+  .map((rs) => rs.map((r) => receiptOf(r.d, r.u, r.digest, r.gross)))
+
+describe('planBatches: the batching rule', () => {
+  it('puts every receipt in exactly one batch of at most N receipts and K users, of one deployment, whatever the input order', () => {
+    fc.assert(
+      fc.property(receiptsArb, fc.constantFrom([4, 2], [8, 1], [16, 2]), fc.nat(), (receipts, [n, k], seed) => {
+        const plan = planBatches(20_000, config, inputs, receipts, n!, k!)
+        const shuffled = [...receipts].sort((a, b) => ((Number(BigInt(a.digest) % 97n) + seed) % 13) - ((Number(BigInt(b.digest) % 97n) + seed) % 13))
+        expect(planBatches(20_000, config, inputs, shuffled, n!, k!).map((b) => b.digests)).toEqual(plan.map((b) => b.digests))
+        expect(plan.flatMap((b) => b.digests).sort()).toEqual(receipts.map((r) => r.digest).sort())
+        for (const b of plan) {
+          expect(b.receipts.length).toBeGreaterThan(0)
+          expect(b.receipts.length).toBeLessThanOrEqual(n!)
+          expect(b.rows.length).toBeLessThanOrEqual(k!)
+          for (const r of b.receipts) {
+            expect(b.rows[r.row]!.user).toBe(r.user)
+            expect(b.rows[r.row]!.stake).toBe(stakes.get(hex(Number(r.user), 20))!)
+          }
+          const ids = receipts.filter((r) => b.digests.includes(r.digest)).map((r) => r.deploymentId)
+          expect(new Set(ids).size).toBe(1)
+        }
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('names a receipt whose discount is not its stake snapshot\'s, and a deployment without a circulating supply', () => {
+    const wrong = { ...receiptOf(0, 3, 7, 1_000n), discountBps: 0 }
+    expect(() => planBatches(1, config, inputs, [wrong], 4, 2)).toThrow(new RegExp(`receipt ${wrong.digest} of ${wrong.user} carries a 0 bps discount; the stake snapshot gives \\d+ bps`))
+    expect(() => planBatches(1, config, new Map(), [receiptOf(0, 0, 1, 5n)], 4, 2)).toThrow(ProofError)
+  })
+})
+
+describe('readEpochProofs', () => {
+  it('names the bad field of a malformed proofs document', () => {
+    expect(() => readEpochProofs({ format: 'fomo-epoch-proofs-v0' })).toThrow(/fomo-epoch-proofs-v1: \$\.format: expected one of "fomo-epoch-proofs-v1"/)
+    const base = { format: 'fomo-epoch-proofs-v1', epoch: 1, circuit: { name: 'c', receipts: 4, rows: 2, verificationKeySha256: 'a'.repeat(64), testOnly: true }, proofsHash: `0x${'b'.repeat(64)}`, batches: [] }
+    expect(readEpochProofs(base).batches).toEqual([])
+    expect(() => readEpochProofs({ ...base, extra: 1 })).toThrow(/\$\.extra: expected no unknown field/)
+    expect(() => readEpochProofs({ ...base, circuit: { ...base.circuit, testOnly: 'yes' } })).toThrow(/\$\.circuit\.testOnly: expected true or false/)
+    expect(() => readEpochProofs({ ...base, batches: [{ deploymentId: '0x12', rows: [], proof: {} }] })).toThrow(/\$\.batches\[0\]\.deploymentId/)
+  })
+})
