@@ -106,7 +106,7 @@ export async function inspectWarnings(source: string, root: string): Promise<str
 
 /**
  * Compiles a circuit of this package once: the output in <root>/.cache/circuits/<name>-<stamp> is reused while the
- * circom sources under circuits/ and the compiler version are unchanged (the stamp is their sha256). Compiled into
+ * main file, the sources under circuits/lib and the compiler version are unchanged (the stamp is their sha256). Compiled into
  * a temporary directory and renamed into place, so concurrent processes never read a half-written witness generator.
  */
 export async function compileCached(source: string, root: string): Promise<CompiledCircuit> {
@@ -120,8 +120,10 @@ export async function compileCached(source: string, root: string): Promise<Compi
       else if (entry.name.endsWith('.circom')) hash.update(relative(root, path)).update(await readFile(path))
     }
   }
-  await walk(join(root, 'circuits'))
-  hash.update(String((require('circom2/package.json') as { version: string }).version))
+  // The main file and the library it includes: adding other circuits does not make this one stale.
+  hash.update(source).update(await readFile(join(root, source)))
+  await walk(join(root, 'circuits', 'lib'))
+  for (const pkg of ['circom2', 'circomlib']) hash.update(String((require(`${pkg}/package.json`) as { version: string }).version))
   const name = basename(source, '.circom')
   const outDir = join(root, '.cache', 'circuits', `${name}-${hash.digest('hex').slice(0, 16)}`)
   const compiled = (constraints: number): CompiledCircuit => ({ name, r1cs: join(outDir, `${name}.r1cs`), wasm: join(outDir, `${name}_js`, `${name}.wasm`), sym: join(outDir, `${name}.sym`), constraints })

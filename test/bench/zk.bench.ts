@@ -84,11 +84,35 @@ async function benchSize(n: number, dir: string, ptau: string, log: (line: strin
   return { n, k, constraints: circuit.constraints, setupSeconds, loadSeconds, proveSeconds, peakRssMB, verifyMs, zkeyMB: (await stat(zkey)).size / 2 ** 20 }
 }
 
-export async function benchZk(log: (line: string) => void): Promise<ZkBench[]> {
+export async function benchZk(log: (line: string) => void): Promise<{ runs: ZkBench[]; rowConstraints: number }> {
   const dir = zkCacheDir()
   await mkdir(dir, { recursive: true })
   const ptau = await ensurePtau(dir, log)
-  const out: ZkBench[] = []
-  for (const n of [64, 256]) out.push(await benchSize(n, dir, ptau, log))
-  return out
+  const runs: ZkBench[] = []
+  for (const n of [32, 64, 256]) runs.push(await benchSize(n, dir, ptau, log))
+  // One stake row's discount (the standalone template), to separate per-row from per-receipt cost in the model.
+  const rowConstraints = (await compileCached('circuits/test/staking_discount.circom', root)).constraints
+  return { runs, rowConstraints }
+}
+
+/**
+ * Constraints of ReceiptBatch(N, K) as a*N + b*K + e*N*K + d: receipts cost a each, stake rows b each, and each
+ * receipt's one-hot row selection e per row. Fitted exactly on three measured sizes with K = N/8, with b taken
+ * from the standalone discount template.
+ */
+export function constraintModel(runs: readonly ZkBench[], b: number): (n: number, k: number) => number {
+  const [p, q, r] = runs as [ZkBench, ZkBench, ZkBench]
+  // With K = N/8: c = (a + b/8) N + (e/8) N^2 + d. Solve for A = a + b/8, E = e/8, d.
+  const row = (x: ZkBench) => [x.n, x.n * x.n, 1, x.constraints]
+  const m = [row(p), row(q), row(r)]
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      if (i === j) continue
+      const f = m[j]![i]! / m[i]![i]!
+      for (let c = 0; c < 4; c++) m[j]![c]! -= f * m[i]![c]!
+    }
+  const [A, E, d] = [m[0]![3]! / m[0]![0]!, m[1]![3]! / m[1]![1]!, m[2]![3]! / m[2]![2]!]
+  const a = A - b / 8
+  const e = 8 * E
+  return (n, k) => a * n + b * k + e * n * k + d
 }
