@@ -31,6 +31,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bool public hasFinalized;
     bytes32 public currentRewardRoot;
 
+    /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order.
+    struct Proven {
+        uint256 gross;
+        uint256 charged;
+        uint256 count;
+        uint256 batches;
+        bytes32 chain;
+    }
+
+    mapping(uint64 epoch => Proven) public provenOf;
+
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
@@ -47,34 +58,60 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                 EXTERNAL
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Proposes the commitment of `epoch`; it becomes final after the timelock unless revoked.
+    /// @notice Proposes the commitment of `epoch`; it becomes final after the timelock unless revoked. A registry
+    /// with a verifier takes it only when the proofs submitted for the epoch prove exactly its totals.
     function propose(uint64 epoch, Commitment calldata c) external onlyRole(PUBLISHER_ROLE) {
-        if (address(verifier) != address(0)) revert EpochRegistryProofsRequired();
+        if (address(verifier) != address(0)) _checkProven(epoch, c);
         _propose(epoch, c);
     }
 
-    /// @notice Proposes with the epoch's batch proofs: each must verify and prove this epoch, the proven totals must
-    /// sum to the committed gross, charged and receipt count, and the signals must hash to `c.proofsHash`.
+    /// @notice Submits and proposes in one transaction (an epoch whose proofs fit in one block).
     function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs) external onlyRole(PUBLISHER_ROLE) {
-        if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
-        uint256 gross;
-        uint256 charged;
-        uint256 count;
-        uint256[11][] memory signals = new uint256[11][](proofs.length);
-        for (uint256 i = 0; i < proofs.length; ++i) {
-            BatchProof calldata p = proofs[i];
-            // The verifier refuses any signal >= the field modulus, so the sums below cannot alias.
-            if (!verifier.verifyProof(p.a, p.b, p.c, p.signals)) revert EpochRegistryInvalidProof(i);
-            if (p.signals[4] != epoch) revert EpochRegistryProofEpoch(i, p.signals[4]);
-            gross += p.signals[2];
-            charged += p.signals[3];
-            count += p.signals[10];
-            signals[i] = p.signals;
-        }
-        if (gross != c.totalGross || charged != c.totalCharged || count != c.receiptCount) revert EpochRegistryProvenTotals(gross, charged, count);
-        bytes32 hash = keccak256(abi.encode(signals));
-        if (hash != c.proofsHash) revert EpochRegistryProofsHash(hash, c.proofsHash);
+        _submit(epoch, proofs);
+        _checkProven(epoch, c);
         _propose(epoch, c);
+    }
+
+    /// @notice Verifies batch proofs of `epoch` and adds them to its proven totals; an epoch's proofs may span many
+    /// transactions. Each must verify and prove this epoch.
+    function submitProofs(uint64 epoch, BatchProof[] calldata proofs) external onlyRole(PUBLISHER_ROLE) {
+        _submit(epoch, proofs);
+    }
+
+    /// @notice Forgets the proofs submitted for an epoch that is not pending (to start its submission again).
+    function resetProofs(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
+        if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
+        delete provenOf[epoch];
+        emit ProofsReset(epoch);
+    }
+
+    function _submit(uint64 epoch, BatchProof[] calldata proofs) internal {
+        if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
+        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
+        Proven memory p = provenOf[epoch];
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            BatchProof calldata b = proofs[i];
+            // The verifier refuses any signal >= the field modulus, so the sums below cannot alias.
+            if (!verifier.verifyProof(b.a, b.b, b.c, b.signals)) revert EpochRegistryInvalidProof(p.batches + i);
+            if (b.signals[4] != epoch) revert EpochRegistryProofEpoch(p.batches + i, b.signals[4]);
+            p.gross += b.signals[2];
+            p.charged += b.signals[3];
+            p.count += b.signals[10];
+            p.chain = keccak256(abi.encode(p.chain, b.signals));
+        }
+        p.batches += proofs.length;
+        provenOf[epoch] = p;
+        emit ProofsSubmitted(epoch, proofs.length, p.batches);
+    }
+
+    /// @dev The submitted proofs prove exactly the committed gross, charged and receipt count (the spend tree's
+    /// totals), and their signals hash to the committed proofsHash.
+    function _checkProven(uint64 epoch, Commitment calldata c) internal view {
+        Proven memory p = provenOf[epoch];
+        if (p.batches == 0) revert EpochRegistryProofsRequired();
+        if (p.gross != c.totalGross || p.charged != c.totalCharged || p.count != c.receiptCount) revert EpochRegistryProvenTotals(p.gross, p.charged, p.count);
+        if (p.chain != c.proofsHash) revert EpochRegistryProofsHash(p.chain, c.proofsHash);
     }
 
     function _propose(uint64 epoch, Commitment calldata c) internal {
@@ -95,6 +132,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
         hasPending = false;
         delete _pending;
+        // A revoked epoch's proofs are submitted again with its next proposal.
+        delete provenOf[epoch];
         emit EpochRevoked(epoch, msg.sender);
     }
 

@@ -17,8 +17,8 @@ interface IEpochRegistry {
         /// @dev keccak256(abi.encode(block.chainid, address(registry))): a commitment made for one chain and
         /// registry cannot be replayed on another.
         bytes32 domain;
-        /// @dev keccak256(abi.encode(uint256[11][])) of the public signals of the epoch's batch proofs, zero when
-        /// the epoch is published without proofs.
+        /// @dev The hash chain of the public signals of the epoch's batch proofs, h_i = keccak256(abi.encode(h_{i-1},
+        /// uint256[11] signals_i)) from h_0 = 0; zero when the epoch is published without proofs.
         bytes32 proofsHash;
     }
 
@@ -46,6 +46,8 @@ interface IEpochRegistry {
     error EpochRegistryProofsHash(bytes32 expected, bytes32 given);
 
     event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, bytes32 proofsHash, uint256 readyAt);
+    event ProofsSubmitted(uint64 indexed epoch, uint256 batches, uint256 totalBatches);
+    event ProofsReset(uint64 indexed epoch);
     event EpochRevoked(uint64 indexed epoch, address indexed guardian);
     event EpochFinalized(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot);
 

@@ -69,12 +69,27 @@ export async function proposeEpoch(clients: Clients, address: Address, epoch: Se
   const requiresProofs = (await d.read.verifier()) !== zeroAddress
   if (requiresProofs && !epoch.proofs)
     throw new ChainError(`the registry ${address} requires batch proofs and epoch ${epoch.epoch} has none`, 'Run `fomo prove <epoch-dir>` first.')
-  const hash = requiresProofs
-    ? await d.write.proposeWithProofs([BigInt(epoch.epoch), commitment, epoch.proofs!.batches.map((b) => proofCalldata(b.proof))])
-    : await d.write.propose([BigInt(epoch.epoch), commitment])
+  if (requiresProofs) await submitProofs(clients, address, epoch)
+  const hash = await d.write.propose([BigInt(epoch.epoch), commitment])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`propose transaction ${hash} reverted`)
   return { hash, readyAt: await d.read.pendingReadyAt() }
+}
+
+/** Proofs per submission transaction: about 250,000 gas each to verify, so a chunk stays far below a block. */
+export const PROOFS_PER_TRANSACTION = 20
+
+/** Submits an epoch's batch proofs in chunks, after forgetting any partial earlier submission. */
+async function submitProofs(clients: Clients, address: Address, epoch: SealedEpoch): Promise<void> {
+  const d = distributorAt(clients, address)
+  const wait = async (hash: Hex, what: string) => {
+    const receipt = await clients.public.waitForTransactionReceipt({ hash })
+    if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
+  }
+  const [, , , batches] = await d.read.provenOf([BigInt(epoch.epoch)])
+  if (batches !== 0n) await wait(await d.write.resetProofs([BigInt(epoch.epoch)]), 'resetProofs')
+  const calldata = epoch.proofs!.batches.map((b) => proofCalldata(b.proof))
+  for (let i = 0; i < calldata.length; i += PROOFS_PER_TRANSACTION) await wait(await d.write.submitProofs([BigInt(epoch.epoch), calldata.slice(i, i + PROOFS_PER_TRANSACTION)]), 'submitProofs')
 }
 
 export async function finalizeEpoch(clients: Clients, address: Address, epoch: number): Promise<Hex> {

@@ -30,7 +30,7 @@ export type EpochProofs = {
   format: typeof EPOCH_PROOFS_FORMAT
   epoch: number
   circuit: { name: string; receipts: number; rows: number; verificationKeySha256: string; testOnly: boolean }
-  /** keccak256(abi.encode(uint256[11][])) of every batch's public signals: what the on-chain commitment carries. */
+  /** The hash chain of every batch's public signals (see proofsHash): what the on-chain commitment carries. */
   proofsHash: Hex
   batches: ProvenBatch[]
 }
@@ -90,8 +90,11 @@ export function planBatches(epoch: number, config: AggregatorConfig, inputs: Epo
 /** The public signals of a batch proof as the contract takes them (BATCH_PUBLIC_SIGNALS order). */
 export const signalsOf = (proof: BatchProof): bigint[] => BATCH_PUBLIC_SIGNALS.map((name) => BigInt(proof.publicSignals[name]))
 
+/** The hash chain the registry keeps: h_i = keccak256(abi.encode(h_{i-1}, uint256[11] signals_i)), h_0 = 0. */
 export function proofsHash(batches: readonly { proof: BatchProof }[]): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'uint256[11][]' }], [batches.map((b) => signalsOf(b.proof)) as never]))
+  let chain: Hex = `0x${'0'.repeat(64)}`
+  for (const b of batches) chain = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256[11]' }], [chain, signalsOf(b.proof) as never]))
+  return chain
 }
 
 export async function sha256File(path: string): Promise<string> {
