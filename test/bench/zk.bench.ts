@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { access, mkdir, readFile, rm } from 'node:fs/promises'
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -25,8 +25,11 @@ export function zkCacheDir(): string {
 
 const exists = (path: string) => access(path).then(() => true, () => false)
 
-/** A prepared powers of tau of 2^POWER made here: one contribution, a beacon, phase 2 prepared. */
-async function ensurePtau(dir: string, log: (line: string) => void): Promise<string> {
+/**
+ * A prepared powers of tau of 2^POWER made here: one random contribution (so tau is not the generator's 1), then
+ * phase 2 prepared. No beacon: these keys only time the prover, whose cost does not depend on the ceremony.
+ */
+export async function ensurePtau(dir: string, log: (line: string) => void): Promise<string> {
   const final = join(dir, `pot${POWER}_final.ptau`)
   if (await exists(final)) return final
   const snarkjs = join(root, 'node_modules', '.bin', 'snarkjs')
@@ -36,9 +39,9 @@ async function ensurePtau(dir: string, log: (line: string) => void): Promise<str
   }
   await step(['powersoftau', 'new', 'bn128', String(POWER), 'pot_0000.ptau'])
   await step(['powersoftau', 'contribute', 'pot_0000.ptau', 'pot_0001.ptau', '--name=bench contribution', '-e=fomo-kit bench entropy, not for production'])
-  await step(['powersoftau', 'beacon', 'pot_0001.ptau', 'pot_beacon.ptau', '0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', '10', '-n=bench beacon'])
-  await step(['powersoftau', 'prepare', 'phase2', 'pot_beacon.ptau', final])
-  for (const f of ['pot_0000.ptau', 'pot_0001.ptau', 'pot_beacon.ptau']) await rm(join(dir, f), { force: true })
+  await step(['powersoftau', 'prepare', 'phase2', 'pot_0001.ptau', `${final}.tmp`])
+  await rename(`${final}.tmp`, final)
+  for (const f of ['pot_0000.ptau', 'pot_0001.ptau']) await rm(join(dir, f), { force: true })
   return final
 }
 
@@ -58,7 +61,7 @@ async function benchSize(n: number, dir: string, ptau: string, log: (line: strin
     await snarkjs.zKey.contribute(`${zkey}.0`, `${zkey}.1`, 'bench contribution', 'fomo-kit bench entropy, not for production')
     await snarkjs.zKey.beacon(`${zkey}.1`, `${zkey}.tmp`, 'bench beacon', '0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 10)
     const vkey = await snarkjs.zKey.exportVerificationKey(`${zkey}.tmp`)
-    const { writeFile, rename } = await import('node:fs/promises')
+    const { writeFile } = await import('node:fs/promises')
     await writeFile(vkeyPath, JSON.stringify(vkey))
     await rename(`${zkey}.tmp`, zkey)
     for (const f of [`${zkey}.0`, `${zkey}.1`]) await rm(f, { force: true })
