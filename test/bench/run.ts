@@ -140,8 +140,10 @@ let doc = await readFile(path, 'utf8').catch(() => '')
 const header = [
   '# Benchmarks',
   '',
-  `Measured by \`npm run bench\` (sections rerun with \`--only=tree,receipts,ingest,gas,zk\`). Last run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}. Every figure in a section comes from one run, side by side with its anchor; ratios are what count on a shared machine.`,
+  'Measured by `npm run bench` (sections rerun with `--only=tree,receipts,ingest,gas,zk`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
 ]
+// Sections can be rerun alone, so each carries its own machine line rather than one header for the whole page.
+const machine = `_Run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}._`
 const replace = (text: string, name: string, body: string[]) => {
   const open = `<!-- section:${name} -->`
   const close = `<!-- /section:${name} -->`
@@ -149,6 +151,6 @@ const replace = (text: string, name: string, body: string[]) => {
   return text.includes(open) ? text.slice(0, text.indexOf(open)) + block + text.slice(text.indexOf(close) + close.length) : `${text.trimEnd()}\n\n${block}\n`
 }
 doc = replace(doc, 'header', header)
-for (const [name, body] of sections) doc = replace(doc, name, body)
-await writeFile(path, doc.startsWith('<!-- section:header') ? doc : doc)
+for (const [name, body] of sections) doc = replace(doc, name, [body[0]!, '', machine, ...body.slice(1)])
+await writeFile(path, doc)
 for (const body of sections.values()) log(body.join('\n'))
