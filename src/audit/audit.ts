@@ -7,6 +7,7 @@ import { MANIFEST_FORMAT, seal, type SpendRow } from '../aggregator/seal.ts'
 import { ChainError } from '../chain/contracts.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { commitmentOf, readSealedEpoch } from '../chain/epoch.ts'
+import { readStakeSnapshot } from '../chain/stakes.ts'
 import type { Allocation } from '../economics/epoch.ts'
 import { stakingDiscountBps } from '../economics/revenue.ts'
 import { BaseError } from '../errors/base.ts'
@@ -27,7 +28,7 @@ import { ReceiptVerifier } from '../receipts/verify.ts'
  * report and manifest with the aggregator's own pure seal function; it verifies every batch proof and what the
  * proofs bind; and it compares the on-chain commitment.
  */
-export type DiscrepancyKind = 'file' | 'receipt' | 'spend-leaf' | 'reward-leaf' | 'report' | 'manifest' | 'proof' | 'chain'
+export type DiscrepancyKind = 'file' | 'receipt' | 'spend-leaf' | 'reward-leaf' | 'report' | 'manifest' | 'proof' | 'stake' | 'chain'
 
 export class AuditDiscrepancy extends BaseError {
   override name = 'AuditDiscrepancy'
@@ -50,6 +51,11 @@ export type AuditOptions = {
   verificationKeyPath?: string | undefined
   /** Compare with the commitment in this registry. */
   chain?: { client: PublicClient; registry: Address } | undefined
+  /**
+   * Compare inputs.json's stake snapshot (circulating supply and every stake) with each deployment's MTStaking
+   * contract at the snapshot block: the stakes every discount and every proof's stakes commitment rest on.
+   */
+  stakes?: { client: PublicClient; block: bigint; contracts: ReadonlyArray<{ deploymentId: Hex; staking: Address }> } | undefined
   /** The previous epoch's directory; by default the sibling whose manifest hash the manifest names. */
   previousDir?: string | undefined
   /** Told each check as it passes. */
@@ -141,6 +147,7 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
     await checkProofs(proofs, { epoch, config, inputs: inputs.deployments, spend, receipts, verificationKeyPath: options.verificationKeyPath, checks, warnings })
   } else warnings.push('no proofs.json: the epoch was not proven (fomo prove)')
 
+  if (options.stakes) await checkStakes(inputs, options.stakes, checks)
   if (options.chain) await checkChain(dir, epoch, options.chain, checks)
   return { epoch, checks: passed, warnings }
 }
@@ -331,6 +338,29 @@ async function checkProofs(
       if (s.count !== st.count.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: receipt count`, st.count.toString(), s.count)
     }
     c.checks.push('proofs: each batch root is the Poseidon root of the receipts the batching rule puts in it')
+  }
+}
+
+async function checkStakes(inputs: EpochInputs, source: NonNullable<AuditOptions['stakes']>, checks: Checks): Promise<void> {
+  for (const { deploymentId, staking } of source.contracts) {
+    let chain: Awaited<ReturnType<typeof readStakeSnapshot>>
+    try {
+      chain = await readStakeSnapshot({ public: source.client }, staking, source.block)
+    } catch (error) {
+      const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+      throw new ChainError(`cannot read the stake snapshot of deployment ${deploymentId} from ${staking} at block ${source.block}: ${reason}`, 'Check --rpc, --block (the snapshot block) and --staking (<deploymentId>=<MTStaking address>).', error)
+    }
+    const given = inputs.deployments.get(deploymentId)
+    const where = `deployment ${deploymentId}, MTStaking ${staking} at block ${source.block}`
+    if (given?.circulatingSupply !== chain.circulatingSupply)
+      throw new AuditDiscrepancy('stake', `${where}: circulating supply`, `${chain.circulatingSupply} (on chain)`, `${given?.circulatingSupply ?? 'none'} (inputs.json)`)
+    const accounts = [...new Set([...chain.stakes.keys(), ...(given?.stakes.keys() ?? [])])].sort()
+    for (const account of accounts) {
+      const onChain = chain.stakes.get(account) ?? 0n
+      const listed = given?.stakes.get(account) ?? 0n
+      if (onChain !== listed) throw new AuditDiscrepancy('stake', `${where}: stake of ${account}`, `${onChain} (on chain)`, `${listed} (inputs.json)`)
+    }
+    checks.push(`stakes: ${where}: circulating supply and the stakes of ${chain.stakes.size} accounts equal inputs.json's`)
   }
 }
 

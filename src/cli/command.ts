@@ -72,3 +72,10 @@ export function requireString(values: Record<string, unknown>, name: string, com
   if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}`, command)
   return v
 }
+
+/** A `--staking <deploymentId>=<MTStaking address>` value, as `fomo inputs` and `fomo audit` take it. */
+export function parseStakingPair(pair: string, command: string): { deploymentId: `0x${string}`; staking: `0x${string}` } {
+  const m = /^(0x[0-9a-fA-F]{64})=(0x[0-9a-fA-F]{40})$/.exec(pair)
+  if (!m) throw new UsageError(`--staking ${pair}: expected <deploymentId>=<MTStaking address>`, command)
+  return { deploymentId: m[1]!.toLowerCase() as `0x${string}`, staking: m[2] as `0x${string}` }
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPublicClient, getContract, http, type Address } from 'viem'
+import { createPublicClient, getAddress, getContract, http, type Address } from 'viem'
 import { TestToken } from '../../src/chain/contracts.generated.ts'
 import { Store } from '../../src/aggregator/store.ts'
 import { writeEpochDirectory } from '../../src/aggregator/artifacts.ts'
@@ -146,7 +146,8 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     await send(stakingContract.write.setCirculatingSupply([600_000n * 10n ** 18n]))
     await send(stakingContract.write.stake([50_000n * 10n ** 18n]))
     const block = await c.public.getBlockNumber()
-    await send(stakingContract.write.unstake([10_000n * 10n ** 18n]))
+    // The receipt's block, not getBlockNumber: viem caches the block number for a few seconds.
+    const afterUnstake = (await send(stakingContract.write.unstake([10_000n * 10n ** 18n]))).blockNumber
 
     const config = worldConfig()
     const location = await freshLocation('pglite')
@@ -165,6 +166,23 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     await check.close()
     expect(rows).toEqual([{ a: me.slice(2).toLowerCase(), s: (50_000n * 10n ** 18n).toString() }])
     expect(inputs).toEqual([{ c: (600_000n * 10n ** 18n).toString(), o: '12500000' }])
+
+    // The auditor checks the sealed epoch's inputs.json against the same contract: equal at the snapshot block, and
+    // a stake named with both values at a later block (after the unstake).
+    const sealing = await Store.open(location)
+    const sealed = await sealing.seal(EPOCH)
+    await sealing.close()
+    const epochDir = await writeEpochDirectory(dir, EPOCH, sealed.files)
+    const audit = (at: bigint) => fomo(['audit', epochDir, '--rpc', rpc, '--block', String(at), '--staking', `${deploymentId}=${staking}`])
+    const same = await audit(block)
+    expect(same.code, same.stdout + same.stderr).toBe(0)
+    expect(same.stdout).toContain(`ok       stakes: deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${block}: circulating supply and the stakes of 1 accounts equal inputs.json's`)
+    const later = await audit(afterUnstake)
+    expect(later.code, later.stdout).toBe(1)
+    expect(later.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${afterUnstake}: stake of ${me.toLowerCase()}: expected ${40_000n * 10n ** 18n} (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)
+    const unpaired = await fomo(['audit', epochDir, '--rpc', rpc, '--staking', `${deploymentId}=${staking}`])
+    expect(unpaired.code).toBe(2)
+    expect(unpaired.stderr).toContain('--staking and --block go together')
   })
 
   it('refuses a key on the command line and names a wrong RPC', async () => {

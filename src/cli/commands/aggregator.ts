@@ -10,7 +10,7 @@ import { demoSummary, runDemo } from '../../aggregator/demo.ts'
 import { AggregatorService } from '../../aggregator/service.ts'
 import { Store } from '../../aggregator/store.ts'
 import { RECEIPT_BATCH_FORMAT } from '../../receipts/batch.ts'
-import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
+import { parseStakingPair, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { readJsonFile } from '../files.ts'
 import { progress } from '../progress.ts'
 
@@ -81,11 +81,9 @@ export const inputsCommand: Command = {
         const { readStakeSnapshot } = await import('../../chain/stakes.ts')
         const client = createPublicClient({ transport: http(values.rpc) })
         for (const pair of (values.staking as string[] | undefined) ?? []) {
-          const m = /^(0x[0-9a-fA-F]{64})=(0x[0-9a-fA-F]{40})$/.exec(pair)
-          if (!m) throw new UsageError(`--staking ${pair}: expected <deploymentId>=<staking address>`, 'inputs')
-          const id = m[1]!.toLowerCase() as `0x${string}`
+          const { deploymentId: id, staking } = parseStakingPair(pair, 'inputs')
           if (!(await store.config()).deployments.some((d) => d.id === id)) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
-          const snapshot = await readStakeSnapshot({ public: client as never }, m[2] as `0x${string}`, BigInt(block))
+          const snapshot = await readStakeSnapshot({ public: client as never }, staking, BigInt(block))
           const current = inputs.deployments.get(id) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
           inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes })
         }

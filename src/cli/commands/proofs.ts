@@ -9,7 +9,7 @@ import { epochProofsJson, loadCircuitKeys, planBatches, proveEpoch, TEST_CIRCUIT
 import { readReceiptsText } from '../../receipts/file.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'
 import { ReceiptVerifier } from '../../receipts/verify.ts'
-import { requireString, UsageError, type Command, type Io } from '../command.ts'
+import { parseStakingPair, requireString, UsageError, type Command, type Io } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
 import { progress } from '../progress.ts'
 
@@ -71,25 +71,42 @@ export const auditCommand: Command = {
   name: 'audit',
   summary:
     'Re-derives a sealed epoch and checks it: every receipt signature (--receipts), the spend leaves, rewards, the reward tree, the\n' +
-    'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds, and with --rpc and\n' +
-    '--registry the on-chain commitment. Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
+    'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds; with --rpc, --registry\n' +
+    'checks the on-chain commitment and --staking with --block checks inputs.json\'s stakes against the MTStaking contracts. Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
   positionals: '<epoch-dir>',
   options: {
     receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts); without it spend leaves are taken as published' },
-    rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of a node, to check the on-chain commitment' },
+    rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of a node, to check the on-chain commitment and stakes' },
+    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'A deployment and its MTStaking contract, to check inputs.json\'s stakes (repeat per deployment)' },
+    block: { type: 'string', valueName: 'n', description: 'The stake snapshot block (with --staking)' },
     registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor) on that node' },
     vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (default: the bundled test-only key)' },
     previous: { type: 'string', valueName: 'dir', description: 'The previous epoch\'s directory (default: the sibling the manifest names)' },
   },
-  examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...'],
+  examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --block 123456 --staking 0x<deployment>=0x<staking>'],
   async run({ values, positionals }, io) {
     const dir = epochDirectory(positionals, io, 'audit')
-    if ((typeof values.rpc === 'string') !== (typeof values.registry === 'string')) throw new UsageError('--rpc and --registry go together', 'audit')
+    const pairs = (values.staking as string[] | undefined) ?? []
+    const onChain = typeof values.registry === 'string' || pairs.length > 0
+    if ((typeof values.rpc === 'string') !== onChain) throw new UsageError('--rpc goes with --registry, --staking or both', 'audit')
+    if ((pairs.length > 0) !== (typeof values.block === 'string')) throw new UsageError('--staking and --block go together', 'audit')
     let chain
+    let stakes
     if (typeof values.rpc === 'string') {
-      if (!isAddress(values.registry as string)) throw new UsageError('--registry must be an address (0x and 40 hex digits)', 'audit')
       const { createPublicClient, http } = await import('viem')
-      chain = { client: createPublicClient({ transport: http(values.rpc, { retryCount: 2 }) }) as never, registry: getAddress(values.registry as string) }
+      const client = createPublicClient({ transport: http(values.rpc, { retryCount: 2 }) }) as never
+      if (typeof values.registry === 'string') {
+        if (!isAddress(values.registry)) throw new UsageError('--registry must be an address (0x and 40 hex digits)', 'audit')
+        chain = { client, registry: getAddress(values.registry) }
+      }
+      if (pairs.length > 0) {
+        if (!/^[0-9]+$/.test(values.block as string)) throw new UsageError('--block must be a block number', 'audit')
+        const contracts = pairs.map((pair) => {
+          const { deploymentId, staking } = parseStakingPair(pair, 'audit')
+          return { deploymentId, staking: getAddress(staking) }
+        })
+        stakes = { client, block: BigInt(values.block as string), contracts }
+      }
     }
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
     const receiptsPath = at('receipts')
@@ -100,6 +117,7 @@ export const auditCommand: Command = {
         verificationKeyPath: at('vkey'),
         previousDir: at('previous'),
         chain,
+        stakes,
         onCheck: (line) => io.stdout(`ok       ${line}\n`),
       })
       for (const w of result.warnings) io.stdout(`warning  ${w}\n`)
