@@ -154,3 +154,5 @@ doc = replace(doc, 'header', header)
 for (const [name, body] of sections) doc = replace(doc, name, [body[0]!, '', machine, ...body.slice(1)])
 await writeFile(path, doc)
 for (const body of sections.values()) log(body.join('\n'))
+// snarkjs leaves its worker threads alive after proving; the run is over.
+process.exit(0)
