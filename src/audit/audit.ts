@@ -341,15 +341,23 @@ async function checkProofs(
   }
 }
 
+/** A node read whose failure (unreachable node, wrong address, no such block) names what was being read. */
+async function readOnChain<T>(call: () => Promise<T>, what: string, hint: string): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+    throw new ChainError(`cannot read ${what}: ${reason}`, hint, error)
+  }
+}
+
 async function checkStakes(inputs: EpochInputs, source: NonNullable<AuditOptions['stakes']>, checks: Checks): Promise<void> {
   for (const { deploymentId, staking } of source.contracts) {
-    let chain: Awaited<ReturnType<typeof readStakeSnapshot>>
-    try {
-      chain = await readStakeSnapshot({ public: source.client }, staking, source.block)
-    } catch (error) {
-      const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
-      throw new ChainError(`cannot read the stake snapshot of deployment ${deploymentId} from ${staking} at block ${source.block}: ${reason}`, 'Check --rpc, --block (the snapshot block) and --staking (<deploymentId>=<MTStaking address>).', error)
-    }
+    const chain = await readOnChain(
+      () => readStakeSnapshot({ public: source.client }, staking, source.block),
+      `the stake snapshot of deployment ${deploymentId} from ${staking} at block ${source.block}`,
+      'Check --rpc, --block (the snapshot block) and --staking (<deploymentId>=<MTStaking address>).',
+    )
     const given = inputs.deployments.get(deploymentId)
     const where = `deployment ${deploymentId}, MTStaking ${staking} at block ${source.block}`
     if (given?.circulatingSupply !== chain.circulatingSupply)
@@ -367,14 +375,8 @@ async function checkStakes(inputs: EpochInputs, source: NonNullable<AuditOptions
 async function checkChain(dir: string, epoch: number, chain: { client: PublicClient; registry: Address }, checks: Checks): Promise<void> {
   const sealed = await readSealedEpoch(dir)
   const registry = getContract({ abi: RewardDistributor.abi, address: chain.registry, client: { public: chain.client } })
-  const read = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call()
-    } catch (error) {
-      const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
-      throw new ChainError(`cannot read epoch ${epoch}'s commitment from registry ${chain.registry}: ${reason}`, 'Check --rpc (a JSON-RPC URL) and --registry (the distributor this epoch was published to).', error)
-    }
-  }
+  const read = <T>(call: () => Promise<T>) =>
+    readOnChain(call, `epoch ${epoch}'s commitment from registry ${chain.registry}`, 'Check --rpc (a JSON-RPC URL) and --registry (the distributor this epoch was published to).')
   let onChain = await read(() => registry.read.finalCommitment([BigInt(epoch)]))
   let state = 'final'
   if (/^0x0{64}$/.test(onChain.spendRoot)) {

@@ -79,3 +79,9 @@ export function parseStakingPair(pair: string, command: string): { deploymentId:
   if (!m) throw new UsageError(`--staking ${pair}: expected <deploymentId>=<MTStaking address>`, command)
   return { deploymentId: m[1]!.toLowerCase() as `0x${string}`, staking: m[2] as `0x${string}` }
 }
+
+/** A `--block` value: a block number. */
+export function parseBlockNumber(value: string, command: string): bigint {
+  if (!/^[0-9]+$/.test(value)) throw new UsageError('--block must be a block number', command)
+  return BigInt(value)
+}

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises'
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -61,7 +61,6 @@ async function benchSize(n: number, dir: string, ptau: string, log: (line: strin
     await snarkjs.zKey.contribute(`${zkey}.0`, `${zkey}.1`, 'bench contribution', 'fomo-kit bench entropy, not for production')
     await snarkjs.zKey.beacon(`${zkey}.1`, `${zkey}.tmp`, 'bench beacon', '0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 10)
     const vkey = await snarkjs.zKey.exportVerificationKey(`${zkey}.tmp`)
-    const { writeFile } = await import('node:fs/promises')
     await writeFile(vkeyPath, JSON.stringify(vkey))
     await rename(`${zkey}.tmp`, zkey)
     for (const f of [`${zkey}.0`, `${zkey}.1`]) await rm(f, { force: true })
@@ -83,7 +82,6 @@ async function benchSize(n: number, dir: string, ptau: string, log: (line: strin
     if (!(await verifyBatchProof(vkey, r.proof))) throw new Error(`the ${n}-receipt benchmark proof does not verify`)
     verifyMs = performance.now() - t
   }
-  const { stat } = await import('node:fs/promises')
   return { n, k, constraints: circuit.constraints, setupSeconds, loadSeconds, proveSeconds, peakRssMB, verifyMs, zkeyMB: (await stat(zkey)).size / 2 ** 20 }
 }
 

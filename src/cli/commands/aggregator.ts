@@ -10,7 +10,7 @@ import { demoSummary, runDemo } from '../../aggregator/demo.ts'
 import { AggregatorService } from '../../aggregator/service.ts'
 import { Store } from '../../aggregator/store.ts'
 import { RECEIPT_BATCH_FORMAT } from '../../receipts/batch.ts'
-import { parseStakingPair, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
+import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { readJsonFile } from '../files.ts'
 import { progress } from '../progress.ts'
 
@@ -75,15 +75,14 @@ export const inputsCommand: Command = {
     await withStore(values, io, async (store) => {
       const inputs = readEpochInputs(await readJsonFile(requireString(values, 'in', 'inputs'), io.cwd, 'inputs', 'inputs'), await store.config())
       if (typeof values.rpc === 'string') {
-        const block = requireString(values, 'block', 'inputs')
-        if (!/^[0-9]+$/.test(block)) throw new UsageError('--block must be a block number', 'inputs')
+        const block = parseBlockNumber(requireString(values, 'block', 'inputs'), 'inputs')
         const { createPublicClient, http } = await import('viem')
         const { readStakeSnapshot } = await import('../../chain/stakes.ts')
         const client = createPublicClient({ transport: http(values.rpc) })
         for (const pair of (values.staking as string[] | undefined) ?? []) {
           const { deploymentId: id, staking } = parseStakingPair(pair, 'inputs')
           if (!(await store.config()).deployments.some((d) => d.id === id)) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
-          const snapshot = await readStakeSnapshot({ public: client as never }, staking, BigInt(block))
+          const snapshot = await readStakeSnapshot({ public: client as never }, staking, block)
           const current = inputs.deployments.get(id) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
           inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes })
         }

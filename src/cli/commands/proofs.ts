@@ -9,7 +9,7 @@ import { epochProofsJson, loadCircuitKeys, planBatches, proveEpoch, TEST_CIRCUIT
 import { readReceiptsText } from '../../receipts/file.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'
 import { ReceiptVerifier } from '../../receipts/verify.ts'
-import { parseStakingPair, requireString, UsageError, type Command, type Io } from '../command.ts'
+import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Command, type Io } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
 import { progress } from '../progress.ts'
 
@@ -72,7 +72,8 @@ export const auditCommand: Command = {
   summary:
     'Re-derives a sealed epoch and checks it: every receipt signature (--receipts), the spend leaves, rewards, the reward tree, the\n' +
     'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds; with --rpc, --registry\n' +
-    'checks the on-chain commitment and --staking with --block checks inputs.json\'s stakes against the MTStaking contracts. Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
+    'checks the on-chain commitment and --staking with --block checks inputs.json\'s stakes against the MTStaking contracts.\n' +
+    'Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
   positionals: '<epoch-dir>',
   options: {
     receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts); without it spend leaves are taken as published' },
@@ -100,12 +101,11 @@ export const auditCommand: Command = {
         chain = { client, registry: getAddress(values.registry) }
       }
       if (pairs.length > 0) {
-        if (!/^[0-9]+$/.test(values.block as string)) throw new UsageError('--block must be a block number', 'audit')
         const contracts = pairs.map((pair) => {
           const { deploymentId, staking } = parseStakingPair(pair, 'audit')
           return { deploymentId, staking: getAddress(staking) }
         })
-        stakes = { client, block: BigInt(values.block as string), contracts }
+        stakes = { client, block: parseBlockNumber(values.block as string, 'audit'), contracts }
       }
     }
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
