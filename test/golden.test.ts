@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readConfig, readEpochInputs } from '../src/aggregator/config.ts'
-import { seal, type SpendRow } from '../src/aggregator/seal.ts'
+import { readConfig, readEpochInputs } from '../src/epoch/config.ts'
+import { seal, type SpendRow } from '../src/epoch/seal.ts'
 import { stakingDiscountBps } from '../src/economics/revenue.ts'
-import type { Hex } from '../src/merkle/bytes.ts'
+import type { Hex } from '../src/base/bytes.ts'
 import { GOLDEN_DIR, goldenFiles } from './golden.ts'
 
 async function committed(): Promise<Map<string, Buffer>> {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runDemo } from '../src/aggregator/demo.ts'
+import { runDemo } from '../src/cli/demo.ts'
 
 /**
  * The golden epoch: the demo's receipts, sealed at a fixed time from a fixed seed without a chain.

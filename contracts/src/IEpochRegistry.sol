@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// The epoch registry's interface (commitment and proof types, errors, events) and the interface of the Groth16
+// batch verifier it calls. Full NatSpec lives here; the implementation inherits it.
+
 /// @title IEpochRegistry
 /// @notice Epoch commitments published by the aggregator: pending for a timelock during which a guardian can
 /// revoke them, then final. The reward distributor pays against the latest final reward root.
 interface IEpochRegistry {
+    /*//////////////////////////////////////////////////////////////
+                                 STRUCTS
+    //////////////////////////////////////////////////////////////*/
+
     /// @notice What the aggregator commits to for one epoch (see docs/contracts.md).
     struct Commitment {
         bytes32 spendRoot;
@@ -32,29 +39,121 @@ interface IEpochRegistry {
         uint256[11] signals;
     }
 
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Raised by a proposal whose spend root or reward root is zero.
+    /// @dev A zero reward root would read as "no root" to the distributor, a zero spend root as "not final".
     error EpochRegistryZeroRoot();
+
+    /// @notice Raised by a proposal whose `domain` is not this registry's on this chain.
+    /// @param expected The registry's domain, keccak256(abi.encode(block.chainid, address(this))).
+    /// @param given The domain the commitment carries.
     error EpochRegistryWrongDomain(bytes32 expected, bytes32 given);
+
+    /// @notice Raised by a proposal or proof submission for an epoch at or before the last finalized one.
+    /// @dev Epochs only move forward, so a final root is never replaced by an older epoch's.
+    /// @param epoch The epoch proposed or proved.
+    /// @param lastFinalized The last finalized epoch.
     error EpochRegistryEpochNotAfter(uint64 epoch, uint64 lastFinalized);
+
+    /// @notice Raised by a proposal while another is pending, and by proof submission or reset for the pending
+    /// epoch.
+    /// @dev Roots never queue silently: the pending one must be finalized or revoked first.
+    /// @param pendingEpoch The epoch currently pending.
     error EpochRegistryPendingExists(uint64 pendingEpoch);
+
+    /// @notice Raised by `revoke` or `finalize` when `epoch` is not the pending epoch.
+    /// @param epoch The epoch asked for.
     error EpochRegistryNoPending(uint64 epoch);
+
+    /// @notice Raised by `finalize` before the pending epoch's timelock has passed.
+    /// @param epoch The pending epoch.
+    /// @param readyAt The timestamp from which it can be finalized.
     error EpochRegistryTimelock(uint64 epoch, uint256 readyAt);
+
+    /// @notice Raised by a proposal to a registry with a verifier when no proof was submitted for the epoch.
     error EpochRegistryProofsRequired();
+
+    /// @notice Raised by proof submission to a registry constructed without a verifier.
     error EpochRegistryNoVerifier();
+
+    /// @notice Raised when a batch proof does not verify.
+    /// @param batch The batch's index among all batches submitted for the epoch.
     error EpochRegistryInvalidProof(uint256 batch);
+
+    /// @notice Raised when a batch proof verifies but proves another epoch.
+    /// @param batch The batch's index among all batches submitted for the epoch.
+    /// @param provenEpoch The epoch its public signals carry.
     error EpochRegistryProofEpoch(uint256 batch, uint256 provenEpoch);
+
+    /// @notice Raised by a proposal whose totals are not exactly the sums the submitted proofs prove.
+    /// @param provenGross The gross the proofs prove.
+    /// @param provenCharged The charged amount the proofs prove.
+    /// @param provenReceipts The receipt count the proofs prove.
     error EpochRegistryProvenTotals(uint256 provenGross, uint256 provenCharged, uint256 provenReceipts);
+
+    /// @notice Raised by a proposal whose `proofsHash` is not the hash chain of the submitted proofs' signals.
+    /// @param expected The hash chain of the submitted proofs.
+    /// @param given The commitment's `proofsHash`.
     error EpochRegistryProofsHash(bytes32 expected, bytes32 given);
 
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice An epoch's commitment was proposed and is pending until `readyAt`.
+    /// @param epoch The epoch.
+    /// @param spendRoot The root of the epoch's spend tree.
+    /// @param rewardRoot The root of the cumulative reward tree.
+    /// @param manifestHash The sha256 of the epoch's manifest.json.
+    /// @param proofsHash The hash chain of the epoch's batch proof signals (zero without proofs).
+    /// @param readyAt The timestamp from which anyone can finalize it.
     event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, bytes32 proofsHash, uint256 readyAt);
+
+    /// @notice Batch proofs of an epoch were verified and added to its proven totals.
+    /// @param epoch The epoch.
+    /// @param batches The number of batches in this submission.
+    /// @param totalBatches The number of batches submitted for the epoch so far.
     event ProofsSubmitted(uint64 indexed epoch, uint256 batches, uint256 totalBatches);
+
+    /// @notice The proofs submitted for an epoch were forgotten.
+    /// @param epoch The epoch.
     event ProofsReset(uint64 indexed epoch);
+
+    /// @notice A guardian withdrew the pending proposal.
+    /// @param epoch The revoked epoch.
+    /// @param guardian The guardian who revoked it.
     event EpochRevoked(uint64 indexed epoch, address indexed guardian);
+
+    /// @notice An epoch became final; its reward root is now the one claims are paid against.
+    /// @param epoch The epoch.
+    /// @param spendRoot The root of the epoch's spend tree.
+    /// @param rewardRoot The new current reward root.
     event EpochFinalized(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot);
 
+    /*//////////////////////////////////////////////////////////////
+                         EXTERNAL VIEW FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The reward root of the last finalized epoch, which claims are paid against.
+    /// @return The current reward root; zero before the first epoch is finalized.
     function currentRewardRoot() external view returns (bytes32);
 }
 
+/// @title IBatchVerifier
 /// @notice The Groth16 verifier snarkjs generates for the batch circuit (11 public signals).
 interface IBatchVerifier {
+    /*//////////////////////////////////////////////////////////////
+                         EXTERNAL VIEW FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Verifies one Groth16 proof of the batch circuit against its public signals.
+    /// @param a The proof's point A.
+    /// @param b The proof's point B.
+    /// @param c The proof's point C.
+    /// @param signals The public signals, in circom's order (see `IEpochRegistry.BatchProof`).
+    /// @return Whether the proof is valid; false also when a signal is not below the field modulus.
     function verifyProof(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[11] calldata signals) external view returns (bool);
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// The reward distributor: the epoch registry that also pays claims against its current cumulative reward root,
+// so a claim reads the root from its own storage (no external call).
+
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
@@ -17,25 +20,10 @@ contract RewardDistributor is EpochRegistry {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
-                                 ERRORS
+                                 STRUCTS
     //////////////////////////////////////////////////////////////*/
 
-    error RewardDistributorNoRoot();
-    error RewardDistributorInvalidProof(address account, address token, uint256 cumulative);
-    error RewardDistributorNothingToClaim(address account, address token, uint256 cumulative, uint256 claimed);
-
-    /*//////////////////////////////////////////////////////////////
-                                 EVENTS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @dev Where the funds went shows in the token's Transfer event (the account, or its chosen recipient).
-    event Claimed(address indexed account, address indexed token, uint256 amount);
-    event RecipientSet(address indexed account, address indexed recipient);
-
-    /*//////////////////////////////////////////////////////////////
-                                 STORAGE
-    //////////////////////////////////////////////////////////////*/
-
+    /// @notice One leaf to claim in `claimMany`.
     struct Claim {
         address account;
         address token;
@@ -43,24 +31,87 @@ contract RewardDistributor is EpochRegistry {
         bytes32[] proof;
     }
 
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Raised by a claim before any epoch has been finalized.
+    error RewardDistributorNoRoot();
+
+    /// @notice Raised when a leaf's proof does not match the current reward root.
+    /// @dev `claimMany` reverts whole on one bad proof: a batch is built from one root, so a bad proof means a
+    /// stale or wrong batch.
+    /// @param account The leaf's account.
+    /// @param token The leaf's token.
+    /// @param cumulative The leaf's cumulative amount.
+    error RewardDistributorInvalidProof(address account, address token, uint256 cumulative);
+
+    /// @notice Raised by `claim` when the leaf's cumulative amount is not above what the account already claimed.
+    /// @param account The leaf's account.
+    /// @param token The leaf's token.
+    /// @param cumulative The leaf's cumulative amount.
+    /// @param claimed What the account has already claimed of the token.
+    error RewardDistributorNothingToClaim(address account, address token, uint256 cumulative, uint256 claimed);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A claim paid `amount` of `token` for `account`.
+    /// @dev Where the funds went shows in the token's Transfer event (the account, or its chosen recipient).
+    /// @param account The account whose leaf was claimed.
+    /// @param token The token paid.
+    /// @param amount The amount paid: the leaf's cumulative amount minus what was claimed before.
+    event Claimed(address indexed account, address indexed token, uint256 amount);
+
+    /// @notice An account chose where claims made by others on its behalf are paid.
+    /// @param account The account.
+    /// @param recipient The recipient; zero pays the account itself.
+    event RecipientSet(address indexed account, address indexed recipient);
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice What each account has claimed so far, per token (the cumulative amount of its last paid leaf).
     mapping(address account => mapping(address token => uint256)) public claimed;
+    /// @notice Where claims made by others for an account are paid; zero means the account itself.
     mapping(address account => address) public recipientOf;
 
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes the roles).
+    /// @param publisher Holder of PUBLISHER_ROLE (the aggregator).
+    /// @param guardian Holder of GUARDIAN_ROLE.
+    /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
+    /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
     constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier)
         EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier)
     {}
 
     /*//////////////////////////////////////////////////////////////
-                                EXTERNAL
+                           EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Where the caller's rewards go from now on (zero: to the caller itself).
+    /// @dev Applies only to claims others make for the caller; a claim the caller makes pays the caller, so a
+    /// wrong recipient can always be bypassed.
+    /// @param recipient The recipient, or zero.
     function setRecipient(address recipient) external {
         recipientOf[msg.sender] = recipient;
         emit RecipientSet(msg.sender, recipient);
     }
 
     /// @notice Claims one (account, token) leaf; reverts when there is nothing new to pay.
+    /// @dev Reverts with `RewardDistributorNoRoot`, `RewardDistributorInvalidProof` or
+    /// `RewardDistributorNothingToClaim`; a token transfer failure reverts the whole claim.
+    /// @param account The leaf's account.
+    /// @param token The leaf's token.
+    /// @param cumulative Everything the account ever earned of the token, as the current root holds it.
+    /// @param proof The Merkle proof of the leaf against the current reward root.
+    /// @return paid The amount paid: `cumulative` minus what was claimed before.
     function claim(address account, address token, uint256 cumulative, bytes32[] calldata proof) external returns (uint256 paid) {
         bytes32 root = _root();
         paid = _claim(root, account, token, cumulative, proof);
@@ -69,6 +120,10 @@ contract RewardDistributor is EpochRegistry {
 
     /// @notice Claims many leaves across tokens and accounts. A leaf with nothing new to pay (a repeat inside the
     /// batch, or one already claimed) is skipped, so each (account, token) is paid at most its difference once.
+    /// @dev Skips instead of reverting so one already-claimed leaf does not block the rest of the batch; an
+    /// invalid proof still reverts the whole batch.
+    /// @param claims The leaves to claim.
+    /// @return paidCount How many leaves paid something.
     function claimMany(Claim[] calldata claims) external returns (uint256 paidCount) {
         bytes32 root = _root();
         for (uint256 i = 0; i < claims.length; ++i) {
@@ -78,10 +133,15 @@ contract RewardDistributor is EpochRegistry {
     }
 
     /*//////////////////////////////////////////////////////////////
-                                  VIEWS
+                         EXTERNAL VIEW FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice What a leaf would pay now (zero when its proof fails or nothing is new).
+    /// @param account The leaf's account.
+    /// @param token The leaf's token.
+    /// @param cumulative The leaf's cumulative amount.
+    /// @param proof The Merkle proof of the leaf against the current reward root.
+    /// @return The amount a claim would pay; zero also before any epoch is final.
     function claimable(address account, address token, uint256 cumulative, bytes32[] calldata proof) external view returns (uint256) {
         bytes32 root = currentRewardRoot;
         if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leafHash(account, token, cumulative))) return 0;
@@ -90,6 +150,10 @@ contract RewardDistributor is EpochRegistry {
     }
 
     /// @notice The OpenZeppelin standard leaf of (account, token, cumulative).
+    /// @param account The account.
+    /// @param token The token.
+    /// @param cumulative The cumulative amount.
+    /// @return leaf keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative)))).
     function leafHash(address account, address token, uint256 cumulative) public pure returns (bytes32 leaf) {
         // keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative)))), in scratch memory.
         assembly ("memory-safe") {
@@ -103,9 +167,10 @@ contract RewardDistributor is EpochRegistry {
     }
 
     /*//////////////////////////////////////////////////////////////
-                                INTERNAL
+                           INTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev The current reward root; reverts with `RewardDistributorNoRoot` before any epoch is final.
     function _root() internal view returns (bytes32 root) {
         root = currentRewardRoot;
         if (root == bytes32(0)) revert RewardDistributorNoRoot();

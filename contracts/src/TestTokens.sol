@@ -1,34 +1,80 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+// Tokens for tests and the demo only: a mintable ERC-20, a token that returns false instead of reverting, and a
+// token that re-enters a target on transfer. Anyone can mint; never deploy them for real funds.
+
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @title TestToken
 /// @notice A mintable ERC-20 for tests and the demo (FLOCK, USDC with 6 decimals, Model Tokens). Not for production.
 contract TestToken is ERC20 {
+    /*//////////////////////////////////////////////////////////////
+                        CONSTANTS AND IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev The decimals given at deployment (USDC-like tokens use 6).
     uint8 private immutable _decimals;
 
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param name_ The token's name.
+    /// @param symbol_ The token's symbol.
+    /// @param decimals_ The token's decimals.
     constructor(string memory name_, string memory symbol_, uint8 decimals_) ERC20(name_, symbol_) {
         _decimals = decimals_;
     }
 
-    function decimals() public view override returns (uint8) {
-        return _decimals;
-    }
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
 
+    /// @notice Mints `amount` to `to`. Unrestricted: anyone can mint.
+    /// @param to The recipient.
+    /// @param amount The amount.
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
+
+    /*//////////////////////////////////////////////////////////////
+                         EXTERNAL VIEW FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The token's decimals, as given at deployment.
+    /// @return The decimals.
+    function decimals() public view override returns (uint8) {
+        return _decimals;
+    }
 }
 
+/// @title FalseReturningToken
 /// @notice Returns false instead of reverting on a failed transfer, as some old tokens do.
+/// @dev Only `transfer`, `balanceOf` and `mint`: enough to check that SafeERC20 turns `false` into a revert.
 contract FalseReturningToken {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The balance of each account.
     mapping(address => uint256) public balanceOf;
 
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Mints `amount` to `to`. Unrestricted.
+    /// @param to The recipient.
+    /// @param amount The amount.
     function mint(address to, uint256 amount) external {
         balanceOf[to] += amount;
     }
 
+    /// @notice Moves `amount` from the caller to `to`.
+    /// @param to The recipient.
+    /// @param amount The amount.
+    /// @return False, with nothing moved, when the caller's balance is short; true otherwise.
     function transfer(address to, uint256 amount) external returns (bool) {
         if (balanceOf[msg.sender] < amount) return false;
         balanceOf[msg.sender] -= amount;
@@ -37,23 +83,51 @@ contract FalseReturningToken {
     }
 }
 
+/// @title ReentrantToken
 /// @notice Calls back into a target on every transfer, to attempt reentrancy.
+/// @dev Calls back once only (`reentered` is never reset), and bubbles the callback's revert.
 contract ReentrantToken is ERC20 {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The contract called back on transfer; zero disarms the token.
     address public target;
+    /// @notice The calldata of the callback.
     bytes public payload;
+    /// @notice Whether the callback has been made.
     bool public reentered;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
 
     constructor() ERC20("Reentrant", "RE") {}
 
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Mints `amount` to `to`. Unrestricted.
+    /// @param to The recipient.
+    /// @param amount The amount.
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
 
+    /// @notice Arms the callback made on the next transfer (mints and burns included).
+    /// @param target_ The contract to call.
+    /// @param payload_ The calldata to call it with.
     function arm(address target_, bytes calldata payload_) external {
         target = target_;
         payload = payload_;
     }
 
+    /*//////////////////////////////////////////////////////////////
+                           INTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Makes the armed callback after the balance update, as a token with transfer hooks would.
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
         if (target != address(0) && !reentered) {

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 
 export type IngestSummary = { requests: number; accepted: number; duplicates: number; rejected: number; retries: number; rejections: Array<{ index: number; reason: string; message: string }> }
 

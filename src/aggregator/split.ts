@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 
 export class BodyError extends BaseError {
   override name = 'BodyError'

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 
 /**
  * The one SQL surface the aggregator uses, over PGlite (PostgreSQL in

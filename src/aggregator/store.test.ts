@@ -4,9 +4,9 @@ import { ReceiptColumns } from '../receipts/columns.ts'
 import { ReceiptVerifier } from '../receipts/verify.ts'
 import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from '../../test/aggregator/stores.ts'
 import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig } from '../../test/aggregator/world.ts'
-import { readEpochInputs } from './config.ts'
+import { readEpochInputs } from '../epoch/config.ts'
 import { migrate } from './migrations.ts'
-import { seal, SealError } from './seal.ts'
+import { seal, SealError } from '../epoch/seal.ts'
 import { Store } from './store.ts'
 
 const config = worldConfig()

@@ -1,5 +1,5 @@
 import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
 import { claimsOf, commitmentOf, proofCalldata, type SealedEpoch } from './epoch.ts'
 

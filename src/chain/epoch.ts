@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { encodeAbiParameters, keccak256, zeroHash, type Address, type Hex } from 'viem'
 import type { BatchProof } from '../proofs/groth16.ts'
 import { readEpochProofs, signalsOf, type EpochProofs } from '../proofs/epoch.ts'
-import { BaseError } from '../errors/base.ts'
-import { Reader } from '../format/reader.ts'
-import { parseJsonDocument } from '../format/json.ts'
+import { BaseError } from '../base/errors.ts'
+import { Reader } from '../base/reader.ts'
+import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
-import { MANIFEST_FORMAT } from '../aggregator/seal.ts'
+import { MANIFEST_FORMAT } from '../epoch/seal.ts'
 
 /** A sealed epoch directory, read and checked: the manifest's file hashes must match the files. */
 export type SealedEpoch = {

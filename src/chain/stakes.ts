@@ -1,5 +1,5 @@
 import { getContract, parseAbiItem, type Address } from 'viem'
-import type { Hex } from '../merkle/bytes.ts'
+import type { Hex } from '../base/bytes.ts'
 import { MTStaking } from './contracts.generated.ts'
 import type { Clients } from './contracts.ts'
 

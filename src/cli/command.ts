@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 
 /** Writes of a command; tests pass buffers, the binary passes the process streams. */
 export type Io = {

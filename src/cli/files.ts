@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { parseJsonDocument } from '../format/json.ts'
+import { parseJsonDocument } from '../base/json.ts'
 import { UsageError } from './command.ts'
 
 /** Reads and strictly parses a JSON file; a missing file is a usage error naming it. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { Reader } from '../format/reader.ts'
-import { parseJsonDocument } from '../format/json.ts'
+import { Reader } from '../base/reader.ts'
+import { parseJsonDocument } from '../base/json.ts'
 import { UsageError, type Io } from './command.ts'
 
 export const KEY_FILE_FORMAT = 'fomo-key-v1'

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
 import { claimCommand, deployCommand, publishCommand } from './commands/chain.ts'

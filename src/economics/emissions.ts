@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, WAD, assertNonNegative, maxBig, mulDivDown, splitBps, splitProRata } from './math.ts'
 import { VESTING_DAYS } from './supply.ts'
 

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from '../base/errors.ts'
 import { ageFactor, deploymentScore, grossWeightedRewards, routeEmission, splitDeploymentEmission, type RewardDenominator } from './emissions.ts'
 import { sum } from './math.ts'
 import { netRevenue, revenueWaterfall, type Waterfall } from './revenue.ts'

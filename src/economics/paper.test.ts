@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ageFactor, deploymentScore, grossWeightedRewards, splitDeploymentEmission } from './emissions.ts'
-import { DECIMALS, WAD, formatFixed, parseUnits } from './math.ts'
+import { DECIMALS, formatFixed, parseUnits } from '../base/units.ts'
+import { WAD } from './math.ts'
 import { chargedAmount, revenueWaterfall, stakingDiscountBps } from './revenue.ts'
 import { averagePrice, createCurve, dexPrice, isFeasible, soldAt } from './rmo.ts'
 import { allocateSupply, splitProceeds } from './supply.ts'

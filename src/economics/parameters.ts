@@ -1,7 +1,8 @@
-import { Reader, optional } from '../format/reader.ts'
+import { Reader, optional } from '../base/reader.ts'
 import type { RewardDenominator } from './emissions.ts'
 import type { ScoreBasis } from './epoch.ts'
-import { BPS, DECIMALS } from './math.ts'
+import { DECIMALS } from '../base/units.ts'
+import { BPS } from './math.ts'
 
 /** The platform-wide economic parameters, shared by scenarios and the aggregator's configuration. */
 export type PlatformParameters = {

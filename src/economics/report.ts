@@ -1,4 +1,5 @@
-import { BPS, DECIMALS, formatUnits } from './math.ts'
+import { DECIMALS, formatUnits } from '../base/units.ts'
+import { BPS } from './math.ts'
 import { USDC_TOKEN, type Simulation } from './simulate.ts'
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, assertNonNegative, maxBig, minBig, splitBps } from './math.ts'
 
 export const WATERFALL_BPS = {

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, WAD, assertNonNegative, minBig, mulDivDown, mulDivUp } from './math.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SchemaError } from '../errors/base.ts'
+import { SchemaError } from '../base/errors.ts'
 import { readScenario } from './scenario.ts'
 import { ScenarioError, simulate } from './simulate.ts'
 

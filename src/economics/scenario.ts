@@ -1,5 +1,6 @@
-import { Reader, optional } from '../format/reader.ts'
-import { BPS, DECIMALS } from './math.ts'
+import { Reader, optional } from '../base/reader.ts'
+import { DECIMALS } from '../base/units.ts'
+import { BPS } from './math.ts'
 import { readPlatform, type PlatformParameters } from './parameters.ts'
 import type { Buy } from './rmo.ts'
 import { MT_TOTAL_SUPPLY } from './supply.ts'

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 import { settleEpoch, RewardLedger, type DeploymentEpochInput, type EpochSettlement } from './epoch.ts'
 import { WAD, maxBig, mulDivDown } from './math.ts'
 import { chargedAmount, stakingDiscountBps } from './revenue.ts'

@@ -1,5 +1,6 @@
-import { InvalidParameterError } from '../errors/base.ts'
-import { DECIMALS, assertNonNegative, splitBps } from './math.ts'
+import { InvalidParameterError } from '../base/errors.ts'
+import { DECIMALS } from '../base/units.ts'
+import { assertNonNegative, splitBps } from './math.ts'
 
 /** Every deployment mints 1,000,000 MT (paper 3.2). */
 export const MT_TOTAL_SUPPLY = 1_000_000n * 10n ** BigInt(DECIMALS.MT)

@@ -1,6 +1,6 @@
-import { BaseError } from '../errors/base.ts'
-import { compareWords } from './bytes.ts'
-import { keccak256 } from './keccak.ts'
+import { BaseError } from '../base/errors.ts'
+import { compareWords } from '../base/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
 
 /**
  * The OpenZeppelin Merkle tree over flat buffers. A tree of n leaves is the

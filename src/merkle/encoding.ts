@@ -1,7 +1,7 @@
 import { decodeAbiParameters, encodeAbiParameters, isAddress } from 'viem'
-import { BaseError, describe } from '../errors/base.ts'
-import { isCanonicalDecimal } from '../format/decimal.ts'
-import { toHex, writeHex, writeUint64 } from './bytes.ts'
+import { BaseError, describe } from '../base/errors.ts'
+import { isCanonicalDecimal } from '../base/decimal.ts'
+import { toHex, writeHex, writeUint64 } from '../base/bytes.ts'
 
 /** A leaf value does not fit its declared ABI type. */
 export class LeafValueError extends BaseError {

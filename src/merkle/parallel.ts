@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { keccakWasm } from './keccak.ts'
-import { hashLeavesRange, hashNodesRange } from './keccakWasm.mjs'
+import { keccakWasm } from '../base/keccak.ts'
+import { hashLeavesRange, hashNodesRange } from '../base/keccakWasm.mjs'
 
 /**
  * A tree build is hashing: two keccaks per leaf, one per internal node. Leaves

@@ -2,7 +2,7 @@
 // shared memory. Plain JS so it starts without a TypeScript loader.
 import { parentPort } from 'node:worker_threads'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { hashLeavesRange, hashNodesRange, loadKeccakWasm } from './keccakWasm.mjs'
+import { hashLeavesRange, hashNodesRange, loadKeccakWasm } from '../base/keccakWasm.mjs'
 
 const engine = process.env.FOMO_KECCAK === 'noble' ? undefined : await loadKeccakWasm()
 

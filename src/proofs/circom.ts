@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { basename, join, relative } from 'node:path'
 import { promisify } from 'node:util'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 
 const run = promisify(execFile)
 const require = createRequire(import.meta.url)

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { AggregatorConfig } from '../aggregator/config.ts'
+import type { AggregatorConfig } from '../epoch/config.ts'
 import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
-import type { Hex } from '../merkle/bytes.ts'
+import type { Hex } from '../base/bytes.ts'
 import { planBatches, readEpochProofs, type EpochReceipt } from './epoch.ts'
 import { ProofError } from './groth16.ts'
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { BaseError } from '../errors/base.ts'
-import { Reader } from '../format/reader.ts'
+import { BaseError } from '../base/errors.ts'
+import { Reader } from '../base/reader.ts'
 import { FIELD_PRIME } from './circom.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { poseidon2, poseidon3, poseidon5 } from 'poseidon-lite'
 import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from '../base/errors.ts'
 
 /**
  * The statement a batch proof attests, computed in TypeScript: the reference the circuit is tested against.

@@ -1,5 +1,5 @@
-import { toHex, type Hex } from '../merkle/bytes.ts'
-import { hexToBytes } from '../merkle/bytes.ts'
+import { toHex, type Hex } from '../base/bytes.ts'
+import { hexToBytes } from '../base/bytes.ts'
 import type { ReceiptRejection, UsageReceipt } from './receipt.ts'
 
 const COLUMN_KEYS = ['valid', 'digest', 'deploymentId', 'provider', 'user', 'requestId', 'epoch', 'timestamp', 'inputTokens', 'outputTokens', 'grossAmount', 'discountBps', 'chargedAmount', 'signature'] as const

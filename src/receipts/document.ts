@@ -1,5 +1,5 @@
-import { Reader } from '../format/reader.ts'
-import type { Hex } from '../merkle/bytes.ts'
+import { Reader } from '../base/reader.ts'
+import type { Hex } from '../base/bytes.ts'
 import { readAddress, readReceiptMessage, ReceiptError, type UsageReceipt } from './receipt.ts'
 import { EIP712_DOMAIN_TYPE, type ReceiptDomain } from './types.ts'
 

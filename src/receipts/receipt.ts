@@ -1,9 +1,9 @@
 import { getAddress } from 'viem'
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from '../base/errors.ts'
 import { chargedAmount } from '../economics/revenue.ts'
-import { Reader } from '../format/reader.ts'
-import type { Hex } from '../merkle/bytes.ts'
-import { keccak256 } from '../merkle/keccak.ts'
+import { Reader } from '../base/reader.ts'
+import type { Hex } from '../base/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
 import { encodeStruct, typedDataDigest, USAGE_RECEIPT_TYPEHASH } from './types.ts'
 
 /** One inference call as a provider attests it. Amounts are USDC base units. */

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { verifyTypedData as ethersVerifyTypedData } from 'ethers'
 import { hashTypedData, verifyTypedData } from 'viem'
 import { afterAll, describe, expect, it } from 'vitest'
-import { toHex } from '../merkle/bytes.ts'
+import { toHex } from '../base/bytes.ts'
 import { batchedReceipt, signBatch, verifyBatch, verifyBatchedReceipt, type ReceiptBatchDocument } from './batch.ts'
 import type { SignedReceiptDocument } from './document.ts'
 import { decodeReceiptFast, digestOfWords, STRUCT_SIZE } from './fastpath.ts'
@@ -15,7 +15,7 @@ import { SECP256K1_N } from './signature.ts'
 import { addressOf, signReceipt } from './sign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME } from './types.ts'
 import { ReceiptVerifier } from './verify.ts'
-import { Reader } from '../format/reader.ts'
+import { Reader } from '../base/reader.ts'
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'receipts')
 const vectors = JSON.parse(readFileSync(join(fixtures, 'vectors.json'), 'utf8')) as {

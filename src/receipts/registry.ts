@@ -1,4 +1,4 @@
-import type { Hex } from '../merkle/bytes.ts'
+import type { Hex } from '../base/bytes.ts'
 
 /**
  * Which provider addresses may sign receipts for which deployment. Revoking a

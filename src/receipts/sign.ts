@@ -1,5 +1,5 @@
 import { bytesToHex } from 'viem'
-import { hexToBytes, type Hex } from '../merkle/bytes.ts'
+import { hexToBytes, type Hex } from '../base/bytes.ts'
 import { RECEIPT_FORMAT, type SignedReceiptDocument } from './document.ts'
 import { checkCharged, receiptDigest, receiptMessageJson, ReceiptError, type UsageReceipt } from './receipt.ts'
 import { addressOfPublicKey, signDigest } from './signature.ts'

@@ -1,5 +1,5 @@
-import { hexToBytes, toHex, type Hex } from '../merkle/bytes.ts'
-import { keccak256 } from '../merkle/keccak.ts'
+import { hexToBytes, toHex, type Hex } from '../base/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
 import { ReceiptError } from './receipt.ts'
 import { secp256k1 } from './secp256k1.ts'
 

@@ -1,5 +1,5 @@
-import { keccak256 } from '../merkle/keccak.ts'
-import type { Hex } from '../merkle/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
+import type { Hex } from '../base/bytes.ts'
 import { leafEncoding } from '../merkle/encoding.ts'
 
 /**

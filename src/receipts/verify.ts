@@ -1,5 +1,5 @@
-import { BaseError, SchemaError } from '../errors/base.ts'
-import { toHex, type Hex } from '../merkle/bytes.ts'
+import { BaseError, SchemaError } from '../base/errors.ts'
+import { toHex, type Hex } from '../base/bytes.ts'
 import { checkDomain, readSignedReceipt } from './document.ts'
 import { checkCharged, receiptDigest, ReceiptError, type UsageReceipt } from './receipt.ts'
 import type { ProviderRegistry } from './registry.ts'

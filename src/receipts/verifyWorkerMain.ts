@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { parseJsonDocument } from '../format/json.ts'
+import { parseJsonDocument } from '../base/json.ts'
 import { verifyBatch } from './batch.ts'
 import { ReceiptColumns } from './columns.ts'
 import { ProviderRegistry } from './registry.ts'

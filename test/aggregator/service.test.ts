@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
-import { readEpochInputs } from '../../src/aggregator/config.ts'
+import { readEpochInputs } from '../../src/epoch/config.ts'
 import { AggregatorService } from '../../src/aggregator/service.ts'
 import { Store } from '../../src/aggregator/store.ts'
 import { closeWorkers } from '../../src/merkle/parallel.ts'

@@ -1,8 +1,8 @@
 /** A small aggregator world for tests: config, provider keys and a receipt factory. Public test keys only. */
 import { getAddress, keccak256, toBytes } from 'viem'
-import { readConfig, type AggregatorConfig } from '../../src/aggregator/config.ts'
+import { readConfig, type AggregatorConfig } from '../../src/epoch/config.ts'
 import { chargedAmount } from '../../src/economics/revenue.ts'
-import type { Hex } from '../../src/merkle/bytes.ts'
+import type { Hex } from '../../src/base/bytes.ts'
 import type { UsageReceipt } from '../../src/receipts/receipt.ts'
 import { addressOf, signReceipt } from '../../src/receipts/sign.ts'
 import { signBatch } from '../../src/receipts/batch.ts'

@@ -4,8 +4,8 @@
  * Both build from the same in-memory values, as StandardMerkleTree.of takes them.
  */
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
-import { toHex } from '../../src/merkle/bytes.ts'
-import { keccak256 } from '../../src/merkle/keccak.ts'
+import { toHex } from '../../src/base/bytes.ts'
+import { keccak256 } from '../../src/base/keccak.ts'
 import { closeWorkers } from '../../src/merkle/parallel.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
 

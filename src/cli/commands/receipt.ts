@@ -1,4 +1,4 @@
-import { Reader } from '../../format/reader.ts'
+import { Reader } from '../../base/reader.ts'
 import { verifyBatch, verifyBatchedReceipt, RECEIPT_BATCH_FORMAT, BATCHED_RECEIPT_FORMAT } from '../../receipts/batch.ts'
 import { readDomain } from '../../receipts/document.ts'
 import { readReceiptMessage } from '../../receipts/receipt.ts'

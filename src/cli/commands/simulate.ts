@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { simulate } from '../../economics/simulate.ts'
 import { readScenario } from '../../economics/scenario.ts'
 import { simulationReport } from '../../economics/report.ts'
-import { parseJsonDocument } from '../../format/json.ts'
+import { parseJsonDocument } from '../../base/json.ts'
 import { UsageError, type Command } from '../command.ts'
 import { renderSimulation } from '../render/simulation.ts'
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BaseError } from '../errors/base.ts'
-import { faultPoint } from './faults.ts'
+import { BaseError } from '../base/errors.ts'
+import { faultPoint } from '../base/faults.ts'
 
 /**
  * Writes a sealed epoch's files into `dir/epoch-<n>` atomically: every file is

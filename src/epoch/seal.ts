@@ -4,8 +4,8 @@ import { compareAllocations, RewardLedger, settleEpoch, type Allocation, type De
 import { mulDivDown } from '../economics/math.ts'
 import { stakingDiscountBps } from '../economics/revenue.ts'
 import { releasedBetween, splitProceeds, VESTING_DAYS } from '../economics/supply.ts'
-import { BaseError } from '../errors/base.ts'
-import type { Hex } from '../merkle/bytes.ts'
+import { BaseError } from '../base/errors.ts'
+import type { Hex } from '../base/bytes.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { configJson, epochInputsJson, type AggregatorConfig } from './config.ts'
 

@@ -1,5 +1,5 @@
-import { SchemaError } from '../errors/base.ts'
-import { parseUnits } from '../economics/math.ts'
+import { SchemaError } from './errors.ts'
+import { parseUnits } from './units.ts'
 
 /**
  * A small path-tracking reader for validating JSON documents: every failure

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors/base.ts'
+import { InvalidParameterError } from './errors.ts'
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 const NIBBLE = new Int8Array(128).fill(-1)

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/base.ts'
+import { BaseError } from './errors.ts'
 
 export class JsonError extends BaseError {
   override name = 'JsonError'
