@@ -2,8 +2,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readConfig, readEpochInputs } from '../src/epoch/config.ts'
-import { seal, type SpendRow } from '../src/epoch/seal.ts'
+import { readConfig } from '../src/epoch/config.ts'
+import { readEpochInputs } from '../src/epoch/inputs.ts'
+import { seal } from '../src/epoch/seal.ts'
+import { type SpendRow } from '../src/epoch/spend.ts'
+import { discountParameters } from '../src/economics/parameters.ts'
 import { stakingDiscountBps } from '../src/economics/revenue.ts'
 import type { Hex } from '../src/base/bytes.ts'
 import { GOLDEN_DIR, goldenFiles } from './golden.ts'
@@ -38,7 +41,7 @@ describe('golden epoch (fixtures/golden, written before any refactoring)', () =>
     const leaves = (JSON.parse(text('spend-tree.json')) as { values: Array<{ value: string[] }> }).values.map((v) => v.value)
     const spend = leaves.map(([, deploymentId, user, gross, charged, count]): SpendRow => {
       const d = inputs.deployments.get(deploymentId as Hex)!
-      const bps = Number(stakingDiscountBps(d.stakes.get((user as string).toLowerCase() as Hex) ?? 0n, d.circulatingSupply!, { maxDiscountBps: config.platform.maxDiscountBps, multiplier: config.platform.discountMultiplier }))
+      const bps = Number(stakingDiscountBps(d.stakes.get((user as string).toLowerCase() as Hex) ?? 0n, d.circulatingSupply!, discountParameters(config.platform)))
       return { deploymentId: deploymentId as Hex, user: (user as string).toLowerCase() as Hex, gross: BigInt(gross!), charged: BigInt(charged!), count: BigInt(count!), minDiscountBps: bps, maxDiscountBps: bps }
     })
     const out = seal({ epoch: report.epoch, config, spend, inputs: inputs.deployments, previous: [], previousManifestSha256: null })

@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { compileCached, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
 import { batchInput, batchStatement } from '../src/proofs/statement.ts'
-import { proofCalldata } from '../src/chain/epoch.ts'
-import { proofsHash } from '../src/proofs/epoch.ts'
+import { proofCalldata } from '../src/chain/publication.ts'
+import { proofsHash } from '../src/proofs/prove.ts'
 import { keccak256 } from 'viem'
 import { params, receipts, rows } from './zk-sample.ts'
 
@@ -87,7 +87,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const { startDevnet } = await import('../src/chain/devnet.ts')
     const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
     const { deployContracts, distributorAt } = await import('../src/chain/contracts.ts')
-    const { commitmentDomain } = await import('../src/chain/epoch.ts')
+    const { commitmentDomain } = await import('../src/chain/publication.ts')
     const devnet = await startDevnet()
     const me = devnet.accounts[0]!
     const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)

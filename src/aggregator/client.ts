@@ -1,3 +1,7 @@
+/**
+ * The ingest client: sends signed receipts and batches to an aggregator over HTTP in chunks, retrying on
+ * overload and network errors (a resent receipt comes back as a duplicate, never counted twice), and sums the answers.
+ */
 import { BaseError } from '../base/errors.ts'
 
 export type IngestSummary = { requests: number; accepted: number; duplicates: number; rejected: number; retries: number; rejections: Array<{ index: number; reason: string; message: string }> }

@@ -1,9 +1,9 @@
-import type { Sql } from './sql.ts'
-
 /**
  * Versioned schema migrations, applied in order, each in its own transaction
  * and recorded in schema_migrations. Never edit a released migration: add one.
  */
+import type { Sql } from './sql.ts'
+
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   {
     version: 1,

@@ -1,3 +1,7 @@
+/**
+ * The aggregator's HTTP service: receipt and batch ingestion (verified on worker threads, checked against the
+ * epoch and clock rules, stored through the Store), epoch status, spend and reward proofs, health and metrics.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BaseError } from '../base/errors.ts'
@@ -127,8 +131,7 @@ export class AggregatorService {
     }
     if (method !== 'GET') throw new HttpError(405, 'use GET')
     if (url.pathname === '/v1/health') {
-      await this.options.store.sql.query('SELECT 1')
-      return { body: { status: 'ok', store: this.options.store.sql.kind } }
+      return { body: { status: 'ok', store: await this.options.store.health() } }
     }
     if (url.pathname === '/metrics') return { body: this.metrics.render(), contentType: 'text/plain; version=0.0.4' }
     if (parts[0] === 'v1' && parts[1] === 'epochs' && parts[2] !== undefined) {

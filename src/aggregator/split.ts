@@ -1,3 +1,7 @@
+/**
+ * Request bodies of the HTTP API: a body's items (a JSON array or NDJSON) split into their JSON texts without
+ * parsing them, an oversized batch refused before any receipt is parsed.
+ */
 import { BaseError } from '../base/errors.ts'
 
 export class BodyError extends BaseError {

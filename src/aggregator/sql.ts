@@ -1,13 +1,13 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import { BaseError } from '../base/errors.ts'
-
 /**
  * The one SQL surface the aggregator uses, over PGlite (PostgreSQL in
  * WebAssembly, embedded, one connection) or a PostgreSQL server through `pg`.
  * Same SQL for both. Numbers and bytes are selected as text (`::text`,
  * `encode(x, 'hex')`) so both drivers return the same JavaScript values.
  */
+import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BaseError } from '../base/errors.ts'
+
 export type Sql = {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
   exec(text: string): Promise<void>

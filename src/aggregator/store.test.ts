@@ -1,13 +1,20 @@
+/**
+ * The store on both engines: migrations, the receipts table against the receipt schema table, deduplication,
+ * sealing, and the embedded store's process lock.
+ */
 import { afterEach, describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { ReceiptColumns } from '../receipts/columns.ts'
 import { ReceiptVerifier } from '../receipts/verify.ts'
 import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from '../../test/aggregator/stores.ts'
 import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig } from '../../test/aggregator/world.ts'
-import { readEpochInputs } from '../epoch/config.ts'
+import { readEpochInputs } from '../epoch/inputs.ts'
 import { migrate } from './migrations.ts'
-import { seal, SealError } from '../epoch/seal.ts'
-import { Store } from './store.ts'
+import { seal } from '../epoch/seal.ts'
+import { SealError } from '../epoch/rewards.ts'
+import { openStore, type Store } from './store.ts'
+import { openSql } from './sql.ts'
+import { RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
 const config = worldConfig()
 const verifier = new ReceiptVerifier({ domain: config.domain })
@@ -53,11 +60,38 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     return s
   }
 
+  /** Opens a fresh store (which migrates), closes it, and hands its database to `check` through the SQL surface. */
+  const afterOpening = async (check: (sql: Awaited<ReturnType<typeof openSql>>) => Promise<void>) => {
+    const location = await freshLocation(backend)
+    await (await openStore(location)).close()
+    const sql = await openSql(location)
+    try {
+      await check(sql)
+    } finally {
+      await sql.close()
+    }
+  }
+
   it.skipIf(skip)('migrates once, idempotently', async () => {
-    const store = await make()
-    expect(await migrate(store.sql)).toBe(0)
-    const rows = await store.sql.query<{ version: number }>('SELECT version FROM schema_migrations')
-    expect(rows.map((r) => Number(r.version))).toEqual([1])
+    await afterOpening(async (sql) => {
+      expect(await migrate(sql)).toBe(0)
+      const rows = await sql.query<{ version: number }>('SELECT version FROM schema_migrations')
+      expect(rows.map((r) => Number(r.version))).toEqual([1])
+    })
+  })
+
+  it.skipIf(skip)('has a receipts column of the schema type for every receipt field (a new field needs a migration)', async () => {
+    await afterOpening(async (sql) => {
+      const rows = await sql.query<{ name: string; type: string }>(
+        `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'receipts'`,
+      )
+      const live = new Map(rows.map((r) => [r.name, r.type]))
+      for (const f of RECEIPT_SCHEMA)
+        expect(live.get(f.sql.column), `receipt field ${f.name}: the receipts table has no ${f.sql.type} column ${f.sql.column}; add a migration`).toBe(f.sql.type)
+      // Every other column is the row's own: identity and signature.
+      const own = [...live.keys()].filter((c) => !RECEIPT_SCHEMA.some((f) => f.sql.column === c)).sort()
+      expect(own, 'receipts columns that are no receipt field').toEqual(['batch_root', 'digest', 'signature'])
+    })
   })
 
   it.skipIf(skip)('stores each receipt once: duplicates inside a request and on resend, request ids unique per provider', async () => {
@@ -139,12 +173,12 @@ describe('sealing arithmetic', () => {
 describe('embedded store', () => {
   it('refuses a second process on the same data directory, naming the holder', async () => {
     const location = await freshLocation('pglite')
-    const store = await Store.open(location)
+    const store = await openStore(location)
     open.push(store)
     const { writeFile } = await import('node:fs/promises')
     // Pretend another live process (this test runner's parent) holds the lock.
     await writeFile(`${location.dataDir}/fomo.lock`, String(process.ppid))
-    await expect(Store.open(location)).rejects.toThrow(/in use by another fomo process/)
+    await expect(openStore(location)).rejects.toThrow(/in use by another fomo process/)
     await writeFile(`${location.dataDir}/fomo.lock`, String(process.pid))
   })
 })

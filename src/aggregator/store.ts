@@ -1,12 +1,22 @@
+/**
+ * The aggregator's store: the `Store` interface the service, CLI and demo use, and its SQL implementation over
+ * PostgreSQL (embedded PGlite or a server, sql.ts), opened with `openStore`. The receipts table's columns
+ * for the receipt's fields come from the receipt schema table (src/receipts/schema.ts).
+ */
 import type { Allocation } from '../economics/epoch.ts'
 import type { Hex } from '../base/bytes.ts'
 import { ProviderRegistry } from '../receipts/registry.ts'
 import type { ReceiptColumns } from '../receipts/columns.ts'
-import { configJson, readConfig, type AggregatorConfig, type EpochInputs } from '../epoch/config.ts'
+import { configJson, readConfig, type AggregatorConfig } from '../epoch/config.ts'
+import { type EpochInputs } from '../epoch/inputs.ts'
 import { faultPoint } from '../base/faults.ts'
 import { migrate } from './migrations.ts'
-import { seal, SealError, type DeploymentInputs, type SpendRow } from '../epoch/seal.ts'
+import { seal } from '../epoch/seal.ts'
+import { SealError } from '../epoch/rewards.ts'
+import { type SpendRow } from '../epoch/spend.ts'
+import { type DeploymentInputs } from '../epoch/inputs.ts'
 import { openSql, StoreError, type Sql } from './sql.ts'
+import { FIELD_LAYOUT, RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
 export type IngestStatus = 'accepted' | 'duplicate' | 'rejected'
 export type IngestResult = { status: IngestStatus; digest?: Hex | undefined; reason?: string | undefined; message?: string | undefined }
@@ -17,15 +27,106 @@ export type StoredRow = { index: number; batchRoot?: string | undefined }
 const hex = (bytes: Uint8Array, start: number, end: number) => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('hex')
 const bytea = (h: string) => h.replace(/^0x/, '')
 
+export type StoreOptions = { dataDir?: string | undefined; databaseUrl?: string | undefined }
+export type StoreEngine = Sql['kind']
+export type EpochStatus = {
+  epoch: number
+  status: 'open' | 'sealed'
+  receipts: number
+  users: number
+  gross: string
+  charged: string
+  spendRoot: string | null
+  rewardRoot: string | null
+  manifestSha256: string | null
+}
+export type ArtifactFile = { name: string; content: Uint8Array; sha256: string }
+export type EpochArtifacts = { files: ArtifactFile[]; spendRoot: string | null; rewardRoot: string | null }
+export type SealResult = EpochArtifacts & { alreadySealed: boolean }
+/** A stored per-call receipt (its fields as text, bytes as hex without 0x, and its signature) or a whole batch document. */
+export type ExportItem = { kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string }
+
 /**
- * The aggregator's state in PostgreSQL (embedded PGlite or a server): config,
- * providers, receipts deduplicated by (epoch, provider, digest), per-epoch
+ * The aggregator's state: config, providers, receipts deduplicated by (epoch, provider, digest), per-epoch
  * inputs, sealed rewards and artifacts. Every write is one transaction.
  */
-export class Store {
-  private constructor(readonly sql: Sql) {}
+export interface Store {
+  /** The database engine behind the store. */
+  readonly engine: StoreEngine
+  setConfig(config: AggregatorConfig): Promise<void>
+  config(): Promise<AggregatorConfig>
+  registry(): Promise<ProviderRegistry>
+  /**
+   * Stores verified receipts in one transaction. Rows of a sealed epoch are
+   * rejected; a receipt already stored is a duplicate; a request id reused by a
+   * different receipt of the same provider is rejected.
+   */
+  insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: { document: string; root: string }): Promise<Map<number, IngestResult>>
+  setEpochInputs(inputs: EpochInputs): Promise<void>
+  /** The inputs stored for an epoch (deployments without any are absent). */
+  epochInputs(epoch: number): Promise<EpochInputs>
+  epochStatus(epoch: number): Promise<EpochStatus>
+  receiptCount(): Promise<number>
+  latestSealedEpoch(): Promise<number | null>
+  /**
+   * Seals an epoch: freezes it (no receipt accepted after), computes its trees,
+   * rewards and report, and stores the artifacts, all in one transaction.
+   * Sealing a sealed epoch returns the stored artifacts unchanged.
+   */
+  seal(epoch: number): Promise<SealResult>
+  artifacts(epoch: number): Promise<EpochArtifacts>
+  /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and whole batch documents. */
+  exportReceipts(epoch: number): AsyncGenerator<ExportItem>
+  /** Checks the database answers; returns the engine. */
+  health(): Promise<StoreEngine>
+  /** The charged revenue of an epoch per deployment (deployment ids in lower-case hex). */
+  chargedByDeployment(epoch: number): Promise<Map<Hex, bigint>>
+  close(): Promise<void>
+}
 
-  static async open(options: { dataDir?: string | undefined; databaseUrl?: string | undefined }): Promise<Store> {
+/** Opens (and migrates) the store: embedded PGlite in `dataDir`, or the PostgreSQL server at `databaseUrl`. */
+export function openStore(options: StoreOptions): Promise<Store> {
+  return SqlStore.open(options)
+}
+
+/**
+ * The receipts table's columns: one per receipt field (schema table, in its order), then the row's digest
+ * and where its signature lives (its own, or its batch's root). Bytes travel as hex text.
+ */
+const RECEIPT_COLUMNS: ReadonlyArray<{ column: string; type: string; optional?: boolean }> = [
+  ...RECEIPT_SCHEMA.map((f) => ({ column: f.sql.column, type: f.sql.type })),
+  { column: 'digest', type: 'bytea' },
+  { column: 'signature', type: 'bytea', optional: true },
+  { column: 'batch_root', type: 'bytea', optional: true },
+]
+
+const fromText = (c: { type: string; optional?: boolean }, x: string) => (c.type !== 'bytea' ? `${x}::${c.type}` : c.optional ? `decode(nullif(${x}, ''), 'hex')` : `decode(${x}, 'hex')`)
+
+const INSERT_RECEIPTS = `INSERT INTO receipts (${RECEIPT_COLUMNS.map((c) => c.column).join(', ')})
+         SELECT ${RECEIPT_COLUMNS.map((c, k) => fromText(c, `c${k}`)).join(', ')}
+         FROM unnest(${RECEIPT_COLUMNS.map((_, k) => `$${k + 1}::text[]`).join(', ')})
+           AS x(${RECEIPT_COLUMNS.map((_, k) => `c${k}`).join(', ')})
+         ON CONFLICT DO NOTHING
+         RETURNING encode(digest, 'hex') AS d`
+
+/** A receipt's fields as text, named as in its JSON message (bytes as hex without 0x), then its signature. */
+const EXPORT_RECEIPTS = `SELECT ${RECEIPT_SCHEMA.map((f) => (f.sql.type === 'bytea' ? `encode(${f.sql.column}, 'hex')` : `${f.sql.column}::text`) + ` AS "${f.name}"`).join(', ')},
+              encode(signature, 'hex') AS signature
+       FROM receipts WHERE epoch = $1 AND signature IS NOT NULL ORDER BY provider, digest`
+
+/** The Store on PostgreSQL: PGlite or a server, the same SQL for both. */
+export class SqlStore implements Store {
+  readonly engine: StoreEngine
+
+  /**
+   * `sql` is the store's own SQL surface, for this file, its migrations and its tests: everything else goes
+   * through the Store operations.
+   */
+  private constructor(readonly sql: Sql) {
+    this.engine = sql.kind
+  }
+
+  static async open(options: StoreOptions): Promise<SqlStore> {
     const sql = await openSql(options)
     try {
       await migrate(sql)
@@ -33,11 +134,21 @@ export class Store {
       await sql.close()
       throw error
     }
-    return new Store(sql)
+    return new SqlStore(sql)
   }
 
   close(): Promise<void> {
     return this.sql.close()
+  }
+
+  async health(): Promise<StoreEngine> {
+    await this.sql.query('SELECT 1')
+    return this.sql.kind
+  }
+
+  async chargedByDeployment(epoch: number): Promise<Map<Hex, bigint>> {
+    const rows = await this.sql.query<{ dep: string; charged: string }>(`SELECT encode(deployment_id, 'hex') AS dep, sum(charged)::text AS charged FROM receipts WHERE epoch = $1 GROUP BY deployment_id`, [epoch])
+    return new Map(rows.map((r) => [`0x${r.dep}` as Hex, BigInt(r.charged)]))
   }
 
   async setConfig(config: AggregatorConfig): Promise<void> {
@@ -65,11 +176,6 @@ export class Store {
     return ProviderRegistry.from(rows.map((r) => ({ deploymentId: `0x${r.d}`, provider: `0x${r.p}` })))
   }
 
-  /**
-   * Stores verified receipts in one transaction. Rows of a sealed epoch are
-   * rejected; a receipt already stored is a duplicate; a request id reused by a
-   * different receipt of the same provider is rejected.
-   */
   async insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: { document: string; root: string }): Promise<Map<number, IngestResult>> {
     const results = new Map<number, IngestResult>()
     if (rows.length === 0) return results
@@ -92,33 +198,23 @@ export class Store {
           [columns.epoch[first], hex(columns.provider, 20 * first, 20 * first + 20), bytea(batch.root), batch.document],
         )
       }
-      const cols: string[][] = Array.from({ length: 14 }, () => [])
-      for (const { index: i, batchRoot } of open) {
-        cols[0]!.push(String(columns.epoch[i]))
-        cols[1]!.push(hex(columns.provider, 20 * i, 20 * i + 20))
-        cols[2]!.push(hex(columns.digest, 32 * i, 32 * i + 32))
-        cols[3]!.push(hex(columns.deploymentId, 32 * i, 32 * i + 32))
-        cols[4]!.push(hex(columns.user, 20 * i, 20 * i + 20))
-        cols[5]!.push(hex(columns.requestId, 32 * i, 32 * i + 32))
-        cols[6]!.push(String(columns.timestamp[i]))
-        cols[7]!.push(String(columns.inputTokens[i]))
-        cols[8]!.push(String(columns.outputTokens[i]))
-        cols[9]!.push(String(columns.grossAmount[i]))
-        cols[10]!.push(String(columns.discountBps[i]))
-        cols[11]!.push(String(columns.chargedAmount[i]))
-        cols[12]!.push(batchRoot ? '' : hex(columns.signature, 65 * i, 65 * i + 65))
-        cols[13]!.push(batchRoot ? bytea(batchRoot) : '')
+      // One text array per column of RECEIPT_COLUMNS: the fields from their columns, then digest, signature, batch root.
+      const params: string[][] = []
+      for (const f of FIELD_LAYOUT) {
+        const column = columns[f.name]
+        const values = new Array<string>(open.length)
+        for (let r = 0; r < open.length; r++) {
+          const i = open[r]!.index
+          values[r] = f.width > 0 ? hex(column as Uint8Array, f.width * i, f.width * i + f.width) : String(column[i])
+        }
+        params.push(values)
       }
-      const inserted = await tx.query<{ d: string }>(
-        `INSERT INTO receipts (epoch, provider, digest, deployment_id, user_address, request_id, ts, input_tokens, output_tokens, gross, discount_bps, charged, signature, batch_root)
-         SELECT e::bigint, decode(p, 'hex'), decode(d, 'hex'), decode(dep, 'hex'), decode(u, 'hex'), decode(r, 'hex'), t::bigint, it::bigint, ot::bigint,
-                g::numeric, db::int, c::numeric, decode(nullif(s, ''), 'hex'), decode(nullif(b, ''), 'hex')
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-           AS x(e, p, d, dep, u, r, t, it, ot, g, db, c, s, b)
-         ON CONFLICT DO NOTHING
-         RETURNING encode(digest, 'hex') AS d`,
-        cols,
+      params.push(
+        open.map(({ index: i }) => hex(columns.digest, 32 * i, 32 * i + 32)),
+        open.map(({ index: i, batchRoot }) => (batchRoot ? '' : hex(columns.signature, 65 * i, 65 * i + 65))),
+        open.map(({ batchRoot }) => (batchRoot ? bytea(batchRoot) : '')),
       )
+      const inserted = await tx.query<{ d: string }>(INSERT_RECEIPTS, params)
       const fresh = new Set(inserted.map((r) => r.d))
       const missing = open.filter((r) => !fresh.has(hex(columns.digest, 32 * r.index, 32 * r.index + 32)))
       // A row not inserted is either the same receipt again, or another receipt reusing a request id.
@@ -168,7 +264,7 @@ export class Store {
     })
   }
 
-  async epochStatus(epoch: number) {
+  async epochStatus(epoch: number): Promise<EpochStatus> {
     const [row] = await this.sql.query<{ status: string; spend_root: string | null; reward_root: string | null; manifest_sha256: string | null }>(
       'SELECT status, spend_root, reward_root, manifest_sha256 FROM epochs WHERE epoch = $1',
       [epoch],
@@ -200,12 +296,8 @@ export class Store {
     return row?.e ? Number(row.e) : null
   }
 
-  /**
-   * Seals an epoch: freezes it (no receipt accepted after), computes its trees,
-   * rewards and report from the database, and stores the artifacts, all in one
-   * transaction. Sealing a sealed epoch returns the stored artifacts unchanged.
-   */
-  async seal(epoch: number): Promise<{ files: Array<{ name: string; content: Uint8Array; sha256: string }>; spendRoot: string | null; rewardRoot: string | null; alreadySealed: boolean }> {
+  /** Seals from the database: spend, inputs and earlier rewards are read in the sealing transaction. */
+  async seal(epoch: number): Promise<SealResult> {
     const config = await this.config()
     return this.sql.transaction(async (tx) => {
       await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [epoch])
@@ -224,14 +316,7 @@ export class Store {
           [epoch],
         )
       ).map((r): SpendRow => ({ deploymentId: `0x${r.dep}`, user: `0x${r.u}`, gross: BigInt(r.g), charged: BigInt(r.c), count: BigInt(r.n), minDiscountBps: Number(r.lo), maxDiscountBps: Number(r.hi) }))
-      const inputs = new Map<Hex, DeploymentInputs>()
-      for (const r of await tx.query<{ dep: string; opex: string; circ: string | null }>(`SELECT encode(deployment_id, 'hex') AS dep, opex::text AS opex, circulating::text AS circ FROM epoch_inputs WHERE epoch = $1`, [epoch]))
-        inputs.set(`0x${r.dep}`, { opex: BigInt(r.opex), circulatingSupply: r.circ === null ? undefined : BigInt(r.circ), stakes: new Map() })
-      for (const r of await tx.query<{ dep: string; a: string; s: string }>(`SELECT encode(deployment_id, 'hex') AS dep, encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [epoch])) {
-        const d = inputs.get(`0x${r.dep}`) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
-        d.stakes.set(`0x${r.a}`, BigInt(r.s))
-        inputs.set(`0x${r.dep}`, d)
-      }
+      const inputs = (await this.#epochInputs(tx, epoch)).deployments
       const previous = (
         await tx.query<{ a: string; t: string; s: string }>(
           `SELECT encode(account, 'hex') AS a, encode(token, 'hex') AS t, sum(amount)::text AS s FROM rewards WHERE epoch < $1 GROUP BY account, token`,
@@ -253,11 +338,27 @@ export class Store {
     })
   }
 
-  async artifacts(epoch: number) {
+  async epochInputs(epoch: number): Promise<EpochInputs> {
+    return this.#epochInputs(this.sql, epoch)
+  }
+
+  async #epochInputs(sql: Sql, epoch: number): Promise<EpochInputs> {
+    const deployments = new Map<Hex, DeploymentInputs>()
+    for (const r of await sql.query<{ dep: string; opex: string; circ: string | null }>(`SELECT encode(deployment_id, 'hex') AS dep, opex::text AS opex, circulating::text AS circ FROM epoch_inputs WHERE epoch = $1`, [epoch]))
+      deployments.set(`0x${r.dep}`, { opex: BigInt(r.opex), circulatingSupply: r.circ === null ? undefined : BigInt(r.circ), stakes: new Map() })
+    for (const r of await sql.query<{ dep: string; a: string; s: string }>(`SELECT encode(deployment_id, 'hex') AS dep, encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [epoch])) {
+      const d = deployments.get(`0x${r.dep}`) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
+      d.stakes.set(`0x${r.a}`, BigInt(r.s))
+      deployments.set(`0x${r.dep}`, d)
+    }
+    return { epoch, deployments }
+  }
+
+  async artifacts(epoch: number): Promise<EpochArtifacts> {
     return this.#artifacts(this.sql, epoch)
   }
 
-  async #artifacts(sql: Sql, epoch: number) {
+  async #artifacts(sql: Sql, epoch: number): Promise<EpochArtifacts> {
     const [row] = await sql.query<{ spend_root: string | null; reward_root: string | null; status: string }>('SELECT spend_root, reward_root, status FROM epochs WHERE epoch = $1', [epoch])
     if (row?.status !== 'sealed') throw new StoreError(`epoch ${epoch} is not sealed`, `Run \`fomo seal --epoch ${epoch}\`.`)
     const files = (await sql.query<{ name: string; content: string; sha256: string }>(`SELECT name, encode(content, 'hex') AS content, sha256 FROM artifacts WHERE epoch = $1 ORDER BY name`, [epoch])).map((f) => ({
@@ -268,15 +369,8 @@ export class Store {
     return { files, spendRoot: row.spend_root, rewardRoot: row.reward_root }
   }
 
-  /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and whole batch documents. */
-  async *exportReceipts(epoch: number): AsyncGenerator<{ kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string }> {
-    const rows = await this.sql.query<Record<string, string>>(
-      `SELECT encode(deployment_id, 'hex') AS "deploymentId", encode(provider, 'hex') AS provider, encode(user_address, 'hex') AS "user", epoch::text AS epoch,
-              encode(request_id, 'hex') AS "requestId", ts::text AS "timestamp", input_tokens::text AS "inputTokens", output_tokens::text AS "outputTokens",
-              gross::text AS "grossAmount", discount_bps::text AS "discountBps", charged::text AS "chargedAmount", encode(signature, 'hex') AS signature
-       FROM receipts WHERE epoch = $1 AND signature IS NOT NULL ORDER BY provider, digest`,
-      [epoch],
-    )
+  async *exportReceipts(epoch: number): AsyncGenerator<ExportItem> {
+    const rows = await this.sql.query<Record<string, string>>(EXPORT_RECEIPTS, [epoch])
     for (const row of rows) yield { kind: 'receipt', row }
     for (const b of await this.sql.query<{ document: string }>('SELECT document FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch])) yield { kind: 'batch', document: b.document }
   }

@@ -1,3 +1,7 @@
+/**
+ * Bytes and hex: the one `Hex` type (viem's), hex encoding and decoding into preallocated buffers, and the
+ * big-endian word helpers that ABI encodings, Merkle trees and receipt struct hashes are written with.
+ */
 import { InvalidParameterError } from './errors.ts'
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -8,7 +12,9 @@ for (let i = 0; i < 6; i++) {
   NIBBLE[97 + i] = 10 + i
 }
 
-export type Hex = `0x${string}`
+/** 0x-prefixed hex: viem's type, so values pass between fomo-kit and viem unchanged. */
+export type { Hex } from 'viem'
+import type { Hex } from 'viem'
 
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): Hex {
   let out = '0x'

@@ -1,3 +1,6 @@
+/**
+ * Strict JSON parsing: duplicate keys, lone surrogates and oversized numbers refused with the offset named.
+ */
 import { describe, expect, it } from 'vitest'
 import { JsonError, parseJsonDocument } from './json.ts'
 

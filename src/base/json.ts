@@ -1,3 +1,7 @@
+/**
+ * Strict JSON for documents read from disk or the wire: duplicate keys and numbers that lose precision are
+ * errors naming the offset, so two readers can never see two different documents.
+ */
 import { BaseError } from './errors.ts'
 
 export class JsonError extends BaseError {

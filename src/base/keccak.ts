@@ -1,12 +1,12 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
-import { loadKeccakWasm, type KeccakWasm } from './keccakWasm.mjs'
-
 /**
  * keccak-256, synchronous. The WebAssembly keccak of hash-wasm, called without
  * per-hash allocation, is about 10x faster than pure JS on 64-byte inputs;
  * @noble/hashes is the fallback that always works (set FOMO_KECCAK=noble to
  * force it).
  */
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { loadKeccakWasm, type KeccakWasm } from './keccakWasm.mjs'
+
 export type KeccakBackend = 'hash-wasm' | 'noble'
 
 const MAX_INPUT = 16384

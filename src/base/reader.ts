@@ -1,10 +1,10 @@
-import { SchemaError } from './errors.ts'
-import { parseUnits } from './units.ts'
-
 /**
  * A small path-tracking reader for validating JSON documents: every failure
  * names the document's format, the path of the bad field and what was expected.
  */
+import { SchemaError } from './errors.ts'
+import { parseUnits } from './units.ts'
+
 export class Reader {
   constructor(
     readonly format: string,

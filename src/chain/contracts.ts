@@ -1,7 +1,11 @@
+/**
+ * The contracts driven through viem: deploy the distributor (also the epoch registry) and staking, propose and
+ * finalize epochs with their proofs, and claim cumulative rewards.
+ */
 import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
-import { claimsOf, commitmentOf, proofCalldata, type SealedEpoch } from './epoch.ts'
+import { claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
 
@@ -63,7 +67,7 @@ export function distributorAt(clients: Clients, address: Address) {
  * Proposes a sealed epoch's commitment; it becomes final after the timelock. A registry made with a batch verifier
  * takes the epoch's proofs (proofs.json) with the proposal and checks them.
  */
-export async function proposeEpoch(clients: Clients, address: Address, epoch: SealedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
+export async function proposeEpoch(clients: Clients, address: Address, epoch: PublishedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
   const d = distributorAt(clients, address)
   const commitment = commitmentOf(epoch, await clients.public.getChainId(), address)
   const requiresProofs = (await d.read.verifier()) !== zeroAddress
@@ -80,7 +84,7 @@ export async function proposeEpoch(clients: Clients, address: Address, epoch: Se
 export const PROOFS_PER_TRANSACTION = 20
 
 /** Submits an epoch's batch proofs in chunks, after forgetting any partial earlier submission. */
-async function submitProofs(clients: Clients, address: Address, epoch: SealedEpoch): Promise<void> {
+async function submitProofs(clients: Clients, address: Address, epoch: PublishedEpoch): Promise<void> {
   const d = distributorAt(clients, address)
   const wait = async (hash: Hex, what: string) => {
     const receipt = await clients.public.waitForTransactionReceipt({ hash })
@@ -99,13 +103,13 @@ export async function finalizeEpoch(clients: Clients, address: Address, epoch: n
 }
 
 /** What an account can claim now, per token. */
-export async function claimable(clients: Clients, address: Address, epoch: SealedEpoch, account: Address) {
+export async function claimable(clients: Clients, address: Address, epoch: PublishedEpoch, account: Address) {
   const d = distributorAt(clients, address)
   return Promise.all(claimsOf(epoch.rewardTree, account).map(async (c) => ({ token: c.token, cumulative: c.cumulative, claimable: await d.read.claimable([c.account, c.token, c.cumulative, c.proof]) })))
 }
 
 /** Claims every token of an account in one transaction (tokens with nothing new are skipped). */
-export async function claimAll(clients: Clients, address: Address, epoch: SealedEpoch, account: Address): Promise<{ hash: Hex; gasUsed: bigint } | undefined> {
+export async function claimAll(clients: Clients, address: Address, epoch: PublishedEpoch, account: Address): Promise<{ hash: Hex; gasUsed: bigint } | undefined> {
   const claims = claimsOf(epoch.rewardTree, account)
   if (claims.length === 0) return undefined
   const hash = await distributorAt(clients, address).write.claimMany([claims])

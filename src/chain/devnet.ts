@@ -1,12 +1,12 @@
+/**
+ * An in-process EVM (Hardhat's EDR) for the demo and tests: no node to run,
+ * funded unlocked accounts, and time travel to wait out timelocks.
+ */
 import { fileURLToPath } from 'node:url'
 import { createPublicClient, createWalletClient, custom, getAddress, type Address } from 'viem'
 import { hardhat as hardhatChain } from 'viem/chains'
 import { ChainError, type Clients } from './contracts.ts'
 
-/**
- * An in-process EVM (Hardhat's EDR) for the demo and tests: no node to run,
- * funded unlocked accounts, and time travel to wait out timelocks.
- */
 export type Devnet = { clients: Clients; accounts: Address[]; increaseTime(seconds: number): Promise<void>; clientsFor(account: Address): Clients }
 
 export async function startDevnet(): Promise<Devnet> {

@@ -1,3 +1,6 @@
+/**
+ * Clients for a JSON-RPC node and a signing key, for the chain commands.
+ */
 import { createPublicClient, createWalletClient, defineChain, http, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ChainError, type Clients } from './contracts.ts'

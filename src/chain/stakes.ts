@@ -1,13 +1,13 @@
-import { getContract, parseAbiItem, type Address } from 'viem'
-import type { Hex } from '../base/bytes.ts'
-import { MTStaking } from './contracts.generated.ts'
-import type { Clients } from './contracts.ts'
-
 /**
  * A deployment's stake snapshot read from its MTStaking contract at a block:
  * every account that ever staked (from the Staked events up to the block),
  * its checkpointed stake at the block, and the circulating supply there.
  */
+import { getContract, parseAbiItem, type Address } from 'viem'
+import type { Hex } from '../base/bytes.ts'
+import { MTStaking } from './contracts.generated.ts'
+import type { Clients } from './contracts.ts'
+
 export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, staking: Address, blockNumber: bigint): Promise<{ circulatingSupply: bigint; stakes: Map<Hex, bigint> }> {
   const contract = getContract({ abi: MTStaking.abi, address: staking, client: { public: clients.public } })
   const logs = await clients.public.getLogs({

@@ -1,3 +1,6 @@
+/**
+ * The command framework of the `fomo` CLI: option specs, parsing, usage errors and exit codes.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { BaseError } from '../base/errors.ts'
 

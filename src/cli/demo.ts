@@ -1,24 +1,30 @@
+/**
+ * The demo, composed of the public modules: providers sign a day of receipts, an aggregator ingests them over
+ * HTTP and seals the epoch, and the distributor on an in-process EVM publishes it and pays a claim.
+ */
 import { keccak256, toBytes, getAddress } from 'viem'
 import { formatUnits } from '../base/units.ts'
+import { discountParameters } from '../economics/parameters.ts'
 import { stakingDiscountBps, chargedAmount } from '../economics/revenue.ts'
 import type { Hex } from '../base/bytes.ts'
 import { closeWorkers } from '../merkle/parallel.ts'
-import { signBatch } from '../receipts/batch.ts'
+import { signBatch } from '../receipts/batchSign.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
 import { addressOf, signReceipt } from '../receipts/sign.ts'
 import { claimAll, deployContracts, deployTestToken, finalizeEpoch, proposeEpoch, type Deployment } from '../chain/contracts.ts'
 import { TestToken } from '../chain/contracts.generated.ts'
 import { startDevnet, type Devnet } from '../chain/devnet.ts'
-import { claimsOf, readSealedEpoch } from '../chain/epoch.ts'
+import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
 import { writeEpochDirectory } from '../epoch/directory.ts'
 import { receiptExportLines } from '../aggregator/export.ts'
 import { sendBatch, sendReceipts } from '../aggregator/client.ts'
-import { readConfig, type AggregatorConfig, type EpochInputs } from '../epoch/config.ts'
+import { readConfig, type AggregatorConfig } from '../epoch/config.ts'
+import { type EpochInputs } from '../epoch/inputs.ts'
 import { AggregatorService } from '../aggregator/service.ts'
-import { Store } from '../aggregator/store.ts'
+import { openStore } from '../aggregator/store.ts'
 
 export type DemoOptions = {
   out: string
@@ -132,7 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
   )
   const discount = (d: number, user: Hex) =>
-    Number(stakingDiscountBps(stakes[d]!.get(user) ?? 0n, circulating[d]!, { maxDiscountBps: config.platform.maxDiscountBps, multiplier: config.platform.discountMultiplier }))
+    Number(stakingDiscountBps(stakes[d]!.get(user) ?? 0n, circulating[d]!, discountParameters(config.platform)))
   // Power users: spend weights follow a long tail.
   const weights = users.map(() => 1 / (0.05 + rnd.next()) ** 1.2)
   const totalWeight = weights.reduce((a, b) => a + b, 0)
@@ -192,7 +198,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   })
 
   const dataDir = `${options.out}/db`
-  const store = await Store.open({ dataDir })
+  const store = await openStore({ dataDir })
   let service: AggregatorService | undefined
   try {
     await store.setConfig(config)
@@ -221,10 +227,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const resent = await sendReceipts(texts.slice(0, resendCount), { url, batchSize: 1000 })
     duplicates += resent.duplicates
     // OpEx: what providers cost this day, 55 % of the charged revenue of each deployment.
-    const status = await store.sql.query<{ dep: string; charged: string }>(`SELECT encode(deployment_id, 'hex') AS dep, sum(charged)::text AS charged FROM receipts WHERE epoch = $1 GROUP BY deployment_id`, [epoch])
-    for (const row of status) {
-      const d = inputs.deployments.get(`0x${row.dep}`)
-      if (d) d.opex = (BigInt(row.charged) * 55n) / 100n
+    for (const [deploymentId, charged] of await store.chargedByDeployment(epoch)) {
+      const d = inputs.deployments.get(deploymentId)
+      if (d) d.opex = (charged * 55n) / 100n
     }
     await store.setEpochInputs(inputs)
     options.progress?.('seal', 0, 1)
@@ -268,7 +273,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }, epochDir: string, account: Address, timelock: number, options: DemoOptions) {
   const { devnet, deployment } = chain
   const log = options.log ?? (() => undefined)
-  const sealed = await readSealedEpoch(epochDir)
+  const sealed = await readPublishedEpoch(epochDir)
   await proposeEpoch(devnet.clients, deployment.distributor, sealed)
   log(`Proposed epoch ${sealed.epoch}; waiting out the ${timelock} s timelock on the in-process EVM`)
   await devnet.increaseTime(timelock)

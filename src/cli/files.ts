@@ -1,3 +1,6 @@
+/**
+ * Files as the CLI reads and writes them: strict JSON reads that name the file, and atomic writes.
+ */
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'

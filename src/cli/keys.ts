@@ -1,3 +1,6 @@
+/**
+ * Private keys for commands: from a key file (fomo-key-v1 or hex), an argument, or FOMO_PRIVATE_KEY.
+ */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Reader } from '../base/reader.ts'

@@ -1,3 +1,6 @@
+/**
+ * The `fomo` command: the list of commands, help, dispatch and the exit-code rule.
+ */
 import { BaseError } from '../base/errors.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'

@@ -1,9 +1,9 @@
-import type { Io } from './command.ts'
-
 /**
  * A one-line progress indicator on stderr, redrawn in place on a terminal and
  * silent otherwise (logs and CI stay clean). Redraws at most every 100 ms.
  */
+import type { Io } from './command.ts'
+
 export function progress(io: Io, label: string): { update(done: number, total?: number, phase?: string): void; done(message?: string): void } {
   let last = 0
   const started = Date.now()

@@ -1,3 +1,7 @@
+/**
+ * Emissions: the age factor, deployment scores, the emission routed by score, the issuer bonus, and the
+ * staker pool shared by gross spend.
+ */
 import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, WAD, assertNonNegative, maxBig, mulDivDown, splitBps, splitProRata } from './math.ts'
 import { VESTING_DAYS } from './supply.ts'

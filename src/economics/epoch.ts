@@ -1,13 +1,13 @@
-import { InvalidParameterError } from '../base/errors.ts'
-import { ageFactor, deploymentScore, grossWeightedRewards, routeEmission, splitDeploymentEmission, type RewardDenominator } from './emissions.ts'
-import { sum } from './math.ts'
-import { netRevenue, revenueWaterfall, type Waterfall } from './revenue.ts'
-
 /**
  * One epoch's settlement, shared by the simulator and the aggregator: from
  * per-user spend and stakes to the waterfall, emission routing and every
  * account's rewards. Pure; all amounts in base units.
  */
+import { InvalidParameterError } from '../base/errors.ts'
+import { ageFactor, deploymentScore, grossWeightedRewards, routeEmission, splitDeploymentEmission, type RewardDenominator } from './emissions.ts'
+import { sum } from './math.ts'
+import { netRevenue, revenueWaterfall, type Waterfall } from './revenue.ts'
+
 export type ScoreBasis = 'net' | 'charged' | 'gross'
 
 export type EpochParameters = {

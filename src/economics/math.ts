@@ -1,3 +1,7 @@
+/**
+ * Exact integer arithmetic for money: fixed-point constants, rounding named in the function, and splits whose
+ * parts always sum to the whole.
+ */
 import { InvalidParameterError } from '../base/errors.ts'
 
 /** 1.0 in 18-decimal fixed point (ages, prices). */

@@ -1,3 +1,6 @@
+/**
+ * Every number of the paper's worked examples (3.3.4, 3.3.5, 4.3, 4.4, 4.7), reproduced to the base unit.
+ */
 import { describe, expect, it } from 'vitest'
 import { ageFactor, deploymentScore, grossWeightedRewards, splitDeploymentEmission } from './emissions.ts'
 import { DECIMALS, formatFixed, parseUnits } from '../base/units.ts'

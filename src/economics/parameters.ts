@@ -1,8 +1,13 @@
+/**
+ * The platform-wide economic parameters (X, M, daily emission, score basis, reward denominator, issuer bonus),
+ * shared by scenarios and the aggregator's configuration.
+ */
 import { Reader, optional } from '../base/reader.ts'
 import type { RewardDenominator } from './emissions.ts'
 import type { ScoreBasis } from './epoch.ts'
 import { DECIMALS } from '../base/units.ts'
 import { BPS } from './math.ts'
+import type { DiscountParameters } from './revenue.ts'
 
 /** The platform-wide economic parameters, shared by scenarios and the aggregator's configuration. */
 export type PlatformParameters = {
@@ -31,4 +36,9 @@ export function readPlatform(r: Reader, extra: readonly string[] = []): Platform
     rewardDenominator: optional(r.field('rewardDenominator'), (x) => x.literal(['eligible-stakers', 'all-users'] as const), 'eligible-stakers'),
     issuerBonusBps: optional(r.field('issuerBonusBps'), bps, 1000n),
   }
+}
+
+/** The staking discount's parameters (X, M) of the platform: what every discount of a receipt, proof or report uses. */
+export function discountParameters(p: Pick<PlatformParameters, 'maxDiscountBps' | 'discountMultiplier'>): DiscountParameters {
+  return { maxDiscountBps: p.maxDiscountBps, multiplier: p.discountMultiplier }
 }

@@ -1,3 +1,7 @@
+/**
+ * Invariants of the economics by fast-check: splits conserve, prices are monotone, discounts are bounded,
+ * rewards plus dust equal the pool.
+ */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { grossWeightedRewards, routeEmission, splitDeploymentEmission } from './emissions.ts'

@@ -1,12 +1,12 @@
-import { DECIMALS, formatUnits } from '../base/units.ts'
-import { BPS } from './math.ts'
-import { USDC_TOKEN, type Simulation } from './simulate.ts'
-
 /**
  * The JSON document of `fomo simulate --json`. Amounts are exact decimal
  * strings of whole tokens (USDC 6 decimals, FLOCK and MT 18); prices and the
  * age factor are exact decimals of their WAD value; discounts are integer bps.
  */
+import { DECIMALS, formatUnits } from '../base/units.ts'
+import { BPS } from './math.ts'
+import { USDC_TOKEN, type Simulation } from './simulate.ts'
+
 export const SIMULATION_REPORT_FORMAT = 'fomo-simulation-report-v1'
 
 const usdc = (v: bigint) => formatUnits(v, DECIMALS.USDC)

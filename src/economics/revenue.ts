@@ -1,3 +1,7 @@
+/**
+ * Revenue (paper 3.4-3.5): net revenue, the 30/30/30/10 waterfall, the staking discount and the charged
+ * amount of a call.
+ */
 import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, assertNonNegative, maxBig, minBig, splitBps } from './math.ts'
 

@@ -1,6 +1,3 @@
-import { InvalidParameterError } from '../base/errors.ts'
-import { BPS, WAD, assertNonNegative, minBig, mulDivDown, mulDivUp } from './math.ts'
-
 /**
  * The RMO sale: a constant-product curve over virtual reserves (paper 3.3).
  *
@@ -9,6 +6,9 @@ import { BPS, WAD, assertNonNegative, minBig, mulDivDown, mulDivUp } from './mat
  * S(D) = y0*D/(x0 + D) = yNum*D / (xNum + D*den) needs a single rounding
  * and S(G) = S holds exactly.
  */
+import { InvalidParameterError } from '../base/errors.ts'
+import { BPS, WAD, assertNonNegative, minBig, mulDivDown, mulDivUp } from './math.ts'
+
 export type CurveParameters = {
   /** S: MT base units sold when the raise reaches G. */
   saleSupply: bigint

@@ -1,3 +1,6 @@
+/**
+ * Reading scenarios: malformed documents are refused naming the JSON path.
+ */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'

@@ -1,3 +1,7 @@
+/**
+ * A planning scenario for `fomo simulate` (format fomo-scenario-v1, docs/scenario.md): deployments, raises,
+ * epochs of usage and stakes.
+ */
 import { Reader, optional } from '../base/reader.ts'
 import { DECIMALS } from '../base/units.ts'
 import { BPS } from './math.ts'

@@ -1,3 +1,7 @@
+/**
+ * The scenario simulator: raises on the RMO curve, then epoch after epoch the settlement, vesting and
+ * cumulative rewards of every account.
+ */
 import { BaseError } from '../base/errors.ts'
 import { settleEpoch, RewardLedger, type DeploymentEpochInput, type EpochSettlement } from './epoch.ts'
 import { WAD, maxBig, mulDivDown } from './math.ts'
@@ -5,6 +9,7 @@ import { chargedAmount, stakingDiscountBps } from './revenue.ts'
 import { createCurve, dexPrice, marginalPrice, simulateRaise, averagePrice, type Curve, type RaiseResult } from './rmo.ts'
 import type { Scenario, ScenarioDeployment } from './scenario.ts'
 import { VESTING_DAYS, allocateSupply, releasedBetween, splitProceeds, vestedAmount, type ProceedsSplit, type SupplyAllocation } from './supply.ts'
+import { discountParameters } from './parameters.ts'
 
 export class ScenarioError extends BaseError {
   override name = 'ScenarioError'
@@ -70,7 +75,7 @@ export function simulate(scenario: Scenario): Simulation {
         const stake = e.stakes.get(account) ?? 0n
         if (stake > circulatingSupply)
           throw new ScenarioError(`${where}: ${account} stakes ${stake} base units, above the circulating supply ${circulatingSupply}`, 'A stake is part of the circulating supply; lower it or set circulatingSupply.')
-        const discountBps = stakingDiscountBps(stake, circulatingSupply, { maxDiscountBps: scenario.platform.maxDiscountBps, multiplier: scenario.platform.discountMultiplier })
+        const discountBps = stakingDiscountBps(stake, circulatingSupply, discountParameters(scenario.platform))
         const gross = e.usage.get(account) ?? 0n
         users.push({ account, stake, discountBps, gross, charged: chargedAmount(gross, discountBps) })
       }

@@ -1,3 +1,6 @@
+/**
+ * MT supply (paper 3.2): the fixed 1,000,000 MT allocation, the graduation proceeds split and linear vesting.
+ */
 import { InvalidParameterError } from '../base/errors.ts'
 import { DECIMALS } from '../base/units.ts'
 import { assertNonNegative, splitBps } from './math.ts'

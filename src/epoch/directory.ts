@@ -1,8 +1,23 @@
+/**
+ * A sealed epoch's directory (epoch-<n>): written atomically by the aggregator, read back and checked against its
+ * manifest by publication, proving and auditing.
+ */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
 import { faultPoint } from '../base/faults.ts'
+import { parseJsonDocument } from '../base/json.ts'
+import { StandardTree } from '../merkle/tree.ts'
+import { readManifest, sha256Hex, type Manifest } from './manifest.ts'
+
+export class EpochDirectoryError extends BaseError {
+  override name = 'EpochDirectoryError'
+  constructor(message: string, hint?: string) {
+    super('EPOCH_DIRECTORY', message, hint ? { metaMessages: [hint] } : {})
+  }
+}
 
 /**
  * Writes a sealed epoch's files into `dir/epoch-<n>` atomically: every file is
@@ -43,4 +58,47 @@ export async function writeEpochDirectory(dir: string, epoch: number, files: Rea
     throw error
   }
   return target
+}
+
+/** A sealed epoch directory, read and checked: the manifest's file hashes match the files. */
+export type SealedEpoch = {
+  dir: string
+  epoch: number
+  manifest: Manifest
+  manifestSha256: Hex
+  spendRoot: Hex
+  rewardRoot: Hex
+  totals: Manifest['totals']
+  rewardTree: StandardTree
+}
+
+/** Reads one file of an epoch directory; a missing or unreadable file names the directory to give. */
+export function readEpochFile(dir: string, name: string): Promise<Buffer> {
+  return readFile(join(dir, name)).catch((e: NodeJS.ErrnoException) => {
+    throw new EpochDirectoryError(`cannot read ${join(dir, name)}: ${e.code ?? e.message}`, 'Give the directory `fomo seal` wrote (epoch-<n>).')
+  })
+}
+
+/** Reads a sealed epoch with roots to publish: an epoch without receipts or rewards has none and is refused. */
+export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
+  const manifestBytes = await readEpochFile(dir, 'manifest.json')
+  const manifest = readManifest(parseJsonDocument(manifestBytes.toString('utf8'), 'manifest.json'))
+  for (const [name, expected] of manifest.files) {
+    if (sha256Hex(await readEpochFile(dir, name)) !== expected)
+      throw new EpochDirectoryError(`${name} does not match the manifest's hash`, 'The directory was altered after sealing; seal or copy it again.')
+  }
+  if (manifest.roots.spend === null) throw new EpochDirectoryError('the manifest has no spend root: an epoch without receipts has none to publish')
+  if (manifest.roots.reward === null) throw new EpochDirectoryError('the manifest has no reward root: an epoch without rewards has none to publish')
+  const rewardTree = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
+  if (rewardTree.root !== manifest.roots.reward) throw new EpochDirectoryError("reward-tree.json does not have the manifest's reward root")
+  return {
+    dir,
+    epoch: manifest.epoch,
+    manifest,
+    manifestSha256: `0x${sha256Hex(manifestBytes)}`,
+    spendRoot: manifest.roots.spend,
+    rewardRoot: manifest.roots.reward,
+    totals: manifest.totals,
+    rewardTree,
+  }
 }

@@ -1,7 +1,3 @@
-import { BaseError } from '../base/errors.ts'
-import { compareWords } from '../base/bytes.ts'
-import { keccak256 } from '../base/keccak.ts'
-
 /**
  * The OpenZeppelin Merkle tree over flat buffers. A tree of n leaves is the
  * array of 2n-1 nodes of 32 bytes in heap order: node i has children 2i+1 and
@@ -10,6 +6,10 @@ import { keccak256 } from '../base/keccak.ts'
  * is exactly `makeMerkleTree` of @openzeppelin/merkle-tree, and what
  * OpenZeppelin's MerkleProof verifies on chain.
  */
+import { BaseError } from '../base/errors.ts'
+import { compareWords } from '../base/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
+
 export class MerkleProofError extends BaseError {
   override name = 'MerkleProofError'
   constructor(message: string) {

@@ -1,3 +1,6 @@
+/**
+ * ABI encoding of leaf values for the standard tree: fixed-stride encoders per leaf type, validating each value.
+ */
 import { decodeAbiParameters, encodeAbiParameters, isAddress } from 'viem'
 import { BaseError, describe } from '../base/errors.ts'
 import { isCanonicalDecimal } from '../base/decimal.ts'

@@ -1,3 +1,6 @@
+/**
+ * The Merkle engine against @openzeppelin/merkle-tree: roots, proofs, multiproofs and dumps both ways.
+ */
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

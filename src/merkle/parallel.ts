@@ -1,9 +1,3 @@
-import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
-import { keccak_256 } from '@noble/hashes/sha3.js'
-import { keccakWasm } from '../base/keccak.ts'
-import { hashLeavesRange, hashNodesRange } from '../base/keccakWasm.mjs'
-
 /**
  * A tree build is hashing: two keccaks per leaf, one per internal node. Leaves
  * are independent, and so are the nodes of one depth, so above a threshold
@@ -11,6 +5,12 @@ import { hashLeavesRange, hashNodesRange } from '../base/keccakWasm.mjs'
  * Workers are created on first use, kept for reuse and unreferenced while idle
  * so they never hold the process open.
  */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccakWasm } from '../base/keccak.ts'
+import { hashLeavesRange, hashNodesRange } from '../base/keccakWasm.mjs'
+
 export const PARALLEL_THRESHOLD = 20_000
 /** Depths with fewer nodes than this are hashed on this thread (a round trip costs more). */
 const PARALLEL_LEVEL = 8192

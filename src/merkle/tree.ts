@@ -1,3 +1,7 @@
+/**
+ * StandardTree: an OpenZeppelin StandardMerkleTree (format standard-v1) built on the flat-buffer core, with
+ * proofs, multiproofs and dumps that OpenZeppelin loads, and dumps of OpenZeppelin that it loads.
+ */
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { BaseError } from '../base/errors.ts'

@@ -1,3 +1,7 @@
+/**
+ * circom 2 from TypeScript: compiling circuits with the WebAssembly compiler from npm (cached under .cache),
+ * computing witnesses, and checking witnesses against the constraint system directly (the circuit tests' tools).
+ */
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'

@@ -1,12 +1,12 @@
+/**
+ * Groth16 proofs of the batch statement with snarkjs. A proof document carries its public signals by name, and
+ * verification refuses any public signal that is not a canonical field element (< r) before the pairing check.
+ */
 import { readFile } from 'node:fs/promises'
 import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { FIELD_PRIME } from './circom.ts'
 
-/**
- * Groth16 proofs of the batch statement with snarkjs. A proof document carries its public signals by name, and
- * verification refuses any public signal that is not a canonical field element (< r) before the pairing check.
- */
 export const BATCH_PROOF_FORMAT = 'fomo-batch-proof-v1'
 
 /** The public signals of ReceiptBatch, in circom's order: outputs, then public inputs. */

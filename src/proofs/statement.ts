@@ -1,7 +1,3 @@
-import { poseidon2, poseidon3, poseidon5 } from 'poseidon-lite'
-import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
-import { InvalidParameterError } from '../base/errors.ts'
-
 /**
  * The statement a batch proof attests, computed in TypeScript: the reference the circuit is tested against.
  *
@@ -12,6 +8,10 @@ import { InvalidParameterError } from '../base/errors.ts'
  * N leaves, and the stakes commitment is a Poseidon hash chain over the K rows, which an auditor recomputes
  * from the staking snapshot.
  */
+import { poseidon2, poseidon3, poseidon5 } from 'poseidon-lite'
+import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
+import { InvalidParameterError } from '../base/errors.ts'
+
 export type BatchReceipt = { digest: bigint; user: bigint; gross: bigint; discountBps: bigint; charged: bigint; row: number }
 export type StakeRow = { user: bigint; stake: bigint }
 export type BatchParameters = { epoch: bigint; deploymentId: bigint; maxDiscountBps: bigint; multiplier: bigint; circulating: bigint }

@@ -1,3 +1,7 @@
+/**
+ * Signed receipt documents (format fomo-receipt-v1): eth_signTypedData_v4 JSON plus the signature; reading
+ * the envelope, its domain and its types, and checking the domain is the one accepted.
+ */
 import { Reader } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
 import { readAddress, readReceiptMessage, ReceiptError, type UsageReceipt } from './receipt.ts'

@@ -1,19 +1,21 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
-import { isCanonicalDecimal } from '../base/decimal.ts'
-import { writeHex, writeUint64, type Hex } from '../base/bytes.ts'
-import { keccakWasm } from '../base/keccak.ts'
-import { RECEIPT_FORMAT } from './document.ts'
-import { hasValidCase, MAX_RECEIPT_AMOUNT, type UsageReceipt } from './receipt.ts'
-import { EIP712_DOMAIN_TYPE, USAGE_RECEIPT_TYPE, USAGE_RECEIPT_TYPEHASH, type ReceiptDomain } from './types.ts'
-
 /**
  * The hot path of receipt verification: validates a well-formed receipt and
  * writes its EIP-712 struct words in one pass, with no intermediate objects.
  * It answers only "well-formed" or "not": on anything unusual it returns
  * undefined and the caller runs the precise reader, whose error names the
- * field. Both accept exactly the same documents (tested).
+ * field. Both accept exactly the same documents (tested). The fields, their
+ * ranges and word offsets come from the schema table (schema.ts).
  */
-export const STRUCT_SIZE = 32 * (1 + USAGE_RECEIPT_TYPE.length)
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { isCanonicalDecimal } from '../base/decimal.ts'
+import { writeHex, writeUint64, type Hex } from '../base/bytes.ts'
+import { keccakWasm } from '../base/keccak.ts'
+import { RECEIPT_FORMAT } from './document.ts'
+import { hasValidCase, type UsageReceipt } from './receipt.ts'
+import { BLANK_RECEIPT, FIELD_LAYOUT, LAYOUT_BY_NAME } from './schema.ts'
+import { EIP712_DOMAIN_TYPE, USAGE_RECEIPT_TYPE, USAGE_RECEIPT_TYPEHASH, type ReceiptDomain } from './types.ts'
+
+export { STRUCT_SIZE } from './schema.ts'
 
 /** Writes a uint of at most 8 bytes (given as a safe number or bigint) as a 32-byte word. */
 export function writeWord(value: number | bigint, out: Uint8Array, o: number): void {
@@ -29,10 +31,10 @@ export function writeWord(value: number | bigint, out: Uint8Array, o: number): v
   }
 }
 
-function uintField(v: unknown, max: number): number | undefined {
+function uintField(v: unknown, min: number, max: number): number | undefined {
   if (typeof v !== 'string' || !isCanonicalDecimal(v, 15)) return undefined
   const n = Number(v)
-  return n <= max ? n : undefined
+  return n >= min && n <= max ? n : undefined
 }
 
 function bigField(v: unknown, min: bigint, max: bigint): bigint | undefined {
@@ -53,41 +55,57 @@ function bytes32Field(v: unknown, out: Uint8Array, o: number): Hex | undefined {
   return v.toLowerCase() as Hex
 }
 
-const FIELD_NAMES: readonly string[] = USAGE_RECEIPT_TYPE.map((f) => f.name)
+const FIELD_COUNT = FIELD_LAYOUT.length
 
-/** Decodes a receipt message and writes its struct words into `words` (STRUCT_SIZE bytes). */
+/**
+ * Decodes a receipt message and writes its struct words into `words` (STRUCT_SIZE bytes). One pass over the
+ * message's keys (any order; `for...in` reads values through V8's enum cache), each field validated as its
+ * precomputed layout says; every field must appear, and no other key.
+ */
 export function decodeReceiptFast(message: unknown, words: Uint8Array): UsageReceipt | undefined {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined
   const m = message as Record<string, unknown>
-  const keys = Object.keys(m)
-  if (keys.length !== FIELD_NAMES.length) return undefined
-  for (let i = 0; i < keys.length; i++) if (keys[i] !== FIELD_NAMES[i] && !FIELD_NAMES.includes(keys[i] as string)) return undefined
   words.set(USAGE_RECEIPT_TYPEHASH, 0)
-  const deploymentId = bytes32Field(m.deploymentId, words, 32)
-  const provider = addressField(m.provider, words, 64)
-  const user = addressField(m.user, words, 96)
-  const epoch = uintField(m.epoch, 0xffff_ffff)
-  const requestId = bytes32Field(m.requestId, words, 160)
-  const timestamp = bigField(m.timestamp, 0n, (1n << 64n) - 1n)
-  const inputTokens = uintField(m.inputTokens, 0xffff_ffff)
-  const outputTokens = uintField(m.outputTokens, 0xffff_ffff)
-  const grossAmount = bigField(m.grossAmount, 1n, MAX_RECEIPT_AMOUNT)
-  const discountBps = uintField(m.discountBps, 10_000)
-  const chargedAmount = bigField(m.chargedAmount, 0n, MAX_RECEIPT_AMOUNT)
-  if (
-    deploymentId === undefined || provider === undefined || user === undefined || epoch === undefined || requestId === undefined ||
-    timestamp === undefined || inputTokens === undefined || outputTokens === undefined || grossAmount === undefined ||
-    discountBps === undefined || chargedAmount === undefined
-  )
-    return undefined
-  writeWord(epoch, words, 128)
-  writeWord(timestamp, words, 192)
-  writeWord(inputTokens, words, 224)
-  writeWord(outputTokens, words, 256)
-  writeWord(grossAmount, words, 288)
-  writeWord(discountBps, words, 320)
-  writeWord(chargedAmount, words, 352)
-  return { deploymentId, provider, user, epoch, requestId, timestamp, inputTokens, outputTokens, grossAmount, discountBps, chargedAmount }
+  const out = { ...BLANK_RECEIPT }
+  let count = 0
+  for (const key in m) {
+    // Keys in table order find their layout by position; others by name.
+    const next = FIELD_LAYOUT[count]
+    const f = next !== undefined && next.name === key ? next : LAYOUT_BY_NAME[key]
+    if (f === undefined) return undefined
+    const v = m[key]
+    switch (f.kind) {
+      case 'bytes32': {
+        const h = bytes32Field(v, words, f.offset)
+        if (h === undefined) return undefined
+        out[f.name] = h
+        break
+      }
+      case 'address': {
+        const h = addressField(v, words, f.offset)
+        if (h === undefined) return undefined
+        out[f.name] = h
+        break
+      }
+      case 'number': {
+        const n = uintField(v, f.minNumber, f.maxNumber)
+        if (n === undefined) return undefined
+        writeWord(n, words, f.offset)
+        out[f.name] = n
+        break
+      }
+      case 'bigint': {
+        const n = bigField(v, f.min, f.max)
+        if (n === undefined) return undefined
+        writeWord(n, words, f.offset)
+        out[f.name] = n
+        break
+      }
+    }
+    count++
+  }
+  // Object keys are unique: FIELD_COUNT known keys are every field once.
+  return count === FIELD_COUNT ? (out as UsageReceipt) : undefined
 }
 
 const digestInput = new Uint8Array(66)

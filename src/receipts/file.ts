@@ -1,7 +1,9 @@
+/** Reading an epoch's receipts file (NDJSON of signed receipts and batches), verifying every line. */
 import { BaseError, describe } from '../base/errors.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import type { Hex } from '../base/bytes.ts'
-import { RECEIPT_BATCH_FORMAT, verifyBatch } from './batch.ts'
+import { RECEIPT_BATCH_FORMAT } from './batchDecode.ts'
+import { verifyBatch } from './batchVerify.ts'
 import type { UsageReceipt } from './receipt.ts'
 import type { ReceiptVerifier } from './verify.ts'
 

@@ -1,3 +1,7 @@
+/**
+ * The verifier pool: receipts and batches verified on worker threads (one per core by default), handed back
+ * as typed-array columns transferred without copying.
+ */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { ReceiptColumns, type ReceiptFailure } from './columns.ts'

@@ -1,32 +1,17 @@
+/**
+ * A usage receipt's message: the precise reader (every failure names the field), the JSON writer, the struct
+ * hash and digest, the charged-amount rule, and ReceiptError. Fields come from the schema table (schema.ts).
+ */
 import { getAddress } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { chargedAmount } from '../economics/revenue.ts'
 import { Reader } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
 import { keccak256 } from '../base/keccak.ts'
+import { FIELD_LAYOUT, RECEIPT_FIELDS, type FieldLayout, type UsageReceipt } from './schema.ts'
 import { encodeStruct, typedDataDigest, USAGE_RECEIPT_TYPEHASH } from './types.ts'
 
-/** One inference call as a provider attests it. Amounts are USDC base units. */
-export type UsageReceipt = {
-  deploymentId: Hex
-  /** The signer: the compute provider's address (lower case). */
-  provider: Hex
-  user: Hex
-  epoch: number
-  /** Unique per provider. */
-  requestId: Hex
-  /** Unix seconds. */
-  timestamp: bigint
-  inputTokens: number
-  outputTokens: number
-  /** List price of the call before the staking discount. */
-  grossAmount: bigint
-  discountBps: number
-  chargedAmount: bigint
-}
-
-/** Largest gross amount of one call: 1,000,000 USDC (a typo guard; the type allows uint64). */
-export const MAX_RECEIPT_AMOUNT = 10n ** 12n
+export { MAX_RECEIPT_AMOUNT, RECEIPT_FIELDS, type UsageReceipt } from './schema.ts'
 
 export type ReceiptRejection =
   | 'schema'
@@ -58,20 +43,6 @@ export class ReceiptError extends BaseError {
 const DECIMAL = /^(0|[1-9][0-9]*)$/
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
-
-export const RECEIPT_FIELDS = [
-  'deploymentId',
-  'provider',
-  'user',
-  'epoch',
-  'requestId',
-  'timestamp',
-  'inputTokens',
-  'outputTokens',
-  'grossAmount',
-  'discountBps',
-  'chargedAmount',
-] as const
 
 export function readBytes32(r: Reader): Hex {
   return r.string(BYTES32, 'a 32-byte 0x-prefixed hex string').toLowerCase() as Hex
@@ -109,24 +80,34 @@ export function readUint(r: Reader, min: bigint, max: bigint, what: string): big
   return n
 }
 
+/** One field of a message, validated as its schema row says. */
+export function readField(r: Reader, f: FieldLayout): Hex | number | bigint {
+  switch (f.kind) {
+    case 'bytes32':
+      return readBytes32(r)
+    case 'address':
+      return readAddress(r)
+    case 'number':
+      return Number(readUint(r, f.min, f.max, f.what))
+    case 'bigint':
+      return readUint(r, f.min, f.max, f.what)
+  }
+}
+
+/**
+ * The order the precise reader validates fields in: the table's, except grossAmount first, as this reader has
+ * always done (a message with several bad fields names grossAmount first).
+ */
+const READ_ORDER = [...FIELD_LAYOUT.filter((f) => f.name === 'grossAmount'), ...FIELD_LAYOUT.filter((f) => f.name !== 'grossAmount')]
+
 /** Reads and validates the `message` of a receipt document. */
 export function readReceiptMessage(r: Reader): UsageReceipt {
   r.object(RECEIPT_FIELDS)
-  const u32 = (name: string) => Number(readUint(r.field(name), 0n, 0xffff_ffffn, 'a uint32'))
-  const grossAmount = readUint(r.field('grossAmount'), 1n, MAX_RECEIPT_AMOUNT, 'a gross amount in USDC base units')
-  return {
-    deploymentId: readBytes32(r.field('deploymentId')),
-    provider: readAddress(r.field('provider')),
-    user: readAddress(r.field('user')),
-    epoch: u32('epoch'),
-    requestId: readBytes32(r.field('requestId')),
-    timestamp: readUint(r.field('timestamp'), 0n, (1n << 64n) - 1n, 'unix seconds'),
-    inputTokens: u32('inputTokens'),
-    outputTokens: u32('outputTokens'),
-    grossAmount,
-    discountBps: Number(readUint(r.field('discountBps'), 0n, 10_000n, 'basis points')),
-    chargedAmount: readUint(r.field('chargedAmount'), 0n, MAX_RECEIPT_AMOUNT, 'a charged amount in USDC base units'),
-  }
+  const values: Array<Hex | number | bigint> = new Array(FIELD_LAYOUT.length)
+  for (const f of READ_ORDER) values[f.index] = readField(r.field(f.name), f)
+  const receipt: Record<string, Hex | number | bigint> = {}
+  for (const f of FIELD_LAYOUT) receipt[f.name] = values[f.index] as Hex | number | bigint
+  return receipt as UsageReceipt
 }
 
 /** charged = gross - floor(gross * discount / 10^4), else a `charged-mismatch` error. */
@@ -142,29 +123,18 @@ export function checkCharged(receipt: UsageReceipt): void {
 
 /** The message as JSON: decimal strings, checksummed addresses, lower-case hex. */
 export function receiptMessageJson(r: UsageReceipt): Record<(typeof RECEIPT_FIELDS)[number], string> {
-  return {
-    deploymentId: r.deploymentId,
-    provider: getAddress(r.provider),
-    user: getAddress(r.user),
-    epoch: String(r.epoch),
-    requestId: r.requestId,
-    timestamp: r.timestamp.toString(),
-    inputTokens: String(r.inputTokens),
-    outputTokens: String(r.outputTokens),
-    grossAmount: r.grossAmount.toString(),
-    discountBps: String(r.discountBps),
-    chargedAmount: r.chargedAmount.toString(),
+  const out: Record<string, string> = {}
+  for (const f of FIELD_LAYOUT) {
+    const v = r[f.name]
+    out[f.name] = f.kind === 'address' ? getAddress(v as Hex) : String(v)
   }
+  return out as Record<(typeof RECEIPT_FIELDS)[number], string>
 }
 
 export function receiptStructHash(r: UsageReceipt): Uint8Array {
-  return keccak256(
-    encodeStruct(
-      USAGE_RECEIPT_TYPEHASH,
-      [r.deploymentId, r.provider, r.user, BigInt(r.epoch), r.requestId, r.timestamp, BigInt(r.inputTokens), BigInt(r.outputTokens), r.grossAmount, BigInt(r.discountBps), r.chargedAmount],
-      'receipt',
-    ),
-  )
+  const values: unknown[] = new Array(FIELD_LAYOUT.length)
+  for (const f of FIELD_LAYOUT) values[f.index] = f.kind === 'number' ? BigInt(r[f.name]) : r[f.name]
+  return keccak256(encodeStruct(USAGE_RECEIPT_TYPEHASH, values, 'receipt'))
 }
 
 /** The EIP-712 digest: what the provider signs, and the receipt's identity for deduplication. */

@@ -1,3 +1,7 @@
+/**
+ * Receipts: test vectors against viem and ethers, signature and schema checks, the fast path against the
+ * precise reader, the schema table's derivations, batches, and the worker pool.
+ */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -5,7 +9,9 @@ import { verifyTypedData as ethersVerifyTypedData } from 'ethers'
 import { hashTypedData, verifyTypedData } from 'viem'
 import { afterAll, describe, expect, it } from 'vitest'
 import { toHex } from '../base/bytes.ts'
-import { batchedReceipt, signBatch, verifyBatch, verifyBatchedReceipt, type ReceiptBatchDocument } from './batch.ts'
+import type { ReceiptBatchDocument } from './batchDecode.ts'
+import { signBatch } from './batchSign.ts'
+import { batchedReceipt, verifyBatch, verifyBatchedReceipt } from './batchVerify.ts'
 import type { SignedReceiptDocument } from './document.ts'
 import { decodeReceiptFast, digestOfWords, STRUCT_SIZE } from './fastpath.ts'
 import { VerifierPool } from './pool.ts'
@@ -13,7 +19,9 @@ import { receiptDigest, readReceiptMessage, ReceiptError, type UsageReceipt } fr
 import { ProviderRegistry } from './registry.ts'
 import { SECP256K1_N } from './signature.ts'
 import { addressOf, signReceipt } from './sign.ts'
-import { domainSeparator, RECEIPT_DOMAIN_NAME } from './types.ts'
+import { domainSeparator, RECEIPT_DOMAIN_NAME, USAGE_BATCH_TYPE, USAGE_RECEIPT_TYPE_STRING } from './types.ts'
+import { FIELD_LAYOUT, fieldRange, MAX_RECEIPT_AMOUNT, RECEIPT_SCHEMA, STRUCT_SIZE as SCHEMA_STRUCT_SIZE, type FieldSpec } from './schema.ts'
+import { ReceiptColumns } from './columns.ts'
 import { ReceiptVerifier } from './verify.ts'
 import { Reader } from '../base/reader.ts'
 
@@ -47,10 +55,8 @@ function rejection(verify: () => unknown): ReceiptError['reason'] {
 }
 
 describe('test vectors', () => {
-  it('publishes the exact type string', () => {
-    expect(vectors.typeString).toBe(
-      'UsageReceipt(bytes32 deploymentId,address provider,address user,uint32 epoch,bytes32 requestId,uint64 timestamp,uint32 inputTokens,uint32 outputTokens,uint64 grossAmount,uint16 discountBps,uint64 chargedAmount)',
-    )
+  it('publishes the type string derived from the schema table (the vectors pin it)', () => {
+    expect(USAGE_RECEIPT_TYPE_STRING).toBe(vectors.typeString)
   })
 
   it.each(vectors.signed.map((v, i) => [i, v] as const))('vector %i verifies with viem, ethers and fomo-kit, with one digest', async (_i, doc) => {
@@ -232,6 +238,67 @@ describe('the fast path accepts exactly what the precise reader accepts', () => 
       }),
       { numRuns: 3000 },
     )
+  })
+})
+
+describe('the fast path on key order and extra keys', () => {
+  const base = (vectors.signed[0] as SignedReceiptDocument).message
+  it('accepts the fields in any order with the same receipt and words, and declines a missing or extra key', () => {
+    const words = new Uint8Array(STRUCT_SIZE)
+    const reversed = Object.fromEntries(Object.entries(base).reverse())
+    const fast = decodeReceiptFast(base, words)
+    const copy = words.slice()
+    expect(decodeReceiptFast(reversed, words)).toEqual(fast)
+    expect(words).toEqual(copy)
+    const { user: _user, ...missing } = base
+    expect(decodeReceiptFast(missing, words)).toBeUndefined()
+    expect(decodeReceiptFast({ ...base, tip: '1' }, words)).toBeUndefined()
+    expect(decodeReceiptFast({ tip: '1', ...missing }, words)).toBeUndefined()
+  })
+})
+
+describe('the receipt schema table', () => {
+  it.each(RECEIPT_SCHEMA.map((f) => [f.name, f] as const))('%s: its storage, JSON range and batch placement agree with its EIP-712 type', (_name, field) => {
+    const f: FieldSpec = field
+    if (f.type === 'bytes32' || f.type === 'address') {
+      expect(f.json.kind).toBe(f.type)
+      expect(f.column).toEqual({ array: 'bytes', width: f.type === 'address' ? 20 : 32 })
+      expect(f.sql.type).toBe('bytea')
+    } else {
+      const bits = Number(f.type.slice(4))
+      const { min, max } = fieldRange(f)
+      expect(min >= 0n && max <= (1n << BigInt(bits)) - 1n && min <= max).toBe(true)
+      expect(f.column.array).not.toBe('bytes')
+      expect(f.column.width * 8).toBeGreaterThanOrEqual(bits)
+      expect(['bigint', 'integer', 'numeric']).toContain(f.sql.type)
+      // A number-valued field (u16/u32 storage) must hold exactly in a double.
+      if (f.column.array !== 'u64') expect(max <= BigInt(Number.MAX_SAFE_INTEGER)).toBe(true)
+      if (f.json.kind === 'amount') expect(max).toBe(MAX_RECEIPT_AMOUNT)
+    }
+    if (f.batch === 'header') expect(USAGE_BATCH_TYPE).toContainEqual({ name: f.name, type: f.type })
+  })
+
+  it('lays out the struct words as 32 * (1 + index), one word per field', () => {
+    expect(SCHEMA_STRUCT_SIZE).toBe(STRUCT_SIZE)
+    expect(STRUCT_SIZE).toBe(32 * (1 + RECEIPT_SCHEMA.length))
+    expect(FIELD_LAYOUT.map((f) => f.offset)).toEqual(RECEIPT_SCHEMA.map((_, i) => 32 * (1 + i)))
+    expect(new Set(RECEIPT_SCHEMA.map((f) => f.sql.column)).size).toBe(RECEIPT_SCHEMA.length)
+  })
+
+  it('fills columns the same from the fast path and the precise path', () => {
+    const verifier = new ReceiptVerifier({ domain })
+    const fast = new ReceiptColumns(vectors.signed.length)
+    const slow = new ReceiptColumns(vectors.signed.length)
+    vectors.signed.forEach((d, i) => {
+      verifier.verifyInto(d, fast, i)
+      // An all-upper-case contract address: valid, but outside the fast path's envelope.
+      const upper = clone(d)
+      upper.domain.verifyingContract = `0x${d.domain.verifyingContract.slice(2).toUpperCase()}`
+      verifier.verifyInto(upper, slow, i)
+    })
+    expect(slow.failures).toEqual([])
+    expect(slow).toEqual(fast)
+    vectors.signed.forEach((d, i) => expect(fast.receipt(i)).toEqual(verifier.verify(d).receipt))
   })
 })
 

@@ -1,9 +1,9 @@
-import type { Hex } from '../base/bytes.ts'
-
 /**
  * Which provider addresses may sign receipts for which deployment. Revoking a
  * provider stops its future receipts from being accepted.
  */
+import type { Hex } from '../base/bytes.ts'
+
 export class ProviderRegistry {
   readonly #allowed = new Map<string, Set<string>>()
 

@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module'
-import { secp256k1 as noble } from '@noble/curves/secp256k1.js'
-
 /**
  * secp256k1 for receipts: the native libsecp256k1 binding (`secp256k1`
  * package, prebuilt for linux-x64) recovers about 20x faster than pure JS;
  * @noble/curves is the fallback that always works (FOMO_SECP256K1=noble forces it).
  * Both take a 64-byte (r || s) signature, a recovery id and a 32-byte digest.
  */
+import { createRequire } from 'node:module'
+import { secp256k1 as noble } from '@noble/curves/secp256k1.js'
+
 export type Secp256k1Backend = {
   name: 'native' | 'noble'
   /** 65-byte uncompressed public key, or undefined when the signature recovers no point. */

@@ -1,3 +1,6 @@
+/**
+ * Signing receipts as their provider: private keys, their addresses, and signed fomo-receipt-v1 documents.
+ */
 import { bytesToHex } from 'viem'
 import { hexToBytes, type Hex } from '../base/bytes.ts'
 import { RECEIPT_FORMAT, type SignedReceiptDocument } from './document.ts'

@@ -1,3 +1,7 @@
+/**
+ * secp256k1 signatures of receipts: strict 65-byte (r, s, v) parsing (low s only), checking a signer with
+ * its public key cached after the first recovery, and signing.
+ */
 import { hexToBytes, toHex, type Hex } from '../base/bytes.ts'
 import { keccak256 } from '../base/keccak.ts'
 import { ReceiptError } from './receipt.ts'

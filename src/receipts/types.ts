@@ -1,12 +1,14 @@
+/**
+ * The EIP-712 types of fomo-kit receipts (docs/receipts.md): domain, UsageReceipt (derived from the receipt
+ * schema table, schema.ts) and UsageBatch, their type strings and hashes, the domain separator and the
+ * typed-data digest. Every field is a static ABI type, so a struct hash is keccak256 of a fixed
+ * 32-byte-per-field buffer that is written directly, without a general typed-data encoder.
+ */
 import { keccak256 } from '../base/keccak.ts'
 import type { Hex } from '../base/bytes.ts'
 import { leafEncoding } from '../merkle/encoding.ts'
+import { RECEIPT_EIP712_FIELDS } from './schema.ts'
 
-/**
- * The EIP-712 types of fomo-kit receipts (docs/receipts.md). Every field is a
- * static ABI type, so a struct hash is keccak256 of a fixed 32-byte-per-field
- * buffer that is written directly, without a general typed-data encoder.
- */
 export const RECEIPT_DOMAIN_NAME = 'FOMO Usage Receipts'
 export const RECEIPT_DOMAIN_VERSION = '1'
 
@@ -24,19 +26,8 @@ export const EIP712_DOMAIN_TYPE = [
   { name: 'verifyingContract', type: 'address' },
 ] as const
 
-export const USAGE_RECEIPT_TYPE = [
-  { name: 'deploymentId', type: 'bytes32' },
-  { name: 'provider', type: 'address' },
-  { name: 'user', type: 'address' },
-  { name: 'epoch', type: 'uint32' },
-  { name: 'requestId', type: 'bytes32' },
-  { name: 'timestamp', type: 'uint64' },
-  { name: 'inputTokens', type: 'uint32' },
-  { name: 'outputTokens', type: 'uint32' },
-  { name: 'grossAmount', type: 'uint64' },
-  { name: 'discountBps', type: 'uint16' },
-  { name: 'chargedAmount', type: 'uint64' },
-] as const
+/** The UsageReceipt type: one { name, type } per row of the receipt schema table. */
+export const USAGE_RECEIPT_TYPE = RECEIPT_EIP712_FIELDS
 
 export const USAGE_BATCH_TYPE = [
   { name: 'provider', type: 'address' },

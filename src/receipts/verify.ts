@@ -1,3 +1,7 @@
+/**
+ * ReceiptVerifier: verifies signed receipts against one domain (fast path first, the precise reader when it
+ * declines), keeping the domain separator and providers' public keys between calls.
+ */
 import { BaseError, SchemaError } from '../base/errors.ts'
 import { toHex, type Hex } from '../base/bytes.ts'
 import { checkDomain, readSignedReceipt } from './document.ts'
@@ -61,7 +65,7 @@ export class ReceiptVerifier {
       const fast = this.#decodeFast(document)
       if (fast) {
         this.#checkFast(fast, doc.signature)
-        columns.setFromWords(i, fast, this.#words, this.#digest)
+        columns.setFromWords(i, this.#words, this.#digest)
       } else {
         const { receipt, digest } = this.#verifySlow(document)
         columns.set(i, receipt, digest)

@@ -1,6 +1,7 @@
+/** The verifier pool's worker thread: verifies receipt texts and batches, answering with transferable columns. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonDocument } from '../base/json.ts'
-import { verifyBatch } from './batch.ts'
+import { verifyBatch } from './batchVerify.ts'
 import { ReceiptColumns } from './columns.ts'
 import { ProviderRegistry } from './registry.ts'
 import { outcome, ReceiptVerifier } from './verify.ts'

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configJson } from '../../src/epoch/config.ts'
-import { Store } from '../../src/aggregator/store.ts'
+import { openStore } from '../../src/aggregator/store.ts'
 import { BIN, fomo } from '../helpers.ts'
 import { databaseUrl, freshLocation } from './stores.ts'
 import { receipt, signed, worldConfig } from './world.ts'
@@ -84,7 +84,7 @@ describe('many ingest nodes on one PostgreSQL', () => {
     const duplicates = answers.reduce((n, r) => n + r.duplicates, 0)
     expect(accepted).toBe(1200)
     expect(duplicates).toBe(1200)
-    const store = await Store.open({ databaseUrl: url })
+    const store = await openStore({ databaseUrl: url })
     expect(await store.receiptCount()).toBe(1200)
     await store.close()
   })
@@ -114,7 +114,7 @@ describe('crash safety (kill -9)', () => {
     // Two identical stores: one is sealed cleanly as the reference.
     const locations = [await freshLocation('pglite'), await freshLocation('pglite')]
     for (const location of locations) {
-      const store = await Store.open(location)
+      const store = await openStore(location)
       await store.setConfig(config)
       const { ReceiptColumns } = await import('../../src/receipts/columns.ts')
       const { ReceiptVerifier } = await import('../../src/receipts/verify.ts')
@@ -135,7 +135,7 @@ describe('crash safety (kill -9)', () => {
     await before.line(/FAULT-POINT seal:before-commit/)
     before.child.kill('SIGKILL')
     await new Promise((r) => before.child.once('exit', r))
-    let store = await Store.open({ dataDir })
+    let store = await openStore({ dataDir })
     expect((await store.epochStatus(Number(epoch))).status).toBe('open')
     await store.close()
     expect(await readdir(out)).toEqual([])
@@ -145,7 +145,7 @@ describe('crash safety (kill -9)', () => {
     writing.child.kill('SIGKILL')
     await new Promise((r) => writing.child.once('exit', r))
     expect((await readdir(out)).filter((f) => f.startsWith('epoch-'))).toEqual([])
-    store = await Store.open({ dataDir })
+    store = await openStore({ dataDir })
     expect((await store.epochStatus(Number(epoch))).status).toBe('sealed')
     await store.close()
     // 3. Sealing again writes the complete directory, byte-identical to the clean seal.

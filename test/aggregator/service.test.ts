@@ -1,8 +1,9 @@
+/** The aggregator's HTTP service over an embedded store: ingestion, limits, clock rules, batches, proofs, health, failures. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
-import { readEpochInputs } from '../../src/epoch/config.ts'
+import { readEpochInputs } from '../../src/epoch/inputs.ts'
 import { AggregatorService } from '../../src/aggregator/service.ts'
-import { Store } from '../../src/aggregator/store.ts'
+import { openStore, type Store } from '../../src/aggregator/store.ts'
 import { closeWorkers } from '../../src/merkle/parallel.ts'
 import { freshLocation } from './stores.ts'
 import { DEPLOYMENT_A, EPOCH, EPOCH_START, NOW, address, batch, receipt, signed, worldConfig } from './world.ts'
@@ -14,7 +15,7 @@ let url: string
 let clock = NOW
 
 beforeAll(async () => {
-  store = await Store.open(await freshLocation('pglite'))
+  store = await openStore(await freshLocation('pglite'))
   await store.setConfig(config)
   service = await AggregatorService.create({ store, config, now: () => clock, threads: 1, limits: { maxBodyBytes: 200_000, maxItems: 50 } })
   url = `http://127.0.0.1:${(await service.listen(0)).port}`
@@ -134,7 +135,7 @@ describe('after sealing', () => {
 describe('store failures', () => {
   it('answers 503 with retry when the database is down, and a retry after recovery is safe', async () => {
     const location = await freshLocation('pglite')
-    const s = await Store.open(location)
+    const s = await openStore(location)
     await s.setConfig(config)
     const svc = await AggregatorService.create({ store: s, config, now: () => NOW, threads: 1 })
     const u = `http://127.0.0.1:${(await svc.listen(0)).port}`
@@ -144,7 +145,7 @@ describe('store failures', () => {
     expect(down.status).toBe(503)
     expect((await down.json()).retry).toBe(true)
     await svc.close()
-    const again = await Store.open(location)
+    const again = await openStore(location)
     const svc2 = await AggregatorService.create({ store: again, config, now: () => NOW, threads: 1 })
     const u2 = `http://127.0.0.1:${(await svc2.listen(0)).port}`
     const retry = await (await fetch(`${u2}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: docs })).json()

@@ -1,9 +1,10 @@
+/** Fresh stores for tests, on PGlite or the test PostgreSQL server. */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
-import { Store } from '../../src/aggregator/store.ts'
+import { openStore, type Store } from '../../src/aggregator/store.ts'
 
 export type Backend = 'pglite' | 'postgres'
 export const databaseUrl = () => inject('databaseUrl')
@@ -23,5 +24,5 @@ export async function freshLocation(backend: Backend): Promise<{ dataDir?: strin
 }
 
 export async function freshStore(backend: Backend): Promise<Store> {
-  return Store.open(await freshLocation(backend))
+  return openStore(await freshLocation(backend))
 }

@@ -5,7 +5,7 @@ import { chargedAmount } from '../../src/economics/revenue.ts'
 import type { Hex } from '../../src/base/bytes.ts'
 import type { UsageReceipt } from '../../src/receipts/receipt.ts'
 import { addressOf, signReceipt } from '../../src/receipts/sign.ts'
-import { signBatch } from '../../src/receipts/batch.ts'
+import { signBatch } from '../../src/receipts/batchSign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME } from '../../src/receipts/types.ts'
 
 export const EPOCH = 20_000

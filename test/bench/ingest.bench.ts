@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { getAddress, keccak256, toBytes } from 'viem'
 import { configJson, readConfig } from '../../src/epoch/config.ts'
-import { Store } from '../../src/aggregator/store.ts'
+import { openStore } from '../../src/aggregator/store.ts'
 import type { UsageReceipt } from '../../src/receipts/receipt.ts'
 import { addressOf, signReceipt } from '../../src/receipts/sign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME } from '../../src/receipts/types.ts'
@@ -33,7 +33,7 @@ export async function benchIngest(store: { dataDir?: string; databaseUrl?: strin
   })
   const dir = await mkdtemp(join(tmpdir(), 'fomo-ingest-bench-'))
   await writeFile(join(dir, 'config.json'), JSON.stringify(configJson(config)))
-  const s = await Store.open(store)
+  const s = await openStore(store)
   await s.setConfig(config)
   await s.close()
 
@@ -97,7 +97,7 @@ export async function benchIngest(store: { dataDir?: string; databaseUrl?: strin
   } as never)
   server.kill('SIGTERM')
   await new Promise((r) => server.once('exit', r))
-  const check = await Store.open(store)
+  const check = await openStore(store)
   const stored = await check.receiptCount()
   await check.close()
   const seconds = (result as { duration: number }).duration

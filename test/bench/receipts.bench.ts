@@ -1,14 +1,14 @@
 /** Receipt verification throughput, fomo-kit next to viem, in one process. */
 import { keccak256, recoverTypedDataAddress, toBytes } from 'viem'
 import { closeWorkers } from '../../src/merkle/parallel.ts'
-import { signBatch } from '../../src/receipts/batch.ts'
+import { signBatch } from '../../src/receipts/batchSign.ts'
 import { VerifierPool } from '../../src/receipts/pool.ts'
 import type { UsageReceipt } from '../../src/receipts/receipt.ts'
 import { secp256k1 } from '../../src/receipts/secp256k1.ts'
 import { addressOf, signReceipt } from '../../src/receipts/sign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME } from '../../src/receipts/types.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
-import { verifyBatch } from '../../src/receipts/batch.ts'
+import { verifyBatch } from '../../src/receipts/batchVerify.ts'
 
 export type ReceiptBench = Record<string, { receipts: number; seconds: number; perSecond: number }>
 

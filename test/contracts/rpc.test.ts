@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPublicClient, getAddress, getContract, http, type Address } from 'viem'
 import { TestToken } from '../../src/chain/contracts.generated.ts'
-import { Store } from '../../src/aggregator/store.ts'
+import { openStore } from '../../src/aggregator/store.ts'
 import { writeEpochDirectory } from '../../src/epoch/directory.ts'
 import { ReceiptColumns } from '../../src/receipts/columns.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
@@ -47,7 +47,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     // An epoch sealed by the aggregator for this chain and these tokens.
     const base = worldConfig()
     const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
-    const store = await Store.open(await freshLocation('pglite'))
+    const store = await openStore(await freshLocation('pglite'))
     await store.setConfig(config)
     const docs = Array.from({ length: 8 }, (_, i) => signed(receipt(i), config))
     const columns = new ReceiptColumns(docs.length)
@@ -93,7 +93,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const base = worldConfig()
     const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
     const location = await freshLocation('pglite')
-    const store = await Store.open(location)
+    const store = await openStore(location)
     await store.setConfig(config)
     const docs = Array.from({ length: 6 }, (_, i) => signed(receipt(i, { deployment: (i % 2) as 0 | 1, user: i % 3 }), config))
     const columns = new ReceiptColumns(docs.length)
@@ -151,7 +151,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
 
     const config = worldConfig()
     const location = await freshLocation('pglite')
-    const store = await Store.open(location)
+    const store = await openStore(location)
     await store.setConfig(config)
     await store.close()
     const dir = await mkdtemp(join(tmpdir(), 'fomo-inputs-'))
@@ -160,16 +160,14 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     await writeFile(join(dir, 'opex.json'), JSON.stringify({ format: 'fomo-epoch-inputs-v1', epoch: EPOCH, deployments: { [deploymentId]: { opex: '12.5' } } }))
     const r = await fomo(['inputs', '--in', join(dir, 'opex.json'), '--rpc', rpc, '--block', String(block), '--staking', `${deploymentId}=${staking}`, '--data-dir', location.dataDir!])
     expect(r.code, r.stderr).toBe(0)
-    const check = await Store.open(location)
-    const rows = await check.sql.query<{ a: string; s: string }>(`SELECT encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [EPOCH])
-    const inputs = await check.sql.query<{ c: string; o: string }>(`SELECT circulating::text AS c, opex::text AS o FROM epoch_inputs WHERE epoch = $1`, [EPOCH])
+    const check = await openStore(location)
+    const stored = await check.epochInputs(EPOCH)
     await check.close()
-    expect(rows).toEqual([{ a: me.slice(2).toLowerCase(), s: (50_000n * 10n ** 18n).toString() }])
-    expect(inputs).toEqual([{ c: (600_000n * 10n ** 18n).toString(), o: '12500000' }])
+    expect(stored.deployments).toEqual(new Map([[deploymentId, { opex: 12_500_000n, circulatingSupply: 600_000n * 10n ** 18n, stakes: new Map([[me.toLowerCase(), 50_000n * 10n ** 18n]]) }]]))
 
     // The auditor checks the sealed epoch's inputs.json against the same contract: equal at the snapshot block, and
     // a stake named with both values at a later block (after the unstake).
-    const sealing = await Store.open(location)
+    const sealing = await openStore(location)
     const sealed = await sealing.seal(EPOCH)
     await sealing.close()
     const epochDir = await writeEpochDirectory(dir, EPOCH, sealed.files)

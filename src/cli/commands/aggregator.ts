@@ -1,15 +1,19 @@
+/**
+ * The aggregator commands: init, inputs, serve, ingest, seal, export-receipts, and the demo.
+ */
 import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
-import { readConfig, readEpochInputs } from '../../epoch/config.ts'
+import { readConfig } from '../../epoch/config.ts'
+import { readEpochInputs } from '../../epoch/inputs.ts'
 import { writeEpochDirectory } from '../../epoch/directory.ts'
 import { receiptExportLines } from '../../aggregator/export.ts'
 import { sendBatch, sendReceipts } from '../../aggregator/client.ts'
 import { demoSummary, runDemo } from '../demo.ts'
 import { AggregatorService } from '../../aggregator/service.ts'
-import { Store } from '../../aggregator/store.ts'
-import { RECEIPT_BATCH_FORMAT } from '../../receipts/batch.ts'
+import { openStore, type Store } from '../../aggregator/store.ts'
+import { RECEIPT_BATCH_FORMAT } from '../../receipts/batchDecode.ts'
 import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { readJsonFile } from '../files.ts'
 import { progress } from '../progress.ts'
@@ -19,15 +23,16 @@ const storeOptions: Record<string, OptionSpec> = {
   'database-url': { type: 'string', valueName: 'url', description: 'PostgreSQL server, e.g. postgres://user@127.0.0.1/fomo (or FOMO_DATABASE_URL)' },
 }
 
-async function openStore(values: Record<string, unknown>, io: Io): Promise<Store> {
+/** The store the options name: --database-url (or FOMO_DATABASE_URL), else the embedded one in --data-dir. */
+async function storeOf(values: Record<string, unknown>, io: Io): Promise<Store> {
   const databaseUrl = typeof values['database-url'] === 'string' ? values['database-url'] : io.env.FOMO_DATABASE_URL
   const dataDir = typeof values['data-dir'] === 'string' ? resolve(io.cwd, values['data-dir']) : resolve(io.cwd, 'fomo-data')
-  return Store.open(databaseUrl ? { databaseUrl } : { dataDir })
+  return openStore(databaseUrl ? { databaseUrl } : { dataDir })
 }
 
 /** Opens the store, runs `fn`, and always closes the store. */
 async function withStore<T>(values: Record<string, unknown>, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(values, io)
+  const store = await storeOf(values, io)
   try {
     return await fn(store)
   } finally {
@@ -52,7 +57,7 @@ export const initCommand: Command = {
     const config = readConfig(await readJsonFile(requireString(values, 'config', 'init'), io.cwd, 'config', 'init'))
     await withStore(values, io, async (store) => {
       await store.setConfig(config)
-      io.stdout(`${JSON.stringify({ deployments: config.deployments.length, providers: config.providers.length, store: store.sql.kind })}\n`)
+      io.stdout(`${JSON.stringify({ deployments: config.deployments.length, providers: config.providers.length, store: store.engine })}\n`)
     })
   },
 }
@@ -114,7 +119,7 @@ export const serveCommand: Command = {
       if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer`, 'serve')
       return Number(v)
     }
-    const store = await openStore(values, io)
+    const store = await storeOf(values, io)
     const config = await store.config().catch(async (error) => {
       await store.close()
       throw error
@@ -127,7 +132,7 @@ export const serveCommand: Command = {
       log: values.quiet ? undefined : (entry) => io.stderr(`${JSON.stringify(entry)}\n`),
     })
     const address = await service.listen(int('port', 8787), typeof values.host === 'string' ? values.host : '127.0.0.1')
-    io.stdout(`${JSON.stringify({ listening: `http://${address.address}:${address.port}`, store: store.sql.kind })}\n`)
+    io.stdout(`${JSON.stringify({ listening: `http://${address.address}:${address.port}`, store: store.engine })}\n`)
     await new Promise<void>((done) => {
       const stop = () => done()
       process.once('SIGINT', stop)

@@ -1,7 +1,10 @@
+/**
+ * The chain commands: deploy the distributor, publish a sealed epoch, claim rewards.
+ */
 import { resolve } from 'node:path'
 import { getAddress, isAddress, type Address } from 'viem'
 import { claimable, claimAll, deployContracts, deployTestVerifier, distributorAt, finalizeEpoch, proposeEpoch } from '../../chain/contracts.ts'
-import { readSealedEpoch } from '../../chain/epoch.ts'
+import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
@@ -68,7 +71,7 @@ export const publishCommand: Command = {
   examples: ['fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...'],
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('expected the sealed epoch directory', 'publish')
-    const epoch = await readSealedEpoch(resolve(io.cwd, positionals[0]!))
+    const epoch = await readPublishedEpoch(resolve(io.cwd, positionals[0]!))
     const c = await clients(values, io, 'publish')
     const distributor = address(values, 'distributor', 'publish')
     if (values.finalize) {
@@ -93,7 +96,7 @@ export const claimCommand: Command = {
   },
   examples: ['fomo claim --account 0x... --epoch-dir ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...'],
   async run({ values }, io) {
-    const epoch = await readSealedEpoch(resolve(io.cwd, requireString(values, 'epoch-dir', 'claim')))
+    const epoch = await readPublishedEpoch(resolve(io.cwd, requireString(values, 'epoch-dir', 'claim')))
     const account = address(values, 'account', 'claim')
     const c = await clients(values, io, 'claim')
     const distributor = address(values, 'distributor', 'claim')

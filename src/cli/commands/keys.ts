@@ -1,3 +1,6 @@
+/**
+ * The keys command: new secp256k1 keys for providers and aggregators, written owner-readable only.
+ */
 import { resolve } from 'node:path'
 import { getAddress } from 'viem'
 import { addressOf, privateKeyFromRandom } from '../../receipts/sign.ts'

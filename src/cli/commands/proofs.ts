@@ -1,11 +1,20 @@
+/**
+ * `fomo prove` and `fomo audit`: proving a sealed epoch from its receipts (proofs.json), and re-deriving and
+ * checking a sealed epoch, its proofs and, optionally, its on-chain commitment and stake snapshot.
+ */
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { getAddress, isAddress } from 'viem'
-import { readConfig, readEpochInputs } from '../../epoch/config.ts'
-import { AuditDiscrepancy, auditEpoch } from '../../audit/audit.ts'
-import { readSealedEpoch } from '../../chain/epoch.ts'
+import { readConfig } from '../../epoch/config.ts'
+import { readEpochInputs } from '../../epoch/inputs.ts'
+import { auditEpoch } from '../../audit/audit.ts'
+import { AuditDiscrepancy } from '../../audit/discrepancy.ts'
+import { readSealedEpoch } from '../../epoch/directory.ts'
+import { epochReceiptOf } from '../../epoch/spend.ts'
 import { parseJsonDocument } from '../../base/json.ts'
-import { epochProofsJson, loadCircuitKeys, planBatches, proveEpoch, TEST_CIRCUIT_KEYS } from '../../proofs/epoch.ts'
+import { epochProofsJson, loadCircuitKeys, TEST_CIRCUIT_KEYS } from '../../proofs/files.ts'
+import { planBatches } from '../../proofs/plan.ts'
+import { proveEpoch } from '../../proofs/prove.ts'
 import { readReceiptsText } from '../../receipts/file.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'
 import { ReceiptVerifier } from '../../receipts/verify.ts'
@@ -49,14 +58,7 @@ export const proveCommand: Command = {
       throw new UsageError(`the file holds ${receipts.length} distinct receipts; the sealed epoch counts ${sealed.totals.receipts}`, 'prove')
     const keys = await loadCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
     if (keys.testOnly) io.stderr(`warning: ${keys.name} keys are TEST-ONLY (a ceremony with public entropy); give --keys for proofs that mean anything\n`)
-    const plan = planBatches(
-      sealed.epoch,
-      config,
-      inputs.deployments,
-      receipts.map((r) => ({ digest: r.digest, deploymentId: r.receipt.deploymentId.toLowerCase() as `0x${string}`, user: r.receipt.user.toLowerCase() as `0x${string}`, gross: r.receipt.grossAmount, discountBps: r.receipt.discountBps, charged: r.receipt.chargedAmount })),
-      keys.receipts,
-      keys.rows,
-    )
+    const plan = planBatches(sealed.epoch, config, inputs.deployments, receipts.map(epochReceiptOf), keys.receipts, keys.rows)
     const started = performance.now()
     const bar = progress(io, 'prove')
     const proofs = await proveEpoch(sealed.epoch, plan, keys, (done, total) => bar.update(done, total))

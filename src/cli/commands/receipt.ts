@@ -1,5 +1,9 @@
+/**
+ * The receipt commands: sign an unsigned receipt with a provider key, verify signed receipts and batches.
+ */
 import { Reader } from '../../base/reader.ts'
-import { verifyBatch, verifyBatchedReceipt, RECEIPT_BATCH_FORMAT, BATCHED_RECEIPT_FORMAT } from '../../receipts/batch.ts'
+import { verifyBatch, verifyBatchedReceipt } from '../../receipts/batchVerify.ts'
+import { RECEIPT_BATCH_FORMAT, BATCHED_RECEIPT_FORMAT } from '../../receipts/batchDecode.ts'
 import { readDomain } from '../../receipts/document.ts'
 import { readReceiptMessage } from '../../receipts/receipt.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'

@@ -1,3 +1,6 @@
+/**
+ * The simulate command: a planning scenario through the economics engine, as a table or exact JSON.
+ */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { simulate } from '../../economics/simulate.ts'

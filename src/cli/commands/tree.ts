@@ -1,3 +1,6 @@
+/**
+ * The tree commands: build an OpenZeppelin-compatible Merkle tree from values, prove a leaf, verify a proof.
+ */
 import { createReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'

@@ -1,3 +1,6 @@
+/**
+ * The human-readable table of a simulation report.
+ */
 import type { SimulationReport } from '../../economics/report.ts'
 import { pretty, table } from './table.ts'
 

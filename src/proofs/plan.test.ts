@@ -1,9 +1,12 @@
+/** The batching rule (plan.ts): every receipt in exactly one batch, the same batches whatever the input order. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { AggregatorConfig } from '../epoch/config.ts'
+import type { EpochReceipt } from '../epoch/spend.ts'
+import { discountParameters } from '../economics/parameters.ts'
 import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
 import type { Hex } from '../base/bytes.ts'
-import { planBatches, readEpochProofs, type EpochReceipt } from './epoch.ts'
+import { planBatches } from './plan.ts'
 import { ProofError } from './groth16.ts'
 
 const platform = { maxDiscountBps: 3000n, discountMultiplier: 2n }
@@ -16,7 +19,7 @@ const stakes = new Map(users.map((u, i) => [u, BigInt(i) * 20_000n * 10n ** 18n]
 const inputs = new Map(deployments.map((d) => [d, { opex: 0n, circulatingSupply: circulating, stakes }] as const))
 
 function receiptOf(d: number, u: number, digest: number, gross: bigint): EpochReceipt {
-  const discountBps = stakingDiscountBps(stakes.get(users[u]!)!, circulating, { maxDiscountBps: platform.maxDiscountBps, multiplier: platform.discountMultiplier })
+  const discountBps = stakingDiscountBps(stakes.get(users[u]!)!, circulating, discountParameters(platform))
   return { digest: hex(digest, 32), deploymentId: deployments[d]!, user: users[u]!, gross, discountBps: Number(discountBps), charged: chargedAmount(gross, discountBps) }
 }
 
@@ -52,16 +55,5 @@ describe('planBatches: the batching rule', () => {
     const wrong = { ...receiptOf(0, 3, 7, 1_000n), discountBps: 0 }
     expect(() => planBatches(1, config, inputs, [wrong], 4, 2)).toThrow(new RegExp(`receipt ${wrong.digest} of ${wrong.user} carries a 0 bps discount; the stake snapshot gives \\d+ bps`))
     expect(() => planBatches(1, config, new Map(), [receiptOf(0, 0, 1, 5n)], 4, 2)).toThrow(ProofError)
-  })
-})
-
-describe('readEpochProofs', () => {
-  it('names the bad field of a malformed proofs document', () => {
-    expect(() => readEpochProofs({ format: 'fomo-epoch-proofs-v0' })).toThrow(/fomo-epoch-proofs-v1: \$\.format: expected one of "fomo-epoch-proofs-v1"/)
-    const base = { format: 'fomo-epoch-proofs-v1', epoch: 1, circuit: { name: 'c', receipts: 4, rows: 2, verificationKeySha256: 'a'.repeat(64), testOnly: true }, proofsHash: `0x${'b'.repeat(64)}`, batches: [] }
-    expect(readEpochProofs(base).batches).toEqual([])
-    expect(() => readEpochProofs({ ...base, extra: 1 })).toThrow(/\$\.extra: expected no unknown field/)
-    expect(() => readEpochProofs({ ...base, circuit: { ...base.circuit, testOnly: 'yes' } })).toThrow(/\$\.circuit\.testOnly: expected true or false/)
-    expect(() => readEpochProofs({ ...base, batches: [{ deploymentId: '0x12', rows: [], proof: {} }] })).toThrow(/\$\.batches\[0\]\.deploymentId/)
   })
 })

@@ -1,0 +1,89 @@
+/**
+ * The audit's proofs check: proofs.json was made for the pinned verification key and this epoch, its proofs hash
+ * chains its batches' public signals, every batch proof verifies and binds the epoch, deployment, X, M,
+ * circulating supply and stakes of config.json and inputs.json, the proven totals equal the spend tree's, and,
+ * given the receipts, each batch root is the root of the receipts the batching rule puts in it.
+ */
+import { readFile } from 'node:fs/promises'
+import type { AggregatorConfig } from '../epoch/config.ts'
+import type { EpochInputs } from '../epoch/inputs.ts'
+import { sha256Hex } from '../epoch/manifest.ts'
+import type { EpochReceipt, SpendRow } from '../epoch/spend.ts'
+import { readCircuitKeys, TEST_CIRCUIT_KEYS, type EpochProofs } from '../proofs/files.ts'
+import { ProofError, verifyBatchProof } from '../proofs/groth16.ts'
+import { planBatches } from '../proofs/plan.ts'
+import { proofsHash } from '../proofs/prove.ts'
+import { batchStatement, digestLimbs, stakesCommitment } from '../proofs/statement.ts'
+import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
+
+/** Checks an epoch's proofs.json (read and shape-checked) against the epoch; with its receipts, against the batching rule. */
+export async function checkProofs(
+  proofs: EpochProofs,
+  c: { epoch: number; config: AggregatorConfig; inputs: EpochInputs['deployments']; spend: readonly SpendRow[]; receipts: EpochReceipt[] | undefined; verificationKeyPath: string | undefined; checks: Checks; warnings: string[] },
+): Promise<void> {
+  const vkeyPath = c.verificationKeyPath ?? (await readCircuitKeys(TEST_CIRCUIT_KEYS)).verificationKey
+  const vkeyBytes = await readFile(vkeyPath)
+  if (sha256Hex(vkeyBytes) !== proofs.circuit.verificationKeySha256)
+    throw new AuditDiscrepancy('proof', `proofs.json was made for another verification key than ${vkeyPath}`, sha256Hex(vkeyBytes), proofs.circuit.verificationKeySha256)
+  if (proofs.circuit.testOnly) c.warnings.push(`proofs use the TEST-ONLY keys of ${proofs.circuit.name}: their ceremony used public entropy, so they prove nothing against a dishonest prover`)
+  if (proofs.epoch !== c.epoch) throw new AuditDiscrepancy('proof', 'proofs.json proves another epoch', String(c.epoch), String(proofs.epoch))
+  const hash = proofsHash(proofs.batches)
+  if (hash !== proofs.proofsHash) throw new AuditDiscrepancy('proof', 'proofs.json proofsHash is not the hash of its batches\' public signals', hash, proofs.proofsHash)
+  const vkey = JSON.parse(vkeyBytes.toString('utf8')) as unknown
+  const k = proofs.circuit.rows
+  const proven = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
+  for (const [i, b] of proofs.batches.entries()) {
+    const subject = `proof of batch #${i} (deployment ${b.deploymentId})`
+    const s = b.proof.publicSignals
+    if (!(await verifyBatchProof(vkey, b.proof).catch(() => false))) throw new AuditDiscrepancy('proof', `${subject} does not verify`)
+    const snapshot = c.inputs.get(b.deploymentId)
+    const [hi, lo] = digestLimbs(BigInt(b.deploymentId))
+    const expect = (name: keyof typeof s, value: bigint | number | undefined, what: string) => {
+      if (s[name] !== String(value)) throw new AuditDiscrepancy('proof', `${subject}: public signal ${name} (${what})`, String(value), s[name])
+    }
+    expect('epoch', c.epoch, 'the epoch')
+    expect('deploymentIdHi', hi, 'the deployment')
+    expect('deploymentIdLo', lo, 'the deployment')
+    expect('maxDiscountBps', c.config.platform.maxDiscountBps, 'X of config.json')
+    expect('multiplier', c.config.platform.discountMultiplier, 'M of config.json')
+    expect('circulating', snapshot?.circulatingSupply, 'the circulating supply of inputs.json')
+    if (b.rows.length > k) throw new AuditDiscrepancy('proof', `${subject} lists more stake rows than the circuit has`, String(k), String(b.rows.length))
+    for (const row of b.rows) {
+      const stake = snapshot?.stakes.get(row.user) ?? 0n
+      if (row.stake !== stake) throw new AuditDiscrepancy('proof', `${subject}: stake of ${row.user}`, `${stake} (inputs.json)`, String(row.stake))
+    }
+    const rows = [...b.rows.map((r) => ({ user: BigInt(r.user), stake: r.stake })), ...Array.from({ length: k - b.rows.length }, () => ({ user: 0n, stake: 0n }))]
+    expect('stakesCommitment', stakesCommitment(rows), 'the commitment of its stake rows')
+    const t = proven.get(b.deploymentId) ?? { gross: 0n, charged: 0n, count: 0n }
+    proven.set(b.deploymentId, { gross: t.gross + BigInt(s.totalGross), charged: t.charged + BigInt(s.totalCharged), count: t.count + BigInt(s.count) })
+  }
+  const published = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
+  for (const r of c.spend) {
+    const t = published.get(r.deploymentId) ?? { gross: 0n, charged: 0n, count: 0n }
+    published.set(r.deploymentId, { gross: t.gross + r.gross, charged: t.charged + r.charged, count: t.count + r.count })
+  }
+  for (const id of new Set([...published.keys(), ...proven.keys()])) {
+    const a = published.get(id) ?? { gross: 0n, charged: 0n, count: 0n }
+    const b = proven.get(id) ?? { gross: 0n, charged: 0n, count: 0n }
+    for (const f of ['gross', 'charged', 'count'] as const)
+      if (a[f] !== b[f]) throw new AuditDiscrepancy('proof', `proven ${f} of deployment ${id} (sum over its batches) against the spend tree`, a[f].toString(), b[f].toString())
+  }
+  c.checks.push(`proofs: ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, X, M, circulating supply and stakes match; proven totals equal the spend tree's per deployment`)
+  if (c.receipts) {
+    let plan
+    try {
+      plan = planBatches(c.epoch, c.config, c.inputs, c.receipts, proofs.circuit.receipts, k)
+    } catch (error) {
+      if (error instanceof ProofError) throw new AuditDiscrepancy('receipt', error.shortMessage)
+      throw error
+    }
+    if (plan.length !== proofs.batches.length) throw new AuditDiscrepancy('proof', 'number of batches the receipts make', String(plan.length), String(proofs.batches.length))
+    for (const [i, b] of plan.entries()) {
+      const st = batchStatement(b.receipts, b.rows, b.params, proofs.circuit.receipts, k)
+      const s = proofs.batches[i]!.proof.publicSignals
+      if (s.root !== st.root.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i} (deployment ${b.deploymentId}): root of its receipts (first ${b.digests[0]})`, st.root.toString(), s.root)
+      if (s.count !== st.count.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: receipt count`, st.count.toString(), s.count)
+    }
+    c.checks.push('proofs: each batch root is the Poseidon root of the receipts the batching rule puts in it')
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * An epoch's spend: what each user paid each deployment, as the rows sealing reads from the store, as the auditor
+ * rebuilds them from the receipts, and as the leaves of the spend tree (epoch, deployment, user, gross, charged,
+ * count). One place maps a verified receipt to what an epoch counts of it.
+ */
+import type { Hex } from '../base/bytes.ts'
+import { discountParameters, type PlatformParameters } from '../economics/parameters.ts'
+import { stakingDiscountBps } from '../economics/revenue.ts'
+import type { VerifiedReceipt } from '../receipts/verify.ts'
+import type { DeploymentInputs } from './inputs.ts'
+
+/** ABI types of a spend leaf: (epoch, deploymentId, user, gross, charged, receipts). */
+export const SPEND_LEAF_ENCODING = ['uint64', 'bytes32', 'address', 'uint256', 'uint256', 'uint256']
+
+/** One (deployment, user) total of an epoch, with the range of discounts its receipts carried. */
+export type SpendRow = { deploymentId: Hex; user: Hex; gross: bigint; charged: bigint; count: bigint; minDiscountBps: number; maxDiscountBps: number }
+
+/** What an epoch counts of one verified receipt (addresses and ids in lower case). */
+export type EpochReceipt = { digest: Hex; deploymentId: Hex; user: Hex; gross: bigint; discountBps: number; charged: bigint }
+
+export function epochReceiptOf(v: VerifiedReceipt): EpochReceipt {
+  return {
+    digest: v.digest,
+    deploymentId: v.receipt.deploymentId.toLowerCase() as Hex,
+    user: v.receipt.user.toLowerCase() as Hex,
+    gross: v.receipt.grossAmount,
+    discountBps: v.receipt.discountBps,
+    charged: v.receipt.chargedAmount,
+  }
+}
+
+const key = (deploymentId: string, user: string) => `${deploymentId.toLowerCase()}/${user.toLowerCase()}`
+
+/** Orders rows as the store groups them (deployment, then user): the order settlement follows. */
+export function sortSpend(rows: SpendRow[]): SpendRow[] {
+  return rows.sort((a, b) => (key(a.deploymentId, a.user) < key(b.deploymentId, b.user) ? -1 : 1))
+}
+
+/** The (deployment, user) totals of a set of receipts, each receipt counted once as given. */
+export function spendFromReceipts(receipts: readonly EpochReceipt[]): SpendRow[] {
+  const rows = new Map<string, SpendRow>()
+  for (const r of receipts) {
+    const k = key(r.deploymentId, r.user)
+    const row = rows.get(k)
+    if (!row) rows.set(k, { deploymentId: r.deploymentId, user: r.user, gross: r.gross, charged: r.charged, count: 1n, minDiscountBps: r.discountBps, maxDiscountBps: r.discountBps })
+    else {
+      row.gross += r.gross
+      row.charged += r.charged
+      row.count++
+      row.minDiscountBps = Math.min(row.minDiscountBps, r.discountBps)
+      row.maxDiscountBps = Math.max(row.maxDiscountBps, r.discountBps)
+    }
+  }
+  return sortSpend([...rows.values()])
+}
+
+/**
+ * Rows from published spend leaves. The leaves do not carry discounts: they are taken as the snapshot gives them,
+ * so a report's discount mismatch counts cannot be checked this way.
+ */
+export function spendFromLeaves(leaves: readonly string[][], platform: PlatformParameters, inputs: ReadonlyMap<Hex, Pick<DeploymentInputs, 'circulatingSupply' | 'stakes'>>): SpendRow[] {
+  return sortSpend(
+    leaves.map((v) => {
+      const [, deploymentId, user, gross, charged, count] = v as [string, Hex, Hex, string, string, string]
+      const d = inputs.get(deploymentId)
+      const stake = d?.stakes.get(user) ?? 0n
+      const circulating = d?.circulatingSupply
+      const bps = circulating !== undefined && stake <= circulating ? Number(stakingDiscountBps(stake, circulating, discountParameters(platform))) : 0
+      return { deploymentId, user, gross: BigInt(gross), charged: BigInt(charged), count: BigInt(count), minDiscountBps: bps, maxDiscountBps: bps }
+    }),
+  )
+}
+
+/** The spend tree's leaf values, ordered by (deployment, user). */
+export function spendLeafValues(epoch: number, spend: readonly SpendRow[]): string[][] {
+  return [...spend]
+    .sort((a, b) => (a.deploymentId < b.deploymentId ? -1 : a.deploymentId > b.deploymentId ? 1 : a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+    .map((r) => [String(epoch), r.deploymentId, r.user, r.gross.toString(), r.charged.toString(), r.count.toString()])
+}
