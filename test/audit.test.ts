@@ -102,8 +102,8 @@ describe('fomo demo, prove and audit', () => {
     let amount = ''
     let account = ''
     const t = await tampered('reward', 'reward-tree.json', (doc) => {
-      ;[account, , amount] = doc.values[1].value
-      doc.values[1].value[2] = (BigInt(amount) + 10n ** 18n).toString()
+      ;[, account, , amount] = doc.values[1].value
+      doc.values[1].value[3] = (BigInt(amount) + 10n ** 18n).toString()
     })
     const r = await fomo(['audit', t.dir, '--receipts', t.receipts])
     expect(r.code).toBe(1)

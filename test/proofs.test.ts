@@ -87,7 +87,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const { startDevnet } = await import('../src/chain/devnet.ts')
     const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
     const { deployContracts, distributorAt } = await import('../src/chain/contracts.ts')
-    const { commitmentDomain } = await import('../src/chain/publication.ts')
+    const { distributorDomain } = await import('../src/epoch/rewards.ts')
     const devnet = await startDevnet()
     const me = devnet.accounts[0]!
     const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
@@ -104,14 +104,14 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       totalCharged: s.totalCharged,
       receiptCount: s.count,
       manifestHash: keccak256('0x03'),
-      domain: commitmentDomain(await devnet.clients.public.getChainId(), distributor),
+      domain: distributorDomain(await devnet.clients.public.getChainId(), distributor),
       proofsHash: proofsHash(batches),
     }
     const epoch = params.epoch
     const calldata = [proofCalldata(proof)]
     const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
     await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
-    await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: commitmentDomain(await devnet.clients.public.getChainId(), plain) }, calldata]), 'EpochRegistryNoVerifier')
+    await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: distributorDomain(await devnet.clients.public.getChainId(), plain) }, calldata]), 'EpochRegistryNoVerifier')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, calldata]), 'EpochRegistryProvenTotals')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, receiptCount: 4n }, calldata]), 'EpochRegistryProvenTotals')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, proofsHash: keccak256('0x04') }, calldata]), 'EpochRegistryProofsHash')

@@ -114,7 +114,7 @@ contract RewardDistributor is EpochRegistry {
     /// @return paid The amount paid: `cumulative` minus what was claimed before.
     function claim(address account, address token, uint256 cumulative, bytes32[] calldata proof) external returns (uint256 paid) {
         bytes32 root = _root();
-        paid = _claim(root, account, token, cumulative, proof);
+        paid = _claim(root, domain(), account, token, cumulative, proof);
         if (paid == 0) revert RewardDistributorNothingToClaim(account, token, cumulative, claimed[account][token]);
     }
 
@@ -126,9 +126,10 @@ contract RewardDistributor is EpochRegistry {
     /// @return paidCount How many leaves paid something.
     function claimMany(Claim[] calldata claims) external returns (uint256 paidCount) {
         bytes32 root = _root();
+        bytes32 dom = domain();
         for (uint256 i = 0; i < claims.length; ++i) {
             Claim calldata c = claims[i];
-            if (_claim(root, c.account, c.token, c.cumulative, c.proof) != 0) ++paidCount;
+            if (_claim(root, dom, c.account, c.token, c.cumulative, c.proof) != 0) ++paidCount;
         }
     }
 
@@ -149,21 +150,15 @@ contract RewardDistributor is EpochRegistry {
         return cumulative > already ? cumulative - already : 0;
     }
 
-    /// @notice The OpenZeppelin standard leaf of (account, token, cumulative).
+    /// @notice The OpenZeppelin standard leaf of (domain(), account, token, cumulative) on this distributor.
+    /// @dev The domain binds a reward tree to one chain and one contract: a tree made for another distributor
+    ///      (another chain, a redeploy) has leaves that do not verify here.
     /// @param account The account.
     /// @param token The token.
     /// @param cumulative The cumulative amount.
-    /// @return leaf keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative)))).
-    function leafHash(address account, address token, uint256 cumulative) public pure returns (bytes32 leaf) {
-        // keccak256(bytes.concat(keccak256(abi.encode(account, token, cumulative)))), in scratch memory.
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, account)
-            mstore(add(m, 0x20), token)
-            mstore(add(m, 0x40), cumulative)
-            mstore(0x00, keccak256(m, 0x60))
-            leaf := keccak256(0x00, 0x20)
-        }
+    /// @return leaf keccak256(bytes.concat(keccak256(abi.encode(domain(), account, token, cumulative)))).
+    function leafHash(address account, address token, uint256 cumulative) public view returns (bytes32 leaf) {
+        return _leafHash(domain(), account, token, cumulative);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -177,8 +172,8 @@ contract RewardDistributor is EpochRegistry {
     }
 
     /// @dev Effects before the transfer: `claimed` is raised first, so a reentrant call finds nothing to pay.
-    function _claim(bytes32 root, address account, address token, uint256 cumulative, bytes32[] calldata proof) internal returns (uint256 paid) {
-        if (!MerkleProof.verifyCalldata(proof, root, leafHash(account, token, cumulative))) {
+    function _claim(bytes32 root, bytes32 dom, address account, address token, uint256 cumulative, bytes32[] calldata proof) internal returns (uint256 paid) {
+        if (!MerkleProof.verifyCalldata(proof, root, _leafHash(dom, account, token, cumulative))) {
             revert RewardDistributorInvalidProof(account, token, cumulative);
         }
         uint256 already = claimed[account][token];
@@ -198,5 +193,18 @@ contract RewardDistributor is EpochRegistry {
         }
         IERC20(token).safeTransfer(to, paid);
         emit Claimed(account, token, paid);
+    }
+
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(dom, account, token, cumulative)))), in scratch memory.
+    function _leafHash(bytes32 dom, address account, address token, uint256 cumulative) internal pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, dom)
+            mstore(add(m, 0x20), account)
+            mstore(add(m, 0x40), token)
+            mstore(add(m, 0x60), cumulative)
+            mstore(0x00, keccak256(m, 0x80))
+            leaf := keccak256(0x00, 0x20)
+        }
     }
 }

@@ -2,9 +2,12 @@
 pragma solidity 0.8.28;
 
 // Tokens for tests and the demo only: a mintable ERC-20, a token that returns false instead of reverting, and a
-// token that re-enters a target on transfer. Anyone can mint; never deploy them for real funds.
+// token that re-enters a target on transfer; and a flash staker that stakes and reads its discount in one
+// transaction. Anyone can mint; never deploy them for real funds.
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {MTStaking} from "./MTStaking.sol";
 
 /// @title TestToken
 /// @notice A mintable ERC-20 for tests and the demo (FLOCK, USDC with 6 decimals, Model Tokens). Not for production.
@@ -140,5 +143,40 @@ contract ReentrantToken is ERC20 {
                 }
             }
         }
+    }
+}
+
+/// @title FlashStaker
+/// @notice An attacker for the security tests: stakes and reads its own discount at the current block in one
+/// transaction, as a contract would with a flash loan. MTStaking refuses the read (`MTStakingFutureBlock`).
+contract FlashStaker {
+    /*//////////////////////////////////////////////////////////////
+                        CONSTANTS AND IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The staking contract attacked.
+    MTStaking public immutable staking;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param staking_ The staking contract attacked.
+    constructor(MTStaking staking_) {
+        staking = staking_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Stakes `amount` of the staking token held by this contract, then reads its discount at this block.
+    /// @param amount The amount to stake; this contract must hold it.
+    /// @return The discount read, in bps (never returned: the read reverts).
+    function stakeAndRead(uint256 amount) external returns (uint256) {
+        IERC20 token = staking.token();
+        token.approve(address(staking), amount);
+        staking.stake(amount);
+        return staking.discountBpsAt(address(this), block.number);
     }
 }

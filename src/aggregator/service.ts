@@ -10,6 +10,7 @@ import { StandardTree } from '../merkle/tree.ts'
 import { VerifierPool } from '../receipts/pool.ts'
 import type { ReceiptColumns } from '../receipts/columns.ts'
 import type { AggregatorConfig } from '../epoch/config.ts'
+import { rewardLeafOf } from '../epoch/rewards.ts'
 import { Metrics } from './metrics.ts'
 import { BodyError, splitItems } from './split.ts'
 import type { IngestResult, Store, StoredRow } from './store.ts'
@@ -238,7 +239,7 @@ export class AggregatorService {
     const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(file.content)))
     const index = new Map<string, number[]>()
     for (const [i, value] of tree.entries()) {
-      const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : (value[0] as string)
+      const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : rewardLeafOf(value).account
       const list = index.get(k)
       if (list) list.push(i)
       else index.set(k, [i])

@@ -153,6 +153,18 @@ export class SqlStore implements Store {
 
   async setConfig(config: AggregatorConfig): Promise<void> {
     await this.sql.transaction(async (tx) => {
+      // Rewards are cumulative on one distributor: a new domain would re-issue every earlier reward there.
+      const [current] = await tx.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1 FOR UPDATE')
+      const [sealed] = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM epochs WHERE status = 'sealed'`)
+      if (current && Number(sealed?.n ?? 0) > 0) {
+        const before = readConfig(typeof current.document === 'string' ? JSON.parse(current.document) : current.document).domain
+        const same = before.chainId === config.domain.chainId && before.verifyingContract === config.domain.verifyingContract && before.name === config.domain.name && before.version === config.domain.version
+        if (!same)
+          throw new StoreError(
+            `the receipt domain cannot change once an epoch is sealed (chain ${before.chainId}, distributor ${before.verifyingContract}; the new configuration names chain ${config.domain.chainId}, distributor ${config.domain.verifyingContract})`,
+            'Cumulative rewards belong to one distributor: a new distributor would pay every earlier reward again. Start a new store (--data-dir or database) for it.',
+          )
+      }
       await tx.query(`INSERT INTO config (id, document) VALUES (1, $1::jsonb) ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document`, [JSON.stringify(configJson(config))])
       await tx.query('UPDATE providers SET revoked = true')
       for (const p of config.providers)

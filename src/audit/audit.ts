@@ -32,8 +32,9 @@ export type AuditOptions = {
   /** Compare with the commitment in this registry. */
   chain?: ChainSource | undefined
   /**
-   * Compare inputs.json's stake snapshot (circulating supply and every stake) with each deployment's MTStaking
-   * contract at the snapshot block: the stakes every discount and every proof's stakes commitment rest on.
+   * Compare inputs.json's stake snapshot (circulating supply and every eligible stake) with each deployment's
+   * MTStaking contract at the snapshot block, and the contract's X and M there with config.json's: the stakes and
+   * parameters every discount and every proof's stakes commitment rest on.
    */
   stakes?: StakeSource | undefined
   /** The previous epoch's directory; by default the sibling whose manifest hash the manifest names. */
@@ -125,7 +126,7 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
     await checkProofs(proofs, { epoch, config, inputs: inputs.deployments, spend, receipts, verificationKeyPath: options.verificationKeyPath, checks, warnings })
   } else warnings.push('no proofs.json: the epoch was not proven (fomo prove)')
 
-  if (options.stakes) await checkStakes(inputs, options.stakes, checks)
+  if (options.stakes) await checkStakes(inputs, config, options.stakes, checks)
   if (options.chain) await checkChain(dir, epoch, options.chain, checks)
   return { epoch, checks: passed, warnings }
 }

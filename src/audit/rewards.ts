@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Allocation } from '../economics/epoch.ts'
 import { sha256Hex } from '../epoch/manifest.ts'
-import { allocationsOfRewardTree } from '../epoch/rewards.ts'
+import { allocationsOfRewardTree, rewardLeafOf, type RewardLeaf } from '../epoch/rewards.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
@@ -26,16 +26,21 @@ export async function previousRewards(dir: string, previousSha: string | null, g
   throw new AuditDiscrepancy('file', `the previous epoch's directory (manifest sha256 ${String(previousSha)}) is not beside ${dir}`, undefined, undefined)
 }
 
-/** Each recomputed (account, token, cumulative amount) leaf against the published ones: missing, differing or extra. */
+/** Each recomputed (domain, account, token, cumulative amount) leaf against the published ones: missing, differing or extra. */
 export function compareRewardLeaves(found: string[][], expected: string[][]): void {
-  const published = new Map<string, { value: string[]; index: number }>()
-  found.forEach((value, index) => published.set(key(value[0]!, value[1]!), { value, index }))
-  for (const [account, token, amount] of expected as Array<[string, string, string]>) {
-    const leaf = published.get(key(account, token))
-    const subject = `cumulative reward of ${account} in token ${token}`
-    if (!leaf) throw new AuditDiscrepancy('reward-leaf', `${subject} is missing from reward-tree.json`, amount, 'no leaf')
-    if (String(leaf.value[2]) !== amount) throw new AuditDiscrepancy('reward-leaf', `${subject} (leaf #${leaf.index})`, amount, String(leaf.value[2]))
-    published.delete(key(account, token))
+  const published = new Map<string, { leaf: RewardLeaf; index: number }>()
+  found.forEach((value, index) => {
+    const leaf = rewardLeafOf(value)
+    published.set(key(leaf.account, leaf.token), { leaf, index })
+  })
+  for (const want of expected.map(rewardLeafOf)) {
+    const k = key(want.account, want.token)
+    const got = published.get(k)
+    const subject = `cumulative reward of ${want.account} in token ${want.token}`
+    if (!got) throw new AuditDiscrepancy('reward-leaf', `${subject} is missing from reward-tree.json`, want.amount.toString(), 'no leaf')
+    if (got.leaf.amount !== want.amount) throw new AuditDiscrepancy('reward-leaf', `${subject} (leaf #${got.index})`, want.amount.toString(), got.leaf.amount.toString())
+    if (got.leaf.domain.toLowerCase() !== want.domain) throw new AuditDiscrepancy('reward-leaf', `${subject} (leaf #${got.index}): distributor domain`, want.domain, got.leaf.domain)
+    published.delete(k)
   }
-  for (const { value, index } of published.values()) throw new AuditDiscrepancy('reward-leaf', `reward leaf #${index} (${value[0]} in token ${value[1]}) is owed nothing`, 'no leaf', String(value[2]))
+  for (const { leaf, index } of published.values()) throw new AuditDiscrepancy('reward-leaf', `reward leaf #${index} (${leaf.account} in token ${leaf.token}) is owed nothing`, 'no leaf', leaf.amount.toString())
 }

@@ -5,7 +5,7 @@
 import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
-import { claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
+import { checkRewardDomain, claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
 
@@ -55,8 +55,12 @@ export async function deployTestToken(clients: Clients, name: string, symbol: st
   return deploy(clients, TestToken, [name, symbol, decimals])
 }
 
-export async function deployStaking(clients: Clients, mt: Address, admin: Address, maxDiscountBps: bigint, multiplier: bigint): Promise<Address> {
-  return deploy(clients, MTStaking, [mt, admin, maxDiscountBps, multiplier])
+/**
+ * Deploys MTStaking for a Model Token with X, M and the eligibility window W in blocks (non-zero; one epoch of
+ * blocks is intended): a stake counts at a snapshot block S as what was held at S - W less what was withdrawn since.
+ */
+export async function deployStaking(clients: Clients, mt: Address, admin: Address, maxDiscountBps: bigint, multiplier: bigint, eligibilityWindow: bigint): Promise<Address> {
+  return deploy(clients, MTStaking, [mt, admin, maxDiscountBps, multiplier, eligibilityWindow])
 }
 
 export function distributorAt(clients: Clients, address: Address) {
@@ -69,7 +73,9 @@ export function distributorAt(clients: Clients, address: Address) {
  */
 export async function proposeEpoch(clients: Clients, address: Address, epoch: PublishedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
   const d = distributorAt(clients, address)
-  const commitment = commitmentOf(epoch, await clients.public.getChainId(), address)
+  const chainId = await clients.public.getChainId()
+  checkRewardDomain(epoch, chainId, address)
+  const commitment = commitmentOf(epoch, chainId, address)
   const requiresProofs = (await d.read.verifier()) !== zeroAddress
   if (requiresProofs && !epoch.proofs)
     throw new ChainError(`the registry ${address} requires batch proofs and epoch ${epoch.epoch} has none`, 'Run `fomo prove <epoch-dir>` first.')

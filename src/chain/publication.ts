@@ -2,8 +2,9 @@
  * An epoch as the chain takes it: the sealed directory with its proofs (when proven), the commitment a registry
  * stores for it, the proofs as calldata, and an account's reward leaves ready to claim.
  */
-import { encodeAbiParameters, keccak256, zeroHash, type Address, type Hex } from 'viem'
+import { zeroHash, type Address, type Hex } from 'viem'
 import { EpochDirectoryError, readSealedEpoch, type SealedEpoch } from '../epoch/directory.ts'
+import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import type { StandardTree } from '../merkle/tree.ts'
 import { readProofsFile, type EpochProofs } from '../proofs/files.ts'
 import { signalsOf } from '../proofs/prove.ts'
@@ -33,9 +34,20 @@ export function proofCalldata(p: BatchProof) {
   }
 }
 
-/** keccak256(abi.encode(chainId, registry)): binds a commitment to one chain and one contract. */
-export function commitmentDomain(chainId: number, registry: Address): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(chainId), registry]))
+/**
+ * Refuses to publish a reward tree made for another distributor: on this one its leaves would not verify, so
+ * every claim would fail. Sealing takes the distributor from the configuration's receipt domain.
+ */
+export function checkRewardDomain(epoch: PublishedEpoch, chainId: number, registry: Address): void {
+  const expected = distributorDomain(chainId, registry)
+  for (const [i, v] of epoch.rewardTree.entries()) {
+    const found = rewardLeafOf(v).domain
+    if (found.toLowerCase() !== expected)
+      throw new EpochDirectoryError(
+        `epoch ${epoch.epoch}'s reward tree was made for another distributor (leaf #${i} has domain ${found}); registry ${registry} on chain ${chainId} has domain ${expected}`,
+        'Seal the epoch with the configuration whose receipt domain names this chain and this registry (its verifyingContract).',
+      )
+  }
 }
 
 export function commitmentOf(epoch: PublishedEpoch, chainId: number, registry: Address) {
@@ -46,7 +58,7 @@ export function commitmentOf(epoch: PublishedEpoch, chainId: number, registry: A
     totalCharged: epoch.totals.charged,
     receiptCount: epoch.totals.receipts,
     manifestHash: epoch.manifestSha256,
-    domain: commitmentDomain(chainId, registry),
+    domain: distributorDomain(chainId, registry),
     proofsHash: epoch.proofs?.proofsHash ?? zeroHash,
   }
 }
@@ -55,6 +67,9 @@ export function commitmentOf(epoch: PublishedEpoch, chainId: number, registry: A
 export function claimsOf(tree: StandardTree, account: Address) {
   const a = account.toLowerCase()
   const claims: Array<{ account: Address; token: Address; cumulative: bigint; proof: Hex[] }> = []
-  for (const [i, v] of tree.entries()) if (v[0] === a) claims.push({ account: v[0] as Address, token: v[1] as Address, cumulative: BigInt(v[2] as string), proof: tree.getProof(i) as Hex[] })
+  for (const [i, v] of tree.entries()) {
+    const leaf = rewardLeafOf(v)
+    if (leaf.account === a) claims.push({ account: leaf.account, token: leaf.token, cumulative: leaf.amount, proof: tree.getProof(i) as Hex[] })
+  }
   return claims
 }

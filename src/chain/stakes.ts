@@ -1,14 +1,27 @@
 /**
  * A deployment's stake snapshot read from its MTStaking contract at a block:
  * every account that ever staked (from the Staked events up to the block),
- * its checkpointed stake at the block, and the circulating supply there.
+ * its eligible stake at the block (what it held when the contract's
+ * eligibility window ending there began, less what it withdrew within it), the circulating supply there, and the
+ * discount parameters X and M in force there. The block must be strictly past
+ * (the contract refuses a read at the current block).
  */
 import { getContract, parseAbiItem, type Address } from 'viem'
 import type { Hex } from '../base/bytes.ts'
 import { MTStaking } from './contracts.generated.ts'
 import type { Clients } from './contracts.ts'
 
-export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, staking: Address, blockNumber: bigint): Promise<{ circulatingSupply: bigint; stakes: Map<Hex, bigint> }> {
+export type StakeSnapshot = {
+  circulatingSupply: bigint
+  /** Eligible stakes by lower-case account; accounts with none are omitted. */
+  stakes: Map<Hex, bigint>
+  /** X, in bps, at the snapshot block. */
+  maxDiscountBps: bigint
+  /** M at the snapshot block. */
+  multiplier: bigint
+}
+
+export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, staking: Address, blockNumber: bigint): Promise<StakeSnapshot> {
   const contract = getContract({ abi: MTStaking.abi, address: staking, client: { public: clients.public } })
   const logs = await clients.public.getLogs({
     address: staking,
@@ -19,8 +32,13 @@ export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, stakin
   const accounts = [...new Set(logs.map((l) => (l.args.account as Address).toLowerCase() as Hex))].sort()
   const stakes = new Map<Hex, bigint>()
   for (const account of accounts) {
-    const stake = await contract.read.stakeAt([account, blockNumber])
+    const stake = await contract.read.eligibleStakeAt([account, blockNumber])
     if (stake > 0n) stakes.set(account, stake)
   }
-  return { circulatingSupply: await contract.read.circulatingSupplyAt([blockNumber]), stakes }
+  return {
+    circulatingSupply: await contract.read.circulatingSupplyAt([blockNumber]),
+    stakes,
+    maxDiscountBps: await contract.read.maxDiscountBpsAt([blockNumber]),
+    multiplier: await contract.read.multiplierAt([blockNumber]),
+  }
 }

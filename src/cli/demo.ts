@@ -15,6 +15,7 @@ import { claimAll, deployContracts, deployTestToken, finalizeEpoch, proposeEpoch
 import { TestToken } from '../chain/contracts.generated.ts'
 import { startDevnet, type Devnet } from '../chain/devnet.ts'
 import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
+import { rewardLeafOf } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
@@ -280,7 +281,10 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   await finalizeEpoch(devnet.clients, deployment.distributor, sealed.epoch)
   // Fund the distributor with what the cumulative tree owes, token by token.
   const owed = new Map<Address, bigint>()
-  for (const [, v] of sealed.rewardTree.entries()) owed.set(v[1] as Address, (owed.get(v[1] as Address) ?? 0n) + BigInt(v[2] as string))
+  for (const [, v] of sealed.rewardTree.entries()) {
+    const { token, amount } = rewardLeafOf(v)
+    owed.set(token, (owed.get(token) ?? 0n) + amount)
+  }
   for (const [token, amount] of owed) await mintTo(devnet, token, deployment.distributor, amount)
   const claim = await claimAll(devnet.clients, deployment.distributor, sealed, account)
   const claims = await Promise.all(

@@ -1,5 +1,5 @@
 /**
- * The epoch manifest (format fomo-epoch-manifest-v1): what an epoch commits to. It names the configuration's hash,
+ * The epoch manifest (format fomo-epoch-manifest-v2): what an epoch commits to. It names the configuration's hash,
  * the previous epoch's manifest (a hash chain), the parameters, both roots, the totals and every file's sha256; its
  * own sha256 is what the chain records. Written by sealing, read by publication and by the auditor.
  */
@@ -13,7 +13,7 @@ import type { EpochTotals } from './report.ts'
 import { REWARD_LEAF_ENCODING } from './rewards.ts'
 import { SPEND_LEAF_ENCODING } from './spend.ts'
 
-export const MANIFEST_FORMAT = 'fomo-epoch-manifest-v1'
+export const MANIFEST_FORMAT = 'fomo-epoch-manifest-v2'
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 

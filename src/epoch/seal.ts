@@ -14,7 +14,7 @@ import { configJson, type AggregatorConfig } from './config.ts'
 import { epochInputsJson, type DeploymentInputs } from './inputs.ts'
 import { epochManifest, sha256Hex } from './manifest.ts'
 import { epochReport, type DeploymentDetails } from './report.ts'
-import { buildRewardTree, SealError, UINT256_MAX } from './rewards.ts'
+import { buildRewardTree, distributorDomain, SealError, UINT256_MAX } from './rewards.ts'
 import { SPEND_LEAF_ENCODING, spendLeafValues, type SpendRow } from './spend.ts'
 
 const DAY = 86_400n
@@ -87,7 +87,7 @@ export function seal(input: SealInput): SealOutput {
   const cumulative = RewardLedger.from(input.previous)
   cumulative.add(settlement.allocations)
   const rewardEntries = cumulative.entries()
-  const rewardTree = rewardEntries.length > 0 ? buildRewardTree(rewardEntries) : undefined
+  const rewardTree = rewardEntries.length > 0 ? buildRewardTree(rewardEntries, distributorDomain(config.domain.chainId, config.domain.verifyingContract)) : undefined
 
   const totals = {
     receipts: input.spend.reduce((n, r) => n + r.count, 0n).toString(),

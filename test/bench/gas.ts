@@ -6,13 +6,14 @@
  * one per drop). Used by the gas snapshot test and `npm run bench`.
  */
 import { createRequire } from 'node:module'
-import { zeroAddress, zeroHash, encodeAbiParameters, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { zeroAddress, zeroHash, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { toHex } from '../../src/base/bytes.ts'
 import { getProof, placeLeaves, sortLeafOrder } from '../../src/merkle/core.ts'
 import { keccakWasm } from '../../src/base/keccak.ts'
 import { hashNodesRange } from '../../src/base/keccakWasm.mjs'
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { distributorDomain, REWARD_LEAF_ENCODING } from '../../src/epoch/rewards.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
 import { hardhat } from '../contracts/hre.ts'
 
@@ -40,15 +41,15 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     accounts[0] = getAddress(claimer.account.address)
     const amount = (i: number) => 1_000n + BigInt(i)
 
-    // fomo-kit: registry + distributor, a standard tree of (account, token, cumulative amount).
+    // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
     const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n, zeroAddress])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
-    const domain = keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(await publicClient.getChainId()), distributor]))
+    const domain = distributorDomain(await publicClient.getChainId(), distributor)
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin! } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
-      const tree = await StandardTree.build(accounts.map((a, i) => [a, token, cumulative(i).toString()]), ['address', 'address', 'uint256'])
+      const tree = await StandardTree.build(accounts.map((a, i) => [domain, a, token, cumulative(i).toString()]), REWARD_LEAF_ENCODING)
       const root = tree.root as Hex
       await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash }])
       await reg.write.finalize([epoch])

@@ -105,7 +105,7 @@ if (only.includes('gas')) {
   const lines: string[] = []
   const diff = (ours: bigint, theirs: bigint) => `${ours <= theirs ? '' : '+'}${f(Number(ours - theirs))} (${f((Number(ours) / Number(theirs) - 1) * 100, 1)} %)`
   lines.push('## Gas of claims', '')
-  lines.push("Both distributors deployed on Hardhat's in-process EVM in the same run, paying the same ERC-20 code (OpenZeppelin 5): fomo-kit's `RewardDistributor.claim` (cumulative, multi-token, updatable root, also the epoch registry) against Uniswap's `MerkleDistributor.claim` (deployed from `@uniswap/merkle-distributor`'s build: one token, one fixed root, so one distributor per drop). The committed snapshot is contracts/gas-snapshot.json.", '')
+  lines.push("Both distributors deployed on Hardhat's in-process EVM in the same run, paying the same ERC-20 code (OpenZeppelin 5): fomo-kit's `RewardDistributor.claim` (cumulative, multi-token, updatable root, leaves bound to the distributor's domain, also the epoch registry) against Uniswap's `MerkleDistributor.claim` (deployed from `@uniswap/merkle-distributor`'s build: one token, one fixed root, so one distributor per drop). The committed snapshot is contracts/gas-snapshot.json.", '')
   lines.push('| leaves | claim | fomo-kit | Uniswap MerkleDistributor | difference |', '| ---: | --- | ---: | ---: | ---: |')
   for (const r of rows) {
     lines.push(`| ${f(r.leaves)} | first | ${f(Number(r.fomo))} | ${f(Number(r.uniswap))} | ${diff(r.fomo, r.uniswap)} |`)

@@ -137,17 +137,27 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
     const me = c.wallet.account.address
     const mt = await deployTestToken(c, 'MT', 'MT', 18)
-    const staking = await deployStaking(c, mt, me, 3000n, 2n)
+    // A small eligibility window: a stake counts at a snapshot block once held for the WINDOW blocks before it.
+    const WINDOW = 3n
+    const staking = await deployStaking(c, mt, me, 3000n, 2n, WINDOW)
+    const mine = (blocks: bigint) => c.public.request({ method: 'hardhat_mine', params: [`0x${blocks.toString(16)}`] } as never)
     const send = async (hash: Promise<`0x${string}`>) => c.public.waitForTransactionReceipt({ hash: await hash })
     const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: c.wallet } })
     const stakingContract = getContract({ abi: MTStaking.abi, address: staking, client: { wallet: c.wallet, public: c.public } })
     await send(token.write.mint([me, 10n ** 24n]))
     await send(token.write.approve([staking, 10n ** 24n]))
     await send(stakingContract.write.setCirculatingSupply([600_000n * 10n ** 18n]))
-    await send(stakingContract.write.stake([50_000n * 10n ** 18n]))
-    const block = await c.public.getBlockNumber()
-    // The receipt's block, not getBlockNumber: viem caches the block number for a few seconds.
+    // Block numbers from receipts, not getBlockNumber: viem caches the block number for a few seconds.
+    const staked = (await send(stakingContract.write.stake([50_000n * 10n ** 18n]))).blockNumber
+    // The snapshot block: the stake was held over its whole window [block - WINDOW, block].
+    await mine(WINDOW)
+    const block = staked + WINDOW
     const afterUnstake = (await send(stakingContract.write.unstake([10_000n * 10n ** 18n]))).blockNumber
+    expect(afterUnstake).toBe(block + 1n)
+    // X changed after the snapshot: the snapshot keeps its X (checkpointed), a later block has the new one.
+    const reparametrized = (await send(stakingContract.write.setDiscountParameters([2500n, 2n]))).blockNumber
+    // Snapshot reads need a strictly past block.
+    await mine(1n)
 
     const config = worldConfig()
     const location = await freshLocation('pglite')
@@ -174,10 +184,17 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const audit = (at: bigint) => fomo(['audit', epochDir, '--rpc', rpc, '--block', String(at), '--staking', `${deploymentId}=${staking}`])
     const same = await audit(block)
     expect(same.code, same.stdout + same.stderr).toBe(0)
-    expect(same.stdout).toContain(`ok       stakes: deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${block}: circulating supply and the stakes of 1 accounts equal inputs.json's`)
+    expect(same.stdout).toContain(`ok       stakes: deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${block}: X, M, circulating supply and the eligible stakes of 1 accounts equal config.json's and inputs.json's`)
     const later = await audit(afterUnstake)
     expect(later.code, later.stdout).toBe(1)
-    expect(later.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${afterUnstake}: stake of ${me.toLowerCase()}: expected ${40_000n * 10n ** 18n} (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)
+    expect(later.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${afterUnstake}: eligible stake of ${me.toLowerCase()}: expected ${40_000n * 10n ** 18n} (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)
+    const reparametrizedAudit = await audit(reparametrized)
+    expect(reparametrizedAudit.code, reparametrizedAudit.stdout).toBe(1)
+    expect(reparametrizedAudit.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${reparametrized}: discount parameters: expected X = 2500 bps, M = 2 (on chain), found X = 3000 bps, M = 2 (config.json)`)
+    // A snapshot one block before the stake had been held for the whole window: no eligible stake.
+    const early = await audit(block - 1n)
+    expect(early.code, early.stdout).toBe(1)
+    expect(early.stdout).toContain(`eligible stake of ${me.toLowerCase()}: expected 0 (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)
     const unpaired = await fomo(['audit', epochDir, '--rpc', rpc, '--staking', `${deploymentId}=${staking}`])
     expect(unpaired.code).toBe(2)
     expect(unpaired.stderr).toContain('--staking and --block go together')
