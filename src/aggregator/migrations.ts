@@ -85,6 +85,11 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    version: 2,
+    name: 'epoch_inputs: where the stake snapshot was read (MTStaking contract, snapshot block)',
+    sql: `ALTER TABLE epoch_inputs ADD COLUMN snapshot_staking bytea, ADD COLUMN snapshot_block numeric(20, 0);`,
+  },
 ]
 
 export async function migrate(sql: Sql): Promise<number> {

@@ -261,9 +261,11 @@ export class SqlStore implements Store {
       if (row?.status === 'sealed') throw new StoreError(`epoch ${inputs.epoch} is sealed; its inputs can no longer change`)
       for (const [id, d] of inputs.deployments) {
         await tx.query(
-          `INSERT INTO epoch_inputs (epoch, deployment_id, opex, circulating) VALUES ($1, decode($2, 'hex'), $3::numeric, $4::numeric)
-           ON CONFLICT (epoch, deployment_id) DO UPDATE SET opex = EXCLUDED.opex, circulating = EXCLUDED.circulating`,
-          [inputs.epoch, bytea(id), d.opex.toString(), d.circulatingSupply?.toString() ?? null],
+          `INSERT INTO epoch_inputs (epoch, deployment_id, opex, circulating, snapshot_staking, snapshot_block)
+           VALUES ($1, decode($2, 'hex'), $3::numeric, $4::numeric, decode($5, 'hex'), $6::numeric)
+           ON CONFLICT (epoch, deployment_id) DO UPDATE SET opex = EXCLUDED.opex, circulating = EXCLUDED.circulating,
+             snapshot_staking = EXCLUDED.snapshot_staking, snapshot_block = EXCLUDED.snapshot_block`,
+          [inputs.epoch, bytea(id), d.opex.toString(), d.circulatingSupply?.toString() ?? null, d.snapshot ? bytea(d.snapshot.staking) : null, d.snapshot?.block.toString() ?? null],
         )
         await tx.query(`DELETE FROM stakes WHERE epoch = $1 AND deployment_id = decode($2, 'hex')`, [inputs.epoch, bytea(id)])
         const accounts = [...d.stakes.keys()]
@@ -356,8 +358,17 @@ export class SqlStore implements Store {
 
   async #epochInputs(sql: Sql, epoch: number): Promise<EpochInputs> {
     const deployments = new Map<Hex, DeploymentInputs>()
-    for (const r of await sql.query<{ dep: string; opex: string; circ: string | null }>(`SELECT encode(deployment_id, 'hex') AS dep, opex::text AS opex, circulating::text AS circ FROM epoch_inputs WHERE epoch = $1`, [epoch]))
-      deployments.set(`0x${r.dep}`, { opex: BigInt(r.opex), circulatingSupply: r.circ === null ? undefined : BigInt(r.circ), stakes: new Map() })
+    for (const r of await sql.query<{ dep: string; opex: string; circ: string | null; staking: string | null; block: string | null }>(
+      `SELECT encode(deployment_id, 'hex') AS dep, opex::text AS opex, circulating::text AS circ, encode(snapshot_staking, 'hex') AS staking, snapshot_block::text AS block
+       FROM epoch_inputs WHERE epoch = $1`,
+      [epoch],
+    ))
+      deployments.set(`0x${r.dep}`, {
+        opex: BigInt(r.opex),
+        circulatingSupply: r.circ === null ? undefined : BigInt(r.circ),
+        stakes: new Map(),
+        ...(r.staking !== null && r.block !== null ? { snapshot: { staking: `0x${r.staking}` as Hex, block: BigInt(r.block) } } : {}),
+      })
     for (const r of await sql.query<{ dep: string; a: string; s: string }>(`SELECT encode(deployment_id, 'hex') AS dep, encode(account, 'hex') AS a, stake::text AS s FROM stakes WHERE epoch = $1`, [epoch])) {
       const d = deployments.get(`0x${r.dep}`) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
       d.stakes.set(`0x${r.a}`, BigInt(r.s))

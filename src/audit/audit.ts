@@ -126,7 +126,7 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
     await checkProofs(proofs, { epoch, config, inputs: inputs.deployments, spend, receipts, verificationKeyPath: options.verificationKeyPath, checks, warnings })
   } else warnings.push('no proofs.json: the epoch was not proven (fomo prove)')
 
-  if (options.stakes) await checkStakes(inputs, config, options.stakes, checks)
+  if (options.stakes) await checkStakes(inputs, config, options.stakes, checks, warnings)
   if (options.chain) await checkChain(dir, epoch, options.chain, checks)
   return { epoch, checks: passed, warnings }
 }

@@ -11,19 +11,32 @@ import type { EpochInputs } from '../epoch/inputs.ts'
 import { readOnChain } from './chain.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
 
-/** A node, the snapshot block and each deployment's MTStaking contract. */
-export type StakeSource = { client: PublicClient; block: bigint; contracts: ReadonlyArray<{ deploymentId: Hex; staking: Address }> }
+/**
+ * A node and, per deployment, its MTStaking contract and the snapshot block. Without `contracts`, those inputs.json
+ * records (`fomo inputs --rpc` writes where it read each snapshot) are checked.
+ */
+export type StakeSource = { client: PublicClient; contracts?: ReadonlyArray<{ deploymentId: Hex; staking: Address; block: bigint }> | undefined }
+
+/** The snapshot sources inputs.json records, one per deployment whose stakes were read from the chain. */
+export function recordedSources(inputs: EpochInputs): Array<{ deploymentId: Hex; staking: Address; block: bigint }> {
+  return [...inputs.deployments].flatMap(([deploymentId, d]) => (d.snapshot ? [{ deploymentId, staking: d.snapshot.staking, block: d.snapshot.block }] : []))
+}
 
 /** `config` is the epoch's config.json: the X and M every discount of the epoch was computed with. */
-export async function checkStakes(inputs: EpochInputs, config: Pick<AggregatorConfig, 'platform'>, source: StakeSource, checks: Checks): Promise<void> {
-  for (const { deploymentId, staking } of source.contracts) {
+export async function checkStakes(inputs: EpochInputs, config: Pick<AggregatorConfig, 'platform'>, source: StakeSource, checks: Checks, warnings: string[]): Promise<void> {
+  const contracts = source.contracts ?? recordedSources(inputs)
+  if (contracts.length === 0) warnings.push('inputs.json records no stake snapshot source (stakes given from a file): give --staking and --block to check them against the chain')
+  for (const { deploymentId, staking, block } of contracts) {
+    const recorded = inputs.deployments.get(deploymentId)?.snapshot
+    if (recorded && (recorded.block !== block || recorded.staking !== staking.toLowerCase()))
+      warnings.push(`deployment ${deploymentId}: inputs.json records the snapshot at block ${recorded.block} of ${recorded.staking}; checking block ${block} of ${staking} as asked`)
     const chain = await readOnChain(
-      () => readStakeSnapshot({ public: source.client }, staking, source.block),
-      `the stake snapshot of deployment ${deploymentId} from ${staking} at block ${source.block}`,
+      () => readStakeSnapshot({ public: source.client }, staking, block),
+      `the stake snapshot of deployment ${deploymentId} from ${staking} at block ${block}`,
       'Check --rpc, --block (the snapshot block, strictly before the latest block) and --staking (<deploymentId>=<MTStaking address>).',
     )
     const given = inputs.deployments.get(deploymentId)
-    const where = `deployment ${deploymentId}, MTStaking ${staking} at block ${source.block}`
+    const where = `deployment ${deploymentId}, MTStaking ${staking} at block ${block}`
     const { maxDiscountBps, discountMultiplier } = config.platform
     if (chain.maxDiscountBps !== maxDiscountBps || chain.multiplier !== discountMultiplier)
       throw new AuditDiscrepancy(

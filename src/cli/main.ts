@@ -10,6 +10,7 @@ import { auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
 import { treeBuildCommand, treeProofCommand, treeVerifyCommand } from './commands/tree.ts'
+import { watchCommand } from './commands/watch.ts'
 
 export const commands: Command[] = [
   demoCommand,
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   claimCommand,
   proveCommand,
   auditCommand,
+  watchCommand,
   keysNewCommand,
   receiptSignCommand,
   receiptVerifyCommand,

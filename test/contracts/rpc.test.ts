@@ -1,6 +1,6 @@
 /** fomo deploy, publish and claim against a real JSON-RPC node (Hardhat's node on loopback) through the CLI. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -173,7 +173,9 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const check = await openStore(location)
     const stored = await check.epochInputs(EPOCH)
     await check.close()
-    expect(stored.deployments).toEqual(new Map([[deploymentId, { opex: 12_500_000n, circulatingSupply: 600_000n * 10n ** 18n, stakes: new Map([[me.toLowerCase(), 50_000n * 10n ** 18n]]) }]]))
+    expect(stored.deployments).toEqual(
+      new Map([[deploymentId, { opex: 12_500_000n, circulatingSupply: 600_000n * 10n ** 18n, stakes: new Map([[me.toLowerCase(), 50_000n * 10n ** 18n]]), snapshot: { staking: staking.toLowerCase(), block } }]]),
+    )
 
     // The auditor checks the sealed epoch's inputs.json against the same contract: equal at the snapshot block, and
     // a stake named with both values at a later block (after the unstake).
@@ -185,6 +187,11 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const same = await audit(block)
     expect(same.code, same.stdout + same.stderr).toBe(0)
     expect(same.stdout).toContain(`ok       stakes: deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${block}: X, M, circulating supply and the eligible stakes of 1 accounts equal config.json's and inputs.json's`)
+    // inputs.json records where the snapshot was read: --rpc alone checks it there, with no block or contract to give.
+    expect(JSON.parse(await readFile(join(epochDir, 'inputs.json'), 'utf8')).deployments[deploymentId].snapshot).toEqual({ staking: staking.toLowerCase(), block: String(block) })
+    const recorded = await fomo(['audit', epochDir, '--rpc', rpc])
+    expect(recorded.code, recorded.stdout + recorded.stderr).toBe(0)
+    expect(recorded.stdout).toContain(`ok       stakes: deployment ${deploymentId}, MTStaking ${staking.toLowerCase()} at block ${block}: X, M, circulating supply and the eligible stakes of 1 accounts equal`)
     const later = await audit(afterUnstake)
     expect(later.code, later.stdout).toBe(1)
     expect(later.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(staking)} at block ${afterUnstake}: eligible stake of ${me.toLowerCase()}: expected ${40_000n * 10n ** 18n} (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)

@@ -1,6 +1,7 @@
 /**
  * The aggregator commands: init, inputs, serve, ingest, seal, export-receipts, and the demo.
  */
+import type { Hex } from '../../base/bytes.ts'
 import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { once } from 'node:events'
@@ -65,9 +66,10 @@ export const initCommand: Command = {
 export const inputsCommand: Command = {
   name: 'inputs',
   summary:
-    'Stores an epoch\'s inputs: OpEx and the stake snapshot (circulating supply and stakes) per deployment (format fomo-epoch-inputs-v1).\n' +
+    'Stores an epoch\'s inputs: OpEx and the stake snapshot (circulating supply and stakes) per deployment (format fomo-epoch-inputs-v2).\n' +
     'With --rpc, the snapshot of every deployment given by --staking <deploymentId>=<MTStaking address> is read from the chain at\n' +
-    '--block instead, and the file gives only OpEx. Refused once the epoch is sealed.',
+    '--block instead (eligible stakes), the file gives only OpEx, and the contract and block are recorded in the sealed inputs.json\n' +
+    'so `fomo audit --rpc` checks them. Refused once the epoch is sealed.',
   options: {
     in: { type: 'string', valueName: 'inputs.json', description: 'The epoch inputs' },
     rpc: { type: 'string', valueName: 'url', description: 'Read stake snapshots from staking contracts on this node' },
@@ -89,7 +91,7 @@ export const inputsCommand: Command = {
           if (!(await store.config()).deployments.some((d) => d.id === id)) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
           const snapshot = await readStakeSnapshot({ public: client as never }, staking, block)
           const current = inputs.deployments.get(id) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
-          inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes })
+          inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes, snapshot: { staking: staking.toLowerCase() as Hex, block } })
         }
       }
       await store.setEpochInputs(inputs)

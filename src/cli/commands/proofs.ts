@@ -73,25 +73,25 @@ export const auditCommand: Command = {
   name: 'audit',
   summary:
     'Re-derives a sealed epoch and checks it: every receipt signature (--receipts), the spend leaves, rewards, the reward tree, the\n' +
-    'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds; with --rpc, --registry\n' +
-    'checks the on-chain commitment and --staking with --block checks inputs.json\'s stakes against the MTStaking contracts.\n' +
+    'report and manifest (recomputed with the aggregator\'s own code), every batch proof and what it binds; with --rpc, the stake\n' +
+    'snapshots inputs.json records (contract and block, from `fomo inputs --rpc`) against the chain, or those --staking with --block\n' +
+    'names instead, and with --registry the on-chain commitment.\n' +
     'Exits 1 naming the first discrepancy (which receipt, leaf or number; expected and found).',
   positionals: '<epoch-dir>',
   options: {
     receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts); without it spend leaves are taken as published' },
-    rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of a node, to check the on-chain commitment and stakes' },
-    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'A deployment and its MTStaking contract, to check inputs.json\'s stakes (repeat per deployment)' },
+    rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of a node, to check the stake snapshots inputs.json records (and the commitment with --registry)' },
+    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'Instead of the recorded sources: a deployment and its MTStaking contract (repeat per deployment)' },
     block: { type: 'string', valueName: 'n', description: 'The stake snapshot block (with --staking)' },
     registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor) on that node' },
     vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (default: the bundled test-only key)' },
     previous: { type: 'string', valueName: 'dir', description: 'The previous epoch\'s directory (default: the sibling the manifest names)' },
   },
-  examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --block 123456 --staking 0x<deployment>=0x<staking>'],
+  examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --block 123456 --staking 0x<deployment>=0x<staking>'],
   async run({ values, positionals }, io) {
     const dir = epochDirectory(positionals, io, 'audit')
     const pairs = (values.staking as string[] | undefined) ?? []
-    const onChain = typeof values.registry === 'string' || pairs.length > 0
-    if ((typeof values.rpc === 'string') !== onChain) throw new UsageError('--rpc goes with --registry, --staking or both', 'audit')
+    if (typeof values.rpc !== 'string' && (typeof values.registry === 'string' || pairs.length > 0)) throw new UsageError('--registry and --staking need --rpc (a JSON-RPC URL)', 'audit')
     if ((pairs.length > 0) !== (typeof values.block === 'string')) throw new UsageError('--staking and --block go together', 'audit')
     let chain
     let stakes
@@ -102,13 +102,13 @@ export const auditCommand: Command = {
         if (!isAddress(values.registry)) throw new UsageError('--registry must be an address (0x and 40 hex digits)', 'audit')
         chain = { client, registry: getAddress(values.registry) }
       }
-      if (pairs.length > 0) {
-        const contracts = pairs.map((pair) => {
-          const { deploymentId, staking } = parseStakingPair(pair, 'audit')
-          return { deploymentId, staking: getAddress(staking) }
-        })
-        stakes = { client, block: parseBlockNumber(values.block as string, 'audit'), contracts }
-      }
+      // Without --staking, the snapshot sources inputs.json records (fomo inputs --rpc) are checked.
+      const block = pairs.length > 0 ? parseBlockNumber(values.block as string, 'audit') : 0n
+      const contracts = pairs.map((pair) => {
+        const { deploymentId, staking } = parseStakingPair(pair, 'audit')
+        return { deploymentId, staking: getAddress(staking), block }
+      })
+      stakes = { client, contracts: contracts.length > 0 ? contracts : undefined }
     }
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
     const receiptsPath = at('receipts')

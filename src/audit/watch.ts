@@ -1,0 +1,300 @@
+/**
+ * The watcher (`fomo watch`): follows a registry (the RewardDistributor) from a block, audits each proposed epoch
+ * as it appears against its sealed directory (and its receipts when given), the pending commitment on chain and the
+ * recorded stake snapshots, and revokes a proposal that fails while it is still pending, when its wallet holds the
+ * guardian role; otherwise it reports. Permissionless challenges do not exist yet (docs/trust-model.md, property 4),
+ * so revoking through the guardian is the only action on chain there is.
+ *
+ * Proposals are found with `eth_getLogs` over bounded block ranges (no node-side filters: not every node keeps them
+ * reliably). Artifacts come from a directory (`epoch-<n>` as `fomo seal --out` writes it, `receipts-<n>.ndjson`);
+ * fetching them from a URL is out of scope. Time, the clients, the log and the stop signal are passed in.
+ */
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { getContract, zeroHash, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { parseJsonDocument } from '../base/json.ts'
+import { RewardDistributor } from '../chain/contracts.generated.ts'
+import { readManifest } from '../epoch/manifest.ts'
+import { auditEpoch } from './audit.ts'
+import { readOnChain } from './chain.ts'
+import { AuditDiscrepancy } from './discrepancy.ts'
+
+export type WatchEvent = 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'revoked' | 'error'
+
+/** One line of the watcher's log. `epoch` is null for what concerns no one epoch (a failed scan of the logs). */
+export type WatchRecord = { time: string; epoch: number | null; event: WatchEvent; details: Record<string, unknown> }
+
+export type WatchOptions = {
+  /** A node of the registry's chain. */
+  client: PublicClient
+  /** The watcher's account; without one, or without GUARDIAN_ROLE on the registry, the watcher only reports. */
+  wallet?: WalletClient<Transport, Chain, Account> | undefined
+  /** The registry (the distributor) to follow. */
+  registry: Address
+  /** Where the sealed epoch directories are (`epoch-<n>`, as `fomo seal --out` writes them). */
+  epochsDir: string
+  /** Where the receipts files are (`receipts-<n>.ndjson`); without it (or the file) spend leaves are taken as published. */
+  receiptsDir?: string | undefined
+  /** The verification key batch proofs must verify under (default: the bundled test-only key, as `fomo audit`). */
+  verificationKeyPath?: string | undefined
+  /** The first block to read proposals from (the registry's deployment block). */
+  fromBlock: bigint
+  /** Blocks per `eth_getLogs` request (default 1000): many nodes refuse wider ranges. */
+  blockRange?: bigint | undefined
+  /** Time between polls (default 15,000 ms). */
+  intervalMs?: number | undefined
+  /** Current time, nanoseconds since the Unix epoch (stamped on each record). */
+  now: () => bigint
+  /** Told each record. */
+  log: (record: WatchRecord) => void
+  /** Stops the loop (after the step in progress: a revocation sent is waited for). */
+  signal?: AbortSignal | undefined
+  /** Process the proposals up to the latest block once and return (no retry, no waiting). */
+  once?: boolean | undefined
+  /**
+   * How long after a proposal its artifacts may still be missing before a guardian watcher revokes it, in seconds of
+   * chain time (default: half the registry's timelock). An aggregator's directory sync may lag its proposal; what is
+   * still missing then cannot be checked by anyone before the proposal finalizes.
+   */
+  artifactsGraceSeconds?: bigint | undefined
+  /** Waits between polls; by default a timer that the signal cuts short. */
+  sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined
+}
+
+export type WatchResult = {
+  /** The next block to read proposals from. */
+  nextBlock: bigint
+  /** Proposals found. */
+  proposals: number
+  /** Records by event. */
+  counts: Record<WatchEvent, number>
+}
+
+/** An `EpochProposed` log: what was proposed, where. */
+type Proposal = {
+  key: string
+  epoch: number
+  block: bigint
+  transaction: Hex
+  spendRoot: Hex
+  rewardRoot: Hex
+  manifestHash: Hex
+  proofsHash: Hex
+  readyAt: bigint
+  announced: boolean
+  missingReported: boolean
+  waitReported: boolean
+}
+
+/** Where a proposal stands now: still pending, final, or gone (revoked, or replaced by another proposal). */
+type State = 'pending' | 'final' | 'gone'
+
+const DEFAULT_BLOCK_RANGE = 1000n
+const DEFAULT_INTERVAL_MS = 15_000
+
+function defaultSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+const messageOf = (error: unknown) => (error as { shortMessage?: string }).shortMessage ?? (error as Error)?.message ?? String(error)
+
+/**
+ * Follows the registry until the signal stops it (or, with `once`, up to the latest block). Each proposal is logged
+ * ('proposed'), audited (a 'check' per check that passes, then 'ok' or 'discrepancy'), or reported as
+ * 'missing-artifacts' when its directory is not there; a proposal that fails while pending is revoked ('revoked')
+ * when the wallet holds GUARDIAN_ROLE. A proposal that passed is never revoked; a final one is only reported.
+ * Errors (an unreachable node, an unreadable file) are logged and retried at the next poll, never acted on.
+ */
+export async function watchRegistry(options: WatchOptions): Promise<WatchResult> {
+  const { client, wallet, registry, signal } = options
+  const range = options.blockRange ?? DEFAULT_BLOCK_RANGE
+  if (range < 1n) throw new RangeError('blockRange must be at least 1')
+  const sleep = options.sleep ?? defaultSleep
+  const counts: Record<WatchEvent, number> = { proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, revoked: 0, error: 0 }
+  const log = (epoch: number | null, event: WatchEvent, details: Record<string, unknown>) => {
+    counts[event]++
+    options.log({ time: new Date(Number(options.now() / 1_000_000n)).toISOString(), epoch, event, details })
+  }
+  const contract = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
+  const read = <T>(call: () => Promise<T>, what: string) => readOnChain(call, `${what} from registry ${registry}`, 'Check --rpc and --registry (the distributor).')
+
+  async function stateOf(p: Proposal): Promise<State> {
+    const same = (c: { spendRoot: Hex; rewardRoot: Hex; manifestHash: Hex; proofsHash: Hex }) =>
+      c.spendRoot.toLowerCase() === p.spendRoot.toLowerCase() &&
+      c.rewardRoot.toLowerCase() === p.rewardRoot.toLowerCase() &&
+      c.manifestHash.toLowerCase() === p.manifestHash.toLowerCase() &&
+      c.proofsHash.toLowerCase() === p.proofsHash.toLowerCase()
+    const final = await read(() => contract.read.finalCommitment([BigInt(p.epoch)]), `epoch ${p.epoch}'s final commitment`)
+    if (final.spendRoot !== zeroHash) return same(final) ? 'final' : 'gone'
+    const [hasPending, pendingEpoch] = await read(() => Promise.all([contract.read.hasPending(), contract.read.pendingEpoch()]), 'the pending epoch')
+    if (!hasPending || pendingEpoch !== BigInt(p.epoch)) return 'gone'
+    return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
+  }
+
+  /** What the watcher does about a failed proposal: revoke it while it is pending and the wallet is a guardian, else report. */
+  async function decide(p: Proposal): Promise<{ action: 'revoke' | 'report'; because?: string; state: State }> {
+    const state = await stateOf(p)
+    if (state !== 'pending') return { action: 'report', because: state === 'final' ? `epoch ${p.epoch} is final: it can no longer be revoked` : `the proposal of epoch ${p.epoch} is no longer pending (revoked or replaced)`, state }
+    if (!wallet) return { action: 'report', because: 'no key: the watcher only reports (permissionless challenges do not exist yet)', state }
+    const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
+    const account = wallet.account.address
+    if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
+      return { action: 'report', because: `the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}: it cannot revoke (permissionless challenges do not exist yet)`, state }
+    return { action: 'revoke', state }
+  }
+
+  /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */
+  async function revoke(p: Proposal, reason: string): Promise<void> {
+    const writer = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client, wallet: wallet! } })
+    const hash = await writer.write.revoke([BigInt(p.epoch)])
+    const receipt = await client.waitForTransactionReceipt({ hash })
+    if (receipt.status !== 'success') throw new Error(`revoke transaction ${hash} reverted`)
+    log(p.epoch, 'revoked', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, reason })
+  }
+
+  /** Handles one proposal; true when it needs nothing more (false: look again at the next poll). */
+  async function handle(p: Proposal): Promise<boolean> {
+    const state = await stateOf(p)
+    if (!p.announced) {
+      p.announced = true
+      log(p.epoch, 'proposed', {
+        state,
+        block: p.block.toString(),
+        transaction: p.transaction,
+        spendRoot: p.spendRoot,
+        rewardRoot: p.rewardRoot,
+        manifestHash: p.manifestHash,
+        proofsHash: p.proofsHash,
+        readyAt: p.readyAt.toString(),
+      })
+    }
+    if (state === 'gone') return true
+    const dir = join(options.epochsDir, `epoch-${p.epoch}`)
+    const present = await stat(join(dir, 'manifest.json')).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+    if (!present) {
+      // Reported once; a pending proposal left in place is looked at again at each poll until its artifacts arrive.
+      if (p.missingReported) return state !== 'pending'
+      const because = `no sealed directory with a manifest.json at ${dir}`
+      if (state === 'pending') {
+        // Within the grace period the artifacts may still be on their way: wait (reported once), look again next poll.
+        const timelock = await read(() => contract.read.timelock(), 'the timelock')
+        const grace = options.artifactsGraceSeconds ?? timelock / 2n
+        const revokeAfter = p.readyAt - timelock + grace
+        const { timestamp } = await read(() => client.getBlock({ blockTag: 'latest' }), 'the latest block')
+        if (timestamp < revokeAfter) {
+          if (!p.waitReported) log(p.epoch, 'missing-artifacts', { dir, state, action: 'wait', because: `artifacts may still arrive: revocable from chain time ${revokeAfter}`, revokeAfter: revokeAfter.toString() })
+          p.waitReported = true
+          return false
+        }
+      }
+      // Decided before the record is written, so that the record says what the watcher does about it.
+      const outcome = await decide(p)
+      log(p.epoch, 'missing-artifacts', { dir, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
+      if (outcome.action === 'revoke') await revoke(p, because)
+      // Only once handled: a revocation that failed is tried again at the next poll.
+      p.missingReported = true
+      return outcome.action === 'revoke' || outcome.state !== 'pending'
+    }
+    let receiptsText: string | undefined
+    const warnings: string[] = []
+    if (options.receiptsDir !== undefined) {
+      const path = join(options.receiptsDir, `receipts-${p.epoch}.ndjson`)
+      receiptsText = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e
+        warnings.push(`no receipts file ${path}: spend leaves are taken as published`)
+        return undefined
+      })
+    }
+    try {
+      const manifest = readManifest(parseJsonDocument(await readFile(join(dir, 'manifest.json'), 'utf8'), 'manifest.json'))
+      if (manifest.epoch !== p.epoch) throw new AuditDiscrepancy('file', `${dir}/manifest.json is for another epoch`, String(p.epoch), String(manifest.epoch))
+      const result = await auditEpoch({
+        dir,
+        receiptsText,
+        verificationKeyPath: options.verificationKeyPath,
+        chain: { client, registry },
+        stakes: { client },
+        onCheck: (line) => log(p.epoch, 'check', { check: line }),
+      })
+      log(p.epoch, 'ok', { state, dir, checks: result.checks.length, warnings: [...warnings, ...result.warnings] })
+      return true
+    } catch (error) {
+      if (!(error instanceof AuditDiscrepancy)) throw error
+      const because = `${error.kind}: ${error.shortMessage}`
+      const outcome = await decide(p)
+      log(p.epoch, 'discrepancy', {
+        kind: error.kind,
+        subject: error.subject,
+        ...(error.expected !== undefined ? { expected: error.expected, found: error.found } : {}),
+        message: error.shortMessage,
+        dir,
+        state: outcome.state,
+        action: outcome.action,
+        ...(outcome.because ? { because: outcome.because } : {}),
+      })
+      if (outcome.action === 'revoke') await revoke(p, because)
+      return true
+    }
+  }
+
+  let next = options.fromBlock
+  const found = new Map<string, Proposal>()
+  let proposals = 0
+  while (!signal?.aborted) {
+    try {
+      const latest = await read(() => client.getBlockNumber({ cacheTime: 0 }), 'the latest block number')
+      while (next <= latest && !signal?.aborted) {
+        const to = next + range - 1n < latest ? next + range - 1n : latest
+        const logs = await read(
+          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'EpochProposed', fromBlock: next, toBlock: to, strict: true }),
+          `EpochProposed logs of blocks ${next} to ${to}`,
+        )
+        for (const l of logs) {
+          const key = `${l.blockHash}:${l.logIndex}`
+          if (found.has(key)) continue
+          proposals++
+          found.set(key, {
+            key,
+            epoch: Number(l.args.epoch),
+            block: l.blockNumber,
+            transaction: l.transactionHash,
+            spendRoot: l.args.spendRoot,
+            rewardRoot: l.args.rewardRoot,
+            manifestHash: l.args.manifestHash,
+            proofsHash: l.args.proofsHash,
+            readyAt: l.args.readyAt,
+            announced: false,
+            missingReported: false,
+            waitReported: false,
+          })
+        }
+        next = to + 1n
+      }
+    } catch (error) {
+      log(null, 'error', { step: 'scan', fromBlock: next.toString(), message: messageOf(error) })
+    }
+    for (const p of [...found.values()]) {
+      if (signal?.aborted) break
+      try {
+        if (await handle(p)) found.delete(p.key)
+      } catch (error) {
+        log(p.epoch, 'error', { step: 'audit', message: messageOf(error), retry: !options.once })
+      }
+    }
+    if (options.once) break
+    await sleep(options.intervalMs ?? DEFAULT_INTERVAL_MS, signal)
+  }
+  return { nextBlock: next, proposals, counts }
+}

@@ -1,0 +1,180 @@
+/**
+ * The watcher on the in-process EVM: the demo seals an epoch (receipts signed for its distributor on the devnet);
+ * the chain is then rewound to before the demo, so that a distributor deployed again by the same account lands at
+ * the same address (the receipts' and the reward leaves' domain), once per scenario with the roles it needs. An
+ * honest proposal passes and finalizes; a proposal whose reward root is not the directory's is revoked by a
+ * guardian watcher and only reported by one without the role; a proposal with no directory is reported (and revoked
+ * by a guardian).
+ */
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { keccak256, toHex, type Address } from 'viem'
+import { watchRegistry, type WatchOptions, type WatchRecord } from '../src/audit/watch.ts'
+import { deployContracts, distributorAt, finalizeEpoch, proposeEpoch } from '../src/chain/contracts.ts'
+import { startDevnet, type Devnet } from '../src/chain/devnet.ts'
+import { commitmentOf, readPublishedEpoch, type PublishedEpoch } from '../src/chain/publication.ts'
+import { runDemo, type DemoResult } from '../src/cli/demo.ts'
+import { main } from '../src/cli/main.ts'
+
+const NOW = BigInt(Date.UTC(2025, 5, 2, 12)) * 1_000_000n
+const TIMELOCK = 3600
+
+let devnet: Devnet
+let demo: DemoResult
+let sealed: PublishedEpoch
+let snapshot: string
+let out: string
+
+const rpc = <T>(method: string, params: unknown[] = []) => devnet.clients.public.request({ method, params } as never) as Promise<T>
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'fomo-watch-'))
+  devnet = await startDevnet()
+  snapshot = await rpc<string>('evm_snapshot')
+  demo = await runDemo({ out: join(out, 'demo'), seed: 'watch', now: () => NOW, perCallReceipts: 12, batchedReceipts: 8, users: 6, onChain: true })
+  sealed = await readPublishedEpoch(demo.epochDir)
+}, 120_000)
+
+/** The chain as it was before the demo, with a distributor at the demo's address whose guardian is `guardian`. */
+async function freshRegistry(guardian: Address): Promise<{ registry: Address; fromBlock: bigint }> {
+  expect(await rpc<boolean>('evm_revert', [snapshot])).toBe(true)
+  snapshot = await rpc<string>('evm_snapshot')
+  const a0 = devnet.accounts[0]!
+  const fromBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) + 1n
+  const { distributor } = await deployContracts(devnet.clients, { admin: a0, publisher: a0, guardian, timelockSeconds: BigInt(TIMELOCK) })
+  // Same deployer, same nonce: the address the demo's receipts and reward leaves name.
+  expect(distributor).toBe(demo.chain!.distributor)
+  return { registry: distributor, fromBlock }
+}
+
+/** Runs the watcher once as `account` (no wallet: undefined) and returns its records. */
+async function watchOnce(registry: Address, fromBlock: bigint, account: Address | undefined, extra: Partial<WatchOptions> = {}): Promise<WatchRecord[]> {
+  const records: WatchRecord[] = []
+  await watchRegistry({
+    client: devnet.clients.public,
+    wallet: account ? devnet.clientsFor(account).wallet : undefined,
+    registry,
+    epochsDir: dirname(demo.epochDir),
+    receiptsDir: dirname(demo.receiptsFile),
+    fromBlock,
+    now: () => NOW,
+    log: (r) => records.push(JSON.parse(JSON.stringify(r))),
+    once: true,
+    ...extra,
+  })
+  return records
+}
+
+const events = (records: WatchRecord[]) => records.filter((r) => r.event !== 'check').map((r) => r.event)
+
+/** Proposes the sealed epoch with its reward root replaced: a commitment the directory does not give. */
+async function proposeDishonest(registry: Address): Promise<void> {
+  const chainId = await devnet.clients.public.getChainId()
+  const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), rewardRoot: keccak256(toHex('another reward tree')) }])
+  expect((await devnet.clients.public.waitForTransactionReceipt({ hash })).status).toBe('success')
+}
+
+const hasPending = (registry: Address) => distributorAt(devnet.clients, registry).read.hasPending()
+
+describe('fomo watch', () => {
+  it('an honest proposal passes every check and is not revoked; it finalizes after the timelock', async () => {
+    const watcher = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(watcher)
+    // The loop: started before the proposal, polling bounded ranges, stopped by the signal.
+    const records: WatchRecord[] = []
+    const controller = new AbortController()
+    const running = watchRegistry({
+      client: devnet.clients.public,
+      wallet: devnet.clientsFor(watcher).wallet,
+      registry,
+      epochsDir: dirname(demo.epochDir),
+      receiptsDir: dirname(demo.receiptsFile),
+      fromBlock,
+      blockRange: 2n,
+      intervalMs: 20,
+      now: () => NOW,
+      log: (r) => {
+        records.push(r)
+        if (r.event === 'ok' || r.event === 'discrepancy' || r.event === 'error') controller.abort()
+      },
+      signal: controller.signal,
+    })
+    await proposeEpoch(devnet.clients, registry, sealed)
+    const result = await running
+    expect(result.proposals).toBe(1)
+    expect(events(records)).toEqual(['proposed', 'ok'])
+    expect(records[0]).toMatchObject({ epoch: sealed.epoch, event: 'proposed', time: new Date(Number(NOW / 1_000_000n)).toISOString(), details: { state: 'pending', rewardRoot: sealed.rewardRoot } })
+    const checks = records.filter((r) => r.event === 'check').map((r) => r.details.check as string)
+    expect(checks.some((c) => /^receipts: 20 signatures verified/.test(c))).toBe(true)
+    expect(checks.some((c) => c.startsWith(`chain: the pending commitment of epoch ${sealed.epoch}`))).toBe(true)
+    expect(records.at(-1)!.details).toMatchObject({ state: 'pending' })
+    expect(await hasPending(registry)).toBe(true)
+
+    await devnet.increaseTime(TIMELOCK)
+    await finalizeEpoch(devnet.clients, registry, sealed.epoch)
+    expect(await distributorAt(devnet.clients, registry).read.lastFinalizedEpoch()).toBe(BigInt(sealed.epoch))
+    // Seen again once final, it is audited against the final commitment.
+    const again = await watchOnce(registry, fromBlock, watcher)
+    expect(events(again)).toEqual(['proposed', 'ok'])
+    expect(again[0]!.details.state).toBe('final')
+    expect(again.some((r) => r.event === 'check' && String(r.details.check).startsWith(`chain: the final commitment of epoch ${sealed.epoch}`))).toBe(true)
+  })
+
+  it('a proposal whose reward root is not the directory\'s is revoked by a watcher holding the guardian role', async () => {
+    const watcher = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(watcher)
+    await proposeDishonest(registry)
+    const records = await watchOnce(registry, fromBlock, watcher)
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'revoked'])
+    const discrepancy = records.find((r) => r.event === 'discrepancy')!
+    expect(discrepancy.details).toMatchObject({ kind: 'chain', state: 'pending', action: 'revoke', expected: sealed.rewardRoot })
+    expect(discrepancy.details.subject).toContain('rewardRoot')
+    expect(records.at(-1)!.details.transaction).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(await hasPending(registry)).toBe(false)
+    // A revoked proposal is not acted on again.
+    expect(events(await watchOnce(registry, fromBlock, watcher))).toEqual(['proposed'])
+  })
+
+  it('a watcher without the guardian role (or without a key) reports the same proposal and leaves it pending', async () => {
+    const { registry, fromBlock } = await freshRegistry(devnet.accounts[2]!)
+    await proposeDishonest(registry)
+    for (const account of [devnet.accounts[1]!, undefined]) {
+      const records = await watchOnce(registry, fromBlock, account)
+      expect(events(records)).toEqual(['proposed', 'discrepancy'])
+      const { details } = records.find((r) => r.event === 'discrepancy')!
+      expect(details).toMatchObject({ kind: 'chain', action: 'report' })
+      expect(details.because).toMatch(account ? /does not hold GUARDIAN_ROLE/ : /no key/)
+    }
+    expect(await hasPending(registry)).toBe(true)
+  })
+
+  it('a proposal whose artifacts are missing is waited for during the grace period, then reported, and revoked only by a guardian', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    await proposeEpoch(devnet.clients, registry, sealed)
+    const empty = await mkdtemp(join(out, 'empty-'))
+    // Within half the timelock (the default grace) even a guardian waits: the directory may still be syncing.
+    const early = await watchOnce(registry, fromBlock, guardian, { epochsDir: empty })
+    expect(events(early)).toEqual(['proposed', 'missing-artifacts'])
+    expect(early[1]!.details).toMatchObject({ action: 'wait' })
+    expect(await hasPending(registry)).toBe(true)
+    await devnet.increaseTime(TIMELOCK / 2)
+    const reported = await watchOnce(registry, fromBlock, devnet.accounts[2]!, { epochsDir: empty })
+    expect(events(reported)).toEqual(['proposed', 'missing-artifacts'])
+    expect(reported[1]!.details).toMatchObject({ dir: join(empty, `epoch-${sealed.epoch}`), action: 'report' })
+    expect(await hasPending(registry)).toBe(true)
+    const revoked = await watchOnce(registry, fromBlock, guardian, { epochsDir: empty })
+    expect(events(revoked)).toEqual(['proposed', 'missing-artifacts', 'revoked'])
+    expect(await hasPending(registry)).toBe(false)
+  })
+
+  it('fomo watch --help', async () => {
+    let text = ''
+    const code = await main(['watch', '--help'], { stdout: (t) => (text += t), stderr: () => undefined, env: {}, cwd: out, interactive: false })
+    expect(code).toBe(0)
+    expect(text).toContain('--from-block')
+    expect(text).toContain('GUARDIAN_ROLE')
+  })
+})
