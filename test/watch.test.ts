@@ -170,6 +170,19 @@ describe('fomo watch', () => {
     expect(await hasPending(registry)).toBe(false)
   })
 
+  it('a directory that is not yet the proposal (an earlier proposal, a sync in progress) is waited for, never audited as the proposal', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    const chainId = await devnet.clients.public.getChainId()
+    // The chain names another manifest than the directory holds: the directory is stale, not wrong.
+    const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('a later manifest')) }])
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash })).status).toBe('success')
+    const records = await watchOnce(registry, fromBlock, guardian)
+    expect(events(records)).toEqual(['proposed', 'missing-artifacts'])
+    expect(records[1]!.details).toMatchObject({ action: 'wait', missing: expect.stringContaining('is not the proposed manifest') })
+    expect(await hasPending(registry)).toBe(true)
+  })
+
   it('fomo watch --help', async () => {
     let text = ''
     const code = await main(['watch', '--help'], { stdout: (t) => (text += t), stderr: () => undefined, env: {}, cwd: out, interactive: false })

@@ -3,7 +3,8 @@
  * deployment's MTStaking contract at the snapshot block, and the contract's discount parameters X and M there against
  * those config.json sealed the epoch with.
  */
-import type { Address, PublicClient } from 'viem'
+import { getContract, type Address, type PublicClient } from 'viem'
+import { MTStaking } from '../chain/contracts.generated.ts'
 import type { Hex } from '../base/bytes.ts'
 import { readStakeSnapshot } from '../chain/stakes.ts'
 import type { AggregatorConfig } from '../epoch/config.ts'
@@ -22,10 +23,18 @@ export function recordedSources(inputs: EpochInputs): Array<{ deploymentId: Hex;
   return [...inputs.deployments].flatMap(([deploymentId, d]) => (d.snapshot ? [{ deploymentId, staking: d.snapshot.staking, block: d.snapshot.block }] : []))
 }
 
-/** `config` is the epoch's config.json: the X and M every discount of the epoch was computed with. */
-export async function checkStakes(inputs: EpochInputs, config: Pick<AggregatorConfig, 'platform'>, source: StakeSource, checks: Checks, warnings: string[]): Promise<void> {
+/**
+ * `config` is the epoch's config.json: the X and M every discount of the epoch was computed with, and each
+ * deployment's MT, which its staking contract must stake (a contract of the aggregator's choosing that answers
+ * made-up stakes would otherwise pass; until the configuration is pinned on chain, which contract is the deployment's
+ * is still the configuration's word).
+ */
+export async function checkStakes(inputs: EpochInputs, config: Pick<AggregatorConfig, 'platform' | 'deployments'>, source: StakeSource, checks: Checks, warnings: string[]): Promise<void> {
   const contracts = source.contracts ?? recordedSources(inputs)
-  if (contracts.length === 0) warnings.push('inputs.json records no stake snapshot source (stakes given from a file): give --staking and --block to check them against the chain')
+  if (!source.contracts)
+    for (const [id, d] of inputs.deployments)
+      if (!d.snapshot && (d.stakes.size > 0 || d.circulatingSupply !== undefined))
+        warnings.push(`deployment ${id}: inputs.json records no stake snapshot source (stakes given from a file): give --staking and --block to check them against the chain`)
   for (const { deploymentId, staking, block } of contracts) {
     const recorded = inputs.deployments.get(deploymentId)?.snapshot
     if (recorded && (recorded.block !== block || recorded.staking !== staking.toLowerCase()))
@@ -37,6 +46,14 @@ export async function checkStakes(inputs: EpochInputs, config: Pick<AggregatorCo
     )
     const given = inputs.deployments.get(deploymentId)
     const where = `deployment ${deploymentId}, MTStaking ${staking} at block ${block}`
+    const mt = config.deployments.find((d) => d.id === deploymentId)?.mtToken
+    const staked = await readOnChain(
+      () => getContract({ abi: MTStaking.abi, address: staking, client: { public: source.client } }).read.token(),
+      `the token staked in ${staking}`,
+      'Check --rpc and the staking contract recorded in inputs.json (or given with --staking).',
+    )
+    if (mt === undefined || staked.toLowerCase() !== mt)
+      throw new AuditDiscrepancy('stake', `${where}: staked token`, `${mt ?? 'a deployment of config.json'} (the deployment's MT in config.json)`, `${staked.toLowerCase()} (on chain)`)
     const { maxDiscountBps, discountMultiplier } = config.platform
     if (chain.maxDiscountBps !== maxDiscountBps || chain.multiplier !== discountMultiplier)
       throw new AuditDiscrepancy(

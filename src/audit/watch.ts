@@ -12,9 +12,12 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getContract, zeroHash, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
-import { parseJsonDocument } from '../base/json.ts'
+import { SchemaError, type BaseError } from '../base/errors.ts'
+import { JsonError, parseJsonDocument } from '../base/json.ts'
+import { EpochDirectoryError } from '../epoch/directory.ts'
+import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
-import { readManifest } from '../epoch/manifest.ts'
+import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { auditEpoch } from './audit.ts'
 import { readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
@@ -179,14 +182,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     }
     if (state === 'gone') return true
     const dir = join(options.epochsDir, `epoch-${p.epoch}`)
-    const present = await stat(join(dir, 'manifest.json')).then(
-      (s) => s.isFile(),
-      () => false,
-    )
-    if (!present) {
+    const missing = await artifactsMissing(dir, p)
+    if (missing !== undefined) {
       // Reported once; a pending proposal left in place is looked at again at each poll until its artifacts arrive.
       if (p.missingReported) return state !== 'pending'
-      const because = `no sealed directory with a manifest.json at ${dir}`
+      const because = missing
       if (state === 'pending') {
         // Within the grace period the artifacts may still be on their way: wait (reported once), look again next poll.
         const timelock = await read(() => contract.read.timelock(), 'the timelock')
@@ -194,14 +194,14 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         const revokeAfter = p.readyAt - timelock + grace
         const { timestamp } = await read(() => client.getBlock({ blockTag: 'latest' }), 'the latest block')
         if (timestamp < revokeAfter) {
-          if (!p.waitReported) log(p.epoch, 'missing-artifacts', { dir, state, action: 'wait', because: `artifacts may still arrive: revocable from chain time ${revokeAfter}`, revokeAfter: revokeAfter.toString() })
+          if (!p.waitReported) log(p.epoch, 'missing-artifacts', { dir, missing, state, action: 'wait', because: `artifacts may still arrive: revocable from chain time ${revokeAfter}`, revokeAfter: revokeAfter.toString() })
           p.waitReported = true
           return false
         }
       }
       // Decided before the record is written, so that the record says what the watcher does about it.
       const outcome = await decide(p)
-      log(p.epoch, 'missing-artifacts', { dir, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
+      log(p.epoch, 'missing-artifacts', { dir, missing, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
       if (outcome.action === 'revoke') await revoke(p, because)
       // Only once handled: a revocation that failed is tried again at the next poll.
       p.missingReported = true
@@ -230,8 +230,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       })
       log(p.epoch, 'ok', { state, dir, checks: result.checks.length, warnings: [...warnings, ...result.warnings] })
       return true
-    } catch (error) {
-      if (!(error instanceof AuditDiscrepancy)) throw error
+    } catch (caught) {
+      // An artifact that does not even parse (the proposal's own bytes, checked against its manifest hash above) is
+      // a fault of the proposal; the watcher's own failures (its node, its disk) are not, and are retried.
+      const error = caught instanceof AuditDiscrepancy ? caught : isArtifactError(caught) ? new AuditDiscrepancy('file', `${dir}: ${(caught as BaseError).shortMessage}`) : undefined
+      if (!error) throw caught
       const because = `${error.kind}: ${error.shortMessage}`
       const outcome = await decide(p)
       log(p.epoch, 'discrepancy', {
@@ -297,4 +300,35 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     await sleep(options.intervalMs ?? DEFAULT_INTERVAL_MS, signal)
   }
   return { nextBlock: next, proposals, counts }
+}
+
+/**
+ * Why the directory does not yet hold the proposal's artifacts (undefined when it does): its manifest must hash to
+ * the proposed manifest hash and every file it lists to its recorded hash, and a proposal with proofs needs
+ * proofs.json. A directory still syncing, or holding an earlier proposal of the same epoch, is not yet the proposal's:
+ * it is waited for (within the grace period), never audited as if it were.
+ */
+async function artifactsMissing(dir: string, p: { manifestHash: Hex; proofsHash: Hex }): Promise<string | undefined> {
+  const manifestBytes = await readFile(join(dir, 'manifest.json')).catch(() => undefined)
+  if (!manifestBytes) return `no manifest.json in ${dir}`
+  if (`0x${sha256Hex(manifestBytes)}` !== p.manifestHash.toLowerCase()) return `${dir}/manifest.json is not the proposed manifest (hash ${p.manifestHash})`
+  let manifest
+  try {
+    manifest = readManifest(parseJsonDocument(manifestBytes.toString('utf8'), 'manifest.json'))
+  } catch (error) {
+    if (isArtifactError(error)) return undefined // the proposed manifest itself is malformed: the audit names it
+    throw error
+  }
+  for (const [name, sha] of manifest.files) {
+    const bytes = await readFile(join(dir, name)).catch(() => undefined)
+    if (!bytes) return `${name} is not yet in ${dir}`
+    if (sha256Hex(bytes) !== sha) return `${dir}/${name} is not yet the file the proposed manifest lists`
+  }
+  if (p.proofsHash !== zeroHash && !(await stat(join(dir, 'proofs.json')).then((s) => s.isFile(), () => false))) return `proofs.json is not yet in ${dir} (the proposal carries proofs)`
+  return undefined
+}
+
+/** Errors of reading an artifact's own bytes: malformed JSON, a document of the wrong shape, a tree that does not load. */
+function isArtifactError(error: unknown): boolean {
+  return error instanceof JsonError || error instanceof SchemaError || error instanceof TreeError || error instanceof EpochDirectoryError
 }

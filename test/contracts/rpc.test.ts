@@ -156,10 +156,14 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     expect(afterUnstake).toBe(block + 1n)
     // X changed after the snapshot: the snapshot keeps its X (checkpointed), a later block has the new one.
     const reparametrized = (await send(stakingContract.write.setDiscountParameters([2500n, 2n]))).blockNumber
+    // A staking contract of another token: an aggregator could record it and answer made-up stakes through it.
+    const otherStaking = await deployStaking(c, await deployTestToken(c, 'Not the MT', 'NOPE', 18), me, 3000n, 2n, WINDOW)
     // Snapshot reads need a strictly past block.
     await mine(1n)
 
-    const config = worldConfig()
+    const base = worldConfig()
+    // The deployment's MT is the token the staking contract stakes.
+    const config = { ...base, deployments: base.deployments.map((d, i) => (i === 0 ? { ...d, mtToken: mt.toLowerCase() as Address } : d)) }
     const location = await freshLocation('pglite')
     const store = await openStore(location)
     await store.setConfig(config)
@@ -202,6 +206,9 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const early = await audit(block - 1n)
     expect(early.code, early.stdout).toBe(1)
     expect(early.stdout).toContain(`eligible stake of ${me.toLowerCase()}: expected 0 (on chain), found ${50_000n * 10n ** 18n} (inputs.json)`)
+    const impostor = await fomo(['audit', epochDir, '--rpc', rpc, '--block', String(block), '--staking', `${deploymentId}=${otherStaking}`])
+    expect(impostor.code, impostor.stdout).toBe(1)
+    expect(impostor.stdout).toContain(`DISCREPANCY (stake) deployment ${deploymentId}, MTStaking ${getAddress(otherStaking)} at block ${block}: staked token: expected ${mt.toLowerCase()} (the deployment's MT in config.json)`)
     const unpaired = await fomo(['audit', epochDir, '--rpc', rpc, '--staking', `${deploymentId}=${staking}`])
     expect(unpaired.code).toBe(2)
     expect(unpaired.stderr).toContain('--staking and --block go together')

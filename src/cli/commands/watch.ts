@@ -32,7 +32,7 @@ export const watchCommand: Command = {
     'from-block': { type: 'string', valueName: 'n', description: 'The first block to read proposals from (the registry\'s deployment block)' },
     interval: { type: 'string', valueName: 'seconds', description: 'Time between polls (default 15)' },
     'block-range': { type: 'string', valueName: 'n', description: 'Blocks per eth_getLogs request (default 1000)' },
-    vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (default: the bundled test-only key)' },
+    vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (required with a key; without a key, default: the bundled test-only key)' },
     once: { type: 'boolean', description: 'Process the proposals up to the latest block, then exit' },
   },
   examples: [
@@ -47,7 +47,8 @@ export const watchCommand: Command = {
     const fromBlock = requireString(values, 'from-block', 'watch')
     if (!/^[0-9]+$/.test(fromBlock)) throw new UsageError('--from-block must be a block number', 'watch')
     const interval = typeof values.interval === 'string' ? values.interval : '15'
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(interval) || Number(interval) <= 0) throw new UsageError('--interval must be a positive number of seconds', 'watch')
+    // Timers hold at most 2^31 - 1 ms; a day between polls is already far past any timelock worth watching.
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(interval) || Number(interval) <= 0 || Number(interval) > 86_400) throw new UsageError('--interval must be a number of seconds from 0 (exclusive) to 86400', 'watch')
     const blockRange = typeof values['block-range'] === 'string' ? values['block-range'] : '1000'
     if (!/^[1-9][0-9]*$/.test(blockRange)) throw new UsageError('--block-range must be a positive number of blocks', 'watch')
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
@@ -56,6 +57,8 @@ export const watchCommand: Command = {
     let client: PublicClient
     let wallet
     if (typeof values['key-file'] === 'string' || io.env.FOMO_PRIVATE_KEY) {
+      // A guardian checking real proofs against the bundled test key would revoke every honest proposal.
+      if (typeof values.vkey !== 'string') throw new UsageError('a watcher with a key (one that may revoke) needs --vkey: the verification key the epochs\' proofs are made for', 'watch')
       const c = await rpcClients(rpc, await loadPrivateKey({ 'key-file': values['key-file'] }, io, 'watch'))
       client = c.public
       wallet = c.wallet
