@@ -183,6 +183,25 @@ describe('fomo watch', () => {
     expect(await hasPending(registry)).toBe(true)
   })
 
+  it('a pending epoch whose manifest ignores the last final epoch (cumulative rewards reset) is revoked by a guardian', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    const chainId = await devnet.clients.public.getChainId()
+    // An earlier epoch is final; the demo's epoch was sealed as the first (no previous manifest): its rewards would
+    // start again from zero, ignoring what the final epoch already owes.
+    const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')) }
+    const d = distributorAt(devnet.clients, registry)
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier]) })).status).toBe('success')
+    await devnet.increaseTime(TIMELOCK)
+    await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
+    await proposeEpoch(devnet.clients, registry, sealed)
+    const records = await watchOnce(registry, fromBlock, guardian)
+    const discrepancy = records.find((r) => r.event === 'discrepancy')!
+    expect(discrepancy.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'revoke' })
+    expect(events(records).slice(-2)).toEqual(['discrepancy', 'revoked'])
+    expect(await hasPending(registry)).toBe(false)
+  })
+
   it('fomo watch --help', async () => {
     let text = ''
     const code = await main(['watch', '--help'], { stdout: (t) => (text += t), stderr: () => undefined, env: {}, cwd: out, interactive: false })

@@ -40,4 +40,21 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
     if (String(found).toLowerCase() !== String(value).toLowerCase()) throw new AuditDiscrepancy('chain', `on-chain commitment of epoch ${epoch} (${state}): ${field}`, String(value), String(found))
   }
   checks.push(`chain: the ${state} commitment of epoch ${epoch} in ${chain.registry} equals the directory's (roots, totals, manifest hash, domain, proofs hash)`)
+  if (state === 'pending') {
+    // Rewards are cumulative from the last final epoch: a pending epoch's manifest must name that epoch's manifest
+    // (none when no epoch is final), or its reward tree could reset or rewrite what was already owed.
+    const [hasFinalized, last] = await read(() => Promise.all([registry.read.hasFinalized(), registry.read.lastFinalizedEpoch()]))
+    const expected = hasFinalized ? (await read(() => registry.read.finalCommitment([last]))).manifestHash.toLowerCase() : null
+    const previous = sealed.manifest.previousManifestSha256
+    const found = previous === null ? null : `0x${previous}`
+    const name = (h: string | null) => (h === null ? 'none' : h)
+    if (found !== expected)
+      throw new AuditDiscrepancy(
+        'chain',
+        `epoch ${epoch}'s manifest names as previous manifest ${name(found)}, but the last final epoch in ${chain.registry} is ${hasFinalized ? `epoch ${last}` : 'none'}`,
+        name(expected),
+        name(found),
+      )
+    checks.push(`chain: epoch ${epoch} builds on the last final epoch (${hasFinalized ? `epoch ${last}, manifest ${expected}` : 'none: the first'})`)
+  }
 }
