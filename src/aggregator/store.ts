@@ -157,7 +157,7 @@ export class SqlStore implements Store {
       const [current] = await tx.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1 FOR UPDATE')
       const [sealed] = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM epochs WHERE status = 'sealed'`)
       if (current && Number(sealed?.n ?? 0) > 0) {
-        const before = readConfig(typeof current.document === 'string' ? JSON.parse(current.document) : current.document).domain
+        const before = storedConfig(current.document).domain
         const same = before.chainId === config.domain.chainId && before.verifyingContract === config.domain.verifyingContract && before.name === config.domain.name && before.version === config.domain.version
         if (!same)
           throw new StoreError(
@@ -179,8 +179,7 @@ export class SqlStore implements Store {
   async config(): Promise<AggregatorConfig> {
     const rows = await this.sql.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1')
     if (rows.length === 0) throw new StoreError('the store has no configuration yet', 'Run `fomo init --config aggregator.json` first.')
-    const doc = rows[0]!.document
-    return readConfig(typeof doc === 'string' ? JSON.parse(doc) : doc)
+    return storedConfig(rows[0]!.document)
   }
 
   async registry(): Promise<ProviderRegistry> {
@@ -397,4 +396,9 @@ export class SqlStore implements Store {
     for (const row of rows) yield { kind: 'receipt', row }
     for (const b of await this.sql.query<{ document: string }>('SELECT document FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch])) yield { kind: 'batch', document: b.document }
   }
+}
+
+/** The configuration as stored: a jsonb column, which one driver returns parsed and the other as text. */
+function storedConfig(document: unknown): AggregatorConfig {
+  return readConfig(typeof document === 'string' ? JSON.parse(document) : document)
 }

@@ -7,10 +7,10 @@ import { dirname, join } from 'node:path'
 import type { Allocation } from '../economics/epoch.ts'
 import { sha256Hex } from '../epoch/manifest.ts'
 import { allocationsOfRewardTree, rewardLeafOf, type RewardLeaf } from '../epoch/rewards.ts'
+import { pairKey } from '../epoch/spend.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
-const key = (account: string, token: string) => `${account.toLowerCase()}/${token.toLowerCase()}`
 
 /** The cumulative rewards of the epoch before: none for a first epoch (no previous manifest hash). */
 export async function previousRewards(dir: string, previousSha: string | null, given: string | undefined): Promise<{ rewards: Allocation[]; from?: string }> {
@@ -31,10 +31,10 @@ export function compareRewardLeaves(found: string[][], expected: string[][]): vo
   const published = new Map<string, { leaf: RewardLeaf; index: number }>()
   found.forEach((value, index) => {
     const leaf = rewardLeafOf(value)
-    published.set(key(leaf.account, leaf.token), { leaf, index })
+    published.set(pairKey(leaf.account, leaf.token), { leaf, index })
   })
   for (const want of expected.map(rewardLeafOf)) {
-    const k = key(want.account, want.token)
+    const k = pairKey(want.account, want.token)
     const got = published.get(k)
     const subject = `cumulative reward of ${want.account} in token ${want.token}`
     if (!got) throw new AuditDiscrepancy('reward-leaf', `${subject} is missing from reward-tree.json`, want.amount.toString(), 'no leaf')

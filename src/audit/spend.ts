@@ -2,17 +2,16 @@
  * The audit's spend check: the (deployment, user) totals rebuilt from the receipts against the published spend
  * leaves, naming the first leaf and field that differ, a missing leaf or a leaf without receipts.
  */
-import { sortSpend, type SpendRow } from '../epoch/spend.ts'
+import { pairKey, sortSpend, type SpendRow } from '../epoch/spend.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
-const key = (deploymentId: string, user: string) => `${deploymentId.toLowerCase()}/${user.toLowerCase()}`
 
 export function compareSpendLeaves(spend: readonly SpendRow[], leaves: string[][], epoch: number): void {
   const published = new Map<string, { value: string[]; index: number }>()
-  leaves.forEach((value, index) => published.set(key(value[1]!, value[2]!), { value, index }))
+  leaves.forEach((value, index) => published.set(pairKey(value[1]!, value[2]!), { value, index }))
   const names = ['epoch', 'deploymentId', 'user', 'gross', 'charged', 'receipts'] as const
   for (const row of sortSpend([...spend])) {
-    const k = key(row.deploymentId, row.user)
+    const k = pairKey(row.deploymentId, row.user)
     const leaf = published.get(k)
     const subject = `spend leaf of user ${row.user} in deployment ${row.deploymentId}`
     const expected = [String(epoch), row.deploymentId, row.user, row.gross.toString(), row.charged.toString(), row.count.toString()]

@@ -29,18 +29,19 @@ export function epochReceiptOf(v: VerifiedReceipt): EpochReceipt {
   }
 }
 
-const key = (deploymentId: string, user: string) => `${deploymentId.toLowerCase()}/${user.toLowerCase()}`
+/** The lookup key of a pair of hex identifiers, case-insensitive: (deployment, user) for spend, (account, token) for rewards. */
+export const pairKey = (a: string, b: string) => `${a.toLowerCase()}/${b.toLowerCase()}`
 
 /** Orders rows as the store groups them (deployment, then user): the order settlement follows. */
 export function sortSpend(rows: SpendRow[]): SpendRow[] {
-  return rows.sort((a, b) => (key(a.deploymentId, a.user) < key(b.deploymentId, b.user) ? -1 : 1))
+  return rows.sort((a, b) => (pairKey(a.deploymentId, a.user) < pairKey(b.deploymentId, b.user) ? -1 : 1))
 }
 
 /** The (deployment, user) totals of a set of receipts, each receipt counted once as given. */
 export function spendFromReceipts(receipts: readonly EpochReceipt[]): SpendRow[] {
   const rows = new Map<string, SpendRow>()
   for (const r of receipts) {
-    const k = key(r.deploymentId, r.user)
+    const k = pairKey(r.deploymentId, r.user)
     const row = rows.get(k)
     if (!row) rows.set(k, { deploymentId: r.deploymentId, user: r.user, gross: r.gross, charged: r.charged, count: 1n, minDiscountBps: r.discountBps, maxDiscountBps: r.discountBps })
     else {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { encodeAbiParameters, encodeFunctionData, getAddress, getContract, keccak256, zeroAddress, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
+import { encodeFunctionData, getAddress, getContract, keccak256, zeroAddress, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
 import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { distributorDomain, REWARD_LEAF_ENCODING } from '../../src/epoch/rewards.ts'
@@ -54,7 +54,7 @@ async function deploySystem() {
 type System = Awaited<ReturnType<typeof deploySystem>>
 
 async function domainOf(registry: System['registry']): Promise<Hex> {
-  return keccak256(encodeAbiParameters([{ type: 'uint256' }, { type: 'address' }], [BigInt(await publicClient.getChainId()), registry.address]))
+  return distributorDomain(await publicClient.getChainId(), registry.address)
 }
 
 function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak256('0x01')) {
