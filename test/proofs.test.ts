@@ -95,6 +95,9 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
     const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
     const registry = distributorAt(devnet.clients, distributor)
+    // A pinned configuration (any hash and staking contract: proofs are checked without reading them).
+    const configHash = keccak256('0xc0')
+    for (const address of [distributor, plain]) await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [keccak256('0x0d')], [me]]) })
     const s = batchStatement(receipts, rows, params, 4, 2)
     const batches = [{ proof }]
     const commitment = {
@@ -106,6 +109,8 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       manifestHash: keccak256('0x03'),
       domain: distributorDomain(await devnet.clients.public.getChainId(), distributor),
       proofsHash: proofsHash(batches),
+      configHash,
+      snapshotBlock: await devnet.clients.public.getBlockNumber(),
     }
     const epoch = params.epoch
     const calldata = [proofCalldata(proof)]

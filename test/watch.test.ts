@@ -1,8 +1,8 @@
 /**
- * The watcher on the in-process EVM: the demo seals an epoch (receipts signed for its distributor on the devnet);
- * the chain is then rewound to before the demo, so that a distributor deployed again by the same account lands at
- * the same address (the receipts' and the reward leaves' domain), once per scenario with the roles it needs. An
- * honest proposal passes and finalizes; a proposal whose reward root is not the directory's is revoked by a
+ * The watcher on the in-process EVM: the demo deploys the distributor and the staking contracts, stakes, pins its
+ * configuration and seals an epoch without proposing it; the chain is rewound to that point for each scenario, with
+ * the guardian it needs. An honest proposal passes and finalizes; a proposal whose stakes the chain contradicts is
+ * challenged by any watcher with a key (no role); a proposal whose reward root is not the directory's is revoked by a
  * guardian watcher and only reported by one without the role; a proposal with no directory is reported (and revoked
  * by a guardian).
  */
@@ -12,7 +12,11 @@ import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { keccak256, toHex, type Address } from 'viem'
 import { watchRegistry, type WatchOptions, type WatchRecord } from '../src/audit/watch.ts'
-import { deployContracts, distributorAt, finalizeEpoch, proposeEpoch } from '../src/chain/contracts.ts'
+import { distributorAt, finalizeEpoch, proposeEpoch } from '../src/chain/contracts.ts'
+import { readSpendTree } from '../src/chain/challenges.ts'
+import { writeEpochDirectory } from '../src/epoch/directory.ts'
+import { seal } from '../src/epoch/seal.ts'
+import { spendFromLeaves, spendLeafOf } from '../src/epoch/spend.ts'
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts'
 import { commitmentOf, readPublishedEpoch, type PublishedEpoch } from '../src/chain/publication.ts'
 import { runDemo, type DemoResult } from '../src/cli/demo.ts'
@@ -32,21 +36,41 @@ const rpc = <T>(method: string, params: unknown[] = []) => devnet.clients.public
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'fomo-watch-'))
   devnet = await startDevnet()
+  demo = await runDemo({ out: join(out, 'demo'), seed: 'watch', now: () => NOW, perCallReceipts: 12, batchedReceipts: 8, users: 6, onChain: true, publish: false })
   snapshot = await rpc<string>('evm_snapshot')
-  demo = await runDemo({ out: join(out, 'demo'), seed: 'watch', now: () => NOW, perCallReceipts: 12, batchedReceipts: 8, users: 6, onChain: true })
   sealed = await readPublishedEpoch(demo.epochDir)
 }, 120_000)
 
-/** The chain as it was before the demo, with a distributor at the demo's address whose guardian is `guardian`. */
+/** The chain as the demo left it (nothing proposed), the distributor's only guardian `guardian`. */
 async function freshRegistry(guardian: Address): Promise<{ registry: Address; fromBlock: bigint }> {
   expect(await rpc<boolean>('evm_revert', [snapshot])).toBe(true)
   snapshot = await rpc<string>('evm_snapshot')
   const a0 = devnet.accounts[0]!
-  const fromBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) + 1n
-  const { distributor } = await deployContracts(devnet.clients, { admin: a0, publisher: a0, guardian, timelockSeconds: BigInt(TIMELOCK) })
-  // Same deployer, same nonce: the address the demo's receipts and reward leaves name.
-  expect(distributor).toBe(demo.chain!.distributor)
-  return { registry: distributor, fromBlock }
+  const registry = demo.contracts!.distributor
+  const d = distributorAt(devnet.clients, registry)
+  const role = await d.read.GUARDIAN_ROLE()
+  if (guardian !== a0) {
+    await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.grantRole([role, guardian]) })
+    await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.revokeRole([role, a0]) })
+  }
+  return { registry, fromBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) + 1n }
+}
+
+/**
+ * The demo's epoch sealed again with one more stake than the chain gives: a 1 wei stake for a user who spent but
+ * never staked, so that it shares the stakers' pool. Self-consistent (its manifest, trees and report agree): only
+ * the chain shows it wrong.
+ */
+async function sealWithInventedStake(): Promise<{ epoch: PublishedEpoch; user: Address }> {
+  const tree = await readSpendTree(demo.epochDir)
+  const leaves = [...tree.entries()].map(([, v]) => v as string[])
+  const inputs = new Map([...sealed.inputs.deployments].map(([id, d]) => [id, { ...d, stakes: new Map(d.stakes) }]))
+  const { deploymentId, user } = leaves.map((v) => spendLeafOf(v)).find((l) => l.stake === 0n)!
+  inputs.get(deploymentId)!.stakes.set(user, 1n)
+  const spend = spendFromLeaves(leaves, sealed.config.platform, inputs)
+  const { files } = seal({ epoch: sealed.epoch, config: sealed.config, spend, inputs, previous: [], previousManifestSha256: null })
+  const dir = await writeEpochDirectory(await mkdtemp(join(out, 'invented-')), sealed.epoch, files)
+  return { epoch: await readPublishedEpoch(dir), user }
 }
 
 /** Runs the watcher once as `account` (no wallet: undefined) and returns its records. */
@@ -145,7 +169,7 @@ describe('fomo watch', () => {
       expect(events(records)).toEqual(['proposed', 'discrepancy'])
       const { details } = records.find((r) => r.event === 'discrepancy')!
       expect(details).toMatchObject({ kind: 'chain', action: 'report' })
-      expect(details.because).toMatch(account ? /does not hold GUARDIAN_ROLE/ : /no key/)
+      expect(details.because).toMatch(account ? /no challenge proves this fault on chain .* does not hold GUARDIAN_ROLE/ : /no key/)
     }
     expect(await hasPending(registry)).toBe(true)
   })
@@ -189,7 +213,7 @@ describe('fomo watch', () => {
     const chainId = await devnet.clients.public.getChainId()
     // An earlier epoch is final; the demo's epoch was sealed as the first (no previous manifest): its rewards would
     // start again from zero, ignoring what the final epoch already owes.
-    const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')) }
+    const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')), snapshotBlock: sealed.snapshotBlock! - 1n }
     const d = distributorAt(devnet.clients, registry)
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier]) })).status).toBe('success')
     await devnet.increaseTime(TIMELOCK)
@@ -200,6 +224,27 @@ describe('fomo watch', () => {
     expect(discrepancy.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'revoke' })
     expect(events(records).slice(-2)).toEqual(['discrepancy', 'revoked'])
     expect(await hasPending(registry)).toBe(false)
+  })
+
+  it('a proposal giving a non-staker a 1-wei stake is challenged and revoked by a watcher without any role', async () => {
+    const { epoch: invented, user } = await sealWithInventedStake()
+    const { registry, fromBlock } = await freshRegistry(devnet.accounts[2]!)
+    await proposeEpoch(devnet.clients, registry, invented)
+    // A watcher with no key reports it; any watcher with a key (here one with no role at all) proves it on chain.
+    const reported = await watchOnce(registry, fromBlock, undefined, { epochsDir: dirname(invented.dir) })
+    expect(events(reported)).toEqual(['proposed', 'discrepancy'])
+    expect(reported.find((r) => r.event === 'discrepancy')!.details).toMatchObject({ kind: 'stake', action: 'report' })
+    const watcher = devnet.accounts[3]!
+    const records = await watchOnce(registry, fromBlock, watcher, { epochsDir: dirname(invented.dir) })
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'challenged'])
+    expect(records.find((r) => r.event === 'discrepancy')!.details).toMatchObject({ kind: 'stake', action: 'challenge' })
+    expect(records.at(-1)!.details).toMatchObject({ account: watcher, user: user.toLowerCase(), committed: '1', actual: '0' })
+    expect(await hasPending(registry)).toBe(false)
+    const [challenged] = await distributorAt(devnet.clients, registry).getEvents.EpochChallenged({}, { fromBlock })
+    expect(challenged?.args).toMatchObject({ epoch: BigInt(sealed.epoch), challenger: watcher, committed: 1n, actual: 0n })
+    // The honest directory of the same epoch is then proposed and passes.
+    await proposeEpoch(devnet.clients, registry, sealed)
+    expect(events(await watchOnce(registry, fromBlock, watcher)).slice(-2)).toEqual(['proposed', 'ok'])
   })
 
   it('fomo watch --help', async () => {

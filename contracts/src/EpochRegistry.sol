@@ -2,16 +2,20 @@
 pragma solidity 0.8.28;
 
 // The epoch registry: the aggregator proposes each epoch's commitment (spend and reward roots, totals, manifest
-// hash), a guardian may revoke it during a timelock, then anyone finalizes it. Optionally gated on Groth16 batch
-// proofs of the committed totals. RewardDistributor extends it so that claims read their root from local storage.
+// hash, the pinned configuration's hash, the snapshot block); during a timelock anyone may revoke it by proving a
+// spend leaf's stake wrong against the pinned staking contract, and a guardian may revoke it; then anyone finalizes
+// it. Optionally gated on Groth16 batch proofs of the committed totals. RewardDistributor extends it so that claims
+// read their root from local storage.
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {IBatchVerifier, IEpochRegistry} from "./IEpochRegistry.sol";
+import {IBatchVerifier, IEpochRegistry, IStakeSnapshot} from "./IEpochRegistry.sol";
 
 /// @title EpochRegistry
 /// @notice Holds the aggregator's epoch commitments. A proposal stays pending for `timelock` seconds, during
-/// which a guardian can revoke it; anyone can finalize it afterwards. One proposal is pending at a time, so a
+/// which anyone can revoke it with a fraud proof (`challengeStake`) and a guardian can revoke it; anyone can
+/// finalize it afterwards. The reward configuration is pinned here (its hash and each deployment's staking
+/// contract), changed only with the same timelock, so a proposal cannot bring its own. One proposal is pending at a time, so a
 /// root never queues silently behind another. A registry made with a batch verifier accepts only proposals whose
 /// batch proofs verify and whose proven totals are the committed totals.
 contract EpochRegistry is IEpochRegistry, AccessControl {
@@ -65,6 +69,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
 
     /// @notice What the proofs submitted for each epoch prove so far.
     mapping(uint64 epoch => Proven) public provenOf;
+
+    /// @notice keccak256 of the pinned configuration's config.json; every proposal carries it. Zero until pinned.
+    bytes32 public configHash;
+    /// @notice The configuration waiting for its timelock (zero when none).
+    bytes32 public scheduledConfigHash;
+    /// @notice The timestamp from which the scheduled configuration can be pinned.
+    uint256 public scheduledConfigReadyAt;
+    /// @notice Each configuration's staking contract per deployment (zero: a deployment it does not have).
+    mapping(bytes32 configHash => mapping(bytes32 deploymentId => address)) public stakingOf;
+    /// @dev Hashes ever scheduled: a hash is bound to its staking contracts once.
+    mapping(bytes32 configHash => bool) internal _scheduled;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -132,11 +147,68 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param epoch The pending epoch.
     function revoke(uint64 epoch) external onlyRole(GUARDIAN_ROLE) {
         if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
-        hasPending = false;
-        delete _pending;
-        // A revoked epoch's proofs are submitted again with its next proposal.
-        delete provenOf[epoch];
+        _withdrawPending(epoch);
         emit EpochRevoked(epoch, msg.sender);
+    }
+
+    /// @notice Anyone revokes the pending proposal of `epoch` by showing one of its spend leaves whose stake is not
+    /// the eligible stake the pinned staking contract of its deployment gives at the snapshot block (a leaf of a
+    /// deployment the pinned configuration does not have is wrong whatever its stake). Open until finalized.
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryNotInTree` for a leaf not
+    /// in its spend tree, and `EpochRegistryChallengeFailed` when the leaf's stake is right.
+    /// @param epoch The pending epoch.
+    /// @param leaf The challenged spend leaf.
+    /// @param proof The leaf's Merkle proof in the pending spend tree.
+    function challengeStake(uint64 epoch, SpendLeaf calldata leaf, bytes32[] calldata proof) external {
+        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        Commitment storage c = _pending;
+        if (!MerkleProof.verifyCalldata(proof, c.spendRoot, _spendLeafHash(epoch, leaf))) revert EpochRegistryNotInTree();
+        address staking = stakingOf[c.configHash][leaf.deploymentId];
+        // The snapshot block was strictly past at proposal, so this read cannot fail on a future block.
+        uint256 actual = staking == address(0) ? 0 : IStakeSnapshot(staking).eligibleStakeAt(leaf.user, c.snapshotBlock);
+        if (staking != address(0) && actual == leaf.stake) revert EpochRegistryChallengeFailed(actual);
+        _withdrawPending(epoch);
+        emit EpochChallenged(epoch, msg.sender, leaf.deploymentId, leaf.user, leaf.stake, actual);
+    }
+
+    /// @notice Schedules a configuration (the hash of its config.json and each deployment's staking contract). The
+    /// first one is pinned at once (no epoch can be proposed before it); later ones wait `timelock` seconds, so
+    /// every watcher sees a change before any proposal can use it.
+    /// @dev Admin role only. Reverts with `EpochRegistryInvalidConfig` for a zero hash, a hash pinned or scheduled
+    /// before, no deployment, lists of different lengths, a repeated deployment or a zero staking contract. A
+    /// later schedule replaces one not yet pinned.
+    /// @param hash keccak256 of the configuration's config.json.
+    /// @param deploymentIds The configuration's deployments.
+    /// @param stakings Each deployment's staking contract (MTStaking of its Model Token).
+    function scheduleConfig(bytes32 hash, bytes32[] calldata deploymentIds, address[] calldata stakings) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length) revert EpochRegistryInvalidConfig();
+        _scheduled[hash] = true;
+        mapping(bytes32 => address) storage staking = stakingOf[hash];
+        for (uint256 i = 0; i < deploymentIds.length; ++i) {
+            if (stakings[i] == address(0) || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
+            staking[deploymentIds[i]] = stakings[i];
+        }
+        uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
+        emit ConfigScheduled(hash, readyAt);
+        if (configHash == bytes32(0)) {
+            configHash = hash;
+            emit ConfigPinned(hash);
+        } else {
+            scheduledConfigHash = hash;
+            scheduledConfigReadyAt = readyAt;
+        }
+    }
+
+    /// @notice Pins the scheduled configuration once its timelock has passed. Anyone may call. A proposal pending
+    /// under the previous one keeps it (its commitment names its hash).
+    /// @dev Reverts with `EpochRegistryConfigNotReady` when none is scheduled or before `scheduledConfigReadyAt`.
+    function activateConfig() external {
+        bytes32 hash = scheduledConfigHash;
+        if (hash == bytes32(0) || block.timestamp < scheduledConfigReadyAt) revert EpochRegistryConfigNotReady(scheduledConfigReadyAt);
+        configHash = hash;
+        delete scheduledConfigHash;
+        delete scheduledConfigReadyAt;
+        emit ConfigPinned(hash);
     }
 
     /// @notice Makes the pending proposal final once its timelock has passed. Anyone may call.
@@ -179,29 +251,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         return _pending;
     }
 
-    /// @notice Whether a spend leaf (epoch, deployment, user, gross, charged, receipts) is in a final epoch's
-    /// spend tree. Leaves are OpenZeppelin standard leaves: keccak256(keccak256(abi.encode(...))).
+    /// @notice Whether a spend leaf (epoch, deployment, user, gross, charged, receipts, stake) is in a final
+    /// epoch's spend tree. Leaves are OpenZeppelin standard leaves: keccak256(keccak256(abi.encode(...))).
     /// @param epoch The final epoch.
-    /// @param deploymentId The deployment the user spent on.
-    /// @param user The user.
-    /// @param gross The user's gross spend in the epoch, before discount.
-    /// @param charged What the user was charged after discount.
-    /// @param receipts The number of the user's receipts.
+    /// @param leaf The leaf: the user's gross spend before discount, what they were charged, their receipts and
+    /// their eligible stake at the snapshot block.
     /// @param proof The Merkle proof of the leaf.
     /// @return Whether the leaf is in the spend tree; false when the epoch is not final.
-    function verifySpend(
-        uint64 epoch,
-        bytes32 deploymentId,
-        address user,
-        uint256 gross,
-        uint256 charged,
-        uint256 receipts,
-        bytes32[] calldata proof
-    ) external view returns (bool) {
+    function verifySpend(uint64 epoch, SpendLeaf calldata leaf, bytes32[] calldata proof) external view returns (bool) {
         bytes32 root = _final[epoch].spendRoot;
         if (root == bytes32(0)) return false;
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(uint256(epoch), deploymentId, user, gross, charged, receipts))));
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        return MerkleProof.verifyCalldata(proof, root, _spendLeafHash(epoch, leaf));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -238,13 +298,30 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (p.chain != c.proofsHash) revert EpochRegistryProofsHash(p.chain, c.proofsHash);
     }
 
-    /// @dev The checks every proposal passes: non-zero roots, this registry's domain, a later epoch, none pending.
+    /// @dev The OpenZeppelin standard leaf of a spend leaf of `epoch`.
+    function _spendLeafHash(uint64 epoch, SpendLeaf calldata l) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(uint256(epoch), l.deploymentId, l.user, l.gross, l.charged, l.receipts, l.stake))));
+    }
+
+    /// @dev Drops the pending proposal and the proofs it was checked against (submitted again with the next one).
+    function _withdrawPending(uint64 epoch) internal {
+        hasPending = false;
+        delete _pending;
+        delete provenOf[epoch];
+    }
+
+    /// @dev The checks every proposal passes: non-zero roots, this registry's domain, the pinned configuration, a
+    /// strictly past snapshot after the last final one, a later epoch, none pending.
     function _propose(uint64 epoch, Commitment calldata c) internal {
         if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0)) revert EpochRegistryZeroRoot();
         bytes32 expected = domain();
         if (c.domain != expected) revert EpochRegistryWrongDomain(expected, c.domain);
+        if (configHash == bytes32(0)) revert EpochRegistryNoConfig();
+        if (c.configHash != configHash) revert EpochRegistryWrongConfig(configHash, c.configHash);
         if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
         if (hasPending) revert EpochRegistryPendingExists(pendingEpoch);
+        uint64 previous = hasFinalized ? _final[lastFinalizedEpoch].snapshotBlock : 0;
+        if (c.snapshotBlock <= previous || c.snapshotBlock >= block.number) revert EpochRegistrySnapshotBlock(c.snapshotBlock, previous, block.number);
         _pending = c;
         pendingEpoch = epoch;
         hasPending = true;

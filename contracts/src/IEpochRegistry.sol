@@ -5,8 +5,9 @@ pragma solidity 0.8.28;
 // batch verifier it calls. Full NatSpec lives here; the implementation inherits it.
 
 /// @title IEpochRegistry
-/// @notice Epoch commitments published by the aggregator: pending for a timelock during which a guardian can
-/// revoke them, then final. The reward distributor pays against the latest final reward root.
+/// @notice Epoch commitments published by the aggregator: pending for a timelock during which anyone can revoke
+/// one by proving a wrong fact on chain (and a guardian can revoke any), then final. The reward distributor pays
+/// against the latest final reward root.
 interface IEpochRegistry {
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
@@ -27,6 +28,22 @@ interface IEpochRegistry {
         /// @dev The hash chain of the public signals of the epoch's batch proofs, h_i = keccak256(abi.encode(h_{i-1},
         /// uint256[11] signals_i)) from h_0 = 0; zero when the epoch is published without proofs.
         bytes32 proofsHash;
+        /// @dev keccak256 of the epoch's config.json: must be the registry's pinned configuration.
+        bytes32 configHash;
+        /// @dev The block every stake of the spend leaves was read at (`eligibleStakeAt` of the pinned staking
+        /// contracts): strictly past at proposal, and after the last final epoch's.
+        uint64 snapshotBlock;
+    }
+
+    /// @notice One spend leaf of an epoch's spend tree (its epoch is the tree's): what `user` spent on
+    /// `deploymentId` and the eligible stake that set its discount and reward share.
+    struct SpendLeaf {
+        bytes32 deploymentId;
+        address user;
+        uint256 gross;
+        uint256 charged;
+        uint256 receipts;
+        uint256 stake;
     }
 
     /// @notice A Groth16 proof of one receipt batch (circuits/lib/batch.circom) with its public signals, in
@@ -99,6 +116,35 @@ interface IEpochRegistry {
     /// @param given The commitment's `proofsHash`.
     error EpochRegistryProofsHash(bytes32 expected, bytes32 given);
 
+    /// @notice Raised by a proposal while the registry has no pinned configuration.
+    error EpochRegistryNoConfig();
+
+    /// @notice Raised by a proposal whose `configHash` is not the pinned configuration's.
+    /// @param expected The pinned configuration hash.
+    /// @param given The commitment's `configHash`.
+    error EpochRegistryWrongConfig(bytes32 expected, bytes32 given);
+
+    /// @notice Raised by a proposal whose snapshot block is not strictly past or not after the last final epoch's.
+    /// @param snapshotBlock The commitment's snapshot block.
+    /// @param previous The last final epoch's snapshot block (zero when none is final): the snapshot must be later.
+    /// @param current The current block: the snapshot must be earlier.
+    error EpochRegistrySnapshotBlock(uint64 snapshotBlock, uint64 previous, uint256 current);
+
+    /// @notice Raised by `scheduleConfig` for a zero hash, a hash pinned or scheduled before, lists of different
+    /// lengths, no deployment, or a zero staking contract.
+    error EpochRegistryInvalidConfig();
+
+    /// @notice Raised by `activateConfig` when no configuration is scheduled or its timelock has not passed.
+    /// @param readyAt The timestamp from which it can be activated (zero when none is scheduled).
+    error EpochRegistryConfigNotReady(uint256 readyAt);
+
+    /// @notice Raised by a challenge whose leaf is not in the pending epoch's spend tree.
+    error EpochRegistryNotInTree();
+
+    /// @notice Raised by a challenge of a leaf that is right: the pending proposal stays.
+    /// @param stake The stake the pinned staking contract gives at the snapshot block, equal to the leaf's.
+    error EpochRegistryChallengeFailed(uint256 stake);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -127,6 +173,25 @@ interface IEpochRegistry {
     /// @param guardian The guardian who revoked it.
     event EpochRevoked(uint64 indexed epoch, address indexed guardian);
 
+    /// @notice Anyone revoked the pending proposal by proving one of its spend leaves wrong on chain.
+    /// @param epoch The revoked epoch.
+    /// @param challenger The account that proved it.
+    /// @param deploymentId The leaf's deployment.
+    /// @param user The leaf's user.
+    /// @param committed The stake the leaf carries.
+    /// @param actual The stake the pinned staking contract gives at the snapshot block (zero for a deployment
+    /// the configuration does not pin).
+    event EpochChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, address user, uint256 committed, uint256 actual);
+
+    /// @notice A configuration was scheduled; it is pinned from `readyAt` (at once when none was pinned).
+    /// @param configHash keccak256 of the configuration's config.json.
+    /// @param readyAt The timestamp from which `activateConfig` pins it.
+    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt);
+
+    /// @notice A configuration became the pinned one: later proposals must carry its hash.
+    /// @param configHash keccak256 of the configuration's config.json.
+    event ConfigPinned(bytes32 indexed configHash);
+
     /// @notice An epoch became final; its reward root is now the one claims are paid against.
     /// @param epoch The epoch.
     /// @param spendRoot The root of the epoch's spend tree.
@@ -140,6 +205,16 @@ interface IEpochRegistry {
     /// @notice The reward root of the last finalized epoch, which claims are paid against.
     /// @return The current reward root; zero before the first epoch is finalized.
     function currentRewardRoot() external view returns (bytes32);
+}
+
+/// @title IStakeSnapshot
+/// @notice What the registry reads of a deployment's staking contract (MTStaking) to check a challenged leaf.
+interface IStakeSnapshot {
+    /// @notice The stake of `account` that counts at `blockNumber` (held over the whole eligibility window).
+    /// @param account The staker.
+    /// @param blockNumber A strictly past block.
+    /// @return The eligible stake.
+    function eligibleStakeAt(address account, uint256 blockNumber) external view returns (uint256);
 }
 
 /// @title IBatchVerifier

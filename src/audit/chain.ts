@@ -1,8 +1,10 @@
 /**
  * The audit's chain checks: the commitment a registry holds for the epoch (final, else pending) against the one
- * the directory gives, and node reads that name what was being read when they fail.
+ * the directory gives, the staking contracts pinned with its configuration, every spend leaf's stake where a
+ * challenge would read it, and node reads that name what was being read when they fail.
  */
-import { getContract, type Address, type PublicClient } from 'viem'
+import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
+import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
 import { ChainError } from '../chain/contracts.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { commitmentOf, readPublishedEpoch } from '../chain/publication.ts'
@@ -39,7 +41,27 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
     const found = (onChain as Record<string, unknown>)[field]
     if (String(found).toLowerCase() !== String(value).toLowerCase()) throw new AuditDiscrepancy('chain', `on-chain commitment of epoch ${epoch} (${state}): ${field}`, String(value), String(found))
   }
-  checks.push(`chain: the ${state} commitment of epoch ${epoch} in ${chain.registry} equals the directory's (roots, totals, manifest hash, domain, proofs hash)`)
+  checks.push(`chain: the ${state} commitment of epoch ${epoch} in ${chain.registry} equals the directory's (roots, totals, manifest hash, domain, proofs hash, configuration hash, snapshot block)`)
+  // The staking contracts the registry pinned with this configuration are those config.json and inputs.json name.
+  for (const d of sealed.config.deployments) {
+    const pinned = (await read(() => registry.read.stakingOf([onChain.configHash, d.id]))).toLowerCase()
+    if (d.staking !== pinned) throw new AuditDiscrepancy('config', `deployment ${d.id}: staking contract pinned with configuration ${onChain.configHash}`, pinned, d.staking ?? 'none (config.json)')
+    const recorded = sealed.inputs.deployments.get(d.id)?.snapshot?.staking
+    if (recorded !== undefined && recorded !== pinned) throw new AuditDiscrepancy('stake', `deployment ${d.id}: inputs.json's snapshot was read from another staking contract than the pinned one`, pinned, recorded)
+  }
+  checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts are the ones pinned with it`)
+  // Every stake in the spend leaves, read where a challenge would read it: anyone could revoke a pending epoch with one.
+  const tree = await readSpendTree(dir)
+  const faults = await read(() => stakeFaults(chain.client, chain.registry, tree, epoch, onChain))
+  const fault = faults[0]
+  if (fault)
+    throw new AuditDiscrepancy(
+      'stake',
+      `spend leaf #${fault.index} (deployment ${fault.leaf.deploymentId}, user ${fault.leaf.user}): stake at block ${onChain.snapshotBlock} (${faults.length} leaf${faults.length > 1 ? 's' : ''} wrong; challengeable with challengeStake while pending)`,
+      fault.staking === zeroAddress ? 'a deployment the pinned configuration has' : `${fault.actual} (on chain, ${fault.staking})`,
+      fault.staking === zeroAddress ? `deployment ${fault.leaf.deploymentId}` : `${fault.leaf.stake} (spend leaf)`,
+    )
+  checks.push(`chain: the stakes of all ${tree.length} spend leaves are the pinned staking contracts' eligible stakes at block ${onChain.snapshotBlock}`)
   if (state === 'pending') {
     // Rewards are cumulative from the last final epoch: a pending epoch's manifest must name that epoch's manifest
     // (none when no epoch is final), or its reward tree could reset or rewrite what was already owed.

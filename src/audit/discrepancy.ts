@@ -4,7 +4,7 @@
  */
 import { BaseError } from '../base/errors.ts'
 
-export type DiscrepancyKind = 'file' | 'receipt' | 'spend-leaf' | 'reward-leaf' | 'report' | 'manifest' | 'proof' | 'stake' | 'chain'
+export type DiscrepancyKind = 'file' | 'receipt' | 'spend-leaf' | 'reward-leaf' | 'report' | 'manifest' | 'proof' | 'stake' | 'config' | 'chain'
 
 export class AuditDiscrepancy extends BaseError {
   override name = 'AuditDiscrepancy'

@@ -1,9 +1,9 @@
 /**
  * The watcher (`fomo watch`): follows a registry (the RewardDistributor) from a block, audits each proposed epoch
  * as it appears against its sealed directory (and its receipts when given), the pending commitment on chain and the
- * recorded stake snapshots, and revokes a proposal that fails while it is still pending, when its wallet holds the
- * guardian role; otherwise it reports. Permissionless challenges do not exist yet (docs/trust-model.md, property 4),
- * so revoking through the guardian is the only action on chain there is.
+ * recorded stake snapshots. A proposal that fails while still pending is challenged by any watcher with a key when
+ * the fault is one the chain can prove (a spend leaf's stake: `challengeStake`, no role needed), else revoked when
+ * the watcher's wallet holds the guardian role, else reported (docs/trust-model.md, properties 4 and 5).
  *
  * Proposals are found with `eth_getLogs` over bounded block ranges (no node-side filters: not every node keeps them
  * reliably). Artifacts come from a directory (`epoch-<n>` as `fomo seal --out` writes it, `receipts-<n>.ndjson`);
@@ -18,11 +18,12 @@ import { EpochDirectoryError } from '../epoch/directory.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
+import { findStakeChallenges, readSpendTree, submitStakeChallenge, type StakeChallenge } from '../chain/challenges.ts'
 import { auditEpoch } from './audit.ts'
 import { readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
-export type WatchEvent = 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'revoked' | 'error'
+export type WatchEvent = 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'error'
 
 /** One line of the watcher's log. `epoch` is null for what concerns no one epoch (a failed scan of the logs). */
 export type WatchRecord = { time: string; epoch: number | null; event: WatchEvent; details: Record<string, unknown> }
@@ -30,7 +31,10 @@ export type WatchRecord = { time: string; epoch: number | null; event: WatchEven
 export type WatchOptions = {
   /** A node of the registry's chain. */
   client: PublicClient
-  /** The watcher's account; without one, or without GUARDIAN_ROLE on the registry, the watcher only reports. */
+  /**
+   * The watcher's account: any account challenges a provable fault; only one with GUARDIAN_ROLE revokes the rest.
+   * Without one the watcher only reports.
+   */
   wallet?: WalletClient<Transport, Chain, Account> | undefined
   /** The registry (the distributor) to follow. */
   registry: Address
@@ -122,7 +126,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   const range = options.blockRange ?? DEFAULT_BLOCK_RANGE
   if (range < 1n) throw new RangeError('blockRange must be at least 1')
   const sleep = options.sleep ?? defaultSleep
-  const counts: Record<WatchEvent, number> = { proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, revoked: 0, error: 0 }
+  const counts: Record<WatchEvent, number> = { proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, challenged: 0, revoked: 0, error: 0 }
   const log = (epoch: number | null, event: WatchEvent, details: Record<string, unknown>) => {
     counts[event]++
     options.log({ time: new Date(Number(options.now() / 1_000_000n)).toISOString(), epoch, event, details })
@@ -143,16 +147,46 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
   }
 
-  /** What the watcher does about a failed proposal: revoke it while it is pending and the wallet is a guardian, else report. */
-  async function decide(p: Proposal): Promise<{ action: 'revoke' | 'report'; because?: string; state: State }> {
+  type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: StakeChallenge }
+
+  /**
+   * What the watcher does about a failed proposal while it is pending: challenge it when the chain can prove the fault
+   * (a spend leaf's stake, read from `dir`'s spend tree) and the watcher has a key, else revoke it when the wallet is
+   * a guardian, else report.
+   */
+  async function decide(p: Proposal, dir?: string): Promise<Decision> {
     const state = await stateOf(p)
     if (state !== 'pending') return { action: 'report', because: state === 'final' ? `epoch ${p.epoch} is final: it can no longer be revoked` : `the proposal of epoch ${p.epoch} is no longer pending (revoked or replaced)`, state }
-    if (!wallet) return { action: 'report', because: 'no key: the watcher only reports (permissionless challenges do not exist yet)', state }
+    if (!wallet) return { action: 'report', because: 'no key: the watcher only reports', state }
+    if (dir !== undefined) {
+      const tree = await readSpendTree(dir).catch((error) => {
+        if (isArtifactError(error)) return undefined
+        throw error
+      })
+      const [challenge] = tree && tree.root === p.spendRoot ? await read(() => findStakeChallenges(client, registry, tree), 'the stakes of the pending spend leaves') : []
+      if (challenge) return { action: 'challenge', state, challenge }
+    }
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}: it cannot revoke (permissionless challenges do not exist yet)`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
+  }
+
+  /** Sends `challengeStake` for the pending proposal (decide() has just found the fault on chain). */
+  async function challenge(p: Proposal, c: StakeChallenge): Promise<void> {
+    const hash = await submitStakeChallenge({ public: client, wallet: wallet! }, registry, c)
+    const receipt = await client.waitForTransactionReceipt({ hash })
+    log(p.epoch, 'challenged', {
+      transaction: hash,
+      block: receipt.blockNumber.toString(),
+      account: wallet!.account.address,
+      deploymentId: c.leaf.deploymentId,
+      user: c.leaf.user,
+      committed: c.leaf.stake.toString(),
+      actual: c.actual.toString(),
+      staking: c.staking,
+    })
   }
 
   /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */
@@ -236,7 +270,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       const error = caught instanceof AuditDiscrepancy ? caught : isArtifactError(caught) ? new AuditDiscrepancy('file', `${dir}: ${(caught as BaseError).shortMessage}`) : undefined
       if (!error) throw caught
       const because = `${error.kind}: ${error.shortMessage}`
-      const outcome = await decide(p)
+      const outcome = await decide(p, dir)
       log(p.epoch, 'discrepancy', {
         kind: error.kind,
         subject: error.subject,
@@ -247,6 +281,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         action: outcome.action,
         ...(outcome.because ? { because: outcome.because } : {}),
       })
+      if (outcome.action === 'challenge') await challenge(p, outcome.challenge!)
       if (outcome.action === 'revoke') await revoke(p, because)
       return true
     }

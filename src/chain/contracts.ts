@@ -5,6 +5,7 @@
 import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
+import { pinnedConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { checkRewardDomain, claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
@@ -63,6 +64,20 @@ export async function deployStaking(clients: Clients, mt: Address, admin: Addres
   return deploy(clients, MTStaking, [mt, admin, maxDiscountBps, multiplier, eligibilityWindow])
 }
 
+/**
+ * Schedules a configuration on the registry (admin role): pinned at once when it is the first, else after the
+ * registry's timelock (`activateConfig`). Every deployment must name its staking contract.
+ */
+export async function pinConfig(clients: Clients, address: Address, config: AggregatorConfig): Promise<{ hash: Hex; readyAt: bigint }> {
+  const pinned = pinnedConfig(config)
+  const d = distributorAt(clients, address)
+  const tx = await d.write.scheduleConfig([pinned.hash, pinned.deploymentIds, pinned.stakings])
+  const receipt = await clients.public.waitForTransactionReceipt({ hash: tx })
+  if (receipt.status !== 'success') throw new ChainError(`scheduleConfig transaction ${tx} reverted`)
+  const current = await d.read.configHash()
+  return { hash: pinned.hash, readyAt: current === pinned.hash ? 0n : await d.read.scheduledConfigReadyAt() }
+}
+
 export function distributorAt(clients: Clients, address: Address) {
   return getContract({ abi: RewardDistributor.abi, address, client: { public: clients.public, wallet: clients.wallet } })
 }
@@ -76,6 +91,16 @@ export async function proposeEpoch(clients: Clients, address: Address, epoch: Pu
   const chainId = await clients.public.getChainId()
   checkRewardDomain(epoch, chainId, address)
   const commitment = commitmentOf(epoch, chainId, address)
+  const pinned = await d.read.configHash()
+  if (pinned !== epoch.configHash)
+    throw new ChainError(
+      /^0x0{64}$/.test(pinned)
+        ? `the registry ${address} has no pinned configuration`
+        : `epoch ${epoch.epoch} was sealed with configuration ${epoch.configHash}; the registry ${address} pins ${pinned}`,
+      'The registry admin pins config.json with `fomo config pin` (a change waits for the timelock); seal the epoch with the pinned configuration.',
+    )
+  if (epoch.snapshotBlock === null)
+    throw new ChainError(`epoch ${epoch.epoch}'s inputs.json records no stake snapshot block`, 'Read the stakes from the chain with `fomo inputs --rpc <url> --block <n>` before sealing: the registry checks stakes there.')
   const requiresProofs = (await d.read.verifier()) !== zeroAddress
   if (requiresProofs && !epoch.proofs)
     throw new ChainError(`the registry ${address} requires batch proofs and epoch ${epoch.epoch} has none`, 'Run `fomo prove <epoch-dir>` first.')

@@ -7,7 +7,15 @@ import { createPublicClient, createWalletClient, custom, getAddress, type Addres
 import { hardhat as hardhatChain } from 'viem/chains'
 import { ChainError, type Clients } from './contracts.ts'
 
-export type Devnet = { clients: Clients; accounts: Address[]; increaseTime(seconds: number): Promise<void>; clientsFor(account: Address): Clients }
+export type Devnet = {
+  clients: Clients
+  accounts: Address[]
+  increaseTime(seconds: number): Promise<void>
+  mine(blocks: number): Promise<void>
+  clientsFor(account: Address): Clients
+  /** Clients sending as any address (impersonated and given gas money): users of a demo or a test. */
+  actAs(account: Address): Promise<Clients>
+}
 
 export async function startDevnet(): Promise<Devnet> {
   process.env.HARDHAT_CONFIG ??= fileURLToPath(new URL('../../contracts/hardhat.config.cjs', import.meta.url))
@@ -26,6 +34,14 @@ export async function startDevnet(): Promise<Devnet> {
     clients: clientsFor(accounts[0]!),
     accounts,
     clientsFor,
+    async mine(blocks) {
+      await provider.request({ method: 'hardhat_mine', params: [`0x${blocks.toString(16)}`] })
+    },
+    async actAs(account) {
+      await provider.request({ method: 'hardhat_impersonateAccount', params: [account] })
+      await provider.request({ method: 'hardhat_setBalance', params: [account, '0x56bc75e2d63100000'] })
+      return clientsFor(getAddress(account))
+    },
     async increaseTime(seconds) {
       await provider.request({ method: 'evm_increaseTime', params: [seconds] })
       await provider.request({ method: 'evm_mine', params: [] })

@@ -5,6 +5,7 @@
 import { zeroHash, type Address, type Hex } from 'viem'
 import { EpochDirectoryError, readSealedEpoch, type SealedEpoch } from '../epoch/directory.ts'
 import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
+import { spendLeafOf, type SpendLeaf } from '../epoch/spend.ts'
 import type { StandardTree } from '../merkle/tree.ts'
 import { readProofsFile, type EpochProofs } from '../proofs/files.ts'
 import { signalsOf } from '../proofs/prove.ts'
@@ -60,7 +61,15 @@ export function commitmentOf(epoch: PublishedEpoch, chainId: number, registry: A
     manifestHash: epoch.manifestSha256,
     domain: distributorDomain(chainId, registry),
     proofsHash: epoch.proofs?.proofsHash ?? zeroHash,
+    configHash: epoch.configHash,
+    // Zero when inputs.json records no snapshot: the registry refuses it (stakes must be read from the chain).
+    snapshotBlock: epoch.snapshotBlock ?? 0n,
   }
+}
+
+/** The spend tree's leaf `index` with its proof, as `challengeStake` takes them. */
+export function spendLeafProof(tree: StandardTree, index: number): { leaf: SpendLeaf; proof: Hex[] } {
+  return { leaf: spendLeafOf(tree.at(index)), proof: tree.getProof(index) as Hex[] }
 }
 
 /** The account's reward leaves with proofs, ready for claimMany. */

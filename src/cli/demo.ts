@@ -11,8 +11,9 @@ import { closeWorkers } from '../merkle/parallel.ts'
 import { signBatch } from '../receipts/batchSign.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
 import { addressOf, signReceipt } from '../receipts/sign.ts'
-import { claimAll, deployContracts, deployTestToken, finalizeEpoch, proposeEpoch, type Deployment } from '../chain/contracts.ts'
-import { TestToken } from '../chain/contracts.generated.ts'
+import { ChainError, claimAll, deployContracts, deployStaking, deployTestToken, finalizeEpoch, pinConfig, proposeEpoch, type Deployment } from '../chain/contracts.ts'
+import { MTStaking, TestToken } from '../chain/contracts.generated.ts'
+import { readStakeSnapshot } from '../chain/stakes.ts'
 import { startDevnet, type Devnet } from '../chain/devnet.ts'
 import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
 import { rewardLeafOf } from '../epoch/rewards.ts'
@@ -22,8 +23,8 @@ import { writeFile } from 'node:fs/promises'
 import { writeEpochDirectory } from '../epoch/directory.ts'
 import { receiptExportLines } from '../aggregator/export.ts'
 import { sendBatch, sendReceipts } from '../aggregator/client.ts'
-import { readConfig, type AggregatorConfig } from '../epoch/config.ts'
-import { type EpochInputs } from '../epoch/inputs.ts'
+import { AGGREGATOR_CONFIG_FORMAT, readConfig, type AggregatorConfig } from '../epoch/config.ts'
+import { type EpochInputs, type SnapshotSource } from '../epoch/inputs.ts'
 import { AggregatorService } from '../aggregator/service.ts'
 import { openStore } from '../aggregator/store.ts'
 
@@ -39,6 +40,8 @@ export type DemoOptions = {
   log?: (line: string) => void
   /** Deploy on an in-process EVM, publish the epoch, wait out the timelock and claim (default true). */
   onChain?: boolean
+  /** On chain, stop before proposing the epoch (the registry is deployed, stakes staked, configuration pinned). */
+  publish?: boolean
 }
 
 export type DemoResult = {
@@ -58,6 +61,8 @@ export type DemoResult = {
   totals: { gross: bigint; charged: bigint }
   topRewards: Array<{ account: string; token: string; amount: bigint }>
   chain?: { distributor: string; timelockSeconds: number; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
+  /** On chain: the distributor (the epoch registry) and each deployment's staking contract. */
+  contracts?: { distributor: Address; staking: Address[] } | undefined
   seconds: number
 }
 
@@ -98,15 +103,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // On chain: the distributor (also the epoch registry) and test tokens on an in-process EVM, first, since the
   // receipts' domain and the reward tokens are their addresses.
   const TIMELOCK = 3600
-  let chain: { devnet: Devnet; deployment: Deployment; mt: Address[] } | undefined
+  let chain: { devnet: Devnet; deployment: Deployment; mt: Address[]; staking: Address[] } | undefined
   if (options.onChain !== false) {
     const devnet = await startDevnet()
     const a0 = devnet.accounts[0]!
     const deployment = await deployContracts(devnet.clients, { admin: a0, publisher: a0, guardian: a0, timelockSeconds: BigInt(TIMELOCK), testTokens: true })
     const mt: Address[] = []
-    for (const name of deploymentNames) mt.push(await deployTestToken(devnet.clients, `${name} Model Token (test)`, name.toUpperCase().slice(0, 6), 18))
-    chain = { devnet, deployment, mt }
-    log(`Deployed the reward distributor at ${deployment.distributor} on an in-process EVM (chain ${deployment.chainId})`)
+    const staking: Address[] = []
+    for (const name of deploymentNames) {
+      mt.push(await deployTestToken(devnet.clients, `${name} Model Token (test)`, name.toUpperCase().slice(0, 6), 18))
+      staking.push(await deployStaking(devnet.clients, mt.at(-1)!, a0, 3000n, 2n, BigInt(ELIGIBILITY_WINDOW)))
+    }
+    chain = { devnet, deployment, mt, staking }
+    log(`Deployed the reward distributor at ${deployment.distributor} and a staking contract per deployment on an in-process EVM (chain ${deployment.chainId})`)
   }
   const deployments = deploymentNames.map((name, i) => ({
     id: keccak256(toBytes(`deployment:${name}`)),
@@ -116,11 +125,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     graduationEpoch: epoch - ages[i]!,
     raised: String(100_000 - 30_000 * i),
     incentiveReserve: '200000',
+    ...(chain ? { staking: chain.staking[i]! } : {}),
   }))
   const providerKeys = [rnd.key('provider:0'), rnd.key('provider:1'), rnd.key('provider:2'), rnd.key('provider:3')]
   const providerOf = [[0, 1], [2], [3]]
   const config = readConfig({
-    format: 'fomo-aggregator-config-v1',
+    format: AGGREGATOR_CONFIG_FORMAT,
     domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: chain?.deployment.distributor ?? getAddress(addr('contract:registry')) },
     epochSeconds: 86400,
     clockSkewSeconds: 300,
@@ -138,6 +148,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const stakes = deployments.map(() =>
     new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
   )
+  // On chain the stakes are staked by the users themselves and read back at a snapshot block once the eligibility
+  // window has passed: the epoch's inputs come from the chain, and the registry pins the configuration.
+  const snapshots = chain ? await stakeOnChain(chain, stakes, circulating, log) : undefined
+  if (chain) {
+    const pinned = await pinConfig(chain.devnet.clients, chain.deployment.distributor, config)
+    log(`Pinned the configuration ${pinned.hash} on the registry (config.json's keccak256 and each deployment's staking contract)`)
+  }
   const discount = (d: number, user: Hex) =>
     Number(stakingDiscountBps(stakes[d]!.get(user) ?? 0n, circulating[d]!, discountParameters(config.platform)))
   // Power users: spend weights follow a long tail.
@@ -206,7 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const inputs: EpochInputs = {
       epoch,
       deployments: new Map(
-        deployments.map((d, i) => [d.id, { opex: 0n, circulatingSupply: circulating[i], stakes: stakes[i]! }] as const),
+        deployments.map((d, i) => [d.id, { opex: 0n, circulatingSupply: circulating[i], stakes: stakes[i]!, snapshot: snapshots?.[i] }] as const),
       ),
     }
     service = await AggregatorService.create({ store, config, now: options.now })
@@ -244,7 +261,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
-    const onChain = chain ? await publishAndClaim(chain, epochDir, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
+    const onChain = chain && options.publish !== false ? await publishAndClaim(chain, epochDir, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
     return {
       epoch,
       dataDir,
@@ -261,6 +278,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       totals: { gross: BigInt(report.totals.gross), charged: BigInt(report.totals.charged) },
       topRewards,
       chain: onChain,
+      contracts: chain ? { distributor: chain.deployment.distributor, staking: chain.staking } : undefined,
       seconds: (performance.now() - started) / 1000,
     }
   } finally {
@@ -268,6 +286,42 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await store.close()
     await closeWorkers()
   }
+}
+
+/** Blocks a stake must be held before the snapshot to count (MTStaking's eligibility window). */
+const ELIGIBILITY_WINDOW = 5
+
+/**
+ * Each staker mints its MT and stakes it, the circulating supply is set, the window passes; returns where each
+ * deployment's snapshot is read, after checking the chain gives back exactly the stakes staked.
+ */
+async function stakeOnChain(chain: { devnet: Devnet; mt: Address[]; staking: Address[] }, stakes: Array<Map<Hex, bigint>>, circulating: bigint[], log: (line: string) => void): Promise<SnapshotSource[]> {
+  const { devnet } = chain
+  const send = async (hash: Promise<Hex>) => {
+    const receipt = await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })
+    if (receipt.status !== 'success') throw new ChainError(`demo staking transaction ${receipt.transactionHash} reverted`)
+  }
+  for (let d = 0; d < chain.staking.length; d++) {
+    const staking = chain.staking[d]!
+    await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: devnet.clients.wallet } }).write.setCirculatingSupply([circulating[d]!]))
+    for (const [user, amount] of stakes[d]!) {
+      const clients = await devnet.actAs(user)
+      await send(getContract({ abi: TestToken.abi, address: chain.mt[d]!, client: { wallet: clients.wallet } }).write.mint([user, amount]))
+      await send(getContract({ abi: TestToken.abi, address: chain.mt[d]!, client: { wallet: clients.wallet } }).write.approve([staking, amount]))
+      await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: clients.wallet } }).write.stake([amount]))
+    }
+  }
+  await devnet.mine(ELIGIBILITY_WINDOW + 1)
+  const block = (await devnet.clients.public.getBlockNumber()) - 1n
+  const sources: SnapshotSource[] = []
+  for (let d = 0; d < chain.staking.length; d++) {
+    const snapshot = await readStakeSnapshot(devnet.clients, chain.staking[d]!, block)
+    const same = snapshot.stakes.size === stakes[d]!.size && [...stakes[d]!].every(([u, v]) => snapshot.stakes.get(u.toLowerCase() as Hex) === v)
+    if (!same || snapshot.circulatingSupply !== circulating[d]) throw new ChainError(`the staking contract ${chain.staking[d]} does not give back the demo's stakes at block ${block}`)
+    sources.push({ staking: chain.staking[d]!.toLowerCase() as Hex, block })
+  }
+  log(`Staked ${stakes.reduce((n, m) => n + m.size, 0)} positions from the users' own accounts; stakes snapshot at block ${block}`)
+  return sources
 }
 
 /** Publishes the sealed epoch, waits out the timelock, funds the distributor and claims for one account. */

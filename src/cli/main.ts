@@ -4,7 +4,7 @@
 import { BaseError } from '../base/errors.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
-import { claimCommand, deployCommand, publishCommand } from './commands/chain.ts'
+import { claimCommand, deployCommand, pinCommand, publishCommand } from './commands/chain.ts'
 import { keysNewCommand } from './commands/keys.ts'
 import { auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
@@ -22,6 +22,7 @@ export const commands: Command[] = [
   sealCommand,
   exportReceiptsCommand,
   deployCommand,
+  pinCommand,
   publishCommand,
   claimCommand,
   proveCommand,

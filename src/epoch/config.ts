@@ -1,17 +1,22 @@
 /**
- * The aggregator's configuration (docs/aggregator.md, format fomo-aggregator-config-v1): the receipt domain, epoch
- * length, tokens, platform parameters, deployments and the providers allowed to sign for each. Sealed beside every
- * epoch as config.json. Amounts are base units once read.
+ * The aggregator's configuration (docs/aggregator.md, format fomo-aggregator-config-v2): the receipt domain, epoch
+ * length, tokens, platform parameters, deployments (with the staking contract each reads its stakes from) and the
+ * providers allowed to sign for each. Sealed beside every epoch as config.json, whose keccak256 the registry pins
+ * (`configHash`). Amounts are base units once read. Version 1 (no staking contracts) is still read.
  */
+import { keccak256, toBytes } from 'viem'
 import { DECIMALS, formatUnits } from '../base/units.ts'
 import { readPlatform, type PlatformParameters } from '../economics/parameters.ts'
 import { Reader, optional } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
+import { BaseError } from '../base/errors.ts'
 import { readDomain } from '../receipts/document.ts'
 import { readAddress, readBytes32 } from '../receipts/receipt.ts'
 import type { ReceiptDomain } from '../receipts/types.ts'
 
-export const AGGREGATOR_CONFIG_FORMAT = 'fomo-aggregator-config-v1'
+export const AGGREGATOR_CONFIG_FORMAT = 'fomo-aggregator-config-v2'
+/** Earlier versions still read: v1 named no staking contracts. */
+export const AGGREGATOR_CONFIG_FORMAT_V1 = 'fomo-aggregator-config-v1'
 
 export type DeploymentConfig = {
   id: Hex
@@ -24,6 +29,8 @@ export type DeploymentConfig = {
   raised: bigint
   /** MT incentive reserve (base units). */
   incentiveReserve: bigint
+  /** The deployment's MTStaking contract, pinned on chain with the configuration; stakes are read there. */
+  staking?: Hex | undefined
 }
 
 export type AggregatorConfig = {
@@ -40,12 +47,13 @@ export type AggregatorConfig = {
 export function readConfig(document: unknown): AggregatorConfig {
   const r = new Reader(AGGREGATOR_CONFIG_FORMAT, document)
   r.object(['format', 'domain', 'epochSeconds', 'clockSkewSeconds', 'maxReceiptAgeSeconds', 'tokens', 'platform', 'deployments', 'providers'])
-  r.field('format').literal([AGGREGATOR_CONFIG_FORMAT])
+  const version = r.field('format').literal([AGGREGATOR_CONFIG_FORMAT, AGGREGATOR_CONFIG_FORMAT_V1])
   const t = r.field('tokens')
   t.object(['flock', 'usdc'])
   const ids = new Set<string>()
   const deployments = r.field('deployments').array({ min: 1, max: 10_000 }).map((d): DeploymentConfig => {
-    d.object(['id', 'name', 'issuer', 'mtToken', 'graduationEpoch', 'raised', 'incentiveReserve'])
+    const keys = ['id', 'name', 'issuer', 'mtToken', 'graduationEpoch', 'raised', 'incentiveReserve']
+    d.object(version === AGGREGATOR_CONFIG_FORMAT ? [...keys, 'staking'] : keys)
     const id = readBytes32(d.field('id'))
     if (ids.has(id)) d.field('id').fail('a deployment id not used before')
     ids.add(id)
@@ -57,6 +65,7 @@ export function readConfig(document: unknown): AggregatorConfig {
       graduationEpoch: Number(d.field('graduationEpoch').integer(0, 0xffff_ffff)),
       raised: d.field('raised').units(DECIMALS.FLOCK, 'FLOCK'),
       incentiveReserve: d.field('incentiveReserve').units(DECIMALS.MT, 'MT'),
+      staking: optional(d.field('staking'), readAddress, undefined),
     }
   })
   const providers = r.field('providers').array({ max: 100_000 }).map((e) => {
@@ -95,7 +104,40 @@ export function configJson(c: AggregatorConfig): Record<string, unknown> {
       rewardDenominator: c.platform.rewardDenominator,
       issuerBonusBps: Number(c.platform.issuerBonusBps),
     },
-    deployments: c.deployments.map((d) => ({ ...d, raised: units(d.raised, DECIMALS.FLOCK), incentiveReserve: units(d.incentiveReserve, DECIMALS.MT) })),
+    deployments: c.deployments.map(({ staking, ...d }) => ({
+      ...d,
+      raised: units(d.raised, DECIMALS.FLOCK),
+      incentiveReserve: units(d.incentiveReserve, DECIMALS.MT),
+      ...(staking === undefined ? {} : { staking }),
+    })),
     providers: c.providers,
+  }
+}
+
+/** config.json as sealed beside every epoch: the bytes the configuration hash is taken of. */
+export function configBytes(c: AggregatorConfig): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(configJson(c), null, 2)}\n`)
+}
+
+/** keccak256 of config.json's bytes: the hash a registry pins and every commitment carries. */
+export function configHash(bytes: Uint8Array): Hex {
+  return keccak256(bytes)
+}
+
+/**
+ * What a registry pins for a configuration (`scheduleConfig`): its hash and each deployment's staking contract.
+ * Refused when a deployment names no staking contract: a registry reads every challenged stake there.
+ */
+export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[] } {
+  const missing = c.deployments.filter((d) => d.staking === undefined).map((d) => d.name)
+  if (missing.length > 0)
+    throw new ConfigError(`deployment${missing.length > 1 ? 's' : ''} ${missing.join(', ')} name${missing.length > 1 ? '' : 's'} no staking contract`, 'Give each deployment its MTStaking address ("staking") in the configuration before pinning it on a registry.')
+  return { hash: configHash(configBytes(c)), deploymentIds: c.deployments.map((d) => d.id), stakings: c.deployments.map((d) => d.staking as Hex) }
+}
+
+export class ConfigError extends BaseError {
+  override name = 'ConfigError'
+  constructor(message: string, hint?: string) {
+    super('CONFIG', message, hint ? { metaMessages: [hint] } : {})
   }
 }

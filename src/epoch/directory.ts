@@ -10,6 +10,8 @@ import { BaseError } from '../base/errors.ts'
 import { faultPoint } from '../base/faults.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
+import { configHash, readConfig, type AggregatorConfig } from './config.ts'
+import { readEpochInputs, type EpochInputs } from './inputs.ts'
 import { readManifest, sha256Hex, type Manifest } from './manifest.ts'
 
 export class EpochDirectoryError extends BaseError {
@@ -70,6 +72,12 @@ export type SealedEpoch = {
   rewardRoot: Hex
   totals: Manifest['totals']
   rewardTree: StandardTree
+  config: AggregatorConfig
+  /** keccak256 of config.json: the configuration the registry must have pinned. */
+  configHash: Hex
+  inputs: EpochInputs
+  /** The one block every recorded stake snapshot was read at; null when inputs.json records none. */
+  snapshotBlock: bigint | null
 }
 
 /** Reads one file of an epoch directory; a missing or unreadable file names the directory to give. */
@@ -91,6 +99,9 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
   if (manifest.roots.reward === null) throw new EpochDirectoryError('the manifest has no reward root: an epoch without rewards has none to publish')
   const rewardTree = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
   if (rewardTree.root !== manifest.roots.reward) throw new EpochDirectoryError("reward-tree.json does not have the manifest's reward root")
+  const configBytes = await readEpochFile(dir, 'config.json')
+  const config = readConfig(parseJsonDocument(configBytes.toString('utf8'), 'config.json'))
+  const inputs = readEpochInputs(parseJsonDocument((await readEpochFile(dir, 'inputs.json')).toString('utf8'), 'inputs.json'), config)
   return {
     dir,
     epoch: manifest.epoch,
@@ -100,5 +111,21 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
     rewardRoot: manifest.roots.reward,
     totals: manifest.totals,
     rewardTree,
+    config,
+    configHash: configHash(configBytes),
+    inputs,
+    snapshotBlock: snapshotBlockOf(inputs),
   }
+}
+
+/** The one block of an epoch's recorded stake snapshots: a commitment names one, so snapshots at several are refused. */
+export function snapshotBlockOf(inputs: EpochInputs): bigint | null {
+  const blocks = new Set<bigint>()
+  for (const d of inputs.deployments.values()) if (d.snapshot) blocks.add(d.snapshot.block)
+  if (blocks.size > 1)
+    throw new EpochDirectoryError(
+      `inputs.json records stake snapshots at ${blocks.size} blocks (${[...blocks].join(', ')}); an epoch's commitment names one snapshot block`,
+      'Read every deployment\'s stakes at one block: `fomo inputs --rpc <url> --block <n>`.',
+    )
+  return blocks.size === 0 ? null : [...blocks][0]!
 }

@@ -10,7 +10,7 @@ import { discountParameters } from '../economics/parameters.ts'
 import { stakingDiscountBps } from '../economics/revenue.ts'
 import { releasedBetween, splitProceeds, VESTING_DAYS } from '../economics/supply.ts'
 import { StandardTree } from '../merkle/tree.ts'
-import { configJson, type AggregatorConfig } from './config.ts'
+import { configBytes as configFileBytes, type AggregatorConfig } from './config.ts'
 import { epochInputsJson, type DeploymentInputs } from './inputs.ts'
 import { epochManifest, sha256Hex } from './manifest.ts'
 import { epochReport, type DeploymentDetails } from './report.ts'
@@ -82,7 +82,7 @@ export function seal(input: SealInput): SealOutput {
     settlementInputs,
   )
 
-  const spendValues = spendLeafValues(epoch, input.spend)
+  const spendValues = spendLeafValues(epoch, input.spend, input.inputs)
   const spendTree = spendValues.length > 0 ? StandardTree.of(spendValues, SPEND_LEAF_ENCODING) : undefined
   const cumulative = RewardLedger.from(input.previous)
   cumulative.add(settlement.allocations)
@@ -101,7 +101,7 @@ export function seal(input: SealInput): SealOutput {
   files.set('report.json', json(report))
   if (spendTree) files.set('spend-tree.json', new TextEncoder().encode(`${JSON.stringify(spendTree.dump())}\n`))
   if (rewardTree) files.set('reward-tree.json', new TextEncoder().encode(`${JSON.stringify(rewardTree.dump())}\n`))
-  const configBytes = json(configJson(config))
+  const configBytes = configFileBytes(config)
   // What an auditor needs to recompute everything from the receipts: the configuration and the epoch's inputs.
   files.set('config.json', configBytes)
   files.set('inputs.json', json(epochInputsJson(epoch, input.inputs)))

@@ -18,6 +18,8 @@ import { StandardTree } from '../../src/merkle/tree.ts'
 import { hardhat } from '../contracts/hre.ts'
 
 const require = createRequire(import.meta.url)
+/** The configuration the claim benchmark's registry pins (claims do not read it). */
+const CLAIM_CONFIG = keccak256('0xc0')
 const uniswap = require('@uniswap/merkle-distributor/build/MerkleDistributor.json') as { abi: Abi; bytecode: string }
 
 export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint; fomoNext: bigint; uniswapNext: bigint }
@@ -46,12 +48,15 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
+    // Any pinned configuration: claims do not read it.
+    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [distributor]])
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin! } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
       const tree = await StandardTree.build(accounts.map((a, i) => [domain, a, token, cumulative(i).toString()]), REWARD_LEAF_ENCODING)
       const root = tree.root as Hex
-      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash }])
+      const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
+      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }])
       await reg.write.finalize([epoch])
       return gasOf(await ours.write.claim([accounts[0]!, token, cumulative(0), tree.getProof(0) as Hex[]]))
     }

@@ -4,6 +4,8 @@ import { encodeFunctionData, getAddress, getContract, keccak256, zeroAddress, ze
 import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { distributorDomain, REWARD_LEAF_ENCODING } from '../../src/epoch/rewards.ts'
+import { SPEND_LEAF_ENCODING } from '../../src/epoch/spend.ts'
+import { spendLeafProof } from '../../src/chain/publication.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -49,20 +51,30 @@ async function deploySystem() {
   const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
-  return { registry, distributor, flock, usdc }
+  // The first configuration is pinned at once; its one deployment stakes on a staking contract of its own.
+  const mt = await deploy(TestToken, ['MT', 'MT', 18])
+  const staking = await deploy(MTStaking, [mt.address, admin, 3000n, 2n, 1n])
+  await distributor.write.scheduleConfig([CONFIG_HASH, [DEPLOYMENT], [staking.address]])
+  return { registry, distributor, flock, usdc, mt, staking }
 }
+
+/** The pinned configuration of `deploySystem` (any hash: the registry pins what the admin gives). */
+const CONFIG_HASH = keccak256('0xc0')
+const DEPLOYMENT = keccak256('0x0d')
 type System = Awaited<ReturnType<typeof deploySystem>>
 
 async function domainOf(registry: System['registry']): Promise<Hex> {
   return distributorDomain(await publicClient.getChainId(), registry.address)
 }
 
-function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak256('0x01')) {
-  return { spendRoot, rewardRoot, totalGross: 10n, totalCharged: 9n, receiptCount: 3n, manifestHash: keccak256('0x02'), domain, proofsHash: zeroHash }
+/** A commitment under the pinned configuration, its snapshot the last mined block. */
+async function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak256('0x01')) {
+  const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
+  return { spendRoot, rewardRoot, totalGross: 10n, totalCharged: 9n, receiptCount: 3n, manifestHash: keccak256('0x02'), domain, proofsHash: zeroHash, configHash: CONFIG_HASH, snapshotBlock }
 }
 
 async function publish(s: System, epoch: bigint, tree: StandardTree) {
-  await as(s.registry, publisher).write.propose([epoch, commitment(tree.root as Hex, await domainOf(s.registry))])
+  await as(s.registry, publisher).write.propose([epoch, await commitment(tree.root as Hex, await domainOf(s.registry))])
   await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
   await s.registry.write.finalize([epoch])
 }
@@ -103,12 +115,12 @@ describe('EpochRegistry (checklist 28)', () => {
     const s = await deploySystem()
     const domain = await domainOf(s.registry)
     const root = keccak256('0xaa')
-    await expectRevert(as(s.registry, alice).write.propose([1n, commitment(root, domain)]), 'AccessControlUnauthorizedAccount')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, commitment(zeroHash, domain)]), 'EpochRegistryZeroRoot')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, commitment(root, domain, zeroHash)]), 'EpochRegistryZeroRoot')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, commitment(root, keccak256('0x99'))]), 'EpochRegistryWrongDomain')
-    await as(s.registry, publisher).write.propose([1n, commitment(root, domain)])
-    await expectRevert(as(s.registry, publisher).write.propose([2n, commitment(root, domain)]), 'EpochRegistryPendingExists')
+    await expectRevert(as(s.registry, alice).write.propose([1n, await commitment(root, domain)]), 'AccessControlUnauthorizedAccount')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(zeroHash, domain)]), 'EpochRegistryZeroRoot')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain, zeroHash)]), 'EpochRegistryZeroRoot')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, keccak256('0x99'))]), 'EpochRegistryWrongDomain')
+    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain)])
+    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(root, domain)]), 'EpochRegistryPendingExists')
     await expectRevert(s.registry.write.finalize([1n]), 'EpochRegistryTimelock')
     expect(await s.registry.read.currentRewardRoot()).toBe(zeroHash)
     await expectRevert(as(s.registry, alice).write.revoke([1n]), 'AccessControlUnauthorizedAccount')
@@ -116,26 +128,142 @@ describe('EpochRegistry (checklist 28)', () => {
     const revoked = await s.registry.getEvents.EpochRevoked()
     expect(revoked[0]?.args.epoch).toBe(1n)
     await expectRevert(s.registry.write.finalize([1n]), 'EpochRegistryNoPending')
-    await as(s.registry, publisher).write.propose([1n, commitment(root, domain)])
+    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain)])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await as(s.registry, bob).write.finalize([1n])
     expect(await s.registry.read.currentRewardRoot()).toBe(root)
-    await expectRevert(as(s.registry, publisher).write.propose([1n, commitment(root, domain)]), 'EpochRegistryEpochNotAfter')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain)]), 'EpochRegistryEpochNotAfter')
   })
 
   it('checks a spend leaf against a final spend root built by src/merkle', async () => {
     const s = await deploySystem()
-    const deployment = keccak256('0x0d')
-    const values = [0, 1, 2].map((i) => ['7', deployment, [alice, bob, carol][i]!, String(1000 * (i + 1)), String(900 * (i + 1)), String(i + 1)])
-    const spend = StandardTree.of(values, ['uint64', 'bytes32', 'address', 'uint256', 'uint256', 'uint256'])
-    await as(s.registry, publisher).write.propose([7n, commitment(keccak256('0xab'), await domainOf(s.registry), spend.root as Hex)])
+    const values = [0, 1, 2].map((i) => ['7', DEPLOYMENT, [alice, bob, carol][i]!, String(1000 * (i + 1)), String(900 * (i + 1)), String(i + 1), String(i)])
+    const spend = StandardTree.of(values, SPEND_LEAF_ENCODING)
+    await as(s.registry, publisher).write.propose([7n, await commitment(keccak256('0xab'), await domainOf(s.registry), spend.root as Hex)])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await s.registry.write.finalize([7n])
-    const proof = spend.getProof(1) as Hex[]
-    expect(await s.registry.read.verifySpend([7n, deployment, bob, 2000n, 1800n, 2n, proof])).toBe(true)
-    expect(await s.registry.read.verifySpend([7n, deployment, bob, 2001n, 1800n, 2n, proof])).toBe(false)
-    expect(await s.registry.read.verifySpend([8n, deployment, bob, 2000n, 1800n, 2n, proof])).toBe(false)
+    const { leaf, proof } = spendLeafProof(spend, 1)
+    expect(leaf).toEqual({ deploymentId: DEPLOYMENT, user: bob.toLowerCase(), gross: 2000n, charged: 1800n, receipts: 2n, stake: 1n })
+    expect(await s.registry.read.verifySpend([7n, leaf, proof])).toBe(true)
+    expect(await s.registry.read.verifySpend([7n, { ...leaf, gross: 2001n }, proof])).toBe(false)
+    expect(await s.registry.read.verifySpend([7n, { ...leaf, stake: 0n }, proof])).toBe(false)
+    expect(await s.registry.read.verifySpend([8n, leaf, proof])).toBe(false)
   })
+})
+
+describe('EpochRegistry: a pinned configuration and a snapshot block from the chain', () => {
+  it('refuses proposals before a configuration is pinned, and with another configuration than the pinned one', async () => {
+    const bare = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress])
+    const domain = distributorDomain(31337, bare.address)
+    await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)]), 'EpochRegistryNoConfig')
+    const s = await deploySystem()
+    const c = await commitment(keccak256('0xaa'), await domainOf(s.registry))
+    await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, configHash: keccak256('0xc1') }]), 'EpochRegistryWrongConfig')
+    await as(s.registry, publisher).write.propose([1n, c])
+  })
+
+  it('changes the configuration only through the admin and the timelock; a pending proposal keeps its own', async () => {
+    const s = await deploySystem()
+    const other = await deploy(MTStaking, [s.mt.address, admin, 3000n, 2n, 1n])
+    const next = keccak256('0xc2')
+    await expectRevert(as(s.registry, publisher).write.scheduleConfig([next, [DEPLOYMENT], [other.address]]), 'AccessControlUnauthorizedAccount')
+    for (const [hash, ids, stakings] of [
+      [zeroHash, [DEPLOYMENT], [other.address]],
+      [CONFIG_HASH, [DEPLOYMENT], [other.address]],
+      [next, [], []],
+      [next, [DEPLOYMENT], []],
+      [next, [DEPLOYMENT], [zeroAddress]],
+      [next, [DEPLOYMENT, DEPLOYMENT], [other.address, other.address]],
+    ] as Array<[Hex, Hex[], Address[]]>)
+      await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings]), 'EpochRegistryInvalidConfig')
+    const domain = await domainOf(s.registry)
+    await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)])
+    await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address]])
+    expect(await s.registry.read.configHash()).toBe(CONFIG_HASH)
+    await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')
+    await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
+    await as(s.registry, alice).write.activateConfig()
+    expect(await s.registry.read.configHash()).toBe(next)
+    await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')
+    // The pending proposal was made under the first configuration and is challenged against its staking contract.
+    expect(await s.registry.read.stakingOf([CONFIG_HASH, DEPLOYMENT])).toBe(getAddress(s.staking.address))
+    expect(await s.registry.read.stakingOf([next, DEPLOYMENT])).toBe(getAddress(other.address))
+    await s.registry.write.finalize([1n])
+    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(keccak256('0xaa'), domain)]), 'EpochRegistryWrongConfig')
+    await as(s.registry, publisher).write.propose([2n, { ...(await commitment(keccak256('0xaa'), domain)), configHash: next }])
+  })
+
+  it('takes a snapshot block only strictly in the past and after the last final epoch\'s', async () => {
+    const s = await deploySystem()
+    const domain = await domainOf(s.registry)
+    const c = await commitment(keccak256('0xaa'), domain)
+    // The proposal is mined in the next block: a snapshot at it or later is not strictly past.
+    for (const ahead of [null, 1n, 5n]) {
+      const snapshotBlock = ahead === null ? 0n : (await publicClient.getBlockNumber()) + ahead
+      await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
+    }
+    await as(s.registry, publisher).write.propose([1n, c])
+    await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
+    await s.registry.write.finalize([1n])
+    for (const snapshotBlock of [c.snapshotBlock, c.snapshotBlock - 1n])
+      await expectRevert(as(s.registry, publisher).write.propose([2n, { ...c, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
+    await as(s.registry, publisher).write.propose([2n, { ...c, snapshotBlock: c.snapshotBlock + 1n }])
+  })
+})
+
+describe('EpochRegistry: anyone revokes a proposal whose stake the chain contradicts', () => {
+  /** Alice has staked 100 MT for the whole window before the snapshot; bob and carol never staked. */
+  async function staked() {
+    const s = await deploySystem()
+    await s.mt.write.mint([alice, 1000n])
+    await as(s.mt, alice).write.approve([s.staking.address, 1000n])
+    await as(s.staking, alice).write.stake([100n])
+    await hre.network.provider.send('hardhat_mine', ['0x3'])
+    const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
+    expect(await s.staking.read.eligibleStakeAt([alice, snapshotBlock])).toBe(100n)
+    return { ...s, snapshotBlock }
+  }
+  const spendTree = (rows: Array<[Hex, Address, bigint]>) => StandardTree.of(rows.map(([d, u, stake]) => ['3', d, u, '1000', '900', '2', stake.toString()]), SPEND_LEAF_ENCODING)
+  const indexOf = (tree: StandardTree, user: Address, deployment: Hex = DEPLOYMENT) => [...tree.entries()].find(([, v]) => v[2] === user.toLowerCase() && v[1] === deployment)![0]
+
+  it('an honest proposal survives every challenge of its leaves', async () => {
+    const s = await staked()
+    const tree = spendTree([[DEPLOYMENT, alice, 100n], [DEPLOYMENT, bob, 0n]])
+    await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }])
+    for (const user of [alice, bob]) {
+      const { leaf, proof } = spendLeafProof(tree, indexOf(tree, user))
+      await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryChallengeFailed')
+      await expectRevert(as(s.registry, carol).write.challengeStake([3n, { ...leaf, stake: leaf.stake + 1n }, proof]), 'EpochRegistryNotInTree')
+      await expectRevert(as(s.registry, carol).write.challengeStake([4n, leaf, proof]), 'EpochRegistryNoPending')
+    }
+    await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
+    await s.registry.write.finalize([3n])
+    const { leaf, proof } = spendLeafProof(tree, 0)
+    await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryNoPending')
+  })
+
+  // Rows as [deployment, account (0 alice, 1 bob), stake]: the accounts are known only once the node runs.
+  for (const [name, rowsOf, challenged, actual] of [
+    ['a 1-wei stake given to a non-staker (to share the stakers\' pool)', [[DEPLOYMENT, 0, 100n], [DEPLOYMENT, 1, 1n]], 1, 0n],
+    ['a staker\'s stake raised', [[DEPLOYMENT, 0, 101n], [DEPLOYMENT, 1, 0n]], 0, 100n],
+    ['a staker\'s stake left out (read as zero)', [[DEPLOYMENT, 0, 0n], [DEPLOYMENT, 1, 0n]], 0, 100n],
+    ['a leaf of a deployment the pinned configuration does not have', [[DEPLOYMENT, 0, 100n], [keccak256('0x0e'), 1, 0n]], 1, 0n],
+  ] as Array<[string, Array<[Hex, number, bigint]>, number, bigint]>)
+    it(`revokes, from any account: ${name}`, async () => {
+      const s = await staked()
+      const rows = rowsOf.map(([d, who, stake]) => [d, [alice, bob][who]!, stake] as [Hex, Address, bigint])
+      const tree = spendTree(rows)
+      await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }])
+      const [deployment, user] = rows[challenged]!
+      const { leaf, proof } = spendLeafProof(tree, indexOf(tree, user, deployment))
+      const hash = await as(s.registry, carol).write.challengeStake([3n, leaf, proof])
+      expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe('success')
+      const [event] = await s.registry.getEvents.EpochChallenged()
+      expect(event?.args).toMatchObject({ epoch: 3n, challenger: carol, deploymentId: deployment, user: getAddress(user), committed: leaf.stake, actual })
+      expect(await s.registry.read.hasPending()).toBe(false)
+      await expectRevert(s.registry.write.finalize([3n]), 'EpochRegistryNoPending')
+      await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryNoPending')
+    })
 })
 
 describe('RewardDistributor (checklist 24-33)', () => {

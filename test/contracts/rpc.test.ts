@@ -1,6 +1,6 @@
 /** fomo deploy, publish and claim against a real JSON-RPC node (Hardhat's node on loopback) through the CLI. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,7 @@ import { ReceiptColumns } from '../../src/receipts/columns.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 import { rpcClients } from '../../src/chain/rpc.ts'
 import { fomo } from '../helpers.ts'
+import { configJson, type AggregatorConfig } from '../../src/epoch/config.ts'
 import { freshLocation } from '../aggregator/stores.ts'
 import { EPOCH, receipt, signed, worldConfig } from '../aggregator/world.ts'
 
@@ -37,6 +38,40 @@ afterAll(() => {
   node?.kill('SIGKILL')
 })
 
+/**
+ * What a registry needs before an epoch of `config` can be published: each deployment's MT and MTStaking (no stakes,
+ * the circulating supply set), its inputs read from those contracts at a past block, and the configuration naming
+ * them written to a file and pinned with `fomo pin`.
+ */
+async function onChainInputs(config: AggregatorConfig, distributor: Address, env: Record<string, string>) {
+  const c = await rpcClients(rpc, KEY)
+  const { deployStaking, deployTestToken } = await import('../../src/chain/contracts.ts')
+  const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
+  const { readStakeSnapshot } = await import('../../src/chain/stakes.ts')
+  const deployments = []
+  for (const d of config.deployments) {
+    const mt = await deployTestToken(c, `MT ${d.name}`, 'MT', 18)
+    const staking = await deployStaking(c, mt, c.wallet.account.address, 3000n, 2n, 1n)
+    const hash = await getContract({ abi: MTStaking.abi, address: staking, client: { wallet: c.wallet } }).write.setCirculatingSupply([600_000n * 10n ** 18n])
+    await c.public.waitForTransactionReceipt({ hash })
+    deployments.push({ ...d, mtToken: mt.toLowerCase() as Address, staking: staking.toLowerCase() as Address })
+  }
+  const pinned = { ...config, deployments }
+  await c.public.request({ method: 'hardhat_mine', params: ['0x2'] } as never)
+  const block = (await c.public.getBlockNumber({ cacheTime: 0 })) - 1n
+  const inputs = new Map()
+  for (const d of deployments) {
+    const snapshot = await readStakeSnapshot(c, d.staking, block)
+    inputs.set(d.id, { opex: 0n, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes, snapshot: { staking: d.staking, block } })
+  }
+  const file = join(await mkdtemp(join(tmpdir(), 'fomo-config-')), 'aggregator.json')
+  await writeFile(file, JSON.stringify(configJson(pinned)))
+  const pin = await fomo(['pin', '--config', file, '--rpc', rpc, '--distributor', distributor], { env })
+  expect(pin.code, pin.stderr).toBe(0)
+  expect(JSON.parse(pin.stdout)).toMatchObject({ pinned: true, readyAt: null })
+  return { config: pinned, inputs: { epoch: EPOCH, deployments: inputs } }
+}
+
 describe('fomo deploy, publish, claim over JSON-RPC', () => {
   it('deploys, publishes a sealed epoch, finalizes it after the timelock and claims', async () => {
     const env = { FOMO_PRIVATE_KEY: KEY }
@@ -46,9 +81,10 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
 
     // An epoch sealed by the aggregator for this chain and these tokens.
     const base = worldConfig()
-    const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
+    const { config, inputs } = await onChainInputs({ ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }, deployment.distributor, env)
     const store = await openStore(await freshLocation('pglite'))
     await store.setConfig(config)
+    await store.setEpochInputs(inputs)
     const docs = Array.from({ length: 8 }, (_, i) => signed(receipt(i), config))
     const columns = new ReceiptColumns(docs.length)
     const verifier = new ReceiptVerifier({ domain: config.domain })
@@ -91,7 +127,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const deployment = JSON.parse(deployed.stdout) as { distributor: Address; verifier: Address; chainId: number; tokens: { flock: Address; usdc: Address } }
     expect(deployment.verifier).toMatch(/^0x[0-9a-fA-F]{40}$/)
     const base = worldConfig()
-    const config = { ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }
+    const { config, inputs } = await onChainInputs({ ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }, deployment.distributor, env)
     const location = await freshLocation('pglite')
     const store = await openStore(location)
     await store.setConfig(config)
@@ -100,8 +136,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const verifier = new ReceiptVerifier({ domain: config.domain })
     docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
     await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
-    const circulating = 600_000n * 10n ** 18n
-    await store.setEpochInputs({ epoch: EPOCH, deployments: new Map(config.deployments.map((d) => [d.id, { opex: 0n, circulatingSupply: circulating, stakes: new Map() }])) })
+    await store.setEpochInputs(inputs)
     const sealed = await store.seal(EPOCH)
     await store.close()
     const root = await mkdtemp(join(tmpdir(), 'fomo-proven-'))
@@ -169,7 +204,6 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     await store.setConfig(config)
     await store.close()
     const dir = await mkdtemp(join(tmpdir(), 'fomo-inputs-'))
-    const { writeFile } = await import('node:fs/promises')
     const deploymentId = config.deployments[0]!.id
     await writeFile(join(dir, 'opex.json'), JSON.stringify({ format: 'fomo-epoch-inputs-v1', epoch: EPOCH, deployments: { [deploymentId]: { opex: '12.5' } } }))
     const r = await fomo(['inputs', '--in', join(dir, 'opex.json'), '--rpc', rpc, '--block', String(block), '--staking', `${deploymentId}=${staking}`, '--data-dir', location.dataDir!])

@@ -67,13 +67,14 @@ export const inputsCommand: Command = {
   name: 'inputs',
   summary:
     'Stores an epoch\'s inputs: OpEx and the stake snapshot (circulating supply and stakes) per deployment (format fomo-epoch-inputs-v2).\n' +
-    'With --rpc, the snapshot of every deployment given by --staking <deploymentId>=<MTStaking address> is read from the chain at\n' +
-    '--block instead (eligible stakes), the file gives only OpEx, and the contract and block are recorded in the sealed inputs.json\n' +
-    'so `fomo audit --rpc` checks them. Refused once the epoch is sealed.',
+    'With --rpc, the snapshot of every deployment whose configuration names its staking contract (or given by --staking\n' +
+    '<deploymentId>=<MTStaking address>) is read from the chain at --block instead (eligible stakes), the file gives only OpEx,\n' +
+    'and the contract and block are recorded in the sealed inputs.json: the commitment names that block, `fomo audit --rpc`\n' +
+    'checks the stakes there and anyone can challenge a wrong one on chain. Refused once the epoch is sealed.',
   options: {
     in: { type: 'string', valueName: 'inputs.json', description: 'The epoch inputs' },
     rpc: { type: 'string', valueName: 'url', description: 'Read stake snapshots from staking contracts on this node' },
-    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'A deployment and its MTStaking contract (repeat per deployment)' },
+    staking: { type: 'string', valueName: 'id=address', multiple: true, description: 'A deployment and its MTStaking contract (repeat per deployment; default: those the configuration names)' },
     block: { type: 'string', valueName: 'n', description: 'The snapshot block (with --rpc)' },
     ...storeOptions,
   },
@@ -86,9 +87,18 @@ export const inputsCommand: Command = {
         const { createPublicClient, http } = await import('viem')
         const { readStakeSnapshot } = await import('../../chain/stakes.ts')
         const client = createPublicClient({ transport: http(values.rpc) })
-        for (const pair of (values.staking as string[] | undefined) ?? []) {
+        const config = await store.config()
+        const given = ((values.staking as string[] | undefined) ?? []).map((pair) => {
           const { deploymentId: id, staking } = parseStakingPair(pair, 'inputs')
-          if (!(await store.config()).deployments.some((d) => d.id === id)) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
+          const d = config.deployments.find((x) => x.id === id)
+          if (!d) throw new UsageError(`--staking ${pair}: no deployment ${id} in the aggregator config`, 'inputs')
+          if (d.staking !== undefined && d.staking !== staking.toLowerCase())
+            throw new UsageError(`--staking ${pair}: the configuration names ${d.staking} as deployment ${d.name}'s staking contract (the one the registry pins)`, 'inputs')
+          return { id, staking }
+        })
+        const pairs = given.length > 0 ? given : config.deployments.flatMap((d) => (d.staking ? [{ id: d.id, staking: d.staking }] : []))
+        if (pairs.length === 0) throw new UsageError('--rpc reads stakes from staking contracts: name them in the configuration ("staking" per deployment) or with --staking', 'inputs')
+        for (const { id, staking } of pairs) {
           const snapshot = await readStakeSnapshot({ public: client as never }, staking, block)
           const current = inputs.deployments.get(id) ?? { opex: 0n, circulatingSupply: undefined, stakes: new Map() }
           inputs.deployments.set(id, { ...current, circulatingSupply: snapshot.circulatingSupply, stakes: snapshot.stakes, snapshot: { staking: staking.toLowerCase() as Hex, block } })

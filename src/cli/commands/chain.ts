@@ -3,7 +3,9 @@
  */
 import { resolve } from 'node:path'
 import { getAddress, isAddress, type Address } from 'viem'
-import { claimable, claimAll, deployContracts, deployTestVerifier, distributorAt, finalizeEpoch, proposeEpoch } from '../../chain/contracts.ts'
+import { ChainError, claimable, claimAll, deployContracts, deployTestVerifier, distributorAt, finalizeEpoch, pinConfig, proposeEpoch } from '../../chain/contracts.ts'
+import { readConfig } from '../../epoch/config.ts'
+import { readJsonFile } from '../files.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
@@ -63,9 +65,40 @@ export const deployCommand: Command = {
   },
 }
 
+export const pinCommand: Command = {
+  name: 'pin',
+  summary:
+    'Pins an aggregator configuration on the distributor (admin role): its config.json hash and each deployment\'s staking contract.\n' +
+    'The first is pinned at once; a change is scheduled and takes effect only after the registry\'s timelock, with --activate\n' +
+    '(anyone may send it). Every proposal must carry the pinned hash, so an epoch cannot bring its own configuration.',
+  options: {
+    ...chainOptions,
+    distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' },
+    config: { type: 'string', valueName: 'aggregator.json', description: 'The configuration to pin (each deployment naming its "staking" contract)' },
+    activate: { type: 'boolean', description: 'Pin the scheduled configuration once its timelock has passed' },
+  },
+  examples: ['fomo pin --config aggregator.json --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo pin --activate --rpc ... --distributor 0x...'],
+  async run({ values }, io) {
+    const c = await clients(values, io, 'pin')
+    const distributor = address(values, 'distributor', 'pin')
+    const d = distributorAt(c, distributor)
+    if (values.activate) {
+      if (values.config !== undefined) throw new UsageError('give --config (to schedule) or --activate, not both', 'pin')
+      const hash = await d.write.activateConfig()
+      const receipt = await c.public.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new ChainError(`activateConfig transaction ${hash} reverted`)
+      io.stdout(json({ configHash: await d.read.configHash(), pinned: true, transaction: hash }))
+      return
+    }
+    const config = readConfig(await readJsonFile(requireString(values, 'config', 'pin'), io.cwd, 'config', 'pin'))
+    const { hash, readyAt } = await pinConfig(c, distributor, config)
+    io.stdout(json({ configHash: hash, pinned: readyAt === 0n, readyAt: readyAt === 0n ? null : readyAt }))
+  },
+}
+
 export const publishCommand: Command = {
   name: 'publish',
-  summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, proofs hash, bound to this chain and contract) to the distributor, with the batch proofs when the registry requires them; with --finalize, makes the pending proposal final once its timelock has passed.',
+  summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, proofs hash, configuration hash and snapshot block, bound to this chain and contract) to the distributor, with the batch proofs when the registry requires them; with --finalize, makes the pending proposal final once its timelock has passed.',
   positionals: '<epoch-dir>',
   options: { ...chainOptions, distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' }, finalize: { type: 'boolean', description: 'Finalize the pending proposal of this epoch instead' } },
   examples: ['fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...'],

@@ -1,6 +1,7 @@
 /**
- * `fomo watch`: the watcher daemon. Follows a registry, audits each proposed epoch against its sealed directory, and
- * revokes a failing pending proposal when its key holds the guardian role (otherwise reports); one JSON line per
+ * `fomo watch`: the watcher daemon. Follows a registry, audits each proposed epoch against its sealed directory,
+ * challenges a pending proposal whose stakes the chain contradicts (any key), and revokes any other failing one when
+ * its key holds the guardian role (otherwise reports); one JSON line per
  * record on stdout, until SIGINT or SIGTERM (or, with --once, up to the latest block).
  */
 import { resolve } from 'node:path'
@@ -18,14 +19,15 @@ export const watchCommand: Command = {
   summary:
     'Follows a registry (the distributor) from a block and audits each proposed epoch as it appears: its sealed directory\n' +
     '(--epochs DIR/epoch-<n>), its receipts when --receipts-dir holds receipts-<n>.ndjson, the pending commitment on chain and the\n' +
-    'stake snapshots inputs.json records. A proposal that fails, or whose directory is still missing after half the timelock,\n' +
-    'is revoked while pending when the key (--key-file or FOMO_PRIVATE_KEY) holds GUARDIAN_ROLE; otherwise, or without a key,\n' +
-    'it is reported. Writes one JSON\n' +
+    'stake snapshots inputs.json records, every spend leaf\'s stake at the committed block. A pending proposal with a stake the\n' +
+    'chain contradicts is challenged (challengeStake) with any key (--key-file or FOMO_PRIVATE_KEY): no role needed. Any other\n' +
+    'failure, or a directory still missing after half the timelock, is revoked while pending when the key holds GUARDIAN_ROLE;\n' +
+    'otherwise, or without a key, it is reported. Writes one JSON\n' +
     'line per record (time, epoch, event, details) to stdout and runs until SIGINT or SIGTERM. With --once it processes the\n' +
     'proposals up to the latest block and exits 1 if any failed, was missing or could not be checked.',
   options: {
     rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of the node, e.g. http://127.0.0.1:8545' },
-    'key-file': { type: 'string', valueName: 'file', description: 'Key file (fomo-key-v1 or hex) of a guardian; default: the FOMO_PRIVATE_KEY environment variable; neither: report only' },
+    'key-file': { type: 'string', valueName: 'file', description: 'Key file (fomo-key-v1 or hex): any account challenges, a guardian also revokes; default: the FOMO_PRIVATE_KEY environment variable; neither: report only' },
     registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor)' },
     epochs: { type: 'string', valueName: 'dir', description: 'Where the sealed epoch directories are (epoch-<n>, as fomo seal --out writes them)' },
     'receipts-dir': { type: 'string', valueName: 'dir', description: 'Where the receipts files are (receipts-<n>.ndjson); without it spend leaves are taken as published' },

@@ -1,0 +1,81 @@
+/**
+ * Fraud proofs anyone can submit against a pending epoch: a spend leaf whose stake is not what the pinned staking
+ * contract of its deployment gives at the committed snapshot block (or a leaf of a deployment the pinned
+ * configuration does not have). Finding them reads the chain; submitting one needs no role.
+ */
+import { getContract, zeroAddress, type Address, type Hex, type PublicClient } from 'viem'
+import { readEpochFile } from '../epoch/directory.ts'
+import { parseJsonDocument } from '../base/json.ts'
+import { StandardTree } from '../merkle/tree.ts'
+import { MTStaking, RewardDistributor } from './contracts.generated.ts'
+import { ChainError, distributorAt, type Clients } from './contracts.ts'
+import { spendLeafProof } from './publication.ts'
+import type { SpendLeaf } from '../epoch/spend.ts'
+
+/** A spend leaf the chain shows wrong, with what it takes to prove it there. */
+export type StakeChallenge = {
+  epoch: number
+  index: number
+  leaf: SpendLeaf
+  proof: Hex[]
+  /** The pinned staking contract of the leaf's deployment; zero when the configuration does not have it. */
+  staking: Address
+  /** What that contract gives at the snapshot block (zero for an unknown deployment). */
+  actual: bigint
+}
+
+/** Reads an epoch directory's spend tree (spend-tree.json); the caller checks it is the committed one. */
+export async function readSpendTree(dir: string): Promise<StandardTree> {
+  return StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'spend-tree.json')).toString('utf8'), 'spend-tree.json'))
+}
+
+/** Reads of the chain a stake check makes, by deployment (the staking contract) and by leaf (the eligible stake). */
+const READS_AT_ONCE = 32
+
+/** What a stake check reads of a commitment: the configuration whose staking contracts count, and the block. */
+export type StakeSnapshotRef = { configHash: Hex; snapshotBlock: bigint }
+
+/**
+ * The leaves of `tree` (an epoch's spend tree) whose stake the chain contradicts under `commitment`: read at its
+ * snapshot block from the staking contracts its configuration pins. Empty for an honest epoch.
+ */
+export async function stakeFaults(client: PublicClient, registry: Address, tree: StandardTree, epoch: number, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
+  const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
+  const stakingOf = new Map<Hex, Promise<Address>>()
+  const staking = (deploymentId: Hex) => {
+    let s = stakingOf.get(deploymentId)
+    if (!s) stakingOf.set(deploymentId, (s = r.read.stakingOf([commitment.configHash, deploymentId])))
+    return s
+  }
+  const found: StakeChallenge[] = []
+  for (let i = 0; i < tree.length; i += READS_AT_ONCE) {
+    const indices = Array.from({ length: Math.min(READS_AT_ONCE, tree.length - i) }, (_, k) => i + k)
+    const checked = await Promise.all(
+      indices.map(async (index) => {
+        const { leaf, proof } = spendLeafProof(tree, index)
+        const contract = await staking(leaf.deploymentId)
+        const actual = contract === zeroAddress ? 0n : await getContract({ abi: MTStaking.abi, address: contract, client: { public: client } }).read.eligibleStakeAt([leaf.user, commitment.snapshotBlock])
+        return contract === zeroAddress || actual !== leaf.stake ? { epoch, index, leaf, proof, staking: contract, actual } : undefined
+      }),
+    )
+    for (const x of checked) if (x) found.push(x)
+  }
+  return found
+}
+
+/** The provable stake faults of the registry's pending epoch, given its spend tree (which must have the pending root). */
+export async function findStakeChallenges(client: PublicClient, registry: Address, tree: StandardTree): Promise<StakeChallenge[]> {
+  const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
+  const [hasPending, epoch, c] = await Promise.all([r.read.hasPending(), r.read.pendingEpoch(), r.read.pendingCommitment()])
+  if (!hasPending) return []
+  if (tree.root !== c.spendRoot) throw new ChainError(`the spend tree given has root ${tree.root}, the pending epoch ${epoch} commits ${c.spendRoot}`, "Give the pending epoch's directory.")
+  return stakeFaults(client, registry, tree, Number(epoch), c)
+}
+
+/** Submits one challenge: the pending epoch is revoked if the chain shows the leaf wrong (any account may send it). */
+export async function submitStakeChallenge(clients: Clients, registry: Address, challenge: StakeChallenge): Promise<Hex> {
+  const hash = await distributorAt(clients, registry).write.challengeStake([BigInt(challenge.epoch), challenge.leaf, challenge.proof])
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`challengeStake transaction ${hash} reverted`)
+  return hash
+}
