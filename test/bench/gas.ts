@@ -86,3 +86,102 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
   }
   return rows
 }
+
+export type ChallengeGasRow = { leaves: number; challenge: bigint }
+
+/**
+ * Gas of `challengeStake` that revokes a pending epoch: a spend tree of `n` leaves, one of which gives a
+ * non-staker a 1-wei stake; the registry verifies the leaf's proof and reads MTStaking at the snapshot block.
+ */
+export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000]): Promise<ChallengeGasRow[]> {
+  const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
+  const { SPEND_LEAF_ENCODING } = await import('../../src/epoch/spend.ts')
+  const { spendLeafProof } = await import('../../src/chain/publication.ts')
+  const hre = await hardhat()
+  await hre.network.provider.send('hardhat_reset', [])
+  const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
+  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
+  const [admin, challenger] = wallets
+  const me = getAddress(admin!.account.address)
+  const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
+    const hash = await admin!.deployContract({ abi, bytecode, args } as never)
+    return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
+  }
+  const send = async (hash: Promise<Hex>) => publicClient.waitForTransactionReceipt({ hash: await hash })
+  const deployment = keccak256('0x0d')
+  const rows: ChallengeGasRow[] = []
+  for (const n of sizes) {
+    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 0n, zeroAddress])
+    const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
+    const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
+    const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin! } })
+    await send(token.write.mint([me, 10n ** 24n]))
+    await send(token.write.approve([staking, 10n ** 24n]))
+    await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin! } }).write.stake([10n ** 21n]))
+    await hre.network.provider.send('hardhat_mine', ['0x2'])
+    const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
+    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
+    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking]]))
+    // Leaf 0: the staker, honest; the others spent without staking, the last one given a 1-wei stake.
+    const users = Array.from({ length: n }, (_, i) => (i === 0 ? me : (`0x${(i + 1).toString(16).padStart(40, '0')}` as Address)))
+    const tree = await StandardTree.build(users.map((u, i) => ['1', deployment, u, '1000', '900', '3', i === 0 ? (10n ** 21n).toString() : i === n - 1 ? '1' : '0']), SPEND_LEAF_ENCODING)
+    const root = tree.root as Hex
+    const domain = distributorDomain(await publicClient.getChainId(), distributor)
+    await send(reg.write.propose([1n, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }]))
+    const wrong = [...tree.entries()].find(([, v]) => v[6] === '1')![0]
+    const { leaf, proof } = spendLeafProof(tree, wrong)
+    const theirs = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: challenger! } })
+    const receipt = await send(theirs.write.challengeStake([1n, leaf, proof]))
+    if (receipt.status !== 'success' || (await reg.read.hasPending())) throw new Error('the benchmark challenge did not revoke the proposal')
+    rows.push({ leaves: n, challenge: receipt.gasUsed })
+  }
+  return rows
+}
+
+export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number }
+
+/**
+ * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
+ * since only roots are stored), and with a verifier: each batch proof verified in `submitProofs` (20 per transaction,
+ * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same 11 public
+ * signals), then `propose` checking the proven totals.
+ */
+export async function measurePublicationGas(proof: { a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }, epoch: bigint): Promise<PublicationGasRow> {
+  const { ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
+  const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
+  const hre = await hardhat()
+  await hre.network.provider.send('hardhat_reset', [])
+  const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
+  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
+  const [admin] = wallets
+  const me = getAddress(admin!.account.address)
+  const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
+    const hash = await admin!.deployContract({ abi, bytecode, args } as never)
+    return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
+  }
+  const gasOf = async (hash: Promise<Hex>) => {
+    const r = await publicClient.waitForTransactionReceipt({ hash: await hash })
+    if (r.status !== 'success') throw new Error('a benchmark publication transaction reverted')
+    return r.gasUsed
+  }
+  const verifier = await deploy(ReceiptBatch4Verifier.abi, ReceiptBatch4Verifier.bytecode, [])
+  const commitment = async (registry: Address, totals: { gross: bigint; charged: bigint; count: bigint }, proofsHash: Hex) => {
+    const root = keccak256('0x01')
+    const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
+    return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock }
+  }
+  const registryOf = async (withVerifier: boolean) => {
+    const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress])
+    const reg = getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin! } })
+    await gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [keccak256('0x0d')], [me]]))
+    return reg
+  }
+  const plain = await registryOf(false)
+  const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash)]))
+  const checked = await registryOf(true)
+  const proofs = Array.from({ length: PROOFS_PER_TRANSACTION }, () => proof) as never
+  const submit = await gasOf(checked.write.submitProofs([epoch, proofs]))
+  const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
+  const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain)]))
+  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION }
+}

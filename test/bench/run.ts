@@ -13,7 +13,7 @@ import { secp256k1 } from '../../src/receipts/secp256k1.ts'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { benchReceipts } from './receipts.bench.ts'
-import { measureClaimGas } from './gas.ts'
+import { measureChallengeGas, measureClaimGas, measurePublicationGas } from './gas.ts'
 import { benchZk, constraintModel } from './zk.bench.ts'
 import { benchIngest, type IngestBench } from './ingest.bench.ts'
 import { postgresAvailable, startPostgres } from '../setup/pgserver.ts'
@@ -112,6 +112,35 @@ if (only.includes('gas')) {
     lines.push(`| ${f(r.leaves)} | next epoch | ${f(Number(r.fomoNext))} | ${f(Number(r.uniswapNext))} | ${diff(r.fomoNext, r.uniswapNext)} |`)
   }
   lines.push('', "First claim: an account's first payment of a token (its `claimed` slot goes from zero). Next epoch: the same account claims the next epoch's rewards; ours is a new cumulative root on the same contract, Uniswap's a new distributor holding the drop. Target: fomo-kit at most Uniswap; docs/contracts.md explains the first claim's premium (the cold read of an updatable root).")
+
+  log('gas: stake challenges and publication')
+  const challenges = await measureChallengeGas([2, 100_000])
+  lines.push('', '### Challenges', '')
+  lines.push("`challengeStake` revoking a pending epoch: a spend tree of the given size, one leaf giving a non-staker a 1-wei stake; the registry verifies the leaf's Merkle proof and reads the pinned MTStaking at the snapshot block, then clears the proposal. Side by side with the same run's Uniswap claim on a tree of the same size (a Merkle proof of the same depth and one token transfer).", '')
+  lines.push('| leaves | challengeStake (revokes) | Uniswap claim, same tree size | ratio |', '| ---: | ---: | ---: | ---: |')
+  for (const c of challenges) {
+    const anchor = rows.find((r) => r.leaves === c.leaves)!.uniswap
+    lines.push(`| ${f(c.leaves)} | ${f(Number(c.challenge))} | ${f(Number(anchor))} | ${f(Number(c.challenge) / Number(anchor), 2)} |`)
+  }
+  lines.push('', 'A challenge of an honest leaf reverts (`EpochRegistryChallengeFailed`) and changes nothing.')
+
+  const { compileCached } = await import('../../src/proofs/circom.ts')
+  const { proveBatch } = await import('../../src/proofs/groth16.ts')
+  const { batchInput } = await import('../../src/proofs/statement.ts')
+  const { proofCalldata } = await import('../../src/chain/publication.ts')
+  const { params, receipts, rows: stakeRows } = await import('../zk-sample.ts')
+  const circuit = await compileCached('circuits/test/receipt_batch_4.circom', root)
+  const proof = await proveBatch(circuit, join(root, 'fixtures', 'zk', 'receipt_batch_4.test-only.zkey'), batchInput(receipts, stakeRows, params, 4, 2))
+  const pub = await measurePublicationGas(proofCalldata(proof), params.epoch)
+  const usersPerEpoch = 10_000
+  const receiptsPerUser = 100
+  const batches = Math.ceil((usersPerEpoch * receiptsPerUser) / 256)
+  const total = Number(pub.perProof) * batches + Number(pub.proposeChecked)
+  lines.push('', '### Publishing an epoch', '')
+  lines.push("Measured: `propose` on a registry without a verifier (only roots and totals are stored, so the same for any number of users); on a registry with the bundled test verifier, `submitProofs` of 20 batch proofs in one transaction (per proof below) and `propose` checking the proven totals. A Groth16 verification costs the same for any batch size with the same 11 public signals, so a 256-receipt batch's proof costs what the 4-receipt test proof costs.", '')
+  lines.push('| step | gas |', '| --- | ---: |')
+  lines.push(`| propose, no verifier | ${f(Number(pub.propose))} |`, `| submitProofs, per proof (${pub.proofsPerTransaction} per transaction) | ${f(Number(pub.perProof))} |`, `| propose, proven totals checked | ${f(Number(pub.proposeChecked))} |`)
+  lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
   sections.set('gas', lines)
 }
 
