@@ -95,9 +95,9 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
     const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
     const registry = distributorAt(devnet.clients, distributor)
-    // A pinned configuration (any hash and staking contract: proofs are checked without reading them).
+    // A pinned configuration (any hash, and any contract as its staking contract: proofs are checked without reading it).
     const configHash = keccak256('0xc0')
-    for (const address of [distributor, plain]) await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [keccak256('0x0d')], [me]]) })
+    for (const address of [distributor, plain]) await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [keccak256('0x0d')], [verifier]]) })
     const s = batchStatement(receipts, rows, params, 4, 2)
     const batches = [{ proof }]
     const commitment = {

@@ -45,6 +45,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     uint256 public immutable timelock;
     /// @notice Zero: proofs are optional (auditors check them off chain); otherwise every proposal carries them.
     IBatchVerifier public immutable verifier;
+    /// @notice How many blocks old a proposal's snapshot block may be: the aggregator cannot judge stakes at a block
+    /// of its choosing long past (a stake withdrawn since would go on counting, one made since never would).
+    uint256 public immutable snapshotMaxAge;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -80,6 +83,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     mapping(bytes32 configHash => mapping(bytes32 deploymentId => address)) public stakingOf;
     /// @dev Hashes ever scheduled: a hash is bound to its staking contracts once.
     mapping(bytes32 configHash => bool) internal _scheduled;
+    /// @notice Spend roots a challenge proved wrong: never proposed again.
+    mapping(bytes32 spendRoot => bool) public challengedSpendRoot;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -90,12 +95,15 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
     /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier) {
+    /// @param snapshotMaxAgeBlocks How many blocks before the proposal its snapshot block may be (non-zero).
+    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier, uint256 snapshotMaxAgeBlocks) {
+        if (snapshotMaxAgeBlocks == 0) revert EpochRegistryInvalidConfig();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PUBLISHER_ROLE, publisher);
         _grantRole(GUARDIAN_ROLE, guardian);
         timelock = timelockSeconds;
         verifier = batchVerifier;
+        snapshotMaxAge = snapshotMaxAgeBlocks;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -167,6 +175,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         // The snapshot block was strictly past at proposal, so this read cannot fail on a future block.
         uint256 actual = staking == address(0) ? 0 : IStakeSnapshot(staking).eligibleStakeAt(leaf.user, c.snapshotBlock);
         if (staking != address(0) && actual == leaf.stake) revert EpochRegistryChallengeFailed(actual);
+        challengedSpendRoot[c.spendRoot] = true;
         _withdrawPending(epoch);
         emit EpochChallenged(epoch, msg.sender, leaf.deploymentId, leaf.user, leaf.stake, actual);
     }
@@ -175,8 +184,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// first one is pinned at once (no epoch can be proposed before it); later ones wait `timelock` seconds, so
     /// every watcher sees a change before any proposal can use it.
     /// @dev Admin role only. Reverts with `EpochRegistryInvalidConfig` for a zero hash, a hash pinned or scheduled
-    /// before, no deployment, lists of different lengths, a repeated deployment or a zero staking contract. A
-    /// later schedule replaces one not yet pinned.
+    /// before, no deployment, lists of different lengths, a repeated deployment or a staking contract without code
+    /// (every challenge of its deployment would revert). A later schedule replaces one not yet pinned.
     /// @param hash keccak256 of the configuration's config.json.
     /// @param deploymentIds The configuration's deployments.
     /// @param stakings Each deployment's staking contract (MTStaking of its Model Token).
@@ -185,11 +194,11 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         _scheduled[hash] = true;
         mapping(bytes32 => address) storage staking = stakingOf[hash];
         for (uint256 i = 0; i < deploymentIds.length; ++i) {
-            if (stakings[i] == address(0) || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
+            if (stakings[i].code.length == 0 || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
             staking[deploymentIds[i]] = stakings[i];
         }
         uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
-        emit ConfigScheduled(hash, readyAt);
+        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings);
         if (configHash == bytes32(0)) {
             configHash = hash;
             emit ConfigPinned(hash);
@@ -311,7 +320,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     }
 
     /// @dev The checks every proposal passes: non-zero roots, this registry's domain, the pinned configuration, a
-    /// strictly past snapshot after the last final one, a later epoch, none pending.
+    /// later epoch, none pending, a spend root never proven wrong, a strictly past snapshot at most `snapshotMaxAge`
+    /// blocks old and after the last final one.
     function _propose(uint64 epoch, Commitment calldata c) internal {
         if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0)) revert EpochRegistryZeroRoot();
         bytes32 expected = domain();
@@ -320,8 +330,10 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (c.configHash != configHash) revert EpochRegistryWrongConfig(configHash, c.configHash);
         if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
         if (hasPending) revert EpochRegistryPendingExists(pendingEpoch);
+        if (challengedSpendRoot[c.spendRoot]) revert EpochRegistryChallengedRoot(c.spendRoot);
         uint64 previous = hasFinalized ? _final[lastFinalizedEpoch].snapshotBlock : 0;
-        if (c.snapshotBlock <= previous || c.snapshotBlock >= block.number) revert EpochRegistrySnapshotBlock(c.snapshotBlock, previous, block.number);
+        if (c.snapshotBlock <= previous || c.snapshotBlock >= block.number || c.snapshotBlock + snapshotMaxAge < block.number)
+            revert EpochRegistrySnapshotBlock(c.snapshotBlock, previous, block.number);
         _pending = c;
         pendingEpoch = epoch;
         hasPending = true;

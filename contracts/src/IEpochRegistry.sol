@@ -124,15 +124,20 @@ interface IEpochRegistry {
     /// @param given The commitment's `configHash`.
     error EpochRegistryWrongConfig(bytes32 expected, bytes32 given);
 
-    /// @notice Raised by a proposal whose snapshot block is not strictly past or not after the last final epoch's.
+    /// @notice Raised by a proposal whose snapshot block is not strictly past, is more than `snapshotMaxAge` blocks
+    /// old, or is not after the last final epoch's.
     /// @param snapshotBlock The commitment's snapshot block.
     /// @param previous The last final epoch's snapshot block (zero when none is final): the snapshot must be later.
     /// @param current The current block: the snapshot must be earlier.
     error EpochRegistrySnapshotBlock(uint64 snapshotBlock, uint64 previous, uint256 current);
 
     /// @notice Raised by `scheduleConfig` for a zero hash, a hash pinned or scheduled before, lists of different
-    /// lengths, no deployment, or a zero staking contract.
+    /// lengths, no deployment, or a staking contract without code; by the constructor for a zero snapshot age.
     error EpochRegistryInvalidConfig();
+
+    /// @notice Raised by a proposal of a spend root a challenge proved wrong.
+    /// @param spendRoot The spend root.
+    error EpochRegistryChallengedRoot(bytes32 spendRoot);
 
     /// @notice Raised by `activateConfig` when no configuration is scheduled or its timelock has not passed.
     /// @param readyAt The timestamp from which it can be activated (zero when none is scheduled).
@@ -186,7 +191,9 @@ interface IEpochRegistry {
     /// @notice A configuration was scheduled; it is pinned from `readyAt` (at once when none was pinned).
     /// @param configHash keccak256 of the configuration's config.json.
     /// @param readyAt The timestamp from which `activateConfig` pins it.
-    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt);
+    /// @param deploymentIds The configuration's deployments.
+    /// @param stakings Each deployment's staking contract.
+    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings);
 
     /// @notice A configuration became the pinned one: later proposals must carry its hash.
     /// @param configHash keccak256 of the configuration's config.json.

@@ -87,8 +87,9 @@ contract RewardDistributor is EpochRegistry {
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
     /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier)
-        EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier)
+    /// @param snapshotMaxAgeBlocks How many blocks before a proposal its snapshot block may be (non-zero).
+    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier, uint256 snapshotMaxAgeBlocks)
+        EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier, snapshotMaxAgeBlocks)
     {}
 
     /*//////////////////////////////////////////////////////////////

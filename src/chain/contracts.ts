@@ -26,6 +26,12 @@ async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; byt
 
 export const DEPLOYMENT_FORMAT = 'fomo-deployment-v1'
 
+/**
+ * How many blocks before a proposal its snapshot block may be, by default: two days of 12-second blocks, time to
+ * seal, prove and publish an epoch whose snapshot is taken at its end, and no more.
+ */
+export const SNAPSHOT_MAX_AGE_BLOCKS = 14_400n
+
 export type Deployment = {
   format: typeof DEPLOYMENT_FORMAT
   chainId: number
@@ -38,9 +44,9 @@ export type Deployment = {
 /** Deploys the distributor (which is also the epoch registry) and, for tests and demos, FLOCK and USDC test tokens. */
 export async function deployContracts(
   clients: Clients,
-  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined },
+  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined },
 ): Promise<Deployment> {
-  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress])
+  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS])
   const tokens = options.testTokens
     ? { flock: await deploy(clients, TestToken, ['FLOCK (test)', 'FLOCK', 18]), usdc: await deploy(clients, TestToken, ['USD Coin (test)', 'USDC', 6]) }
     : undefined

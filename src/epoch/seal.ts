@@ -44,7 +44,11 @@ export function seal(input: SealInput): SealOutput {
   const seconds = BigInt(config.epochSeconds)
   const emission = mulDivDown(config.platform.dailyEmission, seconds, DAY)
   const byDeployment = new Map<Hex, SpendRow[]>()
+  const configured = new Set(config.deployments.map((d) => d.id))
   for (const row of input.spend) {
+    // Every spend leaf must be of a deployment the configuration pins: anyone could revoke the epoch with another.
+    if (!configured.has(row.deploymentId))
+      throw new SealError(`the epoch has spend on deployment ${row.deploymentId}, which the configuration does not have`, 'Seal it with a configuration that still lists the deployment (it was dropped after its receipts were accepted).')
     if (row.gross > UINT256_MAX || row.charged > UINT256_MAX) throw new SealError(`spend of ${row.user} overflows uint256`)
     const list = byDeployment.get(row.deploymentId) ?? []
     list.push(row)

@@ -44,12 +44,12 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n, zeroAddress])
+    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n, zeroAddress, 1000n])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
     // Any pinned configuration: claims do not read it.
-    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [distributor]])
+    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token]])
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin! } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
@@ -111,7 +111,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   const deployment = keccak256('0x0d')
   const rows: ChallengeGasRow[] = []
   for (const n of sizes) {
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 0n, zeroAddress])
+    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 0n, zeroAddress, 1000n])
     const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
     const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
     const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin! } })
@@ -171,9 +171,9 @@ export async function measurePublicationGas(proof: { a: readonly [bigint, bigint
     return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock }
   }
   const registryOf = async (withVerifier: boolean) => {
-    const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress])
+    const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
     const reg = getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin! } })
-    await gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [keccak256('0x0d')], [me]]))
+    await gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [keccak256('0x0d')], [verifier]]))
     return reg
   }
   const plain = await registryOf(false)

@@ -21,6 +21,8 @@ let publicClient: PublicClient
 let admin: Address, publisher: Address, guardian: Address, alice: Address, bob: Address, carol: Address
 
 const TIMELOCK = 3600n
+/** Blocks a snapshot may be old at proposal. */
+const SNAPSHOT_MAX_AGE = 50n
 
 beforeAll(async () => {
   hre = await hardhat()
@@ -47,7 +49,7 @@ function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address
 
 async function deploySystem() {
   // The distributor is also the epoch registry: one contract publishes roots and pays claims.
-  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress])
+  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
   const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
@@ -69,7 +71,7 @@ async function domainOf(registry: System['registry']): Promise<Hex> {
 
 /** A commitment under the pinned configuration, its snapshot the last mined block. */
 async function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak256('0x01')) {
-  const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
+  const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
   return { spendRoot, rewardRoot, totalGross: 10n, totalCharged: 9n, receiptCount: 3n, manifestHash: keccak256('0x02'), domain, proofsHash: zeroHash, configHash: CONFIG_HASH, snapshotBlock }
 }
 
@@ -153,7 +155,7 @@ describe('EpochRegistry (checklist 28)', () => {
 
 describe('EpochRegistry: a pinned configuration and a snapshot block from the chain', () => {
   it('refuses proposals before a configuration is pinned, and with another configuration than the pinned one', async () => {
-    const bare = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress])
+    const bare = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
     const domain = distributorDomain(31337, bare.address)
     await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)]), 'EpochRegistryNoConfig')
     const s = await deploySystem()
@@ -173,12 +175,15 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
       [next, [], []],
       [next, [DEPLOYMENT], []],
       [next, [DEPLOYMENT], [zeroAddress]],
+      [next, [DEPLOYMENT], [alice]],
       [next, [DEPLOYMENT, DEPLOYMENT], [other.address, other.address]],
     ] as Array<[Hex, Hex[], Address[]]>)
       await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings]), 'EpochRegistryInvalidConfig')
     const domain = await domainOf(s.registry)
     await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)])
     await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address]])
+    const [scheduled] = await s.registry.getEvents.ConfigScheduled({ configHash: next })
+    expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)] })
     expect(await s.registry.read.configHash()).toBe(CONFIG_HASH)
     await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
@@ -202,12 +207,20 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
       const snapshotBlock = ahead === null ? 0n : (await publicClient.getBlockNumber()) + ahead
       await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
     }
-    await as(s.registry, publisher).write.propose([1n, c])
+    // A snapshot more than snapshotMaxAge blocks before the proposal is one the aggregator chose long past.
+    await hre.network.provider.send('hardhat_mine', [`0x${SNAPSHOT_MAX_AGE.toString(16)}`])
+    await expectRevert(as(s.registry, publisher).write.propose([1n, c]), 'EpochRegistrySnapshotBlock')
+    const atLimit = (await publicClient.getBlockNumber({ cacheTime: 0 })) + 1n - SNAPSHOT_MAX_AGE
+    await as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock: atLimit }])
+    await as(s.registry, guardian).write.revoke([1n])
+    await expectRevert(deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n]), 'EpochRegistryInvalidConfig')
+    const fresh = await commitment(keccak256('0xaa'), domain)
+    await as(s.registry, publisher).write.propose([1n, fresh])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await s.registry.write.finalize([1n])
-    for (const snapshotBlock of [c.snapshotBlock, c.snapshotBlock - 1n])
-      await expectRevert(as(s.registry, publisher).write.propose([2n, { ...c, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
-    await as(s.registry, publisher).write.propose([2n, { ...c, snapshotBlock: c.snapshotBlock + 1n }])
+    for (const snapshotBlock of [fresh.snapshotBlock, fresh.snapshotBlock - 1n])
+      await expectRevert(as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
+    await as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock: fresh.snapshotBlock + 1n }])
   })
 })
 
@@ -263,6 +276,9 @@ describe('EpochRegistry: anyone revokes a proposal whose stake the chain contrad
       expect(await s.registry.read.hasPending()).toBe(false)
       await expectRevert(s.registry.write.finalize([3n]), 'EpochRegistryNoPending')
       await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryNoPending')
+      // The spend root proven wrong is never proposed again, so a watcher need not challenge it every time.
+      expect(await s.registry.read.challengedSpendRoot([tree.root as Hex])).toBe(true)
+      await expectRevert(as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }]), 'EpochRegistryChallengedRoot')
     })
 })
 

@@ -37,6 +37,7 @@ export const deployCommand: Command = {
   options: {
     ...chainOptions,
     timelock: { type: 'string', valueName: 'seconds', description: 'How long a proposed epoch stays revocable (default 86400)' },
+    'snapshot-max-age': { type: 'string', valueName: 'blocks', description: 'How many blocks before a proposal its stake snapshot block may be (default 14400)' },
     publisher: { type: 'string', valueName: 'address', description: 'The aggregator account allowed to propose epochs (default: the deployer)' },
     guardian: { type: 'string', valueName: 'address', description: 'The account allowed to revoke a pending epoch (default: the deployer)' },
     'test-tokens': { type: 'boolean', description: 'Also deploy mintable FLOCK and USDC test tokens' },
@@ -51,6 +52,8 @@ export const deployCommand: Command = {
     const timelock = typeof values.timelock === 'string' ? values.timelock : '86400'
     if (!/^[0-9]+$/.test(timelock)) throw new UsageError('--timelock must be a number of seconds', 'deploy')
     if (values.verifier && values['test-verifier']) throw new UsageError('give --verifier or --test-verifier, not both', 'deploy')
+    const maxAge = values['snapshot-max-age']
+    if (maxAge !== undefined && (typeof maxAge !== 'string' || !/^[1-9][0-9]*$/.test(maxAge))) throw new UsageError('--snapshot-max-age must be a positive number of blocks', 'deploy')
     const verifier = values['test-verifier'] ? await deployTestVerifier(c) : values.verifier ? address(values, 'verifier', 'deploy') : undefined
     const deployment = await deployContracts(c, {
       verifier,
@@ -58,6 +61,7 @@ export const deployCommand: Command = {
       publisher: values.publisher ? address(values, 'publisher', 'deploy') : me,
       guardian: values.guardian ? address(values, 'guardian', 'deploy') : me,
       timelockSeconds: BigInt(timelock),
+      snapshotMaxAgeBlocks: maxAge === undefined ? undefined : BigInt(maxAge),
       testTokens: Boolean(values['test-tokens']),
     })
     if (typeof values.out === 'string') await writeFileAtomic(resolve(io.cwd, values.out), json(deployment))
