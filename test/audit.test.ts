@@ -66,7 +66,7 @@ describe('fomo demo, prove and audit', () => {
     const summary = JSON.parse(proved.stdout)
     expect(summary).toMatchObject({ circuit: 'receipt_batch_4', receipts: 30 })
     const proofs = JSON.parse(await readFile(join(epochDir, 'proofs.json'), 'utf8'))
-    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v1', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
+    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v2', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
     expect(proofs.batches.length).toBe(summary.batches)
 
     const after = await fomo(['audit', epochDir, '--receipts', receipts])

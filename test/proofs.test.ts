@@ -98,44 +98,57 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     // A pinned configuration (any hash, and any contract as its staking contract: proofs are checked without reading it).
     const configHash = keccak256('0xc0')
     for (const address of [distributor, plain]) await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [keccak256('0x0d')], [verifier]]) })
-    const s = batchStatement(receipts, rows, params, 4, 2)
-    const batches = [{ proof }]
+    // Two batches made for this registry: the staker's receipts, then the other user's (the order the registry takes).
+    const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
+    const ours = { ...params, domain: BigInt(domain) }
+    const parts = [receipts.slice(0, 2), receipts.slice(2)]
+    const statements = parts.map((rs) => batchStatement(rs, rows, ours, 4, 2))
+    const proofs = await Promise.all(parts.map((rs) => proveBatch(circuit, ZKEY, batchInput(rs, rows, ours, 4, 2))))
+    const [a, b] = proofs.map((p) => proofCalldata(p)) as [ReturnType<typeof proofCalldata>, ReturnType<typeof proofCalldata>]
+    const total = (f: 'totalGross' | 'totalCharged' | 'count') => statements.reduce((sum, st) => sum + st[f], 0n)
     const commitment = {
       spendRoot: keccak256('0x01'),
       rewardRoot: keccak256('0x02'),
-      totalGross: s.totalGross,
-      totalCharged: s.totalCharged,
-      receiptCount: s.count,
+      totalGross: total('totalGross'),
+      totalCharged: total('totalCharged'),
+      receiptCount: total('count'),
       manifestHash: keccak256('0x03'),
-      domain: distributorDomain(await devnet.clients.public.getChainId(), distributor),
-      proofsHash: proofsHash(batches),
+      domain,
+      proofsHash: proofsHash(proofs.map((proof) => ({ proof }))),
       configHash,
       snapshotBlock: await devnet.clients.public.getBlockNumber(),
     }
     const epoch = params.epoch
-    const calldata = [proofCalldata(proof)]
+    const calldata = [a, b]
     const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
     await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
     await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: distributorDomain(await devnet.clients.public.getChainId(), plain) }, calldata]), 'EpochRegistryNoVerifier')
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, calldata]), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, calldata]), 'EpochRegistryProvenTotals')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, receiptCount: 4n }, calldata]), 'EpochRegistryProvenTotals')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, proofsHash: keccak256('0x04') }, calldata]), 'EpochRegistryProofsHash')
+    // A proof of another epoch, or made for another registry (or chain), is refused.
     await reverts(registry.write.proposeWithProofs([epoch + 1n, commitment, calldata]), 'EpochRegistryProofEpoch')
-    const forged = { ...calldata[0]!, signals: calldata[0]!.signals.map((v, i) => (i === 2 ? v + 1n : v)) as never }
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + 1n }, [forged]]), 'EpochRegistryInvalidProof')
+    await reverts(registry.write.submitProofs([epoch, [proofCalldata(proof)]]), 'EpochRegistryProofDomain')
+    const forged = { ...a, signals: a.signals.map((v, i) => (i === 2 ? v + 1n : v)) as never }
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, [forged, b]]), 'EpochRegistryInvalidProof')
     // totalGross + r would alias totalGross in the field: the verifier refuses it, so the sum cannot be inflated.
-    const aliased = { ...calldata[0]!, signals: calldata[0]!.signals.map((v, i) => (i === 2 ? v + FIELD_PRIME : v)) as never }
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: s.totalGross + FIELD_PRIME }, [aliased]]), 'EpochRegistryInvalidProof')
-    // The same proof twice proves twice the totals only if the commitment says so: a publisher cannot pad totals with it.
-    await reverts(registry.write.proposeWithProofs([epoch, commitment, [calldata[0]!, calldata[0]!]]), 'EpochRegistryProvenTotals')
+    const aliased = { ...a, signals: a.signals.map((v, i) => (i === 2 ? v + FIELD_PRIME : v)) as never }
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + FIELD_PRIME }, [aliased, b]]), 'EpochRegistryInvalidProof')
+    // The same proof twice, or batches out of order, would count receipts twice: refused whatever the commitment says.
+    const doubled = { ...commitment, totalGross: statements[0]!.totalGross * 2n, totalCharged: statements[0]!.totalCharged * 2n, receiptCount: statements[0]!.count * 2n }
+    await reverts(registry.write.proposeWithProofs([epoch, doubled, [a, a]]), 'EpochRegistryProofOrder')
+    await reverts(registry.write.proposeWithProofs([epoch, commitment, [b, a]]), 'EpochRegistryProofOrder')
     const send = async (hash: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })).status).toBe('success')
-    // Proofs may span transactions: submitted, then proposed. A wrong submission is reset and done again.
-    await send(registry.write.submitProofs([epoch, [calldata[0]!, calldata[0]!]]))
+    // Proofs may span transactions: submitted, then proposed; a batch already proven is refused in a later one too.
+    await send(registry.write.submitProofs([epoch, [a]]))
     await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.submitProofs([epoch, [a]]), 'EpochRegistryProofOrder')
     await send(registry.write.resetProofs([epoch]))
     await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
-    await send(registry.write.submitProofs([epoch, calldata]))
-    expect(await registry.read.provenOf([epoch])).toEqual([s.totalGross, s.totalCharged, s.count, 1n, commitment.proofsHash])
+    await send(registry.write.submitProofs([epoch, [a]]))
+    await send(registry.write.submitProofs([epoch, [b]]))
+    const [gross, charged, count, batches, chain] = await registry.read.provenOf([epoch])
+    expect([gross, charged, count, batches, chain]).toEqual([commitment.totalGross, commitment.totalCharged, commitment.receiptCount, 2n, commitment.proofsHash])
     await send(registry.write.propose([epoch, commitment]))
     expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
     // While pending, its proofs cannot change; a revoked epoch starts again from no proofs.

@@ -51,14 +51,20 @@ template RowDiscount() {
     discountBps <== below.out * (raw.q - maxDiscountBps) + maxDiscountBps;
 }
 
-// A batch of up to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
-// (user, stake) rows; see src/proofs/statement.ts for the statement in TypeScript.
+// A batch of 1 to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
+// (user, stake) rows, for one registry (its domain); see src/proofs/statement.ts for the statement in TypeScript.
+// Receipts are in strictly increasing (user, digestHi) order: rows by strictly increasing user, receipts by
+// non-decreasing row, and within a row by strictly increasing digestHi. The first and last (user, digestHi) are
+// public, so the registry chains an epoch's batches in the same order and no receipt is counted twice.
 template ReceiptBatch(N, K, DEPTH) {
     assert(N == 2 ** DEPTH);
+    assert(K <= 256);
     // Public inputs.
     signal input epoch;
     signal input deploymentIdHi;
     signal input deploymentIdLo;
+    signal input domainHi;
+    signal input domainLo;
     signal input maxDiscountBps;
     signal input multiplier;
     signal input circulating;
@@ -76,11 +82,17 @@ template ReceiptBatch(N, K, DEPTH) {
     signal output stakesCommitment;
     signal output totalGross;
     signal output totalCharged;
+    signal output firstUser;
+    signal output firstKey;
+    signal output lastUser;
+    signal output lastKey;
 
     // epoch and deployment are bound as public inputs; a square keeps them in the constraint system.
     signal epochSquare <== epoch * epoch;
     signal deploymentSquareHi <== deploymentIdHi * deploymentIdHi;
     signal deploymentSquareLo <== deploymentIdLo * deploymentIdLo;
+    signal domainSquareHi <== domainHi * domainHi;
+    signal domainSquareLo <== domainLo * domainLo;
 
     // Batch-wide parameters, range-checked once.
     _ <== Num2Bits(96)(circulating); // range check
@@ -101,6 +113,7 @@ template ReceiptBatch(N, K, DEPTH) {
     countAtMost.in[0] <== count;
     countAtMost.in[1] <== N;
     countAtMost.out === 1;
+    _ <== Num2Bits(DEPTH + 1)(count - 1); // range check: at least one receipt
 
     // The table: each row's discount, and the hash chain an auditor recomputes from the staking snapshot.
     component rows[K];
@@ -121,11 +134,34 @@ template ReceiptBatch(N, K, DEPTH) {
     }
     stakesCommitment <== chain[K - 1].out;
 
+    // Rows in use come first, by strictly increasing user; padding rows (user 0) after them. Each step adds at most
+    // 2^160, so with the registry's checks (users below 2^160, last not below first) the order does not wrap.
+    component rowPad[K];
+    component rowOrder[K];
+    for (var k = 0; k < K; k++) {
+        rowPad[k] = IsZero();
+        rowPad[k].in <== rowUser[k];
+        if (k > 0) {
+            rowPad[k - 1].out * (1 - rowPad[k].out) === 0;
+            rowOrder[k] = LessThan(160);
+            rowOrder[k].in[0] <== rowUser[k - 1];
+            rowOrder[k].in[1] <== rowUser[k];
+            (1 - rowPad[k].out) * (1 - rowOrder[k].out) === 0;
+        }
+    }
+
     // Receipts.
     component active[N];
     component select[N][K];
     component cut[N];
     component leafHash[N];
+    component sameRow[N];
+    component keyOrder[N];
+    signal keyOrdered[N - 1];
+    signal lastUserSum[N + 1];
+    signal lastKeySum[N + 1];
+    lastUserSum[0] <== 0;
+    lastKeySum[0] <== 0;
     signal selectedUser[N][K + 1];
     signal selectedDiscount[N][K + 1];
     signal selectionSum[N][K + 1];
@@ -136,10 +172,12 @@ template ReceiptBatch(N, K, DEPTH) {
     grossSum[0] <== 0;
     chargedSum[0] <== 0;
     for (var i = 0; i < N; i++) {
-        // Slots below count are receipts; the others are padding and must be all zero.
         active[i] = LessThan(DEPTH + 1);
         active[i].in[0] <== i;
         active[i].in[1] <== count;
+    }
+    for (var i = 0; i < N; i++) {
+        // Slots below count are receipts; the others are padding and must be all zero.
         (1 - active[i].out) * digestHi[i] === 0;
         (1 - active[i].out) * digestLo[i] === 0;
         (1 - active[i].out) * user[i] === 0;
@@ -177,11 +215,32 @@ template ReceiptBatch(N, K, DEPTH) {
         leafHash[i].inputs[4] <== charged[i];
         leaf[i] <== active[i].out * leafHash[i].out;
 
+        // Order: rows non-decreasing along the receipts; within one row (one user) digestHi strictly increasing.
+        if (i > 0) {
+            _ <== Num2Bits(8)(active[i].out * (row[i] - row[i - 1])); // range check: row[i] >= row[i - 1]
+            sameRow[i] = IsEqual();
+            sameRow[i].in[0] <== row[i - 1];
+            sameRow[i].in[1] <== row[i];
+            keyOrder[i] = LessThan(128);
+            keyOrder[i].in[0] <== digestHi[i - 1];
+            keyOrder[i].in[1] <== digestHi[i];
+            keyOrdered[i - 1] <== active[i].out * sameRow[i].out;
+            keyOrdered[i - 1] * (1 - keyOrder[i].out) === 0;
+        }
+        // The last receipt is the last active slot: active[i] - active[i + 1] is 1 there and 0 elsewhere.
+        var next = i + 1 < N ? active[i + 1].out : 0;
+        lastUserSum[i + 1] <== lastUserSum[i] + (active[i].out - next) * user[i];
+        lastKeySum[i + 1] <== lastKeySum[i] + (active[i].out - next) * digestHi[i];
+
         grossSum[i + 1] <== grossSum[i] + gross[i];
         chargedSum[i + 1] <== chargedSum[i] + charged[i];
     }
     totalGross <== grossSum[N];
     totalCharged <== chargedSum[N];
+    firstUser <== user[0];
+    firstKey <== digestHi[0];
+    lastUser <== lastUserSum[N];
+    lastKey <== lastKeySum[N];
 
     // Poseidon Merkle root over the N leaves.
     component node[N - 1];

@@ -23,13 +23,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order.
+    /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order. The last
+    /// batch's deployment and last (user, digest prefix): the next batch's receipts must come strictly after them.
     struct Proven {
         uint256 gross;
         uint256 charged;
         uint256 count;
         uint256 batches;
         bytes32 chain;
+        uint256 lastDeployment;
+        uint256 lastUser;
+        uint256 lastKey;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -283,19 +287,39 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
         Proven memory p = provenOf[epoch];
+        bytes32 d = domain();
         for (uint256 i = 0; i < proofs.length; ++i) {
             BatchProof calldata b = proofs[i];
+            uint256[17] calldata s = b.signals;
             // The verifier refuses any signal >= the field modulus, so the sums below cannot alias.
-            if (!verifier.verifyProof(b.a, b.b, b.c, b.signals)) revert EpochRegistryInvalidProof(p.batches + i);
-            if (b.signals[4] != epoch) revert EpochRegistryProofEpoch(p.batches + i, b.signals[4]);
-            p.gross += b.signals[2];
-            p.charged += b.signals[3];
-            p.count += b.signals[10];
-            p.chain = keccak256(abi.encode(p.chain, b.signals));
+            if (!verifier.verifyProof(b.a, b.b, b.c, s)) revert EpochRegistryInvalidProof(p.batches + i);
+            if (s[8] != epoch) revert EpochRegistryProofEpoch(p.batches + i, s[8]);
+            if (s[11] >> 128 != 0 || s[12] >> 128 != 0 || bytes32((s[11] << 128) | s[12]) != d) revert EpochRegistryProofDomain(p.batches + i);
+            _checkOrder(p, s, p.batches + i);
+            p.gross += s[2];
+            p.charged += s[3];
+            p.count += s[16];
+            p.chain = keccak256(abi.encode(p.chain, s));
         }
         p.batches += proofs.length;
         provenOf[epoch] = p;
         emit ProofsSubmitted(epoch, proofs.length, p.batches);
+    }
+
+    /// @dev A batch's receipts come strictly after the previous batch's in (deployment, user, digest prefix) order,
+    /// so no receipt is proven twice in an epoch. The circuit orders a batch's receipts by steps of at most 2^160 (users)
+    /// and 2^128 (digest prefixes); with its first and last in range and its last not below its first, its order
+    /// cannot wrap around the field. Updates `p` to this batch's last.
+    function _checkOrder(Proven memory p, uint256[17] calldata s, uint256 batch) internal pure {
+        uint256 deployment = (s[9] << 128) | s[10];
+        (uint256 firstUser, uint256 firstKey, uint256 lastUser, uint256 lastKey) = (s[4], s[5], s[6], s[7]);
+        bool inRange = s[9] >> 128 == 0 && s[10] >> 128 == 0 && firstUser >> 160 == 0 && lastUser >> 160 == 0 && firstKey >> 128 == 0 && lastKey >> 128 == 0;
+        bool forward = lastUser > firstUser || (lastUser == firstUser && lastKey >= firstKey);
+        bool after_ = batch == 0
+            || deployment > p.lastDeployment
+            || (deployment == p.lastDeployment && (firstUser > p.lastUser || (firstUser == p.lastUser && firstKey > p.lastKey)));
+        if (!inRange || !forward || !after_) revert EpochRegistryProofOrder(batch);
+        (p.lastDeployment, p.lastUser, p.lastKey) = (deployment, lastUser, lastKey);
     }
 
     /// @dev The submitted proofs prove exactly the committed gross, charged and receipt count (the spend tree's

@@ -26,7 +26,7 @@ interface IEpochRegistry {
         /// registry cannot be replayed on another.
         bytes32 domain;
         /// @dev The hash chain of the public signals of the epoch's batch proofs, h_i = keccak256(abi.encode(h_{i-1},
-        /// uint256[11] signals_i)) from h_0 = 0; zero when the epoch is published without proofs.
+        /// uint256[17] signals_i)) from h_0 = 0; zero when the epoch is published without proofs.
         bytes32 proofsHash;
         /// @dev keccak256 of the epoch's config.json: must be the registry's pinned configuration.
         bytes32 configHash;
@@ -47,13 +47,13 @@ interface IEpochRegistry {
     }
 
     /// @notice A Groth16 proof of one receipt batch (circuits/lib/batch.circom) with its public signals, in
-    /// circom's order: root, stakesCommitment, totalGross, totalCharged, epoch, deploymentIdHi, deploymentIdLo,
-    /// maxDiscountBps, multiplier, circulating, count.
+    /// circom's order: root, stakesCommitment, totalGross, totalCharged, firstUser, firstKey, lastUser, lastKey,
+    /// epoch, deploymentIdHi, deploymentIdLo, domainHi, domainLo, maxDiscountBps, multiplier, circulating, count.
     struct BatchProof {
         uint256[2] a;
         uint256[2][2] b;
         uint256[2] c;
-        uint256[11] signals;
+        uint256[17] signals;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -104,6 +104,16 @@ interface IEpochRegistry {
     /// @param batch The batch's index among all batches submitted for the epoch.
     /// @param provenEpoch The epoch its public signals carry.
     error EpochRegistryProofEpoch(uint256 batch, uint256 provenEpoch);
+
+    /// @notice Raised when a batch proof verifies but was made for another registry or chain (its domain signals).
+    /// @param batch The batch's index among all batches submitted for the epoch.
+    error EpochRegistryProofDomain(uint256 batch);
+
+    /// @notice Raised when a batch proof's receipts do not come strictly after the previous batch's in (deployment,
+    /// user, digest prefix) order, or its first and last are out of range: a receipt already proven (the same proof
+    /// again, or a batch overlapping an earlier one) would count twice.
+    /// @param batch The batch's index among all batches submitted for the epoch.
+    error EpochRegistryProofOrder(uint256 batch);
 
     /// @notice Raised by a proposal whose totals are not exactly the sums the submitted proofs prove.
     /// @param provenGross The gross the proofs prove.
@@ -225,7 +235,7 @@ interface IStakeSnapshot {
 }
 
 /// @title IBatchVerifier
-/// @notice The Groth16 verifier snarkjs generates for the batch circuit (11 public signals).
+/// @notice The Groth16 verifier snarkjs generates for the batch circuit (17 public signals).
 interface IBatchVerifier {
     /*//////////////////////////////////////////////////////////////
                          EXTERNAL VIEW FUNCTIONS
@@ -237,5 +247,5 @@ interface IBatchVerifier {
     /// @param c The proof's point C.
     /// @param signals The public signals, in circom's order (see `IEpochRegistry.BatchProof`).
     /// @return Whether the proof is valid; false also when a signal is not below the field modulus.
-    function verifyProof(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[11] calldata signals) external view returns (bool);
+    function verifyProof(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256[17] calldata signals) external view returns (bool);
 }

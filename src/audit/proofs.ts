@@ -1,8 +1,10 @@
 /**
  * The audit's proofs check: proofs.json was made for the pinned verification key and this epoch, its proofs hash
- * chains its batches' public signals, every batch proof verifies and binds the epoch, deployment, X, M,
- * circulating supply and stakes of config.json and inputs.json, the proven totals equal the spend tree's, and,
- * given the receipts, each batch root is the root of the receipts the batching rule puts in it.
+ * chains its batches' public signals, every batch proof verifies and binds the epoch, deployment, registry, X, M,
+ * circulating supply and stakes of config.json and inputs.json, the batches follow one another in strictly
+ * increasing (deployment, user, digest prefix) order as the registry requires (no receipt proven twice), the proven
+ * totals equal the spend tree's, and, given the receipts, each batch root is the root of the receipts the batching
+ * rule puts in it.
  */
 import { readFile } from 'node:fs/promises'
 import type { AggregatorConfig } from '../epoch/config.ts'
@@ -12,6 +14,7 @@ import type { EpochReceipt, SpendRow } from '../epoch/spend.ts'
 import { readCircuitKeys, TEST_CIRCUIT_KEYS, type EpochProofs } from '../proofs/files.ts'
 import { ProofError, verifyBatchProof } from '../proofs/groth16.ts'
 import { planBatches } from '../proofs/plan.ts'
+import { distributorDomain } from '../epoch/rewards.ts'
 import { proofsHash } from '../proofs/prove.ts'
 import { batchStatement, digestLimbs, stakesCommitment } from '../proofs/statement.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
@@ -32,6 +35,8 @@ export async function checkProofs(
   const vkey = JSON.parse(vkeyBytes.toString('utf8')) as unknown
   const k = proofs.circuit.rows
   const proven = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
+  const [domainHi, domainLo] = digestLimbs(BigInt(distributorDomain(c.config.domain.chainId, c.config.domain.verifyingContract)))
+  let last: [bigint, bigint, bigint] | undefined
   for (const [i, b] of proofs.batches.entries()) {
     const subject = `proof of batch #${i} (deployment ${b.deploymentId})`
     const s = b.proof.publicSignals
@@ -44,6 +49,13 @@ export async function checkProofs(
     expect('epoch', c.epoch, 'the epoch')
     expect('deploymentIdHi', hi, 'the deployment')
     expect('deploymentIdLo', lo, 'the deployment')
+    expect('domainHi', domainHi, 'the registry of config.json')
+    expect('domainLo', domainLo, 'the registry of config.json')
+    // The registry's order: each batch strictly after the previous one, so no receipt is proven twice.
+    const first: [bigint, bigint, bigint] = [BigInt(b.deploymentId), BigInt(s.firstUser), BigInt(s.firstKey)]
+    const after = (a: readonly bigint[], z: readonly bigint[]) => a[0]! > z[0]! || (a[0] === z[0] && (a[1]! > z[1]! || (a[1] === z[1] && a[2]! > z[2]!)))
+    if (last && !after(first, last)) throw new AuditDiscrepancy('proof', `${subject} does not come after the previous batch in (deployment, user, digest prefix) order: a receipt may be proven twice`, `after (${last.join(', ')})`, `(${first.join(', ')})`)
+    last = [first[0], BigInt(s.lastUser), BigInt(s.lastKey)]
     expect('maxDiscountBps', c.config.platform.maxDiscountBps, 'X of config.json')
     expect('multiplier', c.config.platform.discountMultiplier, 'M of config.json')
     expect('circulating', snapshot?.circulatingSupply, 'the circulating supply of inputs.json')
@@ -68,7 +80,7 @@ export async function checkProofs(
     for (const f of ['gross', 'charged', 'count'] as const)
       if (a[f] !== b[f]) throw new AuditDiscrepancy('proof', `proven ${f} of deployment ${id} (sum over its batches) against the spend tree`, a[f].toString(), b[f].toString())
   }
-  c.checks.push(`proofs: ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, X, M, circulating supply and stakes match; proven totals equal the spend tree's per deployment`)
+  c.checks.push(`proofs: ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply and stakes match; batches in strictly increasing receipt order; proven totals equal the spend tree's per deployment`)
   if (c.receipts) {
     let plan
     try {
@@ -83,6 +95,8 @@ export async function checkProofs(
       const s = proofs.batches[i]!.proof.publicSignals
       if (s.root !== st.root.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i} (deployment ${b.deploymentId}): root of its receipts (first ${b.digests[0]})`, st.root.toString(), s.root)
       if (s.count !== st.count.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: receipt count`, st.count.toString(), s.count)
+      for (const name of ['firstUser', 'firstKey', 'lastUser', 'lastKey'] as const)
+        if (s[name] !== st[name].toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: ${name} of its receipts`, st[name].toString(), s[name])
     }
     c.checks.push('proofs: each batch root is the Poseidon root of the receipts the batching rule puts in it')
   }

@@ -21,6 +21,9 @@ export async function readPublishedEpoch(dir: string): Promise<PublishedEpoch> {
   return { ...sealed, proofs }
 }
 
+/** A batch proof's public signals as the registry takes them (uint256[17], BATCH_PUBLIC_SIGNALS order). */
+type BatchSignals = readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]
+
 /** A batch proof as the registry takes it; snarkjs orders each G2 coordinate pair the other way round from the EVM. */
 export function proofCalldata(p: BatchProof) {
   const { pi_a: a, pi_b: b, pi_c: c } = p.proof
@@ -31,7 +34,7 @@ export function proofCalldata(p: BatchProof) {
       [BigInt(b[1]![1]!), BigInt(b[1]![0]!)],
     ] as const,
     c: [BigInt(c[0]!), BigInt(c[1]!)] as const,
-    signals: signalsOf(p) as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint],
+    signals: signalsOf(p) as unknown as BatchSignals,
   }
 }
 

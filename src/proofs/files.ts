@@ -1,6 +1,6 @@
 /**
  * The files of proving: the proofs document written beside a sealed epoch (proofs.json, format
- * fomo-epoch-proofs-v1) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
+ * fomo-epoch-proofs-v2) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
  * generator, proving key and verification key, with the bundled test-only keys.
  */
 import { createHash } from 'node:crypto'
@@ -13,7 +13,7 @@ import { Reader } from '../base/reader.ts'
 import { EpochDirectoryError } from '../epoch/directory.ts'
 import { ProofError, readBatchProof, type BatchProof } from './groth16.ts'
 
-export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v1'
+export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v2'
 export const CIRCUIT_KEYS_FORMAT = 'fomo-circuit-keys-v1'
 
 export type ProvenBatch = { deploymentId: Hex; rows: Array<{ user: Hex; stake: bigint }>; proof: BatchProof }

@@ -7,7 +7,7 @@ import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { FIELD_PRIME } from './circom.ts'
 
-export const BATCH_PROOF_FORMAT = 'fomo-batch-proof-v1'
+export const BATCH_PROOF_FORMAT = 'fomo-batch-proof-v2'
 
 /** The public signals of ReceiptBatch, in circom's order: outputs, then public inputs. */
 export const BATCH_PUBLIC_SIGNALS = [
@@ -15,9 +15,15 @@ export const BATCH_PUBLIC_SIGNALS = [
   'stakesCommitment',
   'totalGross',
   'totalCharged',
+  'firstUser',
+  'firstKey',
+  'lastUser',
+  'lastKey',
   'epoch',
   'deploymentIdHi',
   'deploymentIdLo',
+  'domainHi',
+  'domainLo',
   'maxDiscountBps',
   'multiplier',
   'circulating',

@@ -10,7 +10,7 @@ import { planBatches } from './plan.ts'
 import { ProofError } from './groth16.ts'
 
 const platform = { maxDiscountBps: 3000n, discountMultiplier: 2n }
-const config = { platform } as unknown as AggregatorConfig
+const config = { platform, domain: { chainId: 31337, verifyingContract: `0x${'dd'.repeat(20)}` } } as unknown as AggregatorConfig
 const circulating = 1_000_000n * 10n ** 18n
 const hex = (n: number, bytes: number) => `0x${n.toString(16).padStart(2 * bytes, '0')}` as Hex
 const deployments = [hex(1, 32), hex(2, 32)]
@@ -20,7 +20,8 @@ const inputs = new Map(deployments.map((d) => [d, { opex: 0n, circulatingSupply:
 
 function receiptOf(d: number, u: number, digest: number, gross: bigint): EpochReceipt {
   const discountBps = stakingDiscountBps(stakes.get(users[u]!)!, circulating, discountParameters(platform))
-  return { digest: hex(digest, 32), deploymentId: deployments[d]!, user: users[u]!, gross, discountBps: Number(discountBps), charged: chargedAmount(gross, discountBps) }
+  // Digests differ in their first 128 bits, as real ones do: the circuit orders a user's receipts by them.
+  return { digest: `0x${(BigInt(digest) << 128n).toString(16).padStart(64, '0')}`, deploymentId: deployments[d]!, user: users[u]!, gross, discountBps: Number(discountBps), charged: chargedAmount(gross, discountBps) }
 }
 
 const receiptsArb = fc
@@ -55,5 +56,11 @@ describe('planBatches: the batching rule', () => {
     const wrong = { ...receiptOf(0, 3, 7, 1_000n), discountBps: 0 }
     expect(() => planBatches(1, config, inputs, [wrong], 4, 2)).toThrow(new RegExp(`receipt ${wrong.digest} of ${wrong.user} carries a 0 bps discount; the stake snapshot gives \\d+ bps`))
     expect(() => planBatches(1, config, new Map(), [receiptOf(0, 0, 1, 5n)], 4, 2)).toThrow(ProofError)
+  })
+
+  it('names two receipts of one user whose digests share their first 128 bits (the circuit cannot order them)', () => {
+    const a = receiptOf(0, 3, 7, 1_000n)
+    const b = { ...a, digest: `${a.digest.slice(0, -1)}1` as Hex }
+    expect(() => planBatches(1, config, inputs, [a, b], 4, 2)).toThrow(`receipts ${a.digest} and ${b.digest} of ${a.user} share the first 128 bits of their digests`)
   })
 })

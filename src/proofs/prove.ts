@@ -12,10 +12,10 @@ import { batchInput } from './statement.ts'
 /** The public signals of a batch proof as the contract takes them (BATCH_PUBLIC_SIGNALS order). */
 export const signalsOf = (proof: BatchProof): bigint[] => BATCH_PUBLIC_SIGNALS.map((name) => BigInt(proof.publicSignals[name]))
 
-/** The hash chain the registry keeps: h_i = keccak256(abi.encode(h_{i-1}, uint256[11] signals_i)), h_0 = 0. */
+/** The hash chain the registry keeps: h_i = keccak256(abi.encode(h_{i-1}, uint256[17] signals_i)), h_0 = 0. */
 export function proofsHash(batches: readonly { proof: BatchProof }[]): Hex {
   let chain: Hex = `0x${'0'.repeat(64)}`
-  for (const b of batches) chain = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256[11]' }], [chain, signalsOf(b.proof) as never]))
+  for (const b of batches) chain = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: `uint256[${BATCH_PUBLIC_SIGNALS.length}]` }], [chain, signalsOf(b.proof) as never]))
   return chain
 }
 

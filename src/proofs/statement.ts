@@ -1,8 +1,10 @@
 /**
  * The statement a batch proof attests, computed in TypeScript: the reference the circuit is tested against.
  *
- * A batch holds up to N receipts of one deployment and epoch, and a table of up to K (user, stake) rows: every
- * receipt names the row of its user. Each row's discount is min(X, floor(stake * M * 10^4 / circulating)); each
+ * A batch holds 1 to N receipts of one deployment and epoch, for one registry (its domain), and a table of up to K
+ * (user, stake) rows: every receipt names the row of its user. Rows are in strictly increasing user order and
+ * receipts in strictly increasing (user, digestHi) order; the first and last (user, digestHi) are public, so the
+ * registry takes an epoch's batches only in that order, and no receipt counts twice. Each row's discount is min(X, floor(stake * M * 10^4 / circulating)); each
  * receipt's charged amount is gross - floor(gross * discount / 10^4) with its row's discount. Leaves are
  * Poseidon(digestHi, digestLo, user, gross, charged) (0 for padding), the root is a Poseidon Merkle root over the
  * N leaves, and the stakes commitment is a Poseidon hash chain over the K rows, which an auditor recomputes
@@ -14,7 +16,7 @@ import { InvalidParameterError } from '../base/errors.ts'
 
 export type BatchReceipt = { digest: bigint; user: bigint; gross: bigint; discountBps: bigint; charged: bigint; row: number }
 export type StakeRow = { user: bigint; stake: bigint }
-export type BatchParameters = { epoch: bigint; deploymentId: bigint; maxDiscountBps: bigint; multiplier: bigint; circulating: bigint }
+export type BatchParameters = { epoch: bigint; deploymentId: bigint; domain: bigint; maxDiscountBps: bigint; multiplier: bigint; circulating: bigint }
 
 export type BatchStatement = {
   root: bigint
@@ -22,6 +24,11 @@ export type BatchStatement = {
   totalGross: bigint
   totalCharged: bigint
   count: bigint
+  /** The first and last (user, digestHi) of the batch: the registry chains an epoch's batches by them. */
+  firstUser: bigint
+  firstKey: bigint
+  lastUser: bigint
+  lastKey: bigint
   leaves: bigint[]
 }
 
@@ -46,8 +53,14 @@ export function stakesCommitment(rows: readonly StakeRow[]): bigint {
 /** Computes the statement; throws naming the receipt when it is not provable (wrong discount or charged amount). */
 export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly StakeRow[], p: BatchParameters, n: number, k: number): BatchStatement {
   if (n < 1 || (n & (n - 1)) !== 0) throw new InvalidParameterError('n', 'a power of two', n)
-  if (receipts.length > n) throw new InvalidParameterError('receipts', `at most ${n}`, receipts.length)
+  if (receipts.length < 1 || receipts.length > n) throw new InvalidParameterError('receipts', `1 to ${n}`, receipts.length)
   if (rows.length > k) throw new InvalidParameterError('rows', `at most ${k}`, rows.length)
+  for (let i = 1; i < rows.length; i++) if (rows[i]!.user <= rows[i - 1]!.user) throw new InvalidParameterError(`rows[${i}].user`, "above the previous row's user", rows[i]!.user)
+  for (let i = 1; i < receipts.length; i++) {
+    const [a, b] = [receipts[i - 1]!, receipts[i]!]
+    if (b.row < a.row || (b.row === a.row && digestLimbs(b.digest)[0] <= digestLimbs(a.digest)[0]))
+      throw new InvalidParameterError(`receipts[${i}]`, "after the previous receipt in (user, digest) order, with a higher digest prefix than the same user's previous receipt", b.digest)
+  }
   const padded = [...rows, ...Array.from({ length: k - rows.length }, () => ({ user: 0n, stake: 0n }))]
   const discounts = padded.map((r) => stakingDiscountBps(r.stake, p.circulating, { maxDiscountBps: p.maxDiscountBps, multiplier: p.multiplier }))
   const leaves = receipts.map((r, i) => {
@@ -64,6 +77,10 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
     totalGross: receipts.reduce((s, r) => s + r.gross, 0n),
     totalCharged: receipts.reduce((s, r) => s + r.charged, 0n),
     count: BigInt(receipts.length),
+    firstUser: receipts[0]!.user,
+    firstKey: digestLimbs(receipts[0]!.digest)[0],
+    lastUser: receipts.at(-1)!.user,
+    lastKey: digestLimbs(receipts.at(-1)!.digest)[0],
     leaves,
   }
 }
@@ -72,10 +89,13 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
 export function batchInput(receipts: readonly BatchReceipt[], rows: readonly StakeRow[], p: BatchParameters, n: number, k: number): Record<string, string | string[]> {
   const pad = (xs: string[], size: number) => [...xs, ...Array.from({ length: size - xs.length }, () => '0')]
   const [depHi, depLo] = digestLimbs(p.deploymentId)
+  const [domainHi, domainLo] = digestLimbs(p.domain)
   return {
     epoch: p.epoch.toString(),
     deploymentIdHi: depHi.toString(),
     deploymentIdLo: depLo.toString(),
+    domainHi: domainHi.toString(),
+    domainLo: domainLo.toString(),
     maxDiscountBps: p.maxDiscountBps.toString(),
     multiplier: p.multiplier.toString(),
     circulating: p.circulating.toString(),

@@ -146,7 +146,10 @@ export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perPr
  * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same 11 public
  * signals), then `propose` checking the proven totals.
  */
-export async function measurePublicationGas(proof: { a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }, epoch: bigint): Promise<PublicationGasRow> {
+export async function measurePublicationGas(
+  proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
+  epoch: bigint,
+): Promise<PublicationGasRow> {
   const { ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
   const hre = await hardhat()
@@ -179,7 +182,8 @@ export async function measurePublicationGas(proof: { a: readonly [bigint, bigint
   const plain = await registryOf(false)
   const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash)]))
   const checked = await registryOf(true)
-  const proofs = Array.from({ length: PROOFS_PER_TRANSACTION }, () => proof) as never
+  // Distinct batches in the registry's order, made for this registry: it refuses the same proof twice.
+  const proofs = (await proveFor(distributorDomain(await publicClient.getChainId(), checked.address), PROOFS_PER_TRANSACTION)) as never
   const submit = await gasOf(checked.write.submitProofs([epoch, proofs]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
   const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain)]))

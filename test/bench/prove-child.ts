@@ -7,10 +7,11 @@ import { BatchProver } from '../../src/proofs/groth16.ts'
 import { batchInput, type BatchReceipt, type StakeRow } from '../../src/proofs/statement.ts'
 
 const [wasm, zkey, n, k] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4]), Number(process.argv[5])]
-const params = { epoch: 20_500n, deploymentId: 0xabcdefn << 200n, maxDiscountBps: 3000n, multiplier: 2n, circulating: 1_000_000n * 10n ** 18n }
+const params = { epoch: 20_500n, deploymentId: 0xabcdefn << 200n, domain: 0xd0n << 200n, maxDiscountBps: 3000n, multiplier: 2n, circulating: 1_000_000n * 10n ** 18n }
 const rows: StakeRow[] = Array.from({ length: k }, (_, i) => ({ user: 0x1000n + BigInt(i), stake: BigInt(i) * 1_000n * 10n ** 18n }))
+// In the circuit's order: N/K receipts per user, users in row order, digest prefixes increasing within each user.
 const receipts: BatchReceipt[] = Array.from({ length: n }, (_, i) => {
-  const row = i % k
+  const row = Math.floor((i * k) / n)
   const discountBps = stakingDiscountBps(rows[row]!.stake, params.circulating, params)
   const gross = 1_000n + BigInt(i) * 7_919n
   return { digest: (BigInt(i) << 128n) + 12_345n, user: rows[row]!.user, gross, discountBps, charged: chargedAmount(gross, discountBps), row }
