@@ -122,3 +122,8 @@ function scan(text: string, source: string, keys: Set<string> | undefined): numb
   }
   return counts
 }
+
+/** A JSON file's bytes as fomo-kit writes them: two-space indentation and a final newline (what sealed hashes cover). */
+export function jsonFileBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`)
+}

@@ -29,7 +29,7 @@ export async function readSpendTree(dir: string): Promise<StandardTree> {
   return StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'spend-tree.json')).toString('utf8'), 'spend-tree.json'))
 }
 
-/** Reads of the chain a stake check makes, by deployment (the staking contract) and by leaf (the eligible stake). */
+/** Leaves whose stake is read from the chain at once. */
 const READS_AT_ONCE = 32
 
 /** What a stake check reads of a commitment: the configuration whose staking contracts count, and the block. */
@@ -41,10 +41,18 @@ export type StakeSnapshotRef = { configHash: Hex; snapshotBlock: bigint }
  */
 export async function stakeFaults(client: PublicClient, registry: Address, tree: StandardTree, epoch: number, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
-  const stakingOf = new Map<Hex, Promise<Address>>()
+  // Each deployment's pinned staking contract, read once (zero: the configuration does not have the deployment).
+  const stakingOf = new Map<Hex, Promise<{ address: Address; read: (user: Hex) => Promise<bigint> }>>()
   const staking = (deploymentId: Hex) => {
     let s = stakingOf.get(deploymentId)
-    if (!s) stakingOf.set(deploymentId, (s = r.read.stakingOf([commitment.configHash, deploymentId])))
+    if (!s)
+      stakingOf.set(
+        deploymentId,
+        (s = r.read.stakingOf([commitment.configHash, deploymentId]).then((address) => {
+          const contract = getContract({ abi: MTStaking.abi, address, client: { public: client } })
+          return { address, read: (user: Hex) => contract.read.eligibleStakeAt([user, commitment.snapshotBlock]) }
+        })),
+      )
     return s
   }
   const found: StakeChallenge[] = []
@@ -54,8 +62,8 @@ export async function stakeFaults(client: PublicClient, registry: Address, tree:
       indices.map(async (index) => {
         const { leaf, proof } = spendLeafProof(tree, index)
         const contract = await staking(leaf.deploymentId)
-        const actual = contract === zeroAddress ? 0n : await getContract({ abi: MTStaking.abi, address: contract, client: { public: client } }).read.eligibleStakeAt([leaf.user, commitment.snapshotBlock])
-        return contract === zeroAddress || actual !== leaf.stake ? { epoch, index, leaf, proof, staking: contract, actual } : undefined
+        const actual = contract.address === zeroAddress ? 0n : await contract.read(leaf.user)
+        return contract.address === zeroAddress || actual !== leaf.stake ? { epoch, index, leaf, proof, staking: contract.address, actual } : undefined
       }),
     )
     for (const x of checked) if (x) found.push(x)

@@ -10,6 +10,7 @@ import { readPlatform, type PlatformParameters } from '../economics/parameters.t
 import { Reader, optional } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
+import { jsonFileBytes } from '../base/json.ts'
 import { readDomain } from '../receipts/document.ts'
 import { readAddress, readBytes32 } from '../receipts/receipt.ts'
 import type { ReceiptDomain } from '../receipts/types.ts'
@@ -116,7 +117,7 @@ export function configJson(c: AggregatorConfig): Record<string, unknown> {
 
 /** config.json as sealed beside every epoch: the bytes the configuration hash is taken of. */
 export function configBytes(c: AggregatorConfig): Uint8Array {
-  return new TextEncoder().encode(`${JSON.stringify(configJson(c), null, 2)}\n`)
+  return jsonFileBytes(configJson(c))
 }
 
 /** keccak256 of config.json's bytes: the hash a registry pins and every commitment carries. */

@@ -4,6 +4,7 @@
  * the aggregator seals with it and the auditor recomputes with it.
  */
 import type { Hex } from '../base/bytes.ts'
+import { jsonFileBytes } from '../base/json.ts'
 import { compareAllocations, RewardLedger, settleEpoch, type Allocation, type DeploymentEpochInput } from '../economics/epoch.ts'
 import { mulDivDown } from '../economics/math.ts'
 import { discountParameters } from '../economics/parameters.ts'
@@ -37,7 +38,6 @@ export type SealOutput = {
   manifestSha256: string
 }
 
-const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`)
 
 export function seal(input: SealInput): SealOutput {
   const { epoch, config } = input
@@ -102,13 +102,13 @@ export function seal(input: SealInput): SealOutput {
   const report = epochReport({ epoch, config, totals, emission, settlement, details, inputs: input.inputs })
 
   const files = new Map<string, Uint8Array>()
-  files.set('report.json', json(report))
+  files.set('report.json', jsonFileBytes(report))
   if (spendTree) files.set('spend-tree.json', new TextEncoder().encode(`${JSON.stringify(spendTree.dump())}\n`))
   if (rewardTree) files.set('reward-tree.json', new TextEncoder().encode(`${JSON.stringify(rewardTree.dump())}\n`))
   const configBytes = configFileBytes(config)
   // What an auditor needs to recompute everything from the receipts: the configuration and the epoch's inputs.
   files.set('config.json', configBytes)
-  files.set('inputs.json', json(epochInputsJson(epoch, input.inputs)))
+  files.set('inputs.json', jsonFileBytes(epochInputsJson(epoch, input.inputs)))
   const manifest = epochManifest({
     epoch,
     config,
@@ -118,7 +118,7 @@ export function seal(input: SealInput): SealOutput {
     totals: { ...totals, rewardLeaves: rewardEntries.length, spendLeaves: spendValues.length },
     files,
   })
-  const manifestBytes = json(manifest)
+  const manifestBytes = jsonFileBytes(manifest)
   const out = [...files].map(([name, content]) => ({ name, content, sha256: sha256Hex(content) }))
   out.push({ name: 'manifest.json', content: manifestBytes, sha256: sha256Hex(manifestBytes) })
   return {

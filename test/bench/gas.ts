@@ -24,17 +24,25 @@ const uniswap = require('@uniswap/merkle-distributor/build/MerkleDistributor.jso
 
 export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint; fomoNext: bigint; uniswapNext: bigint }
 
-export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): Promise<GasRow[]> {
+/**
+ * A fresh in-process chain (contract addresses, and so calldata costs, do not depend on what ran before), its
+ * wallets and a deployer sending from the first one.
+ */
+async function freshChain() {
   const hre = await hardhat()
-  // A fresh chain: contract addresses (and so calldata costs) do not depend on what ran before.
   await hre.network.provider.send('hardhat_reset', [])
   const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
   const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
-  const [admin] = wallets
+  const admin = wallets[0]!
   const deploy = async (abi: Abi, bytecode: string, args: readonly unknown[]) => {
-    const hash = await admin!.deployContract({ abi, bytecode: (bytecode.startsWith('0x') ? bytecode : `0x${bytecode}`) as Hex, args } as never)
+    const hash = await admin.deployContract({ abi, bytecode: (bytecode.startsWith('0x') ? bytecode : `0x${bytecode}`) as Hex, args } as never)
     return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
   }
+  return { hre, wallets, publicClient, admin, me: getAddress(admin.account.address), deploy }
+}
+
+export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): Promise<GasRow[]> {
+  const { wallets, publicClient, admin, deploy } = await freshChain()
   const gasOf = async (hash: Hex) => (await publicClient.waitForTransactionReceipt({ hash })).gasUsed
   const rows: GasRow[] = []
   for (const n of sizes) {
@@ -44,13 +52,13 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin!.account.address, admin!.account.address, admin!.account.address, 0n, zeroAddress, 1000n])
+    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
-    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
+    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
     // Any pinned configuration: claims do not read it.
     await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token]])
-    await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin! } }).write.mint([distributor, 10n ** 30n])
+    await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
       const tree = await StandardTree.build(accounts.map((a, i) => [domain, a, token, cumulative(i).toString()]), REWARD_LEAF_ENCODING)
@@ -75,7 +83,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
       const position = new Uint32Array(n)
       for (let k = 0; k < n; k++) position[order[k]!] = 2 * n - 2 - k
       const uni = await deploy(uniswap.abi, uniswap.bytecode, [uniToken, toHex(nodes, 0, 32)])
-      await getContract({ abi: TestToken.abi, address: uniToken, client: { wallet: admin! } }).write.mint([uni, 10n ** 30n])
+      await getContract({ abi: TestToken.abi, address: uniToken, client: { wallet: admin } }).write.mint([uni, 10n ** 30n])
       const theirs = getContract({ abi: uniswap.abi, address: uni, client: { public: publicClient, wallet: claimer } })
       const proof = getProof(nodes, position[0]!).map((p) => toHex(p))
       return gasOf(await (theirs.write as Record<string, (args: unknown[]) => Promise<Hex>>).claim!([0n, accounts[0], drop(0), proof]))
@@ -97,16 +105,8 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
   const { SPEND_LEAF_ENCODING } = await import('../../src/epoch/spend.ts')
   const { spendLeafProof } = await import('../../src/chain/publication.ts')
-  const hre = await hardhat()
-  await hre.network.provider.send('hardhat_reset', [])
-  const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
-  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
-  const [admin, challenger] = wallets
-  const me = getAddress(admin!.account.address)
-  const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
-    const hash = await admin!.deployContract({ abi, bytecode, args } as never)
-    return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
-  }
+  const { hre, wallets, publicClient, admin, me, deploy } = await freshChain()
+  const challenger = wallets[1]!
   const send = async (hash: Promise<Hex>) => publicClient.waitForTransactionReceipt({ hash: await hash })
   const deployment = keccak256('0x0d')
   const rows: ChallengeGasRow[] = []
@@ -114,13 +114,13 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 0n, zeroAddress, 1000n])
     const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
     const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
-    const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin! } })
+    const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin } })
     await send(token.write.mint([me, 10n ** 24n]))
     await send(token.write.approve([staking, 10n ** 24n]))
-    await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin! } }).write.stake([10n ** 21n]))
+    await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin } }).write.stake([10n ** 21n]))
     await hre.network.provider.send('hardhat_mine', ['0x2'])
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
-    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin! } })
+    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking]]))
     // Leaf 0: the staker, honest; the others spent without staking, the last one given a 1-wei stake.
     const users = Array.from({ length: n }, (_, i) => (i === 0 ? me : (`0x${(i + 1).toString(16).padStart(40, '0')}` as Address)))
@@ -130,7 +130,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     await send(reg.write.propose([1n, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }]))
     const wrong = [...tree.entries()].find(([, v]) => v[6] === '1')![0]
     const { leaf, proof } = spendLeafProof(tree, wrong)
-    const theirs = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: challenger! } })
+    const theirs = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: challenger } })
     const receipt = await send(theirs.write.challengeStake([1n, leaf, proof]))
     if (receipt.status !== 'success' || (await reg.read.hasPending())) throw new Error('the benchmark challenge did not revoke the proposal')
     rows.push({ leaves: n, challenge: receipt.gasUsed })
@@ -143,7 +143,7 @@ export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perPr
 /**
  * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
  * since only roots are stored), and with a verifier: each batch proof verified in `submitProofs` (20 per transaction,
- * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same 11 public
+ * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same public
  * signals), then `propose` checking the proven totals.
  */
 export async function measurePublicationGas(
@@ -152,16 +152,7 @@ export async function measurePublicationGas(
 ): Promise<PublicationGasRow> {
   const { ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
-  const hre = await hardhat()
-  await hre.network.provider.send('hardhat_reset', [])
-  const wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
-  const publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
-  const [admin] = wallets
-  const me = getAddress(admin!.account.address)
-  const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
-    const hash = await admin!.deployContract({ abi, bytecode, args } as never)
-    return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
-  }
+  const { publicClient, admin, me, deploy } = await freshChain()
   const gasOf = async (hash: Promise<Hex>) => {
     const r = await publicClient.waitForTransactionReceipt({ hash: await hash })
     if (r.status !== 'success') throw new Error('a benchmark publication transaction reverted')
@@ -175,7 +166,7 @@ export async function measurePublicationGas(
   }
   const registryOf = async (withVerifier: boolean) => {
     const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
-    const reg = getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin! } })
+    const reg = getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
     await gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [keccak256('0x0d')], [verifier]]))
     return reg
   }
