@@ -3,6 +3,7 @@
  * test-only keys, `fomo audit` accepts it, and each of four tampered copies (one receipt, one spend leaf, one reward,
  * one proof) is rejected with a diagnosis that names what was changed, with the expected and the found value.
  */
+import { proofsHash } from '../src/proofs/prove.ts'
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,7 @@ import { fomo } from './helpers.ts'
 let out: string
 let epochDir: string
 let receipts: string
+let attestations: string
 let demoStdout: string
 
 beforeAll(async () => {
@@ -22,6 +24,7 @@ beforeAll(async () => {
   const name = (await readdir(join(out, 'demo', 'epochs'))).find((f) => f.startsWith('epoch-'))!
   epochDir = join(out, 'demo', 'epochs', name)
   receipts = join(out, 'demo', `receipts-${name.slice('epoch-'.length)}.ndjson`)
+  attestations = join(out, 'demo', `attestations-${name.slice('epoch-'.length)}.ndjson`)
 }, 120_000)
 
 /** A copy of the proven epoch (and its receipts) with one file changed. */
@@ -50,7 +53,7 @@ describe('fomo demo, prove and audit', () => {
     expect(demoStdout).toMatch(/Epoch \d+ sealed and published/)
     expect(demoStdout).toContain('accepted / dup / rejected  30 / 18 / 0')
     expect(demoStdout).toMatch(/claimed for\s+0x[0-9a-f]{40} in one transaction/)
-    expect(demoStdout).toContain(`npx fomo prove ${epochDir} --receipts ${receipts}`)
+    expect(demoStdout).toContain(`npx fomo prove ${epochDir} --receipts ${receipts} --attestations ${attestations}`)
     expect(demoStdout).toContain(`npx fomo audit ${epochDir} --receipts ${receipts}`)
   })
 
@@ -60,18 +63,22 @@ describe('fomo demo, prove and audit', () => {
     expect(before.stdout).toMatch(/ok {7}receipts: 30 signatures verified/)
     expect(before.stdout).toContain('warning  no proofs.json')
 
-    const proved = await fomo(['prove', epochDir, '--receipts', receipts])
+    // Without the providers' attestations nothing is proven: the aggregator cannot prove receipts on its own word.
+    const unattested = await fomo(['prove', epochDir, '--receipts', receipts])
+    expect(unattested.code).toBe(1)
+    expect(unattested.stderr).toMatch(/no attestations of provider 0x[0-9a-f]{40} of deployment 0x[0-9a-f]{64} for epoch \d+/)
+    const proved = await fomo(['prove', epochDir, '--receipts', receipts, '--attestations', attestations])
     expect(proved.code, proved.stderr).toBe(0)
     expect(proved.stderr).toContain('TEST-ONLY')
     const summary = JSON.parse(proved.stdout)
     expect(summary).toMatchObject({ circuit: 'receipt_batch_4', receipts: 30 })
     const proofs = JSON.parse(await readFile(join(epochDir, 'proofs.json'), 'utf8'))
-    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v2', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
+    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v3', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
     expect(proofs.batches.length).toBe(summary.batches)
 
     const after = await fomo(['audit', epochDir, '--receipts', receipts])
     expect(after.code, after.stdout + after.stderr).toBe(0)
-    expect(after.stdout).toMatch(/ok {7}proofs: \d+ batch proofs of receipt_batch_4 verify/)
+    expect(after.stdout).toMatch(/ok {7}proofs: 4 provider attestations signed by their configured keys; \d+ batch proofs of receipt_batch_4 verify/)
     expect(after.stdout).toContain('each batch root is the Poseidon root of the receipts')
     expect(after.stdout).toMatch(/audit passed/)
     // Without the receipts the auditor still recomputes everything downstream of the spend leaves.
@@ -108,6 +115,21 @@ describe('fomo demo, prove and audit', () => {
     const r = await fomo(['audit', t.dir, '--receipts', t.receipts])
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(new RegExp(`DISCREPANCY \\(reward-leaf\\) cumulative reward of ${account} in token 0x[0-9a-f]{40} \\(leaf #1\\): expected ${amount}, found ${BigInt(amount) + 10n ** 18n}`))
+  })
+
+  it('names an attestation its provider did not sign, and a batch proven twice', async () => {
+    const t = await tampered('attestation', 'proofs.json', (doc) => (doc.attestations[0].root = String(BigInt(doc.attestations[0].root) + 1n)))
+    const r = await fomo(['audit', t.dir])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/DISCREPANCY \(proof\) attestation of provider 0x[0-9a-f]{40} for deployment 0x[0-9a-f]{64} does not carry a valid signature of its key/)
+    // The first batch twice, with the proofs hash made to match: the registry's order refuses it, and so does the audit.
+    const twice = await tampered('twice', 'proofs.json', (doc) => {
+      doc.batches.splice(1, 0, doc.batches[0])
+      doc.proofsHash = proofsHash(doc.batches)
+    })
+    const w = await fomo(['audit', twice.dir])
+    expect(w.code).toBe(1)
+    expect(w.stdout).toMatch(/DISCREPANCY \(proof\) proof of batch #1 \(deployment 0x[0-9a-f]{64}\): batch index within its provider's attestation \(a batch proven twice or out of order\): expected 1, found 0/)
   })
 
   it('names a tampered proof: the batch that does not verify', async () => {

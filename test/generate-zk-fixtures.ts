@@ -1,6 +1,6 @@
 /**
  * Writes the TEST-ONLY proving artifacts of the test-size batch circuit (4 receipts, 2 stake rows) into
- * fixtures/zk/: a locally made powers-of-tau (2^13, one contribution and a beacon), the circuit's zkey (phase 2:
+ * fixtures/zk/: a locally made powers-of-tau (2^14, one contribution and a beacon), the circuit's zkey (phase 2:
  * one contribution and a beacon), its verification key, and the generated Solidity verifier in contracts/src.
  * Made once by hand (npx tsx test/generate-zk-fixtures.ts <prepared ptau>); CI only reads them. The entropy
  * here is public: never use these keys for anything real. Production plugs in a public ceremony's ptau
@@ -13,10 +13,10 @@ import { compileCircuit } from '../src/proofs/circom.ts'
 const root = join(import.meta.dirname, '..')
 const out = join(root, 'fixtures', 'zk')
 const ptau = process.argv[2]
-if (!ptau) throw new Error('usage: generate-zk-fixtures.ts <prepared pot13 ptau>')
+if (!ptau) throw new Error('usage: generate-zk-fixtures.ts <prepared pot14 ptau>')
 const snarkjs = (await import('snarkjs')) as any
 const circuit = await compileCircuit('circuits/test/receipt_batch_4.circom', join(root, '.cache', 'circuits'), root)
-copyFileSync(ptau, join(out, 'pot13_final.test-only.ptau'))
+copyFileSync(ptau, join(out, 'pot14_final.test-only.ptau'))
 const z0 = join(root, '.cache', 'circuits', 'receipt_batch_4_0000.zkey')
 const z1 = join(root, '.cache', 'circuits', 'receipt_batch_4_0001.zkey')
 const zkey = join(out, 'receipt_batch_4.test-only.zkey')

@@ -11,12 +11,13 @@ import { batchInput, batchStatement } from '../src/proofs/statement.ts'
 import { proofCalldata } from '../src/chain/publication.ts'
 import { proofsHash } from '../src/proofs/prove.ts'
 import { keccak256 } from 'viem'
-import { params, receipts, rows } from './zk-sample.ts'
+import { attestation, attestBatches, params, providerSecrets, receipts, rows } from './zk-sample.ts'
+import { attestationKeyOf } from '../src/proofs/attestation.ts'
 
 const root = join(import.meta.dirname, '..')
 const zk = join(root, 'fixtures', 'zk')
 const ZKEY = join(zk, 'receipt_batch_4.test-only.zkey')
-const PTAU = join(zk, 'pot13_final.test-only.ptau')
+const PTAU = join(zk, 'pot14_final.test-only.ptau')
 let circuit: CompiledCircuit
 let vkey: unknown
 let proof: BatchProof
@@ -24,7 +25,7 @@ let proof: BatchProof
 beforeAll(async () => {
   circuit = await compileCached('circuits/test/receipt_batch_4.circom', root)
   vkey = await readVerificationKey(join(zk, 'receipt_batch_4.verification_key.json'))
-  proof = await proveBatch(circuit, ZKEY, batchInput(receipts, rows, params, 4, 2))
+  proof = await proveBatch(circuit, ZKEY, batchInput(receipts, rows, params, 4, 2, attestation))
 }, 120_000)
 
 describe('batch proofs (Groth16, test-only keys)', () => {
@@ -39,7 +40,7 @@ describe('batch proofs (Groth16, test-only keys)', () => {
   })
 
   it('proves the statement the TypeScript reference computes, and the proof verifies', async () => {
-    const s = batchStatement(receipts, rows, params, 4, 2)
+    const s = batchStatement(receipts, rows, params, 4, 2, attestation)
     expect(proof.publicSignals).toMatchObject({ root: s.root.toString(), stakesCommitment: s.stakesCommitment.toString(), totalGross: s.totalGross.toString(), totalCharged: s.totalCharged.toString(), count: '3' })
     expect(await verifyBatchProof(vkey, proof)).toBe(true)
   })
@@ -83,7 +84,7 @@ describe('the generated Solidity verifier (in-process EVM)', () => {
 })
 
 describe('a registry that requires batch proofs (in-process EVM)', () => {
-  it('takes a proposal only with valid proofs of this epoch whose totals are the committed totals and whose signals hash to proofsHash', async () => {
+  it('takes a proposal only with valid proofs of this epoch, of every batch a registered provider attested, once, whose totals are the committed totals and whose signals hash to proofsHash', async () => {
     const { startDevnet } = await import('../src/chain/devnet.ts')
     const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
     const { deployContracts, distributorAt } = await import('../src/chain/contracts.ts')
@@ -95,16 +96,27 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
     const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
     const registry = distributorAt(devnet.clients, distributor)
-    // A pinned configuration (any hash, and any contract as its staking contract: proofs are checked without reading it).
+    // A pinned configuration (any hash, and any contract as its staking contract: proofs are checked without reading
+    // it) registering the first provider's attestation key for the deployment, not the second's.
     const configHash = keccak256('0xc0')
-    for (const address of [distributor, plain]) await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [keccak256('0x0d')], [verifier]]) })
-    // Two batches made for this registry: the staker's receipts, then the other user's (the order the registry takes).
+    const deployment = `0x${params.deploymentId.toString(16).padStart(64, '0')}` as const
+    const registered = attestationKeyOf(providerSecrets[0])
+    for (const address of [distributor, plain])
+      await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [verifier], [deployment], [registered.id]]) })
+    expect(await registry.read.providerKeyOf([configHash, deployment, registered.id])).toBe(true)
+    // Two batches made for this registry, attested together by the registered provider: the order the registry takes.
     const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
     const ours = { ...params, domain: BigInt(domain) }
     const parts = [receipts.slice(0, 2), receipts.slice(2)]
-    const statements = parts.map((rs) => batchStatement(rs, rows, ours, 4, 2))
-    const proofs = await Promise.all(parts.map((rs) => proveBatch(circuit, ZKEY, batchInput(rs, rows, ours, 4, 2))))
+    const attested = attestBatches(parts, ours)
+    const statements = parts.map((rs, i) => batchStatement(rs, rows, ours, 4, 2, attested[i]!))
+    const prove = (rs: typeof receipts, a: (typeof attested)[number]) => proveBatch(circuit, ZKEY, batchInput(rs, rows, ours, 4, 2, a)).then(proofCalldata)
+    const proofs = await Promise.all(parts.map((rs, i) => proveBatch(circuit, ZKEY, batchInput(rs, rows, ours, 4, 2, attested[i]!))))
     const [a, b] = proofs.map((p) => proofCalldata(p)) as [ReturnType<typeof proofCalldata>, ReturnType<typeof proofCalldata>]
+    // The same receipts under a key the configuration does not register, and a second attestation of the registered
+    // provider (all three receipts as one batch): receipts proven under either would be invented or counted twice.
+    const unregistered = await prove(receipts, attestBatches([receipts], ours, providerSecrets[1])[0]!)
+    const again = await prove(receipts, attestBatches([receipts], ours)[0]!)
     const total = (f: 'totalGross' | 'totalCharged' | 'count') => statements.reduce((sum, st) => sum + st[f], 0n)
     const commitment = {
       spendRoot: keccak256('0x01'),
@@ -134,14 +146,21 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     // totalGross + r would alias totalGross in the field: the verifier refuses it, so the sum cannot be inflated.
     const aliased = { ...a, signals: a.signals.map((v, i) => (i === 2 ? v + FIELD_PRIME : v)) as never }
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + FIELD_PRIME }, [aliased, b]]), 'EpochRegistryInvalidProof')
-    // The same proof twice, or batches out of order, would count receipts twice: refused whatever the commitment says.
+    // The same proof twice, batches out of order, or a second attestation of the same provider would count receipts
+    // twice: refused whatever the commitment says.
     const doubled = { ...commitment, totalGross: statements[0]!.totalGross * 2n, totalCharged: statements[0]!.totalCharged * 2n, receiptCount: statements[0]!.count * 2n }
     await reverts(registry.write.proposeWithProofs([epoch, doubled, [a, a]]), 'EpochRegistryProofOrder')
     await reverts(registry.write.proposeWithProofs([epoch, commitment, [b, a]]), 'EpochRegistryProofOrder')
+    await reverts(registry.write.submitProofs([epoch, [a, b, again]]), 'EpochRegistryProofOrder')
+    // Receipts attested by a key the configuration does not register (invented receipts) are refused.
+    await reverts(registry.write.submitProofs([epoch, [unregistered]]), 'EpochRegistryProofProvider')
+    // A provider's attested batches all proven, or none: one left out is refused at proposal.
+    const first = { ...commitment, totalGross: statements[0]!.totalGross, totalCharged: statements[0]!.totalCharged, receiptCount: statements[0]!.count, proofsHash: proofsHash([{ proof: proofs[0]! }]) }
+    await reverts(registry.write.proposeWithProofs([epoch, first, [a]]), 'EpochRegistryProofsIncomplete')
     const send = async (hash: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })).status).toBe('success')
     // Proofs may span transactions: submitted, then proposed; a batch already proven is refused in a later one too.
     await send(registry.write.submitProofs([epoch, [a]]))
-    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsIncomplete')
     await reverts(registry.write.submitProofs([epoch, [a]]), 'EpochRegistryProofOrder')
     await send(registry.write.resetProofs([epoch]))
     await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')

@@ -2,6 +2,7 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
+include "circomlib/circuits/eddsaposeidon.circom";
 include "circomlib/circuits/poseidon.circom";
 include "./discount.circom";
 
@@ -53,12 +54,14 @@ template RowDiscount() {
 
 // A batch of 1 to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
 // (user, stake) rows, for one registry (its domain); see src/proofs/statement.ts for the statement in TypeScript.
-// Receipts are in strictly increasing (user, digestHi) order: rows by strictly increasing user, receipts by
-// non-decreasing row, and within a row by strictly increasing digestHi. The first and last (user, digestHi) are
-// public, so the registry chains an epoch's batches in the same order and no receipt is counted twice.
-template ReceiptBatch(N, K, DEPTH) {
+// The batch is one leaf of its provider's attestation: the provider signed (EdDSA-Poseidon over Baby Jubjub) the
+// Poseidon root of its batches' roots (a tree of depth PDEPTH) with the batch count, epoch and deployment. The
+// circuit checks the signature and the batch's path, and outputs the provider's key, the signed message and the
+// batch's index, so the registry takes each attested batch exactly once, under a key pinned for the deployment.
+template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     assert(N == 2 ** DEPTH);
     assert(K <= 256);
+    assert(PDEPTH >= 1 && PDEPTH <= 32);
     // Public inputs.
     signal input epoch;
     signal input deploymentIdHi;
@@ -77,15 +80,24 @@ template ReceiptBatch(N, K, DEPTH) {
     signal input row[N];
     signal input rowUser[K];
     signal input rowStake[K];
+    // The provider's attestation: its public key, signature, the batch's place in its tree and the batch count.
+    signal input providerAx;
+    signal input providerAy;
+    signal input signatureR8x;
+    signal input signatureR8y;
+    signal input signatureS;
+    signal input batchPath[PDEPTH];
+    signal input batchPosition;
+    signal input batches;
     // Public outputs.
     signal output root;
     signal output stakesCommitment;
     signal output totalGross;
     signal output totalCharged;
-    signal output firstUser;
-    signal output firstKey;
-    signal output lastUser;
-    signal output lastKey;
+    signal output providerKey;
+    signal output attestation;
+    signal output batchIndex;
+    signal output batchCount;
 
     // epoch and deployment are bound as public inputs; a square keeps them in the constraint system.
     signal epochSquare <== epoch * epoch;
@@ -134,8 +146,10 @@ template ReceiptBatch(N, K, DEPTH) {
     }
     stakesCommitment <== chain[K - 1].out;
 
-    // Rows in use come first, by strictly increasing user; padding rows (user 0) after them. Each step adds at most
-    // 2^160, so with the registry's checks (users below 2^160, last not below first) the order does not wrap.
+    // Rows in use come first, by strictly increasing user (each user has one row, one stake); padding rows (user 0)
+    // after them. A row a receipt uses holds that receipt's user, which its provider signed (an address, below
+    // 2^160); from there each accepted LessThan(160) step adds at most 2^160 and there are at most K steps, far
+    // below the field, so the order cannot wrap around it and no user can have a second row.
     component rowPad[K];
     component rowOrder[K];
     for (var k = 0; k < K; k++) {
@@ -155,13 +169,6 @@ template ReceiptBatch(N, K, DEPTH) {
     component select[N][K];
     component cut[N];
     component leafHash[N];
-    component sameRow[N];
-    component keyOrder[N];
-    signal keyOrdered[N - 1];
-    signal lastUserSum[N + 1];
-    signal lastKeySum[N + 1];
-    lastUserSum[0] <== 0;
-    lastKeySum[0] <== 0;
     signal selectedUser[N][K + 1];
     signal selectedDiscount[N][K + 1];
     signal selectionSum[N][K + 1];
@@ -215,32 +222,11 @@ template ReceiptBatch(N, K, DEPTH) {
         leafHash[i].inputs[4] <== charged[i];
         leaf[i] <== active[i].out * leafHash[i].out;
 
-        // Order: rows non-decreasing along the receipts; within one row (one user) digestHi strictly increasing.
-        if (i > 0) {
-            _ <== Num2Bits(8)(active[i].out * (row[i] - row[i - 1])); // range check: row[i] >= row[i - 1]
-            sameRow[i] = IsEqual();
-            sameRow[i].in[0] <== row[i - 1];
-            sameRow[i].in[1] <== row[i];
-            keyOrder[i] = LessThan(128);
-            keyOrder[i].in[0] <== digestHi[i - 1];
-            keyOrder[i].in[1] <== digestHi[i];
-            keyOrdered[i - 1] <== active[i].out * sameRow[i].out;
-            keyOrdered[i - 1] * (1 - keyOrder[i].out) === 0;
-        }
-        // The last receipt is the last active slot: active[i] - active[i + 1] is 1 there and 0 elsewhere.
-        var next = i + 1 < N ? active[i + 1].out : 0;
-        lastUserSum[i + 1] <== lastUserSum[i] + (active[i].out - next) * user[i];
-        lastKeySum[i + 1] <== lastKeySum[i] + (active[i].out - next) * digestHi[i];
-
         grossSum[i + 1] <== grossSum[i] + gross[i];
         chargedSum[i + 1] <== chargedSum[i] + charged[i];
     }
     totalGross <== grossSum[N];
     totalCharged <== chargedSum[N];
-    firstUser <== user[0];
-    firstKey <== digestHi[0];
-    lastUser <== lastUserSum[N];
-    lastKey <== lastKeySum[N];
 
     // Poseidon Merkle root over the N leaves.
     component node[N - 1];
@@ -253,4 +239,48 @@ template ReceiptBatch(N, K, DEPTH) {
         level[j] <== node[j].out;
     }
     root <== level[0];
+
+    // The batch root's path to the provider's attested root; the batch is one of the `batches` it attested.
+    _ <== Num2Bits(PDEPTH + 1)(batches); // range check
+    component positionBits = Num2Bits(PDEPTH);
+    positionBits.in <== batchPosition;
+    component inAttested = LessThan(PDEPTH + 1);
+    inAttested.in[0] <== batchPosition;
+    inAttested.in[1] <== batches;
+    inAttested.out === 1;
+    component pathNode[PDEPTH];
+    signal pathLevel[PDEPTH + 1];
+    signal pathSwap[PDEPTH];
+    pathLevel[0] <== root;
+    for (var j = 0; j < PDEPTH; j++) {
+        // bit 0: this node is the left child; bit 1: the right one.
+        pathSwap[j] <== positionBits.out[j] * (batchPath[j] - pathLevel[j]);
+        pathNode[j] = Poseidon(2);
+        pathNode[j].inputs[0] <== pathLevel[j] + pathSwap[j];
+        pathNode[j].inputs[1] <== batchPath[j] - pathSwap[j];
+        pathLevel[j + 1] <== pathNode[j].out;
+    }
+
+    // The signed message binds the attested root to its batch count, epoch and deployment.
+    component message = Poseidon(5);
+    message.inputs[0] <== pathLevel[PDEPTH];
+    message.inputs[1] <== batches;
+    message.inputs[2] <== epoch;
+    message.inputs[3] <== deploymentIdHi;
+    message.inputs[4] <== deploymentIdLo;
+    component signature = EdDSAPoseidonVerifier();
+    signature.enabled <== 1;
+    signature.Ax <== providerAx;
+    signature.Ay <== providerAy;
+    signature.S <== signatureS;
+    signature.R8x <== signatureR8x;
+    signature.R8y <== signatureR8y;
+    signature.M <== message.out;
+    component key = Poseidon(2);
+    key.inputs[0] <== providerAx;
+    key.inputs[1] <== providerAy;
+    providerKey <== key.out;
+    attestation <== message.out;
+    batchIndex <== batchPosition;
+    batchCount <== batches;
 }

@@ -23,17 +23,22 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order. The last
-    /// batch's deployment and last (user, digest prefix): the next batch's receipts must come strictly after them.
+    /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order; `config`
+    /// is the configuration whose provider keys they were checked against. The last batch's deployment, provider key,
+    /// attestation, index and attested count: the next batch is that attestation's next, or the first of a later
+    /// provider once all of them are proven.
     struct Proven {
         uint256 gross;
         uint256 charged;
         uint256 count;
         uint256 batches;
         bytes32 chain;
+        bytes32 config;
         uint256 lastDeployment;
-        uint256 lastUser;
-        uint256 lastKey;
+        uint256 lastProviderKey;
+        uint256 lastAttestation;
+        uint256 lastIndex;
+        uint256 lastCount;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -85,7 +90,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     uint256 public scheduledConfigReadyAt;
     /// @notice Each configuration's staking contract per deployment (zero: a deployment it does not have).
     mapping(bytes32 configHash => mapping(bytes32 deploymentId => address)) public stakingOf;
-    /// @dev Hashes ever scheduled: a hash is bound to its staking contracts once.
+    /// @notice Whether a configuration pins an attestation key id (Poseidon(x, y)) for a deployment's provider.
+    mapping(bytes32 configHash => mapping(bytes32 deploymentId => mapping(uint256 providerKey => bool))) public providerKeyOf;
+    /// @dev Hashes ever scheduled: a hash is bound to its staking contracts and provider keys once.
     mapping(bytes32 configHash => bool) internal _scheduled;
     /// @notice Spend roots a challenge proved wrong: never proposed again.
     mapping(bytes32 spendRoot => bool) public challengedSpendRoot;
@@ -136,7 +143,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     }
 
     /// @notice Verifies batch proofs of `epoch` and adds them to its proven totals; an epoch's proofs may span many
-    /// transactions. Each must verify and prove this epoch.
+    /// transactions. Each must verify, prove this epoch for this registry, and be the next batch of a provider
+    /// attestation signed by a key the pinned configuration registers for its deployment.
     /// @dev Publisher role only.
     /// @param epoch The epoch.
     /// @param proofs The batch proofs, in the order their signals enter `proofsHash`.
@@ -184,25 +192,36 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         emit EpochChallenged(epoch, msg.sender, leaf.deploymentId, leaf.user, leaf.stake, actual);
     }
 
-    /// @notice Schedules a configuration (the hash of its config.json and each deployment's staking contract). The
-    /// first one is pinned at once (no epoch can be proposed before it); later ones wait `timelock` seconds, so
-    /// every watcher sees a change before any proposal can use it.
+    /// @notice Schedules a configuration (the hash of its config.json, each deployment's staking contract and its
+    /// providers' attestation keys). The first one is pinned at once (no epoch can be proposed before it); later ones
+    /// wait `timelock` seconds, so every watcher sees a change before any proposal can use it.
     /// @dev Admin role only. Reverts with `EpochRegistryInvalidConfig` for a zero hash, a hash pinned or scheduled
-    /// before, no deployment, lists of different lengths, a repeated deployment or a staking contract without code
-    /// (every challenge of its deployment would revert). A later schedule replaces one not yet pinned.
+    /// before, no deployment, lists of different lengths, a repeated deployment, a staking contract without code
+    /// (every challenge of its deployment would revert), or a key of a deployment the configuration does not have.
+    /// A later schedule replaces one not yet pinned.
     /// @param hash keccak256 of the configuration's config.json.
     /// @param deploymentIds The configuration's deployments.
     /// @param stakings Each deployment's staking contract (MTStaking of its Model Token).
-    function scheduleConfig(bytes32 hash, bytes32[] calldata deploymentIds, address[] calldata stakings) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length) revert EpochRegistryInvalidConfig();
+    /// @param keyDeploymentIds The deployment of each provider attestation key.
+    /// @param providerKeys The providers' attestation key ids (Poseidon(x, y)); batch proofs are taken only under them.
+    function scheduleConfig(bytes32 hash, bytes32[] calldata deploymentIds, address[] calldata stakings, bytes32[] calldata keyDeploymentIds, uint256[] calldata providerKeys)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length || keyDeploymentIds.length != providerKeys.length)
+            revert EpochRegistryInvalidConfig();
         _scheduled[hash] = true;
         mapping(bytes32 => address) storage staking = stakingOf[hash];
         for (uint256 i = 0; i < deploymentIds.length; ++i) {
             if (stakings[i].code.length == 0 || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
             staking[deploymentIds[i]] = stakings[i];
         }
+        for (uint256 i = 0; i < providerKeys.length; ++i) {
+            if (staking[keyDeploymentIds[i]] == address(0)) revert EpochRegistryInvalidConfig();
+            providerKeyOf[hash][keyDeploymentIds[i]][providerKeys[i]] = true;
+        }
         uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
-        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings);
+        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys);
         if (configHash == bytes32(0)) {
             configHash = hash;
             emit ConfigPinned(hash);
@@ -287,6 +306,10 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
         Proven memory p = provenOf[epoch];
+        if (p.batches == 0) {
+            if (configHash == bytes32(0)) revert EpochRegistryNoConfig();
+            p.config = configHash;
+        }
         bytes32 d = domain();
         for (uint256 i = 0; i < proofs.length; ++i) {
             BatchProof calldata b = proofs[i];
@@ -295,7 +318,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (!verifier.verifyProof(b.a, b.b, b.c, s)) revert EpochRegistryInvalidProof(p.batches + i);
             if (s[8] != epoch) revert EpochRegistryProofEpoch(p.batches + i, s[8]);
             if (s[11] >> 128 != 0 || s[12] >> 128 != 0 || bytes32((s[11] << 128) | s[12]) != d) revert EpochRegistryProofDomain(p.batches + i);
-            _checkOrder(p, s, p.batches + i);
+            _checkSequence(p, s, p.batches + i);
             p.gross += s[2];
             p.charged += s[3];
             p.count += s[16];
@@ -306,27 +329,32 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         emit ProofsSubmitted(epoch, proofs.length, p.batches);
     }
 
-    /// @dev A batch's receipts come strictly after the previous batch's in (deployment, user, digest prefix) order,
-    /// so no receipt is proven twice in an epoch. The circuit orders a batch's receipts by steps of at most 2^160 (users)
-    /// and 2^128 (digest prefixes); with its first and last in range and its last not below its first, its order
-    /// cannot wrap around the field. Updates `p` to this batch's last.
-    function _checkOrder(Proven memory p, uint256[17] calldata s, uint256 batch) internal pure {
+    /// @dev The batch is the next attested batch (see `EpochRegistryProofOrder`) under a provider key the proofs'
+    /// configuration pins for its deployment. Signals: 4 provider key, 5 attestation (the signed message, which binds
+    /// the attested root and batch count), 6 batch index, 7 attested batch count, 9-10 deployment. Updates `p`.
+    function _checkSequence(Proven memory p, uint256[17] calldata s, uint256 batch) internal view {
+        if (s[9] >> 128 != 0 || s[10] >> 128 != 0) revert EpochRegistryProofOrder(batch);
         uint256 deployment = (s[9] << 128) | s[10];
-        (uint256 firstUser, uint256 firstKey, uint256 lastUser, uint256 lastKey) = (s[4], s[5], s[6], s[7]);
-        bool inRange = s[9] >> 128 == 0 && s[10] >> 128 == 0 && firstUser >> 160 == 0 && lastUser >> 160 == 0 && firstKey >> 128 == 0 && lastKey >> 128 == 0;
-        bool forward = lastUser > firstUser || (lastUser == firstUser && lastKey >= firstKey);
-        bool after_ = batch == 0
-            || deployment > p.lastDeployment
-            || (deployment == p.lastDeployment && (firstUser > p.lastUser || (firstUser == p.lastUser && firstKey > p.lastKey)));
-        if (!inRange || !forward || !after_) revert EpochRegistryProofOrder(batch);
-        (p.lastDeployment, p.lastUser, p.lastKey) = (deployment, lastUser, lastKey);
+        (uint256 key, uint256 attestation, uint256 index) = (s[4], s[5], s[6]);
+        if (batch > 0 && deployment == p.lastDeployment && key == p.lastProviderKey) {
+            if (attestation != p.lastAttestation || index != p.lastIndex + 1) revert EpochRegistryProofOrder(batch);
+        } else {
+            bool after_ = batch == 0
+                || (p.lastIndex + 1 == p.lastCount && (deployment > p.lastDeployment || (deployment == p.lastDeployment && key > p.lastProviderKey)));
+            if (!after_ || index != 0) revert EpochRegistryProofOrder(batch);
+            if (!providerKeyOf[p.config][bytes32(deployment)][key]) revert EpochRegistryProofProvider(batch, key);
+        }
+        (p.lastDeployment, p.lastProviderKey, p.lastAttestation, p.lastIndex, p.lastCount) = (deployment, key, attestation, index, s[7]);
     }
 
-    /// @dev The submitted proofs prove exactly the committed gross, charged and receipt count (the spend tree's
-    /// totals), and their signals hash to the committed proofsHash.
+    /// @dev The submitted proofs prove every batch of the last provider's attestation and exactly the committed
+    /// gross, charged and receipt count (the spend tree's totals) under the committed configuration, and their
+    /// signals hash to the committed proofsHash.
     function _checkProven(uint64 epoch, Commitment calldata c) internal view {
         Proven memory p = provenOf[epoch];
         if (p.batches == 0) revert EpochRegistryProofsRequired();
+        if (p.lastIndex + 1 != p.lastCount) revert EpochRegistryProofsIncomplete(p.lastIndex + 1, p.lastCount);
+        if (c.configHash != p.config) revert EpochRegistryWrongConfig(p.config, c.configHash);
         if (p.gross != c.totalGross || p.charged != c.totalCharged || p.count != c.receiptCount) revert EpochRegistryProvenTotals(p.gross, p.charged, p.count);
         if (p.chain != c.proofsHash) revert EpochRegistryProofsHash(p.chain, c.proofsHash);
     }

@@ -109,11 +109,23 @@ interface IEpochRegistry {
     /// @param batch The batch's index among all batches submitted for the epoch.
     error EpochRegistryProofDomain(uint256 batch);
 
-    /// @notice Raised when a batch proof's receipts do not come strictly after the previous batch's in (deployment,
-    /// user, digest prefix) order, or its first and last are out of range: a receipt already proven (the same proof
-    /// again, or a batch overlapping an earlier one) would count twice.
+    /// @notice Raised when a batch proof is not the next attested batch: each provider's batches must come as its
+    /// attestation's batches 0, 1, ..., count - 1 (same attestation), providers in strictly increasing (deployment,
+    /// provider key) order, a provider only after the previous one's batches are all proven. A batch proven again
+    /// (the same proof twice, or a second attestation of the same provider) would count its receipts twice.
     /// @param batch The batch's index among all batches submitted for the epoch.
     error EpochRegistryProofOrder(uint256 batch);
+
+    /// @notice Raised when a batch proof's provider key is not one the configuration the proofs are checked under
+    /// pins for its deployment: receipts no registered provider signed cannot be proven.
+    /// @param batch The batch's index among all batches submitted for the epoch.
+    /// @param providerKey The attestation key id (Poseidon(x, y)) the proof carries.
+    error EpochRegistryProofProvider(uint256 batch, uint256 providerKey);
+
+    /// @notice Raised by a proposal while the last provider's attested batches are not all proven.
+    /// @param proven How many of its batches are proven.
+    /// @param attested How many batches it attested.
+    error EpochRegistryProofsIncomplete(uint256 proven, uint256 attested);
 
     /// @notice Raised by a proposal whose totals are not exactly the sums the submitted proofs prove.
     /// @param provenGross The gross the proofs prove.
@@ -203,7 +215,9 @@ interface IEpochRegistry {
     /// @param readyAt The timestamp from which `activateConfig` pins it.
     /// @param deploymentIds The configuration's deployments.
     /// @param stakings Each deployment's staking contract.
-    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings);
+    /// @param keyDeploymentIds The deployment of each provider attestation key.
+    /// @param providerKeys The providers' attestation key ids (Poseidon(x, y) of each Baby Jubjub key).
+    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings, bytes32[] keyDeploymentIds, uint256[] providerKeys);
 
     /// @notice A configuration became the pinned one: later proposals must carry its hash.
     /// @param configHash keccak256 of the configuration's config.json.

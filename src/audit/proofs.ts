@@ -1,10 +1,11 @@
 /**
  * The audit's proofs check: proofs.json was made for the pinned verification key and this epoch, its proofs hash
- * chains its batches' public signals, every batch proof verifies and binds the epoch, deployment, registry, X, M,
- * circulating supply and stakes of config.json and inputs.json, the batches follow one another in strictly
- * increasing (deployment, user, digest prefix) order as the registry requires (no receipt proven twice), the proven
- * totals equal the spend tree's, and, given the receipts, each batch root is the root of the receipts the batching
- * rule puts in it.
+ * chains its batches' public signals, every attestation is signed by the provider's configured key, every batch
+ * proof verifies and binds the epoch, deployment, registry, X, M, circulating supply and stakes of config.json and
+ * inputs.json and its provider's attestation, the batches take every attested batch exactly once in the registry's
+ * order (strictly increasing (deployment, provider key), each provider's batches 0 to count - 1), the proven totals
+ * equal the spend tree's, and, given the receipts, each batch root is the root of the receipts the batching rule
+ * puts in it and each attestation is over exactly the epoch's receipts of its provider.
  */
 import { readFile } from 'node:fs/promises'
 import type { AggregatorConfig } from '../epoch/config.ts'
@@ -17,6 +18,7 @@ import { planBatches } from '../proofs/plan.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 import { proofsHash } from '../proofs/prove.ts'
 import { batchStatement, digestLimbs, stakesCommitment } from '../proofs/statement.ts'
+import { attestationMessage, unpackAttestationKey, verifyAttestation, type ProviderAttestation } from '../proofs/attestation.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
 
 /** Checks an epoch's proofs.json (read and shape-checked) against the epoch; with its receipts, against the batching rule. */
@@ -36,7 +38,21 @@ export async function checkProofs(
   const k = proofs.circuit.rows
   const proven = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
   const [domainHi, domainLo] = digestLimbs(BigInt(distributorDomain(c.config.domain.chainId, c.config.domain.verifyingContract)))
-  let last: [bigint, bigint, bigint] | undefined
+  const attestations = new Map<string, ProviderAttestation>()
+  for (const a of proofs.attestations) {
+    const who = `attestation of provider ${a.provider} for deployment ${a.deploymentId}`
+    const configured = c.config.providers.find((p) => p.deploymentId === a.deploymentId && p.provider === a.provider)?.attestationKey
+    if (a.epoch !== c.epoch) throw new AuditDiscrepancy('proof', `${who}: epoch`, String(c.epoch), String(a.epoch))
+    if (a.key !== configured) throw new AuditDiscrepancy('proof', `${who}: key (config.json's attestationKey of the provider)`, String(configured), a.key)
+    if (!verifyAttestation(a)) throw new AuditDiscrepancy('proof', `${who} does not carry a valid signature of its key`)
+    if (attestations.has(`${a.deploymentId}/${a.provider}`)) throw new AuditDiscrepancy('proof', `${who} appears twice in proofs.json`)
+    attestations.set(`${a.deploymentId}/${a.provider}`, a)
+  }
+  // The registry's order: (deployment, provider key) strictly increasing; each provider's attested batches 0..count-1.
+  let last: { deployment: bigint; key: bigint; index: bigint; count: bigint } | undefined
+  const complete = (subject: string) => {
+    if (last && last.index + 1n !== last.count) throw new AuditDiscrepancy('proof', `${subject}: the previous provider's attested batches are not all proven (an attested receipt left out)`, `${last.count} batches`, `${last.index + 1n}`)
+  }
   for (const [i, b] of proofs.batches.entries()) {
     const subject = `proof of batch #${i} (deployment ${b.deploymentId})`
     const s = b.proof.publicSignals
@@ -51,11 +67,21 @@ export async function checkProofs(
     expect('deploymentIdLo', lo, 'the deployment')
     expect('domainHi', domainHi, 'the registry of config.json')
     expect('domainLo', domainLo, 'the registry of config.json')
-    // The registry's order: each batch strictly after the previous one, so no receipt is proven twice.
-    const first: [bigint, bigint, bigint] = [BigInt(b.deploymentId), BigInt(s.firstUser), BigInt(s.firstKey)]
-    const after = (a: readonly bigint[], z: readonly bigint[]) => a[0]! > z[0]! || (a[0] === z[0] && (a[1]! > z[1]! || (a[1] === z[1] && a[2]! > z[2]!)))
-    if (last && !after(first, last)) throw new AuditDiscrepancy('proof', `${subject} does not come after the previous batch in (deployment, user, digest prefix) order: a receipt may be proven twice`, `after (${last.join(', ')})`, `(${first.join(', ')})`)
-    last = [first[0], BigInt(s.lastUser), BigInt(s.lastKey)]
+    const a = attestations.get(`${b.deploymentId}/${b.provider}`)
+    if (!a) throw new AuditDiscrepancy('proof', `${subject}: no attestation of its provider ${b.provider} in proofs.json`)
+    expect('providerKey', unpackAttestationKey(a.key).id, "its provider's attestation key")
+    expect('attestation', attestationMessage(a.root, a.batches, c.epoch, b.deploymentId), "its provider's signed attestation")
+    expect('batchCount', a.batches, 'the batches its provider attested')
+    const at = { deployment: BigInt(b.deploymentId), key: BigInt(s.providerKey), index: BigInt(s.batchIndex), count: BigInt(s.batchCount) }
+    if (last && at.deployment === last.deployment && at.key === last.key) {
+      if (at.index !== last.index + 1n) throw new AuditDiscrepancy('proof', `${subject}: batch index within its provider's attestation (a batch proven twice or out of order)`, String(last.index + 1n), String(at.index))
+    } else {
+      complete(subject)
+      if (last && !(at.deployment > last.deployment || (at.deployment === last.deployment && at.key > last.key)))
+        throw new AuditDiscrepancy('proof', `${subject} does not come after the previous provider in (deployment, provider key) order: a provider's batches may be proven twice`)
+      if (at.index !== 0n) throw new AuditDiscrepancy('proof', `${subject}: the first batch of a provider's attestation`, '0', String(at.index))
+    }
+    last = at
     expect('maxDiscountBps', c.config.platform.maxDiscountBps, 'X of config.json')
     expect('multiplier', c.config.platform.discountMultiplier, 'M of config.json')
     expect('circulating', snapshot?.circulatingSupply, 'the circulating supply of inputs.json')
@@ -69,6 +95,7 @@ export async function checkProofs(
     const t = proven.get(b.deploymentId) ?? { gross: 0n, charged: 0n, count: 0n }
     proven.set(b.deploymentId, { gross: t.gross + BigInt(s.totalGross), charged: t.charged + BigInt(s.totalCharged), count: t.count + BigInt(s.count) })
   }
+  complete('the last batch')
   const published = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
   for (const r of c.spend) {
     const t = published.get(r.deploymentId) ?? { gross: 0n, charged: 0n, count: 0n }
@@ -80,24 +107,22 @@ export async function checkProofs(
     for (const f of ['gross', 'charged', 'count'] as const)
       if (a[f] !== b[f]) throw new AuditDiscrepancy('proof', `proven ${f} of deployment ${id} (sum over its batches) against the spend tree`, a[f].toString(), b[f].toString())
   }
-  c.checks.push(`proofs: ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply and stakes match; batches in strictly increasing receipt order; proven totals equal the spend tree's per deployment`)
+  c.checks.push(`proofs: ${proofs.attestations.length} provider attestations signed by their configured keys; ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply, stakes and attestations match; every attested batch proven once, in the registry's order; proven totals equal the spend tree's per deployment`)
   if (c.receipts) {
     let plan
     try {
-      plan = planBatches(c.epoch, c.config, c.inputs, c.receipts, proofs.circuit.receipts, k)
+      plan = planBatches(c.epoch, c.config, c.inputs, c.receipts, proofs.circuit.receipts, k, proofs.attestations)
     } catch (error) {
       if (error instanceof ProofError) throw new AuditDiscrepancy('receipt', error.shortMessage)
       throw error
     }
     if (plan.length !== proofs.batches.length) throw new AuditDiscrepancy('proof', 'number of batches the receipts make', String(plan.length), String(proofs.batches.length))
     for (const [i, b] of plan.entries()) {
-      const st = batchStatement(b.receipts, b.rows, b.params, proofs.circuit.receipts, k)
+      const st = batchStatement(b.receipts, b.rows, b.params, proofs.circuit.receipts, k, b.attestation)
       const s = proofs.batches[i]!.proof.publicSignals
-      if (s.root !== st.root.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i} (deployment ${b.deploymentId}): root of its receipts (first ${b.digests[0]})`, st.root.toString(), s.root)
-      if (s.count !== st.count.toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: receipt count`, st.count.toString(), s.count)
-      for (const name of ['firstUser', 'firstKey', 'lastUser', 'lastKey'] as const)
-        if (s[name] !== st[name].toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i}: ${name} of its receipts`, st[name].toString(), s[name])
+      for (const name of ['root', 'count', 'providerKey', 'batchIndex'] as const)
+        if (s[name] !== st[name].toString()) throw new AuditDiscrepancy('proof', `proof of batch #${i} (deployment ${b.deploymentId}, first receipt ${b.digests[0]}): ${name} of the receipts the batching rule puts in it`, st[name].toString(), s[name])
     }
-    c.checks.push('proofs: each batch root is the Poseidon root of the receipts the batching rule puts in it')
+    c.checks.push("proofs: each batch root is the Poseidon root of the receipts the batching rule puts in it; each provider's attestation is over exactly its receipts of the epoch")
   }
 }

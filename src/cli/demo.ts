@@ -20,6 +20,12 @@ import { rewardLeafOf } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
+import { attestationJson, attestationKeyOf, attestationSecret, attestEpoch } from '../proofs/attestation.ts'
+import { readCircuitKeys, TEST_CIRCUIT_KEYS } from '../proofs/files.ts'
+import { epochReceiptOf } from '../epoch/spend.ts'
+import { readReceiptsText } from '../receipts/file.ts'
+import { ProviderRegistry } from '../receipts/registry.ts'
+import { ReceiptVerifier } from '../receipts/verify.ts'
 import { writeEpochDirectory } from '../epoch/directory.ts'
 import { receiptExportLines } from '../aggregator/export.ts'
 import { sendBatch, sendReceipts } from '../aggregator/client.ts'
@@ -50,6 +56,8 @@ export type DemoResult = {
   epochDir: string
   /** The epoch's receipts as `fomo export-receipts` writes them, for `fomo prove` and `fomo audit`. */
   receiptsFile: string
+  /** The providers' attestations of the epoch (as `fomo attest` writes them), for `fomo prove`. */
+  attestationsFile: string
   config: AggregatorConfig
   sent: { perCall: number; batched: number; resent: number }
   stored: number
@@ -138,7 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     tokens: chain?.deployment.tokens ?? { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
     platform: { maxDiscountBps: 3000, discountMultiplier: 2, dailyEmission: '20000', scoreBasis: 'net', rewardDenominator: 'eligible-stakers', issuerBonusBps: 1000 },
     deployments,
-    providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)) }))),
+    providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)), attestationKey: attestationKeyOf(attestationSecret(providerKeys[p]!)).packed }))),
   })
 
   const userCount = options.users ?? 30
@@ -258,6 +266,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const lines: string[] = []
     for await (const { line } of receiptExportLines(store, epoch)) lines.push(`${line}\n`)
     await writeFile(receiptsFile, lines.join(''), { mode: 0o600 })
+    // Each provider attests its receipts of the closed epoch (as `fomo attest` does) for the bundled test circuit.
+    const attestationsFile = `${options.out}/attestations-${epoch}.ndjson`
+    const circuit = await readCircuitKeys(TEST_CIRCUIT_KEYS)
+    const exported = readReceiptsText(lines.join(''), new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) })).receipts.map((r) => epochReceiptOf(r))
+    const attestations = config.providers.flatMap(({ deploymentId, provider }) => {
+      const mine = exported.filter((r) => r.deploymentId === deploymentId && r.provider === provider)
+      const key = providerKeys.find((k) => addressOf(k).toLowerCase() === provider)!
+      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, provider, receipts: mine, circuit: { receipts: circuit.receipts, rows: circuit.rows }, secret: attestationSecret(key) })]
+    })
+    await writeFile(attestationsFile, attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
@@ -267,6 +285,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       dataDir,
       epochDir,
       receiptsFile,
+      attestationsFile,
       config,
       sent: { perCall, batched: batches.length * perBatch, resent: resendCount },
       stored: await store.receiptCount(),
@@ -380,7 +399,7 @@ export function demoSummary(r: DemoResult): string {
       : []),
     '',
     'Next: prove the epoch, then audit it',
-    `  npx fomo prove ${r.epochDir} --receipts ${r.receiptsFile}`,
+    `  npx fomo prove ${r.epochDir} --receipts ${r.receiptsFile} --attestations ${r.attestationsFile}`,
     `  npx fomo audit ${r.epochDir} --receipts ${r.receiptsFile}`,
     '',
   ].join('\n')

@@ -6,7 +6,7 @@ import { helpText, runCommand, UsageError, type Command, type Io } from './comma
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
 import { claimCommand, deployCommand, pinCommand, publishCommand } from './commands/chain.ts'
 import { keysNewCommand } from './commands/keys.ts'
-import { auditCommand, proveCommand } from './commands/proofs.ts'
+import { attestCommand, auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
 import { treeBuildCommand, treeProofCommand, treeVerifyCommand } from './commands/tree.ts'
@@ -25,6 +25,7 @@ export const commands: Command[] = [
   pinCommand,
   publishCommand,
   claimCommand,
+  attestCommand,
   proveCommand,
   auditCommand,
   watchCommand,

@@ -1,8 +1,9 @@
 /**
- * The aggregator's configuration (docs/aggregator.md, format fomo-aggregator-config-v2): the receipt domain, epoch
+ * The aggregator's configuration (docs/aggregator.md, format fomo-aggregator-config-v3): the receipt domain, epoch
  * length, tokens, platform parameters, deployments (with the staking contract each reads its stakes from) and the
- * providers allowed to sign for each. Sealed beside every epoch as config.json, whose keccak256 the registry pins
- * (`configHash`). Amounts are base units once read. Version 1 (no staking contracts) is still read.
+ * providers allowed to sign for each (with the key each attests its epochs with). Sealed beside every epoch as
+ * config.json, whose keccak256 the registry pins (`configHash`) with the staking contracts and attestation keys.
+ * Amounts are base units once read. Versions 1 (no staking contracts) and 2 (no attestation keys) are still read.
  */
 import { keccak256, toBytes } from 'viem'
 import { DECIMALS, formatUnits } from '../base/units.ts'
@@ -11,13 +12,18 @@ import { Reader, optional } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
 import { jsonFileBytes } from '../base/json.ts'
+import { unpackAttestationKey } from '../receipts/attestationKey.ts'
 import { readDomain } from '../receipts/document.ts'
 import { readAddress, readBytes32 } from '../receipts/receipt.ts'
 import type { ReceiptDomain } from '../receipts/types.ts'
 
-export const AGGREGATOR_CONFIG_FORMAT = 'fomo-aggregator-config-v2'
-/** Earlier versions still read: v1 named no staking contracts. */
+export const AGGREGATOR_CONFIG_FORMAT = 'fomo-aggregator-config-v3'
+/** Earlier versions still read: v1 named no staking contracts, v2 no attestation keys. */
 export const AGGREGATOR_CONFIG_FORMAT_V1 = 'fomo-aggregator-config-v1'
+export const AGGREGATOR_CONFIG_FORMAT_V2 = 'fomo-aggregator-config-v2'
+
+/** A provider allowed to sign receipts for a deployment, and the key its epoch attestations are signed with (src/proofs/attestation.ts). */
+export type ProviderConfig = { deploymentId: Hex; provider: Hex; attestationKey?: Hex | undefined }
 
 export type DeploymentConfig = {
   id: Hex
@@ -42,19 +48,19 @@ export type AggregatorConfig = {
   tokens: { flock: Hex; usdc: Hex }
   platform: PlatformParameters
   deployments: DeploymentConfig[]
-  providers: Array<{ deploymentId: Hex; provider: Hex }>
+  providers: ProviderConfig[]
 }
 
 export function readConfig(document: unknown): AggregatorConfig {
   const r = new Reader(AGGREGATOR_CONFIG_FORMAT, document)
   r.object(['format', 'domain', 'epochSeconds', 'clockSkewSeconds', 'maxReceiptAgeSeconds', 'tokens', 'platform', 'deployments', 'providers'])
-  const version = r.field('format').literal([AGGREGATOR_CONFIG_FORMAT, AGGREGATOR_CONFIG_FORMAT_V1])
+  const version = r.field('format').literal([AGGREGATOR_CONFIG_FORMAT, AGGREGATOR_CONFIG_FORMAT_V2, AGGREGATOR_CONFIG_FORMAT_V1])
   const t = r.field('tokens')
   t.object(['flock', 'usdc'])
   const ids = new Set<string>()
   const deployments = r.field('deployments').array({ min: 1, max: 10_000 }).map((d): DeploymentConfig => {
     const keys = ['id', 'name', 'issuer', 'mtToken', 'graduationEpoch', 'raised', 'incentiveReserve']
-    d.object(version === AGGREGATOR_CONFIG_FORMAT ? [...keys, 'staking'] : keys)
+    d.object(version === AGGREGATOR_CONFIG_FORMAT_V1 ? keys : [...keys, 'staking'])
     const id = readBytes32(d.field('id'))
     if (ids.has(id)) d.field('id').fail('a deployment id not used before')
     ids.add(id)
@@ -69,11 +75,22 @@ export function readConfig(document: unknown): AggregatorConfig {
       staking: optional(d.field('staking'), readAddress, undefined),
     }
   })
-  const providers = r.field('providers').array({ max: 100_000 }).map((e) => {
-    e.object(['deploymentId', 'provider'])
+  const attestationKeys = new Set<string>()
+  const providers = r.field('providers').array({ max: 100_000 }).map((e): ProviderConfig => {
+    e.object(version === AGGREGATOR_CONFIG_FORMAT ? ['deploymentId', 'provider', 'attestationKey'] : ['deploymentId', 'provider'])
     const deploymentId = readBytes32(e.field('deploymentId'))
     if (!ids.has(deploymentId)) e.field('deploymentId').fail('a deployment listed in $.deployments')
-    return { deploymentId, provider: readAddress(e.field('provider')) }
+    const attestationKey = optional(e.field('attestationKey'), (k) => k.string(/^0x[0-9a-f]{64}$/, 'a packed Baby Jubjub public key (0x and 64 lower-case hex digits, fomo keys attestation)') as Hex, undefined)
+    if (attestationKey !== undefined) {
+      try {
+        unpackAttestationKey(attestationKey)
+      } catch {
+        e.field('attestationKey').fail('a packed Baby Jubjub public key (a point of the curve; fomo keys attestation prints it)')
+      }
+      if (attestationKeys.has(`${deploymentId}/${attestationKey}`)) e.field('attestationKey').fail("a key no other provider of the deployment attests with")
+      attestationKeys.add(`${deploymentId}/${attestationKey}`)
+    }
+    return { deploymentId, provider: readAddress(e.field('provider')), ...(attestationKey === undefined ? {} : { attestationKey }) }
   })
   return {
     domain: readDomain(r.field('domain')),
@@ -111,7 +128,7 @@ export function configJson(c: AggregatorConfig): Record<string, unknown> {
       incentiveReserve: units(d.incentiveReserve, DECIMALS.MT),
       ...(staking === undefined ? {} : { staking }),
     })),
-    providers: c.providers,
+    providers: c.providers.map(({ attestationKey, ...p }) => ({ ...p, ...(attestationKey === undefined ? {} : { attestationKey }) })),
   }
 }
 
@@ -126,14 +143,22 @@ export function configHash(bytes: Uint8Array): Hex {
 }
 
 /**
- * What a registry pins for a configuration (`scheduleConfig`): its hash and each deployment's staking contract.
+ * What a registry pins for a configuration (`scheduleConfig`): its hash, each deployment's staking contract and
+ * its providers' attestation key ids (Poseidon(x, y) of each key; a batch proof is taken only under one of them).
  * Refused when a deployment names no staking contract: a registry reads every challenged stake there.
  */
-export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[] } {
+export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[]; keyDeploymentIds: Hex[]; keyIds: bigint[] } {
   const missing = c.deployments.filter((d) => d.staking === undefined).map((d) => d.name)
   if (missing.length > 0)
     throw new ConfigError(`deployment${missing.length > 1 ? 's' : ''} ${missing.join(', ')} name${missing.length > 1 ? '' : 's'} no staking contract`, 'Give each deployment its MTStaking address ("staking") in the configuration before pinning it on a registry.')
-  return { hash: configHash(configBytes(c)), deploymentIds: c.deployments.map((d) => d.id), stakings: c.deployments.map((d) => d.staking as Hex) }
+  const keyed = c.providers.filter((p) => p.attestationKey !== undefined)
+  return {
+    hash: configHash(configBytes(c)),
+    deploymentIds: c.deployments.map((d) => d.id),
+    stakings: c.deployments.map((d) => d.staking as Hex),
+    keyDeploymentIds: keyed.map((p) => p.deploymentId),
+    keyIds: keyed.map((p) => unpackAttestationKey(p.attestationKey as Hex).id),
+  }
 }
 
 export class ConfigError extends BaseError {

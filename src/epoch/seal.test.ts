@@ -3,6 +3,7 @@
  * against a pinned staking contract, so anyone could revoke the epoch); the configuration's hash is that of the
  * config.json it writes, and version 1 configurations are still read.
  */
+import { unpackAttestationKey } from '../receipts/attestationKey.ts'
 import { describe, expect, it } from 'vitest'
 import { DEPLOYMENT_A, DEPLOYMENT_B, worldConfig } from '../../test/aggregator/world.ts'
 import { AGGREGATOR_CONFIG_FORMAT, configBytes, configHash, configJson, pinnedConfig, readConfig } from './config.ts'
@@ -33,6 +34,11 @@ describe('seal', () => {
     const staking = '0x00000000000000000000000000000000000000aa'
     const doc = configJson(config) as { deployments: Array<Record<string, unknown>> }
     const pinned = readConfig({ ...doc, deployments: doc.deployments.map((d) => ({ ...d, staking })) })
-    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking] })
+    // Each provider's attestation key is pinned by its id (Poseidon of the point) for its deployment.
+    const keyIds = pinned.providers.map((p) => unpackAttestationKey(p.attestationKey!).id)
+    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking], keyDeploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], keyIds })
+    // Version 2 has no attestation keys; a key that is not a point of the curve is refused.
+    expect(readConfig({ ...doc, format: 'fomo-aggregator-config-v2', providers: pinned.providers.map(({ deploymentId, provider }) => ({ deploymentId, provider })) }).providers.every((p) => p.attestationKey === undefined)).toBe(true)
+    expect(() => readConfig({ ...doc, providers: [{ ...pinned.providers[0], attestationKey: `0x${'ff'.repeat(32)}` }] })).toThrow(/\$\.providers\[0\]\.attestationKey: expected a packed Baby Jubjub public key/)
   })
 })

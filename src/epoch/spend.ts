@@ -36,12 +36,14 @@ export class SpendLeafError extends BaseError {
 export type SpendRow = { deploymentId: Hex; user: Hex; gross: bigint; charged: bigint; count: bigint; minDiscountBps: number; maxDiscountBps: number }
 
 /** What an epoch counts of one verified receipt (addresses and ids in lower case). */
-export type EpochReceipt = { digest: Hex; deploymentId: Hex; user: Hex; gross: bigint; discountBps: number; charged: bigint }
+/** What an epoch counts of a receipt (addresses and ids in lower case). */
+export type EpochReceipt = { digest: Hex; deploymentId: Hex; provider: Hex; user: Hex; gross: bigint; discountBps: number; charged: bigint }
 
 export function epochReceiptOf(v: VerifiedReceipt): EpochReceipt {
   return {
     digest: v.digest,
     deploymentId: v.receipt.deploymentId.toLowerCase() as Hex,
+    provider: v.receipt.provider.toLowerCase() as Hex,
     user: v.receipt.user.toLowerCase() as Hex,
     gross: v.receipt.grossAmount,
     discountBps: v.receipt.discountBps,

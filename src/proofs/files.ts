@@ -1,6 +1,6 @@
 /**
  * The files of proving: the proofs document written beside a sealed epoch (proofs.json, format
- * fomo-epoch-proofs-v2) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
+ * fomo-epoch-proofs-v3, with the providers' attestations the batches are bound to) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
  * generator, proving key and verification key, with the bundled test-only keys.
  */
 import { createHash } from 'node:crypto'
@@ -11,12 +11,13 @@ import type { Hex } from '../base/bytes.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { Reader } from '../base/reader.ts'
 import { EpochDirectoryError } from '../epoch/directory.ts'
+import { attestationJson, readAttestation, type ProviderAttestation } from './attestation.ts'
 import { ProofError, readBatchProof, type BatchProof } from './groth16.ts'
 
-export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v2'
+export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v3'
 export const CIRCUIT_KEYS_FORMAT = 'fomo-circuit-keys-v1'
 
-export type ProvenBatch = { deploymentId: Hex; rows: Array<{ user: Hex; stake: bigint }>; proof: BatchProof }
+export type ProvenBatch = { deploymentId: Hex; provider: Hex; rows: Array<{ user: Hex; stake: bigint }>; proof: BatchProof }
 
 export type EpochProofs = {
   format: typeof EPOCH_PROOFS_FORMAT
@@ -24,6 +25,8 @@ export type EpochProofs = {
   circuit: { name: string; receipts: number; rows: number; verificationKeySha256: string; testOnly: boolean }
   /** The hash chain of every batch's public signals (see proofsHash): what the on-chain commitment carries. */
   proofsHash: Hex
+  /** The providers' signed attestations the batches prove (one per provider and deployment). */
+  attestations: ProviderAttestation[]
   batches: ProvenBatch[]
 }
 
@@ -35,7 +38,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export function epochProofsJson(p: EpochProofs): string {
-  return `${JSON.stringify({ ...p, batches: p.batches.map((b) => ({ ...b, rows: b.rows.map((r) => ({ user: r.user, stake: r.stake.toString() })) })) }, null, 2)}\n`
+  return `${JSON.stringify({ ...p, attestations: p.attestations.map(attestationJson), batches: p.batches.map((b) => ({ ...b, rows: b.rows.map((r) => ({ user: r.user, stake: r.stake.toString() })) })) }, null, 2)}\n`
 }
 
 function readBoolean(r: Reader): boolean {
@@ -46,15 +49,16 @@ function readBoolean(r: Reader): boolean {
 /** Reads a proofs document: format, shapes and every public signal a field element (proofs are verified by the auditor). */
 export function readEpochProofs(document: unknown): EpochProofs {
   const r = new Reader(EPOCH_PROOFS_FORMAT, document)
-  r.object(['format', 'epoch', 'circuit', 'proofsHash', 'batches'])
+  r.object(['format', 'epoch', 'circuit', 'proofsHash', 'attestations', 'batches'])
   r.field('format').literal([EPOCH_PROOFS_FORMAT])
   const c = r.field('circuit')
   c.object(['name', 'receipts', 'rows', 'verificationKeySha256', 'testOnly'])
   const testOnly = readBoolean(c.field('testOnly'))
   const batches = r.field('batches').array({ max: 1_000_000 }).map((b): ProvenBatch => {
-    b.object(['deploymentId', 'rows', 'proof'])
+    b.object(['deploymentId', 'provider', 'rows', 'proof'])
     return {
       deploymentId: b.field('deploymentId').string(/^0x[0-9a-f]{64}$/, 'a deployment id (0x and 64 lower-case hex digits)') as Hex,
+      provider: b.field('provider').string(/^0x[0-9a-f]{40}$/, 'the provider\'s address in lower case') as Hex,
       rows: b.field('rows').array({ min: 1 }).map((row) => {
         row.object(['user', 'stake'])
         return { user: row.field('user').string(/^0x[0-9a-f]{40}$/, 'an address in lower case') as Hex, stake: row.field('stake').baseUnits() }
@@ -73,6 +77,7 @@ export function readEpochProofs(document: unknown): EpochProofs {
       testOnly,
     },
     proofsHash: r.field('proofsHash').string(/^0x[0-9a-f]{64}$/, 'a keccak256 hash') as Hex,
+    attestations: r.field('attestations').array({ max: 1_000_000 }).map((a) => readAttestation(a.value)),
     batches,
   }
 }

@@ -7,7 +7,7 @@ import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { FIELD_PRIME } from './circom.ts'
 
-export const BATCH_PROOF_FORMAT = 'fomo-batch-proof-v2'
+export const BATCH_PROOF_FORMAT = 'fomo-batch-proof-v3'
 
 /** The public signals of ReceiptBatch, in circom's order: outputs, then public inputs. */
 export const BATCH_PUBLIC_SIGNALS = [
@@ -15,10 +15,10 @@ export const BATCH_PUBLIC_SIGNALS = [
   'stakesCommitment',
   'totalGross',
   'totalCharged',
-  'firstUser',
-  'firstKey',
-  'lastUser',
-  'lastKey',
+  'providerKey',
+  'attestation',
+  'batchIndex',
+  'batchCount',
   'epoch',
   'deploymentIdHi',
   'deploymentIdLo',

@@ -1,7 +1,7 @@
 /**
  * The batching rule: how a sealed epoch's receipts are cut into the batches that are proven, one Groth16 proof per
- * batch. The rule is deterministic so that an auditor holding the receipts rebuilds the same batches and checks
- * each proven root.
+ * batch, and bound to their providers' attestations. The rule is deterministic so that a provider attests the same
+ * batches (src/proofs/attestation.ts) and an auditor holding the receipts rebuilds them and checks each proven root.
  */
 import type { Hex } from '../base/bytes.ts'
 import { discountParameters } from '../economics/parameters.ts'
@@ -10,62 +10,97 @@ import type { AggregatorConfig } from '../epoch/config.ts'
 import type { EpochInputs } from '../epoch/inputs.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 import type { EpochReceipt } from '../epoch/spend.ts'
+import { attestedTree, batchRoot, cutBatches, unpackAttestationKey, verifyAttestation, type ProviderAttestation } from './attestation.ts'
 import { ProofError } from './groth16.ts'
-import { digestLimbs, type BatchParameters, type BatchReceipt, type StakeRow } from './statement.ts'
+import type { BatchAttestation, BatchParameters, BatchReceipt, StakeRow } from './statement.ts'
 
-export type PlannedBatch = { deploymentId: Hex; receipts: BatchReceipt[]; rows: StakeRow[]; params: BatchParameters; digests: Hex[] }
+export type PlannedBatch = { deploymentId: Hex; provider: Hex; receipts: BatchReceipt[]; rows: StakeRow[]; params: BatchParameters; digests: Hex[]; attestation: BatchAttestation; attested: ProviderAttestation }
 
 const sortHex = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-/**
- * Cuts an epoch's receipts into batches: per deployment (ascending id), receipts ordered by (user, digest), a new
- * batch whenever the current one holds `n` receipts or a new user would make it `k + 1` users: the order the circuit
- * and the registry require (strictly increasing (deployment, user, digest prefix) across the epoch's batches). Each batch's stake
- * table lists its users in order of appearance with their snapshot stakes. Throws naming the receipt when a
- * receipt's discount is not the one its user's snapshot stake gives: such an epoch cannot be proven.
- */
-export function planBatches(epoch: number, config: AggregatorConfig, inputs: EpochInputs['deployments'], receipts: readonly EpochReceipt[], n: number, k: number): PlannedBatch[] {
-  const byDeployment = new Map<Hex, EpochReceipt[]>()
-  for (const r of receipts) {
-    const list = byDeployment.get(r.deploymentId) ?? []
-    list.push(r)
-    byDeployment.set(r.deploymentId, list)
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>()
+  for (const item of items) {
+    const list = groups.get(key(item)) ?? []
+    list.push(item)
+    groups.set(key(item), list)
   }
+  return groups
+}
+
+/**
+ * Cuts an epoch's receipts into batches: per deployment (ascending id), per provider (ascending attestation key id),
+ * the provider's receipts cut by the batching rule (cutBatches): the order the registry requires (strictly increasing
+ * (deployment, provider key), each provider's attested batches in order). Each batch's stake table lists its users
+ * in order with their snapshot stakes. Throws naming the provider when its attestation is missing, not signed by
+ * its configured key or not over exactly the epoch's receipts, and naming the receipt when its discount is not the
+ * one its user's snapshot stake gives: such an epoch cannot be proven.
+ */
+export function planBatches(epoch: number, config: AggregatorConfig, inputs: EpochInputs['deployments'], receipts: readonly EpochReceipt[], n: number, k: number, attestations: readonly ProviderAttestation[]): PlannedBatch[] {
   const discount = discountParameters(config.platform)
   // The registry the epoch is published to (the receipts' verifying contract): a proof for it is refused by any other.
   const domain = BigInt(distributorDomain(config.domain.chainId, config.domain.verifyingContract))
   const batches: PlannedBatch[] = []
+  const byDeployment = groupBy(receipts, (r) => r.deploymentId)
   for (const deploymentId of [...byDeployment.keys()].sort(sortHex)) {
-    const list = byDeployment.get(deploymentId)!.sort((a, b) => sortHex(a.user, b.user) || sortHex(a.digest, b.digest))
     const snapshot = inputs.get(deploymentId)
     const circulating = snapshot?.circulatingSupply
     if (circulating === undefined || circulating === 0n)
       throw new ProofError(`deployment ${deploymentId} has receipts but no circulating supply in the epoch's inputs`, 'Proofs attest discounts against the stake snapshot; give the snapshot (fomo inputs) before sealing.')
     const params: BatchParameters = { epoch: BigInt(epoch), deploymentId: BigInt(deploymentId), domain, maxDiscountBps: discount.maxDiscountBps, multiplier: discount.multiplier, circulating }
-    let current: PlannedBatch | undefined
-    for (const r of list) {
-      const stake = snapshot?.stakes.get(r.user) ?? 0n
-      if (stake > circulating) throw new ProofError(`the stake of ${r.user} in deployment ${deploymentId} (${stake}) is above the circulating supply (${circulating})`)
-      const expected = stakingDiscountBps(stake, circulating, discount)
-      if (BigInt(r.discountBps) !== expected)
-        throw new ProofError(`receipt ${r.digest} of ${r.user} carries a ${r.discountBps} bps discount; the stake snapshot gives ${expected} bps`, 'Its charged amount cannot be proven; the report counts such receipts as discount mismatches.')
-      const user = BigInt(r.user)
-      const previous = current?.receipts.at(-1)
-      if (previous && previous.user === user && digestLimbs(previous.digest)[0] === digestLimbs(BigInt(r.digest))[0])
-        throw new ProofError(`receipts ${current!.digests.at(-1)} and ${r.digest} of ${r.user} share the first 128 bits of their digests`, 'The circuit orders a user\'s receipts by them, so it cannot prove both (a 2^-64 chance per pair): leave one out of the proven epoch.')
-      let row = current ? current.rows.findIndex((x) => x.user === user) : -1
-      if (!current || current.receipts.length === n || (row < 0 && current.rows.length === k)) {
-        current = { deploymentId, receipts: [], rows: [], params, digests: [] }
-        batches.push(current)
-        row = -1
+    const providers = [...groupBy(byDeployment.get(deploymentId)!, (r) => r.provider).entries()].map(([provider, list]) => {
+      const cut = cutBatches(list, n, k)
+      const tree = attestedTree(cut.map((b) => batchRoot(b, n)))
+      const attestation = attestationOf(epoch, config, deploymentId, provider, list.length, cut.length, tree.root, n, k, attestations)
+      return { provider, cut, tree, attestation, key: unpackAttestationKey(attestation.key) }
+    })
+    for (const { provider, cut, tree, attestation, key } of providers.sort((a, b) => (a.key.id < b.key.id ? -1 : a.key.id > b.key.id ? 1 : 0))) {
+      for (const [index, batch] of cut.entries()) {
+        const rows: StakeRow[] = []
+        const planned: PlannedBatch = {
+          deploymentId,
+          provider,
+          receipts: [],
+          rows,
+          params,
+          digests: batch.map((r) => r.digest),
+          attestation: { key, signature: attestation.signature, path: tree.path(index), index, batches: cut.length },
+          attested: attestation,
+        }
+        for (const r of batch) {
+          const stake = snapshot?.stakes.get(r.user) ?? 0n
+          if (stake > circulating) throw new ProofError(`the stake of ${r.user} in deployment ${deploymentId} (${stake}) is above the circulating supply (${circulating})`)
+          const expected = stakingDiscountBps(stake, circulating, discount)
+          if (BigInt(r.discountBps) !== expected)
+            throw new ProofError(`receipt ${r.digest} of ${r.user} carries a ${r.discountBps} bps discount; the stake snapshot gives ${expected} bps`, 'Its charged amount cannot be proven; the report counts such receipts as discount mismatches.')
+          const user = BigInt(r.user)
+          if (rows.at(-1)?.user !== user) rows.push({ user, stake })
+          planned.receipts.push({ digest: BigInt(r.digest), user, gross: r.gross, discountBps: BigInt(r.discountBps), charged: r.charged, row: rows.length - 1 })
+        }
+        batches.push(planned)
       }
-      if (row < 0) {
-        row = current.rows.length
-        current.rows.push({ user, stake })
-      }
-      current.receipts.push({ digest: BigInt(r.digest), user, gross: r.gross, discountBps: BigInt(r.discountBps), charged: r.charged, row })
-      current.digests.push(r.digest)
     }
   }
   return batches
+}
+
+/** The provider's attestation of its receipts of a deployment, checked against its configured key and the receipts. */
+function attestationOf(epoch: number, config: AggregatorConfig, deploymentId: Hex, provider: Hex, receipts: number, batches: number, root: bigint, n: number, k: number, attestations: readonly ProviderAttestation[]): ProviderAttestation {
+  const who = `provider ${provider} of deployment ${deploymentId}`
+  const configured = config.providers.find((p) => p.deploymentId === deploymentId && p.provider.toLowerCase() === provider)?.attestationKey
+  if (!configured) throw new ProofError(`${who} has no attestation key in the configuration`, 'Give the provider its "attestationKey" (fomo keys attestation) in config.json and pin the configuration again.')
+  const found = attestations.filter((a) => a.epoch === epoch && a.deploymentId === deploymentId && a.provider === provider)
+  if (found.length !== 1)
+    throw new ProofError(`${found.length === 0 ? 'no' : `${found.length}`} attestation${found.length === 1 ? '' : 's'} of ${who} for epoch ${epoch}`, 'Each provider signs its receipts of the epoch once (fomo attest) after the epoch closes; give exactly one per provider and deployment.')
+  const a = found[0]!
+  if (a.key !== configured) throw new ProofError(`the attestation of ${who} is signed with key ${a.key}, not its configured ${configured}`)
+  if (!verifyAttestation(a)) throw new ProofError(`the attestation of ${who} does not carry a valid signature of its key`)
+  if (a.circuit.receipts !== n || a.circuit.rows !== k)
+    throw new ProofError(`the attestation of ${who} cuts batches of ${a.circuit.receipts} receipts and ${a.circuit.rows} users; the circuit takes ${n} and ${k}`, 'Have the provider attest again for this circuit.')
+  if (a.receipts !== receipts || a.batches !== batches || a.root !== root)
+    throw new ProofError(
+      `the attestation of ${who} covers ${a.receipts} receipts in ${a.batches} batches (root ${a.root}); the epoch has ${receipts} in ${batches} (root ${root})`,
+      'The provider attested another set of receipts: ingest what it attested, or have it attest the receipts of the sealed epoch.',
+    )
+  return a
 }

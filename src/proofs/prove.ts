@@ -24,8 +24,8 @@ export async function proveEpoch(epoch: number, plan: readonly PlannedBatch[], k
   const batches: ProvenBatch[] = []
   const prover = await BatchProver.load({ name: keys.name, wasm: keys.wasm }, keys.zkey)
   for (const b of plan) {
-    const proof = await prover.prove(batchInput(b.receipts, b.rows, b.params, keys.receipts, keys.rows))
-    batches.push({ deploymentId: b.deploymentId, rows: b.rows.map((r) => ({ user: `0x${r.user.toString(16).padStart(40, '0')}` as Hex, stake: r.stake })), proof })
+    const proof = await prover.prove(batchInput(b.receipts, b.rows, b.params, keys.receipts, keys.rows, b.attestation))
+    batches.push({ deploymentId: b.deploymentId, provider: b.provider, rows: b.rows.map((r) => ({ user: `0x${r.user.toString(16).padStart(40, '0')}` as Hex, stake: r.stake })), proof })
     progress?.(batches.length, plan.length)
   }
   return {
@@ -33,6 +33,8 @@ export async function proveEpoch(epoch: number, plan: readonly PlannedBatch[], k
     epoch,
     circuit: { name: keys.name, receipts: keys.receipts, rows: keys.rows, verificationKeySha256: await sha256File(keys.verificationKey), testOnly: keys.testOnly },
     proofsHash: proofsHash(batches),
+    // Only the attestations the batches use, in batch order.
+    attestations: [...new Set(plan.map((b) => b.attested))],
     batches,
   }
 }

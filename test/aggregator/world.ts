@@ -1,4 +1,5 @@
 /** A small aggregator world for tests: config, provider keys and a receipt factory. Public test keys only. */
+import { attestationKeyOf, attestationSecret } from '../../src/proofs/attestation.ts'
 import { getAddress, keccak256, toBytes } from 'viem'
 import { readConfig, type AggregatorConfig } from '../../src/epoch/config.ts'
 import { chargedAmount } from '../../src/economics/revenue.ts'
@@ -22,7 +23,7 @@ export const PROVIDER_KEYS = [key('provider 0'), key('provider 1')]
 
 export function worldConfig(overrides: Record<string, unknown> = {}): AggregatorConfig {
   return readConfig({
-    format: 'fomo-aggregator-config-v1',
+    format: 'fomo-aggregator-config-v3',
     domain: { name: RECEIPT_DOMAIN_NAME, version: '1', chainId: 31337, verifyingContract: getAddress(address('registry')) },
     epochSeconds: 86400,
     clockSkewSeconds: 300,
@@ -34,8 +35,8 @@ export function worldConfig(overrides: Record<string, unknown> = {}): Aggregator
       { id: DEPLOYMENT_B, name: 'b', issuer: getAddress(address('issuer b')), mtToken: getAddress(address('mt b')), graduationEpoch: EPOCH - 200, raised: '50000', incentiveReserve: '200000' },
     ],
     providers: [
-      { deploymentId: DEPLOYMENT_A, provider: getAddress(addressOf(PROVIDER_KEYS[0]!)) },
-      { deploymentId: DEPLOYMENT_B, provider: getAddress(addressOf(PROVIDER_KEYS[1]!)) },
+      { deploymentId: DEPLOYMENT_A, provider: getAddress(addressOf(PROVIDER_KEYS[0]!)), attestationKey: attestationKeyOf(attestationSecret(PROVIDER_KEYS[0]!)).packed },
+      { deploymentId: DEPLOYMENT_B, provider: getAddress(addressOf(PROVIDER_KEYS[1]!)), attestationKey: attestationKeyOf(attestationSecret(PROVIDER_KEYS[1]!)).packed },
     ],
     ...overrides,
   })

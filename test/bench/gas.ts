@@ -57,7 +57,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
     // Any pinned configuration: claims do not read it.
-    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token]])
+    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token], [], []])
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
@@ -121,7 +121,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     await hre.network.provider.send('hardhat_mine', ['0x2'])
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
-    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking]]))
+    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], [], []]))
     // Leaf 0: the staker, honest; the others spent without staking, the last one given a 1-wei stake.
     const users = Array.from({ length: n }, (_, i) => (i === 0 ? me : (`0x${(i + 1).toString(16).padStart(40, '0')}` as Address)))
     const tree = await StandardTree.build(users.map((u, i) => ['1', deployment, u, '1000', '900', '3', i === 0 ? (10n ** 21n).toString() : i === n - 1 ? '1' : '0']), SPEND_LEAF_ENCODING)
@@ -166,16 +166,19 @@ export async function measurePublicationGas(
   }
   const registryOf = async (withVerifier: boolean) => {
     const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
-    const reg = getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
-    await gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [keccak256('0x0d')], [verifier]]))
-    return reg
+    return getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
   }
+  // The configuration pins the deployment (signals 9 and 10) and the provider key (signal 4) the proofs carry.
+  const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [verifier], keys.map(() => deployment), keys]))
   const plain = await registryOf(false)
+  await pin(plain, keccak256('0x0d'), [])
   const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash)]))
   const checked = await registryOf(true)
-  // Distinct batches in the registry's order, made for this registry: it refuses the same proof twice.
-  const proofs = (await proveFor(distributorDomain(await publicClient.getChainId(), checked.address), PROOFS_PER_TRANSACTION)) as never
-  const submit = await gasOf(checked.write.submitProofs([epoch, proofs]))
+  // One provider's attested batches, in order, made for this registry: it refuses the same proof twice.
+  const proofs = await proveFor(distributorDomain(await publicClient.getChainId(), checked.address), PROOFS_PER_TRANSACTION)
+  const s = proofs[0]!.signals
+  await pin(checked, `0x${((s[9]! << 128n) | s[10]!).toString(16).padStart(64, '0')}`, [s[4]!])
+  const submit = await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
   const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain)]))
   return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION }

@@ -128,15 +128,15 @@ if (only.includes('gas')) {
   const { proveBatch, BATCH_PUBLIC_SIGNALS } = await import('../../src/proofs/groth16.ts')
   const { batchInput } = await import('../../src/proofs/statement.ts')
   const { proofCalldata } = await import('../../src/chain/publication.ts')
-  const { params: sample, receipts, rows: stakeRows } = await import('../zk-sample.ts')
+  const { attestBatches, params: sample, receipts, rows: stakeRows } = await import('../zk-sample.ts')
   const circuit = await compileCached('circuits/test/receipt_batch_4.circom', root)
-  // Batch j: one receipt of the sample's first user, digests increasing with j (the order the registry takes).
+  // Batch j: one receipt of the sample's first user; the batches attested together by one provider, proven in order.
   const proveFor = async (domain: string, batches: number) => {
+    const ours = { ...sample, domain: BigInt(domain) }
+    const parts = Array.from({ length: batches }, (_, j) => [{ ...receipts[0]!, digest: BigInt(j + 1) << 200n }])
+    const attested = attestBatches(parts, ours)
     const out = []
-    for (let j = 0; j < batches; j++) {
-      const r = { ...receipts[0]!, digest: BigInt(j + 1) << 200n }
-      out.push(proofCalldata(await proveBatch(circuit, join(root, 'fixtures', 'zk', 'receipt_batch_4.test-only.zkey'), batchInput([r], stakeRows, { ...sample, domain: BigInt(domain) }, 4, 2))))
-    }
+    for (const [j, part] of parts.entries()) out.push(proofCalldata(await proveBatch(circuit, join(root, 'fixtures', 'zk', 'receipt_batch_4.test-only.zkey'), batchInput(part, stakeRows, ours, 4, 2, attested[j]!))))
     return out
   }
   const pub = await measurePublicationGas(proveFor, sample.epoch)

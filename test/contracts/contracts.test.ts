@@ -56,7 +56,7 @@ async function deploySystem() {
   // The first configuration is pinned at once; its one deployment stakes on a staking contract of its own.
   const mt = await deploy(TestToken, ['MT', 'MT', 18])
   const staking = await deploy(MTStaking, [mt.address, admin, 3000n, 2n, 1n])
-  await distributor.write.scheduleConfig([CONFIG_HASH, [DEPLOYMENT], [staking.address]])
+  await distributor.write.scheduleConfig([CONFIG_HASH, [DEPLOYMENT], [staking.address], [], []])
   return { registry, distributor, flock, usdc, mt, staking }
 }
 
@@ -168,7 +168,7 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     const s = await deploySystem()
     const other = await deploy(MTStaking, [s.mt.address, admin, 3000n, 2n, 1n])
     const next = keccak256('0xc2')
-    await expectRevert(as(s.registry, publisher).write.scheduleConfig([next, [DEPLOYMENT], [other.address]]), 'AccessControlUnauthorizedAccount')
+    await expectRevert(as(s.registry, publisher).write.scheduleConfig([next, [DEPLOYMENT], [other.address], [], []]), 'AccessControlUnauthorizedAccount')
     for (const [hash, ids, stakings] of [
       [zeroHash, [DEPLOYMENT], [other.address]],
       [CONFIG_HASH, [DEPLOYMENT], [other.address]],
@@ -178,12 +178,16 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
       [next, [DEPLOYMENT], [alice]],
       [next, [DEPLOYMENT, DEPLOYMENT], [other.address, other.address]],
     ] as Array<[Hex, Hex[], Address[]]>)
-      await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings]), 'EpochRegistryInvalidConfig')
+      await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings, [], []]), 'EpochRegistryInvalidConfig')
+    // Provider keys: lists of different lengths, or a key of a deployment the configuration does not have.
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], []]), 'EpochRegistryInvalidConfig')
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [keccak256('0x0e')], [5n]]), 'EpochRegistryInvalidConfig')
     const domain = await domainOf(s.registry)
     await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)])
-    await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address]])
+    await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n]])
     const [scheduled] = await s.registry.getEvents.ConfigScheduled({ configHash: next })
-    expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)] })
+    expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)], keyDeploymentIds: [DEPLOYMENT], providerKeys: [5n] })
+    expect(await s.registry.read.providerKeyOf([next, DEPLOYMENT, 5n])).toBe(true)
     expect(await s.registry.read.configHash()).toBe(CONFIG_HASH)
     await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])

@@ -15,7 +15,7 @@ import { rpcClients } from '../../src/chain/rpc.ts'
 import { fomo } from '../helpers.ts'
 import { configJson, type AggregatorConfig } from '../../src/epoch/config.ts'
 import { freshLocation } from '../aggregator/stores.ts'
-import { EPOCH, receipt, signed, worldConfig } from '../aggregator/world.ts'
+import { EPOCH, PROVIDER_KEYS, receipt, signed, worldConfig } from '../aggregator/world.ts'
 
 // Hardhat's first development account: a public test key.
 const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
@@ -148,7 +148,18 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const unproven = await fomo(['publish', dir, ...args], { env })
     expect(unproven.code).toBe(1)
     expect(unproven.stderr).toContain('requires batch proofs')
-    const proved = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson')])
+    // Proving needs every provider's attestation: each signs its receipts of the epoch (fomo attest).
+    const unattested = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson')])
+    expect(unattested.code).toBe(1)
+    expect(unattested.stderr).toMatch(/no attestations of provider 0x[0-9a-f]{40} of deployment/)
+    const attestations: string[] = []
+    for (const [i, key] of PROVIDER_KEYS.slice(0, 2).entries()) {
+      const out = join(root, `attest-${i}.ndjson`)
+      const attested = await fomo(['attest', '--receipts', join(root, 'receipts.ndjson'), '--epoch', String(EPOCH), '--config', join(dir, 'config.json'), '--out', out], { env: { FOMO_PRIVATE_KEY: key } })
+      expect(attested.code, attested.stderr).toBe(0)
+      attestations.push('--attestations', out)
+    }
+    const proved = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson'), ...attestations])
     expect(proved.code, proved.stderr).toBe(0)
     const published = await fomo(['publish', dir, ...args], { env })
     expect(published.code, published.stderr).toBe(0)

@@ -3,6 +3,7 @@
  */
 import { resolve } from 'node:path'
 import { getAddress } from 'viem'
+import { attestationKeyOf, attestationSecret } from '../../proofs/attestation.ts'
 import { addressOf, privateKeyFromRandom } from '../../receipts/sign.ts'
 import type { Command } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
@@ -10,15 +11,20 @@ import { KEY_FILE_FORMAT } from '../keys.ts'
 
 export const keysNewCommand: Command = {
   name: 'keys new',
-  summary: 'Creates a secp256k1 key pair for a provider or an aggregator. With --out the key goes to a file readable only by its owner and only the address is printed.',
+  summary: "Creates a secp256k1 key pair for a provider or an aggregator. With --out the key goes to a file readable only by its owner and only the address and the provider's attestation key (config.json's attestationKey) are printed.",
   options: { out: { type: 'string', valueName: 'file', description: 'Write the key to this file (format fomo-key-v1, mode 0600)' } },
   examples: ['fomo keys new --out provider.key.json', 'fomo keys new'],
   async run({ values }, io) {
     const privateKey = privateKeyFromRandom(crypto.getRandomValues(new Uint8Array(32)))
     const address = getAddress(addressOf(privateKey))
+    // A provider's attestation key (config.json's attestationKey) is derived from this key.
+    const attestationKey = attestationKeyOf(attestationSecret(privateKey)).packed
     if (typeof values.out === 'string') {
       await writeFileAtomic(resolve(io.cwd, values.out), `${JSON.stringify({ format: KEY_FILE_FORMAT, address, privateKey }, null, 2)}\n`, 0o600)
-      io.stdout(`${JSON.stringify({ address, keyFile: values.out })}\n`)
-    } else io.stdout(`${JSON.stringify({ format: KEY_FILE_FORMAT, address, privateKey }, null, 2)}\n`)
+      io.stdout(`${JSON.stringify({ address, attestationKey, keyFile: values.out })}\n`)
+    } else {
+      io.stdout(`${JSON.stringify({ format: KEY_FILE_FORMAT, address, privateKey }, null, 2)}\n`)
+      io.stderr(`attestation key (config.json's attestationKey for this provider): ${attestationKey}\n`)
+    }
   },
 }

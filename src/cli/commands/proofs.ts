@@ -12,10 +12,14 @@ import { AuditDiscrepancy } from '../../audit/discrepancy.ts'
 import { readSealedEpoch } from '../../epoch/directory.ts'
 import { epochReceiptOf } from '../../epoch/spend.ts'
 import { parseJsonDocument } from '../../base/json.ts'
-import { epochProofsJson, loadCircuitKeys, TEST_CIRCUIT_KEYS } from '../../proofs/files.ts'
+import { attestationJson, attestationKeyOf, attestationSecret, attestEpoch, readAttestation, type ProviderAttestation } from '../../proofs/attestation.ts'
+import { epochProofsJson, loadCircuitKeys, readCircuitKeys, TEST_CIRCUIT_KEYS } from '../../proofs/files.ts'
 import { planBatches } from '../../proofs/plan.ts'
 import { proveEpoch } from '../../proofs/prove.ts'
 import { readReceiptsText } from '../../receipts/file.ts'
+import { addressOf } from '../../receipts/sign.ts'
+import type { Hex } from '../../base/bytes.ts'
+import { loadPrivateKey } from '../keys.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'
 import { ReceiptVerifier } from '../../receipts/verify.ts'
 import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Command, type Io } from '../command.ts'
@@ -33,18 +37,69 @@ function epochDirectory(positionals: string[], io: Io, command: string): string 
   return resolve(io.cwd, positionals[0]!)
 }
 
+/** Reads attestation files: each line (or the whole file) a fomo-provider-attestation-v1 document. */
+async function readAttestationFiles(paths: readonly string[], io: Io): Promise<ProviderAttestation[]> {
+  const out: ProviderAttestation[] = []
+  for (const path of paths) {
+    const text = await readText(resolve(io.cwd, path), 'attestations', 'prove')
+    for (const [i, line] of text.split('\n').entries()) if (line.trim()) out.push(readAttestation(parseJsonDocument(line, `${path} line ${i + 1}`)))
+  }
+  return out
+}
+
+export const attestCommand: Command = {
+  name: 'attest',
+  summary:
+    "A provider signs its receipts of a closed epoch: for each deployment, the EdDSA-Poseidon signature (with the attestation key\n" +
+    "derived from its receipt key) over the Poseidon root of its receipts cut into the circuit's batches (docs/circuits.md).\n" +
+    'The aggregator proves only attested receipts (fomo prove --attestations). Give the receipts the provider itself signed.',
+  options: {
+    receipts: { type: 'string', valueName: 'file.ndjson', description: "The provider's receipts (receipts or batches, one per line)" },
+    epoch: { type: 'string', valueName: 'n', description: 'The epoch to attest' },
+    config: { type: 'string', valueName: 'config.json', description: "The aggregator's configuration (its receipt domain and providers)" },
+    'key-file': { type: 'string', valueName: 'file', description: "The provider's key file (fomo keys new)" },
+    key: { type: 'string', valueName: 'hex', description: "The provider's private key (or FOMO_PRIVATE_KEY)" },
+    keys: { type: 'string', valueName: 'circuit.json', description: 'The circuit whose batches are attested (default: the bundled test circuit)' },
+    out: { type: 'string', valueName: 'file.ndjson', description: 'Where to write the attestations, one per deployment and line' },
+  },
+  examples: ['fomo attest --receipts mine-20415.ndjson --epoch 20415 --config config.json --key-file provider.key.json --out attest-20415.ndjson'],
+  async run({ values }, io) {
+    const config = readConfig(parseJsonDocument(await readText(resolve(io.cwd, requireString(values, 'config', 'attest')), 'the configuration', 'attest'), 'config.json'))
+    const epochText = requireString(values, 'epoch', 'attest')
+    if (!/^(0|[1-9][0-9]{0,9})$/.test(epochText)) throw new UsageError('--epoch must be an epoch number', 'attest')
+    const epoch = Number(epochText)
+    const privateKey = await loadPrivateKey(values, io, 'attest')
+    const provider = addressOf(privateKey).toLowerCase() as Hex
+    const text = await readText(resolve(io.cwd, requireString(values, 'receipts', 'attest')), 'receipts', 'attest')
+    const { receipts } = readReceiptsText(text, new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) }))
+    const ofEpoch = receipts.filter((r) => r.receipt.epoch === epoch && r.receipt.provider.toLowerCase() === provider).map(epochReceiptOf)
+    if (ofEpoch.length === 0) throw new UsageError(`the file holds no receipt of provider ${provider} for epoch ${epoch}`, 'attest')
+    const keys = await readCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
+    const secret = attestationSecret(privateKey)
+    const deployments = [...new Set(ofEpoch.map((r) => r.deploymentId))].sort()
+    const attestations = deployments.map((deploymentId) =>
+      attestEpoch({ epoch, deploymentId, provider, receipts: ofEpoch.filter((r) => r.deploymentId === deploymentId), circuit: { receipts: keys.receipts, rows: keys.rows }, secret }),
+    )
+    const out = requireString(values, 'out', 'attest')
+    await writeFileAtomic(resolve(io.cwd, out), attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
+    io.stdout(`${JSON.stringify({ epoch, provider, key: attestationKeyOf(secret).packed, attestations: attestations.map((a) => ({ deploymentId: a.deploymentId, receipts: a.receipts, batches: a.batches })), file: out })}\n`)
+  },
+}
+
 export const proveCommand: Command = {
   name: 'prove',
   summary:
     "Proves a sealed epoch: verifies its receipts (a `fomo export-receipts` file), cuts them into batches by the fixed rule of\n" +
     'docs/circuits.md, proves each batch (Groth16) and writes proofs.json into the epoch directory. `fomo publish` then commits\n' +
-    'the proofs hash on chain. Without --keys it uses the bundled TEST-ONLY keys of the 4-receipt circuit.',
+    'the proofs hash on chain. Each provider\'s receipts must be attested by it (fomo attest). Without --keys it uses the bundled\n' +
+    'TEST-ONLY keys of the 4-receipt circuit.',
   positionals: '<epoch-dir>',
   options: {
     receipts: { type: 'string', valueName: 'file.ndjson', description: 'The epoch\'s receipts (fomo export-receipts)' },
+    attestations: { type: 'string', valueName: 'file.ndjson', multiple: true, description: "The providers' attestations of the epoch (fomo attest; repeat per file)" },
     keys: { type: 'string', valueName: 'circuit.json', description: 'Circuit keys (format fomo-circuit-keys-v1; default: the bundled test-only keys)' },
   },
-  examples: ['fomo prove ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo prove ./epochs/epoch-20415 --receipts r.ndjson --keys /keys/receipt_batch_256.json'],
+  examples: ['fomo prove ./epochs/epoch-20415 --receipts receipts-20415.ndjson --attestations attest-20415.ndjson', 'fomo prove ./epochs/epoch-20415 --receipts r.ndjson --attestations a.ndjson --attestations b.ndjson --keys /keys/receipt_batch_256.json'],
   async run({ values, positionals }, io) {
     const dir = epochDirectory(positionals, io, 'prove')
     const sealed = await readSealedEpoch(dir)
@@ -58,7 +113,8 @@ export const proveCommand: Command = {
       throw new UsageError(`the file holds ${receipts.length} distinct receipts; the sealed epoch counts ${sealed.totals.receipts}`, 'prove')
     const keys = await loadCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
     if (keys.testOnly) io.stderr(`warning: ${keys.name} keys are TEST-ONLY (a ceremony with public entropy); give --keys for proofs that mean anything\n`)
-    const plan = planBatches(sealed.epoch, config, inputs.deployments, receipts.map(epochReceiptOf), keys.receipts, keys.rows)
+    const attestations = await readAttestationFiles((values.attestations as string[] | undefined) ?? [], io)
+    const plan = planBatches(sealed.epoch, config, inputs.deployments, receipts.map(epochReceiptOf), keys.receipts, keys.rows, attestations)
     const started = performance.now()
     const bar = progress(io, 'prove')
     const proofs = await proveEpoch(sealed.epoch, plan, keys, (done, total) => bar.update(done, total))
