@@ -173,6 +173,7 @@ describe('ReceiptBatch circuit (4 receipts, 2 stake rows)', () => {
     ['an attested receipt dropped', (i: Input) => ({ ...i, count: '2', digestHi: [...i.digestHi.slice(0, 2), '0', '0'], digestLo: [...i.digestLo.slice(0, 2), '0', '0'], user: [...i.user.slice(0, 2), '0', '0'], gross: [...i.gross.slice(0, 2), '0', '0'], row: ['0', '0', '0', '0'] })],
     ['another provider key with the signature', (i: Input) => ({ ...i, providerAx: attestationKeyOf(providerSecrets[1]).x.toString(), providerAy: attestationKeyOf(providerSecrets[1]).y.toString() })],
     ['a signature over another epoch', (i: Input) => ({ ...i, epoch: String(params.epoch + 1n) })],
+    ['a signature made for another registry', (i: Input) => ({ ...i, domainLo: String((params.domain & ((1n << 128n) - 1n)) + 1n) })],
     ['a signature over another deployment', (i: Input) => ({ ...i, deploymentIdLo: String((params.deploymentId & ((1n << 128n) - 1n)) + 1n) })],
     ['a claimed batch count the provider did not sign', (i: Input) => ({ ...i, batches: '2' })],
     ['a batch position outside the attested batches', (i: Input) => ({ ...i, batchPosition: '1' })],

@@ -25,7 +25,8 @@ export const sampleBatchRoot = (rs: readonly BatchReceipt[]) => poseidonRoot([..
 
 /** A provider's attestation of these batches (in this order) and each batch's place in it. */
 export function attestBatches(batches: readonly (readonly BatchReceipt[])[], p: BatchParameters = params, secret: Uint8Array = providerSecrets[0]): BatchAttestation[] {
-  return attestBatchRoots(secret, batches.map(sampleBatchRoot), Number(p.epoch), `0x${p.deploymentId.toString(16).padStart(64, '0')}`)
+  const hex32 = (v: bigint) => `0x${v.toString(16).padStart(64, '0')}` as const
+  return attestBatchRoots(secret, batches.map(sampleBatchRoot), Number(p.epoch), hex32(p.deploymentId), hex32(p.domain))
 }
 
 /** The sample batch alone, attested as a provider's one batch. */

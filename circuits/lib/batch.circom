@@ -55,7 +55,7 @@ template RowDiscount() {
 // A batch of 1 to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
 // (user, stake) rows, for one registry (its domain); see src/proofs/statement.ts for the statement in TypeScript.
 // The batch is one leaf of its provider's attestation: the provider signed (EdDSA-Poseidon over Baby Jubjub) the
-// Poseidon root of its batches' roots (a tree of depth PDEPTH) with the batch count, epoch and deployment. The
+// Poseidon root of its batches' roots (a tree of depth PDEPTH) with the batch count, epoch, deployment and registry. The
 // circuit checks the signature and the batch's path, and outputs the provider's key, the signed message and the
 // batch's index, so the registry takes each attested batch exactly once, under a key pinned for the deployment.
 template ReceiptBatch(N, K, DEPTH, PDEPTH) {
@@ -261,13 +261,15 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
         pathLevel[j + 1] <== pathNode[j].out;
     }
 
-    // The signed message binds the attested root to its batch count, epoch and deployment.
-    component message = Poseidon(5);
+    // The signed message binds the attested root to its batch count, epoch, deployment and registry.
+    component message = Poseidon(7);
     message.inputs[0] <== pathLevel[PDEPTH];
     message.inputs[1] <== batches;
     message.inputs[2] <== epoch;
     message.inputs[3] <== deploymentIdHi;
     message.inputs[4] <== deploymentIdLo;
+    message.inputs[5] <== domainHi;
+    message.inputs[6] <== domainLo;
     component signature = EdDSAPoseidonVerifier();
     signature.enabled <== 1;
     signature.Ax <== providerAx;

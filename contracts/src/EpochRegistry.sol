@@ -90,6 +90,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     uint256 public scheduledConfigReadyAt;
     /// @notice Each configuration's staking contract per deployment (zero: a deployment it does not have).
     mapping(bytes32 configHash => mapping(bytes32 deploymentId => address)) public stakingOf;
+    /// @notice keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys)) as each configuration
+    /// was scheduled: an auditor recomputes it from config.json, so nothing is pinned that config.json does not name.
+    mapping(bytes32 configHash => bytes32) public pinnedContentOf;
     /// @notice Whether a configuration pins an attestation key id (Poseidon(x, y)) for a deployment's provider.
     mapping(bytes32 configHash => mapping(bytes32 deploymentId => mapping(uint256 providerKey => bool))) public providerKeyOf;
     /// @dev Hashes ever scheduled: a hash is bound to its staking contracts and provider keys once.
@@ -220,6 +223,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (staking[keyDeploymentIds[i]] == address(0)) revert EpochRegistryInvalidConfig();
             providerKeyOf[hash][keyDeploymentIds[i]][providerKeys[i]] = true;
         }
+        pinnedContentOf[hash] = keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys));
         uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
         emit ConfigScheduled(hash, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys);
         if (configHash == bytes32(0)) {

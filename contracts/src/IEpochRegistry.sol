@@ -47,8 +47,9 @@ interface IEpochRegistry {
     }
 
     /// @notice A Groth16 proof of one receipt batch (circuits/lib/batch.circom) with its public signals, in
-    /// circom's order: root, stakesCommitment, totalGross, totalCharged, firstUser, firstKey, lastUser, lastKey,
-    /// epoch, deploymentIdHi, deploymentIdLo, domainHi, domainLo, maxDiscountBps, multiplier, circulating, count.
+    /// circom's order: root, stakesCommitment, totalGross, totalCharged, providerKey, attestation, batchIndex,
+    /// batchCount, epoch, deploymentIdHi, deploymentIdLo, domainHi, domainLo, maxDiscountBps, multiplier, circulating,
+    /// count.
     struct BatchProof {
         uint256[2] a;
         uint256[2][2] b;

@@ -3,7 +3,7 @@
  * the directory gives, the staking contracts pinned with its configuration, every spend leaf's stake where a
  * challenge would read it, and node reads that name what was being read when they fail.
  */
-import { unpackAttestationKey } from '../proofs/attestation.ts'
+import { pinnedConfig, pinnedContent } from '../epoch/config.ts'
 import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
 import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
 import { ChainError } from '../chain/contracts.ts'
@@ -50,13 +50,13 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
     const recorded = sealed.inputs.deployments.get(d.id)?.snapshot?.staking
     if (recorded !== undefined && recorded !== pinned) throw new AuditDiscrepancy('stake', `deployment ${d.id}: inputs.json's snapshot was read from another staking contract than the pinned one`, pinned, recorded)
   }
-  // Every attestation key config.json names is registered with it: the keys batch proofs are taken under.
+  // The registry pinned exactly the staking contracts and attestation keys config.json names (no key of the admin's
+  // own under which invented receipts would be proven).
   const keyed = sealed.config.providers.filter((p) => p.attestationKey !== undefined)
-  for (const p of keyed) {
-    const id = unpackAttestationKey(p.attestationKey!).id
-    if (!(await read(() => registry.read.providerKeyOf([onChain.configHash, p.deploymentId, id]))))
-      throw new AuditDiscrepancy('config', `provider ${p.provider} of deployment ${p.deploymentId}: attestation key registered with configuration ${onChain.configHash}`, `${p.attestationKey} (config.json)`, 'not registered')
-  }
+  const content = pinnedContent(pinnedConfig(sealed.config))
+  const pinnedContentOnChain = await read(() => registry.read.pinnedContentOf([onChain.configHash]))
+  if (pinnedContentOnChain !== content)
+    throw new AuditDiscrepancy('config', `what the registry pinned with configuration ${onChain.configHash} (deployments, staking contracts, attestation keys)`, `${content} (config.json)`, pinnedContentOnChain)
   checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts and ${keyed.length} attestation keys are the ones pinned with it`)
   // Every stake in the spend leaves, read where a challenge would read it: anyone could revoke a pending epoch with one.
   const tree = await readSpendTree(dir)

@@ -37,12 +37,14 @@ export async function checkProofs(
   const vkey = JSON.parse(vkeyBytes.toString('utf8')) as unknown
   const k = proofs.circuit.rows
   const proven = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
-  const [domainHi, domainLo] = digestLimbs(BigInt(distributorDomain(c.config.domain.chainId, c.config.domain.verifyingContract)))
+  const domain = distributorDomain(c.config.domain.chainId, c.config.domain.verifyingContract)
+  const [domainHi, domainLo] = digestLimbs(BigInt(domain))
   const attestations = new Map<string, ProviderAttestation>()
   for (const a of proofs.attestations) {
     const who = `attestation of provider ${a.provider} for deployment ${a.deploymentId}`
     const configured = c.config.providers.find((p) => p.deploymentId === a.deploymentId && p.provider === a.provider)?.attestationKey
     if (a.epoch !== c.epoch) throw new AuditDiscrepancy('proof', `${who}: epoch`, String(c.epoch), String(a.epoch))
+    if (a.domain !== domain) throw new AuditDiscrepancy('proof', `${who}: registry domain (config.json's)`, domain, a.domain)
     if (a.key !== configured) throw new AuditDiscrepancy('proof', `${who}: key (config.json's attestationKey of the provider)`, String(configured), a.key)
     if (!verifyAttestation(a)) throw new AuditDiscrepancy('proof', `${who} does not carry a valid signature of its key`)
     if (attestations.has(`${a.deploymentId}/${a.provider}`)) throw new AuditDiscrepancy('proof', `${who} appears twice in proofs.json`)
@@ -70,7 +72,7 @@ export async function checkProofs(
     const a = attestations.get(`${b.deploymentId}/${b.provider}`)
     if (!a) throw new AuditDiscrepancy('proof', `${subject}: no attestation of its provider ${b.provider} in proofs.json`)
     expect('providerKey', unpackAttestationKey(a.key).id, "its provider's attestation key")
-    expect('attestation', attestationMessage(a.root, a.batches, c.epoch, b.deploymentId), "its provider's signed attestation")
+    expect('attestation', attestationMessage(a.root, a.batches, c.epoch, b.deploymentId, a.domain), "its provider's signed attestation")
     expect('batchCount', a.batches, 'the batches its provider attested')
     const at = { deployment: BigInt(b.deploymentId), key: BigInt(s.providerKey), index: BigInt(s.batchIndex), count: BigInt(s.batchCount) }
     if (last && at.deployment === last.deployment && at.key === last.key) {

@@ -16,10 +16,12 @@ import { MTStaking, TestToken } from '../chain/contracts.generated.ts'
 import { readStakeSnapshot } from '../chain/stakes.ts'
 import { startDevnet, type Devnet } from '../chain/devnet.ts'
 import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
-import { rewardLeafOf } from '../epoch/rewards.ts'
+import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { watchRegistry, type WatchRecord } from '../audit/watch.ts'
 import { attestationJson, attestationKeyOf, attestationSecret, attestEpoch } from '../proofs/attestation.ts'
 import { readCircuitKeys, TEST_CIRCUIT_KEYS } from '../proofs/files.ts'
 import { epochReceiptOf } from '../epoch/spend.ts'
@@ -68,7 +70,7 @@ export type DemoResult = {
   rewardRoot: string | null
   totals: { gross: bigint; charged: bigint }
   topRewards: Array<{ account: string; token: string; amount: bigint }>
-  chain?: { distributor: string; timelockSeconds: number; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
+  chain?: { distributor: string; timelockSeconds: number; watcher: { account: string; checks: number }; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
   /** On chain: the distributor (the epoch registry) and each deployment's staking contract. */
   contracts?: { distributor: Address; staking: Address[] } | undefined
   seconds: number
@@ -273,7 +275,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const attestations = config.providers.flatMap(({ deploymentId, provider }) => {
       const mine = exported.filter((r) => r.deploymentId === deploymentId && r.provider === provider)
       const key = providerKeys.find((k) => addressOf(k).toLowerCase() === provider)!
-      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, provider, receipts: mine, circuit: { receipts: circuit.receipts, rows: circuit.rows }, secret: attestationSecret(key) })]
+      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, domain: distributorDomain(config.domain.chainId, config.domain.verifyingContract), provider, receipts: mine, circuit: { receipts: circuit.receipts, rows: circuit.rows }, secret: attestationSecret(key) })]
     })
     await writeFile(attestationsFile, attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
@@ -348,7 +350,27 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   const { devnet, deployment } = chain
   const log = options.log ?? (() => undefined)
   const sealed = await readPublishedEpoch(epochDir)
+  const fromBlock = await devnet.clients.public.getBlockNumber()
   await proposeEpoch(devnet.clients, deployment.distributor, sealed)
+  // A watcher with a key of its own and no role audits the proposal during the timelock, as `fomo watch --once`
+  // does: it would challenge a wrong stake itself. The demo's epoch is honest, so it must pass.
+  const records: WatchRecord[] = []
+  const watcherAccount = getAddress(addressOf(keccak256(toBytes('fomo demo watcher'))))
+  const watched = await watchRegistry({
+    client: devnet.clients.public,
+    wallet: (await devnet.actAs(watcherAccount)).wallet,
+    registry: deployment.distributor,
+    epochsDir: dirname(epochDir),
+    receiptsDir: options.out,
+    fromBlock,
+    once: true,
+    now: () => BigInt(Date.now()) * 1_000_000n,
+    log: (r) => records.push(r),
+  })
+  const failed = records.find((r) => r.event !== 'proposed' && r.event !== 'check' && r.event !== 'ok')
+  if (failed || watched.counts.ok !== 1) throw new ChainError(`the demo's watcher did not pass epoch ${sealed.epoch}: ${JSON.stringify(failed?.details ?? watched.counts)}`)
+  const watcher = { account: watcherAccount, checks: watched.counts.check }
+  log(`A watcher (${watcherAccount}, no role) audited the proposal: ${watcher.checks} checks passed`)
   log(`Proposed epoch ${sealed.epoch}; waiting out the ${timelock} s timelock on the in-process EVM`)
   await devnet.increaseTime(timelock)
   await finalizeEpoch(devnet.clients, deployment.distributor, sealed.epoch)
@@ -363,7 +385,7 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   const claims = await Promise.all(
     claimsOf(sealed.rewardTree, account).map(async (c) => ({ token: c.token, amount: c.cumulative, balance: await balanceOf(devnet, c.token, account) })),
   )
-  return { distributor: deployment.distributor, timelockSeconds: timelock, claimedFor: account, claims, gasUsed: claim?.gasUsed ?? 0n }
+  return { distributor: deployment.distributor, timelockSeconds: timelock, watcher, claimedFor: account, claims, gasUsed: claim?.gasUsed ?? 0n }
 }
 
 function symbolOf(config: AggregatorConfig, token: string): string {
@@ -393,6 +415,7 @@ export function demoSummary(r: DemoResult): string {
     ...(r.chain
       ? [
           `  on chain           distributor ${r.chain.distributor}: epoch proposed, final after the ${r.chain.timelockSeconds} s timelock`,
+          `  watched by         ${r.chain.watcher.account} (fomo watch, no role): ${r.chain.watcher.checks} checks passed during the timelock`,
           `  claimed for        ${r.chain.claimedFor} in one transaction (${r.chain.gasUsed.toLocaleString('en-US')} gas)`,
           ...r.chain.claims.map((c) => `    ${symbolOf(r.config, c.token).padEnd(16)} paid ${formatUnits(c.amount, c.token === r.config.tokens.usdc ? 6 : 18)}, on-chain balance ${formatUnits(c.balance, c.token === r.config.tokens.usdc ? 6 : 18)}`),
         ]

@@ -5,7 +5,7 @@
  * config.json, whose keccak256 the registry pins (`configHash`) with the staking contracts and attestation keys.
  * Amounts are base units once read. Versions 1 (no staking contracts) and 2 (no attestation keys) are still read.
  */
-import { keccak256, toBytes } from 'viem'
+import { encodeAbiParameters, keccak256 } from 'viem'
 import { DECIMALS, formatUnits } from '../base/units.ts'
 import { readPlatform, type PlatformParameters } from '../economics/parameters.ts'
 import { Reader, optional } from '../base/reader.ts'
@@ -76,10 +76,15 @@ export function readConfig(document: unknown): AggregatorConfig {
     }
   })
   const attestationKeys = new Set<string>()
+  const listed = new Set<string>()
   const providers = r.field('providers').array({ max: 100_000 }).map((e): ProviderConfig => {
     e.object(version === AGGREGATOR_CONFIG_FORMAT ? ['deploymentId', 'provider', 'attestationKey'] : ['deploymentId', 'provider'])
     const deploymentId = readBytes32(e.field('deploymentId'))
     if (!ids.has(deploymentId)) e.field('deploymentId').fail('a deployment listed in $.deployments')
+    const provider = readAddress(e.field('provider'))
+    // One entry per (deployment, provider): a second would pin a second attestation key, under which its receipts could count twice.
+    if (listed.has(`${deploymentId}/${provider}`)) e.field('provider').fail('a provider not listed before for this deployment')
+    listed.add(`${deploymentId}/${provider}`)
     const attestationKey = optional(e.field('attestationKey'), (k) => k.string(/^0x[0-9a-f]{64}$/, 'a packed Baby Jubjub public key (0x and 64 lower-case hex digits, fomo keys attestation)') as Hex, undefined)
     if (attestationKey !== undefined) {
       try {
@@ -90,7 +95,7 @@ export function readConfig(document: unknown): AggregatorConfig {
       if (attestationKeys.has(`${deploymentId}/${attestationKey}`)) e.field('attestationKey').fail("a key no other provider of the deployment attests with")
       attestationKeys.add(`${deploymentId}/${attestationKey}`)
     }
-    return { deploymentId, provider: readAddress(e.field('provider')), ...(attestationKey === undefined ? {} : { attestationKey }) }
+    return { deploymentId, provider, ...(attestationKey === undefined ? {} : { attestationKey }) }
   })
   return {
     domain: readDomain(r.field('domain')),
@@ -159,6 +164,15 @@ export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: H
     keyDeploymentIds: keyed.map((p) => p.deploymentId),
     keyIds: keyed.map((p) => unpackAttestationKey(p.attestationKey as Hex).id),
   }
+}
+
+/**
+ * What the registry records of a scheduled configuration (`pinnedContentOf(hash)`): keccak256 of the ABI encoding of
+ * its deployments, staking contracts, key deployments and attestation key ids, in `pinnedConfig`'s order. An auditor
+ * compares it with config.json's, so the admin cannot pin a staking contract or key that config.json does not name.
+ */
+export function pinnedContent(p: ReturnType<typeof pinnedConfig>): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'bytes32[]' }, { type: 'address[]' }, { type: 'bytes32[]' }, { type: 'uint256[]' }], [p.deploymentIds, p.stakings, p.keyDeploymentIds, p.keyIds]))
 }
 
 export class ConfigError extends BaseError {

@@ -8,7 +8,7 @@
  *
  * The attestation key is derived from the provider's secp256k1 receipt key, so a provider keeps one secret.
  */
-import { poseidon2, poseidon5 } from 'poseidon-lite'
+import { poseidon2, poseidon7 } from 'poseidon-lite'
 import type { Hex } from 'viem'
 import { InvalidParameterError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
@@ -30,6 +30,8 @@ export type ProviderAttestation = {
   format: typeof PROVIDER_ATTESTATION_FORMAT
   epoch: number
   deploymentId: Hex
+  /** The registry the attestation is for: keccak256(abi.encode(chainId, registry)), as its `domain()` returns. */
+  domain: Hex
   /** The provider's receipt-signing address (lower case). */
   provider: Hex
   /** The attestation public key, packed (32 bytes). */
@@ -97,27 +99,32 @@ export function attestedTree(batchRoots: readonly bigint[]): { root: bigint; pat
   }
 }
 
-/** The signed message: Poseidon(root, batches, epoch, deploymentIdHi, deploymentIdLo) (the circuit's `attestation`). */
-export function attestationMessage(root: bigint, batches: number, epoch: number, deploymentId: Hex): bigint {
-  return poseidon5([root, BigInt(batches), BigInt(epoch), ...digestLimbs(BigInt(deploymentId))])
+/**
+ * The signed message: Poseidon(root, batches, epoch, deploymentIdHi, deploymentIdLo, domainHi, domainLo) (the circuit's
+ * `attestation`), the domain being the registry's (keccak256(abi.encode(chainId, registry))): an attestation made for
+ * one registry proves nothing on another.
+ */
+export function attestationMessage(root: bigint, batches: number, epoch: number, deploymentId: Hex, domain: Hex): bigint {
+  return poseidon7([root, BigInt(batches), BigInt(epoch), ...digestLimbs(BigInt(deploymentId)), ...digestLimbs(BigInt(domain))])
 }
 
 /**
  * Signs a provider's receipts of one deployment and epoch, cut as the circuit of `circuit` batches them. Every
  * receipt must be of that deployment; the caller gives the provider's own record of its calls.
  */
-export function attestEpoch(p: { epoch: number; deploymentId: Hex; provider: Hex; receipts: readonly EpochReceipt[]; circuit: { receipts: number; rows: number }; secret: Uint8Array }): ProviderAttestation {
+export function attestEpoch(p: { epoch: number; deploymentId: Hex; domain: Hex; provider: Hex; receipts: readonly EpochReceipt[]; circuit: { receipts: number; rows: number }; secret: Uint8Array }): ProviderAttestation {
   const deploymentId = p.deploymentId.toLowerCase() as Hex
   const other = p.receipts.find((r) => r.deploymentId.toLowerCase() !== deploymentId)
   if (other) throw new InvalidParameterError('receipts', `receipts of deployment ${deploymentId} only`, other.digest)
   const batches = cutBatches(p.receipts, p.circuit.receipts, p.circuit.rows)
   const { root } = attestedTree(batches.map((b) => batchRoot(b, p.circuit.receipts)))
   const key = attestationKeyOf(p.secret)
-  const signature = signAttestationMessage(p.secret, attestationMessage(root, batches.length, p.epoch, deploymentId))
+  const signature = signAttestationMessage(p.secret, attestationMessage(root, batches.length, p.epoch, deploymentId, p.domain))
   return {
     format: PROVIDER_ATTESTATION_FORMAT,
     epoch: p.epoch,
     deploymentId,
+    domain: p.domain.toLowerCase() as Hex,
     provider: p.provider.toLowerCase() as Hex,
     key: key.packed,
     circuit: { ...p.circuit },
@@ -132,16 +139,16 @@ export function attestEpoch(p: { epoch: number; deploymentId: Hex; provider: Hex
  * Attests batch roots as given, in order (for batches built by hand, as in tests and benchmarks; `attestEpoch` cuts a
  * provider's receipts by the batching rule): each batch's place in the attestation, as the circuit takes it.
  */
-export function attestBatchRoots(secret: Uint8Array, batchRoots: readonly bigint[], epoch: number, deploymentId: Hex): BatchAttestation[] {
+export function attestBatchRoots(secret: Uint8Array, batchRoots: readonly bigint[], epoch: number, deploymentId: Hex, domain: Hex): BatchAttestation[] {
   const tree = attestedTree(batchRoots)
   const key = attestationKeyOf(secret)
-  const signature = signAttestationMessage(secret, attestationMessage(tree.root, batchRoots.length, epoch, deploymentId))
+  const signature = signAttestationMessage(secret, attestationMessage(tree.root, batchRoots.length, epoch, deploymentId, domain))
   return batchRoots.map((_, index) => ({ key, signature, path: tree.path(index), index, batches: batchRoots.length }))
 }
 
 /** Whether the attestation's signature is its key's over its message. */
 export function verifyAttestation(a: ProviderAttestation): boolean {
-  return verifyMessageSignature(attestationMessage(a.root, a.batches, a.epoch, a.deploymentId), a.signature, unpackAttestationKey(a.key))
+  return verifyMessageSignature(attestationMessage(a.root, a.batches, a.epoch, a.deploymentId, a.domain), a.signature, unpackAttestationKey(a.key))
 }
 
 export function attestationJson(a: ProviderAttestation): Record<string, unknown> {
@@ -157,7 +164,7 @@ const fieldElement = (r: Reader) => {
 /** Reads an attestation document (shape only; `verifyAttestation` checks the signature). */
 export function readAttestation(document: unknown): ProviderAttestation {
   const r = new Reader(PROVIDER_ATTESTATION_FORMAT, document)
-  r.object(['format', 'epoch', 'deploymentId', 'provider', 'key', 'circuit', 'batches', 'receipts', 'root', 'signature'])
+  r.object(['format', 'epoch', 'deploymentId', 'domain', 'provider', 'key', 'circuit', 'batches', 'receipts', 'root', 'signature'])
   r.field('format').literal([PROVIDER_ATTESTATION_FORMAT])
   const c = r.field('circuit')
   c.object(['receipts', 'rows'])
@@ -173,6 +180,7 @@ export function readAttestation(document: unknown): ProviderAttestation {
     format: PROVIDER_ATTESTATION_FORMAT,
     epoch: Number(r.field('epoch').integer(0, 0xffff_ffff)),
     deploymentId: readBytes32(r.field('deploymentId')).toLowerCase() as Hex,
+    domain: readBytes32(r.field('domain')).toLowerCase() as Hex,
     provider: readAddress(r.field('provider')).toLowerCase() as Hex,
     key,
     circuit: { receipts: Number(c.field('receipts').integer(1, 1 << 20)), rows: Number(c.field('rows').integer(1, 1 << 20)) },

@@ -13,6 +13,7 @@ import { planBatches } from './plan.ts'
 import { ProofError } from './groth16.ts'
 import { attestationKeyOf, attestationSecret, attestEpoch, type ProviderAttestation } from './attestation.ts'
 import { batchStatement } from './statement.ts'
+import { distributorDomain } from '../epoch/rewards.ts'
 
 const platform = { maxDiscountBps: 3000n, discountMultiplier: 2n }
 const hexKey = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
@@ -40,12 +41,14 @@ function receiptOf(d: number, u: number, digest: number, gross: bigint, p = 0): 
   return { digest: hexKey(digest), deploymentId: deployments[d]!, provider: providers[p]!, user: users[u]!, gross, discountBps: Number(discountBps), charged: chargedAmount(gross, discountBps) }
 }
 
+const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
+
 /** What each provider signs: its receipts of each deployment, cut for (n, k). */
 function attestAll(epoch: number, receipts: readonly EpochReceipt[], n: number, k: number): ProviderAttestation[] {
   return deployments.flatMap((deploymentId) =>
     providers.flatMap((provider, i) => {
       const mine = receipts.filter((r) => r.deploymentId === deploymentId && r.provider === provider)
-      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, provider, receipts: mine, circuit: { receipts: n, rows: k }, secret: secrets[i]! })]
+      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, domain, provider, receipts: mine, circuit: { receipts: n, rows: k }, secret: secrets[i]! })]
     }),
   )
 }
@@ -102,12 +105,14 @@ describe('planBatches: the batching rule', () => {
     const who = `provider ${providers[0]} of deployment ${deployments[0]}`
     expect(() => planBatches(3, config, inputs, receipts, 4, 2, good.slice(1))).toThrow(`no attestations of ${who} for epoch 3`)
     expect(() => planBatches(3, config, inputs, receipts, 4, 2, [...good, good[0]!])).toThrow(`2 attestations of ${who}`)
-    const foreign = attestEpoch({ epoch: 3, deploymentId: deployments[0]!, provider: providers[0]!, receipts: receipts.slice(0, 2), circuit: { receipts: 4, rows: 2 }, secret: secrets[1]! })
+    const foreign = attestEpoch({ epoch: 3, deploymentId: deployments[0]!, domain, provider: providers[0]!, receipts: receipts.slice(0, 2), circuit: { receipts: 4, rows: 2 }, secret: secrets[1]! })
     expect(() => planBatches(3, config, inputs, receipts, 4, 2, [foreign, good[1]!])).toThrow(/is signed with key 0x[0-9a-f]{64}, not its configured/)
     expect(() => planBatches(3, config, inputs, receipts, 4, 2, [{ ...good[0]!, root: good[0]!.root + 1n }, good[1]!])).toThrow(/does not carry a valid signature/)
     expect(() => planBatches(3, config, inputs, receipts, 8, 2, attestAll(3, receipts, 4, 2))).toThrow(/cuts batches of 4 receipts and 2 users; the circuit takes 8 and 2/)
-    const partial = attestEpoch({ epoch: 3, deploymentId: deployments[0]!, provider: providers[0]!, receipts: receipts.slice(0, 1), circuit: { receipts: 4, rows: 2 }, secret: secrets[0]! })
+    const partial = attestEpoch({ epoch: 3, deploymentId: deployments[0]!, domain, provider: providers[0]!, receipts: receipts.slice(0, 1), circuit: { receipts: 4, rows: 2 }, secret: secrets[0]! })
     expect(() => planBatches(3, config, inputs, receipts, 4, 2, [partial, good[1]!])).toThrow(`the attestation of ${who} covers 1 receipts in 1 batches`)
+    const elsewhere = attestEpoch({ epoch: 3, deploymentId: deployments[0]!, domain: hexKey(0xd0), provider: providers[0]!, receipts: receipts.slice(0, 2), circuit: { receipts: 4, rows: 2 }, secret: secrets[0]! })
+    expect(() => planBatches(3, config, inputs, receipts, 4, 2, [elsewhere, good[1]!])).toThrow(`the attestation of ${who} is for registry domain ${hexKey(0xd0)}, not this epoch's ${domain}`)
     const unkeyed = { ...config, providers: config.providers.map((p) => ({ ...p, attestationKey: undefined })) }
     expect(() => planBatches(3, unkeyed, inputs, receipts, 4, 2, good)).toThrow(`${who} has no attestation key in the configuration`)
   })

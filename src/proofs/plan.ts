@@ -94,6 +94,8 @@ function attestationOf(epoch: number, config: AggregatorConfig, deploymentId: He
     throw new ProofError(`${found.length === 0 ? 'no' : `${found.length}`} attestation${found.length === 1 ? '' : 's'} of ${who} for epoch ${epoch}`, 'Each provider signs its receipts of the epoch once (fomo attest) after the epoch closes; give exactly one per provider and deployment.')
   const a = found[0]!
   if (a.key !== configured) throw new ProofError(`the attestation of ${who} is signed with key ${a.key}, not its configured ${configured}`)
+  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
+  if (a.domain !== domain) throw new ProofError(`the attestation of ${who} is for registry domain ${a.domain}, not this epoch's ${domain}`, 'An attestation is made for one registry (config.json\'s verifying contract and chain).')
   if (!verifyAttestation(a)) throw new ProofError(`the attestation of ${who} does not carry a valid signature of its key`)
   if (a.circuit.receipts !== n || a.circuit.rows !== k)
     throw new ProofError(`the attestation of ${who} cuts batches of ${a.circuit.receipts} receipts and ${a.circuit.rows} users; the circuit takes ${n} and ${k}`, 'Have the provider attest again for this circuit.')

@@ -66,10 +66,10 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
   if (a.path.length !== ATTESTATION_DEPTH) throw new InvalidParameterError('attestation.path', `${ATTESTATION_DEPTH} siblings`, a.path.length)
   if (!Number.isInteger(a.index) || a.index < 0 || a.index >= a.batches) throw new InvalidParameterError('attestation.index', `0 to ${a.batches - 1}`, a.index)
   const attested = a.path.reduce((node, sibling, d) => ((a.index >> d) & 1 ? poseidon2([sibling, node]) : poseidon2([node, sibling])), root)
-  const deploymentId = `0x${p.deploymentId.toString(16).padStart(64, '0')}` as const
-  const message = attestationMessage(attested, a.batches, Number(p.epoch), deploymentId)
+  const hex32 = (v: bigint) => `0x${v.toString(16).padStart(64, '0')}` as const
+  const message = attestationMessage(attested, a.batches, Number(p.epoch), hex32(p.deploymentId), hex32(p.domain))
   if (!verifyMessageSignature(message, a.signature, a.key))
-    throw new InvalidParameterError('attestation.signature', "the provider key's signature over the attested root, batch count, epoch and deployment", a.signature.s)
+    throw new InvalidParameterError('attestation.signature', "the provider key's signature over the attested root, batch count, epoch, deployment and registry", a.signature.s)
   return {
     root,
     stakesCommitment: stakesCommitment(padded),

@@ -1,3 +1,4 @@
+import { pinnedContent } from '../../src/epoch/config.ts'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeFunctionData, getAddress, getContract, keccak256, zeroAddress, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
@@ -188,6 +189,9 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     const [scheduled] = await s.registry.getEvents.ConfigScheduled({ configHash: next })
     expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)], keyDeploymentIds: [DEPLOYMENT], providerKeys: [5n] })
     expect(await s.registry.read.providerKeyOf([next, DEPLOYMENT, 5n])).toBe(true)
+    // What the registry records of the schedule is what the auditor recomputes from config.json.
+    const content = pinnedContent({ hash: next, deploymentIds: [DEPLOYMENT], stakings: [other.address.toLowerCase() as Hex], keyDeploymentIds: [DEPLOYMENT], keyIds: [5n] })
+    expect(await s.registry.read.pinnedContentOf([next])).toBe(content)
     expect(await s.registry.read.configHash()).toBe(CONFIG_HASH)
     await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])

@@ -17,6 +17,7 @@ import { epochProofsJson, loadCircuitKeys, readCircuitKeys, TEST_CIRCUIT_KEYS } 
 import { planBatches } from '../../proofs/plan.ts'
 import { proveEpoch } from '../../proofs/prove.ts'
 import { readReceiptsText } from '../../receipts/file.ts'
+import { distributorDomain } from '../../epoch/rewards.ts'
 import { addressOf } from '../../receipts/sign.ts'
 import type { Hex } from '../../base/bytes.ts'
 import { loadPrivateKey } from '../keys.ts'
@@ -76,9 +77,11 @@ export const attestCommand: Command = {
     if (ofEpoch.length === 0) throw new UsageError(`the file holds no receipt of provider ${provider} for epoch ${epoch}`, 'attest')
     const keys = await readCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
     const secret = attestationSecret(privateKey)
+    // The registry the receipts are for (their EIP-712 verifying contract): the attestation is good there only.
+    const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
     const deployments = [...new Set(ofEpoch.map((r) => r.deploymentId))].sort()
     const attestations = deployments.map((deploymentId) =>
-      attestEpoch({ epoch, deploymentId, provider, receipts: ofEpoch.filter((r) => r.deploymentId === deploymentId), circuit: { receipts: keys.receipts, rows: keys.rows }, secret }),
+      attestEpoch({ epoch, deploymentId, domain, provider, receipts: ofEpoch.filter((r) => r.deploymentId === deploymentId), circuit: { receipts: keys.receipts, rows: keys.rows }, secret }),
     )
     const out = requireString(values, 'out', 'attest')
     await writeFileAtomic(resolve(io.cwd, out), attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
