@@ -1,3 +1,4 @@
+import { attestationKeyOf, attestationSecret } from '../src/receipts/attestationKey.ts'
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,10 +17,13 @@ describe('fomo keys, receipt sign and receipt verify', () => {
   it('creates a key file readable only by its owner and prints the address', async () => {
     const { code, stdout } = await fomo(['keys', 'new', '--out', 'k.json'], { cwd: dir })
     expect(code).toBe(0)
-    const { address } = JSON.parse(stdout)
+    const { address, attestationKey } = JSON.parse(stdout)
     expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/)
     expect((await stat(join(dir, 'k.json'))).mode & 0o777).toBe(0o600)
-    expect(JSON.parse(await readFile(join(dir, 'k.json'), 'utf8'))).toMatchObject({ format: 'fomo-key-v1', address })
+    const file = JSON.parse(await readFile(join(dir, 'k.json'), 'utf8'))
+    expect(file).toMatchObject({ format: 'fomo-key-v1', address })
+    // The provider's attestation key (config.json's attestationKey) is the one derived from the file's key.
+    expect(attestationKey).toBe(attestationKeyOf(attestationSecret(file.privateKey)).packed)
   })
 
   it('signs as the test provider, reproducing the committed vector, and verifies it', async () => {
