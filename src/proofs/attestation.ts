@@ -161,9 +161,9 @@ const fieldElement = (r: Reader) => {
   return v
 }
 
-/** Reads an attestation document (shape only; `verifyAttestation` checks the signature). */
-export function readAttestation(document: unknown): ProviderAttestation {
-  const r = new Reader(PROVIDER_ATTESTATION_FORMAT, document)
+/** Reads an attestation document (shape only; `verifyAttestation` checks the signature); `path` places it in an enclosing document. */
+export function readAttestation(document: unknown, path = '$'): ProviderAttestation {
+  const r = new Reader(PROVIDER_ATTESTATION_FORMAT, document, path)
   r.object(['format', 'epoch', 'deploymentId', 'domain', 'provider', 'key', 'circuit', 'batches', 'receipts', 'root', 'signature'])
   r.field('format').literal([PROVIDER_ATTESTATION_FORMAT])
   const c = r.field('circuit')

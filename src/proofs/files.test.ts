@@ -10,6 +10,6 @@ describe('readEpochProofs', () => {
     expect(() => readEpochProofs({ ...base, extra: 1 })).toThrow(/\$\.extra: expected no unknown field/)
     expect(() => readEpochProofs({ ...base, circuit: { ...base.circuit, testOnly: 'yes' } })).toThrow(/\$\.circuit\.testOnly: expected true or false/)
     expect(() => readEpochProofs({ ...base, batches: [{ deploymentId: '0x12', provider: '0x12', rows: [], proof: {} }] })).toThrow(/\$\.batches\[0\]\.deploymentId/)
-    expect(() => readEpochProofs({ ...base, attestations: [{ format: 'fomo-provider-attestation-v1' }] })).toThrow(/fomo-provider-attestation-v1: \$\.epoch|\$\.deploymentId|expected/)
+    expect(() => readEpochProofs({ ...base, attestations: [{ format: 'fomo-provider-attestation-v1' }] })).toThrow(/fomo-provider-attestation-v1: \$\.attestations\[0\]\.\w+: expected/)
   })
 })

@@ -77,7 +77,7 @@ export function readEpochProofs(document: unknown): EpochProofs {
       testOnly,
     },
     proofsHash: r.field('proofsHash').string(/^0x[0-9a-f]{64}$/, 'a keccak256 hash') as Hex,
-    attestations: r.field('attestations').array({ max: 1_000_000 }).map((a) => readAttestation(a.value)),
+    attestations: r.field('attestations').array({ max: 1_000_000 }).map((a) => readAttestation(a.value, a.path)),
     batches,
   }
 }
