@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { keccak256, toHex, type Address } from 'viem'
+import { getAddress, keccak256, toHex, type Address } from 'viem'
 import { watchRegistry, type WatchOptions, type WatchRecord } from '../src/audit/watch.ts'
 import { distributorAt, finalizeEpoch, proposeEpoch } from '../src/chain/contracts.ts'
 import { readSpendTree } from '../src/chain/challenges.ts'
@@ -144,6 +144,18 @@ describe('fomo watch', () => {
     expect(events(again)).toEqual(['proposed', 'ok'])
     expect(again[0]!.details.state).toBe('final')
     expect(again.some((r) => r.event === 'check' && String(r.details.check).startsWith(`chain: the final commitment of epoch ${sealed.epoch}`))).toBe(true)
+  })
+
+  it('logs every configuration scheduled after its start block, with what it pins', async () => {
+    const { registry, fromBlock } = await freshRegistry(devnet.accounts[0]!)
+    const next = keccak256(toHex('a later configuration'))
+    const staking = demo.contracts!.staking[0]! as Address
+    const deployment = sealed.config.deployments[0]!.id
+    const send = await distributorAt(devnet.clients, registry).write.scheduleConfig([next, [deployment], [staking], [deployment], [7n]])
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: send })).status).toBe('success')
+    const records = await watchOnce(registry, fromBlock, undefined)
+    expect(events(records)).toEqual(['config-scheduled'])
+    expect(records[0]!.details).toMatchObject({ configHash: next, deployments: [{ id: deployment, staking: getAddress(staking) }], attestationKeys: [{ deploymentId: deployment, keyId: '7' }] })
   })
 
   it('a proposal whose reward root is not the directory\'s is revoked by a watcher holding the guardian role', async () => {

@@ -23,7 +23,7 @@ import { auditEpoch } from './audit.ts'
 import { readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
-export type WatchEvent = 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'error'
+export type WatchEvent = 'config-scheduled' | 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'error'
 
 /** One line of the watcher's log. `epoch` is null for what concerns no one epoch (a failed scan of the logs). */
 export type WatchRecord = { time: string; epoch: number | null; event: WatchEvent; details: Record<string, unknown> }
@@ -126,7 +126,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   const range = options.blockRange ?? DEFAULT_BLOCK_RANGE
   if (range < 1n) throw new RangeError('blockRange must be at least 1')
   const sleep = options.sleep ?? defaultSleep
-  const counts: Record<WatchEvent, number> = { proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, challenged: 0, revoked: 0, error: 0 }
+  const counts: Record<WatchEvent, number> = { 'config-scheduled': 0, proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, challenged: 0, revoked: 0, error: 0 }
   const log = (epoch: number | null, event: WatchEvent, details: Record<string, unknown>) => {
     counts[event]++
     options.log({ time: new Date(Number(options.now() / 1_000_000n)).toISOString(), epoch, event, details })
@@ -299,6 +299,20 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
           () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'EpochProposed', fromBlock: next, toBlock: to, strict: true }),
           `EpochProposed logs of blocks ${next} to ${to}`,
         )
+        // A configuration change is public a timelock before it applies: every one is logged, with what it pins.
+        const scheduled = await read(
+          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'ConfigScheduled', fromBlock: next, toBlock: to, strict: true }),
+          `ConfigScheduled logs of blocks ${next} to ${to}`,
+        )
+        for (const l of scheduled)
+          log(null, 'config-scheduled', {
+            configHash: l.args.configHash,
+            readyAt: l.args.readyAt.toString(),
+            block: l.blockNumber.toString(),
+            transaction: l.transactionHash,
+            deployments: l.args.deploymentIds.map((id, i) => ({ id, staking: l.args.stakings[i] })),
+            attestationKeys: l.args.keyDeploymentIds.map((deploymentId, i) => ({ deploymentId, keyId: l.args.providerKeys[i]!.toString() })),
+          })
         for (const l of logs) {
           const key = `${l.blockHash}:${l.logIndex}`
           if (found.has(key)) continue
