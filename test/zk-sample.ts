@@ -3,6 +3,7 @@
  * of domain 0x...d0, and attestations of batches by a provider key made from a fixed test secret.
  */
 import { chargedAmount, stakingDiscountBps } from '../src/economics/revenue.ts'
+import { numberToHex } from 'viem'
 import { attestBatchRoots } from '../src/proofs/attestation.ts'
 import { poseidonRoot, receiptLeaf } from '../src/proofs/poseidon.ts'
 import type { BatchAttestation, BatchParameters, BatchReceipt, StakeRow } from '../src/proofs/statement.ts'
@@ -25,8 +26,7 @@ export const sampleBatchRoot = (rs: readonly BatchReceipt[]) => poseidonRoot([..
 
 /** A provider's attestation of these batches (in this order) and each batch's place in it. */
 export function attestBatches(batches: readonly (readonly BatchReceipt[])[], p: BatchParameters = params, secret: Uint8Array = providerSecrets[0]): BatchAttestation[] {
-  const hex32 = (v: bigint) => `0x${v.toString(16).padStart(64, '0')}` as const
-  return attestBatchRoots(secret, batches.map(sampleBatchRoot), Number(p.epoch), hex32(p.deploymentId), hex32(p.domain))
+  return attestBatchRoots(secret, batches.map(sampleBatchRoot), Number(p.epoch), numberToHex(p.deploymentId, { size: 32 }), numberToHex(p.domain, { size: 32 }))
 }
 
 /** The sample batch alone, attested as a provider's one batch. */

@@ -22,7 +22,7 @@ import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '..
 import { writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { watchRegistry, type WatchRecord } from '../audit/watch.ts'
-import { attestationJson, attestationKeyOf, attestationSecret, attestEpoch } from '../proofs/attestation.ts'
+import { attestationJson, attestationKeyOf, attestationSecret, attestProvider } from '../proofs/attestation.ts'
 import { readCircuitKeys, TEST_CIRCUIT_KEYS } from '../proofs/files.ts'
 import { epochReceiptOf } from '../epoch/spend.ts'
 import { readReceiptsText } from '../receipts/file.ts'
@@ -272,11 +272,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const attestationsFile = `${options.out}/attestations-${epoch}.ndjson`
     const circuit = await readCircuitKeys(TEST_CIRCUIT_KEYS)
     const exported = readReceiptsText(lines.join(''), new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) })).receipts.map((r) => epochReceiptOf(r))
-    const attestations = config.providers.flatMap(({ deploymentId, provider }) => {
-      const mine = exported.filter((r) => r.deploymentId === deploymentId && r.provider === provider)
-      const key = providerKeys.find((k) => addressOf(k).toLowerCase() === provider)!
-      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, domain: distributorDomain(config.domain.chainId, config.domain.verifyingContract), provider, receipts: mine, circuit: { receipts: circuit.receipts, rows: circuit.rows }, secret: attestationSecret(key) })]
-    })
+    const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
+    const attestations = providerKeys.flatMap((key) =>
+      attestProvider({ epoch, domain, provider: addressOf(key), receipts: exported, circuit: { receipts: circuit.receipts, rows: circuit.rows }, secret: attestationSecret(key) }),
+    )
     await writeFile(attestationsFile, attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))

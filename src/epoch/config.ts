@@ -85,12 +85,12 @@ export function readConfig(document: unknown): AggregatorConfig {
     // One entry per (deployment, provider): a second would pin a second attestation key, under which its receipts could count twice.
     if (listed.has(`${deploymentId}/${provider}`)) e.field('provider').fail('a provider not listed before for this deployment')
     listed.add(`${deploymentId}/${provider}`)
-    const attestationKey = optional(e.field('attestationKey'), (k) => k.string(/^0x[0-9a-f]{64}$/, 'a packed Baby Jubjub public key (0x and 64 lower-case hex digits, fomo keys attestation)') as Hex, undefined)
+    const attestationKey = optional(e.field('attestationKey'), (k) => k.string(/^0x[0-9a-f]{64}$/, 'a packed Baby Jubjub public key (0x and 64 lower-case hex digits, as fomo keys new prints it)') as Hex, undefined)
     if (attestationKey !== undefined) {
       try {
         unpackAttestationKey(attestationKey)
       } catch {
-        e.field('attestationKey').fail('a packed Baby Jubjub public key (a point of the curve; fomo keys attestation prints it)')
+        e.field('attestationKey').fail('a packed Baby Jubjub public key (a point of the curve, as fomo keys new prints it)')
       }
       if (attestationKeys.has(`${deploymentId}/${attestationKey}`)) e.field('attestationKey').fail("a key no other provider of the deployment attests with")
       attestationKeys.add(`${deploymentId}/${attestationKey}`)

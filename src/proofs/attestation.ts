@@ -117,9 +117,7 @@ export function attestEpoch(p: { epoch: number; deploymentId: Hex; domain: Hex; 
   const other = p.receipts.find((r) => r.deploymentId.toLowerCase() !== deploymentId)
   if (other) throw new InvalidParameterError('receipts', `receipts of deployment ${deploymentId} only`, other.digest)
   const batches = cutBatches(p.receipts, p.circuit.receipts, p.circuit.rows)
-  const { root } = attestedTree(batches.map((b) => batchRoot(b, p.circuit.receipts)))
-  const key = attestationKeyOf(p.secret)
-  const signature = signAttestationMessage(p.secret, attestationMessage(root, batches.length, p.epoch, deploymentId, p.domain))
+  const { tree, key, signature } = signBatchRoots(p.secret, batches.map((b) => batchRoot(b, p.circuit.receipts)), p.epoch, deploymentId, p.domain)
   return {
     format: PROVIDER_ATTESTATION_FORMAT,
     epoch: p.epoch,
@@ -130,9 +128,26 @@ export function attestEpoch(p: { epoch: number; deploymentId: Hex; domain: Hex; 
     circuit: { ...p.circuit },
     batches: batches.length,
     receipts: p.receipts.length,
-    root,
+    root: tree.root,
     signature,
   }
+}
+
+/**
+ * A provider's attestations of its receipts of a closed epoch: one per deployment it served (ascending id), as
+ * `fomo attest` writes them. Receipts of other providers are left out; all must be of `epoch`.
+ */
+export function attestProvider(p: { epoch: number; domain: Hex; provider: Hex; receipts: readonly EpochReceipt[]; circuit: { receipts: number; rows: number }; secret: Uint8Array }): ProviderAttestation[] {
+  const provider = p.provider.toLowerCase() as Hex
+  const mine = p.receipts.filter((r) => r.provider === provider)
+  const deployments = [...new Set(mine.map((r) => r.deploymentId))].sort()
+  return deployments.map((deploymentId) => attestEpoch({ ...p, deploymentId, provider, receipts: mine.filter((r) => r.deploymentId === deploymentId) }))
+}
+
+/** The attested tree over batch roots, the signing key and its signature over the tree's message. */
+function signBatchRoots(secret: Uint8Array, batchRoots: readonly bigint[], epoch: number, deploymentId: Hex, domain: Hex) {
+  const tree = attestedTree(batchRoots)
+  return { tree, key: attestationKeyOf(secret), signature: signAttestationMessage(secret, attestationMessage(tree.root, batchRoots.length, epoch, deploymentId, domain)) }
 }
 
 /**
@@ -140,9 +155,7 @@ export function attestEpoch(p: { epoch: number; deploymentId: Hex; domain: Hex; 
  * provider's receipts by the batching rule): each batch's place in the attestation, as the circuit takes it.
  */
 export function attestBatchRoots(secret: Uint8Array, batchRoots: readonly bigint[], epoch: number, deploymentId: Hex, domain: Hex): BatchAttestation[] {
-  const tree = attestedTree(batchRoots)
-  const key = attestationKeyOf(secret)
-  const signature = signAttestationMessage(secret, attestationMessage(tree.root, batchRoots.length, epoch, deploymentId, domain))
+  const { tree, key, signature } = signBatchRoots(secret, batchRoots, epoch, deploymentId, domain)
   return batchRoots.map((_, index) => ({ key, signature, path: tree.path(index), index, batches: batchRoots.length }))
 }
 

@@ -11,7 +11,7 @@ import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
 import type { Hex } from '../base/bytes.ts'
 import { planBatches } from './plan.ts'
 import { ProofError } from './groth16.ts'
-import { attestationKeyOf, attestationSecret, attestEpoch, type ProviderAttestation } from './attestation.ts'
+import { attestationKeyOf, attestationSecret, attestEpoch, attestProvider, type ProviderAttestation } from './attestation.ts'
 import { batchStatement } from './statement.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 
@@ -45,12 +45,7 @@ const domain = distributorDomain(config.domain.chainId, config.domain.verifyingC
 
 /** What each provider signs: its receipts of each deployment, cut for (n, k). */
 function attestAll(epoch: number, receipts: readonly EpochReceipt[], n: number, k: number): ProviderAttestation[] {
-  return deployments.flatMap((deploymentId) =>
-    providers.flatMap((provider, i) => {
-      const mine = receipts.filter((r) => r.deploymentId === deploymentId && r.provider === provider)
-      return mine.length === 0 ? [] : [attestEpoch({ epoch, deploymentId, domain, provider, receipts: mine, circuit: { receipts: n, rows: k }, secret: secrets[i]! })]
-    }),
-  )
+  return providers.flatMap((provider, i) => attestProvider({ epoch, domain, provider, receipts, circuit: { receipts: n, rows: k }, secret: secrets[i]! }))
 }
 
 const receiptsArb = fc

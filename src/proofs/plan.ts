@@ -39,7 +39,7 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
 export function planBatches(epoch: number, config: AggregatorConfig, inputs: EpochInputs['deployments'], receipts: readonly EpochReceipt[], n: number, k: number, attestations: readonly ProviderAttestation[]): PlannedBatch[] {
   const discount = discountParameters(config.platform)
   // The registry the epoch is published to (the receipts' verifying contract): a proof for it is refused by any other.
-  const domain = BigInt(distributorDomain(config.domain.chainId, config.domain.verifyingContract))
+  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
   const batches: PlannedBatch[] = []
   const byDeployment = groupBy(receipts, (r) => r.deploymentId)
   for (const deploymentId of [...byDeployment.keys()].sort(sortHex)) {
@@ -47,11 +47,11 @@ export function planBatches(epoch: number, config: AggregatorConfig, inputs: Epo
     const circulating = snapshot?.circulatingSupply
     if (circulating === undefined || circulating === 0n)
       throw new ProofError(`deployment ${deploymentId} has receipts but no circulating supply in the epoch's inputs`, 'Proofs attest discounts against the stake snapshot; give the snapshot (fomo inputs) before sealing.')
-    const params: BatchParameters = { epoch: BigInt(epoch), deploymentId: BigInt(deploymentId), domain, maxDiscountBps: discount.maxDiscountBps, multiplier: discount.multiplier, circulating }
+    const params: BatchParameters = { epoch: BigInt(epoch), deploymentId: BigInt(deploymentId), domain: BigInt(domain), maxDiscountBps: discount.maxDiscountBps, multiplier: discount.multiplier, circulating }
     const providers = [...groupBy(byDeployment.get(deploymentId)!, (r) => r.provider).entries()].map(([provider, list]) => {
       const cut = cutBatches(list, n, k)
       const tree = attestedTree(cut.map((b) => batchRoot(b, n)))
-      const attestation = attestationOf(epoch, config, deploymentId, provider, list.length, cut.length, tree.root, n, k, attestations)
+      const attestation = attestationOf({ epoch, config, domain, deploymentId, provider, receipts: list.length, batches: cut.length, root: tree.root, n, k }, attestations)
       return { provider, cut, tree, attestation, key: unpackAttestationKey(attestation.key) }
     })
     for (const { provider, cut, tree, attestation, key } of providers.sort((a, b) => (a.key.id < b.key.id ? -1 : a.key.id > b.key.id ? 1 : 0))) {
@@ -85,16 +85,19 @@ export function planBatches(epoch: number, config: AggregatorConfig, inputs: Epo
 }
 
 /** The provider's attestation of its receipts of a deployment, checked against its configured key and the receipts. */
-function attestationOf(epoch: number, config: AggregatorConfig, deploymentId: Hex, provider: Hex, receipts: number, batches: number, root: bigint, n: number, k: number, attestations: readonly ProviderAttestation[]): ProviderAttestation {
+function attestationOf(
+  c: { epoch: number; config: AggregatorConfig; domain: Hex; deploymentId: Hex; provider: Hex; receipts: number; batches: number; root: bigint; n: number; k: number },
+  attestations: readonly ProviderAttestation[],
+): ProviderAttestation {
+  const { epoch, config, domain, deploymentId, provider, receipts, batches, root, n, k } = c
   const who = `provider ${provider} of deployment ${deploymentId}`
   const configured = config.providers.find((p) => p.deploymentId === deploymentId && p.provider.toLowerCase() === provider)?.attestationKey
-  if (!configured) throw new ProofError(`${who} has no attestation key in the configuration`, 'Give the provider its "attestationKey" (fomo keys attestation) in config.json and pin the configuration again.')
+  if (!configured) throw new ProofError(`${who} has no attestation key in the configuration`, 'Give the provider its "attestationKey" (fomo keys new prints it) in config.json and pin the configuration again.')
   const found = attestations.filter((a) => a.epoch === epoch && a.deploymentId === deploymentId && a.provider === provider)
   if (found.length !== 1)
     throw new ProofError(`${found.length === 0 ? 'no' : `${found.length}`} attestation${found.length === 1 ? '' : 's'} of ${who} for epoch ${epoch}`, 'Each provider signs its receipts of the epoch once (fomo attest) after the epoch closes; give exactly one per provider and deployment.')
   const a = found[0]!
   if (a.key !== configured) throw new ProofError(`the attestation of ${who} is signed with key ${a.key}, not its configured ${configured}`)
-  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
   if (a.domain !== domain) throw new ProofError(`the attestation of ${who} is for registry domain ${a.domain}, not this epoch's ${domain}`, 'An attestation is made for one registry (config.json\'s verifying contract and chain).')
   if (!verifyAttestation(a)) throw new ProofError(`the attestation of ${who} does not carry a valid signature of its key`)
   if (a.circuit.receipts !== n || a.circuit.rows !== k)

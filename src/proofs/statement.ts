@@ -12,6 +12,7 @@
  * the attested batch count are public, so the registry takes every attested batch exactly once.
  */
 import { poseidon2, poseidon3 } from 'poseidon-lite'
+import { numberToHex } from 'viem'
 import { chargedAmount, stakingDiscountBps } from '../economics/revenue.ts'
 import { InvalidParameterError } from '../base/errors.ts'
 import { ATTESTATION_DEPTH, attestationMessage, verifyMessageSignature, type AttestationKey, type AttestationSignature } from './attestation.ts'
@@ -66,8 +67,7 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
   if (a.path.length !== ATTESTATION_DEPTH) throw new InvalidParameterError('attestation.path', `${ATTESTATION_DEPTH} siblings`, a.path.length)
   if (!Number.isInteger(a.index) || a.index < 0 || a.index >= a.batches) throw new InvalidParameterError('attestation.index', `0 to ${a.batches - 1}`, a.index)
   const attested = a.path.reduce((node, sibling, d) => ((a.index >> d) & 1 ? poseidon2([sibling, node]) : poseidon2([node, sibling])), root)
-  const hex32 = (v: bigint) => `0x${v.toString(16).padStart(64, '0')}` as const
-  const message = attestationMessage(attested, a.batches, Number(p.epoch), hex32(p.deploymentId), hex32(p.domain))
+  const message = attestationMessage(attested, a.batches, Number(p.epoch), numberToHex(p.deploymentId, { size: 32 }), numberToHex(p.domain, { size: 32 }))
   if (!verifyMessageSignature(message, a.signature, a.key))
     throw new InvalidParameterError('attestation.signature', "the provider key's signature over the attested root, batch count, epoch, deployment and registry", a.signature.s)
   return {

@@ -3,6 +3,7 @@
  * proved with the cached prover; prints time and peak memory as JSON.
  */
 import { chargedAmount, stakingDiscountBps } from '../../src/economics/revenue.ts'
+import { numberToHex } from 'viem'
 import { attestBatchRoots } from '../../src/proofs/attestation.ts'
 import { BatchProver } from '../../src/proofs/groth16.ts'
 import { poseidonRoot, receiptLeaf } from '../../src/proofs/poseidon.ts'
@@ -19,8 +20,7 @@ const receipts: BatchReceipt[] = Array.from({ length: n }, (_, i) => {
   return { digest: (BigInt(i) << 128n) + 12_345n, user: rows[row]!.user, gross, discountBps, charged: chargedAmount(gross, discountBps), row }
 })
 const root = poseidonRoot([...receipts.map((r) => receiptLeaf(r.digest, r.user, r.gross, r.charged)), ...Array.from({ length: n - receipts.length }, () => 0n)])
-const hex32 = (v: bigint) => `0x${v.toString(16).padStart(64, '0')}` as const
-const attestation = attestBatchRoots(new Uint8Array(32).fill(9), [root], Number(params.epoch), hex32(params.deploymentId), hex32(params.domain))[0]!
+const attestation = attestBatchRoots(new Uint8Array(32).fill(9), [root], Number(params.epoch), numberToHex(params.deploymentId, { size: 32 }), numberToHex(params.domain, { size: 32 }))[0]!
 const baselineRssMB = process.memoryUsage().rss / 2 ** 20
 const loadStart = performance.now()
 const prover = await BatchProver.load({ name: `receipt_batch_${n}`, wasm }, zkey)

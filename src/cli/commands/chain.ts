@@ -72,7 +72,8 @@ export const deployCommand: Command = {
 export const pinCommand: Command = {
   name: 'pin',
   summary:
-    'Pins an aggregator configuration on the distributor (admin role): its config.json hash and each deployment\'s staking contract.\n' +
+    'Pins an aggregator configuration on the distributor (admin role): its config.json hash, each deployment\'s staking contract\n' +
+    'and its providers\' attestation keys (batch proofs are taken only under them).\n' +
     'The first is pinned at once; a change is scheduled and takes effect only after the registry\'s timelock, with --activate\n' +
     '(anyone may send it). Every proposal must carry the pinned hash, so an epoch cannot bring its own configuration.',
   options: {

@@ -12,7 +12,7 @@ import { AuditDiscrepancy } from '../../audit/discrepancy.ts'
 import { readSealedEpoch } from '../../epoch/directory.ts'
 import { epochReceiptOf } from '../../epoch/spend.ts'
 import { parseJsonDocument } from '../../base/json.ts'
-import { attestationJson, attestationKeyOf, attestationSecret, attestEpoch, readAttestation, type ProviderAttestation } from '../../proofs/attestation.ts'
+import { attestationJson, attestationKeyOf, attestationSecret, attestProvider, readAttestation, type ProviderAttestation } from '../../proofs/attestation.ts'
 import { epochProofsJson, loadCircuitKeys, readCircuitKeys, TEST_CIRCUIT_KEYS } from '../../proofs/files.ts'
 import { planBatches } from '../../proofs/plan.ts'
 import { proveEpoch } from '../../proofs/prove.ts'
@@ -79,10 +79,7 @@ export const attestCommand: Command = {
     const secret = attestationSecret(privateKey)
     // The registry the receipts are for (their EIP-712 verifying contract): the attestation is good there only.
     const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
-    const deployments = [...new Set(ofEpoch.map((r) => r.deploymentId))].sort()
-    const attestations = deployments.map((deploymentId) =>
-      attestEpoch({ epoch, deploymentId, domain, provider, receipts: ofEpoch.filter((r) => r.deploymentId === deploymentId), circuit: { receipts: keys.receipts, rows: keys.rows }, secret }),
-    )
+    const attestations = attestProvider({ epoch, domain, provider, receipts: ofEpoch, circuit: { receipts: keys.receipts, rows: keys.rows }, secret })
     const out = requireString(values, 'out', 'attest')
     await writeFileAtomic(resolve(io.cwd, out), attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
     io.stdout(`${JSON.stringify({ epoch, provider, key: attestationKeyOf(secret).packed, attestations: attestations.map((a) => ({ deploymentId: a.deploymentId, receipts: a.receipts, batches: a.batches })), file: out })}\n`)
