@@ -133,49 +133,49 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const epoch = params.epoch
     const calldata = [a, b]
     const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
-    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
-    await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: distributorDomain(await devnet.clients.public.getChainId(), plain) }, calldata]), 'EpochRegistryNoVerifier')
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, calldata]), 'EpochRegistryProvenTotals')
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, receiptCount: 4n }, calldata]), 'EpochRegistryProvenTotals')
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, proofsHash: keccak256('0x04') }, calldata]), 'EpochRegistryProofsHash')
+    await reverts(registry.write.propose([epoch, commitment, '']), 'EpochRegistryProofsRequired')
+    await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: distributorDomain(await devnet.clients.public.getChainId(), plain) }, calldata, '']), 'EpochRegistryNoVerifier')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, calldata, '']), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, receiptCount: 4n }, calldata, '']), 'EpochRegistryProvenTotals')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, proofsHash: keccak256('0x04') }, calldata, '']), 'EpochRegistryProofsHash')
     // A proof of another epoch, or made for another registry (or chain), is refused.
-    await reverts(registry.write.proposeWithProofs([epoch + 1n, commitment, calldata]), 'EpochRegistryProofEpoch')
+    await reverts(registry.write.proposeWithProofs([epoch + 1n, commitment, calldata, '']), 'EpochRegistryProofEpoch')
     await reverts(registry.write.submitProofs([epoch, [proofCalldata(proof)]]), 'EpochRegistryProofDomain')
     const forged = { ...a, signals: a.signals.map((v, i) => (i === 2 ? v + 1n : v)) as never }
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, [forged, b]]), 'EpochRegistryInvalidProof')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, [forged, b], '']), 'EpochRegistryInvalidProof')
     // totalGross + r would alias totalGross in the field: the verifier refuses it, so the sum cannot be inflated.
     const aliased = { ...a, signals: a.signals.map((v, i) => (i === 2 ? v + FIELD_PRIME : v)) as never }
-    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + FIELD_PRIME }, [aliased, b]]), 'EpochRegistryInvalidProof')
+    await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + FIELD_PRIME }, [aliased, b], '']), 'EpochRegistryInvalidProof')
     // The same proof twice, batches out of order, or a second attestation of the same provider would count receipts
     // twice: refused whatever the commitment says.
     const doubled = { ...commitment, totalGross: statements[0]!.totalGross * 2n, totalCharged: statements[0]!.totalCharged * 2n, receiptCount: statements[0]!.count * 2n }
-    await reverts(registry.write.proposeWithProofs([epoch, doubled, [a, a]]), 'EpochRegistryProofOrder')
-    await reverts(registry.write.proposeWithProofs([epoch, commitment, [b, a]]), 'EpochRegistryProofOrder')
+    await reverts(registry.write.proposeWithProofs([epoch, doubled, [a, a], '']), 'EpochRegistryProofOrder')
+    await reverts(registry.write.proposeWithProofs([epoch, commitment, [b, a], '']), 'EpochRegistryProofOrder')
     await reverts(registry.write.submitProofs([epoch, [a, b, again]]), 'EpochRegistryProofOrder')
     // Receipts attested by a key the configuration does not register (invented receipts) are refused.
     await reverts(registry.write.submitProofs([epoch, [unregistered]]), 'EpochRegistryProofProvider')
     // A provider's attested batches all proven, or none: one left out is refused at proposal.
     const first = { ...commitment, totalGross: statements[0]!.totalGross, totalCharged: statements[0]!.totalCharged, receiptCount: statements[0]!.count, proofsHash: proofsHash([{ proof: proofs[0]! }]) }
-    await reverts(registry.write.proposeWithProofs([epoch, first, [a]]), 'EpochRegistryProofsIncomplete')
+    await reverts(registry.write.proposeWithProofs([epoch, first, [a], '']), 'EpochRegistryProofsIncomplete')
     const send = async (hash: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })).status).toBe('success')
     // Proofs may span transactions: submitted, then proposed; a batch already proven is refused in a later one too.
     await send(registry.write.submitProofs([epoch, [a]]))
-    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsIncomplete')
+    await reverts(registry.write.propose([epoch, commitment, '']), 'EpochRegistryProofsIncomplete')
     await reverts(registry.write.submitProofs([epoch, [a]]), 'EpochRegistryProofOrder')
     await send(registry.write.resetProofs([epoch]))
-    await reverts(registry.write.propose([epoch, commitment]), 'EpochRegistryProofsRequired')
+    await reverts(registry.write.propose([epoch, commitment, '']), 'EpochRegistryProofsRequired')
     await send(registry.write.submitProofs([epoch, [a]]))
     await send(registry.write.submitProofs([epoch, [b]]))
     const [gross, charged, count, batches, chain] = await registry.read.provenOf([epoch])
     expect([gross, charged, count, batches, chain]).toEqual([commitment.totalGross, commitment.totalCharged, commitment.receiptCount, 2n, commitment.proofsHash])
-    await send(registry.write.propose([epoch, commitment]))
+    await send(registry.write.propose([epoch, commitment, '']))
     expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
     // While pending, its proofs cannot change; a revoked epoch starts again from no proofs.
     await reverts(registry.write.submitProofs([epoch, calldata]), 'EpochRegistryPendingExists')
     await reverts(registry.write.resetProofs([epoch]), 'EpochRegistryPendingExists')
     await send(registry.write.revoke([epoch]))
     expect((await registry.read.provenOf([epoch]))[3]).toBe(0n)
-    await send(registry.write.proposeWithProofs([epoch, commitment, calldata]))
+    await send(registry.write.proposeWithProofs([epoch, commitment, calldata, '']))
     expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
   }, 120_000)
 })

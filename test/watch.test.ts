@@ -4,9 +4,11 @@
  * the guardian it needs. An honest proposal passes and finalizes; a proposal whose stakes the chain contradicts is
  * challenged by any watcher with a key (no role); a proposal whose reward root is not the directory's is revoked by a
  * guardian watcher and only reported by one without the role; a proposal with no directory is reported (and revoked
- * by a guardian).
+ * by a guardian). A watcher with no directory fetches the artifacts from the URL the proposal names (real HTTP), and
+ * reorganisations (evm_snapshot / evm_revert) neither hide a proposal nor undo what the watcher sent.
  */
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -91,13 +93,42 @@ async function watchOnce(registry: Address, fromBlock: bigint, account: Address 
   return records
 }
 
+/** Runs the watcher's loop as `account`; `between(poll)` runs after each poll (a reorganisation) and says whether to go on. */
+async function watchPolls(registry: Address, fromBlock: bigint, account: Address, between: (poll: number) => Promise<boolean>, extra: Partial<WatchOptions> = {}): Promise<WatchRecord[]> {
+  const records: WatchRecord[] = []
+  let polls = 0
+  const controller = new AbortController()
+  await watchRegistry({
+    client: devnet.clients.public,
+    wallet: devnet.clientsFor(account).wallet,
+    registry,
+    epochsDir: dirname(demo.epochDir),
+    fromBlock,
+    now: () => NOW,
+    log: (r) => records.push(r),
+    signal: controller.signal,
+    sleep: async () => {
+      if (!(await between(++polls))) controller.abort()
+    },
+    ...extra,
+  })
+  return records
+}
+
 const events = (records: WatchRecord[]) => records.filter((r) => r.event !== 'check').map((r) => r.event)
 
 /** Proposes the sealed epoch with its reward root replaced: a commitment the directory does not give. */
 async function proposeDishonest(registry: Address): Promise<void> {
   const chainId = await devnet.clients.public.getChainId()
-  const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), rewardRoot: keccak256(toHex('another reward tree')) }])
+  const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), rewardRoot: keccak256(toHex('another reward tree')) }, ''])
   expect((await devnet.clients.public.waitForTransactionReceipt({ hash })).status).toBe('success')
+}
+
+/** The same bytes but one (same size: only the hash tells them apart). */
+const changedByte = (content: Buffer) => {
+  const copy = Buffer.from(content)
+  copy[copy.length - 2] = copy[copy.length - 2]! ^ 1
+  return copy
 }
 
 const hasPending = (registry: Address) => distributorAt(devnet.clients, registry).read.hasPending()
@@ -199,7 +230,7 @@ describe('fomo watch', () => {
     await devnet.increaseTime(TIMELOCK / 2)
     const reported = await watchOnce(registry, fromBlock, devnet.accounts[2]!, { epochsDir: empty })
     expect(events(reported)).toEqual(['proposed', 'missing-artifacts'])
-    expect(reported[1]!.details).toMatchObject({ dir: join(empty, `epoch-${sealed.epoch}`), action: 'report' })
+    expect(reported[1]!.details).toMatchObject({ missing: expect.stringContaining(`no manifest.json in ${join(empty, `epoch-${sealed.epoch}`)}`), action: 'report' })
     expect(await hasPending(registry)).toBe(true)
     const revoked = await watchOnce(registry, fromBlock, guardian, { epochsDir: empty })
     expect(events(revoked)).toEqual(['proposed', 'missing-artifacts', 'revoked'])
@@ -211,7 +242,7 @@ describe('fomo watch', () => {
     const { registry, fromBlock } = await freshRegistry(guardian)
     const chainId = await devnet.clients.public.getChainId()
     // The chain names another manifest than the directory holds: the directory is stale, not wrong.
-    const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('a later manifest')) }])
+    const hash = await distributorAt(devnet.clients, registry).write.propose([BigInt(sealed.epoch), { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('a later manifest')) }, ''])
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash })).status).toBe('success')
     const records = await watchOnce(registry, fromBlock, guardian)
     expect(events(records)).toEqual(['proposed', 'missing-artifacts'])
@@ -227,7 +258,7 @@ describe('fomo watch', () => {
     // start again from zero, ignoring what the final epoch already owes.
     const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')), snapshotBlock: sealed.snapshotBlock! - 1n }
     const d = distributorAt(devnet.clients, registry)
-    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier]) })).status).toBe('success')
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier, '']) })).status).toBe('success')
     await devnet.increaseTime(TIMELOCK)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
     await proposeEpoch(devnet.clients, registry, sealed)
@@ -257,6 +288,93 @@ describe('fomo watch', () => {
     // The honest directory of the same epoch is then proposed and passes.
     await proposeEpoch(devnet.clients, registry, sealed)
     expect(events(await watchOnce(registry, fromBlock, watcher)).slice(-2)).toEqual(['proposed', 'ok'])
+  })
+
+  it('a watcher without a directory fetches the artifacts from the URL the proposal names, and audits only the proposal\'s bytes', async () => {
+    // A publisher's file server: the sealed directory as written, and a second copy with report.json changed.
+    const files = new Map<string, Buffer>()
+    for (const name of await readdir(demo.epochDir)) files.set(`/sealed/${name}`, await readFile(join(demo.epochDir, name)))
+    for (const [path, content] of [...files]) files.set(path.replace('/sealed/', '/changed/'), path.endsWith('/report.json') ? changedByte(content) : content)
+    const server = createServer((req, res) => {
+      const body = files.get(req.url ?? '')
+      if (body) res.writeHead(200, { 'content-length': body.length }).end(body)
+      else res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    try {
+      const watcher = devnet.accounts[1]!
+      const cacheDir = await mkdtemp(join(out, 'cache-'))
+      let { registry, fromBlock } = await freshRegistry(watcher)
+      await proposeEpoch(devnet.clients, registry, sealed, { artifacts: `${base}/sealed/` })
+      const records = await watchOnce(registry, fromBlock, watcher, { epochsDir: undefined, cacheDir })
+      expect(events(records)).toEqual(['proposed', 'ok'])
+      expect(records[0]!.details.artifacts).toBe(`${base}/sealed/`)
+      expect(String(records.at(-1)!.details.dir)).toContain(cacheDir)
+      expect(records.some((r) => r.event === 'check' && /^receipts: 20 signatures verified/.test(String(r.details.check)))).toBe(true)
+
+      // Served bytes that are not the manifest's are waited for like a directory still syncing, never audited.
+      ;({ registry, fromBlock } = await freshRegistry(watcher))
+      await proposeEpoch(devnet.clients, registry, sealed, { artifacts: `${base}/changed/` })
+      const changed = await watchOnce(registry, fromBlock, watcher, { epochsDir: undefined, cacheDir: await mkdtemp(join(out, 'cache-')) })
+      expect(events(changed)).toEqual(['proposed', 'missing-artifacts'])
+      expect(changed[1]!.details).toMatchObject({ action: 'wait', missing: expect.stringContaining('report.json is not the file the proposed manifest lists') })
+      // The local directory, when it is the proposal's, is preferred to the URL.
+      expect(events(await watchOnce(registry, fromBlock, watcher))).toEqual(['proposed', 'ok'])
+      // Past the grace period, a proposal whose artifacts are served nowhere is revoked by a guardian.
+      await devnet.increaseTime(TIMELOCK / 2)
+      const revoked = await watchOnce(registry, fromBlock, watcher, { epochsDir: undefined, cacheDir: await mkdtemp(join(out, 'cache-')) })
+      expect(events(revoked)).toEqual(['proposed', 'missing-artifacts', 'revoked'])
+      expect(await hasPending(registry)).toBe(false)
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
+  it('a proposal mined in blocks a reorganisation replaced is still seen (the latest blocks are read again)', async () => {
+    const watcher = devnet.accounts[1]!
+    // Poll 1 passes the honest proposal; between polls the chain reorganises to a dishonest proposal at the same height.
+    const run = async (reorgDepth: bigint) => {
+      const { registry, fromBlock } = await freshRegistry(watcher)
+      const beforeProposal = await rpc<string>('evm_snapshot')
+      await proposeEpoch(devnet.clients, registry, sealed)
+      const records = await watchPolls(
+        registry,
+        fromBlock,
+        watcher,
+        async (poll) => {
+          if (poll > 1) return false
+          expect(await rpc<boolean>('evm_revert', [beforeProposal])).toBe(true)
+          await proposeDishonest(registry)
+          return true
+        },
+        { reorgDepth },
+      )
+      return { records, pending: await hasPending(registry) }
+    }
+    // Reading only new blocks, the replacement (at a height already read) goes unseen and would finalize.
+    const blind = await run(0n)
+    expect(events(blind.records)).toEqual(['proposed', 'ok'])
+    expect(blind.pending).toBe(true)
+    const { records, pending } = await run(64n)
+    expect(events(records)).toEqual(['proposed', 'ok', 'proposed', 'discrepancy', 'revoked'])
+    expect(records.filter((r) => r.event === 'proposed').map((r) => r.details.block)).toEqual([records[0]!.details.block, records[0]!.details.block])
+    expect(pending).toBe(false)
+  })
+
+  it('a revocation that a reorganisation drops is noticed at the next poll and sent again', async () => {
+    const watcher = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(watcher)
+    await proposeDishonest(registry)
+    const beforeRevocation = await rpc<string>('evm_snapshot')
+    const records = await watchPolls(registry, fromBlock, watcher, async (poll) => {
+      // The block holding the watcher's revocation is replaced: the proposal is pending again.
+      if (poll === 1) expect(await rpc<boolean>('evm_revert', [beforeRevocation])).toBe(true)
+      return poll < 3
+    })
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'revoked', 'reorged', 'discrepancy', 'revoked'])
+    expect(records.find((r) => r.event === 'reorged')!.details).toMatchObject({ action: 'revoke', transaction: records.find((r) => r.event === 'revoked')!.details.transaction })
+    expect(await hasPending(registry)).toBe(false)
   })
 
   it('fomo watch --help', async () => {

@@ -129,9 +129,11 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev Publisher role only. Reverts as `_propose` does, and with a verifier as `_checkProven` does.
     /// @param epoch The epoch.
     /// @param c The epoch's commitment.
-    function propose(uint64 epoch, Commitment calldata c) external onlyRole(PUBLISHER_ROLE) {
+    /// @param artifacts Where the epoch's sealed directory can be fetched (a URL ending in `/`, or empty): logged for
+    /// watchers, never stored or trusted (a watcher checks every file against `c.manifestHash`).
+    function propose(uint64 epoch, Commitment calldata c, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
         if (address(verifier) != address(0)) _checkProven(epoch, c);
-        _propose(epoch, c);
+        _propose(epoch, c, artifacts);
     }
 
     /// @notice Submits and proposes in one transaction (an epoch whose proofs fit in one block).
@@ -139,10 +141,11 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param epoch The epoch.
     /// @param c The epoch's commitment.
     /// @param proofs The epoch's remaining batch proofs, added to any submitted before.
-    function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs) external onlyRole(PUBLISHER_ROLE) {
+    /// @param artifacts As in `propose`.
+    function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
         _submit(epoch, proofs);
         _checkProven(epoch, c);
-        _propose(epoch, c);
+        _propose(epoch, c, artifacts);
     }
 
     /// @notice Verifies batch proofs of `epoch` and adds them to its proven totals; an epoch's proofs may span many
@@ -378,7 +381,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev The checks every proposal passes: non-zero roots, this registry's domain, the pinned configuration, a
     /// later epoch, none pending, a spend root never proven wrong, a strictly past snapshot at most `snapshotMaxAge`
     /// blocks old and after the last final one.
-    function _propose(uint64 epoch, Commitment calldata c) internal {
+    function _propose(uint64 epoch, Commitment calldata c, string calldata artifacts) internal {
         if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0)) revert EpochRegistryZeroRoot();
         bytes32 expected = domain();
         if (c.domain != expected) revert EpochRegistryWrongDomain(expected, c.domain);
@@ -394,6 +397,6 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         pendingEpoch = epoch;
         hasPending = true;
         pendingReadyAt = block.timestamp + timelock;
-        emit EpochProposed(epoch, c.spendRoot, c.rewardRoot, c.manifestHash, c.proofsHash, pendingReadyAt);
+        emit EpochProposed(epoch, c.spendRoot, c.rewardRoot, c.manifestHash, c.proofsHash, pendingReadyAt, artifacts);
     }
 }

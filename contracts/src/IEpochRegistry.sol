@@ -184,7 +184,9 @@ interface IEpochRegistry {
     /// @param manifestHash The sha256 of the epoch's manifest.json.
     /// @param proofsHash The hash chain of the epoch's batch proof signals (zero without proofs).
     /// @param readyAt The timestamp from which anyone can finalize it.
-    event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, bytes32 proofsHash, uint256 readyAt);
+    /// @param artifacts Where the publisher serves the epoch's sealed directory (a URL ending in `/`; empty when it
+    /// gives none). Untrusted: what is fetched there is checked against `manifestHash`.
+    event EpochProposed(uint64 indexed epoch, bytes32 spendRoot, bytes32 rewardRoot, bytes32 manifestHash, bytes32 proofsHash, uint256 readyAt, string artifacts);
 
     /// @notice Batch proofs of an epoch were verified and added to its proven totals.
     /// @param epoch The epoch.

@@ -102,7 +102,10 @@ export class AggregatorService {
       const result = await this.#route(req, url)
       status = result.status ?? 200
       extra = result.log ?? {}
-      if (typeof result.body === 'string') {
+      if (result.body instanceof Uint8Array) {
+        res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.length })
+        res.end(result.body)
+      } else if (typeof result.body === 'string') {
         res.writeHead(status, { 'content-type': result.contentType ?? 'text/plain; version=0.0.4' })
         res.end(result.body)
       } else send(res, status, result.body)
@@ -139,6 +142,12 @@ export class AggregatorService {
       const epoch = parseEpoch(parts[2])
       if (parts.length === 3) return { body: await this.options.store.epochStatus(epoch) }
       if (parts[3] === 'spend' && parts.length === 6) return { body: await this.#spendProof(epoch, parts[4] as string, parts[5] as string) }
+      // The sealed directory, file by file: the artifacts URL a proposal names (`fomo publish --artifacts`).
+      if (parts[3] === 'files' && parts.length === 5) {
+        const content = await this.options.store.artifactFile(epoch, parts[4] as string)
+        if (content === undefined) throw new HttpError(404, `epoch ${epoch} has no sealed file ${JSON.stringify(parts[4])}`)
+        return { body: content, contentType: 'application/json' }
+      }
     }
     if (parts[0] === 'v1' && parts[1] === 'rewards' && parts.length === 3) {
       const epochParam = url.searchParams.get('epoch')
@@ -271,7 +280,7 @@ function parseEpoch(text: string): number {
 }
 
 function routeName(path: string): string {
-  if (path.startsWith('/v1/epochs/')) return path.includes('/spend/') ? '/v1/epochs/:epoch/spend' : '/v1/epochs/:epoch'
+  if (path.startsWith('/v1/epochs/')) return path.includes('/spend/') ? '/v1/epochs/:epoch/spend' : path.includes('/files/') ? '/v1/epochs/:epoch/files' : '/v1/epochs/:epoch'
   if (path.startsWith('/v1/rewards/')) return '/v1/rewards/:account'
   return ['/v1/receipts', '/v1/batches', '/v1/health', '/metrics'].includes(path) ? path : 'other'
 }

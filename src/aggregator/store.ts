@@ -75,6 +75,8 @@ export interface Store {
    */
   seal(epoch: number): Promise<SealResult>
   artifacts(epoch: number): Promise<EpochArtifacts>
+  /** One file of a sealed epoch's directory; undefined when there is no such file. */
+  artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined>
   /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and whole batch documents. */
   exportReceipts(epoch: number): AsyncGenerator<ExportItem>
   /** Checks the database answers; returns the engine. */
@@ -378,6 +380,12 @@ export class SqlStore implements Store {
 
   async artifacts(epoch: number): Promise<EpochArtifacts> {
     return this.#artifacts(this.sql, epoch)
+  }
+
+  /** One file of a sealed epoch's directory (manifest.json, report.json, ...); undefined when there is no such file. */
+  async artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.sql.query<{ content: string }>(`SELECT encode(content, 'hex') AS content FROM artifacts WHERE epoch = $1 AND name = $2`, [epoch, name])
+    return row ? new Uint8Array(Buffer.from(row.content, 'hex')) : undefined
   }
 
   async #artifacts(sql: Sql, epoch: number): Promise<EpochArtifacts> {

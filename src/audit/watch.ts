@@ -6,15 +6,21 @@
  * the watcher's wallet holds the guardian role, else reported (docs/trust-model.md, properties 4 and 5).
  *
  * Proposals are found with `eth_getLogs` over bounded block ranges (no node-side filters: not every node keeps them
- * reliably). Artifacts come from a directory (`epoch-<n>` as `fomo seal --out` writes it, `receipts-<n>.ndjson`);
- * fetching them from a URL is out of scope. Time, the clients, the log and the stop signal are passed in.
+ * reliably), and the last `reorgDepth` blocks are read again at every poll, so a proposal mined in a block that a
+ * reorganisation replaced is still seen; a challenge or revocation the watcher sent is checked again at the next poll
+ * and sent again if a reorganisation dropped it. Artifacts come from a directory (`epoch-<n>` as `fomo seal --out`
+ * writes it) or, failing that, from the URL the proposal names, checked byte for byte against its manifest hash
+ * (src/epoch/fetch.ts); receipts only from a directory of the watcher's own (`receipts-<n>.ndjson`). Time, the
+ * clients, the log and the stop signal are passed in.
  */
 import { readFile, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getContract, zeroHash, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { SchemaError, type BaseError } from '../base/errors.ts'
 import { JsonError, parseJsonDocument } from '../base/json.ts'
 import { EpochDirectoryError } from '../epoch/directory.ts'
+import { ArtifactsError, fetchEpochArtifacts } from '../epoch/fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
@@ -23,7 +29,7 @@ import { auditEpoch } from './audit.ts'
 import { readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
-export type WatchEvent = 'config-scheduled' | 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'error'
+export type WatchEvent = 'config-scheduled' | 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'reorged' | 'error'
 
 /** One line of the watcher's log. `epoch` is null for what concerns no one epoch (a failed scan of the logs). */
 export type WatchRecord = { time: string; epoch: number | null; event: WatchEvent; details: Record<string, unknown> }
@@ -38,8 +44,15 @@ export type WatchOptions = {
   wallet?: WalletClient<Transport, Chain, Account> | undefined
   /** The registry (the distributor) to follow. */
   registry: Address
-  /** Where the sealed epoch directories are (`epoch-<n>`, as `fomo seal --out` writes them). */
-  epochsDir: string
+  /**
+   * Where the sealed epoch directories are (`epoch-<n>`, as `fomo seal --out` writes them). A proposal whose directory
+   * is not there (or not yet its own) is fetched from the artifacts URL it names, when it names one.
+   */
+  epochsDir?: string | undefined
+  /** Where directories fetched from artifacts URLs are kept (default: fomo-watch in the system's temporary directory). */
+  cacheDir?: string | undefined
+  /** The HTTP client artifacts are fetched with (default: the global fetch). */
+  fetch?: typeof fetch | undefined
   /** Where the receipts files are (`receipts-<n>.ndjson`); without it (or the file) spend leaves are taken as published. */
   receiptsDir?: string | undefined
   /** The verification key batch proofs must verify under (default: the bundled test-only key, as `fomo audit`). */
@@ -48,6 +61,11 @@ export type WatchOptions = {
   fromBlock: bigint
   /** Blocks per `eth_getLogs` request (default 1000): many nodes refuse wider ranges. */
   blockRange?: bigint | undefined
+  /**
+   * How many of the latest blocks are read again at each poll (default 64): a reorganisation deeper than this could
+   * hide a proposal mined in the blocks that replaced them until the watcher restarts from an earlier block.
+   */
+  reorgDepth?: bigint | undefined
   /** Time between polls (default 15,000 ms). */
   intervalMs?: number | undefined
   /** Current time, nanoseconds since the Unix epoch (stamped on each record). */
@@ -88,15 +106,20 @@ type Proposal = {
   manifestHash: Hex
   proofsHash: Hex
   readyAt: bigint
+  /** Where the publisher serves the sealed directory ('' when it names no URL). */
+  artifacts: string
   announced: boolean
   missingReported: boolean
   waitReported: boolean
+  /** The challenge or revocation the watcher sent, checked again at the next poll. */
+  sent: { action: 'challenge' | 'revoke'; transaction: Hex; because: string } | undefined
 }
 
 /** Where a proposal stands now: still pending, final, or gone (revoked, or replaced by another proposal). */
 type State = 'pending' | 'final' | 'gone'
 
 const DEFAULT_BLOCK_RANGE = 1000n
+const DEFAULT_REORG_DEPTH = 64n
 const DEFAULT_INTERVAL_MS = 15_000
 
 function defaultSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -125,8 +148,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   const { client, wallet, registry, signal } = options
   const range = options.blockRange ?? DEFAULT_BLOCK_RANGE
   if (range < 1n) throw new RangeError('blockRange must be at least 1')
+  const reorgDepth = options.reorgDepth ?? DEFAULT_REORG_DEPTH
+  if (reorgDepth < 0n) throw new RangeError('reorgDepth must not be negative')
+  const cacheDir = options.cacheDir ?? join(tmpdir(), 'fomo-watch')
   const sleep = options.sleep ?? defaultSleep
-  const counts: Record<WatchEvent, number> = { 'config-scheduled': 0, proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, challenged: 0, revoked: 0, error: 0 }
+  const counts: Record<WatchEvent, number> = { 'config-scheduled': 0, proposed: 0, check: 0, ok: 0, discrepancy: 0, 'missing-artifacts': 0, challenged: 0, revoked: 0, reorged: 0, error: 0 }
   const log = (epoch: number | null, event: WatchEvent, details: Record<string, unknown>) => {
     counts[event]++
     options.log({ time: new Date(Number(options.now() / 1_000_000n)).toISOString(), epoch, event, details })
@@ -174,9 +200,10 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   }
 
   /** Sends `challengeStake` for the pending proposal (decide() has just found the fault on chain). */
-  async function challenge(p: Proposal, c: StakeChallenge): Promise<void> {
+  async function challenge(p: Proposal, c: StakeChallenge, because: string): Promise<void> {
     const hash = await submitStakeChallenge({ public: client, wallet: wallet! }, registry, c)
     const receipt = await client.waitForTransactionReceipt({ hash })
+    p.sent = { action: 'challenge', transaction: hash, because }
     log(p.epoch, 'challenged', {
       transaction: hash,
       block: receipt.blockNumber.toString(),
@@ -195,7 +222,45 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     const hash = await writer.write.revoke([BigInt(p.epoch)])
     const receipt = await client.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success') throw new Error(`revoke transaction ${hash} reverted`)
+    p.sent = { action: 'revoke', transaction: hash, because: reason }
     log(p.epoch, 'revoked', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, reason })
+  }
+
+  /** The proposal's sealed directory: the local one when it is the proposal's, else fetched from its artifacts URL. */
+  async function locate(p: Proposal): Promise<{ dir: string; missing?: undefined } | { dir?: undefined; missing: string }> {
+    const reasons: string[] = []
+    if (options.epochsDir !== undefined) {
+      const dir = join(options.epochsDir, `epoch-${p.epoch}`)
+      const missing = await artifactsMissing(dir, p)
+      if (missing === undefined) return { dir }
+      reasons.push(missing)
+    }
+    if (p.artifacts !== '' || options.epochsDir === undefined) {
+      const fetched = await fetchEpochArtifacts({ url: p.artifacts, epoch: p.epoch, manifestHash: p.manifestHash, proofsHash: p.proofsHash, cacheDir, fetch: options.fetch })
+      if (fetched.dir !== undefined) return { dir: fetched.dir }
+      reasons.push(fetched.missing)
+    }
+    return { missing: reasons.join('; ') }
+  }
+
+  /** Acts on a proposal that failed its audit; true when it needs nothing more. */
+  async function fault(p: Proposal, error: AuditDiscrepancy, dir: string | undefined): Promise<boolean> {
+    const because = `${error.kind}: ${error.shortMessage}`
+    const outcome = await decide(p, dir)
+    log(p.epoch, 'discrepancy', {
+      kind: error.kind,
+      subject: error.subject,
+      ...(error.expected !== undefined ? { expected: error.expected, found: error.found } : {}),
+      message: error.shortMessage,
+      ...(dir !== undefined ? { dir } : {}),
+      state: outcome.state,
+      action: outcome.action,
+      ...(outcome.because ? { because: outcome.because } : {}),
+    })
+    if (outcome.action === 'challenge') await challenge(p, outcome.challenge!, because)
+    if (outcome.action === 'revoke') await revoke(p, because)
+    // What was sent is checked again at the next poll: a reorganisation may drop it.
+    return outcome.action === 'report'
   }
 
   /** Handles one proposal; true when it needs nothing more (false: look again at the next poll). */
@@ -212,15 +277,29 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         manifestHash: p.manifestHash,
         proofsHash: p.proofsHash,
         readyAt: p.readyAt.toString(),
+        artifacts: p.artifacts,
       })
     }
     if (state === 'gone') return true
-    const dir = join(options.epochsDir, `epoch-${p.epoch}`)
-    const missing = await artifactsMissing(dir, p)
-    if (missing !== undefined) {
+    if (p.sent) {
+      if (state !== 'pending') return true
+      // The challenge or revocation sent is no longer on chain: the proposal is audited and decided again.
+      log(p.epoch, 'reorged', { action: p.sent.action, transaction: p.sent.transaction, because: `the proposal is pending again after the watcher's ${p.sent.action} (${p.sent.transaction}) for ${p.sent.because}: a reorganisation dropped it; audited and decided again` })
+      p.sent = undefined
+      p.missingReported = false
+      p.waitReported = false
+    }
+    let located
+    try {
+      located = await locate(p)
+    } catch (caught) {
+      if (!(caught instanceof ArtifactsError)) throw caught
+      return fault(p, new AuditDiscrepancy('file', caught.shortMessage), undefined)
+    }
+    if (located.missing !== undefined) {
+      const missing = located.missing
       // Reported once; a pending proposal left in place is looked at again at each poll until its artifacts arrive.
       if (p.missingReported) return state !== 'pending'
-      const because = missing
       if (state === 'pending') {
         // Within the grace period the artifacts may still be on their way: wait (reported once), look again next poll.
         const timelock = await read(() => contract.read.timelock(), 'the timelock')
@@ -228,19 +307,20 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         const revokeAfter = p.readyAt - timelock + grace
         const { timestamp } = await read(() => client.getBlock({ blockTag: 'latest' }), 'the latest block')
         if (timestamp < revokeAfter) {
-          if (!p.waitReported) log(p.epoch, 'missing-artifacts', { dir, missing, state, action: 'wait', because: `artifacts may still arrive: revocable from chain time ${revokeAfter}`, revokeAfter: revokeAfter.toString() })
+          if (!p.waitReported) log(p.epoch, 'missing-artifacts', { missing, artifacts: p.artifacts, state, action: 'wait', because: `artifacts may still arrive: revocable from chain time ${revokeAfter}`, revokeAfter: revokeAfter.toString() })
           p.waitReported = true
           return false
         }
       }
       // Decided before the record is written, so that the record says what the watcher does about it.
       const outcome = await decide(p)
-      log(p.epoch, 'missing-artifacts', { dir, missing, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
-      if (outcome.action === 'revoke') await revoke(p, because)
+      log(p.epoch, 'missing-artifacts', { missing, artifacts: p.artifacts, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
+      if (outcome.action === 'revoke') await revoke(p, missing)
       // Only once handled: a revocation that failed is tried again at the next poll.
       p.missingReported = true
-      return outcome.action === 'revoke' || outcome.state !== 'pending'
+      return outcome.state !== 'pending'
     }
+    const dir = located.dir
     let receiptsText: string | undefined
     const warnings: string[] = []
     if (options.receiptsDir !== undefined) {
@@ -269,42 +349,38 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       // a fault of the proposal; the watcher's own failures (its node, its disk) are not, and are retried.
       const error = caught instanceof AuditDiscrepancy ? caught : isArtifactError(caught) ? new AuditDiscrepancy('file', `${dir}: ${(caught as BaseError).shortMessage}`) : undefined
       if (!error) throw caught
-      const because = `${error.kind}: ${error.shortMessage}`
-      const outcome = await decide(p, dir)
-      log(p.epoch, 'discrepancy', {
-        kind: error.kind,
-        subject: error.subject,
-        ...(error.expected !== undefined ? { expected: error.expected, found: error.found } : {}),
-        message: error.shortMessage,
-        dir,
-        state: outcome.state,
-        action: outcome.action,
-        ...(outcome.because ? { because: outcome.because } : {}),
-      })
-      if (outcome.action === 'challenge') await challenge(p, outcome.challenge!)
-      if (outcome.action === 'revoke') await revoke(p, because)
-      return true
+      return fault(p, error, dir)
     }
   }
 
   let next = options.fromBlock
   const found = new Map<string, Proposal>()
+  // Logs already taken, by block hash and index, with their block: the blocks read again skip them.
+  const seen = new Map<string, bigint>()
   let proposals = 0
   while (!signal?.aborted) {
     try {
       const latest = await read(() => client.getBlockNumber({ cacheTime: 0 }), 'the latest block number')
-      while (next <= latest && !signal?.aborted) {
-        const to = next + range - 1n < latest ? next + range - 1n : latest
+      // The last reorgDepth blocks already read are read again: a reorganisation may have replaced them.
+      let from = next - reorgDepth > options.fromBlock ? next - reorgDepth : options.fromBlock
+      while (from <= latest && !signal?.aborted) {
+        const to = from + range - 1n < latest ? from + range - 1n : latest
         const logs = await read(
-          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'EpochProposed', fromBlock: next, toBlock: to, strict: true }),
-          `EpochProposed logs of blocks ${next} to ${to}`,
+          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'EpochProposed', fromBlock: from, toBlock: to, strict: true }),
+          `EpochProposed logs of blocks ${from} to ${to}`,
         )
         // A configuration change is public a timelock before it applies: every one is logged, with what it pins.
         const scheduled = await read(
-          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'ConfigScheduled', fromBlock: next, toBlock: to, strict: true }),
-          `ConfigScheduled logs of blocks ${next} to ${to}`,
+          () => client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'ConfigScheduled', fromBlock: from, toBlock: to, strict: true }),
+          `ConfigScheduled logs of blocks ${from} to ${to}`,
         )
-        for (const l of scheduled)
+        const fresh = <L extends { blockHash: Hex; logIndex: number; blockNumber: bigint }>(l: L) => {
+          const key = `${l.blockHash}:${l.logIndex}`
+          if (seen.has(key)) return false
+          seen.set(key, l.blockNumber)
+          return true
+        }
+        for (const l of scheduled.filter(fresh))
           log(null, 'config-scheduled', {
             configHash: l.args.configHash,
             readyAt: l.args.readyAt.toString(),
@@ -313,9 +389,8 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
             deployments: l.args.deploymentIds.map((id, i) => ({ id, staking: l.args.stakings[i] })),
             attestationKeys: l.args.keyDeploymentIds.map((deploymentId, i) => ({ deploymentId, keyId: l.args.providerKeys[i]!.toString() })),
           })
-        for (const l of logs) {
+        for (const l of logs.filter(fresh)) {
           const key = `${l.blockHash}:${l.logIndex}`
-          if (found.has(key)) continue
           proposals++
           found.set(key, {
             key,
@@ -327,13 +402,17 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
             manifestHash: l.args.manifestHash,
             proofsHash: l.args.proofsHash,
             readyAt: l.args.readyAt,
+            artifacts: l.args.artifacts,
             announced: false,
             missingReported: false,
             waitReported: false,
+            sent: undefined,
           })
         }
-        next = to + 1n
+        from = to + 1n
+        if (from > next) next = from
       }
+      for (const [key, block] of seen) if (block + reorgDepth < next) seen.delete(key)
     } catch (error) {
       log(null, 'error', { step: 'scan', fromBlock: next.toString(), message: messageOf(error) })
     }
@@ -379,5 +458,5 @@ async function artifactsMissing(dir: string, p: { manifestHash: Hex; proofsHash:
 
 /** Errors of reading an artifact's own bytes: malformed JSON, a document of the wrong shape, a tree that does not load. */
 function isArtifactError(error: unknown): boolean {
-  return error instanceof JsonError || error instanceof SchemaError || error instanceof TreeError || error instanceof EpochDirectoryError
+  return error instanceof JsonError || error instanceof SchemaError || error instanceof TreeError || error instanceof EpochDirectoryError || error instanceof ArtifactsError
 }

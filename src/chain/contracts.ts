@@ -6,6 +6,7 @@ import { getContract, zeroAddress, type Account, type Address, type Chain, type 
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
 import { pinnedConfig, type AggregatorConfig } from '../epoch/config.ts'
+import { checkArtifactsUrl } from '../epoch/fetch.ts'
 import { checkRewardDomain, claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
@@ -90,9 +91,11 @@ export function distributorAt(clients: Clients, address: Address) {
 
 /**
  * Proposes a sealed epoch's commitment; it becomes final after the timelock. A registry made with a batch verifier
- * takes the epoch's proofs (proofs.json) with the proposal and checks them.
+ * takes the epoch's proofs (proofs.json) with the proposal and checks them. `artifacts` is the URL the sealed
+ * directory is served at, logged with the proposal for watchers (src/epoch/fetch.ts).
  */
-export async function proposeEpoch(clients: Clients, address: Address, epoch: PublishedEpoch): Promise<{ hash: Hex; readyAt: bigint }> {
+export async function proposeEpoch(clients: Clients, address: Address, epoch: PublishedEpoch, options: { artifacts?: string | undefined } = {}): Promise<{ hash: Hex; readyAt: bigint }> {
+  const artifacts = checkArtifactsUrl(options.artifacts ?? '')
   const d = distributorAt(clients, address)
   const chainId = await clients.public.getChainId()
   checkRewardDomain(epoch, chainId, address)
@@ -111,7 +114,7 @@ export async function proposeEpoch(clients: Clients, address: Address, epoch: Pu
   if (requiresProofs && !epoch.proofs)
     throw new ChainError(`the registry ${address} requires batch proofs and epoch ${epoch.epoch} has none`, 'Run `fomo prove <epoch-dir>` first.')
   if (requiresProofs) await submitProofs(clients, address, epoch)
-  const hash = await d.write.propose([BigInt(epoch.epoch), commitment])
+  const hash = await d.write.propose([BigInt(epoch.epoch), commitment, artifacts])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`propose transaction ${hash} reverted`)
   return { hash, readyAt: await d.read.pendingReadyAt() }

@@ -20,7 +20,6 @@ import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { watchRegistry, type WatchRecord } from '../audit/watch.ts'
 import { attestationJson, attestationKeyOf, attestationSecret, attestProvider } from '../proofs/attestation.ts'
 import { readCircuitKeys, TEST_CIRCUIT_KEYS } from '../proofs/files.ts'
@@ -70,7 +69,7 @@ export type DemoResult = {
   rewardRoot: string | null
   totals: { gross: bigint; charged: bigint }
   topRewards: Array<{ account: string; token: string; amount: bigint }>
-  chain?: { distributor: string; timelockSeconds: number; watcher: { account: string; checks: number }; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
+  chain?: { distributor: string; timelockSeconds: number; watcher: { account: string; checks: number; artifacts: string }; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
   /** On chain: the distributor (the epoch registry) and each deployment's staking contract. */
   contracts?: { distributor: Address; staking: Address[] } | undefined
   seconds: number
@@ -280,7 +279,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
-    const onChain = chain && options.publish !== false ? await publishAndClaim(chain, epochDir, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
+    const onChain = chain && options.publish !== false ? await publishAndClaim(chain, epochDir, `${url}/v1/epochs/${epoch}/files/`, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
     return {
       epoch,
       dataDir,
@@ -345,21 +344,22 @@ async function stakeOnChain(chain: { devnet: Devnet; mt: Address[]; staking: Add
 }
 
 /** Publishes the sealed epoch, waits out the timelock, funds the distributor and claims for one account. */
-async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }, epochDir: string, account: Address, timelock: number, options: DemoOptions) {
+async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }, epochDir: string, artifacts: string, account: Address, timelock: number, options: DemoOptions) {
   const { devnet, deployment } = chain
   const log = options.log ?? (() => undefined)
   const sealed = await readPublishedEpoch(epochDir)
   const fromBlock = await devnet.clients.public.getBlockNumber()
-  await proposeEpoch(devnet.clients, deployment.distributor, sealed)
+  await proposeEpoch(devnet.clients, deployment.distributor, sealed, { artifacts })
   // A watcher with a key of its own and no role audits the proposal during the timelock, as `fomo watch --once`
-  // does: it would challenge a wrong stake itself. The demo's epoch is honest, so it must pass.
+  // does: it fetches the sealed directory from the URL the proposal names (the aggregator serves it) and would
+  // challenge a wrong stake itself. The demo's epoch is honest, so it must pass.
   const records: WatchRecord[] = []
   const watcherAccount = getAddress(addressOf(keccak256(toBytes('fomo demo watcher'))))
   const watched = await watchRegistry({
     client: devnet.clients.public,
     wallet: (await devnet.actAs(watcherAccount)).wallet,
     registry: deployment.distributor,
-    epochsDir: dirname(epochDir),
+    cacheDir: `${options.out}/watch-cache`,
     receiptsDir: options.out,
     fromBlock,
     once: true,
@@ -368,8 +368,8 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   })
   const failed = records.find((r) => !['config-scheduled', 'proposed', 'check', 'ok'].includes(r.event))
   if (failed || watched.counts.ok !== 1) throw new ChainError(`the demo's watcher did not pass epoch ${sealed.epoch}: ${JSON.stringify(failed?.details ?? watched.counts)}`)
-  const watcher = { account: watcherAccount, checks: watched.counts.check }
-  log(`A watcher (${watcherAccount}, no role) audited the proposal: ${watcher.checks} checks passed`)
+  const watcher = { account: watcherAccount, checks: watched.counts.check, artifacts }
+  log(`A watcher (${watcherAccount}, no role) fetched the proposal's artifacts from ${artifacts} and audited them: ${watcher.checks} checks passed`)
   log(`Proposed epoch ${sealed.epoch}; waiting out the ${timelock} s timelock on the in-process EVM`)
   await devnet.increaseTime(timelock)
   await finalizeEpoch(devnet.clients, deployment.distributor, sealed.epoch)
@@ -415,6 +415,7 @@ export function demoSummary(r: DemoResult): string {
       ? [
           `  on chain           distributor ${r.chain.distributor}: epoch proposed, final after the ${r.chain.timelockSeconds} s timelock`,
           `  watched by         ${r.chain.watcher.account} (fomo watch, no role): ${r.chain.watcher.checks} checks passed during the timelock`,
+          `                     on the artifacts it fetched from ${r.chain.watcher.artifacts}`,
           `  claimed for        ${r.chain.claimedFor} in one transaction (${r.chain.gasUsed.toLocaleString('en-US')} gas)`,
           ...r.chain.claims.map((c) => `    ${symbolOf(r.config, c.token).padEnd(16)} paid ${formatUnits(c.amount, c.token === r.config.tokens.usdc ? 6 : 18)}, on-chain balance ${formatUnits(c.balance, c.token === r.config.tokens.usdc ? 6 : 18)}`),
         ]

@@ -125,6 +125,14 @@ describe('after sealing', () => {
     for (const leaf of rewards.leaves) expect(StandardMerkleTree.verify(rewards.root, rewards.leafEncoding, leaf.value, leaf.proof)).toBe(true)
     expect((await fetch(`${url}/v1/rewards/${address('nobody')}`)).status).toBe(404)
     expect((await fetch(`${url}/v1/epochs/abc`)).status).toBe(400)
+    // The sealed directory, file by file: what a proposal's artifacts URL points watchers to.
+    for (const f of sealed.files) {
+      const served = await fetch(`${url}/v1/epochs/${EPOCH}/files/${f.name}`)
+      expect(served.status).toBe(200)
+      expect(new Uint8Array(await served.arrayBuffer())).toEqual(f.content)
+    }
+    expect((await fetch(`${url}/v1/epochs/${EPOCH}/files/proofs.json`)).status).toBe(404)
+    expect((await fetch(`${url}/v1/epochs/${EPOCH + 1}/files/manifest.json`)).status).toBe(404)
     expect(await (await fetch(`${url}/v1/health`)).json()).toEqual({ status: 'ok', store: 'pglite' })
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).toMatch(/fomo_receipts_total\{status="accepted"\} \d+/)

@@ -64,7 +64,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
       const tree = await StandardTree.build(accounts.map((a, i) => [domain, a, token, cumulative(i).toString()]), REWARD_LEAF_ENCODING)
       const root = tree.root as Hex
       const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
-      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }])
+      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }, ''])
       await reg.write.finalize([epoch])
       return gasOf(await ours.write.claim([accounts[0]!, token, cumulative(0), tree.getProof(0) as Hex[]]))
     }
@@ -127,7 +127,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     const tree = await StandardTree.build(users.map((u, i) => ['1', deployment, u, '1000', '900', '3', i === 0 ? (10n ** 21n).toString() : i === n - 1 ? '1' : '0']), SPEND_LEAF_ENCODING)
     const root = tree.root as Hex
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
-    await send(reg.write.propose([1n, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }]))
+    await send(reg.write.propose([1n, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }, '']))
     const wrong = [...tree.entries()].find(([, v]) => v[6] === '1')![0]
     const { leaf, proof } = spendLeafProof(tree, wrong)
     const theirs = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: challenger } })
@@ -172,7 +172,7 @@ export async function measurePublicationGas(
   const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [verifier], keys.map(() => deployment), keys]))
   const plain = await registryOf(false)
   await pin(plain, keccak256('0x0d'), [])
-  const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash)]))
+  const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash), '']))
   const checked = await registryOf(true)
   // One provider's attested batches, in order, made for this registry: it refuses the same proof twice.
   const proofs = await proveFor(distributorDomain(await publicClient.getChainId(), checked.address), PROOFS_PER_TRANSACTION)
@@ -180,6 +180,6 @@ export async function measurePublicationGas(
   await pin(checked, `0x${((s[9]! << 128n) | s[10]!).toString(16).padStart(64, '0')}`, [s[4]!])
   const submit = await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
-  const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain)]))
+  const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain), '']))
   return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION }
 }

@@ -77,7 +77,7 @@ async function commitment(rewardRoot: Hex, domain: Hex, spendRoot: Hex = keccak2
 }
 
 async function publish(s: System, epoch: bigint, tree: StandardTree) {
-  await as(s.registry, publisher).write.propose([epoch, await commitment(tree.root as Hex, await domainOf(s.registry))])
+  await as(s.registry, publisher).write.propose([epoch, await commitment(tree.root as Hex, await domainOf(s.registry)), ''])
   await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
   await s.registry.write.finalize([epoch])
 }
@@ -118,12 +118,12 @@ describe('EpochRegistry (checklist 28)', () => {
     const s = await deploySystem()
     const domain = await domainOf(s.registry)
     const root = keccak256('0xaa')
-    await expectRevert(as(s.registry, alice).write.propose([1n, await commitment(root, domain)]), 'AccessControlUnauthorizedAccount')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(zeroHash, domain)]), 'EpochRegistryZeroRoot')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain, zeroHash)]), 'EpochRegistryZeroRoot')
-    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, keccak256('0x99'))]), 'EpochRegistryWrongDomain')
-    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain)])
-    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(root, domain)]), 'EpochRegistryPendingExists')
+    await expectRevert(as(s.registry, alice).write.propose([1n, await commitment(root, domain), '']), 'AccessControlUnauthorizedAccount')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(zeroHash, domain), '']), 'EpochRegistryZeroRoot')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain, zeroHash), '']), 'EpochRegistryZeroRoot')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, keccak256('0x99')), '']), 'EpochRegistryWrongDomain')
+    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain), ''])
+    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(root, domain), '']), 'EpochRegistryPendingExists')
     await expectRevert(s.registry.write.finalize([1n]), 'EpochRegistryTimelock')
     expect(await s.registry.read.currentRewardRoot()).toBe(zeroHash)
     await expectRevert(as(s.registry, alice).write.revoke([1n]), 'AccessControlUnauthorizedAccount')
@@ -131,18 +131,18 @@ describe('EpochRegistry (checklist 28)', () => {
     const revoked = await s.registry.getEvents.EpochRevoked()
     expect(revoked[0]?.args.epoch).toBe(1n)
     await expectRevert(s.registry.write.finalize([1n]), 'EpochRegistryNoPending')
-    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain)])
+    await as(s.registry, publisher).write.propose([1n, await commitment(root, domain), ''])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await as(s.registry, bob).write.finalize([1n])
     expect(await s.registry.read.currentRewardRoot()).toBe(root)
-    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain)]), 'EpochRegistryEpochNotAfter')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, await commitment(root, domain), '']), 'EpochRegistryEpochNotAfter')
   })
 
   it('checks a spend leaf against a final spend root built by src/merkle', async () => {
     const s = await deploySystem()
     const values = [0, 1, 2].map((i) => ['7', DEPLOYMENT, [alice, bob, carol][i]!, String(1000 * (i + 1)), String(900 * (i + 1)), String(i + 1), String(i)])
     const spend = StandardTree.of(values, SPEND_LEAF_ENCODING)
-    await as(s.registry, publisher).write.propose([7n, await commitment(keccak256('0xab'), await domainOf(s.registry), spend.root as Hex)])
+    await as(s.registry, publisher).write.propose([7n, await commitment(keccak256('0xab'), await domainOf(s.registry), spend.root as Hex), ''])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await s.registry.write.finalize([7n])
     const { leaf, proof } = spendLeafProof(spend, 1)
@@ -158,11 +158,11 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
   it('refuses proposals before a configuration is pinned, and with another configuration than the pinned one', async () => {
     const bare = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
     const domain = distributorDomain(31337, bare.address)
-    await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)]), 'EpochRegistryNoConfig')
+    await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain), '']), 'EpochRegistryNoConfig')
     const s = await deploySystem()
     const c = await commitment(keccak256('0xaa'), await domainOf(s.registry))
-    await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, configHash: keccak256('0xc1') }]), 'EpochRegistryWrongConfig')
-    await as(s.registry, publisher).write.propose([1n, c])
+    await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, configHash: keccak256('0xc1') }, '']), 'EpochRegistryWrongConfig')
+    await as(s.registry, publisher).write.propose([1n, c, ''])
   })
 
   it('changes the configuration only through the admin and the timelock; a pending proposal keeps its own', async () => {
@@ -184,7 +184,7 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], []]), 'EpochRegistryInvalidConfig')
     await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [keccak256('0x0e')], [5n]]), 'EpochRegistryInvalidConfig')
     const domain = await domainOf(s.registry)
-    await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain)])
+    await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain), ''])
     await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n]])
     const [scheduled] = await s.registry.getEvents.ConfigScheduled({ configHash: next })
     expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)], keyDeploymentIds: [DEPLOYMENT], providerKeys: [5n] })
@@ -202,8 +202,8 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     expect(await s.registry.read.stakingOf([CONFIG_HASH, DEPLOYMENT])).toBe(getAddress(s.staking.address))
     expect(await s.registry.read.stakingOf([next, DEPLOYMENT])).toBe(getAddress(other.address))
     await s.registry.write.finalize([1n])
-    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(keccak256('0xaa'), domain)]), 'EpochRegistryWrongConfig')
-    await as(s.registry, publisher).write.propose([2n, { ...(await commitment(keccak256('0xaa'), domain)), configHash: next }])
+    await expectRevert(as(s.registry, publisher).write.propose([2n, await commitment(keccak256('0xaa'), domain), '']), 'EpochRegistryWrongConfig')
+    await as(s.registry, publisher).write.propose([2n, { ...(await commitment(keccak256('0xaa'), domain)), configHash: next }, ''])
   })
 
   it('takes a snapshot block only strictly in the past and after the last final epoch\'s', async () => {
@@ -213,22 +213,22 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     // The proposal is mined in the next block: a snapshot at it or later is not strictly past.
     for (const ahead of [null, 1n, 5n]) {
       const snapshotBlock = ahead === null ? 0n : (await publicClient.getBlockNumber()) + ahead
-      await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
+      await expectRevert(as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock }, '']), 'EpochRegistrySnapshotBlock')
     }
     // A snapshot more than snapshotMaxAge blocks before the proposal is one the aggregator chose long past.
     await hre.network.provider.send('hardhat_mine', [`0x${SNAPSHOT_MAX_AGE.toString(16)}`])
-    await expectRevert(as(s.registry, publisher).write.propose([1n, c]), 'EpochRegistrySnapshotBlock')
+    await expectRevert(as(s.registry, publisher).write.propose([1n, c, '']), 'EpochRegistrySnapshotBlock')
     const atLimit = (await publicClient.getBlockNumber({ cacheTime: 0 })) + 1n - SNAPSHOT_MAX_AGE
-    await as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock: atLimit }])
+    await as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock: atLimit }, ''])
     await as(s.registry, guardian).write.revoke([1n])
     await expectRevert(deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n]), 'EpochRegistryInvalidConfig')
     const fresh = await commitment(keccak256('0xaa'), domain)
-    await as(s.registry, publisher).write.propose([1n, fresh])
+    await as(s.registry, publisher).write.propose([1n, fresh, ''])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
     await s.registry.write.finalize([1n])
     for (const snapshotBlock of [fresh.snapshotBlock, fresh.snapshotBlock - 1n])
-      await expectRevert(as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock }]), 'EpochRegistrySnapshotBlock')
-    await as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock: fresh.snapshotBlock + 1n }])
+      await expectRevert(as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock }, '']), 'EpochRegistrySnapshotBlock')
+    await as(s.registry, publisher).write.propose([2n, { ...fresh, snapshotBlock: fresh.snapshotBlock + 1n }, ''])
   })
 })
 
@@ -250,7 +250,7 @@ describe('EpochRegistry: anyone revokes a proposal whose stake the chain contrad
   it('an honest proposal survives every challenge of its leaves', async () => {
     const s = await staked()
     const tree = spendTree([[DEPLOYMENT, alice, 100n], [DEPLOYMENT, bob, 0n]])
-    await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }])
+    await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }, ''])
     for (const user of [alice, bob]) {
       const { leaf, proof } = spendLeafProof(tree, indexOf(tree, user))
       await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryChallengeFailed')
@@ -274,7 +274,7 @@ describe('EpochRegistry: anyone revokes a proposal whose stake the chain contrad
       const s = await staked()
       const rows = rowsOf.map(([d, who, stake]) => [d, [alice, bob][who]!, stake] as [Hex, Address, bigint])
       const tree = spendTree(rows)
-      await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }])
+      await as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }, ''])
       const [deployment, user] = rows[challenged]!
       const { leaf, proof } = spendLeafProof(tree, indexOf(tree, user, deployment))
       const hash = await as(s.registry, carol).write.challengeStake([3n, leaf, proof])
@@ -286,7 +286,7 @@ describe('EpochRegistry: anyone revokes a proposal whose stake the chain contrad
       await expectRevert(as(s.registry, carol).write.challengeStake([3n, leaf, proof]), 'EpochRegistryNoPending')
       // The spend root proven wrong is never proposed again, so a watcher need not challenge it every time.
       expect(await s.registry.read.challengedSpendRoot([tree.root as Hex])).toBe(true)
-      await expectRevert(as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }]), 'EpochRegistryChallengedRoot')
+      await expectRevert(as(s.registry, publisher).write.propose([3n, { ...(await commitment(keccak256('0xaa'), await domainOf(s.registry), tree.root as Hex)), snapshotBlock: s.snapshotBlock }, '']), 'EpochRegistryChallengedRoot')
     })
 })
 

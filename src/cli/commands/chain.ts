@@ -105,8 +105,16 @@ export const publishCommand: Command = {
   name: 'publish',
   summary: 'Proposes a sealed epoch\'s commitment (roots, totals, manifest hash, proofs hash, configuration hash and snapshot block, bound to this chain and contract) to the distributor, with the batch proofs when the registry requires them; with --finalize, makes the pending proposal final once its timelock has passed.',
   positionals: '<epoch-dir>',
-  options: { ...chainOptions, distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' }, finalize: { type: 'boolean', description: 'Finalize the pending proposal of this epoch instead' } },
-  examples: ['fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x...', 'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...'],
+  options: {
+    ...chainOptions,
+    distributor: { type: 'string', valueName: 'address', description: 'The distributor (epoch registry)' },
+    artifacts: { type: 'string', valueName: 'url', description: 'Where the sealed directory is served (http(s), ending in /), logged with the proposal so that any watcher can fetch it; fomo serve serves it at /v1/epochs/<n>/files/' },
+    finalize: { type: 'boolean', description: 'Finalize the pending proposal of this epoch instead' },
+  },
+  examples: [
+    'fomo publish ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --distributor 0x... --artifacts https://aggregator.example/v1/epochs/20415/files/',
+    'fomo publish ./epochs/epoch-20415 --finalize --rpc ... --distributor 0x...',
+  ],
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('expected the sealed epoch directory', 'publish')
     const epoch = await readPublishedEpoch(resolve(io.cwd, positionals[0]!))
@@ -117,8 +125,8 @@ export const publishCommand: Command = {
       io.stdout(json({ epoch: epoch.epoch, finalized: true, transaction: hash, rewardRoot: await distributorAt(c, distributor).read.currentRewardRoot() }))
       return
     }
-    const { hash, readyAt } = await proposeEpoch(c, distributor, epoch)
-    io.stdout(json({ epoch: epoch.epoch, proposed: true, transaction: hash, readyAt, spendRoot: epoch.spendRoot, rewardRoot: epoch.rewardRoot, proofsHash: epoch.proofs?.proofsHash ?? null, proofs: epoch.proofs?.batches.length ?? 0 }))
+    const { hash, readyAt } = await proposeEpoch(c, distributor, epoch, { artifacts: typeof values.artifacts === 'string' ? values.artifacts : undefined })
+    io.stdout(json({ epoch: epoch.epoch, proposed: true, transaction: hash, readyAt, artifacts: typeof values.artifacts === 'string' ? values.artifacts : null, spendRoot: epoch.spendRoot, rewardRoot: epoch.rewardRoot, proofsHash: epoch.proofs?.proofsHash ?? null, proofs: epoch.proofs?.batches.length ?? 0 }))
   },
 }
 

@@ -18,7 +18,8 @@ export const watchCommand: Command = {
   name: 'watch',
   summary:
     'Follows a registry (the distributor) from a block and audits each proposed epoch as it appears: its sealed directory\n' +
-    '(--epochs DIR/epoch-<n>), its receipts when --receipts-dir holds receipts-<n>.ndjson, the pending commitment on chain and the\n' +
+    '(--epochs DIR/epoch-<n>, else fetched from the artifacts URL the proposal names and checked against its manifest hash),\n' +
+    'its receipts when --receipts-dir holds receipts-<n>.ndjson, the pending commitment on chain and the\n' +
     'stake snapshots inputs.json records, every spend leaf\'s stake at the committed block. A pending proposal with a stake the\n' +
     'chain contradicts is challenged (challengeStake) with any key (--key-file or FOMO_PRIVATE_KEY): no role needed. Any other\n' +
     'failure, or a directory still missing after half the timelock, is revoked while pending when the key holds GUARDIAN_ROLE;\n' +
@@ -29,7 +30,9 @@ export const watchCommand: Command = {
     rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of the node, e.g. http://127.0.0.1:8545' },
     'key-file': { type: 'string', valueName: 'file', description: 'Key file (fomo-key-v1 or hex): any account challenges, a guardian also revokes; default: the FOMO_PRIVATE_KEY environment variable; neither: report only' },
     registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor)' },
-    epochs: { type: 'string', valueName: 'dir', description: 'Where the sealed epoch directories are (epoch-<n>, as fomo seal --out writes them)' },
+    epochs: { type: 'string', valueName: 'dir', description: 'Where the sealed epoch directories are (epoch-<n>, as fomo seal --out writes them); a proposal not there is fetched from its artifacts URL' },
+    cache: { type: 'string', valueName: 'dir', description: 'Where directories fetched from artifacts URLs are kept (default: fomo-watch in the temporary directory)' },
+    'reorg-depth': { type: 'string', valueName: 'n', description: 'Latest blocks read again at each poll, so a reorganisation hides no proposal (default 64)' },
     'receipts-dir': { type: 'string', valueName: 'dir', description: 'Where the receipts files are (receipts-<n>.ndjson); without it spend leaves are taken as published' },
     'from-block': { type: 'string', valueName: 'n', description: 'The first block to read proposals from (the registry\'s deployment block)' },
     interval: { type: 'string', valueName: 'seconds', description: 'Time between polls (default 15)' },
@@ -40,12 +43,13 @@ export const watchCommand: Command = {
   examples: [
     'FOMO_PRIVATE_KEY=0x<guardian> fomo watch --rpc http://127.0.0.1:8545 --registry 0x... --epochs ./epochs --receipts-dir ./receipts --from-block 123456',
     'fomo watch --rpc http://127.0.0.1:8545 --registry 0x... --epochs ./epochs --from-block 0 --once',
+    'fomo watch --rpc http://127.0.0.1:8545 --registry 0x... --from-block 0   # artifacts fetched from the URL each proposal names',
   ],
   async run({ values }, io) {
     const rpc = requireString(values, 'rpc', 'watch')
     const registry = requireString(values, 'registry', 'watch')
     if (!isAddress(registry)) throw new UsageError('--registry must be an address (0x and 40 hex digits)', 'watch')
-    const epochsDir = resolve(io.cwd, requireString(values, 'epochs', 'watch'))
+    const epochsDir = typeof values.epochs === 'string' ? resolve(io.cwd, values.epochs) : undefined
     const fromBlock = requireString(values, 'from-block', 'watch')
     if (!/^[0-9]+$/.test(fromBlock)) throw new UsageError('--from-block must be a block number', 'watch')
     const interval = typeof values.interval === 'string' ? values.interval : '15'
@@ -53,6 +57,8 @@ export const watchCommand: Command = {
     if (!/^[0-9]+(\.[0-9]+)?$/.test(interval) || Number(interval) <= 0 || Number(interval) > 86_400) throw new UsageError('--interval must be a number of seconds from 0 (exclusive) to 86400', 'watch')
     const blockRange = typeof values['block-range'] === 'string' ? values['block-range'] : '1000'
     if (!/^[1-9][0-9]*$/.test(blockRange)) throw new UsageError('--block-range must be a positive number of blocks', 'watch')
+    const reorgDepth = typeof values['reorg-depth'] === 'string' ? values['reorg-depth'] : '64'
+    if (!/^[0-9]+$/.test(reorgDepth) || reorgDepth.length > 9) throw new UsageError('--reorg-depth must be a number of blocks (0 to 999999999)', 'watch')
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
 
     // The key, as every chain command takes it: from a file or FOMO_PRIVATE_KEY, never from an argument.
@@ -82,7 +88,9 @@ export const watchCommand: Command = {
         wallet,
         registry: getAddress(registry),
         epochsDir,
+        cacheDir: at('cache'),
         receiptsDir: at('receipts-dir'),
+        reorgDepth: BigInt(reorgDepth),
         verificationKeyPath: at('vkey'),
         fromBlock: BigInt(fromBlock),
         blockRange: BigInt(blockRange),
