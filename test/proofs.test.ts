@@ -10,7 +10,7 @@ import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerif
 import { batchInput, batchStatement } from '../src/proofs/statement.ts'
 import { proofCalldata } from '../src/chain/publication.ts'
 import { proofsHash } from '../src/proofs/prove.ts'
-import { keccak256 } from 'viem'
+import { getContract, keccak256 } from 'viem'
 import { attestation, attestBatches, params, providerSecrets, receipts, rows } from './zk-sample.ts'
 import { attestationKeyOf } from '../src/proofs/attestation.ts'
 
@@ -83,30 +83,47 @@ describe('the generated Solidity verifier (in-process EVM)', () => {
   })
 })
 
+/**
+ * A registry with the test verifier (timelock 0) and a plain one, both pinning a configuration (any hash, and an
+ * MTStaking with the sample's X, M and circulating supply as the deployment's staking contract) whose attestation
+ * keys are those of the given provider secrets, each recorded by the account beside it.
+ */
+async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; account: (accounts: `0x${string}`[]) => `0x${string}` }>) {
+  const { startDevnet } = await import('../src/chain/devnet.ts')
+  const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
+  const { deployContracts, deployStaking, deployTestToken, distributorAt } = await import('../src/chain/contracts.ts')
+  const { MTStaking } = await import('../src/chain/contracts.generated.ts')
+  const { distributorDomain } = await import('../src/epoch/rewards.ts')
+  const devnet = await startDevnet()
+  const me = devnet.accounts[0]!
+  const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
+  const verifier = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
+  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
+  const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
+  const send = async (tx: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await tx })).status).toBe('success')
+  const staking = await deployStaking(devnet.clients, await deployTestToken(devnet.clients, 'MT', 'MT', 18), me, params.maxDiscountBps, params.multiplier, 1n)
+  const stakingContract = getContract({ abi: MTStaking.abi, address: staking, client: { public: devnet.clients.public, wallet: devnet.clients.wallet } })
+  await send(stakingContract.write.setCirculatingSupply([params.circulating]))
+  const configHash = keccak256('0xc0')
+  const deployment = `0x${params.deploymentId.toString(16).padStart(64, '0')}` as const
+  const keys = providers.map((p) => ({ key: attestationKeyOf(p.secret), account: p.account(devnet.accounts) }))
+  for (const address of [distributor, plain])
+    await send(distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [staking], keys.map(() => deployment), keys.map((k) => k.key.id), keys.map((k) => k.account)]))
+  const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
+  return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send }
+}
+
+const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
+
 describe('a registry that requires batch proofs (in-process EVM)', () => {
   it('takes a proposal only with valid proofs of this epoch, of every batch a registered provider attested, once, whose totals are the committed totals and whose signals hash to proofsHash', async () => {
-    const { startDevnet } = await import('../src/chain/devnet.ts')
-    const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
-    const { deployContracts, distributorAt } = await import('../src/chain/contracts.ts')
+    const { distributorAt } = await import('../src/chain/contracts.ts')
     const { distributorDomain } = await import('../src/epoch/rewards.ts')
-    const devnet = await startDevnet()
-    const me = devnet.accounts[0]!
-    const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
-    const verifier = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
-    const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
-    const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
-    const registry = distributorAt(devnet.clients, distributor)
-    // A pinned configuration (any hash, and any contract as its staking contract: proofs are checked without reading
-    // it) registering the first provider's attestation key for the deployment, not the second's.
-    const configHash = keccak256('0xc0')
-    const deployment = `0x${params.deploymentId.toString(16).padStart(64, '0')}` as const
-    const registered = attestationKeyOf(providerSecrets[0])
-    for (const address of [distributor, plain])
-      await devnet.clients.public.waitForTransactionReceipt({ hash: await distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [verifier], [deployment], [registered.id]]) })
-    expect(await registry.read.providerKeyOf([configHash, deployment, registered.id])).toBe(true)
+    // The first provider's attestation key is registered for the deployment, not the second's.
+    const { devnet, distributor, plain, registry, stakingContract, configHash, deployment, keys, domain, ours, send } = await registryWithKeys([{ secret: providerSecrets[0], account: (a) => a[1]! }])
+    const registered = keys[0]!.key
+    expect(await registry.read.providerAccountOf([configHash, deployment, registered.id])).toBe(devnet.accounts[1])
     // Two batches made for this registry, attested together by the registered provider: the order the registry takes.
-    const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
-    const ours = { ...params, domain: BigInt(domain) }
     const parts = [receipts.slice(0, 2), receipts.slice(2)]
     const attested = attestBatches(parts, ours)
     const statements = parts.map((rs, i) => batchStatement(rs, rows, ours, 4, 2, attested[i]!))
@@ -132,7 +149,6 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     }
     const epoch = params.epoch
     const calldata = [a, b]
-    const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
     await reverts(registry.write.propose([epoch, commitment, '']), 'EpochRegistryProofsRequired')
     await reverts(distributorAt(devnet.clients, plain).write.proposeWithProofs([epoch, { ...commitment, domain: distributorDomain(await devnet.clients.public.getChainId(), plain) }, calldata, '']), 'EpochRegistryNoVerifier')
     await reverts(registry.write.proposeWithProofs([epoch, { ...commitment, totalGross: commitment.totalGross + 1n }, calldata, '']), 'EpochRegistryProvenTotals')
@@ -152,12 +168,14 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts(registry.write.proposeWithProofs([epoch, doubled, [a, a], '']), 'EpochRegistryProofOrder')
     await reverts(registry.write.proposeWithProofs([epoch, commitment, [b, a], '']), 'EpochRegistryProofOrder')
     await reverts(registry.write.submitProofs([epoch, [a, b, again]]), 'EpochRegistryProofOrder')
+    // One deployment's batches are all discounted with one snapshot's X, M and circulating supply.
+    const otherSupply = await proveBatch(circuit, ZKEY, batchInput(parts[1]!, rows, { ...ours, circulating: ours.circulating + 10n ** 18n }, 4, 2, attested[1]!)).then(proofCalldata)
+    await reverts(registry.write.submitProofs([epoch, [a, otherSupply]]), 'EpochRegistryProofParameters')
     // Receipts attested by a key the configuration does not register (invented receipts) are refused.
     await reverts(registry.write.submitProofs([epoch, [unregistered]]), 'EpochRegistryProofProvider')
     // A provider's attested batches all proven, or none: one left out is refused at proposal.
     const first = { ...commitment, totalGross: statements[0]!.totalGross, totalCharged: statements[0]!.totalCharged, receiptCount: statements[0]!.count, proofsHash: proofsHash([{ proof: proofs[0]! }]) }
     await reverts(registry.write.proposeWithProofs([epoch, first, [a], '']), 'EpochRegistryProofsIncomplete')
-    const send = async (hash: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })).status).toBe('success')
     // Proofs may span transactions: submitted, then proposed; a batch already proven is refused in a later one too.
     await send(registry.write.submitProofs([epoch, [a]]))
     await reverts(registry.write.propose([epoch, commitment, '']), 'EpochRegistryProofsIncomplete')
@@ -175,7 +193,84 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts(registry.write.resetProofs([epoch]), 'EpochRegistryPendingExists')
     await send(registry.write.revoke([epoch]))
     expect((await registry.read.provenOf([epoch]))[3]).toBe(0n)
+    // The proofs' X, M and circulating supply must be what the pinned staking contract gives at the committed snapshot
+    // block: after the supply changed, the same proofs do not fit a later snapshot.
+    await send(stakingContract.write.setCirculatingSupply([params.circulating * 2n]))
+    await devnet.mine(1)
+    const later = { ...commitment, snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
+    await reverts(registry.write.proposeWithProofs([epoch, later, calldata, '']), 'EpochRegistrySnapshotParameters')
     await send(registry.write.proposeWithProofs([epoch, commitment, calldata, '']))
     expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
+  }, 120_000)
+
+  it('a provider that records its attestation on chain cannot be left out: a proposal without all its batches is refused, or revoked by anyone', async () => {
+    const { devnet, registry, stakingContract, deployment, keys, domain, ours, send } = await registryWithKeys([
+      { secret: providerSecrets[0], account: (a) => a[1]! },
+      { secret: providerSecrets[1], account: (a) => a[2]! },
+    ])
+    const [p0, p1] = [devnet.accounts[1]!, devnet.accounts[2]!]
+    const as = async (account: `0x${string}`) => (await import('../src/chain/contracts.ts')).distributorAt(devnet.clientsFor(account), registry.address)
+    // Each provider attests its own receipts as one batch; proofs go in the registry's order of keys.
+    const parts = [receipts.slice(0, 2), receipts.slice(2)]
+    const attested = parts.map((rs, i) => attestBatches([rs], ours, providerSecrets[i])[0]!)
+    const proofs = await Promise.all(parts.map((rs, i) => proveBatch(circuit, ZKEY, batchInput(rs, rows, ours, 4, 2, attested[i]!))))
+    const order = keys[0]!.key.id < keys[1]!.key.id ? [0, 1] : [1, 0]
+    const statement = (i: number) => batchStatement(parts[i]!, rows, ours, 4, 2, attested[i]!)
+    const commitmentOf = (included: number[], spendRoot: `0x${string}`, configHash = keccak256('0xc0')) => ({
+      spendRoot,
+      rewardRoot: keccak256('0x02'),
+      totalGross: included.reduce((n, i) => n + statement(i).totalGross, 0n),
+      totalCharged: included.reduce((n, i) => n + statement(i).totalCharged, 0n),
+      receiptCount: included.reduce((n, i) => n + statement(i).count, 0n),
+      manifestHash: keccak256('0x03'),
+      domain,
+      proofsHash: proofsHash(included.map((i) => ({ proof: proofs[i]! }))),
+      configHash,
+      snapshotBlock,
+    })
+    const calldata = (included: number[]) => included.map((i) => proofCalldata(proofs[i]!))
+    const snapshotBlock = await devnet.clients.public.getBlockNumber({ cacheTime: 0 })
+    const epoch = params.epoch
+    const message = BigInt(proofs[1]!.publicSignals.attestation)
+    const k1 = keys[1]!.key.id
+
+    // Nothing recorded: the aggregator may propose provider 0 alone.
+    await send(registry.write.proposeWithProofs([epoch, commitmentOf([0], keccak256('0xa0')), calldata([0]), '']))
+    // Provider 1 records its attestation while that proposal is pending; only its own account may, once.
+    await reverts((await as(p0)).write.recordAttestation([epoch, deployment, k1, message]), 'EpochRegistryNotAttester')
+    await send((await as(p1)).write.recordAttestation([epoch, deployment, k1, message]))
+    await reverts((await as(p1)).write.recordAttestation([epoch, deployment, k1, message + 1n]), 'EpochRegistryAttestationRecorded')
+    expect(await registry.read.recordedAttestation([epoch, deployment, k1])).toBe(message)
+    // Anyone (no role) revokes the proposal that leaves it out, here a watcher with a key and no artifacts at all (an
+    // omission is read from the chain alone); the spend root is never taken again.
+    const anyone = await as(devnet.accounts[5]!)
+    await reverts(anyone.write.challengeOmission([epoch, deployment, keys[0]!.key.id]), 'EpochRegistryAttestationProven')
+    const { watchRegistry } = await import('../src/audit/watch.ts')
+    const records: Array<{ event: string; details: Record<string, unknown> }> = []
+    await watchRegistry({ client: devnet.clients.public, wallet: devnet.clientsFor(devnet.accounts[5]!).wallet, registry: registry.address, fromBlock: 0n, once: true, now: () => 0n, log: (r) => records.push(r) })
+    expect(records.map((r) => r.event)).toEqual(['config-scheduled', 'proposed', 'discrepancy', 'challenged'])
+    expect(records[2]!.details).toMatchObject({ kind: 'proof', action: 'challenge', expected: String(message), found: 'none' })
+    expect(records[3]!.details).toMatchObject({ fault: 'omission', providerKey: String(k1), provider: p1, recorded: String(message) })
+    expect(await registry.read.hasPending()).toBe(false)
+    expect(await registry.read.challengedSpendRoot([keccak256('0xa0')])).toBe(true)
+    const [omission] = await registry.getEvents.EpochOmissionChallenged({}, { fromBlock: 0n })
+    expect(omission?.args).toMatchObject({ epoch, challenger: devnet.accounts[5], deploymentId: deployment, providerKey: k1, attestation: message })
+    // From now on a proposal must prove all of it, and one that does cannot be revoked this way.
+    await reverts(registry.write.proposeWithProofs([epoch, commitmentOf([0], keccak256('0xa1')), calldata([0]), '']), 'EpochRegistryAttestationUnproven')
+    await send(registry.write.proposeWithProofs([epoch, commitmentOf(order, keccak256('0xa2')), calldata(order), '']))
+    expect(await registry.read.provenAttestation([epoch, deployment, k1])).toBe(message)
+    await reverts(anyone.write.challengeOmission([epoch, deployment, k1]), 'EpochRegistryAttestationProven')
+
+    // A provider that records and then withholds its receipts is dropped by the admin, through a configuration
+    // without its key (public a timelock ahead): the recorded attestation then binds no proposal.
+    await send(registry.write.revoke([epoch]))
+    const without = keccak256('0xc1')
+    await send(registry.write.scheduleConfig([without, [deployment], [stakingContract.address], [deployment], [keys[0]!.key.id], [p0]]))
+    await send(registry.write.activateConfig())
+    await send(registry.write.proposeWithProofs([epoch, commitmentOf([0], keccak256('0xa3'), without), calldata([0]), '']))
+    await reverts(anyone.write.challengeOmission([epoch, deployment, k1]), 'EpochRegistryAttestationProven')
+    // Once the epoch is final nothing more is recorded for it.
+    await send(registry.write.finalize([epoch]))
+    await reverts((await as(p0)).write.recordAttestation([epoch, deployment, keys[0]!.key.id, 1n]), 'EpochRegistryEpochNotAfter')
   }, 120_000)
 })

@@ -182,11 +182,11 @@ describe('fomo watch', () => {
     const next = keccak256(toHex('a later configuration'))
     const staking = demo.contracts!.staking[0]! as Address
     const deployment = sealed.config.deployments[0]!.id
-    const send = await distributorAt(devnet.clients, registry).write.scheduleConfig([next, [deployment], [staking], [deployment], [7n]])
+    const send = await distributorAt(devnet.clients, registry).write.scheduleConfig([next, [deployment], [staking], [deployment], [7n], [devnet.accounts[4]!]])
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash: send })).status).toBe('success')
     const records = await watchOnce(registry, fromBlock, undefined)
     expect(events(records)).toEqual(['config-scheduled'])
-    expect(records[0]!.details).toMatchObject({ configHash: next, deployments: [{ id: deployment, staking: getAddress(staking) }], attestationKeys: [{ deploymentId: deployment, keyId: '7' }] })
+    expect(records[0]!.details).toMatchObject({ configHash: next, deployments: [{ id: deployment, staking: getAddress(staking) }], attestationKeys: [{ deploymentId: deployment, keyId: '7', provider: devnet.accounts[4]! }] })
   })
 
   it('a proposal whose reward root is not the directory\'s is revoked by a watcher holding the guardian role', async () => {

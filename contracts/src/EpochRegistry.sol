@@ -23,6 +23,21 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice An attestation key of a deployment (an entry of an epoch's recorded attestations).
+    struct ProviderKey {
+        bytes32 deploymentId;
+        uint256 providerKey;
+    }
+
+    /// @notice The discount parameters a deployment's batch proofs used: checked against its pinned staking
+    /// contract at the committed snapshot block.
+    struct SnapshotParameters {
+        bytes32 deploymentId;
+        uint256 maxDiscountBps;
+        uint256 multiplier;
+        uint256 circulating;
+    }
+
     /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order; `config`
     /// is the configuration whose provider keys they were checked against. The last batch's deployment, provider key,
     /// attestation, index and attested count: the next batch is that attestation's next, or the first of a later
@@ -39,6 +54,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         uint256 lastAttestation;
         uint256 lastIndex;
         uint256 lastCount;
+        uint256 lastMaxDiscountBps;
+        uint256 lastMultiplier;
+        uint256 lastCirculating;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -90,11 +108,24 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     uint256 public scheduledConfigReadyAt;
     /// @notice Each configuration's staking contract per deployment (zero: a deployment it does not have).
     mapping(bytes32 configHash => mapping(bytes32 deploymentId => address)) public stakingOf;
-    /// @notice keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys)) as each configuration
-    /// was scheduled: an auditor recomputes it from config.json, so nothing is pinned that config.json does not name.
+    /// @notice keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts)) as
+    /// each configuration was scheduled: an auditor recomputes it from config.json, so nothing is pinned that
+    /// config.json does not name.
     mapping(bytes32 configHash => bytes32) public pinnedContentOf;
-    /// @notice Whether a configuration pins an attestation key id (Poseidon(x, y)) for a deployment's provider.
-    mapping(bytes32 configHash => mapping(bytes32 deploymentId => mapping(uint256 providerKey => bool))) public providerKeyOf;
+    /// @notice The provider account a configuration pins for an attestation key id (Poseidon(x, y)) of a deployment:
+    /// batch proofs are taken only under pinned keys, and only that account records attestations under its key. Zero:
+    /// a key the configuration does not pin.
+    mapping(bytes32 configHash => mapping(bytes32 deploymentId => mapping(uint256 providerKey => address))) public providerAccountOf;
+    /// @notice The attestation each key recorded for an epoch (zero: none).
+    mapping(uint64 epoch => mapping(bytes32 deploymentId => mapping(uint256 providerKey => uint256))) public recordedAttestation;
+    /// @dev Every key that recorded an attestation of an epoch, in recording order.
+    mapping(uint64 epoch => ProviderKey[]) internal _recorded;
+    /// @notice How many times an epoch's submitted proofs were dropped (reset, or withdrawn with a proposal).
+    mapping(uint64 epoch => uint256) public proofRound;
+    /// @dev Each deployment's discount parameters in an epoch's proofs of a round, in proof order.
+    mapping(uint64 epoch => mapping(uint256 round => SnapshotParameters[])) internal _provenParameters;
+    /// @dev The attestation whose batches an epoch's proofs of a round prove completely, per key.
+    mapping(uint64 epoch => mapping(uint256 round => mapping(bytes32 deploymentId => mapping(uint256 providerKey => uint256)))) internal _completed;
     /// @dev Hashes ever scheduled: a hash is bound to its staking contracts and provider keys once.
     mapping(bytes32 configHash => bool) internal _scheduled;
     /// @notice Spend roots a challenge proved wrong: never proposed again.
@@ -132,8 +163,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param artifacts Where the epoch's sealed directory can be fetched (a URL ending in `/`, or empty): logged for
     /// watchers, never stored or trusted (a watcher checks every file against `c.manifestHash`).
     function propose(uint64 epoch, Commitment calldata c, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
-        if (address(verifier) != address(0)) _checkProven(epoch, c);
         _propose(epoch, c, artifacts);
+        if (address(verifier) != address(0)) _checkProven(epoch, c);
     }
 
     /// @notice Submits and proposes in one transaction (an epoch whose proofs fit in one block).
@@ -144,8 +175,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param artifacts As in `propose`.
     function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
         _submit(epoch, proofs);
-        _checkProven(epoch, c);
         _propose(epoch, c, artifacts);
+        _checkProven(epoch, c);
     }
 
     /// @notice Verifies batch proofs of `epoch` and adds them to its proven totals; an epoch's proofs may span many
@@ -164,7 +195,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param epoch The epoch.
     function resetProofs(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
-        delete provenOf[epoch];
+        _dropProofs(epoch);
         emit ProofsReset(epoch);
     }
 
@@ -198,6 +229,50 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         emit EpochChallenged(epoch, msg.sender, leaf.deploymentId, leaf.user, leaf.stake, actual);
     }
 
+    /// @notice A provider records its attestation of `epoch` (the message its EdDSA signature covers): from then on a
+    /// proposal of the epoch must prove every batch of that attestation while its configuration pins the key, so an
+    /// aggregator can neither leave the provider's receipts out nor prove another attestation of the provider. An
+    /// attestation, once recorded, is final. Open until the epoch is final; one recorded while a proposal leaving it
+    /// out is pending revokes that proposal through `challengeOmission`.
+    /// @dev Reverts with `EpochRegistryNoVerifier` on a registry without a verifier, `EpochRegistryEpochNotAfter` for
+    /// an epoch already final, `EpochRegistryNotAttester` unless the caller is the account the pinned configuration
+    /// names for the key, and `EpochRegistryAttestationRecorded` for a second attestation or a zero one. A provider
+    /// that records an attestation it does not then hand the aggregator the receipts of holds the epoch up until the
+    /// admin schedules a configuration without its key (docs/trust-model.md).
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The provider's attestation key id.
+    /// @param attestation The signed message (the batch proofs' `attestation` signal).
+    function recordAttestation(uint64 epoch, bytes32 deploymentId, uint256 providerKey, uint256 attestation) external {
+        if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
+        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        address account = providerAccountOf[configHash][deploymentId][providerKey];
+        if (account == address(0) || account != msg.sender) revert EpochRegistryNotAttester(deploymentId, providerKey, msg.sender);
+        if (attestation == 0 || recordedAttestation[epoch][deploymentId][providerKey] != 0)
+            revert EpochRegistryAttestationRecorded(epoch, deploymentId, providerKey);
+        recordedAttestation[epoch][deploymentId][providerKey] = attestation;
+        _recorded[epoch].push(ProviderKey(deploymentId, providerKey));
+        emit AttestationRecorded(epoch, deploymentId, providerKey, attestation, msg.sender);
+    }
+
+    /// @notice Anyone revokes the pending proposal of `epoch` by naming a recorded attestation its proofs do not
+    /// prove completely, under a key its configuration pins. Open until finalized.
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending and `EpochRegistryAttestationProven`
+    /// when the attestation is proven (or none is recorded, or the key is not pinned).
+    /// @param epoch The pending epoch.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    function challengeOmission(uint64 epoch, bytes32 deploymentId, uint256 providerKey) external {
+        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        bytes32 spendRoot = _pending.spendRoot;
+        uint256 recorded = recordedAttestation[epoch][deploymentId][providerKey];
+        if (recorded == 0 || !_omits(epoch, _pending.configHash, deploymentId, providerKey, recorded))
+            revert EpochRegistryAttestationProven(deploymentId, providerKey);
+        challengedSpendRoot[spendRoot] = true;
+        _withdrawPending(epoch);
+        emit EpochOmissionChallenged(epoch, msg.sender, deploymentId, providerKey, recorded);
+    }
+
     /// @notice Schedules a configuration (the hash of its config.json, each deployment's staking contract and its
     /// providers' attestation keys). The first one is pinned at once (no epoch can be proposed before it); later ones
     /// wait `timelock` seconds, so every watcher sees a change before any proposal can use it.
@@ -210,25 +285,25 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param stakings Each deployment's staking contract (MTStaking of its Model Token).
     /// @param keyDeploymentIds The deployment of each provider attestation key.
     /// @param providerKeys The providers' attestation key ids (Poseidon(x, y)); batch proofs are taken only under them.
-    function scheduleConfig(bytes32 hash, bytes32[] calldata deploymentIds, address[] calldata stakings, bytes32[] calldata keyDeploymentIds, uint256[] calldata providerKeys)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
-        if (hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length || keyDeploymentIds.length != providerKeys.length)
-            revert EpochRegistryInvalidConfig();
+    /// @param providerAccounts The provider account of each key (non-zero), the one that records its attestations.
+    function scheduleConfig(
+        bytes32 hash,
+        bytes32[] calldata deploymentIds,
+        address[] calldata stakings,
+        bytes32[] calldata keyDeploymentIds,
+        uint256[] calldata providerKeys,
+        address[] calldata providerAccounts
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (
+            hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length
+                || keyDeploymentIds.length != providerKeys.length || providerKeys.length != providerAccounts.length
+        ) revert EpochRegistryInvalidConfig();
         _scheduled[hash] = true;
-        mapping(bytes32 => address) storage staking = stakingOf[hash];
-        for (uint256 i = 0; i < deploymentIds.length; ++i) {
-            if (stakings[i].code.length == 0 || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
-            staking[deploymentIds[i]] = stakings[i];
-        }
-        for (uint256 i = 0; i < providerKeys.length; ++i) {
-            if (staking[keyDeploymentIds[i]] == address(0)) revert EpochRegistryInvalidConfig();
-            providerKeyOf[hash][keyDeploymentIds[i]][providerKeys[i]] = true;
-        }
-        pinnedContentOf[hash] = keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys));
+        _pinStakings(hash, deploymentIds, stakings);
+        _pinKeys(hash, keyDeploymentIds, providerKeys, providerAccounts);
+        pinnedContentOf[hash] = keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts));
         uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
-        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys);
+        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts);
         if (configHash == bytes32(0)) {
             configHash = hash;
             emit ConfigPinned(hash);
@@ -325,7 +400,18 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (!verifier.verifyProof(b.a, b.b, b.c, s)) revert EpochRegistryInvalidProof(p.batches + i);
             if (s[8] != epoch) revert EpochRegistryProofEpoch(p.batches + i, s[8]);
             if (s[11] >> 128 != 0 || s[12] >> 128 != 0 || bytes32((s[11] << 128) | s[12]) != d) revert EpochRegistryProofDomain(p.batches + i);
+            uint256 previousDeployment = p.lastDeployment;
             _checkSequence(p, s, p.batches + i);
+            // The attestation's last batch: all of it is proven.
+            if (s[6] + 1 == s[7]) _completed[epoch][proofRound[epoch]][bytes32(p.lastDeployment)][s[4]] = s[5];
+            // A deployment's batches are contiguous (providers in (deployment, key) order), all with one snapshot's
+            // X, M and circulating supply, checked against the chain at proposal.
+            if (p.batches + i == 0 || p.lastDeployment != previousDeployment) {
+                _provenParameters[epoch][proofRound[epoch]].push(SnapshotParameters(bytes32(p.lastDeployment), s[13], s[14], s[15]));
+            } else if (s[13] != p.lastMaxDiscountBps || s[14] != p.lastMultiplier || s[15] != p.lastCirculating) {
+                revert EpochRegistryProofParameters(p.batches + i);
+            }
+            (p.lastMaxDiscountBps, p.lastMultiplier, p.lastCirculating) = (s[13], s[14], s[15]);
             p.gross += s[2];
             p.charged += s[3];
             p.count += s[16];
@@ -349,14 +435,16 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             bool after_ = batch == 0
                 || (p.lastIndex + 1 == p.lastCount && (deployment > p.lastDeployment || (deployment == p.lastDeployment && key > p.lastProviderKey)));
             if (!after_ || index != 0) revert EpochRegistryProofOrder(batch);
-            if (!providerKeyOf[p.config][bytes32(deployment)][key]) revert EpochRegistryProofProvider(batch, key);
+            if (providerAccountOf[p.config][bytes32(deployment)][key] == address(0)) revert EpochRegistryProofProvider(batch, key);
         }
         (p.lastDeployment, p.lastProviderKey, p.lastAttestation, p.lastIndex, p.lastCount) = (deployment, key, attestation, index, s[7]);
     }
 
     /// @dev The submitted proofs prove every batch of the last provider's attestation and exactly the committed
-    /// gross, charged and receipt count (the spend tree's totals) under the committed configuration, and their
-    /// signals hash to the committed proofsHash.
+    /// gross, charged and receipt count (the spend tree's totals) under the committed configuration, their signals
+    /// hash to the committed proofsHash, each deployment's receipts were discounted with the X, M and circulating
+    /// supply its pinned staking contract gives at the committed snapshot block, and every recorded attestation the
+    /// configuration still pins is proven whole.
     function _checkProven(uint64 epoch, Commitment calldata c) internal view {
         Proven memory p = provenOf[epoch];
         if (p.batches == 0) revert EpochRegistryProofsRequired();
@@ -364,6 +452,38 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (c.configHash != p.config) revert EpochRegistryWrongConfig(p.config, c.configHash);
         if (p.gross != c.totalGross || p.charged != c.totalCharged || p.count != c.receiptCount) revert EpochRegistryProvenTotals(p.gross, p.charged, p.count);
         if (p.chain != c.proofsHash) revert EpochRegistryProofsHash(p.chain, c.proofsHash);
+        SnapshotParameters[] storage parameters = _provenParameters[epoch][proofRound[epoch]];
+        for (uint256 i = 0; i < parameters.length; ++i) {
+            SnapshotParameters memory q = parameters[i];
+            // The proofs' configuration pins every proven deployment (its keys are pinned with it), so this is a contract.
+            IStakeSnapshot staking = IStakeSnapshot(stakingOf[c.configHash][q.deploymentId]);
+            uint256[3] memory onChain = [staking.maxDiscountBpsAt(c.snapshotBlock), staking.multiplierAt(c.snapshotBlock), staking.circulatingSupplyAt(c.snapshotBlock)];
+            if (onChain[0] != q.maxDiscountBps || onChain[1] != q.multiplier || onChain[2] != q.circulating)
+                revert EpochRegistrySnapshotParameters(q.deploymentId, [q.maxDiscountBps, q.multiplier, q.circulating], onChain);
+        }
+        ProviderKey[] storage recorded = _recorded[epoch];
+        for (uint256 i = 0; i < recorded.length; ++i) {
+            ProviderKey memory k = recorded[i];
+            uint256 attestation = recordedAttestation[epoch][k.deploymentId][k.providerKey];
+            if (_omits(epoch, c.configHash, k.deploymentId, k.providerKey, attestation))
+                revert EpochRegistryAttestationUnproven(k.deploymentId, k.providerKey, attestation);
+        }
+    }
+
+    /// @dev Whether the epoch's current proofs leave out (or prove only in part) a recorded attestation whose key the
+    /// configuration pins. A key the configuration no longer pins (its provider dropped) binds nothing.
+    function _omits(uint64 epoch, bytes32 config, bytes32 deploymentId, uint256 providerKey, uint256 attestation) internal view returns (bool) {
+        if (providerAccountOf[config][deploymentId][providerKey] == address(0)) return false;
+        return _completed[epoch][proofRound[epoch]][deploymentId][providerKey] != attestation;
+    }
+
+    /// @notice The attestation of a key whose batches all the epoch's current proofs prove (zero: none).
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    /// @return The attestation (the signed message).
+    function provenAttestation(uint64 epoch, bytes32 deploymentId, uint256 providerKey) external view returns (uint256) {
+        return _completed[epoch][proofRound[epoch]][deploymentId][providerKey];
     }
 
     /// @dev The OpenZeppelin standard leaf of a spend leaf of `epoch`.
@@ -371,11 +491,37 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         return keccak256(bytes.concat(keccak256(abi.encode(uint256(epoch), l.deploymentId, l.user, l.gross, l.charged, l.receipts, l.stake))));
     }
 
+    /// @dev Binds each deployment of a configuration to its staking contract (once; a contract with code).
+    function _pinStakings(bytes32 hash, bytes32[] calldata deploymentIds, address[] calldata stakings) internal {
+        mapping(bytes32 => address) storage staking = stakingOf[hash];
+        for (uint256 i = 0; i < deploymentIds.length; ++i) {
+            if (stakings[i].code.length == 0 || staking[deploymentIds[i]] != address(0)) revert EpochRegistryInvalidConfig();
+            staking[deploymentIds[i]] = stakings[i];
+        }
+    }
+
+    /// @dev Binds each attestation key of a configuration to its provider account (once; a deployment it has).
+    function _pinKeys(bytes32 hash, bytes32[] calldata keyDeploymentIds, uint256[] calldata providerKeys, address[] calldata providerAccounts) internal {
+        for (uint256 i = 0; i < providerKeys.length; ++i) {
+            mapping(uint256 => address) storage accountOf = providerAccountOf[hash][keyDeploymentIds[i]];
+            if (stakingOf[hash][keyDeploymentIds[i]] == address(0) || providerAccounts[i] == address(0) || accountOf[providerKeys[i]] != address(0))
+                revert EpochRegistryInvalidConfig();
+            accountOf[providerKeys[i]] = providerAccounts[i];
+        }
+    }
+
     /// @dev Drops the pending proposal and the proofs it was checked against (submitted again with the next one).
     function _withdrawPending(uint64 epoch) internal {
         hasPending = false;
         delete _pending;
+        _dropProofs(epoch);
+    }
+
+    /// @dev Forgets an epoch's submitted proofs; a new round starts, so what they proved whole no longer counts.
+    function _dropProofs(uint64 epoch) internal {
+        if (provenOf[epoch].batches == 0) return;
         delete provenOf[epoch];
+        ++proofRound[epoch];
     }
 
     /// @dev The checks every proposal passes: non-zero roots, this registry's domain, the pinned configuration, a

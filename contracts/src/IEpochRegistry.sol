@@ -173,6 +173,45 @@ interface IEpochRegistry {
     /// @param stake The stake the pinned staking contract gives at the snapshot block, equal to the leaf's.
     error EpochRegistryChallengeFailed(uint256 stake);
 
+    /// @notice Raised by `recordAttestation` from an account that is not the provider the pinned configuration names
+    /// for the key (or for a key it does not pin).
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    /// @param account The caller.
+    error EpochRegistryNotAttester(bytes32 deploymentId, uint256 providerKey, address account);
+
+    /// @notice Raised by `recordAttestation` when the key already recorded an attestation of the epoch (an
+    /// attestation, once given, is final) or the attestation is zero.
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    error EpochRegistryAttestationRecorded(uint64 epoch, bytes32 deploymentId, uint256 providerKey);
+
+    /// @notice Raised by a proposal whose proofs leave out (or prove only in part) an attestation a provider
+    /// recorded for the epoch under a key its configuration pins.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    /// @param attestation The recorded attestation.
+    error EpochRegistryAttestationUnproven(bytes32 deploymentId, uint256 providerKey, uint256 attestation);
+
+    /// @notice Raised by a batch proof whose discount parameters (X, M, circulating supply) differ from the previous
+    /// batch of the same deployment: one deployment's receipts are all discounted with the same snapshot.
+    /// @param batch The batch's index in the epoch.
+    error EpochRegistryProofParameters(uint256 batch);
+
+    /// @notice Raised by a proposal whose proofs discounted a deployment's receipts with other parameters than its
+    /// pinned staking contract gives at the committed snapshot block.
+    /// @param deploymentId The deployment.
+    /// @param proven X, M and the circulating supply the proofs used.
+    /// @param onChain X, M and the circulating supply of the staking contract at the snapshot block.
+    error EpochRegistrySnapshotParameters(bytes32 deploymentId, uint256[3] proven, uint256[3] onChain);
+
+    /// @notice Raised by `challengeOmission` when the pending proposal proves the recorded attestation completely (or
+    /// none is recorded, or its configuration no longer pins the key): the proposal stays.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    error EpochRegistryAttestationProven(bytes32 deploymentId, uint256 providerKey);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -213,6 +252,23 @@ interface IEpochRegistry {
     /// the configuration does not pin).
     event EpochChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, address user, uint256 committed, uint256 actual);
 
+    /// @notice A provider recorded its attestation of an epoch: every proposal of the epoch must prove all of its
+    /// batches while the configuration pins its key.
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    /// @param attestation The signed message (Poseidon of the attested root, batch count, epoch, deployment, domain).
+    /// @param provider The provider account that recorded it.
+    event AttestationRecorded(uint64 indexed epoch, bytes32 indexed deploymentId, uint256 providerKey, uint256 attestation, address provider);
+
+    /// @notice Anyone revoked the pending proposal by showing that it leaves out a recorded attestation.
+    /// @param epoch The revoked epoch.
+    /// @param challenger The account that showed it.
+    /// @param deploymentId The deployment.
+    /// @param providerKey The attestation key id.
+    /// @param attestation The recorded attestation the proposal's proofs do not prove completely.
+    event EpochOmissionChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, uint256 providerKey, uint256 attestation);
+
     /// @notice A configuration was scheduled; it is pinned from `readyAt` (at once when none was pinned).
     /// @param configHash keccak256 of the configuration's config.json.
     /// @param readyAt The timestamp from which `activateConfig` pins it.
@@ -220,7 +276,8 @@ interface IEpochRegistry {
     /// @param stakings Each deployment's staking contract.
     /// @param keyDeploymentIds The deployment of each provider attestation key.
     /// @param providerKeys The providers' attestation key ids (Poseidon(x, y) of each Baby Jubjub key).
-    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings, bytes32[] keyDeploymentIds, uint256[] providerKeys);
+    /// @param providerAccounts The provider account that records attestations under each key.
+    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings, bytes32[] keyDeploymentIds, uint256[] providerKeys, address[] providerAccounts);
 
     /// @notice A configuration became the pinned one: later proposals must carry its hash.
     /// @param configHash keccak256 of the configuration's config.json.
@@ -249,6 +306,21 @@ interface IStakeSnapshot {
     /// @param blockNumber A strictly past block.
     /// @return The eligible stake.
     function eligibleStakeAt(address account, uint256 blockNumber) external view returns (uint256);
+
+    /// @notice The maximum discount X (bps) in force at the end of `blockNumber`.
+    /// @param blockNumber A strictly past block.
+    /// @return X.
+    function maxDiscountBpsAt(uint256 blockNumber) external view returns (uint256);
+
+    /// @notice The discount multiplier M in force at the end of `blockNumber`.
+    /// @param blockNumber A strictly past block.
+    /// @return M.
+    function multiplierAt(uint256 blockNumber) external view returns (uint256);
+
+    /// @notice The circulating supply at the end of `blockNumber`.
+    /// @param blockNumber A strictly past block.
+    /// @return The circulating supply.
+    function circulatingSupplyAt(uint256 blockNumber) external view returns (uint256);
 }
 
 /// @title IBatchVerifier

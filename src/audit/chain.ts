@@ -6,6 +6,7 @@
 import { pinnedConfig, pinnedContent } from '../epoch/config.ts'
 import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
 import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
+import { omissionFaults, type OmissionFault } from '../chain/attestations.ts'
 import { ChainError } from '../chain/contracts.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { commitmentOf, readPublishedEpoch } from '../chain/publication.ts'
@@ -70,6 +71,10 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
       fault.staking === zeroAddress ? `deployment ${fault.leaf.deploymentId}` : `${fault.leaf.stake} (spend leaf)`,
     )
   checks.push(`chain: the stakes of all ${tree.length} spend leaves are the pinned staking contracts' eligible stakes at block ${onChain.snapshotBlock}`)
+  // Every attestation a provider recorded on chain for the epoch is proven whole (anyone revokes a pending one that is not).
+  const omissions = await read(() => omissionFaults(chain.client, chain.registry, epoch, onChain.configHash))
+  if (omissions.length > 0) throw omissionDiscrepancy(omissions)
+  checks.push(`chain: every attestation recorded on chain for epoch ${epoch} is proven whole by its proofs`)
   if (state === 'pending') {
     // Rewards are cumulative from the last final epoch: a pending epoch's manifest must name that epoch's manifest
     // (none when no epoch is final), or its reward tree could reset or rewrite what was already owed.
@@ -87,4 +92,15 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
       )
     checks.push(`chain: epoch ${epoch} builds on the last final epoch (${hasFinalized ? `epoch ${last}, manifest ${expected}` : 'none: the first'})`)
   }
+}
+
+/** The discrepancy of recorded attestations an epoch's proofs leave out (the first named). */
+export function omissionDiscrepancy(omissions: readonly OmissionFault[]): AuditDiscrepancy {
+  const o = omissions[0]!
+  return new AuditDiscrepancy(
+    'proof',
+    `the attestation provider ${o.provider} recorded on chain for deployment ${o.deploymentId} (key ${o.providerKey}) is not proven whole by the epoch's proofs (${omissions.length} left out; challengeable with challengeOmission while pending)`,
+    String(o.recorded),
+    o.proven === 0n ? 'none' : String(o.proven),
+  )
 }

@@ -25,8 +25,9 @@ import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { findStakeChallenges, readSpendTree, submitStakeChallenge, type StakeChallenge } from '../chain/challenges.ts'
+import { omissionFaults, submitOmissionChallenge, type OmissionFault } from '../chain/attestations.ts'
 import { auditEpoch } from './audit.ts'
-import { readOnChain } from './chain.ts'
+import { omissionDiscrepancy, readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
 
 export type WatchEvent = 'config-scheduled' | 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'reorged' | 'error'
@@ -173,47 +174,48 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
   }
 
-  type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: StakeChallenge }
+  /** A fault the chain proves: a spend leaf's stake, or a recorded attestation the proofs leave out. */
+  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'omission'; fault: OmissionFault }
+  type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: Challenge }
 
   /**
    * What the watcher does about a failed proposal while it is pending: challenge it when the chain can prove the fault
-   * (a spend leaf's stake, read from `dir`'s spend tree) and the watcher has a key, else revoke it when the wallet is
-   * a guardian, else report.
+   * (a recorded attestation its proofs leave out, read from the chain alone; a spend leaf's stake, read from `dir`'s
+   * spend tree) and the watcher has a key, else revoke it when the wallet is a guardian, else report.
    */
   async function decide(p: Proposal, dir?: string): Promise<Decision> {
     const state = await stateOf(p)
     if (state !== 'pending') return { action: 'report', because: state === 'final' ? `epoch ${p.epoch} is final: it can no longer be revoked` : `the proposal of epoch ${p.epoch} is no longer pending (revoked or replaced)`, state }
     if (!wallet) return { action: 'report', because: 'no key: the watcher only reports', state }
+    const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
+    const [omission] = await read(() => omissionFaults(client, registry, p.epoch, configHash, options.fromBlock), `the attestations recorded for epoch ${p.epoch}`)
+    if (omission) return { action: 'challenge', state, challenge: { kind: 'omission', fault: omission } }
     if (dir !== undefined) {
       const tree = await readSpendTree(dir).catch((error) => {
         if (isArtifactError(error)) return undefined
         throw error
       })
       const [challenge] = tree && tree.root === p.spendRoot ? await read(() => findStakeChallenges(client, registry, tree), 'the stakes of the pending spend leaves') : []
-      if (challenge) return { action: 'challenge', state, challenge }
+      if (challenge) return { action: 'challenge', state, challenge: { kind: 'stake', fault: challenge } }
     }
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake or a recorded attestation left out can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
 
-  /** Sends `challengeStake` for the pending proposal (decide() has just found the fault on chain). */
-  async function challenge(p: Proposal, c: StakeChallenge, because: string): Promise<void> {
-    const hash = await submitStakeChallenge({ public: client, wallet: wallet! }, registry, c)
+  /** Sends `challengeStake` or `challengeOmission` for the pending proposal (decide() has just found the fault on chain). */
+  async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
+    const clients = { public: client, wallet: wallet! }
+    const hash = c.kind === 'stake' ? await submitStakeChallenge(clients, registry, c.fault) : await submitOmissionChallenge(clients, registry, c.fault)
     const receipt = await client.waitForTransactionReceipt({ hash })
     p.sent = { action: 'challenge', transaction: hash, because }
-    log(p.epoch, 'challenged', {
-      transaction: hash,
-      block: receipt.blockNumber.toString(),
-      account: wallet!.account.address,
-      deploymentId: c.leaf.deploymentId,
-      user: c.leaf.user,
-      committed: c.leaf.stake.toString(),
-      actual: c.actual.toString(),
-      staking: c.staking,
-    })
+    const details =
+      c.kind === 'stake'
+        ? { deploymentId: c.fault.leaf.deploymentId, user: c.fault.leaf.user, committed: c.fault.leaf.stake.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
+        : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString() }
+    log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: c.kind, ...details })
   }
 
   /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */
@@ -289,6 +291,12 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       p.missingReported = false
       p.waitReported = false
     }
+    if (state === 'pending' && wallet) {
+      // An omission needs no artifacts (the recorded attestations and the proofs are on chain): challenged at once.
+      const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
+      const omissions = await read(() => omissionFaults(client, registry, p.epoch, configHash, options.fromBlock), `the attestations recorded for epoch ${p.epoch}`)
+      if (omissions.length > 0) return fault(p, omissionDiscrepancy(omissions), undefined)
+    }
     let located
     try {
       located = await locate(p)
@@ -315,6 +323,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       // Decided before the record is written, so that the record says what the watcher does about it.
       const outcome = await decide(p)
       log(p.epoch, 'missing-artifacts', { missing, artifacts: p.artifacts, state: outcome.state, action: outcome.action, ...(outcome.because ? { because: outcome.because } : {}) })
+      if (outcome.action === 'challenge') await challenge(p, outcome.challenge!, missing)
       if (outcome.action === 'revoke') await revoke(p, missing)
       // Only once handled: a revocation that failed is tried again at the next poll.
       p.missingReported = true
@@ -387,7 +396,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
             block: l.blockNumber.toString(),
             transaction: l.transactionHash,
             deployments: l.args.deploymentIds.map((id, i) => ({ id, staking: l.args.stakings[i] })),
-            attestationKeys: l.args.keyDeploymentIds.map((deploymentId, i) => ({ deploymentId, keyId: l.args.providerKeys[i]!.toString() })),
+            attestationKeys: l.args.keyDeploymentIds.map((deploymentId, i) => ({ deploymentId, keyId: l.args.providerKeys[i]!.toString(), provider: l.args.providerAccounts[i] })),
           })
         for (const l of logs.filter(fresh)) {
           const key = `${l.blockHash}:${l.logIndex}`

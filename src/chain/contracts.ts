@@ -78,7 +78,7 @@ export async function deployStaking(clients: Clients, mt: Address, admin: Addres
 export async function pinConfig(clients: Clients, address: Address, config: AggregatorConfig): Promise<{ hash: Hex; readyAt: bigint }> {
   const pinned = pinnedConfig(config)
   const d = distributorAt(clients, address)
-  const tx = await d.write.scheduleConfig([pinned.hash, pinned.deploymentIds, pinned.stakings, pinned.keyDeploymentIds, pinned.keyIds])
+  const tx = await d.write.scheduleConfig([pinned.hash, pinned.deploymentIds, pinned.stakings, pinned.keyDeploymentIds, pinned.keyIds, pinned.keyAccounts])
   const receipt = await clients.public.waitForTransactionReceipt({ hash: tx })
   if (receipt.status !== 'success') throw new ChainError(`scheduleConfig transaction ${tx} reverted`)
   const current = await d.read.configHash()

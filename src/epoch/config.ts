@@ -148,11 +148,12 @@ export function configHash(bytes: Uint8Array): Hex {
 }
 
 /**
- * What a registry pins for a configuration (`scheduleConfig`): its hash, each deployment's staking contract and
- * its providers' attestation key ids (Poseidon(x, y) of each key; a batch proof is taken only under one of them).
+ * What a registry pins for a configuration (`scheduleConfig`): its hash, each deployment's staking contract, its
+ * providers' attestation key ids (Poseidon(x, y) of each key; a batch proof is taken only under one of them) and the
+ * provider account of each key (the one that records its attestations on chain).
  * Refused when a deployment names no staking contract: a registry reads every challenged stake there.
  */
-export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[]; keyDeploymentIds: Hex[]; keyIds: bigint[] } {
+export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[]; keyDeploymentIds: Hex[]; keyIds: bigint[]; keyAccounts: Hex[] } {
   const missing = c.deployments.filter((d) => d.staking === undefined).map((d) => d.name)
   if (missing.length > 0)
     throw new ConfigError(`deployment${missing.length > 1 ? 's' : ''} ${missing.join(', ')} name${missing.length > 1 ? '' : 's'} no staking contract`, 'Give each deployment its MTStaking address ("staking") in the configuration before pinning it on a registry.')
@@ -163,16 +164,20 @@ export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: H
     stakings: c.deployments.map((d) => d.staking as Hex),
     keyDeploymentIds: keyed.map((p) => p.deploymentId),
     keyIds: keyed.map((p) => unpackAttestationKey(p.attestationKey as Hex).id),
+    keyAccounts: keyed.map((p) => p.provider),
   }
 }
 
 /**
  * What the registry records of a scheduled configuration (`pinnedContentOf(hash)`): keccak256 of the ABI encoding of
- * its deployments, staking contracts, key deployments and attestation key ids, in `pinnedConfig`'s order. An auditor
- * compares it with config.json's, so the admin cannot pin a staking contract or key that config.json does not name.
+ * its deployments, staking contracts, key deployments, attestation key ids and provider accounts, in `pinnedConfig`'s
+ * order. An auditor compares it with config.json's, so the admin cannot pin a staking contract, key or account that
+ * config.json does not name.
  */
 export function pinnedContent(p: ReturnType<typeof pinnedConfig>): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'bytes32[]' }, { type: 'address[]' }, { type: 'bytes32[]' }, { type: 'uint256[]' }], [p.deploymentIds, p.stakings, p.keyDeploymentIds, p.keyIds]))
+  return keccak256(
+    encodeAbiParameters([{ type: 'bytes32[]' }, { type: 'address[]' }, { type: 'bytes32[]' }, { type: 'uint256[]' }, { type: 'address[]' }], [p.deploymentIds, p.stakings, p.keyDeploymentIds, p.keyIds, p.keyAccounts]),
+  )
 }
 
 export class ConfigError extends BaseError {

@@ -34,9 +34,11 @@ describe('seal', () => {
     const staking = '0x00000000000000000000000000000000000000aa'
     const doc = configJson(config) as { deployments: Array<Record<string, unknown>> }
     const pinned = readConfig({ ...doc, deployments: doc.deployments.map((d) => ({ ...d, staking })) })
-    // Each provider's attestation key is pinned by its id (Poseidon of the point) for its deployment.
+    // Each provider's attestation key is pinned by its id (Poseidon of the point) for its deployment, with the
+    // provider's account (the one that records its attestations).
     const keyIds = pinned.providers.map((p) => unpackAttestationKey(p.attestationKey!).id)
-    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking], keyDeploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], keyIds })
+    const keyAccounts = pinned.providers.map((p) => p.provider)
+    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking], keyDeploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], keyIds, keyAccounts })
     // Version 2 has no attestation keys; a key that is not a point of the curve is refused.
     expect(readConfig({ ...doc, format: 'fomo-aggregator-config-v2', providers: pinned.providers.map(({ deploymentId, provider }) => ({ deploymentId, provider })) }).providers.every((p) => p.attestationKey === undefined)).toBe(true)
     expect(() => readConfig({ ...doc, providers: [{ ...pinned.providers[0], attestationKey: `0x${'ff'.repeat(32)}` }] })).toThrow(/\$\.providers\[0\]\.attestationKey: expected a packed Baby Jubjub public key/)

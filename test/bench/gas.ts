@@ -57,7 +57,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
     // Any pinned configuration: claims do not read it.
-    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token], [], []])
+    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token], [], [], []])
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
@@ -121,7 +121,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     await hre.network.provider.send('hardhat_mine', ['0x2'])
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
-    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], [], []]))
+    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], [], [], []]))
     // Leaf 0: the staker, honest; the others spent without staking, the last one given a 1-wei stake.
     const users = Array.from({ length: n }, (_, i) => (i === 0 ? me : (`0x${(i + 1).toString(16).padStart(40, '0')}` as Address)))
     const tree = await StandardTree.build(users.map((u, i) => ['1', deployment, u, '1000', '900', '3', i === 0 ? (10n ** 21n).toString() : i === n - 1 ? '1' : '0']), SPEND_LEAF_ENCODING)
@@ -138,19 +138,22 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   return rows
 }
 
-export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number }
+export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint }
 
 /**
  * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
  * since only roots are stored), and with a verifier: each batch proof verified in `submitProofs` (20 per transaction,
  * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same public
- * signals), then `propose` checking the proven totals.
+ * signals), then `propose` checking the proven totals and the provider's attestation, recorded on chain before
+ * (`recordAttestation`); then `challengeOmission` revoking that proposal for a second key's attestation recorded while
+ * it is pending.
  */
 export async function measurePublicationGas(
   proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
   epoch: bigint,
+  snapshot: { maxDiscountBps: bigint; multiplier: bigint; circulating: bigint },
 ): Promise<PublicationGasRow> {
-  const { ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
+  const { MTStaking, ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
   const { publicClient, admin, me, deploy } = await freshChain()
   const gasOf = async (hash: Promise<Hex>) => {
@@ -159,6 +162,9 @@ export async function measurePublicationGas(
     return r.gasUsed
   }
   const verifier = await deploy(ReceiptBatch4Verifier.abi, ReceiptBatch4Verifier.bytecode, [])
+  // The deployment's staking contract, with the X, M and circulating supply the proofs discount with.
+  const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18]), me, snapshot.maxDiscountBps, snapshot.multiplier, 1n])
+  await gasOf(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin } }).write.setCirculatingSupply([snapshot.circulating]))
   const commitment = async (registry: Address, totals: { gross: bigint; charged: bigint; count: bigint }, proofsHash: Hex) => {
     const root = keccak256('0x01')
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
@@ -169,7 +175,7 @@ export async function measurePublicationGas(
     return getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
   }
   // The configuration pins the deployment (signals 9 and 10) and the provider key (signal 4) the proofs carry.
-  const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [verifier], keys.map(() => deployment), keys]))
+  const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], keys.map(() => deployment), keys, keys.map(() => me)]))
   const plain = await registryOf(false)
   await pin(plain, keccak256('0x0d'), [])
   const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash), '']))
@@ -177,9 +183,15 @@ export async function measurePublicationGas(
   // One provider's attested batches, in order, made for this registry: it refuses the same proof twice.
   const proofs = await proveFor(distributorDomain(await publicClient.getChainId(), checked.address), PROOFS_PER_TRANSACTION)
   const s = proofs[0]!.signals
-  await pin(checked, `0x${((s[9]! << 128n) | s[10]!).toString(16).padStart(64, '0')}`, [s[4]!])
+  const deployment = `0x${((s[9]! << 128n) | s[10]!).toString(16).padStart(64, '0')}` as Hex
+  const otherKey = 12_345n
+  await pin(checked, deployment, [s[4]!, otherKey])
+  const record = await gasOf(checked.write.recordAttestation([epoch, deployment, s[4]!, s[5]!]))
   const submit = await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
   const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain), '']))
-  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION }
+  await gasOf(checked.write.recordAttestation([epoch, deployment, otherKey, 1n]))
+  const challengeOmission = await gasOf(checked.write.challengeOmission([epoch, deployment, otherKey]))
+  if (await checked.read.hasPending()) throw new Error('the benchmark omission challenge did not revoke the proposal')
+  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission }
 }

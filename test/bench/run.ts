@@ -139,15 +139,21 @@ if (only.includes('gas')) {
     for (const [j, part] of parts.entries()) out.push(proofCalldata(await proveBatch(circuit, join(root, 'fixtures', 'zk', 'receipt_batch_4.test-only.zkey'), batchInput(part, stakeRows, ours, 4, 2, attested[j]!))))
     return out
   }
-  const pub = await measurePublicationGas(proveFor, sample.epoch)
+  const pub = await measurePublicationGas(proveFor, sample.epoch, sample)
   const usersPerEpoch = 10_000
   const receiptsPerUser = 100
   const batches = Math.ceil((usersPerEpoch * receiptsPerUser) / 256)
   const total = Number(pub.perProof) * batches + Number(pub.proposeChecked)
   lines.push('', '### Publishing an epoch', '')
-  lines.push(`Measured: \`propose\` on a registry without a verifier (only roots and totals are stored, so the same for any number of users); on a registry with the bundled test verifier, \`submitProofs\` of 20 batch proofs in one transaction (per proof below) and \`propose\` checking the proven totals. A Groth16 verification costs the same for any batch size with the same ${BATCH_PUBLIC_SIGNALS.length} public signals, so a 256-receipt batch's proof costs what the 4-receipt test proof costs.`, '')
+  lines.push(`Measured: \`propose\` on a registry without a verifier (only roots and totals are stored, so the same for any number of users); on a registry with the bundled test verifier, \`submitProofs\` of 20 batch proofs in one transaction (per proof below) and \`propose\` checking the proven totals, each deployment's X, M and circulating supply against its staking contract at the snapshot block, and the recorded attestations. A Groth16 verification costs the same for any batch size with the same ${BATCH_PUBLIC_SIGNALS.length} public signals, so a 256-receipt batch's proof costs what the 4-receipt test proof costs.`, '')
   lines.push('| step | gas |', '| --- | ---: |')
-  lines.push(`| propose, no verifier | ${f(Number(pub.propose))} |`, `| submitProofs, per proof (${pub.proofsPerTransaction} per transaction) | ${f(Number(pub.perProof))} |`, `| propose, proven totals checked | ${f(Number(pub.proposeChecked))} |`)
+  lines.push(
+    `| propose, no verifier | ${f(Number(pub.propose))} |`,
+    `| recordAttestation, by a provider (once per epoch and deployment) | ${f(Number(pub.record))} |`,
+    `| submitProofs, per proof (${pub.proofsPerTransaction} per transaction) | ${f(Number(pub.perProof))} |`,
+    `| propose, proven totals, X, M and circulating supply, and one recorded attestation checked | ${f(Number(pub.proposeChecked))} |`,
+    `| challengeOmission, revoking a proposal that leaves out a recorded attestation | ${f(Number(pub.challengeOmission))} |`,
+  )
   lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
   sections.set('gas', lines)
 }

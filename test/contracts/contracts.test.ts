@@ -57,7 +57,7 @@ async function deploySystem() {
   // The first configuration is pinned at once; its one deployment stakes on a staking contract of its own.
   const mt = await deploy(TestToken, ['MT', 'MT', 18])
   const staking = await deploy(MTStaking, [mt.address, admin, 3000n, 2n, 1n])
-  await distributor.write.scheduleConfig([CONFIG_HASH, [DEPLOYMENT], [staking.address], [], []])
+  await distributor.write.scheduleConfig([CONFIG_HASH, [DEPLOYMENT], [staking.address], [], [], []])
   return { registry, distributor, flock, usdc, mt, staking }
 }
 
@@ -169,7 +169,7 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     const s = await deploySystem()
     const other = await deploy(MTStaking, [s.mt.address, admin, 3000n, 2n, 1n])
     const next = keccak256('0xc2')
-    await expectRevert(as(s.registry, publisher).write.scheduleConfig([next, [DEPLOYMENT], [other.address], [], []]), 'AccessControlUnauthorizedAccount')
+    await expectRevert(as(s.registry, publisher).write.scheduleConfig([next, [DEPLOYMENT], [other.address], [], [], []]), 'AccessControlUnauthorizedAccount')
     for (const [hash, ids, stakings] of [
       [zeroHash, [DEPLOYMENT], [other.address]],
       [CONFIG_HASH, [DEPLOYMENT], [other.address]],
@@ -179,18 +179,22 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
       [next, [DEPLOYMENT], [alice]],
       [next, [DEPLOYMENT, DEPLOYMENT], [other.address, other.address]],
     ] as Array<[Hex, Hex[], Address[]]>)
-      await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings, [], []]), 'EpochRegistryInvalidConfig')
-    // Provider keys: lists of different lengths, or a key of a deployment the configuration does not have.
-    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], []]), 'EpochRegistryInvalidConfig')
-    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [keccak256('0x0e')], [5n]]), 'EpochRegistryInvalidConfig')
+      await expectRevert(s.registry.write.scheduleConfig([hash, ids, stakings, [], [], []]), 'EpochRegistryInvalidConfig')
+    // Provider keys: lists of different lengths, a key of a deployment the configuration does not have, a key with no
+    // provider account, or one key pinned twice (to two accounts).
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [], []]), 'EpochRegistryInvalidConfig')
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n], []]), 'EpochRegistryInvalidConfig')
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [keccak256('0x0e')], [5n], [alice]]), 'EpochRegistryInvalidConfig')
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n], [zeroAddress]]), 'EpochRegistryInvalidConfig')
+    await expectRevert(s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT, DEPLOYMENT], [5n, 5n], [alice, publisher]]), 'EpochRegistryInvalidConfig')
     const domain = await domainOf(s.registry)
     await as(s.registry, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain), ''])
-    await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n]])
+    await s.registry.write.scheduleConfig([next, [DEPLOYMENT], [other.address], [DEPLOYMENT], [5n], [alice]])
     const [scheduled] = await s.registry.getEvents.ConfigScheduled({ configHash: next })
-    expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)], keyDeploymentIds: [DEPLOYMENT], providerKeys: [5n] })
-    expect(await s.registry.read.providerKeyOf([next, DEPLOYMENT, 5n])).toBe(true)
+    expect(scheduled?.args).toMatchObject({ deploymentIds: [DEPLOYMENT], stakings: [getAddress(other.address)], keyDeploymentIds: [DEPLOYMENT], providerKeys: [5n], providerAccounts: [getAddress(alice)] })
+    expect(await s.registry.read.providerAccountOf([next, DEPLOYMENT, 5n])).toBe(getAddress(alice))
     // What the registry records of the schedule is what the auditor recomputes from config.json.
-    const content = pinnedContent({ hash: next, deploymentIds: [DEPLOYMENT], stakings: [other.address.toLowerCase() as Hex], keyDeploymentIds: [DEPLOYMENT], keyIds: [5n] })
+    const content = pinnedContent({ hash: next, deploymentIds: [DEPLOYMENT], stakings: [other.address.toLowerCase() as Hex], keyDeploymentIds: [DEPLOYMENT], keyIds: [5n], keyAccounts: [alice.toLowerCase() as Hex] })
     expect(await s.registry.read.pinnedContentOf([next])).toBe(content)
     expect(await s.registry.read.configHash()).toBe(CONFIG_HASH)
     await expectRevert(s.registry.write.activateConfig(), 'EpochRegistryConfigNotReady')

@@ -152,11 +152,22 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const unattested = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson')])
     expect(unattested.code).toBe(1)
     expect(unattested.stderr).toMatch(/no attestations of provider 0x[0-9a-f]{40} of deployment/)
+    // Each provider also records its attestations on the registry from its own account (given gas money here), so that
+    // no proposal can leave its receipts out; recording again is a no-op.
     const attestations: string[] = []
+    const funder = await rpcClients(rpc, KEY)
     for (const [i, key] of PROVIDER_KEYS.slice(0, 2).entries()) {
+      const account = (await rpcClients(rpc, key)).wallet.account.address
+      await funder.public.waitForTransactionReceipt({ hash: await funder.wallet.sendTransaction({ to: account, value: 10n ** 18n }) })
       const out = join(root, `attest-${i}.ndjson`)
-      const attested = await fomo(['attest', '--receipts', join(root, 'receipts.ndjson'), '--epoch', String(EPOCH), '--config', join(dir, 'config.json'), '--out', out], { env: { FOMO_PRIVATE_KEY: key } })
+      const attest = ['attest', '--receipts', join(root, 'receipts.ndjson'), '--epoch', String(EPOCH), '--config', join(dir, 'config.json'), '--out', out, '--rpc', rpc]
+      const attested = await fomo(attest, { env: { FOMO_PRIVATE_KEY: key } })
       expect(attested.code, attested.stderr).toBe(0)
+      const recorded = JSON.parse(attested.stdout).attestations as Array<{ recorded: string }>
+      expect(recorded.length).toBeGreaterThan(0)
+      for (const r of recorded) expect(r.recorded).toMatch(/^0x[0-9a-f]{64}$/)
+      const again = await fomo(attest, { env: { FOMO_PRIVATE_KEY: key } })
+      expect(JSON.parse(again.stdout).attestations.map((r: { recorded: string }) => r.recorded)).toEqual(recorded.map(() => 'already'))
       attestations.push('--attestations', out)
     }
     const proved = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson'), ...attestations])
@@ -168,6 +179,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const audited = await fomo(['audit', dir, '--receipts', join(root, 'receipts.ndjson'), '--rpc', rpc, '--registry', deployment.distributor])
     expect(audited.code, audited.stdout + audited.stderr).toBe(0)
     expect(audited.stdout).toMatch(/ok {7}chain: the pending commitment of epoch 20000 in 0x[0-9a-fA-F]{40} equals the directory's/)
+    expect(audited.stdout).toContain('chain: every attestation recorded on chain for epoch 20000 is proven whole by its proofs')
     expect((await fomo(['publish', dir, '--finalize', ...args], { env })).code).toBe(0)
     expect((await fomo(['audit', dir, '--rpc', rpc, '--registry', deployment.distributor])).stdout).toContain('chain: the final commitment')
     // A registry where this epoch was never published.

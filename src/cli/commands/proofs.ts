@@ -53,7 +53,9 @@ export const attestCommand: Command = {
   summary:
     "A provider signs its receipts of a closed epoch: for each deployment, the EdDSA-Poseidon signature (with the attestation key\n" +
     "derived from its receipt key) over the Poseidon root of its receipts cut into the circuit's batches (docs/circuits.md).\n" +
-    'The aggregator proves only attested receipts (fomo prove --attestations). Give the receipts the provider itself signed.',
+    'The aggregator proves only attested receipts (fomo prove --attestations). Give the receipts the provider itself signed.\n' +
+    "With --rpc it also records each attestation on the registry (the receipts' verifying contract) from the provider's account:\n" +
+    'every proposal of the epoch must then prove all of its batches, and anyone revokes one that leaves it out (challengeOmission).',
   options: {
     receipts: { type: 'string', valueName: 'file.ndjson', description: "The provider's receipts (receipts or batches, one per line)" },
     epoch: { type: 'string', valueName: 'n', description: 'The epoch to attest' },
@@ -62,8 +64,12 @@ export const attestCommand: Command = {
     key: { type: 'string', valueName: 'hex', description: "The provider's private key (or FOMO_PRIVATE_KEY)" },
     keys: { type: 'string', valueName: 'circuit.json', description: 'The circuit whose batches are attested (default: the bundled test circuit)' },
     out: { type: 'string', valueName: 'file.ndjson', description: 'Where to write the attestations, one per deployment and line' },
+    rpc: { type: 'string', valueName: 'url', description: "Also record the attestations on the registry through this node, from the provider's account (it pays the gas)" },
   },
-  examples: ['fomo attest --receipts mine-20415.ndjson --epoch 20415 --config config.json --key-file provider.key.json --out attest-20415.ndjson'],
+  examples: [
+    'fomo attest --receipts mine-20415.ndjson --epoch 20415 --config config.json --key-file provider.key.json --out attest-20415.ndjson',
+    'fomo attest --receipts mine-20415.ndjson --epoch 20415 --config config.json --key-file provider.key.json --out attest-20415.ndjson --rpc http://127.0.0.1:8545',
+  ],
   async run({ values }, io) {
     const config = readConfig(parseJsonDocument(await readText(resolve(io.cwd, requireString(values, 'config', 'attest')), 'the configuration', 'attest'), 'config.json'))
     const epochText = requireString(values, 'epoch', 'attest')
@@ -82,7 +88,23 @@ export const attestCommand: Command = {
     const attestations = attestProvider({ epoch, domain, provider, receipts: ofEpoch, circuit: { receipts: keys.receipts, rows: keys.rows }, secret })
     const out = requireString(values, 'out', 'attest')
     await writeFileAtomic(resolve(io.cwd, out), attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
-    io.stdout(`${JSON.stringify({ epoch, provider, key: attestationKeyOf(secret).packed, attestations: attestations.map((a) => ({ deploymentId: a.deploymentId, receipts: a.receipts, batches: a.batches })), file: out })}\n`)
+    // Written first: the file is what the aggregator proves from, whether or not recording succeeds.
+    const recorded: Array<string | null> = []
+    if (typeof values.rpc === 'string') {
+      const { rpcClients } = await import('../../chain/rpc.ts')
+      const { recordAttestation } = await import('../../chain/attestations.ts')
+      const clients = await rpcClients(values.rpc, privateKey)
+      for (const a of attestations) recorded.push((await recordAttestation(clients, getAddress(config.domain.verifyingContract), a)).hash)
+    }
+    io.stdout(
+      `${JSON.stringify({
+        epoch,
+        provider,
+        key: attestationKeyOf(secret).packed,
+        attestations: attestations.map((a, i) => ({ deploymentId: a.deploymentId, receipts: a.receipts, batches: a.batches, ...(recorded.length > 0 ? { recorded: recorded[i] ?? 'already' } : {}) })),
+        file: out,
+      })}\n`,
+    )
   },
 }
 
