@@ -267,6 +267,14 @@ describe('fomo watch', () => {
     expect(discrepancy.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'revoke' })
     expect(events(records).slice(-2)).toEqual(['discrepancy', 'revoked'])
     expect(await hasPending(registry)).toBe(false)
+    // Had it finalized anyway (no guardian watching), an audit of the final epoch still finds the final epoch before
+    // it, from the registry's EpochFinalized events, and names the break.
+    await proposeEpoch(devnet.clients, registry, sealed)
+    await devnet.increaseTime(TIMELOCK)
+    await finalizeEpoch(devnet.clients, registry, sealed.epoch)
+    const final = (await watchOnce(registry, fromBlock, guardian)).filter((r) => r.event === 'discrepancy' && r.details.state === 'final')
+    expect(final.at(-1)?.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'report' })
+    expect(String(final.at(-1)?.details.message)).toContain(`the final epoch before it in ${registry} is epoch ${sealed.epoch - 1}`)
   })
 
   it('a proposal giving a non-staker a 1-wei stake is challenged and revoked by a watcher without any role', async () => {

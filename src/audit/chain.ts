@@ -75,23 +75,25 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
   const omissions = await read(() => omissionFaults(chain.client, chain.registry, epoch, onChain.configHash))
   if (omissions.length > 0) throw omissionDiscrepancy(omissions)
   checks.push(`chain: every attestation recorded on chain for epoch ${epoch} is proven whole by its proofs`)
+  // Rewards are cumulative: the manifest must name the manifest of the final epoch before this one (none for the
+  // first), or its reward tree could reset or rewrite what was already owed. For a pending epoch that is the last final
+  // one; for a final epoch, the greatest epoch finalized before it (from the registry's EpochFinalized events).
+  let before: bigint | null
   if (state === 'pending') {
-    // Rewards are cumulative from the last final epoch: a pending epoch's manifest must name that epoch's manifest
-    // (none when no epoch is final), or its reward tree could reset or rewrite what was already owed.
     const [hasFinalized, last] = await read(() => Promise.all([registry.read.hasFinalized(), registry.read.lastFinalizedEpoch()]))
-    const expected = hasFinalized ? (await read(() => registry.read.finalCommitment([last]))).manifestHash.toLowerCase() : null
-    const previous = sealed.manifest.previousManifestSha256
-    const found = previous === null ? null : `0x${previous}`
-    const name = (h: string | null) => (h === null ? 'none' : h)
-    if (found !== expected)
-      throw new AuditDiscrepancy(
-        'chain',
-        `epoch ${epoch}'s manifest names as previous manifest ${name(found)}, but the last final epoch in ${chain.registry} is ${hasFinalized ? `epoch ${last}` : 'none'}`,
-        name(expected),
-        name(found),
-      )
-    checks.push(`chain: epoch ${epoch} builds on the last final epoch (${hasFinalized ? `epoch ${last}, manifest ${expected}` : 'none: the first'})`)
+    before = hasFinalized ? last : null
+  } else {
+    const finalized = await read(() => chain.client.getContractEvents({ address: chain.registry, abi: RewardDistributor.abi, eventName: 'EpochFinalized', fromBlock: 0n, strict: true }))
+    before = finalized.map((l) => l.args.epoch).reduce<bigint | null>((m, e) => (e < BigInt(epoch) && (m === null || e > m) ? e : m), null)
   }
+  const expectedPrevious = before !== null ? (await read(() => registry.read.finalCommitment([before]))).manifestHash.toLowerCase() : null
+  const previous = sealed.manifest.previousManifestSha256
+  const found = previous === null ? null : `0x${previous}`
+  const name = (h: string | null) => (h === null ? 'none' : h)
+  const which = state === 'pending' ? 'the last final epoch' : 'the final epoch before it'
+  if (found !== expectedPrevious)
+    throw new AuditDiscrepancy('chain', `epoch ${epoch}'s manifest names as previous manifest ${name(found)}, but ${which} in ${chain.registry} is ${before !== null ? `epoch ${before}` : 'none'}`, name(expectedPrevious), name(found))
+  checks.push(`chain: epoch ${epoch} builds on ${which} (${before !== null ? `epoch ${before}, manifest ${expectedPrevious}` : 'none: the first'})`)
 }
 
 /** The discrepancy of recorded attestations an epoch's proofs leave out (the first named). */
