@@ -236,21 +236,36 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
 
     // Nothing recorded: the aggregator may propose provider 0 alone.
     await send(registry.write.proposeWithProofs([epoch, commitmentOf([0], keccak256('0xa0')), calldata([0]), '']))
-    // Provider 1 records its attestation while that proposal is pending; only its own account may, once.
-    await reverts((await as(p0)).write.recordAttestation([epoch, deployment, k1, message]), 'EpochRegistryNotAttester')
-    await send((await as(p1)).write.recordAttestation([epoch, deployment, k1, message]))
-    await reverts((await as(p1)).write.recordAttestation([epoch, deployment, k1, message + 1n]), 'EpochRegistryAttestationRecorded')
-    expect(await registry.read.recordedAttestation([epoch, deployment, k1])).toBe(message)
-    // Anyone (no role) revokes the proposal that leaves it out, here a watcher with a key and no artifacts at all (an
-    // omission is read from the chain alone); the spend root is never taken again.
     const anyone = await as(devnet.accounts[5]!)
     await reverts(anyone.write.challengeOmission([epoch, deployment, keys[0]!.key.id]), 'EpochRegistryAttestationProven')
+    // A watcher with a key and no role, and no artifacts at all (an omission is read from the chain alone), looks at the
+    // pending proposal at every poll. Provider 1 records its attestation between two polls, during the timelock; only
+    // its own account may, once. The watcher then revokes the proposal that leaves it out; its spend root is never
+    // taken again.
     const { watchRegistry } = await import('../src/audit/watch.ts')
     const records: Array<{ event: string; details: Record<string, unknown> }> = []
-    await watchRegistry({ client: devnet.clients.public, wallet: devnet.clientsFor(devnet.accounts[5]!).wallet, registry: registry.address, fromBlock: 0n, once: true, now: () => 0n, log: (r) => records.push(r) })
-    expect(records.map((r) => r.event)).toEqual(['config-scheduled', 'proposed', 'discrepancy', 'challenged'])
-    expect(records[2]!.details).toMatchObject({ kind: 'proof', action: 'challenge', expected: String(message), found: 'none' })
-    expect(records[3]!.details).toMatchObject({ fault: 'omission', providerKey: String(k1), provider: p1, recorded: String(message) })
+    const controller = new AbortController()
+    let polls = 0
+    await watchRegistry({
+      client: devnet.clients.public,
+      wallet: devnet.clientsFor(devnet.accounts[5]!).wallet,
+      registry: registry.address,
+      fromBlock: 0n,
+      now: () => 0n,
+      log: (r) => records.push(r),
+      signal: controller.signal,
+      sleep: async () => {
+        if (++polls > 1) return controller.abort()
+        await reverts((await as(p0)).write.recordAttestation([epoch, deployment, k1, message]), 'EpochRegistryNotAttester')
+        await send((await as(p1)).write.recordAttestation([epoch, deployment, k1, message]))
+        await reverts((await as(p1)).write.recordAttestation([epoch, deployment, k1, message + 1n]), 'EpochRegistryAttestationRecorded')
+      },
+    })
+    expect(await registry.read.recordedAttestation([epoch, deployment, k1])).toBe(message)
+    expect(records.map((r) => r.event)).toEqual(['config-scheduled', 'proposed', 'missing-artifacts', 'discrepancy', 'challenged'])
+    expect(records[2]!.details).toMatchObject({ action: 'report' })
+    expect(records[3]!.details).toMatchObject({ kind: 'proof', action: 'challenge', expected: String(message), found: 'none' })
+    expect(records[4]!.details).toMatchObject({ fault: 'omission', providerKey: String(k1), provider: p1, recorded: String(message) })
     expect(await registry.read.hasPending()).toBe(false)
     expect(await registry.read.challengedSpendRoot([keccak256('0xa0')])).toBe(true)
     const [omission] = await registry.getEvents.EpochOmissionChallenged({}, { fromBlock: 0n })
@@ -272,5 +287,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     // Once the epoch is final nothing more is recorded for it.
     await send(registry.write.finalize([epoch]))
     await reverts((await as(p0)).write.recordAttestation([epoch, deployment, keys[0]!.key.id, 1n]), 'EpochRegistryEpochNotAfter')
+    // Nor are its proofs forgotten: they are what it was proven with.
+    await reverts(registry.write.resetProofs([epoch]), 'EpochRegistryEpochNotAfter')
   }, 120_000)
 })

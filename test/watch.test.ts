@@ -385,6 +385,20 @@ describe('fomo watch', () => {
     expect(await hasPending(registry)).toBe(false)
   })
 
+  it('a proposal of an epoch no sealed directory can hold (past 2^32) is revoked by a guardian watcher, not lost', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    const chainId = await devnet.clients.public.getChainId()
+    const far = 2n ** 53n + 1n
+    const hash = await distributorAt(devnet.clients, registry).write.propose([far, commitmentOf(sealed, chainId, registry), ''])
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash })).status).toBe('success')
+    const records = await watchOnce(registry, fromBlock, guardian)
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'revoked'])
+    expect(records[1]!.details).toMatchObject({ kind: 'chain', action: 'revoke' })
+    expect(String(records[1]!.details.message)).toContain(`epoch ${far} is beyond the largest epoch`)
+    expect(await hasPending(registry)).toBe(false)
+  })
+
   it('fomo watch --help', async () => {
     let text = ''
     const code = await main(['watch', '--help'], { stdout: (t) => (text += t), stderr: () => undefined, env: {}, cwd: out, interactive: false })

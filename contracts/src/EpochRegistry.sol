@@ -189,12 +189,15 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         _submit(epoch, proofs);
     }
 
-    /// @notice Forgets the proofs submitted for an epoch that is not pending (to start its submission again).
+    /// @notice Forgets the proofs submitted for an epoch that is neither pending nor final (to start its submission
+    /// again).
     /// @dev Publisher role only. Reverts with `EpochRegistryPendingExists` for the pending epoch, whose proofs are
-    /// what its proposal was checked against.
+    /// what its proposal was checked against, and `EpochRegistryEpochNotAfter` for a final one.
     /// @param epoch The epoch.
     function resetProofs(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
+        // A final epoch's proofs are what it was proven with (provenAttestation reads them): kept for good.
+        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
         _dropProofs(epoch);
         emit ProofsReset(epoch);
     }
@@ -475,6 +478,13 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     function _omits(uint64 epoch, bytes32 config, bytes32 deploymentId, uint256 providerKey, uint256 attestation) internal view returns (bool) {
         if (providerAccountOf[config][deploymentId][providerKey] == address(0)) return false;
         return _completed[epoch][proofRound[epoch]][deploymentId][providerKey] != attestation;
+    }
+
+    /// @notice The keys that recorded an attestation of `epoch`, in recording order (`recordedAttestation` has each).
+    /// @param epoch The epoch.
+    /// @return The (deployment, key id) of each.
+    function recordedKeys(uint64 epoch) external view returns (ProviderKey[] memory) {
+        return _recorded[epoch];
     }
 
     /// @notice The attestation of a key whose batches all the epoch's current proofs prove (zero: none).

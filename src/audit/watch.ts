@@ -10,7 +10,7 @@
  * reorganisation replaced is still seen; a challenge or revocation the watcher sent is checked again at the next poll
  * and sent again if a reorganisation dropped it. Artifacts come from a directory (`epoch-<n>` as `fomo seal --out`
  * writes it) or, failing that, from the URL the proposal names, checked byte for byte against its manifest hash
- * (src/epoch/fetch.ts); receipts only from a directory of the watcher's own (`receipts-<n>.ndjson`). Time, the
+ * (src/audit/fetch.ts); receipts only from a directory of the watcher's own (`receipts-<n>.ndjson`). Time, the
  * clients, the log and the stop signal are passed in.
  */
 import { readFile, stat } from 'node:fs/promises'
@@ -20,7 +20,8 @@ import { getContract, zeroHash, type Account, type Address, type Chain, type Hex
 import { SchemaError, type BaseError } from '../base/errors.ts'
 import { JsonError, parseJsonDocument } from '../base/json.ts'
 import { EpochDirectoryError } from '../epoch/directory.ts'
-import { ArtifactsError, fetchEpochArtifacts } from '../epoch/fetch.ts'
+import { ArtifactsError } from '../epoch/artifacts.ts'
+import { fetchEpochArtifacts } from './fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
@@ -99,7 +100,9 @@ export type WatchResult = {
 /** An `EpochProposed` log: what was proposed, where. */
 type Proposal = {
   key: string
+  /** The epoch as logged (exact up to 2^53; `id` is the registry's value). */
   epoch: number
+  id: bigint
   block: bigint
   transaction: Hex
   spendRoot: Hex
@@ -114,7 +117,12 @@ type Proposal = {
   waitReported: boolean
   /** The challenge or revocation the watcher sent, checked again at the next poll. */
   sent: { action: 'challenge' | 'revoke'; transaction: Hex; because: string } | undefined
+  /** Audited (passed, or failed and reported): while pending, only what may change on chain is looked at again. */
+  audited: boolean
 }
+
+/** The largest epoch a sealed directory can hold (its manifest's epoch is a uint32). */
+const MAX_EPOCH = 0xffff_ffffn
 
 /** Where a proposal stands now: still pending, final, or gone (revoked, or replaced by another proposal). */
 type State = 'pending' | 'final' | 'gone'
@@ -167,10 +175,10 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       c.rewardRoot.toLowerCase() === p.rewardRoot.toLowerCase() &&
       c.manifestHash.toLowerCase() === p.manifestHash.toLowerCase() &&
       c.proofsHash.toLowerCase() === p.proofsHash.toLowerCase()
-    const final = await read(() => contract.read.finalCommitment([BigInt(p.epoch)]), `epoch ${p.epoch}'s final commitment`)
+    const final = await read(() => contract.read.finalCommitment([p.id]), `epoch ${p.id}'s final commitment`)
     if (final.spendRoot !== zeroHash) return same(final) ? 'final' : 'gone'
     const [hasPending, pendingEpoch] = await read(() => Promise.all([contract.read.hasPending(), contract.read.pendingEpoch()]), 'the pending epoch')
-    if (!hasPending || pendingEpoch !== BigInt(p.epoch)) return 'gone'
+    if (!hasPending || pendingEpoch !== p.id) return 'gone'
     return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
   }
 
@@ -187,9 +195,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     const state = await stateOf(p)
     if (state !== 'pending') return { action: 'report', because: state === 'final' ? `epoch ${p.epoch} is final: it can no longer be revoked` : `the proposal of epoch ${p.epoch} is no longer pending (revoked or replaced)`, state }
     if (!wallet) return { action: 'report', because: 'no key: the watcher only reports', state }
-    const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
-    const [omission] = await read(() => omissionFaults(client, registry, p.epoch, configHash, options.fromBlock), `the attestations recorded for epoch ${p.epoch}`)
-    if (omission) return { action: 'challenge', state, challenge: { kind: 'omission', fault: omission } }
+    if (p.id <= MAX_EPOCH) {
+      const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
+      const [omission] = await read(() => omissionFaults(client, registry, p.epoch, configHash), `the attestations recorded for epoch ${p.epoch}`)
+      if (omission) return { action: 'challenge', state, challenge: { kind: 'omission', fault: omission } }
+    }
     if (dir !== undefined) {
       const tree = await readSpendTree(dir).catch((error) => {
         if (isArtifactError(error)) return undefined
@@ -221,7 +231,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */
   async function revoke(p: Proposal, reason: string): Promise<void> {
     const writer = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client, wallet: wallet! } })
-    const hash = await writer.write.revoke([BigInt(p.epoch)])
+    const hash = await writer.write.revoke([p.id])
     const receipt = await client.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success') throw new Error(`revoke transaction ${hash} reverted`)
     p.sent = { action: 'revoke', transaction: hash, because: reason }
@@ -261,8 +271,10 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     })
     if (outcome.action === 'challenge') await challenge(p, outcome.challenge!, because)
     if (outcome.action === 'revoke') await revoke(p, because)
-    // What was sent is checked again at the next poll: a reorganisation may drop it.
-    return outcome.action === 'report'
+    // What was sent is checked again at the next poll (a reorganisation may drop it); a reported proposal still
+    // pending is kept, since an omission recorded later can still be challenged.
+    p.audited = true
+    return outcome.action === 'report' && (outcome.state !== 'pending' || !wallet)
   }
 
   /** Handles one proposal; true when it needs nothing more (false: look again at the next poll). */
@@ -290,13 +302,21 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       p.sent = undefined
       p.missingReported = false
       p.waitReported = false
+      p.audited = false
+    }
+    // No sealed directory holds an epoch past a uint32: such a proposal cannot be checked by anyone.
+    if (p.id > MAX_EPOCH) {
+      if (p.audited) return state !== 'pending'
+      return fault(p, new AuditDiscrepancy('chain', `epoch ${p.id} is beyond the largest epoch a sealed directory can hold (${MAX_EPOCH})`), undefined)
     }
     if (state === 'pending' && wallet) {
-      // An omission needs no artifacts (the recorded attestations and the proofs are on chain): challenged at once.
+      // An omission needs no artifacts (the recorded attestations and the proofs are on chain): looked for at every
+      // poll while the proposal is pending, since a provider may record during the timelock.
       const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
-      const omissions = await read(() => omissionFaults(client, registry, p.epoch, configHash, options.fromBlock), `the attestations recorded for epoch ${p.epoch}`)
+      const omissions = await read(() => omissionFaults(client, registry, p.epoch, configHash), `the attestations recorded for epoch ${p.epoch}`)
       if (omissions.length > 0) return fault(p, omissionDiscrepancy(omissions), undefined)
     }
+    if (p.audited) return state !== 'pending'
     let located
     try {
       located = await locate(p)
@@ -352,7 +372,8 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         onCheck: (line) => log(p.epoch, 'check', { check: line }),
       })
       log(p.epoch, 'ok', { state, dir, checks: result.checks.length, warnings: [...warnings, ...result.warnings] })
-      return true
+      p.audited = true
+      return state !== 'pending' || !wallet
     } catch (caught) {
       // An artifact that does not even parse (the proposal's own bytes, checked against its manifest hash above) is
       // a fault of the proposal; the watcher's own failures (its node, its disk) are not, and are retried.
@@ -404,6 +425,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
           found.set(key, {
             key,
             epoch: Number(l.args.epoch),
+            id: l.args.epoch,
             block: l.blockNumber,
             transaction: l.transactionHash,
             spendRoot: l.args.spendRoot,
@@ -416,6 +438,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
             missingReported: false,
             waitReported: false,
             sent: undefined,
+            audited: false,
           })
         }
         from = to + 1n

@@ -50,16 +50,19 @@ export type OmissionFault = { epoch: number; deploymentId: Hex; providerKey: big
 /**
  * Every attestation recorded for `epoch` whose key the configuration `configHash` pins and whose batches the epoch's
  * current proofs do not all prove: what `challengeOmission` revokes a pending proposal for. Empty for an honest one.
- * Recordings are read from `fromBlock` (the registry's deployment block; a node may refuse a range from genesis).
+ * Read from the registry's state alone (`recordedKeys`), no logs.
  */
-export async function omissionFaults(client: PublicClient, registry: Address, epoch: number, configHash: Hex, fromBlock = 0n): Promise<OmissionFault[]> {
+export async function omissionFaults(client: PublicClient, registry: Address, epoch: number, configHash: Hex): Promise<OmissionFault[]> {
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
-  const logs = await client.getContractEvents({ address: registry, abi: RewardDistributor.abi, eventName: 'AttestationRecorded', args: { epoch: BigInt(epoch) }, fromBlock, strict: true })
+  const keys = await r.read.recordedKeys([BigInt(epoch)])
   const faults: OmissionFault[] = []
-  for (const l of logs) {
-    const { deploymentId, providerKey, attestation, provider } = l.args
-    const [pinned, proven] = await Promise.all([r.read.providerAccountOf([configHash, deploymentId, providerKey]), r.read.provenAttestation([BigInt(epoch), deploymentId, providerKey])])
-    if (!/^0x0{40}$/.test(pinned) && proven !== attestation) faults.push({ epoch, deploymentId, providerKey, recorded: attestation, proven, provider })
+  for (const { deploymentId, providerKey } of keys) {
+    const [provider, recorded, proven] = await Promise.all([
+      r.read.providerAccountOf([configHash, deploymentId, providerKey]),
+      r.read.recordedAttestation([BigInt(epoch), deploymentId, providerKey]),
+      r.read.provenAttestation([BigInt(epoch), deploymentId, providerKey]),
+    ])
+    if (!/^0x0{40}$/.test(provider) && proven !== recorded) faults.push({ epoch, deploymentId, providerKey, recorded, proven, provider })
   }
   return faults
 }

@@ -6,7 +6,7 @@ import { getContract, zeroAddress, type Account, type Address, type Chain, type 
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
 import { pinnedConfig, type AggregatorConfig } from '../epoch/config.ts'
-import { checkArtifactsUrl } from '../epoch/fetch.ts'
+import { checkArtifactsUrl } from '../epoch/artifacts.ts'
 import { checkRewardDomain, claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
 
 export type Clients = { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }
@@ -92,7 +92,7 @@ export function distributorAt(clients: Clients, address: Address) {
 /**
  * Proposes a sealed epoch's commitment; it becomes final after the timelock. A registry made with a batch verifier
  * takes the epoch's proofs (proofs.json) with the proposal and checks them. `artifacts` is the URL the sealed
- * directory is served at, logged with the proposal for watchers (src/epoch/fetch.ts).
+ * directory is served at, logged with the proposal for watchers (src/epoch/artifacts.ts).
  */
 export async function proposeEpoch(clients: Clients, address: Address, epoch: PublishedEpoch, options: { artifacts?: string | undefined } = {}): Promise<{ hash: Hex; readyAt: bigint }> {
   const artifacts = checkArtifactsUrl(options.artifacts ?? '')

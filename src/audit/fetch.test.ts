@@ -3,13 +3,14 @@
  * is trusted (names, sizes, bodies), and a whole directory lands in the cache or none.
  */
 import { createServer, type Server } from 'node:http'
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { zeroHash, type Hex } from 'viem'
-import { ArtifactsError, checkArtifactsUrl, fetchEpochArtifacts } from './fetch.ts'
-import { sha256Hex } from './manifest.ts'
+import { ArtifactsError, checkArtifactsUrl } from '../epoch/artifacts.ts'
+import { sha256Hex } from '../epoch/manifest.ts'
+import { fetchEpochArtifacts } from './fetch.ts'
 
 type Route = (res: import('node:http').ServerResponse) => void
 const routes = new Map<string, Route>()
@@ -139,6 +140,48 @@ describe('fetchEpochArtifacts', () => {
     serve('/declared/report.json', Buffer.alloc(report.length + 1, 'b'))
     const declared = await fetchEpochArtifacts({ url: `${base}/declared/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })
     expect(declared.missing).toMatch(/is 16 bytes, more than the 15 expected/)
+  })
+
+  it('a cached directory is checked again when reused: one changed since is fetched again', async () => {
+    const report = bytes('{"cached":true}\n')
+    const manifest = manifestOf({ 'report.json': report })
+    serve('/cached/manifest.json', manifest)
+    serve('/cached/report.json', report)
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fomo-fetch-'))
+    const options = { url: `${base}/cached/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir }
+    const { dir } = await fetchEpochArtifacts(options)
+    await writeFile(join(dir!, 'report.json'), '{"cached":false}\n')
+    const before = requests.length
+    expect((await fetchEpochArtifacts(options)).dir).toBe(dir)
+    expect(requests.length).toBe(before + 2)
+    expect(await readFile(join(dir!, 'report.json'))).toEqual(Buffer.from(report))
+  })
+
+  it('refuses a manifest listing more files than a sealed directory holds, and proofs that are not the proposal\'s', async () => {
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`f${i}.json`, bytes(String(i))]))
+    const manifest = manifestOf(many)
+    serve('/many/manifest.json', manifest)
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fomo-fetch-'))
+    await expect(fetchEpochArtifacts({ url: `${base}/many/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })).rejects.toThrow(/lists 33 files; a sealed directory holds at most 32/)
+    const small = manifestOf({})
+    serve('/proofs/manifest.json', small)
+    serve('/proofs/proofs.json', bytes('{"format":"fomo-epoch-proofs-v3"}'))
+    const proven = await fetchEpochArtifacts({ url: `${base}/proofs/`, epoch: 7, manifestHash: hashOf(small), proofsHash: `0x${'22'.repeat(32)}`, cacheDir })
+    expect(proven.missing).toMatch(/proofs\.json is not the proofs the proposal carries/)
+  })
+
+  it('gives up on a server that trickles past the deadline of the whole fetch', async () => {
+    const report = bytes('{"slow":true}\n')
+    const manifest = manifestOf({ 'report.json': report })
+    serve('/trickle/manifest.json', manifest)
+    routes.set('/trickle/report.json', (res) => {
+      res.writeHead(200)
+      const timer = setInterval(() => res.write(' '), 50)
+      res.on('close', () => clearInterval(timer))
+    })
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fomo-fetch-'))
+    const result = await fetchEpochArtifacts({ url: `${base}/trickle/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir, timeoutMs: 300 })
+    expect(result.missing).toMatch(/report\.json could not be read/)
   })
 
   it('gives up on a server that does not answer within the timeout', async () => {
