@@ -101,7 +101,8 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
   const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
   const send = async (tx: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await tx })).status).toBe('success')
-  const staking = await deployStaking(devnet.clients, await deployTestToken(devnet.clients, 'MT', 'MT', 18), me, params.maxDiscountBps, params.multiplier, 1n)
+  const mt = await deployTestToken(devnet.clients, 'MT', 'MT', 18)
+  const staking = await deployStaking(devnet.clients, mt, me, params.maxDiscountBps, params.multiplier, 1n)
   const stakingContract = getContract({ abi: MTStaking.abi, address: staking, client: { public: devnet.clients.public, wallet: devnet.clients.wallet } })
   await send(stakingContract.write.setCirculatingSupply([params.circulating]))
   const configHash = keccak256('0xc0')
@@ -110,7 +111,7 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   for (const address of [distributor, plain])
     await send(distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [staking], keys.map(() => deployment), keys.map((k) => k.key.id), keys.map((k) => k.account)]))
   const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
-  return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send }
+  return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, mt, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send }
 }
 
 const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
@@ -289,5 +290,66 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts((await as(p0)).write.recordAttestation([epoch, deployment, keys[0]!.key.id, 1n]), 'EpochRegistryEpochNotAfter')
     // Nor are its proofs forgotten: they are what it was proven with.
     await reverts(registry.write.resetProofs([epoch]), 'EpochRegistryEpochNotAfter')
+  }, 120_000)
+
+  it('anyone revokes a proposal whose batch discounted with a stake the chain does not give, by opening its stake table', async () => {
+    const { TestToken } = await import('../src/chain/contracts.generated.ts')
+    const { chargedAmount, stakingDiscountBps } = await import('../src/economics/revenue.ts')
+    const { devnet, registry, stakingContract, mt, configHash, domain, ours, send } = await registryWithKeys([{ secret: providerSecrets[0], account: (a) => a[1]! }])
+    // The sample's staker really stakes its 50,000 MT on chain; the snapshot is taken once the stake counts.
+    const staker = `0x${rows[0]!.user.toString(16).padStart(40, '0')}` as const
+    const them = await devnet.actAs(staker)
+    await send(getContract({ abi: TestToken.abi, address: mt, client: { wallet: them.wallet } }).write.mint([staker, rows[0]!.stake]))
+    await send(getContract({ abi: TestToken.abi, address: mt, client: { wallet: them.wallet } }).write.approve([stakingContract.address, rows[0]!.stake]))
+    await send(getContract({ abi: stakingContract.abi, address: stakingContract.address, client: { wallet: them.wallet } }).write.stake([rows[0]!.stake]))
+    await devnet.mine(2)
+    const snapshotBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
+    // A batch proven with another stake for the staker (60,000 MT: a larger discount), its receipts charged to match.
+    const inflated = [{ ...rows[0]!, stake: 60_000n * 10n ** 18n }, rows[1]!]
+    const discounted = receipts.map((r) => {
+      const d = stakingDiscountBps(inflated[r.row]!.stake, params.circulating, { maxDiscountBps: params.maxDiscountBps, multiplier: params.multiplier })
+      return { ...r, discountBps: d, charged: chargedAmount(r.gross, d) }
+    })
+    const proposal = async (rs: typeof receipts, table: typeof rows, spendRoot: `0x${string}`) => {
+      const a = attestBatches([rs], ours)[0]!
+      const proof = await proveBatch(circuit, ZKEY, batchInput(rs, table, ours, 4, 2, a))
+      const st = batchStatement(rs, table, ours, 4, 2, a)
+      const commitment = { spendRoot, rewardRoot: keccak256('0x02'), totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: keccak256('0x03'), domain, proofsHash: proofsHash([{ proof }]), configHash, snapshotBlock }
+      await send(registry.write.proposeWithProofs([params.epoch, commitment, [proofCalldata(proof)], '']))
+      // The epoch's proofs.json as fomo prove writes it (only what a stake-row challenge reads is filled in).
+      const hex = (v: bigint, bytes: number) => `0x${v.toString(16).padStart(bytes * 2, '0')}` as `0x${string}`
+      const file = {
+        format: 'fomo-epoch-proofs-v3' as const,
+        epoch: Number(params.epoch),
+        circuit: { name: 'receipt_batch_4', receipts: 4, rows: 2, verificationKeySha256: '', testOnly: true },
+        proofsHash: commitment.proofsHash,
+        attestations: [],
+        batches: [{ deploymentId: hex(params.deploymentId, 32), provider: hex(1n, 20), rows: table.filter((r) => r.user !== 0n).map((r) => ({ user: hex(r.user, 20), stake: r.stake })), proof }],
+      }
+      return { signals: proofCalldata(proof).signals, file, commitment }
+    }
+    const users = (table: typeof rows) => table.map((r) => r.user)
+    const stakes = (table: typeof rows) => table.map((r) => r.stake)
+    const anyone = (await import('../src/chain/contracts.ts')).distributorAt(devnet.clientsFor(devnet.accounts[6]!), registry.address)
+    const { signals: wrong, file: wrongFile, commitment: wrongCommitment } = await proposal(discounted, inflated, keccak256('0xb0'))
+    // The table must be the batch's: other signals, another batch, a row changed, or a value aliased by the field.
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 1n, wrong, users(inflated), stakes(inflated)]), 'EpochRegistryBatchUnknown')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong.map((v, i) => (i === 2 ? v + 1n : v)) as never, users(inflated), stakes(inflated)]), 'EpochRegistryBatchUnknown')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(inflated), stakes(rows)]), 'EpochRegistryStakeRowsOpening')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(inflated).map((u, i) => (i === 1 ? u + FIELD_PRIME : u)), stakes(inflated)]), 'EpochRegistryStakeRowsOpening')
+    // What a watcher finds in proofs.json against the chain, and sends with any key.
+    const { stakeRowFaults, submitStakeRowChallenge } = await import('../src/chain/challenges.ts')
+    const [fault, ...more] = await stakeRowFaults(devnet.clients.public, registry.address, wrongFile, wrongCommitment)
+    expect(more).toEqual([])
+    expect(fault).toMatchObject({ batch: 0, user: staker, committed: inflated[0]!.stake, actual: rows[0]!.stake, users: users(inflated), stakes: stakes(inflated) })
+    await submitStakeRowChallenge(devnet.clientsFor(devnet.accounts[6]!), registry.address, fault!)
+    expect(await registry.read.hasPending()).toBe(false)
+    const [event] = await registry.getEvents.EpochStakeRowChallenged({}, { fromBlock: 0n })
+    expect(event?.args).toMatchObject({ epoch: params.epoch, challenger: devnet.accounts[6], batch: 0n, user: rows[0]!.user, committed: inflated[0]!.stake, actual: rows[0]!.stake })
+    // The honest batch, its stakes the chain's, cannot be revoked this way.
+    const right = await proposal(receipts, rows, keccak256('0xb1'))
+    expect(await stakeRowFaults(devnet.clients.public, registry.address, right.file, right.commitment)).toEqual([])
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, right.signals, users(rows), stakes(rows)]), 'EpochRegistryStakeRowsRight')
+    expect(await registry.read.hasPending()).toBe(true)
   }, 120_000)
 })

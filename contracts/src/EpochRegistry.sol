@@ -9,6 +9,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 import {IBatchVerifier, IEpochRegistry, IStakeSnapshot} from "./IEpochRegistry.sol";
 
 /// @title EpochRegistry
@@ -67,6 +68,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     /// @notice The role that may revoke a pending proposal.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @dev The BN254 scalar field the batch circuit works in.
+    uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     /// @notice Seconds a proposal stays pending (revocable) before it can be finalized.
     uint256 public immutable timelock;
@@ -122,6 +125,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     mapping(uint64 epoch => ProviderKey[]) internal _recorded;
     /// @notice How many times an epoch's submitted proofs were dropped (reset, or withdrawn with a proposal).
     mapping(uint64 epoch => uint256) public proofRound;
+    /// @dev keccak256 of each batch proof's signals, by epoch, proof round and batch index: what a stake-row challenge
+    /// names a batch by.
+    mapping(uint64 epoch => mapping(uint256 round => mapping(uint256 batch => bytes32))) internal _batchSignals;
     /// @dev Each deployment's discount parameters in an epoch's proofs of a round, in proof order.
     mapping(uint64 epoch => mapping(uint256 round => SnapshotParameters[])) internal _provenParameters;
     /// @dev The attestation whose batches an epoch's proofs of a round prove completely, per key.
@@ -276,6 +282,37 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         emit EpochOmissionChallenged(epoch, msg.sender, deploymentId, providerKey, recorded);
     }
 
+    /// @notice Anyone revokes the pending proposal of `epoch` by opening the stake table of one of its batch proofs:
+    /// the rows (user, stake) whose Poseidon chain is the batch's `stakesCommitment`, the discounts of its receipts
+    /// were computed from, and showing one whose stake is not the eligible stake the pinned staking contract of the
+    /// batch's deployment gives at the committed snapshot block (padding rows are (0, 0)). Open until finalized.
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryBatchUnknown` for signals
+    /// that are not the batch's, `EpochRegistryStakeRowsOpening` for rows that do not open its commitment, and
+    /// `EpochRegistryStakeRowsRight` when every row is right.
+    /// @param epoch The pending epoch.
+    /// @param batch The batch's index in the epoch's proofs.
+    /// @param signals The batch proof's public signals.
+    /// @param users Each row's user, in order (field elements).
+    /// @param stakes Each row's stake, in order.
+    function challengeStakeRow(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata stakes) external {
+        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        if (_batchSignals[epoch][proofRound[epoch]][batch] != keccak256(abi.encode(signals))) revert EpochRegistryBatchUnknown(batch);
+        if (_stakesCommitment(users, stakes) != signals[1]) revert EpochRegistryStakeRowsOpening();
+        Commitment storage c = _pending;
+        IStakeSnapshot staking = IStakeSnapshot(stakingOf[c.configHash][bytes32((signals[9] << 128) | signals[10])]);
+        for (uint256 i = 0; i < users.length; ++i) {
+            // A user above 2^160 names no account: no stake can be right for it.
+            uint256 actual = users[i] >> 160 != 0 ? type(uint256).max : staking.eligibleStakeAt(address(uint160(users[i])), c.snapshotBlock);
+            if (actual != stakes[i]) {
+                challengedSpendRoot[c.spendRoot] = true;
+                _withdrawPending(epoch);
+                emit EpochStakeRowChallenged(epoch, msg.sender, batch, users[i], stakes[i], actual);
+                return;
+            }
+        }
+        revert EpochRegistryStakeRowsRight(batch);
+    }
+
     /// @notice Schedules a configuration (the hash of its config.json, each deployment's staking contract and its
     /// providers' attestation keys). The first one is pinned at once (no epoch can be proposed before it); later ones
     /// wait `timelock` seconds, so every watcher sees a change before any proposal can use it.
@@ -403,6 +440,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (!verifier.verifyProof(b.a, b.b, b.c, s)) revert EpochRegistryInvalidProof(p.batches + i);
             if (s[8] != epoch) revert EpochRegistryProofEpoch(p.batches + i, s[8]);
             if (s[11] >> 128 != 0 || s[12] >> 128 != 0 || bytes32((s[11] << 128) | s[12]) != d) revert EpochRegistryProofDomain(p.batches + i);
+            _batchSignals[epoch][proofRound[epoch]][p.batches + i] = keccak256(abi.encode(s));
             uint256 previousDeployment = p.lastDeployment;
             _checkSequence(p, s, p.batches + i);
             // The attestation's last batch: all of it is proven.
@@ -470,6 +508,16 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             uint256 attestation = recordedAttestation[epoch][k.deploymentId][k.providerKey];
             if (_omits(epoch, c.configHash, k.deploymentId, k.providerKey, attestation))
                 revert EpochRegistryAttestationUnproven(k.deploymentId, k.providerKey, attestation);
+        }
+    }
+
+    /// @dev The Poseidon chain of stake rows as the batch circuit commits them: h = Poseidon(h, user, stake) from 0.
+    /// Values must be field elements: Poseidon reduces its inputs, so user + p would open the same commitment.
+    function _stakesCommitment(uint256[] calldata users, uint256[] calldata stakes) internal pure returns (uint256 chain) {
+        if (users.length != stakes.length || users.length == 0) revert EpochRegistryStakeRowsOpening();
+        for (uint256 i = 0; i < users.length; ++i) {
+            if (users[i] >= FIELD_MODULUS || stakes[i] >= FIELD_MODULUS) revert EpochRegistryStakeRowsOpening();
+            chain = PoseidonT4.hash([chain, users[i], stakes[i]]);
         }
     }
 

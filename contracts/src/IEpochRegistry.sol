@@ -194,6 +194,19 @@ interface IEpochRegistry {
     /// @param attestation The recorded attestation.
     error EpochRegistryAttestationUnproven(bytes32 deploymentId, uint256 providerKey, uint256 attestation);
 
+    /// @notice Raised by `challengeStakeRow` when the signals given are not those of the epoch's batch `batch` in its
+    /// current proofs.
+    /// @param batch The batch index.
+    error EpochRegistryBatchUnknown(uint256 batch);
+
+    /// @notice Raised by `challengeStakeRow` when the rows given do not open the batch's `stakesCommitment` (or a
+    /// value is not a field element, which would alias another).
+    error EpochRegistryStakeRowsOpening();
+
+    /// @notice Raised by `challengeStakeRow` when every row's stake is the pinned staking contract's: the proposal stays.
+    /// @param batch The batch index.
+    error EpochRegistryStakeRowsRight(uint256 batch);
+
     /// @notice Raised by a batch proof whose discount parameters (X, M, circulating supply) differ from the previous
     /// batch of the same deployment: one deployment's receipts are all discounted with the same snapshot.
     /// @param batch The batch's index in the epoch.
@@ -251,6 +264,16 @@ interface IEpochRegistry {
     /// @param actual The stake the pinned staking contract gives at the snapshot block (zero for a deployment
     /// the configuration does not pin).
     event EpochChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, address user, uint256 committed, uint256 actual);
+
+    /// @notice Anyone revoked the pending proposal by opening a batch proof's stake table and showing a row whose stake
+    /// is not the pinned staking contract's at the snapshot block.
+    /// @param epoch The revoked epoch.
+    /// @param challenger The account that showed it.
+    /// @param batch The batch index.
+    /// @param user The row's user (a field element; above 2^160 it names no account).
+    /// @param committed The stake the row carries.
+    /// @param actual The eligible stake at the snapshot block (2^256 - 1 for a user that is not an address).
+    event EpochStakeRowChallenged(uint64 indexed epoch, address indexed challenger, uint256 batch, uint256 user, uint256 committed, uint256 actual);
 
     /// @notice A provider recorded its attestation of an epoch: every proposal of the epoch must prove all of its
     /// batches while the configuration pins its key.

@@ -25,7 +25,9 @@ import { fetchEpochArtifacts } from './fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
-import { findStakeChallenges, readSpendTree, submitStakeChallenge, type StakeChallenge } from '../chain/challenges.ts'
+import { findStakeChallenges, readSpendTree, stakeRowFaults, submitStakeChallenge, submitStakeRowChallenge, type StakeChallenge, type StakeRowChallenge } from '../chain/challenges.ts'
+import { readProofsFile } from '../proofs/files.ts'
+import { proofsHash } from '../proofs/prove.ts'
 import { omissionFaults, submitOmissionChallenge, type OmissionFault } from '../chain/attestations.ts'
 import { auditEpoch } from './audit.ts'
 import { omissionDiscrepancy, readOnChain } from './chain.ts'
@@ -182,8 +184,8 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
   }
 
-  /** A fault the chain proves: a spend leaf's stake, or a recorded attestation the proofs leave out. */
-  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'omission'; fault: OmissionFault }
+  /** A fault the chain proves: a spend leaf's stake, a batch's stake row, or a recorded attestation the proofs leave out. */
+  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'stake-row'; fault: StakeRowChallenge } | { kind: 'omission'; fault: OmissionFault }
   type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: Challenge }
 
   /**
@@ -207,24 +209,38 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       })
       const [challenge] = tree && tree.root === p.spendRoot ? await read(() => findStakeChallenges(client, registry, tree), 'the stakes of the pending spend leaves') : []
       if (challenge) return { action: 'challenge', state, challenge: { kind: 'stake', fault: challenge } }
+      // A batch proof's stake table: only proofs.json whose batches hash to the proposal's proofs hash is opened.
+      const proofs = p.proofsHash !== zeroHash ? await readProofsFile(dir).catch((error) => (isArtifactError(error) ? undefined : Promise.reject(error))) : undefined
+      if (proofs && proofsHash(proofs.batches).toLowerCase() === p.proofsHash.toLowerCase()) {
+        const pending = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
+        const [row] = await read(() => stakeRowFaults(client, registry, proofs, pending), 'the stakes of the pending batch proofs')
+        if (row) return { action: 'challenge', state, challenge: { kind: 'stake-row', fault: row } }
+      }
     }
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake or a recorded attestation left out can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake, a batch's stake row or a recorded attestation left out can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
 
   /** Sends `challengeStake` or `challengeOmission` for the pending proposal (decide() has just found the fault on chain). */
   async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
     const clients = { public: client, wallet: wallet! }
-    const hash = c.kind === 'stake' ? await submitStakeChallenge(clients, registry, c.fault) : await submitOmissionChallenge(clients, registry, c.fault)
+    const hash =
+      c.kind === 'stake'
+        ? await submitStakeChallenge(clients, registry, c.fault)
+        : c.kind === 'stake-row'
+          ? await submitStakeRowChallenge(clients, registry, c.fault)
+          : await submitOmissionChallenge(clients, registry, c.fault)
     const receipt = await client.waitForTransactionReceipt({ hash })
     p.sent = { action: 'challenge', transaction: hash, because }
     const details =
       c.kind === 'stake'
         ? { deploymentId: c.fault.leaf.deploymentId, user: c.fault.leaf.user, committed: c.fault.leaf.stake.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
-        : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString() }
+        : c.kind === 'stake-row'
+          ? { batch: c.fault.batch, user: c.fault.user, committed: c.fault.committed.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
+          : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString() }
     log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: c.kind, ...details })
   }
 

@@ -1,7 +1,8 @@
 /**
  * Fraud proofs anyone can submit against a pending epoch: a spend leaf whose stake is not what the pinned staking
  * contract of its deployment gives at the committed snapshot block (or a leaf of a deployment the pinned
- * configuration does not have). Finding them reads the chain; submitting one needs no role.
+ * configuration does not have), and a batch proof whose stake table (the rows its discounts were computed from)
+ * holds such a stake. Finding them reads the chain; submitting one needs no role.
  */
 import { getContract, zeroAddress, type Address, type Hex, type PublicClient } from 'viem'
 import { readEpochFile } from '../epoch/directory.ts'
@@ -11,6 +12,8 @@ import { MTStaking, RewardDistributor } from './contracts.generated.ts'
 import { ChainError, distributorAt, type Clients } from './contracts.ts'
 import { spendLeafProof } from './publication.ts'
 import type { SpendLeaf } from '../epoch/spend.ts'
+import type { EpochProofs } from '../proofs/files.ts'
+import { signalsOf } from '../proofs/prove.ts'
 
 /** A spend leaf the chain shows wrong, with what it takes to prove it there. */
 export type StakeChallenge = {
@@ -85,5 +88,51 @@ export async function submitStakeChallenge(clients: Clients, registry: Address, 
   const hash = await distributorAt(clients, registry).write.challengeStake([BigInt(challenge.epoch), challenge.leaf, challenge.proof])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`challengeStake transaction ${hash} reverted`)
+  return hash
+}
+
+/** A batch proof's stake table with a row the chain shows wrong, as `challengeStakeRow` takes it. */
+export type StakeRowChallenge = {
+  epoch: number
+  /** The batch's index in the epoch's proofs (the registry's order). */
+  batch: number
+  signals: bigint[]
+  /** The whole table, padded to the circuit's rows with (0, 0): what opens the batch's stakes commitment. */
+  users: bigint[]
+  stakes: bigint[]
+  /** The first row found wrong. */
+  user: Hex
+  committed: bigint
+  actual: bigint
+  staking: Address
+}
+
+/**
+ * The batches of `proofs` (an epoch's proofs.json) whose stake table holds a stake the pinned staking contract of the
+ * batch's deployment does not give at `commitment`'s snapshot block: one challenge per such batch. Empty for an
+ * honest epoch.
+ */
+export async function stakeRowFaults(client: PublicClient, registry: Address, proofs: EpochProofs, commitment: StakeSnapshotRef): Promise<StakeRowChallenge[]> {
+  const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
+  const found: StakeRowChallenge[] = []
+  for (const [batch, b] of proofs.batches.entries()) {
+    const staking = getContract({ abi: MTStaking.abi, address: await r.read.stakingOf([commitment.configHash, b.deploymentId]), client: { public: client } })
+    const padding = Array.from({ length: Math.max(0, proofs.circuit.rows - b.rows.length) }, () => ({ user: zeroAddress as Hex, stake: 0n }))
+    const table = [...b.rows, ...padding]
+    for (const row of b.rows) {
+      const actual = await staking.read.eligibleStakeAt([row.user, commitment.snapshotBlock])
+      if (actual === row.stake) continue
+      found.push({ epoch: proofs.epoch, batch, signals: signalsOf(b.proof), users: table.map((t) => BigInt(t.user)), stakes: table.map((t) => t.stake), user: row.user, committed: row.stake, actual, staking: staking.address })
+      break
+    }
+  }
+  return found
+}
+
+/** Submits one stake-row challenge: the pending epoch is revoked if the chain shows the row wrong (any account). */
+export async function submitStakeRowChallenge(clients: Clients, registry: Address, c: StakeRowChallenge): Promise<Hex> {
+  const hash = await distributorAt(clients, registry).write.challengeStakeRow([BigInt(c.epoch), BigInt(c.batch), c.signals as never, c.users, c.stakes])
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`challengeStakeRow transaction ${hash} reverted`)
   return hash
 }

@@ -4,7 +4,7 @@
  */
 import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../base/errors.ts'
-import { MTStaking, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
+import { MTStaking, PoseidonT4, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
 import { pinnedConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { checkArtifactsUrl } from '../epoch/artifacts.ts'
 import { checkRewardDomain, claimsOf, commitmentOf, proofCalldata, type PublishedEpoch } from './publication.ts'
@@ -25,6 +25,24 @@ async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; byt
   return receipt.contractAddress
 }
 
+/**
+ * The distributor's bytecode linked to a deployed PoseidonT4 library (poseidon-solidity, the hash stake-row
+ * challenges open batch commitments with): its address is written where the compiler left each link reference.
+ */
+export function distributorBytecode(poseidon: Address): Hex {
+  let code = RewardDistributor.bytecode as string
+  const address = poseidon.slice(2).toLowerCase()
+  for (const refs of Object.values(RewardDistributor.linkReferences))
+    for (const list of Object.values(refs)) for (const { start, length } of list) code = `${code.slice(0, 2 + start * 2)}${address}${code.slice(2 + (start + length) * 2)}`
+  if (code.includes('__$')) throw new ChainError('the distributor bytecode names a library this build does not link', 'Run `npm run contracts` and link every library in src/chain/contracts.ts.')
+  return code as Hex
+}
+
+/** Deploys the PoseidonT4 library the distributor calls (once per chain; any existing deployment can be reused). */
+export async function deployPoseidon(clients: Clients): Promise<Address> {
+  return deploy(clients, PoseidonT4, [])
+}
+
 export const DEPLOYMENT_FORMAT = 'fomo-deployment-v1'
 
 /**
@@ -42,12 +60,16 @@ export type Deployment = {
   tokens?: { flock: Address; usdc: Address } | undefined
 }
 
-/** Deploys the distributor (which is also the epoch registry) and, for tests and demos, FLOCK and USDC test tokens. */
+/**
+ * Deploys the distributor (which is also the epoch registry), linked to a PoseidonT4 library (deployed first unless
+ * given), and, for tests and demos, FLOCK and USDC test tokens.
+ */
 export async function deployContracts(
   clients: Clients,
-  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined },
+  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined; poseidon?: Address | undefined },
 ): Promise<Deployment> {
-  const distributor = await deploy(clients, RewardDistributor, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS])
+  const poseidon = options.poseidon ?? (await deployPoseidon(clients))
+  const distributor = await deploy(clients, { abi: RewardDistributor.abi, bytecode: distributorBytecode(poseidon) }, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS])
   const tokens = options.testTokens
     ? { flock: await deploy(clients, TestToken, ['FLOCK (test)', 'FLOCK', 18]), usdc: await deploy(clients, TestToken, ['USD Coin (test)', 'USDC', 6]) }
     : undefined

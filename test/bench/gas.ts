@@ -38,11 +38,15 @@ async function freshChain() {
     const hash = await admin.deployContract({ abi, bytecode: (bytecode.startsWith('0x') ? bytecode : `0x${bytecode}`) as Hex, args } as never)
     return (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
   }
-  return { hre, wallets, publicClient, admin, me: getAddress(admin.account.address), deploy }
+  // Distributors call the PoseidonT4 library (stake-row challenges): deployed once per chain, linked into each.
+  const { distributorBytecode } = await import('../../src/chain/contracts.ts')
+  const { PoseidonT4 } = await import('../../src/chain/contracts.generated.ts')
+  const distributorCode = distributorBytecode(await deploy(PoseidonT4.abi, PoseidonT4.bytecode, []))
+  return { hre, wallets, publicClient, admin, me: getAddress(admin.account.address), deploy, distributorCode }
 }
 
 export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): Promise<GasRow[]> {
-  const { wallets, publicClient, admin, deploy } = await freshChain()
+  const { wallets, publicClient, admin, deploy, distributorCode } = await freshChain()
   const gasOf = async (hash: Hex) => (await publicClient.waitForTransactionReceipt({ hash })).gasUsed
   const rows: GasRow[] = []
   for (const n of sizes) {
@@ -52,7 +56,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
@@ -105,13 +109,13 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
   const { SPEND_LEAF_ENCODING } = await import('../../src/epoch/spend.ts')
   const { spendLeafProof } = await import('../../src/chain/publication.ts')
-  const { hre, wallets, publicClient, admin, me, deploy } = await freshChain()
+  const { hre, wallets, publicClient, admin, me, deploy, distributorCode } = await freshChain()
   const challenger = wallets[1]!
   const send = async (hash: Promise<Hex>) => publicClient.waitForTransactionReceipt({ hash: await hash })
   const deployment = keccak256('0x0d')
   const rows: ChallengeGasRow[] = []
   for (const n of sizes) {
-    const distributor = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 0n, zeroAddress, 1000n])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 0n, zeroAddress, 1000n])
     const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
     const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
     const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin } })
@@ -138,24 +142,26 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   return rows
 }
 
-export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint }
+export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint; challengeStakeRow: bigint; stakeRows: number }
 
 /**
  * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
  * since only roots are stored), and with a verifier: each batch proof verified in `submitProofs` (20 per transaction,
  * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same public
  * signals), then `propose` checking the proven totals and the provider's attestation, recorded on chain before
- * (`recordAttestation`); then `challengeOmission` revoking that proposal for a second key's attestation recorded while
- * it is pending.
+ * (`recordAttestation`); then `challengeStakeRow` revoking that proposal by opening a batch's stake table (the
+ * sample's staker holds no stake on this chain), and `challengeOmission` revoking the next one for a second key's
+ * attestation recorded while it is pending.
  */
 export async function measurePublicationGas(
   proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
   epoch: bigint,
   snapshot: { maxDiscountBps: bigint; multiplier: bigint; circulating: bigint },
+  stakeTable: ReadonlyArray<{ user: bigint; stake: bigint }>,
 ): Promise<PublicationGasRow> {
   const { MTStaking, ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
-  const { publicClient, admin, me, deploy } = await freshChain()
+  const { publicClient, admin, me, deploy, distributorCode } = await freshChain()
   const gasOf = async (hash: Promise<Hex>) => {
     const r = await publicClient.waitForTransactionReceipt({ hash: await hash })
     if (r.status !== 'success') throw new Error('a benchmark publication transaction reverted')
@@ -165,13 +171,12 @@ export async function measurePublicationGas(
   // The deployment's staking contract, with the X, M and circulating supply the proofs discount with.
   const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18]), me, snapshot.maxDiscountBps, snapshot.multiplier, 1n])
   await gasOf(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin } }).write.setCirculatingSupply([snapshot.circulating]))
-  const commitment = async (registry: Address, totals: { gross: bigint; charged: bigint; count: bigint }, proofsHash: Hex) => {
-    const root = keccak256('0x01')
+  const commitment = async (registry: Address, totals: { gross: bigint; charged: bigint; count: bigint }, proofsHash: Hex, root: Hex = keccak256('0x01')) => {
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
     return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock }
   }
   const registryOf = async (withVerifier: boolean) => {
-    const address = await deploy(RewardDistributor.abi, RewardDistributor.bytecode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
+    const address = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
     return getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
   }
   // The configuration pins the deployment (signals 9 and 10) and the provider key (signal 4) the proofs carry.
@@ -190,8 +195,12 @@ export async function measurePublicationGas(
   const submit = await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
   const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain), '']))
+  const challengeStakeRow = await gasOf(checked.write.challengeStakeRow([epoch, 0n, s as never, stakeTable.map((r) => r.user), stakeTable.map((r) => r.stake)]))
+  if (await checked.read.hasPending()) throw new Error('the benchmark stake-row challenge did not revoke the proposal')
+  await gasOf(checked.write.submitProofs([epoch, proofs as never]))
+  await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain, keccak256('0x02')), '']))
   await gasOf(checked.write.recordAttestation([epoch, deployment, otherKey, 1n]))
   const challengeOmission = await gasOf(checked.write.challengeOmission([epoch, deployment, otherKey]))
   if (await checked.read.hasPending()) throw new Error('the benchmark omission challenge did not revoke the proposal')
-  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission }
+  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeStakeRow, stakeRows: stakeTable.length }
 }

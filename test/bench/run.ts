@@ -139,7 +139,7 @@ if (only.includes('gas')) {
     for (const [j, part] of parts.entries()) out.push(proofCalldata(await proveBatch(circuit, join(root, 'fixtures', 'zk', 'receipt_batch_4.test-only.zkey'), batchInput(part, stakeRows, ours, 4, 2, attested[j]!))))
     return out
   }
-  const pub = await measurePublicationGas(proveFor, sample.epoch, sample)
+  const pub = await measurePublicationGas(proveFor, sample.epoch, sample, stakeRows)
   const usersPerEpoch = 10_000
   const receiptsPerUser = 100
   const batches = Math.ceil((usersPerEpoch * receiptsPerUser) / 256)
@@ -153,6 +153,7 @@ if (only.includes('gas')) {
     `| submitProofs, per proof (${pub.proofsPerTransaction} per transaction) | ${f(Number(pub.perProof))} |`,
     `| propose, proven totals, X, M and circulating supply, and one recorded attestation checked | ${f(Number(pub.proposeChecked))} |`,
     `| challengeOmission, revoking a proposal that leaves out a recorded attestation | ${f(Number(pub.challengeOmission))} |`,
+    `| challengeStakeRow, revoking a proposal by opening a batch's stake table (${pub.stakeRows} rows, the test circuit's K; one Poseidon hash and at most one stake read per row) | ${f(Number(pub.challengeStakeRow))} |`,
   )
   lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
   sections.set('gas', lines)

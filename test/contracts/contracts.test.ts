@@ -2,7 +2,8 @@ import { pinnedContent } from '../../src/epoch/config.ts'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeFunctionData, getAddress, getContract, keccak256, zeroAddress, zeroHash, type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Transport, type Chain, type Account } from 'viem'
-import { FalseReturningToken, MTStaking, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
+import { FalseReturningToken, MTStaking, PoseidonT4, ReentrantToken, RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
+import { distributorBytecode } from '../../src/chain/contracts.ts'
 import { stakingDiscountBps } from '../../src/economics/revenue.ts'
 import { distributorDomain, REWARD_LEAF_ENCODING } from '../../src/epoch/rewards.ts'
 import { SPEND_LEAF_ENCODING } from '../../src/epoch/spend.ts'
@@ -30,7 +31,11 @@ beforeAll(async () => {
   wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
   publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
   ;[admin, publisher, guardian, alice, bob, carol] = wallets.slice(0, 6).map((w) => getAddress(w.account!.address)) as [Address, Address, Address, Address, Address, Address]
+  // The distributor calls the PoseidonT4 library (stake-row challenges): deployed once, linked into each distributor.
+  Distributor = { abi: RewardDistributor.abi, bytecode: distributorBytecode((await deploy(PoseidonT4, [])).address) }
 }, 120_000)
+
+let Distributor: { abi: typeof RewardDistributor.abi; bytecode: Hex }
 
 
 type Artifact = { abi: Abi; bytecode: Hex }
@@ -50,7 +55,7 @@ function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address
 
 async function deploySystem() {
   // The distributor is also the epoch registry: one contract publishes roots and pays claims.
-  const distributor = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
+  const distributor = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
   const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
@@ -156,7 +161,7 @@ describe('EpochRegistry (checklist 28)', () => {
 
 describe('EpochRegistry: a pinned configuration and a snapshot block from the chain', () => {
   it('refuses proposals before a configuration is pinned, and with another configuration than the pinned one', async () => {
-    const bare = await deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
+    const bare = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
     const domain = distributorDomain(31337, bare.address)
     await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain), '']), 'EpochRegistryNoConfig')
     const s = await deploySystem()
@@ -225,7 +230,7 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     const atLimit = (await publicClient.getBlockNumber({ cacheTime: 0 })) + 1n - SNAPSHOT_MAX_AGE
     await as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock: atLimit }, ''])
     await as(s.registry, guardian).write.revoke([1n])
-    await expectRevert(deploy(RewardDistributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n]), 'EpochRegistryInvalidConfig')
+    await expectRevert(deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n]), 'EpochRegistryInvalidConfig')
     const fresh = await commitment(keccak256('0xaa'), domain)
     await as(s.registry, publisher).write.propose([1n, fresh, ''])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])
