@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { zeroHash, type Hex } from 'viem'
 import { ArtifactsError, checkArtifactsUrl } from '../epoch/artifacts.ts'
-import { sha256Hex } from '../epoch/manifest.ts'
+import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { fetchEpochArtifacts } from './fetch.ts'
 
 type Route = (res: import('node:http').ServerResponse) => void
@@ -108,13 +108,17 @@ describe('fetchEpochArtifacts', () => {
     expect(await readdir(cacheDir)).toEqual([])
   })
 
-  it('never writes outside the cache: a manifest naming ../ is refused as a malformed proposal', async () => {
+  it('never writes outside the cache: a manifest naming ../ is malformed, kept alone for the audit to name', async () => {
     const evil = bytes('x')
     const manifest = manifestOf({ evil }, { evil: '../../escaped.json' })
     serve('/evil/manifest.json', manifest)
+    serve('/escaped.json', evil)
     const cacheDir = await mkdtemp(join(tmpdir(), 'fomo-fetch-'))
-    await expect(fetchEpochArtifacts({ url: `${base}/evil/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })).rejects.toThrow(/not a plain file name/)
-    expect(await readdir(cacheDir)).toEqual([])
+    const before = requests.length
+    const { dir } = await fetchEpochArtifacts({ url: `${base}/evil/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })
+    expect(requests.length).toBe(before + 1)
+    expect(await readdir(dir!)).toEqual(['manifest.json'])
+    expect(() => readManifest(JSON.parse(Buffer.from(manifest).toString('utf8')))).toThrow('$.files["../../escaped.json"]: expected an entry named by a plain file name')
   })
 
   it('reads no more than the manifest declares: a larger or endless body is cut off', async () => {

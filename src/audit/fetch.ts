@@ -1,7 +1,8 @@
 /**
  * A proposed epoch's sealed directory fetched from the URL its proposal names (`EpochProposed.artifacts`), for a
  * watcher that holds no copy of its own. Nothing the server sends is trusted: the manifest must hash to the proposal's
- * manifest hash, every file to the manifest's sha256 within its declared size, names must be plain file names, and
+ * manifest hash, every file to the manifest's sha256 within its declared size, names must be plain file names
+ * (readManifest), and
  * proofs.json must hash its batches to the proposal's proofs hash. Files stream to disk (memory stays small), the
  * whole fetch has a deadline and a byte budget, and only a complete directory is renamed into the cache, which is
  * private to the user and checked again whenever it is reused. Receipts are not fetched from there: served by the
@@ -13,7 +14,7 @@ import { join } from 'node:path'
 import { zeroHash, type Hex } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { parseJsonDocument } from '../base/json.ts'
-import { ArtifactsError, checkArtifactsUrl, isArtifactName } from '../epoch/artifacts.ts'
+import { ArtifactsError, checkArtifactsUrl } from '../epoch/artifacts.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { readEpochProofs } from '../proofs/files.ts'
 import { proofsHash } from '../proofs/prove.ts'
@@ -127,8 +128,9 @@ async function manifestFiles(path: string, epoch: number): Promise<Array<{ name:
   if (files.size > MAX_FILES) throw new ArtifactsError(`the proposed manifest of epoch ${epoch} lists ${files.size} files; a sealed directory holds at most ${MAX_FILES}`, 'The proposal is malformed.')
   const sizes = (document as { files: Record<string, { bytes?: unknown }> }).files
   return [...files].map(([name, sha256]) => {
-    if (!isArtifactName(name) || name === 'manifest.json' || name === 'proofs.json')
-      throw new ArtifactsError(`the proposed manifest of epoch ${epoch} lists a file named ${JSON.stringify(name)}, which is not a plain file name`, 'A sealed directory holds plain file names only: the proposal is malformed.')
+    // readManifest takes plain file names only; these two are not the manifest's to list.
+    if (name === 'manifest.json' || name === 'proofs.json')
+      throw new ArtifactsError(`the proposed manifest of epoch ${epoch} lists ${name} among the files it covers`, 'The manifest covers the sealed files only: the proposal is malformed.')
     const bytes = sizes[name]?.bytes
     return { name, sha256, bytes: typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined }
   })

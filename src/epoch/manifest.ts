@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { Hex } from '../base/bytes.ts'
 import { Reader } from '../base/reader.ts'
+import { isArtifactName } from './artifacts.ts'
 import { readDomain } from '../receipts/document.ts'
 import type { ReceiptDomain } from '../receipts/types.ts'
 import { configJson, type AggregatorConfig } from './config.ts'
@@ -70,6 +71,15 @@ export function readManifest(document: unknown): Manifest {
     previousManifestSha256: previous.value === null || previous.value === undefined ? null : previous.string(SHA256, 'a sha256 (64 lower-case hex digits) or null'),
     roots: { spend: root(r.field('roots').field('spend')), reward: root(r.field('roots').field('reward')) },
     totals: { receipts: BigInt(totals.field('receipts').baseUnits()), gross: BigInt(totals.field('gross').baseUnits()), charged: BigInt(totals.field('charged').baseUnits()) },
-    files: new Map(r.field('files').entries().map(([name, entry]) => [name, entry.field('sha256').string(SHA256, 'a sha256')])),
+    // Names are joined to the directory's path by every reader: a plain file name only, so none points outside it.
+    files: new Map(
+      r
+        .field('files')
+        .entries()
+        .map(([name, entry]) => {
+          if (!isArtifactName(name)) entry.fail('an entry named by a plain file name (no "/", no leading ".")')
+          return [name, entry.field('sha256').string(SHA256, 'a sha256')]
+        }),
+    ),
   }
 }
