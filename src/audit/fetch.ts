@@ -9,7 +9,7 @@
  * party being checked, they would prove nothing (a watcher takes them from users and providers, `receiptsDir`).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { zeroHash, type Hex } from 'viem'
 import { BaseError } from '../base/errors.ts'
@@ -66,7 +66,7 @@ export async function fetchEpochArtifacts(o: FetchArtifactsOptions): Promise<Fet
   const target = join(o.cacheDir, `epoch-${o.epoch}-${o.manifestHash.slice(2).toLowerCase()}-${o.proofsHash.slice(2, 18).toLowerCase()}`)
   if (await lstat(target).then((s) => s.isDirectory(), () => false)) {
     // Reused only if still whole: a cache anyone else could touch, or a crash, must not pass for the proposal.
-    if ((await cachedDirectoryFault(target, o)) === undefined) return { dir: target }
+    if ((await sealedDirectoryMismatch(target, o, 'hash')) === undefined) return { dir: target }
     await rm(target, { recursive: true, force: true })
   }
   const deadline = AbortSignal.timeout(o.timeoutMs ?? 600_000)
@@ -146,15 +146,32 @@ async function proofsFileHash(path: string): Promise<string | undefined> {
   }
 }
 
-/** Why a cached directory is no longer the proposal's whole directory (undefined when it is). */
-async function cachedDirectoryFault(dir: string, o: FetchArtifactsOptions): Promise<string | undefined> {
-  const manifest = await readFile(join(dir, 'manifest.json')).catch(() => undefined)
-  if (!manifest || `0x${sha256Hex(manifest)}` !== o.manifestHash.toLowerCase()) return 'manifest.json changed'
-  for (const f of await manifestFiles(join(dir, 'manifest.json'), o.epoch)) {
-    const bytes = await readFile(join(dir, f.name)).catch(() => undefined)
-    if (!bytes || sha256Hex(bytes) !== f.sha256) return `${f.name} changed`
+/**
+ * Why `dir` does not hold the proposal's sealed directory (undefined when it does): its manifest.json must hash to the
+ * proposed manifest hash and every file it lists to its recorded hash, and a proposal with proofs needs proofs.json
+ * (`proofs: 'present'`), or one whose batches hash to the proposal's proofs hash (`'hash'`). A directory still syncing,
+ * or holding an earlier proposal of the same epoch, is not yet the proposal's; a manifest that is the proposal's but
+ * does not parse is (the audit names what is wrong with it).
+ */
+export async function sealedDirectoryMismatch(dir: string, p: { manifestHash: Hex; proofsHash: Hex }, proofs: 'present' | 'hash'): Promise<string | undefined> {
+  const manifestBytes = await readFile(join(dir, 'manifest.json')).catch(() => undefined)
+  if (!manifestBytes) return `no manifest.json in ${dir}`
+  if (`0x${sha256Hex(manifestBytes)}` !== p.manifestHash.toLowerCase()) return `${dir}/manifest.json is not the proposed manifest (hash ${p.manifestHash})`
+  let files: Map<string, string>
+  try {
+    files = readManifest(parseJsonDocument(manifestBytes.toString('utf8'), 'manifest.json')).files
+  } catch (error) {
+    if (error instanceof BaseError) return undefined
+    throw error
   }
-  if (o.proofsHash !== zeroHash && (await proofsFileHash(join(dir, 'proofs.json'))) !== o.proofsHash.toLowerCase()) return 'proofs.json changed'
+  for (const [name, sha] of files) {
+    const bytes = await readFile(join(dir, name)).catch(() => undefined)
+    if (!bytes) return `${name} is not yet in ${dir}`
+    if (sha256Hex(bytes) !== sha) return `${dir}/${name} is not yet the file the proposed manifest lists`
+  }
+  if (p.proofsHash === zeroHash) return undefined
+  if (proofs === 'present' && !(await stat(join(dir, 'proofs.json')).then((s) => s.isFile(), () => false))) return `proofs.json is not yet in ${dir} (the proposal carries proofs)`
+  if (proofs === 'hash' && (await proofsFileHash(join(dir, 'proofs.json'))) !== p.proofsHash.toLowerCase()) return `${dir}/proofs.json is not the proofs the proposal carries`
   return undefined
 }
 

@@ -13,7 +13,7 @@
  * (src/audit/fetch.ts); receipts only from a directory of the watcher's own (`receipts-<n>.ndjson`). Time, the
  * clients, the log and the stop signal are passed in.
  */
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getContract, zeroHash, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
@@ -21,10 +21,10 @@ import { SchemaError, type BaseError } from '../base/errors.ts'
 import { JsonError, parseJsonDocument } from '../base/json.ts'
 import { EpochDirectoryError } from '../epoch/directory.ts'
 import { ArtifactsError } from '../epoch/artifacts.ts'
-import { fetchEpochArtifacts } from './fetch.ts'
+import { fetchEpochArtifacts, sealedDirectoryMismatch } from './fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
-import { readManifest, sha256Hex } from '../epoch/manifest.ts'
+import { readManifest } from '../epoch/manifest.ts'
 import { findStakeChallenges, readSpendTree, stakeRowFaults, submitStakeChallenge, submitStakeRowChallenge, type StakeChallenge, type StakeRowChallenge } from '../chain/challenges.ts'
 import { readProofsFile } from '../proofs/files.ts'
 import { proofsHash } from '../proofs/prove.ts'
@@ -190,18 +190,16 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
 
   /**
    * What the watcher does about a failed proposal while it is pending: challenge it when the chain can prove the fault
-   * (a recorded attestation its proofs leave out, read from the chain alone; a spend leaf's stake, read from `dir`'s
-   * spend tree) and the watcher has a key, else revoke it when the wallet is a guardian, else report.
+   * (`known`: a recorded attestation its proofs leave out, found from the chain alone; a spend leaf's stake, read from
+   * `dir`'s spend tree; a batch's stake row, from `dir`'s proofs.json) and the watcher has a key, else revoke it when
+   * the wallet is a guardian, else report.
    */
-  async function decide(p: Proposal, dir?: string): Promise<Decision> {
+  async function decide(p: Proposal, dir?: string, known?: Challenge): Promise<Decision> {
     const state = await stateOf(p)
     if (state !== 'pending') return { action: 'report', because: state === 'final' ? `epoch ${p.epoch} is final: it can no longer be revoked` : `the proposal of epoch ${p.epoch} is no longer pending (revoked or replaced)`, state }
     if (!wallet) return { action: 'report', because: 'no key: the watcher only reports', state }
-    if (p.id <= MAX_EPOCH) {
-      const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
-      const [omission] = await read(() => omissionFaults(client, registry, p.epoch, configHash), `the attestations recorded for epoch ${p.epoch}`)
-      if (omission) return { action: 'challenge', state, challenge: { kind: 'omission', fault: omission } }
-    }
+    // An omission handle() found at the start of this poll (it reads recorded attestations before anything else).
+    if (known) return { action: 'challenge', state, challenge: known }
     if (dir !== undefined) {
       const tree = await readSpendTree(dir).catch((error) => {
         if (isArtifactError(error)) return undefined
@@ -224,7 +222,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     return { action: 'revoke', state }
   }
 
-  /** Sends `challengeStake` or `challengeOmission` for the pending proposal (decide() has just found the fault on chain). */
+  /** Sends `challengeStake`, `challengeStakeRow` or `challengeOmission` for the pending proposal (decide() has just found the fault on chain). */
   async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
     const clients = { public: client, wallet: wallet! }
     const hash =
@@ -259,7 +257,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     const reasons: string[] = []
     if (options.epochsDir !== undefined) {
       const dir = join(options.epochsDir, `epoch-${p.epoch}`)
-      const missing = await artifactsMissing(dir, p)
+      const missing = await sealedDirectoryMismatch(dir, p, 'present')
       if (missing === undefined) return { dir }
       reasons.push(missing)
     }
@@ -272,9 +270,9 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   }
 
   /** Acts on a proposal that failed its audit; true when it needs nothing more. */
-  async function fault(p: Proposal, error: AuditDiscrepancy, dir: string | undefined): Promise<boolean> {
+  async function fault(p: Proposal, error: AuditDiscrepancy, dir: string | undefined, known?: Challenge): Promise<boolean> {
     const because = `${error.kind}: ${error.shortMessage}`
-    const outcome = await decide(p, dir)
+    const outcome = await decide(p, dir, known)
     log(p.epoch, 'discrepancy', {
       kind: error.kind,
       subject: error.subject,
@@ -330,7 +328,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       // poll while the proposal is pending, since a provider may record during the timelock.
       const { configHash } = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
       const omissions = await read(() => omissionFaults(client, registry, p.epoch, configHash), `the attestations recorded for epoch ${p.epoch}`)
-      if (omissions.length > 0) return fault(p, omissionDiscrepancy(omissions), undefined)
+      if (omissions.length > 0) return fault(p, omissionDiscrepancy(omissions), undefined, { kind: 'omission', fault: omissions[0]! })
     }
     if (p.audited) return state !== 'pending'
     let located
@@ -476,32 +474,6 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     await sleep(options.intervalMs ?? DEFAULT_INTERVAL_MS, signal)
   }
   return { nextBlock: next, proposals, counts }
-}
-
-/**
- * Why the directory does not yet hold the proposal's artifacts (undefined when it does): its manifest must hash to
- * the proposed manifest hash and every file it lists to its recorded hash, and a proposal with proofs needs
- * proofs.json. A directory still syncing, or holding an earlier proposal of the same epoch, is not yet the proposal's:
- * it is waited for (within the grace period), never audited as if it were.
- */
-async function artifactsMissing(dir: string, p: { manifestHash: Hex; proofsHash: Hex }): Promise<string | undefined> {
-  const manifestBytes = await readFile(join(dir, 'manifest.json')).catch(() => undefined)
-  if (!manifestBytes) return `no manifest.json in ${dir}`
-  if (`0x${sha256Hex(manifestBytes)}` !== p.manifestHash.toLowerCase()) return `${dir}/manifest.json is not the proposed manifest (hash ${p.manifestHash})`
-  let manifest
-  try {
-    manifest = readManifest(parseJsonDocument(manifestBytes.toString('utf8'), 'manifest.json'))
-  } catch (error) {
-    if (isArtifactError(error)) return undefined // the proposed manifest itself is malformed: the audit names it
-    throw error
-  }
-  for (const [name, sha] of manifest.files) {
-    const bytes = await readFile(join(dir, name)).catch(() => undefined)
-    if (!bytes) return `${name} is not yet in ${dir}`
-    if (sha256Hex(bytes) !== sha) return `${dir}/${name} is not yet the file the proposed manifest lists`
-  }
-  if (p.proofsHash !== zeroHash && !(await stat(join(dir, 'proofs.json')).then((s) => s.isFile(), () => false))) return `proofs.json is not yet in ${dir} (the proposal carries proofs)`
-  return undefined
 }
 
 /** Errors of reading an artifact's own bytes: malformed JSON, a document of the wrong shape, a tree that does not load. */

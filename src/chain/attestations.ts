@@ -5,15 +5,10 @@
  */
 import { getContract, type Address, type Hex, type PublicClient } from 'viem'
 import { unpackAttestationKey } from '../receipts/attestationKey.ts'
-import { attestationMessage, type ProviderAttestation } from '../proofs/attestation.ts'
+import { attestationMessageOf, type ProviderAttestation } from '../proofs/attestation.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 import { RewardDistributor } from './contracts.generated.ts'
 import { ChainError, distributorAt, type Clients } from './contracts.ts'
-
-/** The signed message of an attestation: what the registry records and the batch proofs carry (`attestation`). */
-export function attestationMessageOf(a: ProviderAttestation): bigint {
-  return attestationMessage(a.root, a.batches, a.epoch, a.deploymentId, a.domain)
-}
 
 /**
  * Records a provider's attestation on the registry it was made for, from the provider's account. Refused before any
@@ -32,7 +27,7 @@ export async function recordAttestation(clients: Clients, registry: Address, a: 
   if (pinned.toLowerCase() !== account.toLowerCase())
     throw new ChainError(
       `the registry's configuration does not pin attestation key ${a.key} of deployment ${a.deploymentId} for ${account}${/^0x0{40}$/.test(pinned) ? '' : ` (it names ${pinned})`}`,
-      'Record with the provider key config.json names for the deployment, once the registry pins that configuration (fomo config pin).',
+      'Record with the provider key config.json names for the deployment, once the registry pins that configuration (fomo pin --config).',
     )
   const recorded = await d.read.recordedAttestation([BigInt(a.epoch), a.deploymentId, keyId])
   if (recorded === message) return { hash: null, message }

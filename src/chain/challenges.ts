@@ -39,17 +39,16 @@ const READS_AT_ONCE = 32
 export type StakeSnapshotRef = { configHash: Hex; snapshotBlock: bigint }
 
 /**
- * The leaves of `tree` (an epoch's spend tree) whose stake the chain contradicts under `commitment`: read at its
- * snapshot block from the staking contracts its configuration pins. Empty for an honest epoch.
+ * Each deployment's pinned staking contract under `commitment`'s configuration, read once per deployment, with a
+ * reader of eligible stakes at its snapshot block (zero address: a deployment the configuration does not have).
  */
-export async function stakeFaults(client: PublicClient, registry: Address, tree: StandardTree, epoch: number, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
+function pinnedStakes(client: PublicClient, registry: Address, commitment: StakeSnapshotRef) {
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
-  // Each deployment's pinned staking contract, read once (zero: the configuration does not have the deployment).
-  const stakingOf = new Map<Hex, Promise<{ address: Address; read: (user: Hex) => Promise<bigint> }>>()
-  const staking = (deploymentId: Hex) => {
-    let s = stakingOf.get(deploymentId)
+  const byDeployment = new Map<Hex, Promise<{ address: Address; read: (user: Hex) => Promise<bigint> }>>()
+  return (deploymentId: Hex) => {
+    let s = byDeployment.get(deploymentId)
     if (!s)
-      stakingOf.set(
+      byDeployment.set(
         deploymentId,
         (s = r.read.stakingOf([commitment.configHash, deploymentId]).then((address) => {
           const contract = getContract({ abi: MTStaking.abi, address, client: { public: client } })
@@ -58,6 +57,14 @@ export async function stakeFaults(client: PublicClient, registry: Address, tree:
       )
     return s
   }
+}
+
+/**
+ * The leaves of `tree` (an epoch's spend tree) whose stake the chain contradicts under `commitment`: read at its
+ * snapshot block from the staking contracts its configuration pins. Empty for an honest epoch.
+ */
+export async function stakeFaults(client: PublicClient, registry: Address, tree: StandardTree, epoch: number, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
+  const staking = pinnedStakes(client, registry, commitment)
   const found: StakeChallenge[] = []
   for (let i = 0; i < tree.length; i += READS_AT_ONCE) {
     const indices = Array.from({ length: Math.min(READS_AT_ONCE, tree.length - i) }, (_, k) => i + k)
@@ -113,14 +120,14 @@ export type StakeRowChallenge = {
  * honest epoch.
  */
 export async function stakeRowFaults(client: PublicClient, registry: Address, proofs: EpochProofs, commitment: StakeSnapshotRef): Promise<StakeRowChallenge[]> {
-  const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
+  const stakingOf = pinnedStakes(client, registry, commitment)
   const found: StakeRowChallenge[] = []
   for (const [batch, b] of proofs.batches.entries()) {
-    const staking = getContract({ abi: MTStaking.abi, address: await r.read.stakingOf([commitment.configHash, b.deploymentId]), client: { public: client } })
+    const staking = await stakingOf(b.deploymentId)
     const padding = Array.from({ length: Math.max(0, proofs.circuit.rows - b.rows.length) }, () => ({ user: zeroAddress as Hex, stake: 0n }))
     const table = [...b.rows, ...padding]
     for (const row of b.rows) {
-      const actual = await staking.read.eligibleStakeAt([row.user, commitment.snapshotBlock])
+      const actual = await staking.read(row.user)
       if (actual === row.stake) continue
       found.push({ epoch: proofs.epoch, batch, signals: signalsOf(b.proof), users: table.map((t) => BigInt(t.user)), stakes: table.map((t) => t.stake), user: row.user, committed: row.stake, actual, staking: staking.address })
       break

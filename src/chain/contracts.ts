@@ -128,7 +128,7 @@ export async function proposeEpoch(clients: Clients, address: Address, epoch: Pu
       /^0x0{64}$/.test(pinned)
         ? `the registry ${address} has no pinned configuration`
         : `epoch ${epoch.epoch} was sealed with configuration ${epoch.configHash}; the registry ${address} pins ${pinned}`,
-      'The registry admin pins config.json with `fomo config pin` (a change waits for the timelock); seal the epoch with the pinned configuration.',
+      'The registry admin pins config.json with `fomo pin --config` (a change waits for the timelock); seal the epoch with the pinned configuration.',
     )
   if (epoch.snapshotBlock === null)
     throw new ChainError(`epoch ${epoch.epoch}'s inputs.json records no stake snapshot block`, 'Read the stakes from the chain with `fomo inputs --rpc <url> --block <n>` before sealing: the registry checks stakes there.')

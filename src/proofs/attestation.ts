@@ -159,9 +159,14 @@ export function attestBatchRoots(secret: Uint8Array, batchRoots: readonly bigint
   return batchRoots.map((_, index) => ({ key, signature, path: tree.path(index), index, batches: batchRoots.length }))
 }
 
+/** The signed message of an attestation: what its signature covers, the registry records and its batch proofs carry. */
+export function attestationMessageOf(a: Pick<ProviderAttestation, 'root' | 'batches' | 'epoch' | 'deploymentId' | 'domain'>): bigint {
+  return attestationMessage(a.root, a.batches, a.epoch, a.deploymentId, a.domain)
+}
+
 /** Whether the attestation's signature is its key's over its message. */
 export function verifyAttestation(a: ProviderAttestation): boolean {
-  return verifyMessageSignature(attestationMessage(a.root, a.batches, a.epoch, a.deploymentId, a.domain), a.signature, unpackAttestationKey(a.key))
+  return verifyMessageSignature(attestationMessageOf(a), a.signature, unpackAttestationKey(a.key))
 }
 
 export function attestationJson(a: ProviderAttestation): Record<string, unknown> {
