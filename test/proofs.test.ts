@@ -292,6 +292,70 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts(registry.write.resetProofs([epoch]), 'EpochRegistryEpochNotAfter')
   }, 120_000)
 
+  it('an epoch a provider recorded cannot be skipped: a later proposal is refused, or revoked by anyone', async () => {
+    const { devnet, registry, deployment, keys, domain, ours, send } = await registryWithKeys([
+      { secret: providerSecrets[0], account: (a) => a[1]! },
+      { secret: providerSecrets[1], account: (a) => a[2]! },
+    ])
+    const { distributorAt } = await import('../src/chain/contracts.ts')
+    const { omissionFaults, submitOmissionChallenge } = await import('../src/chain/attestations.ts')
+    const { omissionDiscrepancy } = await import('../src/audit/chain.ts')
+    const [k0, k1] = [keys[0]!.key.id, keys[1]!.key.id]
+    const epoch = params.epoch
+    const next = epoch + 1n
+    // Provider 0 served epoch `next` alone; provider 1 served epoch `epoch` alone.
+    const later = { ...ours, epoch: next }
+    const a0 = attestBatches([receipts], later, providerSecrets[0])[0]!
+    const a1 = attestBatches([receipts], ours, providerSecrets[1])[0]!
+    const [p0, p1] = await Promise.all([proveBatch(circuit, ZKEY, batchInput(receipts, rows, later, 4, 2, a0)), proveBatch(circuit, ZKEY, batchInput(receipts, rows, ours, 4, 2, a1))])
+    const snapshotBlock = await devnet.clients.public.getBlockNumber({ cacheTime: 0 })
+    const commitmentOf = (p: BatchProof, st: ReturnType<typeof batchStatement>, spendRoot: `0x${string}`) => ({
+      spendRoot,
+      rewardRoot: keccak256('0x02'),
+      totalGross: st.totalGross,
+      totalCharged: st.totalCharged,
+      receiptCount: st.count,
+      manifestHash: keccak256('0x03'),
+      domain,
+      proofsHash: proofsHash([{ proof: p }]),
+      configHash: keccak256('0xc0'),
+      snapshotBlock,
+    })
+    const c0 = (root: `0x${string}`) => commitmentOf(p0, batchStatement(receipts, rows, later, 4, 2, a0), root)
+    const anyone = distributorAt(devnet.clientsFor(devnet.accounts[5]!), registry.address)
+
+    // Nothing recorded: the aggregator may propose `next` first (an epoch with no receipts is never proposed).
+    await send(registry.write.proposeWithProofs([next, c0(keccak256('0xb0')), [proofCalldata(p0)], '']))
+    await reverts(anyone.write.challengeSkip([next, epoch, deployment, k1]), 'EpochRegistryNotSkipped')
+    expect(await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))).toEqual([])
+    // Provider 1 records its attestation of `epoch` during the timelock: finalizing `next` would close `epoch` for
+    // good, so anyone revokes the proposal, from the chain alone (`skippedRecording`), and its spend root is dropped.
+    const message = BigInt(p1.publicSignals.attestation)
+    await send(distributorAt(devnet.clientsFor(devnet.accounts[2]!), registry.address).write.recordAttestation([epoch, deployment, k1, message]))
+    const [found, skipped, key] = await registry.read.skippedRecording()
+    expect([found, skipped, key.providerKey]).toEqual([true, epoch, k1])
+    await reverts(anyone.write.challengeSkip([next, next, deployment, k1]), 'EpochRegistryNotSkipped')
+    await reverts(anyone.write.challengeSkip([next, epoch, deployment, k0]), 'EpochRegistryNotSkipped')
+    const faults = await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))
+    expect(faults).toMatchObject([{ epoch: Number(next), recordedEpoch: Number(epoch), providerKey: k1, recorded: message, provider: devnet.accounts[2] }])
+    expect(omissionDiscrepancy(faults).message).toMatch(/skips epoch 20000/)
+    await submitOmissionChallenge(devnet.clientsFor(devnet.accounts[5]!), registry.address, faults[0]!)
+    expect(await registry.read.hasPending()).toBe(false)
+    expect(await registry.read.challengedSpendRoot([keccak256('0xb0')])).toBe(true)
+    const [event] = await registry.getEvents.EpochSkipChallenged({}, { fromBlock: 0n })
+    expect(event?.args).toMatchObject({ epoch: next, challenger: devnet.accounts[5], skipped: epoch, deploymentId: deployment, providerKey: k1 })
+    // Now a proposal of `next` is refused outright; `epoch` goes first, then `next`.
+    await reverts(registry.write.proposeWithProofs([next, c0(keccak256('0xb1')), [proofCalldata(p0)], '']), 'EpochRegistryEpochSkipped')
+    await send(registry.write.proposeWithProofs([epoch, commitmentOf(p1, batchStatement(receipts, rows, ours, 4, 2, a1), keccak256('0xb2')), [proofCalldata(p1)], '']))
+    expect((await registry.read.skippedRecording())[0]).toBe(false)
+    await send(registry.write.finalize([epoch]))
+    await devnet.mine(1)
+    const after = { ...c0(keccak256('0xb3')), snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
+    await send(registry.write.proposeWithProofs([next, after, [proofCalldata(p0)], '']))
+    expect(await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))).toEqual([])
+    await reverts(anyone.write.challengeSkip([next, epoch, deployment, k1]), 'EpochRegistryNotSkipped')
+  }, 120_000)
+
   it('anyone revokes a proposal whose batch discounted with a stake the chain does not give, by opening its stake table', async () => {
     const { TestToken } = await import('../src/chain/contracts.generated.ts')
     const { chargedAmount, stakingDiscountBps } = await import('../src/economics/revenue.ts')

@@ -68,6 +68,10 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     /// @notice The role that may revoke a pending proposal.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice How many epochs before a proposal's the registry scans for a skipped recorded attestation (about
+    /// 256 storage reads): a gap wider than this, from the last final epoch or the first recording, is not scanned
+    /// beyond it (179 years of daily epochs).
+    uint256 public constant SKIP_SCAN_EPOCHS = 65_536;
     /// @dev The BN254 scalar field the batch circuit works in.
     uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -134,6 +138,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     mapping(uint64 epoch => mapping(uint256 round => mapping(bytes32 deploymentId => mapping(uint256 providerKey => uint256)))) internal _completed;
     /// @dev Hashes ever scheduled: a hash is bound to its staking contracts and provider keys once.
     mapping(bytes32 configHash => bool) internal _scheduled;
+    /// @dev One bit per epoch with a recorded attestation, 256 epochs a word: what a proposal scans for skipped ones.
+    mapping(uint256 word => uint256 bits) internal _recordedEpochs;
+    /// @dev The lowest epoch with a recorded attestation (meaningful once `_anyRecorded`): where the first proposal's
+    /// scan starts, as no final epoch bounds it.
+    uint64 internal _lowestRecorded;
+    bool internal _anyRecorded;
     /// @notice Spend roots a challenge proved wrong: never proposed again.
     mapping(bytes32 spendRoot => bool) public challengedSpendRoot;
 
@@ -261,6 +271,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             revert EpochRegistryAttestationRecorded(epoch, deploymentId, providerKey);
         recordedAttestation[epoch][deploymentId][providerKey] = attestation;
         _recorded[epoch].push(ProviderKey(deploymentId, providerKey));
+        _recordedEpochs[epoch >> 8] |= 1 << (epoch & 255);
+        if (!_anyRecorded || epoch < _lowestRecorded) (_lowestRecorded, _anyRecorded) = (epoch, true);
         emit AttestationRecorded(epoch, deploymentId, providerKey, attestation, msg.sender);
     }
 
@@ -280,6 +292,25 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         challengedSpendRoot[spendRoot] = true;
         _withdrawPending(epoch);
         emit EpochOmissionChallenged(epoch, msg.sender, deploymentId, providerKey, recorded);
+    }
+
+    /// @notice Anyone revokes the pending proposal of `epoch` by naming an earlier epoch, not final, with an
+    /// attestation recorded under a key the proposal's configuration pins: once `epoch` is final that epoch can never
+    /// be proposed, so the provider's receipts would be dropped. Open until finalized (`skippedRecording` finds one).
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending and `EpochRegistryNotSkipped` unless
+    /// `skipped` lies between the last final epoch and `epoch` with such a recording.
+    /// @param epoch The pending epoch.
+    /// @param skipped The earlier epoch.
+    /// @param deploymentId The recorded attestation's deployment.
+    /// @param providerKey Its attestation key id.
+    function challengeSkip(uint64 epoch, uint64 skipped, bytes32 deploymentId, uint256 providerKey) external {
+        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        bytes32 spendRoot = _pending.spendRoot;
+        if (skipped >= epoch || (hasFinalized && skipped <= lastFinalizedEpoch) || recordedAttestation[skipped][deploymentId][providerKey] == 0
+            || providerAccountOf[_pending.configHash][deploymentId][providerKey] == address(0)) revert EpochRegistryNotSkipped(skipped);
+        challengedSpendRoot[spendRoot] = true;
+        _withdrawPending(epoch);
+        emit EpochSkipChallenged(epoch, msg.sender, skipped, deploymentId, providerKey);
     }
 
     /// @notice Anyone revokes the pending proposal of `epoch` by opening the stake table of one of its batch proofs:
@@ -485,7 +516,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// gross, charged and receipt count (the spend tree's totals) under the committed configuration, their signals
     /// hash to the committed proofsHash, each deployment's receipts were discounted with the X, M and circulating
     /// supply its pinned staking contract gives at the committed snapshot block, and every recorded attestation the
-    /// configuration still pins is proven whole.
+    /// configuration still pins is proven whole, and no earlier epoch still open has one (it would close for good).
     function _checkProven(uint64 epoch, Commitment calldata c) internal view {
         Proven memory p = provenOf[epoch];
         if (p.batches == 0) revert EpochRegistryProofsRequired();
@@ -502,6 +533,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (onChain[0] != q.maxDiscountBps || onChain[1] != q.multiplier || onChain[2] != q.circulating)
                 revert EpochRegistrySnapshotParameters(q.deploymentId, [q.maxDiscountBps, q.multiplier, q.circulating], onChain);
         }
+        (bool skips, uint64 skipped,) = _skipped(epoch, c.configHash);
+        if (skips) revert EpochRegistryEpochSkipped(skipped);
         ProviderKey[] storage recorded = _recorded[epoch];
         for (uint256 i = 0; i < recorded.length; ++i) {
             ProviderKey memory k = recorded[i];
@@ -526,6 +559,42 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     function _omits(uint64 epoch, bytes32 config, bytes32 deploymentId, uint256 providerKey, uint256 attestation) internal view returns (bool) {
         if (providerAccountOf[config][deploymentId][providerKey] == address(0)) return false;
         return _completed[epoch][proofRound[epoch]][deploymentId][providerKey] != attestation;
+    }
+
+    /// @notice The first epoch the pending proposal skips: before it, after the last final one (at most
+    /// `SKIP_SCAN_EPOCHS` back), with an attestation recorded under a key the pending configuration pins; what
+    /// `challengeSkip` takes.
+    /// @return found Whether there is one (false when nothing is pending).
+    /// @return skipped The epoch.
+    /// @return key The recorded attestation's deployment and key id.
+    function skippedRecording() external view returns (bool found, uint64 skipped, ProviderKey memory key) {
+        if (!hasPending) return (false, 0, key);
+        return _skipped(pendingEpoch, _pending.configHash);
+    }
+
+    /// @dev The first epoch before `epoch`, after the last final one (or from the lowest recorded before any is final)
+    /// and at most `SKIP_SCAN_EPOCHS` back, with a recording whose key `config` pins. Empty words are passed whole.
+    function _skipped(uint64 epoch, bytes32 config) internal view returns (bool, uint64, ProviderKey memory) {
+        ProviderKey memory none;
+        uint256 e;
+        if (hasFinalized) e = uint256(lastFinalizedEpoch) + 1;
+        else if (_anyRecorded) e = _lowestRecorded;
+        else return (false, 0, none);
+        if (epoch > SKIP_SCAN_EPOCHS && e < epoch - SKIP_SCAN_EPOCHS) e = epoch - SKIP_SCAN_EPOCHS;
+        while (e < epoch) {
+            uint256 bits = _recordedEpochs[e >> 8] >> (e & 255);
+            if (bits == 0) {
+                e = ((e >> 8) + 1) << 8;
+                continue;
+            }
+            if (bits & 1 != 0) {
+                ProviderKey[] storage keys = _recorded[uint64(e)];
+                for (uint256 i = 0; i < keys.length; ++i)
+                    if (providerAccountOf[config][keys[i].deploymentId][keys[i].providerKey] != address(0)) return (true, uint64(e), keys[i]);
+            }
+            ++e;
+        }
+        return (false, 0, none);
     }
 
     /// @notice The keys that recorded an attestation of `epoch`, in recording order (`recordedAttestation` has each).

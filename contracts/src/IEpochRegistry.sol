@@ -225,6 +225,17 @@ interface IEpochRegistry {
     /// @param providerKey The attestation key id.
     error EpochRegistryAttestationProven(bytes32 deploymentId, uint256 providerKey);
 
+    /// @notice Raised by a proposal of an epoch after another, not final, that a provider recorded an attestation for
+    /// under a key the proposal's configuration pins: finalizing it would close that epoch, and drop the provider's
+    /// receipts, for good. Propose `skipped` first.
+    /// @param skipped The earlier epoch with the recorded attestation.
+    error EpochRegistryEpochSkipped(uint64 skipped);
+
+    /// @notice Raised by `challengeSkip` when the pending proposal skips no recorded attestation it names: the
+    /// proposal stays.
+    /// @param skipped The epoch named.
+    error EpochRegistryNotSkipped(uint64 skipped);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -291,6 +302,15 @@ interface IEpochRegistry {
     /// @param providerKey The attestation key id.
     /// @param attestation The recorded attestation the proposal's proofs do not prove completely.
     event EpochOmissionChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, uint256 providerKey, uint256 attestation);
+
+    /// @notice Anyone revoked the pending proposal by showing that it skips an earlier epoch a provider recorded an
+    /// attestation for.
+    /// @param epoch The revoked epoch.
+    /// @param challenger The account that showed it.
+    /// @param skipped The earlier epoch.
+    /// @param deploymentId The deployment of the recorded attestation.
+    /// @param providerKey Its attestation key id.
+    event EpochSkipChallenged(uint64 indexed epoch, address indexed challenger, uint64 skipped, bytes32 deploymentId, uint256 providerKey);
 
     /// @notice A configuration was scheduled; it is pinned from `readyAt` (at once when none was pinned).
     /// @param configHash keccak256 of the configuration's config.json.

@@ -99,6 +99,13 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
 /** The discrepancy of recorded attestations an epoch's proofs leave out (the first named). */
 export function omissionDiscrepancy(omissions: readonly OmissionFault[]): AuditDiscrepancy {
   const o = omissions[0]!
+  if (o.recordedEpoch !== o.epoch)
+    return new AuditDiscrepancy(
+      'proof',
+      `the pending proposal of epoch ${o.epoch} skips epoch ${o.recordedEpoch}, not final, for which provider ${o.provider} recorded an attestation on chain (deployment ${o.deploymentId}, key ${o.providerKey}): once epoch ${o.epoch} is final, epoch ${o.recordedEpoch} can never be proposed (challengeable with challengeSkip while pending)`,
+      `epoch ${o.recordedEpoch} proposed first`,
+      `epoch ${o.epoch}`,
+    )
   return new AuditDiscrepancy(
     'proof',
     `the attestation provider ${o.provider} recorded on chain for deployment ${o.deploymentId} (key ${o.providerKey}) is not proven whole by the epoch's proofs (${omissions.length} left out; challengeable with challengeOmission while pending)`,

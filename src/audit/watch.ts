@@ -218,11 +218,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake, a batch's stake row or a recorded attestation left out can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake, a batch's stake row, or a recorded attestation left out or skipped can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
 
-  /** Sends `challengeStake`, `challengeStakeRow` or `challengeOmission` for the pending proposal (decide() has just found the fault on chain). */
+  /** Sends `challengeStake`, `challengeStakeRow`, `challengeOmission` or `challengeSkip` for the pending proposal (decide() has just found the fault on chain). */
   async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
     const clients = { public: client, wallet: wallet! }
     const hash =
@@ -238,8 +238,9 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         ? { deploymentId: c.fault.leaf.deploymentId, user: c.fault.leaf.user, committed: c.fault.leaf.stake.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
         : c.kind === 'stake-row'
           ? { batch: c.fault.batch, user: c.fault.user, committed: c.fault.committed.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
-          : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString() }
-    log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: c.kind, ...details })
+          : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString(), ...(c.fault.recordedEpoch !== c.fault.epoch && { skipped: c.fault.recordedEpoch }) }
+    const kind = c.kind === 'omission' && c.fault.recordedEpoch !== c.fault.epoch ? 'skip' : c.kind
+    log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: kind, ...details })
   }
 
   /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */

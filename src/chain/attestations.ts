@@ -39,13 +39,19 @@ export async function recordAttestation(clients: Clients, registry: Address, a: 
   return { hash, message }
 }
 
-/** A recorded attestation the epoch's current proofs do not prove completely (an omission anyone can prove). */
-export type OmissionFault = { epoch: number; deploymentId: Hex; providerKey: bigint; recorded: bigint; proven: bigint; provider: Address }
+/**
+ * A recorded attestation a pending or final epoch drops, which anyone can prove: one of the epoch itself its current
+ * proofs do not prove completely (`challengeOmission`), or one of an earlier epoch, not final, that the pending
+ * proposal skips (`recordedEpoch` < `epoch`; once the proposal is final that epoch can never be proposed:
+ * `challengeSkip`).
+ */
+export type OmissionFault = { epoch: number; recordedEpoch: number; deploymentId: Hex; providerKey: bigint; recorded: bigint; proven: bigint; provider: Address }
 
 /**
  * Every attestation recorded for `epoch` whose key the configuration `configHash` pins and whose batches the epoch's
- * current proofs do not all prove: what `challengeOmission` revokes a pending proposal for. Empty for an honest one.
- * Read from the registry's state alone (`recordedKeys`), no logs.
+ * current proofs do not all prove, and, when `epoch` is the pending one, the first earlier epoch it skips
+ * (`skippedRecording`): what `challengeOmission` and `challengeSkip` revoke a pending proposal for. Empty for an
+ * honest one. Read from the registry's state alone (`recordedKeys`), no logs.
  */
 export async function omissionFaults(client: PublicClient, registry: Address, epoch: number, configHash: Hex): Promise<OmissionFault[]> {
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
@@ -57,15 +63,27 @@ export async function omissionFaults(client: PublicClient, registry: Address, ep
       r.read.recordedAttestation([BigInt(epoch), deploymentId, providerKey]),
       r.read.provenAttestation([BigInt(epoch), deploymentId, providerKey]),
     ])
-    if (!/^0x0{40}$/.test(provider) && proven !== recorded) faults.push({ epoch, deploymentId, providerKey, recorded, proven, provider })
+    if (!/^0x0{40}$/.test(provider) && proven !== recorded) faults.push({ epoch, recordedEpoch: epoch, deploymentId, providerKey, recorded, proven, provider })
+  }
+  const [hasPending, pendingEpoch] = await Promise.all([r.read.hasPending(), r.read.pendingEpoch()])
+  if (hasPending && pendingEpoch === BigInt(epoch)) {
+    const [found, skipped, { deploymentId, providerKey }] = await r.read.skippedRecording()
+    if (found) {
+      const [provider, recorded] = await Promise.all([r.read.providerAccountOf([configHash, deploymentId, providerKey]), r.read.recordedAttestation([skipped, deploymentId, providerKey])])
+      faults.push({ epoch, recordedEpoch: Number(skipped), deploymentId, providerKey, recorded, proven: 0n, provider })
+    }
   }
   return faults
 }
 
-/** Revokes the pending proposal for an omission (any account may send it). */
+/** Revokes the pending proposal for an omission or a skipped epoch (any account may send it). */
 export async function submitOmissionChallenge(clients: Clients, registry: Address, fault: OmissionFault): Promise<Hex> {
-  const hash = await distributorAt(clients, registry).write.challengeOmission([BigInt(fault.epoch), fault.deploymentId, fault.providerKey])
+  const d = distributorAt(clients, registry)
+  const skip = fault.recordedEpoch !== fault.epoch
+  const hash = skip
+    ? await d.write.challengeSkip([BigInt(fault.epoch), BigInt(fault.recordedEpoch), fault.deploymentId, fault.providerKey])
+    : await d.write.challengeOmission([BigInt(fault.epoch), fault.deploymentId, fault.providerKey])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new ChainError(`challengeOmission transaction ${hash} reverted`)
+  if (receipt.status !== 'success') throw new ChainError(`${skip ? 'challengeSkip' : 'challengeOmission'} transaction ${hash} reverted`)
   return hash
 }

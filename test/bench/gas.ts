@@ -142,7 +142,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   return rows
 }
 
-export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint; challengeStakeRow: bigint; stakeRows: number }
+export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint; challengeSkip: bigint; challengeStakeRow: bigint; stakeRows: number }
 
 /**
  * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
@@ -150,8 +150,9 @@ export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perPr
  * the bundled 4-receipt test verifier: a Groth16 check costs the same for any batch size with the same public
  * signals), then `propose` checking the proven totals and the provider's attestation, recorded on chain before
  * (`recordAttestation`); then `challengeStakeRow` revoking that proposal by opening a batch's stake table (the
- * sample's staker holds no stake on this chain), and `challengeOmission` revoking the next one for a second key's
- * attestation recorded while it is pending.
+ * sample's staker holds no stake on this chain), `challengeOmission` revoking the next one for a second key's
+ * attestation recorded while it is pending, and `challengeSkip` the one after for that key's attestation of the
+ * epoch before.
  */
 export async function measurePublicationGas(
   proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
@@ -202,5 +203,11 @@ export async function measurePublicationGas(
   await gasOf(checked.write.recordAttestation([epoch, deployment, otherKey, 1n]))
   const challengeOmission = await gasOf(checked.write.challengeOmission([epoch, deployment, otherKey]))
   if (await checked.read.hasPending()) throw new Error('the benchmark omission challenge did not revoke the proposal')
-  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeStakeRow, stakeRows: stakeTable.length }
+  // The second key also served the epoch before, recorded once the proposal skipping it is pending.
+  await gasOf(checked.write.submitProofs([epoch, proofs as never]))
+  await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain, keccak256('0x03')), '']))
+  await gasOf(checked.write.recordAttestation([epoch - 1n, deployment, otherKey, 1n]))
+  const challengeSkip = await gasOf(checked.write.challengeSkip([epoch, epoch - 1n, deployment, otherKey]))
+  if (await checked.read.hasPending()) throw new Error('the benchmark skip challenge did not revoke the proposal')
+  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeSkip, challengeStakeRow, stakeRows: stakeTable.length }
 }

@@ -153,6 +153,7 @@ if (only.includes('gas')) {
     `| submitProofs, per proof (${pub.proofsPerTransaction} per transaction) | ${f(Number(pub.perProof))} |`,
     `| propose, proven totals, X, M and circulating supply, and one recorded attestation checked | ${f(Number(pub.proposeChecked))} |`,
     `| challengeOmission, revoking a proposal that leaves out a recorded attestation | ${f(Number(pub.challengeOmission))} |`,
+    `| challengeSkip, revoking a proposal that skips an earlier epoch with a recorded attestation | ${f(Number(pub.challengeSkip))} |`,
     `| challengeStakeRow, revoking a proposal by opening a batch's stake table (${pub.stakeRows} rows, the test circuit's K; one Poseidon hash and at most one stake read per row) | ${f(Number(pub.challengeStakeRow))} |`,
   )
   lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
