@@ -18,7 +18,8 @@ export class ChainError extends BaseError {
   }
 }
 
-async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; bytecode: Hex }, args: readonly unknown[]): Promise<Address> {
+/** Deploys a contract from an artifact's ABI and creation bytecode; the address, or a ChainError when it fails. */
+export async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; bytecode: Hex }, args: readonly unknown[]): Promise<Address> {
   const hash = await clients.wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never)
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success' || !receipt.contractAddress) throw new ChainError(`deployment transaction ${hash} failed`)
