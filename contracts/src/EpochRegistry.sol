@@ -10,7 +10,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
-import {IBatchVerifier, IEpochRegistry, IStakeSnapshot} from "./IEpochRegistry.sol";
+import {IBatchVerifier, IEpochFunding, IEpochRegistry, IRevenueSettlement, IStakeSnapshot} from "./IEpochRegistry.sol";
 
 /// @title EpochRegistry
 /// @notice Holds the aggregator's epoch commitments. A proposal stays pending for `timelock` seconds, during
@@ -37,6 +37,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         uint256 maxDiscountBps;
         uint256 multiplier;
         uint256 circulating;
+        /// @dev The charged revenue the deployment's batches prove: what must be paid before the epoch is final.
+        uint256 charged;
     }
 
     /// @notice What the proofs submitted for an epoch prove so far; `chain` hashes their signals in order; `config`
@@ -82,6 +84,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @notice How many blocks old a proposal's snapshot block may be: the aggregator cannot judge stakes at a block
     /// of its choosing long past (a stake withdrawn since would go on counting, one made since never would).
     uint256 public immutable snapshotMaxAge;
+    /// @notice Where each epoch's charged revenue is paid; `finalize` waits until it is, per proven deployment and in
+    /// total. Zero: revenue is reported by the epoch (report.json), not enforced on chain.
+    IRevenueSettlement public immutable revenueSettlement;
+    /// @notice What moves each epoch's emission and vesting releases into the distributor as it is finalized (zero:
+    /// the distributor is funded by other means).
+    IEpochFunding public immutable epochFunding;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -157,8 +165,23 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
     /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
     /// @param snapshotMaxAgeBlocks How many blocks before the proposal its snapshot block may be (non-zero).
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier, uint256 snapshotMaxAgeBlocks) {
+    /// @param settlement The revenue settlement contract (zero: revenue not enforced; otherwise a contract).
+    /// @param funding The epoch funding contract (zero: none; otherwise a contract).
+    constructor(
+        address admin,
+        address publisher,
+        address guardian,
+        uint256 timelockSeconds,
+        IBatchVerifier batchVerifier,
+        uint256 snapshotMaxAgeBlocks,
+        IRevenueSettlement settlement,
+        IEpochFunding funding
+    ) {
         if (snapshotMaxAgeBlocks == 0) revert EpochRegistryInvalidConfig();
+        if (address(settlement) != address(0) && address(settlement).code.length == 0) revert EpochRegistryInvalidConfig();
+        if (address(funding) != address(0) && address(funding).code.length == 0) revert EpochRegistryInvalidConfig();
+        revenueSettlement = settlement;
+        epochFunding = funding;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PUBLISHER_ROLE, publisher);
         _grantRole(GUARDIAN_ROLE, guardian);
@@ -404,6 +427,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
         if (block.timestamp < pendingReadyAt) revert EpochRegistryTimelock(epoch, pendingReadyAt);
         Commitment memory c = _pending;
+        if (address(revenueSettlement) != address(0)) _checkPaid(epoch, c.totalCharged);
+        // Funded before the root is claimable (the call is to a contract fixed at construction).
+        if (address(epochFunding) != address(0)) epochFunding.fund(epoch);
         _final[epoch] = c;
         hasPending = false;
         delete _pending;
@@ -479,9 +505,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             // A deployment's batches are contiguous (providers in (deployment, key) order), all with one snapshot's
             // X, M and circulating supply, checked against the chain at proposal.
             if (p.batches + i == 0 || p.lastDeployment != previousDeployment) {
-                _provenParameters[epoch][proofRound[epoch]].push(SnapshotParameters(bytes32(p.lastDeployment), s[13], s[14], s[15]));
+                _provenParameters[epoch][proofRound[epoch]].push(SnapshotParameters(bytes32(p.lastDeployment), s[13], s[14], s[15], s[3]));
             } else if (s[13] != p.lastMaxDiscountBps || s[14] != p.lastMultiplier || s[15] != p.lastCirculating) {
                 revert EpochRegistryProofParameters(p.batches + i);
+            } else {
+                SnapshotParameters[] storage proven = _provenParameters[epoch][proofRound[epoch]];
+                proven[proven.length - 1].charged += s[3];
             }
             (p.lastMaxDiscountBps, p.lastMultiplier, p.lastCirculating) = (s[13], s[14], s[15]);
             p.gross += s[2];
@@ -541,6 +570,20 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             uint256 attestation = recordedAttestation[epoch][k.deploymentId][k.providerKey];
             if (_omits(epoch, c.configHash, k.deploymentId, k.providerKey, attestation))
                 revert EpochRegistryAttestationUnproven(k.deploymentId, k.providerKey, attestation);
+        }
+    }
+
+    /// @dev The epoch's charged revenue is paid to the settlement contract: the committed total, and with proofs each
+    /// proven deployment's charged revenue (so it cannot be paid to the wrong deployment's waterfall).
+    function _checkPaid(uint64 epoch, uint256 totalCharged) internal view {
+        uint256 paid = revenueSettlement.paidTotal(epoch);
+        if (paid < totalCharged) revert EpochRegistryRevenueUnpaid(bytes32(0), totalCharged, paid);
+        if (address(verifier) == address(0)) return;
+        SnapshotParameters[] storage proven = _provenParameters[epoch][proofRound[epoch]];
+        for (uint256 i = 0; i < proven.length; ++i) {
+            (bytes32 deploymentId, uint256 due) = (proven[i].deploymentId, proven[i].charged);
+            uint256 paidOf = revenueSettlement.paidOf(epoch, deploymentId);
+            if (paidOf < due) revert EpochRegistryRevenueUnpaid(deploymentId, due, paidOf);
         }
     }
 

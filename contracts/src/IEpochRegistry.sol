@@ -236,6 +236,13 @@ interface IEpochRegistry {
     /// @param skipped The epoch named.
     error EpochRegistryNotSkipped(uint64 skipped);
 
+    /// @notice Raised by `finalize` while the epoch's charged revenue is not paid to the revenue settlement contract
+    /// (for one deployment, with proofs, or in total: `deploymentId` zero).
+    /// @param deploymentId The deployment (zero: the epoch's total).
+    /// @param due The charged revenue proven (or committed) for it.
+    /// @param paid What the settlement contract holds as paid.
+    error EpochRegistryRevenueUnpaid(bytes32 deploymentId, uint256 due, uint256 paid);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -339,6 +346,31 @@ interface IEpochRegistry {
     /// @notice The reward root of the last finalized epoch, which claims are paid against.
     /// @return The current reward root; zero before the first epoch is finalized.
     function currentRewardRoot() external view returns (bytes32);
+}
+
+/// @title IEpochFunding
+/// @notice What moves an epoch's emission and vesting releases into the distributor when it is finalized.
+interface IEpochFunding {
+    /// @notice Transfers the epoch's FLOCK emission and every stream's release of the epoch to the caller, the
+    /// distributor, once per epoch; reverts when the emission reserve is short, so the epoch waits until funded.
+    /// @param epoch The epoch being finalized.
+    function fund(uint64 epoch) external;
+}
+
+/// @title IRevenueSettlement
+/// @notice Where each epoch's charged revenue is paid, in USDC, per deployment: what the registry checks before it
+/// finalizes an epoch, so usage the chain pays rewards on was paid for.
+interface IRevenueSettlement {
+    /// @notice The charged revenue paid for a deployment's receipts of an epoch, in USDC base units.
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @return The amount paid so far.
+    function paidOf(uint64 epoch, bytes32 deploymentId) external view returns (uint256);
+
+    /// @notice The charged revenue paid for all deployments' receipts of an epoch, in USDC base units.
+    /// @param epoch The epoch.
+    /// @return The amount paid so far.
+    function paidTotal(uint64 epoch) external view returns (uint256);
 }
 
 /// @title IStakeSnapshot

@@ -8,7 +8,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {EpochRegistry} from "./EpochRegistry.sol";
-import {IBatchVerifier} from "./IEpochRegistry.sol";
+import {IBatchVerifier, IEpochFunding, IRevenueSettlement} from "./IEpochRegistry.sol";
 
 /// @title RewardDistributor
 /// @notice The epoch registry that also pays: the current (final) reward root holds, per (account, token),
@@ -88,8 +88,18 @@ contract RewardDistributor is EpochRegistry {
     /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
     /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
     /// @param snapshotMaxAgeBlocks How many blocks before a proposal its snapshot block may be (non-zero).
-    constructor(address admin, address publisher, address guardian, uint256 timelockSeconds, IBatchVerifier batchVerifier, uint256 snapshotMaxAgeBlocks)
-        EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier, snapshotMaxAgeBlocks)
+    /// @param settlement Where each epoch's charged revenue is paid before it is final (zero: not enforced).
+    /// @param funding What moves each epoch's emission and vesting releases here as it is finalized (zero: none).
+    constructor(
+        address admin,
+        address publisher,
+        address guardian,
+        uint256 timelockSeconds,
+        IBatchVerifier batchVerifier,
+        uint256 snapshotMaxAgeBlocks,
+        IRevenueSettlement settlement,
+        IEpochFunding funding
+    ) EpochRegistry(admin, publisher, guardian, timelockSeconds, batchVerifier, snapshotMaxAgeBlocks, settlement, funding)
     {}
 
     /*//////////////////////////////////////////////////////////////

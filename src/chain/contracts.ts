@@ -67,10 +67,10 @@ export type Deployment = {
  */
 export async function deployContracts(
   clients: Clients,
-  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined; poseidon?: Address | undefined },
+  options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined; poseidon?: Address | undefined; revenueSettlement?: Address | undefined; epochFunding?: Address | undefined },
 ): Promise<Deployment> {
   const poseidon = options.poseidon ?? (await deployPoseidon(clients))
-  const distributor = await deploy(clients, { abi: RewardDistributor.abi, bytecode: distributorBytecode(poseidon) }, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS])
+  const distributor = await deploy(clients, { abi: RewardDistributor.abi, bytecode: distributorBytecode(poseidon) }, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS, options.revenueSettlement ?? zeroAddress, options.epochFunding ?? zeroAddress])
   const tokens = options.testTokens
     ? { flock: await deploy(clients, TestToken, ['FLOCK (test)', 'FLOCK', 18]), usdc: await deploy(clients, TestToken, ['USD Coin (test)', 'USDC', 6]) }
     : undefined

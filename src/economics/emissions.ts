@@ -4,7 +4,14 @@
  */
 import { InvalidParameterError } from '../base/errors.ts'
 import { BPS, WAD, assertNonNegative, maxBig, mulDivDown, splitBps, splitProRata } from './math.ts'
-import { VESTING_DAYS } from './supply.ts'
+import { DAY_SECONDS, VESTING_DAYS } from './supply.ts'
+
+/** The FLOCK emitted in one epoch of `epochSeconds`: dailyEmission * epochSeconds / 86,400, rounded down. */
+export function epochEmission(dailyEmission: bigint, epochSeconds: bigint): bigint {
+  assertNonNegative('dailyEmission', dailyEmission)
+  if (epochSeconds <= 0n) throw new InvalidParameterError('epochSeconds', 'a positive number of seconds', epochSeconds)
+  return mulDivDown(dailyEmission, epochSeconds, DAY_SECONDS)
+}
 
 /** AgeFactor floor: 0.2 in WAD. */
 export const AGE_FACTOR_FLOOR = WAD / 5n

@@ -59,3 +59,18 @@ export function releasedBetween(total: bigint, from: bigint, to: bigint, duratio
   if (to < from) throw new InvalidParameterError('to', `a time not before ${from}`, to)
   return vestedAmount(total, to, duration) - vestedAmount(total, from, duration)
 }
+
+/** Seconds in a day: the unit of the daily emission and of the vesting horizon. */
+export const DAY_SECONDS = 86_400n
+
+/**
+ * What a stream of `total`, vesting linearly over VESTING_DAYS from the start of epoch `startEpoch`, releases in
+ * `epoch` (epochs of `epochSeconds`): nothing before the start, and releases of consecutive epochs sum to `total`.
+ * EpochFunding's `releaseOf` computes the same.
+ */
+export function epochRelease(total: bigint, startEpoch: bigint, epoch: bigint, epochSeconds: bigint): bigint {
+  if (epochSeconds <= 0n) throw new InvalidParameterError('epochSeconds', 'a positive number of seconds', epochSeconds)
+  if (epoch < startEpoch) return 0n
+  const elapsed = (epoch - startEpoch) * epochSeconds
+  return releasedBetween(total, elapsed, elapsed + epochSeconds, VESTING_DAYS * DAY_SECONDS)
+}

@@ -6,10 +6,10 @@
 import type { Hex } from '../base/bytes.ts'
 import { jsonFileBytes } from '../base/json.ts'
 import { compareAllocations, RewardLedger, settleEpoch, type Allocation, type DeploymentEpochInput } from '../economics/epoch.ts'
-import { mulDivDown } from '../economics/math.ts'
+import { epochEmission } from '../economics/emissions.ts'
 import { discountParameters } from '../economics/parameters.ts'
 import { stakingDiscountBps } from '../economics/revenue.ts'
-import { releasedBetween, splitProceeds, VESTING_DAYS } from '../economics/supply.ts'
+import { DAY_SECONDS, epochRelease, splitProceeds } from '../economics/supply.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { configBytes as configFileBytes, type AggregatorConfig } from './config.ts'
 import { epochInputsJson, type DeploymentInputs } from './inputs.ts'
@@ -17,8 +17,6 @@ import { epochManifest, sha256Hex } from './manifest.ts'
 import { epochReport, type DeploymentDetails } from './report.ts'
 import { buildRewardTree, distributorDomain, SealError, UINT256_MAX } from './rewards.ts'
 import { SPEND_LEAF_ENCODING, spendLeafValues, type SpendRow } from './spend.ts'
-
-const DAY = 86_400n
 
 export type SealInput = {
   epoch: number
@@ -42,7 +40,7 @@ export type SealOutput = {
 export function seal(input: SealInput): SealOutput {
   const { epoch, config } = input
   const seconds = BigInt(config.epochSeconds)
-  const emission = mulDivDown(config.platform.dailyEmission, seconds, DAY)
+  const emission = epochEmission(config.platform.dailyEmission, seconds)
   const byDeployment = new Map<Hex, SpendRow[]>()
   const configured = new Set(config.deployments.map((d) => d.id))
   for (const row of input.spend) {
@@ -62,10 +60,9 @@ export function seal(input: SealInput): SealOutput {
     const rows = byDeployment.get(d.id) ?? []
     const inputs = input.inputs.get(d.id)
     const live = epoch >= d.graduationEpoch
-    const elapsed = BigInt(epoch - d.graduationEpoch) * seconds
-    const ageDays = live ? elapsed / DAY : null
-    const stakingFundRelease = live ? releasedBetween(splitProceeds(d.raised).stakingIncentives, elapsed, elapsed + seconds, VESTING_DAYS * DAY) : 0n
-    const incentiveRelease = live ? releasedBetween(d.incentiveReserve, elapsed, elapsed + seconds, VESTING_DAYS * DAY) : 0n
+    const ageDays = live ? (BigInt(epoch - d.graduationEpoch) * seconds) / DAY_SECONDS : null
+    const stakingFundRelease = epochRelease(splitProceeds(d.raised).stakingIncentives, BigInt(d.graduationEpoch), BigInt(epoch), seconds)
+    const incentiveRelease = epochRelease(d.incentiveReserve, BigInt(d.graduationEpoch), BigInt(epoch), seconds)
     const circulating = inputs?.circulatingSupply
     let discountMismatches = 0
     const users = rows.map((row) => {

@@ -56,7 +56,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, distributorCode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n, zeroAddress, zeroAddress])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
@@ -115,7 +115,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   const deployment = keccak256('0x0d')
   const rows: ChallengeGasRow[] = []
   for (const n of sizes) {
-    const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 0n, zeroAddress, 1000n])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 0n, zeroAddress, 1000n, zeroAddress, zeroAddress])
     const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
     const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
     const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin } })
@@ -177,7 +177,7 @@ export async function measurePublicationGas(
     return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock }
   }
   const registryOf = async (withVerifier: boolean) => {
-    const address = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n])
+    const address = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n, zeroAddress, zeroAddress])
     return getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
   }
   // The configuration pins the deployment (signals 9 and 10) and the provider key (signal 4) the proofs carry.

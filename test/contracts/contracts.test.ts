@@ -55,7 +55,7 @@ function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address
 
 async function deploySystem() {
   // The distributor is also the epoch registry: one contract publishes roots and pays claims.
-  const distributor = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
+  const distributor = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE, zeroAddress, zeroAddress])
   const registry = distributor
   const flock = await deploy(TestToken, ['FLOCK', 'FLOCK', 18])
   const usdc = await deploy(TestToken, ['USD Coin', 'USDC', 6])
@@ -161,7 +161,7 @@ describe('EpochRegistry (checklist 28)', () => {
 
 describe('EpochRegistry: a pinned configuration and a snapshot block from the chain', () => {
   it('refuses proposals before a configuration is pinned, and with another configuration than the pinned one', async () => {
-    const bare = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE])
+    const bare = await deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, SNAPSHOT_MAX_AGE, zeroAddress, zeroAddress])
     const domain = distributorDomain(31337, bare.address)
     await expectRevert(as(bare, publisher).write.propose([1n, await commitment(keccak256('0xaa'), domain), '']), 'EpochRegistryNoConfig')
     const s = await deploySystem()
@@ -230,7 +230,7 @@ describe('EpochRegistry: a pinned configuration and a snapshot block from the ch
     const atLimit = (await publicClient.getBlockNumber({ cacheTime: 0 })) + 1n - SNAPSHOT_MAX_AGE
     await as(s.registry, publisher).write.propose([1n, { ...c, snapshotBlock: atLimit }, ''])
     await as(s.registry, guardian).write.revoke([1n])
-    await expectRevert(deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n]), 'EpochRegistryInvalidConfig')
+    await expectRevert(deploy(Distributor, [admin, publisher, guardian, TIMELOCK, zeroAddress, 0n, zeroAddress, zeroAddress]), 'EpochRegistryInvalidConfig')
     const fresh = await commitment(keccak256('0xaa'), domain)
     await as(s.registry, publisher).write.propose([1n, fresh, ''])
     await hre.network.provider.send('evm_increaseTime', [Number(TIMELOCK)])

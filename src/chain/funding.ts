@@ -1,0 +1,59 @@
+/**
+ * Epoch funding (EpochFunding.sol): the FLOCK emission reserve and each graduated deployment's vesting streams (its
+ * staking fund in FLOCK, its incentive reserve in MT), released into the distributor as it finalizes each epoch,
+ * exactly as sealing computes them (src/economics: `epochEmission`, `epochRelease`).
+ */
+import { erc20Abi, getContract, type Address, type Hex } from 'viem'
+import { epochEmission } from '../economics/emissions.ts'
+import { epochRelease } from '../economics/supply.ts'
+import { EpochFunding } from './contracts.generated.ts'
+import { ChainError, deploy, type Clients } from './contracts.ts'
+
+/** What a stream releases: 0 the staking fund (FLOCK), 1 the incentive reserve (the deployment's MT). */
+export const STREAM_KIND = { stakingFund: 0, incentiveReserve: 1 } as const
+export type StreamKind = keyof typeof STREAM_KIND
+
+/** Deploys the funding contract; `admin` also holds STREAM_ROLE. The distributor is bound after it is deployed. */
+export async function deployEpochFunding(clients: Clients, options: { admin: Address; flock: Address; epochSeconds: bigint; dailyEmission: bigint }): Promise<Address> {
+  return deploy(clients, EpochFunding, [options.admin, options.flock, options.epochSeconds, options.dailyEmission])
+}
+
+export function epochFundingAt(clients: Clients, address: Address) {
+  return getContract({ abi: EpochFunding.abi, address, client: { public: clients.public, wallet: clients.wallet } })
+}
+
+async function sent(clients: Clients, hash: Hex, what: string): Promise<Hex> {
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
+  return hash
+}
+
+/** Binds the distributor the releases go to (once, admin). */
+export async function bindDistributor(clients: Clients, funding: Address, distributor: Address): Promise<Hex> {
+  const f = epochFundingAt(clients, funding)
+  const bound = await f.read.distributor()
+  if (bound.toLowerCase() === distributor.toLowerCase()) throw new ChainError(`the funding contract ${funding} is already bound to ${distributor}`)
+  if (!/^0x0{40}$/.test(bound)) throw new ChainError(`the funding contract ${funding} is bound to another distributor, ${bound}`, 'A funding contract serves one distributor: deploy another one.')
+  return sent(clients, await f.write.bindDistributor([distributor]), 'bindDistributor')
+}
+
+/** Adds a deployment's vesting stream, approving and paying in its whole amount from the sender (STREAM_ROLE). */
+export async function addStream(clients: Clients, funding: Address, stream: { deploymentId: Hex; kind: StreamKind; token: Address; total: bigint; startEpoch: bigint }): Promise<Hex> {
+  const token = getContract({ abi: erc20Abi, address: stream.token, client: { public: clients.public, wallet: clients.wallet } })
+  const owner = clients.wallet.account.address
+  const balance = await token.read.balanceOf([owner])
+  if (balance < stream.total) throw new ChainError(`${owner} holds ${balance} of ${stream.token}, less than the stream's ${stream.total}`)
+  await sent(clients, await token.write.approve([funding, stream.total]), 'approve')
+  const f = epochFundingAt(clients, funding)
+  return sent(clients, await f.write.addStream([stream.deploymentId, STREAM_KIND[stream.kind], stream.token, stream.total, stream.startEpoch]), 'addStream')
+}
+
+/** One epoch's funding as sealing computes it: the emission, and each stream's release, in stream order. */
+export function expectedFunding(
+  epoch: bigint,
+  epochSeconds: bigint,
+  dailyEmission: bigint,
+  streams: ReadonlyArray<{ total: bigint; startEpoch: bigint }>,
+): { emission: bigint; streamed: bigint[] } {
+  return { emission: epochEmission(dailyEmission, epochSeconds), streamed: streams.map((s) => epochRelease(s.total, s.startEpoch, epoch, epochSeconds)) }
+}
