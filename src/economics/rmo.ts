@@ -112,6 +112,12 @@ export function antiSnipingFeeBps(fees: FeeSchedule, elapsed: bigint): bigint {
   return ((fees.antiSnipingStartBps - base) * (window - elapsed)) / window
 }
 
+/** The curve input of an order for `mt` MT at (raised, sold): the least FLOCK buying at least that much, the rest of S at most, up to G. */
+export function curveInputForMt(curve: Curve, { raised, sold, mt }: { raised: bigint; sold: bigint; mt: bigint }): bigint {
+  if (mt <= 0n) throw new InvalidParameterError('mt', 'a positive amount of MT', mt)
+  return minBig(raiseForSold(curve, minBig(sold + mt, curve.saleSupply)), curve.graduationTarget) - raised
+}
+
 export type BuyQuote = {
   /** FLOCK that went into the curve (after a partial fill). */
   curveIn: bigint
@@ -213,8 +219,7 @@ export function simulateRaise(curve: Curve, fees: FeeSchedule, buys: readonly Bu
     let flockIn: bigint
     if (buy.mt !== undefined) {
       if (buy.mt <= 0n) throw new InvalidParameterError(`buys[${i}].mt`, 'a positive amount of MT', buy.mt)
-      const target = minBig(sold + buy.mt, curve.saleSupply)
-      flockIn = minBig(raiseForSold(curve, target), curve.graduationTarget) - raised
+      flockIn = curveInputForMt(curve, { raised, sold, mt: buy.mt })
     } else flockIn = buy.flock
     const quote = quoteBuy(curve, fees, { raised, flockIn, elapsed: buy.at })
     raised = quote.raisedAfter

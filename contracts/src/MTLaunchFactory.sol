@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+// The launch of a deployment's Model Token by RMO (paper 3.2, 3.10): one call deploys the sale (which deploys and
+// holds the token), takes the issuer's one-time launch fee in FLOCK to the treasury, and records the pair under the
+// deployment's id.
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ModelToken} from "./ModelToken.sol";
+import {RmoSale} from "./RmoSale.sol";
+
+/// @title MTLaunchFactory
+/// @notice Launches RMOs with the protocol's fee schedule and launch fee (fixed at the factory's deployment, so an
+/// issuer cannot launch with lower fees) and keeps the registry deploymentId => (token, sale, issuer). The caller of
+/// `launch` is the issuer: it pays the launch fee and receives the creator fees and the issuer MT allocation.
+/// @dev Ids are first come, first served: consumers (the aggregator's configuration) should check the issuer a
+/// launch records, not only its id.
+contract MTLaunchFactory is ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice What an issuer chooses for its launch (the sale checks each).
+    struct LaunchParams {
+        /// The deployment's id (non-zero, unused).
+        bytes32 deploymentId;
+        /// The Model Token's name.
+        string name;
+        /// The Model Token's symbol.
+        string symbol;
+        /// Receives the incentive reserve MT allocation.
+        address incentiveReserve;
+        /// G: FLOCK base units raised at graduation.
+        uint256 graduationTarget;
+        /// P0: starting marginal price, FLOCK per MT in WAD.
+        uint256 startPrice;
+        /// The least raise that graduates at the sale's end.
+        uint256 minRaise;
+        /// Seconds from launch to the sale's end.
+        uint256 duration;
+    }
+
+    /// @notice A launch in the registry.
+    struct Launch {
+        ModelToken token;
+        RmoSale sale;
+        address issuer;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Raised by the constructor when FLOCK or the treasury is the zero address.
+    error MTLaunchFactoryZeroAddress();
+
+    /// @notice Raised by the constructor with an inconsistent fee schedule: creator + protocol above the anti-sniping
+    /// start, a start above 10,000 bps, or a start above the base fee with no window.
+    /// @param creatorFeeBps The creator fee.
+    /// @param protocolFeeBps The protocol fee.
+    /// @param antiSnipingStartBps The total rate at launch.
+    /// @param antiSnipingWindow The decay window, seconds.
+    error MTLaunchFactoryBadFees(uint256 creatorFeeBps, uint256 protocolFeeBps, uint256 antiSnipingStartBps, uint256 antiSnipingWindow);
+
+    /// @notice Raised by `launch` with a zero deployment id.
+    error MTLaunchFactoryZeroDeploymentId();
+
+    /// @notice Raised by `launch` with an id already launched.
+    /// @param deploymentId The id.
+    /// @param sale Its sale.
+    error MTLaunchFactoryAlreadyLaunched(bytes32 deploymentId, address sale);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A deployment's RMO was launched.
+    /// @param deploymentId The deployment's id.
+    /// @param issuer The issuer (the caller).
+    /// @param token The Model Token.
+    /// @param sale The sale.
+    /// @param launchFee The launch fee paid to the treasury.
+    event Launched(bytes32 indexed deploymentId, address indexed issuer, address token, address sale, uint256 launchFee);
+
+    /*//////////////////////////////////////////////////////////////
+                        CONSTANTS AND IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The token the sales take and the launch fee is paid in.
+    IERC20 public immutable flock;
+    /// @notice Receives launch fees, protocol fees, anti-sniping surcharges and the treasury MT allocations.
+    address public immutable treasury;
+    /// @notice The one-time launch fee, FLOCK base units (zero: none).
+    uint256 public immutable launchFee;
+    /// @notice Creator fee of every sale, bps.
+    uint256 public immutable creatorFeeBps;
+    /// @notice Protocol fee of every sale, bps.
+    uint256 public immutable protocolFeeBps;
+    /// @notice Total fee rate at launch of every sale, bps.
+    uint256 public immutable antiSnipingStartBps;
+    /// @notice Seconds over which the surcharge decays, for every sale.
+    uint256 public immutable antiSnipingWindow;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The launch of each deployment id (zero addresses: none).
+    mapping(bytes32 deploymentId => Launch) public launches;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param flock_ The token paid in.
+    /// @param treasury_ The protocol treasury.
+    /// @param launchFee_ The launch fee, FLOCK base units.
+    /// @param creatorFeeBps_ Creator fee, bps (paper: 30).
+    /// @param protocolFeeBps_ Protocol fee, bps (paper: 95).
+    /// @param antiSnipingStartBps_ Total rate at launch, bps (at least creator + protocol, at most 10,000).
+    /// @param antiSnipingWindow_ Decay window, seconds (non-zero when the start is above the base fee).
+    constructor(
+        IERC20 flock_,
+        address treasury_,
+        uint256 launchFee_,
+        uint256 creatorFeeBps_,
+        uint256 protocolFeeBps_,
+        uint256 antiSnipingStartBps_,
+        uint256 antiSnipingWindow_
+    ) {
+        if (address(flock_) == address(0) || treasury_ == address(0)) revert MTLaunchFactoryZeroAddress();
+        // The rule RmoSale's constructor applies, checked here so a bad schedule fails at deployment, not at launch.
+        if (
+            antiSnipingStartBps_ > 10_000 || creatorFeeBps_ > antiSnipingStartBps_ || protocolFeeBps_ > antiSnipingStartBps_ - creatorFeeBps_
+                || (antiSnipingStartBps_ != creatorFeeBps_ + protocolFeeBps_ && antiSnipingWindow_ == 0)
+        ) revert MTLaunchFactoryBadFees(creatorFeeBps_, protocolFeeBps_, antiSnipingStartBps_, antiSnipingWindow_);
+        flock = flock_;
+        treasury = treasury_;
+        launchFee = launchFee_;
+        creatorFeeBps = creatorFeeBps_;
+        protocolFeeBps = protocolFeeBps_;
+        antiSnipingStartBps = antiSnipingStartBps_;
+        antiSnipingWindow = antiSnipingWindow_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Launches a deployment's RMO: deploys its sale (which deploys the Model Token and holds its sale and
+    /// liquidity parts), takes the launch fee from the caller (the issuer) to the treasury and records the launch.
+    /// The sale starts at once; the anti-sniping surcharge decays from this block's timestamp.
+    /// @dev The caller must have approved `launchFee` FLOCK. Reverts with `MTLaunchFactoryZeroDeploymentId`,
+    /// `MTLaunchFactoryAlreadyLaunched`, or the sale's constructor errors (`RmoSaleInfeasibleCurve`,
+    /// `RmoSaleBadMinRaise`, `RmoSaleBadSchedule`, ...).
+    /// @param p The launch's parameters.
+    /// @return token The Model Token.
+    /// @return sale The sale.
+    function launch(LaunchParams calldata p) external nonReentrant returns (ModelToken token, RmoSale sale) {
+        if (p.deploymentId == bytes32(0)) revert MTLaunchFactoryZeroDeploymentId();
+        address existing = address(launches[p.deploymentId].sale);
+        if (existing != address(0)) revert MTLaunchFactoryAlreadyLaunched(p.deploymentId, existing);
+        sale = new RmoSale(
+            RmoSale.Params({
+                name: p.name,
+                symbol: p.symbol,
+                flock: flock,
+                issuer: msg.sender,
+                treasury: treasury,
+                incentiveReserve: p.incentiveReserve,
+                graduationTarget: p.graduationTarget,
+                startPrice: p.startPrice,
+                minRaise: p.minRaise,
+                duration: p.duration,
+                creatorFeeBps: creatorFeeBps,
+                protocolFeeBps: protocolFeeBps,
+                antiSnipingStartBps: antiSnipingStartBps,
+                antiSnipingWindow: antiSnipingWindow
+            })
+        );
+        token = sale.token();
+        launches[p.deploymentId] = Launch(token, sale, msg.sender);
+        emit Launched(p.deploymentId, msg.sender, address(token), address(sale), launchFee);
+        if (launchFee != 0) flock.safeTransferFrom(msg.sender, treasury, launchFee);
+    }
+}

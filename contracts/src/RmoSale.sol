@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+// The RMO sale of one deployment (paper 3.2-3.3, 3.10): a buy-only constant-product curve over virtual reserves that
+// sells the public sale allocation of the deployment's Model Token for FLOCK, computed exactly as src/economics/rmo.ts
+// computes it (tested against it with shared vectors, fixtures/rmo/vectors.json), with the creator and protocol fees,
+// the anti-sniping surcharge, a minimum raise and a deadline. Bought MT stays in escrow here until graduation, so a
+// failed raise can refund every buyer's curve input.
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ModelToken} from "./ModelToken.sol";
+
+/// @title RmoSale
+/// @notice Sells S MT (the token's public sale allocation) along S(D) = y0*D/(x0 + D) until the FLOCK raised D
+/// reaches the graduation target G, or until the sale's end. Buys only: there is no sell path. Per buy, on the filled
+/// curve input and on top of it, rounded up: the creator fee (to the issuer), the protocol fee and the anti-sniping
+/// surcharge (to the treasury), all paid out at once and never refunded. The MT bought is escrowed until graduation,
+/// then claimed (`claim`); if the sale ends below the minimum raise, every buyer reclaims its curve input (`refund`).
+/// @dev The reserves are exact rationals over one denominator, as in src/economics/rmo.ts: den = G*WAD - S*P0,
+/// xNum = G*S*P0, yNum = G*S*WAD, so S(D) = floor(yNum*D / (xNum + D*den)) needs one rounding and S(G) = S. The
+/// constructor bounds G*G*WAD and G*S*WAD to 256 bits, so every denominator fits in a word; numerators that do not
+/// go through Math.mulDiv (512-bit intermediate, exact floor or ceiling).
+///
+/// State machine (`state()`, derived from the raise, the clock and `graduatedAt`):
+/// - Active: buys accepted, until D = G or `endsAt`.
+/// - Succeeded: D = G, or the sale ended with D >= `minRaise`; anyone may call `graduate()`.
+/// - Graduated: `graduate()` ran (`graduatedAt` is set); buyers claim their MT.
+/// - Failed: the sale ended with D < `minRaise`; buyers reclaim their curve input, fees are kept.
+/// `_graduate` is the hook where the migration to a DEX pool (proceeds 25/25/50, LP lock, burning the unsold MT) is
+/// to be added; for now it records the graduation only.
+contract RmoSale is ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Where the sale is (see the contract's notes).
+    enum State {
+        Active,
+        Succeeded,
+        Graduated,
+        Failed
+    }
+
+    /// @notice The sale's parameters, all checked by the constructor.
+    struct Params {
+        /// The Model Token's name.
+        string name;
+        /// The Model Token's symbol.
+        string symbol;
+        /// The token paid in (FLOCK): a standard ERC-20 (no fee on transfer, no rebasing).
+        IERC20 flock;
+        /// The RMA issuer: receives the creator fee and the issuer MT allocation.
+        address issuer;
+        /// The protocol treasury: receives the protocol fee, the anti-sniping surcharge and the treasury MT allocation.
+        address treasury;
+        /// Receives the incentive reserve MT allocation.
+        address incentiveReserve;
+        /// G: FLOCK base units raised at graduation.
+        uint256 graduationTarget;
+        /// P0: starting marginal price, FLOCK per MT in WAD.
+        uint256 startPrice;
+        /// The least raise that lets the sale graduate at its end (0 < minRaise <= G).
+        uint256 minRaise;
+        /// Seconds from launch to the sale's end (non-zero).
+        uint256 duration;
+        /// Creator fee in bps of the filled curve input.
+        uint256 creatorFeeBps;
+        /// Protocol fee in bps of the filled curve input.
+        uint256 protocolFeeBps;
+        /// Total fee rate at launch in bps (creator + protocol + surcharge), at most 10,000.
+        uint256 antiSnipingStartBps;
+        /// Seconds over which the surcharge decays linearly to zero (at most `duration`).
+        uint256 antiSnipingWindow;
+    }
+
+    /// @notice A buyer's position: its FLOCK in the curve (what a failed raise refunds) and its escrowed MT.
+    /// @dev Both fit 128 bits: curve input sums to at most G < 2^98 and MT to at most S (constructor bounds).
+    struct Position {
+        uint128 curveIn;
+        uint128 mt;
+    }
+
+    /// @notice One buy's numbers, as `quoteBuy` in src/economics/rmo.ts returns them.
+    struct Quote {
+        uint256 curveIn;
+        uint256 mtOut;
+        uint256 creatorFee;
+        uint256 protocolFee;
+        uint256 antiSnipingFee;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Raised by the constructor when an address parameter is zero.
+    error RmoSaleZeroAddress();
+
+    /// @notice Raised by the constructor when S, G or P0 is zero or G <= S*P0 (the curve is undefined).
+    /// @param saleSupply S, MT base units.
+    /// @param graduationTarget G, FLOCK base units.
+    /// @param startPrice P0, FLOCK per MT in WAD.
+    error RmoSaleInfeasibleCurve(uint256 saleSupply, uint256 graduationTarget, uint256 startPrice);
+
+    /// @notice Raised by the constructor when G*G*WAD or G*S*WAD does not fit 256 bits (G above about 3.4e29 base
+    /// units with 1e18 WAD; far beyond any raise).
+    /// @param saleSupply S.
+    /// @param graduationTarget G.
+    error RmoSaleCurveTooLarge(uint256 saleSupply, uint256 graduationTarget);
+
+    /// @notice Raised when the fee rates are inconsistent: creator + protocol > anti-sniping start, a start above
+    /// 10,000 bps, or a start above the base fee with no window to decay over.
+    /// @param creatorFeeBps The creator fee.
+    /// @param protocolFeeBps The protocol fee.
+    /// @param antiSnipingStartBps The total rate at launch.
+    /// @param antiSnipingWindow The decay window, seconds.
+    error RmoSaleBadFees(uint256 creatorFeeBps, uint256 protocolFeeBps, uint256 antiSnipingStartBps, uint256 antiSnipingWindow);
+
+    /// @notice Raised by the constructor with a zero duration or an anti-sniping window longer than the sale.
+    /// @param duration The sale's duration, seconds.
+    /// @param antiSnipingWindow The decay window, seconds.
+    error RmoSaleBadSchedule(uint256 duration, uint256 antiSnipingWindow);
+
+    /// @notice Raised by the constructor when the minimum raise is zero or above G.
+    /// @param minRaise The minimum raise.
+    /// @param graduationTarget G.
+    error RmoSaleBadMinRaise(uint256 minRaise, uint256 graduationTarget);
+
+    /// @notice Raised by a buy of zero FLOCK or zero MT.
+    error RmoSaleZeroAmount();
+
+    /// @notice Raised by a buy mined after its deadline.
+    /// @param deadline The buy's deadline, unix seconds.
+    /// @param timestamp The block's timestamp.
+    error RmoSaleExpired(uint256 deadline, uint256 timestamp);
+
+    /// @notice Raised by a call the sale's state does not allow (a buy once the sale is not Active, a graduation
+    /// before it Succeeded, a claim before graduation, a refund unless it Failed).
+    /// @param expected The state the call needs.
+    /// @param actual The sale's state.
+    error RmoSaleWrongState(State expected, State actual);
+
+    /// @notice Raised by `buy` when the MT bought is below the buyer's bound.
+    /// @param mtOut The MT the buy gives.
+    /// @param minMtOut The buyer's bound.
+    error RmoSaleMtOutTooLow(uint256 mtOut, uint256 minMtOut);
+
+    /// @notice Raised by `buyExactMt` when the FLOCK paid (curve input and fees) is above the buyer's bound.
+    /// @param paid The FLOCK the buy takes.
+    /// @param maxFlockIn The buyer's bound.
+    error RmoSalePaidTooHigh(uint256 paid, uint256 maxFlockIn);
+
+    /// @notice Raised by `refund` for a buyer with no curve input left to refund.
+    /// @param buyer The buyer.
+    error RmoSaleNothingToRefund(address buyer);
+
+    /// @notice Raised by `claim` for a buyer with no escrowed MT.
+    /// @param buyer The buyer.
+    error RmoSaleNothingToClaim(address buyer);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A buy was filled.
+    /// @param buyer The buyer (MT escrowed for it).
+    /// @param curveIn FLOCK into the curve (after a partial fill at G).
+    /// @param mtOut MT bought.
+    /// @param creatorFee Paid to the issuer.
+    /// @param protocolFee Paid to the treasury.
+    /// @param antiSnipingFee Paid to the treasury.
+    /// @param raisedAfter The raise D after the buy.
+    event Bought(address indexed buyer, uint256 curveIn, uint256 mtOut, uint256 creatorFee, uint256 protocolFee, uint256 antiSnipingFee, uint256 raisedAfter);
+
+    /// @notice The sale graduated.
+    /// @param raised The FLOCK raised.
+    /// @param sold The MT sold.
+    event Graduated(uint256 raised, uint256 sold);
+
+    /// @notice A buyer's escrowed MT was paid out after graduation.
+    /// @param buyer The buyer (paid).
+    /// @param amount The MT.
+    event Claimed(address indexed buyer, uint256 amount);
+
+    /// @notice A buyer's curve input was refunded after a failed raise.
+    /// @param buyer The buyer (paid).
+    /// @param amount The FLOCK.
+    event Refunded(address indexed buyer, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                        CONSTANTS AND IMMUTABLES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice 1.0 in 18-decimal fixed point.
+    uint256 public constant WAD = 1e18;
+    /// @notice 100 % in bps.
+    uint256 public constant BPS = 10_000;
+
+    /// @notice The Model Token, deployed by this contract's constructor, which holds its sale and liquidity parts.
+    ModelToken public immutable token;
+    /// @notice The token paid in.
+    IERC20 public immutable flock;
+    /// @notice Receives the creator fee.
+    address public immutable issuer;
+    /// @notice Receives the protocol fee and the anti-sniping surcharge.
+    address public immutable treasury;
+
+    /// @notice S: MT sold when the raise reaches G (the token's public sale allocation).
+    uint256 public immutable saleSupply;
+    /// @notice G: FLOCK raised at graduation.
+    uint256 public immutable graduationTarget;
+    /// @notice P0: starting marginal price, FLOCK per MT in WAD.
+    uint256 public immutable startPrice;
+    /// @notice G*S*P0: x0 = xNum / den.
+    uint256 public immutable xNum;
+    /// @notice G*S*WAD: y0 = yNum / den.
+    uint256 public immutable yNum;
+    /// @notice G*WAD - S*P0.
+    uint256 public immutable den;
+    /// @notice The least raise that graduates at the sale's end.
+    uint256 public immutable minRaise;
+
+    /// @notice Creator fee, bps.
+    uint256 public immutable creatorFeeBps;
+    /// @notice Protocol fee, bps.
+    uint256 public immutable protocolFeeBps;
+    /// @notice Total fee rate at launch, bps.
+    uint256 public immutable antiSnipingStartBps;
+    /// @notice Seconds over which the surcharge decays to zero.
+    uint256 public immutable antiSnipingWindow;
+
+    /// @notice The launch: the block timestamp of this contract's creation; the surcharge decays from here.
+    uint256 public immutable launchedAt;
+    /// @notice The sale's end: buys are accepted while block.timestamp < endsAt.
+    uint256 public immutable endsAt;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice D: FLOCK gone into the curve (never decreases; refunds do not change it).
+    uint128 public raised;
+    /// @notice MT sold: S(D), or S once D = G.
+    uint128 public sold;
+    /// @notice When `graduate()` ran; zero before.
+    uint64 public graduatedAt;
+    /// @dev Each buyer's curve input and escrowed MT.
+    mapping(address buyer => Position) internal _positions;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Checks every parameter, deploys the Model Token (minting its sale and liquidity parts to this contract)
+    /// and starts the sale.
+    /// @param p The parameters (see `Params`).
+    constructor(Params memory p) {
+        if (address(p.flock) == address(0) || p.issuer == address(0) || p.treasury == address(0) || p.incentiveReserve == address(0)) {
+            revert RmoSaleZeroAddress();
+        }
+        _checkFees(p.creatorFeeBps, p.protocolFeeBps, p.antiSnipingStartBps, p.antiSnipingWindow);
+        if (p.duration == 0 || p.antiSnipingWindow > p.duration) revert RmoSaleBadSchedule(p.duration, p.antiSnipingWindow);
+
+        ModelToken mt = new ModelToken(p.name, p.symbol, address(this), p.incentiveReserve, p.issuer, p.treasury);
+        uint256 s = mt.publicSaleSupply();
+        uint256 g = p.graduationTarget;
+        uint256 p0 = p.startPrice;
+        if (g == 0 || p0 == 0 || s == 0) revert RmoSaleInfeasibleCurve(s, g, p0);
+        // G*G*WAD bounds every denominator xNum + D*den (at most G*G*WAD, at D = G); G*S*WAD is yNum.
+        if (g > type(uint256).max / WAD / g || s > type(uint256).max / WAD / g) revert RmoSaleCurveTooLarge(s, g);
+        // Feasibility G > S*P0 in WAD units; a product S*P0 that overflows is above G*WAD, which fits.
+        (bool fits, uint256 sp0) = Math.tryMul(s, p0);
+        if (!fits || sp0 >= g * WAD) revert RmoSaleInfeasibleCurve(s, g, p0);
+        if (p.minRaise == 0 || p.minRaise > g) revert RmoSaleBadMinRaise(p.minRaise, g);
+
+        token = mt;
+        flock = p.flock;
+        issuer = p.issuer;
+        treasury = p.treasury;
+        saleSupply = s;
+        graduationTarget = g;
+        startPrice = p0;
+        den = g * WAD - sp0;
+        // Safe: G*S*P0 < G*G*WAD and G*S*WAD were bounded above.
+        xNum = g * sp0;
+        yNum = g * s * WAD;
+        minRaise = p.minRaise;
+        creatorFeeBps = p.creatorFeeBps;
+        protocolFeeBps = p.protocolFeeBps;
+        antiSnipingStartBps = p.antiSnipingStartBps;
+        antiSnipingWindow = p.antiSnipingWindow;
+        launchedAt = block.timestamp;
+        endsAt = block.timestamp + p.duration;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Buys with `flockIn` FLOCK of curve input, paying the fees on top of it; a buy crossing G is filled up to
+    /// G and only the filled part (and its fees) is taken. The MT is escrowed until graduation.
+    /// @dev The caller must have approved the curve input plus the fees (at most `flockIn` * (1 + the fee rate at
+    /// launch), rounded up). Reverts with `RmoSaleExpired`, `RmoSaleWrongState` (not Active), `RmoSaleZeroAmount` or
+    /// `RmoSaleMtOutTooLow`.
+    /// @param flockIn FLOCK offered to the curve (fees excluded).
+    /// @param minMtOut The least MT the buyer accepts.
+    /// @param deadline The last timestamp the buy may be mined at.
+    /// @return mtOut The MT bought.
+    /// @return paid The FLOCK taken: filled curve input plus fees.
+    function buy(uint256 flockIn, uint256 minMtOut, uint256 deadline) external nonReentrant returns (uint256 mtOut, uint256 paid) {
+        _checkBuy(deadline);
+        if (flockIn == 0) revert RmoSaleZeroAmount();
+        Quote memory q = _quote(flockIn);
+        if (q.mtOut < minMtOut) revert RmoSaleMtOutTooLow(q.mtOut, minMtOut);
+        return (q.mtOut, _fill(q));
+    }
+
+    /// @notice Buys at least `mtOut` MT for the least curve input that sells it (the rest of S if less is left:
+    /// the buy then fills up to G, as a FLOCK buy crossing G does), paying the fees on top.
+    /// @dev As `simulateRaise` in src/economics/rmo.ts does for an `mt` buy: curve input = min(raiseForSold(min(sold +
+    /// mtOut, S)), G) - raised. Reverts with `RmoSaleExpired`, `RmoSaleWrongState` (not Active), `RmoSaleZeroAmount`
+    /// or `RmoSalePaidTooHigh`.
+    /// @param mtOut The MT wanted.
+    /// @param maxFlockIn The most FLOCK the buyer pays in all: curve input plus fees.
+    /// @param deadline The last timestamp the buy may be mined at.
+    /// @return bought The MT bought (at least `mtOut` unless the rest of S is smaller).
+    /// @return paid The FLOCK taken: curve input plus fees.
+    function buyExactMt(uint256 mtOut, uint256 maxFlockIn, uint256 deadline) external nonReentrant returns (uint256 bought, uint256 paid) {
+        _checkBuy(deadline);
+        if (mtOut == 0) revert RmoSaleZeroAmount();
+        uint256 s = sold;
+        uint256 target = mtOut >= saleSupply - s ? saleSupply : s + mtOut;
+        Quote memory q = _quote(Math.min(raiseForSold(target), graduationTarget) - raised);
+        paid = q.curveIn + q.creatorFee + q.protocolFee + q.antiSnipingFee;
+        if (paid > maxFlockIn) revert RmoSalePaidTooHigh(paid, maxFlockIn);
+        return (q.mtOut, _fill(q));
+    }
+
+    /// @notice Graduates a sale that Succeeded (D = G, or the sale ended with D >= `minRaise`). Anyone may call it.
+    /// @dev Reverts with `RmoSaleWrongState` unless Succeeded. Runs the graduation hook `_graduate`.
+    function graduate() external nonReentrant {
+        State s = state();
+        if (s != State.Succeeded) revert RmoSaleWrongState(State.Succeeded, s);
+        _graduate();
+    }
+
+    /// @notice Pays `buyer` its escrowed MT once the sale graduated. Anyone may call it; the MT goes to the buyer.
+    /// @dev Reverts with `RmoSaleWrongState` unless Graduated and `RmoSaleNothingToClaim` when nothing is escrowed.
+    /// @param buyer The buyer.
+    /// @return amount The MT paid.
+    function claim(address buyer) external nonReentrant returns (uint256 amount) {
+        State s = state();
+        if (s != State.Graduated) revert RmoSaleWrongState(State.Graduated, s);
+        amount = _positions[buyer].mt;
+        if (amount == 0) revert RmoSaleNothingToClaim(buyer);
+        _positions[buyer].mt = 0;
+        emit Claimed(buyer, amount);
+        IERC20(address(token)).safeTransfer(buyer, amount);
+    }
+
+    /// @notice Refunds `buyer` its curve input once the sale Failed (ended below the minimum raise); the fees it paid
+    /// are kept (paper 3.10). Anyone may call it; the FLOCK goes to the buyer. Once per buyer.
+    /// @dev Reverts with `RmoSaleWrongState` unless Failed and `RmoSaleNothingToRefund` for a buyer with nothing (left)
+    /// to refund. The position is cleared before the transfer.
+    /// @param buyer The buyer.
+    /// @return amount The FLOCK paid.
+    function refund(address buyer) external nonReentrant returns (uint256 amount) {
+        State s = state();
+        if (s != State.Failed) revert RmoSaleWrongState(State.Failed, s);
+        amount = _positions[buyer].curveIn;
+        if (amount == 0) revert RmoSaleNothingToRefund(buyer);
+        delete _positions[buyer];
+        emit Refunded(buyer, amount);
+        flock.safeTransfer(buyer, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                         EXTERNAL VIEW FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The sale's state, derived from `graduatedAt`, the raise and the clock.
+    /// @return The state.
+    function state() public view returns (State) {
+        if (graduatedAt != 0) return State.Graduated;
+        if (raised == graduationTarget) return State.Succeeded;
+        if (block.timestamp < endsAt) return State.Active;
+        return raised >= minRaise ? State.Succeeded : State.Failed;
+    }
+
+    /// @notice A buyer's curve input (refundable if the raise fails) and escrowed MT (claimable after graduation).
+    /// @param buyer The buyer.
+    /// @return curveIn FLOCK the buyer put into the curve, not yet refunded.
+    /// @return mt MT bought, not yet claimed.
+    function positionOf(address buyer) external view returns (uint256 curveIn, uint256 mt) {
+        Position memory p = _positions[buyer];
+        return (p.curveIn, p.mt);
+    }
+
+    /// @notice S(D): MT sold once D FLOCK went into the curve, rounded down (`soldAt` in src/economics/rmo.ts).
+    /// @param d The raise, at most G (larger values are outside the curve and not checked).
+    /// @return floor(yNum*D / (xNum + D*den)).
+    function soldAt(uint256 d) public view returns (uint256) {
+        return Math.mulDiv(yNum, d, xNum + d * den);
+    }
+
+    /// @notice The least raise D with S(D) >= `target` (`raiseForSold` in src/economics/rmo.ts).
+    /// @param target MT sold, at most S (larger values revert).
+    /// @return ceil(target*xNum / (yNum - target*den)).
+    function raiseForSold(uint256 target) public view returns (uint256) {
+        return Math.mulDiv(target, xNum, yNum - target * den, Math.Rounding.Ceil);
+    }
+
+    /// @notice The anti-sniping surcharge above the base fee, in bps, `elapsed` seconds after launch
+    /// (`antiSnipingFeeBps` in src/economics/rmo.ts): (start - base) * (window - elapsed) / window, rounded down,
+    /// and zero from the end of the window on.
+    /// @param elapsed Seconds since launch.
+    /// @return The surcharge, bps.
+    function antiSnipingFeeBps(uint256 elapsed) public view returns (uint256) {
+        if (elapsed >= antiSnipingWindow) return 0;
+        return ((antiSnipingStartBps - creatorFeeBps - protocolFeeBps) * (antiSnipingWindow - elapsed)) / antiSnipingWindow;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           INTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev A buy must be mined by its deadline, while the sale is Active.
+    function _checkBuy(uint256 deadline) internal view {
+        if (block.timestamp > deadline) revert RmoSaleExpired(deadline, block.timestamp);
+        State s = state();
+        if (s != State.Active) revert RmoSaleWrongState(State.Active, s);
+    }
+
+    /// @dev `quoteBuy` of src/economics/rmo.ts at the current raise and time, for a positive `flockIn` while D < G.
+    /// Uses the stored `sold`, which equals S(raised) until D = G (each fill adds S(after) - sold).
+    function _quote(uint256 flockIn) internal view returns (Quote memory q) {
+        uint256 r = raised;
+        q.curveIn = Math.min(flockIn, graduationTarget - r);
+        uint256 after_ = r + q.curveIn;
+        // At G the buyer receives exactly the rest of S, so the sale sells S.
+        q.mtOut = (after_ == graduationTarget ? saleSupply : soldAt(after_)) - sold;
+        q.creatorFee = Math.mulDiv(q.curveIn, creatorFeeBps, BPS, Math.Rounding.Ceil);
+        q.protocolFee = Math.mulDiv(q.curveIn, protocolFeeBps, BPS, Math.Rounding.Ceil);
+        q.antiSnipingFee = Math.mulDiv(q.curveIn, antiSnipingFeeBps(block.timestamp - launchedAt), BPS, Math.Rounding.Ceil);
+    }
+
+    /// @dev Records a buy for the caller, then takes its FLOCK: the curve input here, the creator fee to the issuer,
+    /// the protocol fee and the surcharge to the treasury. Returns what it took.
+    function _fill(Quote memory q) internal returns (uint256 paid) {
+        uint256 after_ = raised + q.curveIn;
+        // Safe casts: raised <= G < 2^98 and sold <= S < 2^128 (constructor bounds); a buyer's totals are below them.
+        raised = uint128(after_);
+        sold += uint128(q.mtOut);
+        Position storage p = _positions[msg.sender];
+        p.curveIn += uint128(q.curveIn);
+        p.mt += uint128(q.mtOut);
+        emit Bought(msg.sender, q.curveIn, q.mtOut, q.creatorFee, q.protocolFee, q.antiSnipingFee, after_);
+        uint256 toTreasury = q.protocolFee + q.antiSnipingFee;
+        flock.safeTransferFrom(msg.sender, address(this), q.curveIn);
+        if (q.creatorFee != 0) flock.safeTransferFrom(msg.sender, issuer, q.creatorFee);
+        if (toTreasury != 0) flock.safeTransferFrom(msg.sender, treasury, toTreasury);
+        return q.curveIn + q.creatorFee + toTreasury;
+    }
+
+    /// @dev The graduation hook. For now it records the graduation; the migration (a Uniswap v2 pool of 50 % of the
+    /// raise with the liquidity MT, LP locked, 25 % protocol and 25 % staking incentives vested, the unsold sale MT
+    /// S - sold burned) is to be built here.
+    function _graduate() internal {
+        graduatedAt = uint64(block.timestamp);
+        emit Graduated(raised, sold);
+    }
+
+    /// @dev creator + protocol <= start <= 10,000 bps, and a start above the base fee needs a window to decay over.
+    function _checkFees(uint256 creatorBps, uint256 protocolBps, uint256 startBps, uint256 window) internal pure {
+        // In this order, so that creator + protocol is summed only once both are known to be below 10,000.
+        if (startBps > BPS || creatorBps > startBps || protocolBps > startBps - creatorBps || (startBps != creatorBps + protocolBps && window == 0)) {
+            revert RmoSaleBadFees(creatorBps, protocolBps, startBps, window);
+        }
+    }
+}
