@@ -88,7 +88,7 @@ describe('the generated Solidity verifier (in-process EVM)', () => {
  * MTStaking with the sample's X, M and circulating supply as the deployment's staking contract) whose attestation
  * keys are those of the given provider secrets, each recorded by the account beside it.
  */
-async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; account: (accounts: `0x${string}`[]) => `0x${string}` }>) {
+async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; account: (accounts: `0x${string}`[]) => `0x${string}` }>, options: { settlement?: boolean } = {}) {
   const { startDevnet } = await import('../src/chain/devnet.ts')
   const { ReceiptBatch4Verifier } = await import('../src/chain/contracts.generated.ts')
   const { deployContracts, deployStaking, deployTestToken, distributorAt } = await import('../src/chain/contracts.ts')
@@ -98,7 +98,9 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   const me = devnet.accounts[0]!
   const hash = await devnet.clients.wallet.deployContract({ abi: ReceiptBatch4Verifier.abi, bytecode: ReceiptBatch4Verifier.bytecode } as never)
   const verifier = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
-  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier })
+  // With a revenue settlement (deployed first, naming the distributor's address to come), on a real Uniswap v2.
+  const settled = options.settlement ? await settlementFor(devnet) : undefined
+  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier, poseidon: settled?.poseidon, revenueSettlement: settled?.settlement })
   const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
   const send = async (tx: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await tx })).status).toBe('success')
   const mt = await deployTestToken(devnet.clients, 'MT', 'MT', 18)
@@ -111,7 +113,22 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   for (const address of [distributor, plain])
     await send(distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [staking], keys.map(() => deployment), keys.map((k) => k.key.id), keys.map((k) => k.account)]))
   const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
-  return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, mt, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send }
+  return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, mt, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send, settled }
+}
+
+/** A RevenueSettlement for the distributor `devnet`'s first account deploys right after it (USDC, FLOCK, Uniswap v2). */
+async function settlementFor(devnet: Awaited<ReturnType<(typeof import('../src/chain/devnet.ts'))['startDevnet']>>) {
+  const { deployPoseidon, deployTestToken } = await import('../src/chain/contracts.ts')
+  const { deploySettlement, nextContractAddress } = await import('../src/chain/settlement.ts')
+  const { deployUniswapV2 } = await import('../src/chain/uniswap.ts')
+  const me = devnet.accounts[0]!
+  const uni = await deployUniswapV2(devnet.clients, { feeToSetter: me })
+  const usdc = await deployTestToken(devnet.clients, 'USDC', 'USDC', 6)
+  const flock = await deployTestToken(devnet.clients, 'FLOCK', 'FLOCK', 18)
+  const poseidon = await deployPoseidon(devnet.clients)
+  const distributor = await nextContractAddress(devnet.clients, 1n)
+  const settlement = await deploySettlement(devnet.clients, { usdc, flock, router: uni.router, treasury: me, distributor, admin: me })
+  return { poseidon, settlement, usdc }
 }
 
 const reverts = async (call: Promise<unknown>, error: string) => expect(call).rejects.toThrow(new RegExp(error))
@@ -354,6 +371,32 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await send(registry.write.proposeWithProofs([next, after, [proofCalldata(p0)], '']))
     expect(await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))).toEqual([])
     await reverts(anyone.write.challengeSkip([next, epoch, deployment, k1]), 'EpochRegistryNotSkipped')
+  }, 120_000)
+
+  it('finalizes an epoch only once each proven deployment\'s charged revenue is paid to it: a payment to another deployment does not count', async () => {
+    const { devnet, registry, deployment, domain, ours, send, settled } = await registryWithKeys([{ secret: providerSecrets[0], account: (a) => a[1]! }], { settlement: true })
+    const { deploy } = await import('../src/chain/contracts.ts')
+    const { BurnableTestToken, TestToken } = await import('../src/chain/contracts.generated.ts')
+    const { grantSettlementRole, payRevenue, setDeployment } = await import('../src/chain/settlement.ts')
+    const me = devnet.accounts[0]!
+    const other = keccak256('0x0e')
+    await setDeployment(devnet.clients, settled!.settlement, deployment, await deploy(devnet.clients, BurnableTestToken, ['MT', 'MT', 18]))
+    await setDeployment(devnet.clients, settled!.settlement, other, await deploy(devnet.clients, BurnableTestToken, ['MT2', 'MT2', 18]))
+    await grantSettlementRole(devnet.clients, settled!.settlement, 'payer', me)
+    await send(getContract({ abi: TestToken.abi, address: settled!.usdc, client: { public: devnet.clients.public, wallet: devnet.clients.wallet } }).write.mint([me, 10n ** 18n]))
+    const a = attestBatches([receipts], ours)[0]!
+    const p = await proveBatch(circuit, ZKEY, batchInput(receipts, rows, ours, 4, 2, a))
+    const st = batchStatement(receipts, rows, ours, 4, 2, a)
+    const snapshotBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
+    const root = keccak256('0x01')
+    const commitment = { spendRoot: root, rewardRoot: root, totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: root, domain, proofsHash: proofsHash([{ proof: p }]), configHash: keccak256('0xc0'), snapshotBlock }
+    await send(registry.write.proposeWithProofs([params.epoch, commitment, [proofCalldata(p)], '']))
+    await reverts(registry.write.finalize([params.epoch]), `EpochRegistryRevenueUnpaid\\("0x0{64}", ${st.totalCharged}, 0\\)`)
+    // The whole charged revenue paid, but to another deployment's waterfall: the proven deployment is still unpaid.
+    await payRevenue(devnet.clients, settled!.settlement, { epoch: params.epoch, deploymentId: other, charged: st.totalCharged })
+    await reverts(registry.write.finalize([params.epoch]), `EpochRegistryRevenueUnpaid\\("${deployment}", ${st.totalCharged}, 0\\)`)
+    await payRevenue(devnet.clients, settled!.settlement, { epoch: params.epoch, deploymentId: deployment, charged: st.totalCharged })
+    await send(registry.write.finalize([params.epoch]))
   }, 120_000)
 
   it('anyone revokes a proposal whose batch discounted with a stake the chain does not give, by opening its stake table', async () => {

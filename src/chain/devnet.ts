@@ -26,7 +26,8 @@ export async function startDevnet(): Promise<Devnet> {
     throw new ChainError('the in-process EVM (Hardhat) is not installed', 'Install the development dependencies (npm ci) or use --rpc with a node.', error)
   }
   const provider = hre.network.provider
-  const transport = custom({ request: (args: { method: string; params?: unknown }) => provider.request(args as never) })
+  // No retries: a revert is final, and retrying it only slows every refused call.
+  const transport = custom({ request: (args: { method: string; params?: unknown }) => provider.request(args as never) }, { retryCount: 0 })
   const accounts = ((await provider.request({ method: 'eth_accounts' })) as string[]).map((a) => getAddress(a))
   const publicClient = createPublicClient({ chain: hardhatChain, transport })
   const clientsFor = (account: Address): Clients => ({ public: publicClient as never, wallet: createWalletClient({ chain: hardhatChain, transport, account }) as never })
