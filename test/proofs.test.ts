@@ -346,7 +346,8 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await reverts(anyone.write.challengeSkip([next, epoch, deployment, k1]), 'EpochRegistryNotSkipped')
     expect(await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))).toEqual([])
     // Provider 1 records its attestation of `epoch` during the timelock: finalizing `next` would close `epoch` for
-    // good, so anyone revokes the proposal, from the chain alone (`skippedRecording`), and its spend root is dropped.
+    // good, so anyone revokes the proposal, from the chain alone (`skippedRecording`). Its spend root is not barred: a
+    // skip says nothing of `next`'s own trees.
     const message = BigInt(p1.publicSignals.attestation)
     await send(distributorAt(devnet.clientsFor(devnet.accounts[2]!), registry.address).write.recordAttestation([epoch, deployment, k1, message]))
     const [found, skipped, key] = await registry.read.skippedRecording()
@@ -358,7 +359,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     expect(omissionDiscrepancy(faults).message).toMatch(/skips epoch 20000/)
     await submitOmissionChallenge(devnet.clientsFor(devnet.accounts[5]!), registry.address, faults[0]!)
     expect(await registry.read.hasPending()).toBe(false)
-    expect(await registry.read.challengedSpendRoot([keccak256('0xb0')])).toBe(true)
+    expect(await registry.read.challengedSpendRoot([keccak256('0xb0')])).toBe(false)
     const [event] = await registry.getEvents.EpochSkipChallenged({}, { fromBlock: 0n })
     expect(event?.args).toMatchObject({ epoch: next, challenger: devnet.accounts[5], skipped: epoch, deploymentId: deployment, providerKey: k1 })
     // Now a proposal of `next` is refused outright; `epoch` goes first, then `next`.
@@ -367,10 +368,13 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     expect((await registry.read.skippedRecording())[0]).toBe(false)
     await send(registry.write.finalize([epoch]))
     await devnet.mine(1)
-    const after = { ...c0(keccak256('0xb3')), snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
+    const after = { ...c0(keccak256('0xb0')), snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
     await send(registry.write.proposeWithProofs([next, after, [proofCalldata(p0)], '']))
     expect(await omissionFaults(devnet.clients.public, registry.address, Number(next), keccak256('0xc0'))).toEqual([])
     await reverts(anyone.write.challengeSkip([next, epoch, deployment, k1]), 'EpochRegistryNotSkipped')
+    // A recording too late to be challenged still binds: finalize itself refuses while it is left out.
+    await send(distributorAt(devnet.clientsFor(devnet.accounts[2]!), registry.address).write.recordAttestation([next, deployment, k1, 1n]))
+    await reverts(registry.write.finalize([next]), 'EpochRegistryAttestationUnproven')
   }, 120_000)
 
   it('finalizes an epoch only once each proven deployment\'s charged revenue is paid to it: a payment to another deployment does not count', async () => {

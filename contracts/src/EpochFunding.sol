@@ -12,6 +12,13 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEpochFunding} from "./IEpochRegistry.sol";
 
+/// @dev The distributor's view of the funding contract it was built with.
+interface IFundedDistributor {
+    function epochFunding() external view returns (address);
+    function hasFinalized() external view returns (bool);
+    function lastFinalizedEpoch() external view returns (uint64);
+}
+
 /// @title EpochFunding
 /// @notice Holds the FLOCK emission reserve and the deployments' vesting streams, and releases one epoch's share of
 /// each to the distributor when the distributor finalizes that epoch (`fund`, once per epoch). The emission of an
@@ -19,7 +26,8 @@ import {IEpochFunding} from "./IEpochRegistry.sol";
 /// releases, for epoch e >= start, vested((e - start + 1) * epochSeconds) - vested((e - start) * epochSeconds) with
 /// vested(t) = floor(total * min(t, 180 days) / 180 days), so the releases of consecutive epochs sum to `total`.
 /// Anyone may top up the emission reserve by transferring FLOCK here; streams are added by the STREAM_ROLE (the
-/// graduation of a sale, or the admin), which pays their whole amount in at once.
+/// graduation of a sale, or the admin), which pays their whole amount in at once. An epoch never finalized (skipped:
+/// it had no receipts) releases its stream share to the treasury instead (`sweepSkipped`), so every stream ends.
 contract EpochFunding is IEpochFunding, AccessControl {
     using SafeERC20 for IERC20;
 
@@ -30,7 +38,8 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @notice Raised by the constructor with a zero token or admin, or zero epoch length.
     error EpochFundingInvalidConfig();
 
-    /// @notice Raised by `bindDistributor` once a distributor is bound, or with a zero address.
+    /// @notice Raised by `bindDistributor` once a distributor is bound, or for an address that is not a distributor
+    /// built with this funding contract.
     error EpochFundingDistributorBound();
 
     /// @notice Raised by `fund` from any account but the bound distributor.
@@ -46,8 +55,14 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @param available The FLOCK the reserve holds beyond what streams still owe.
     error EpochFundingShort(uint256 due, uint256 available);
 
-    /// @notice Raised by `addStream` with a zero token or amount, or a second stream of the same kind for a deployment.
+    /// @notice Raised by `addStream` with a zero token or amount, a second stream of the same kind for a deployment,
+    /// a start at or before the last final epoch (those epochs' rewards are sealed without it), or with
+    /// `MAX_LIVE_STREAMS` streams still vesting.
     error EpochFundingInvalidStream();
+
+    /// @notice Raised by `sweepSkipped` for an epoch that was funded (or swept), or that can still be finalized.
+    /// @param epoch The epoch.
+    error EpochFundingNotSkipped(uint64 epoch);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -65,10 +80,16 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @param startEpoch The first epoch it releases in (the graduation epoch).
     event StreamAdded(bytes32 indexed deploymentId, uint8 kind, address token, uint256 total, uint64 startEpoch);
 
+    /// @notice The stream releases of an epoch that was never finalized went to the treasury.
+    /// @param epoch The epoch.
+    /// @param streamed The stream releases, in the order paid.
+    event EpochSwept(uint64 indexed epoch, uint256[] streamed);
+
     /// @notice An epoch's emission and stream releases went to the distributor.
     /// @param epoch The epoch.
     /// @param emission The FLOCK emission released.
-    /// @param streamed The stream releases, in stream order.
+    /// @param streamed The stream releases, in the order paid (`streams()` order, but for finished streams, each
+    /// replaced by the last).
     event EpochFunded(uint64 indexed epoch, uint256 emission, uint256[] streamed);
 
     /*//////////////////////////////////////////////////////////////
@@ -93,6 +114,9 @@ contract EpochFunding is IEpochFunding, AccessControl {
     bytes32 public constant STREAM_ROLE = keccak256("STREAM_ROLE");
     /// @notice How long a stream vests: the paper's six months, 180 days.
     uint256 public constant VESTING_SECONDS = 180 days;
+    /// @notice The most streams vesting at once (two per deployment graduated within 180 days): `fund` pays each in
+    /// `finalize`, so this bounds its gas (about 35,000 a stream). Finished streams are dropped.
+    uint256 public constant MAX_LIVE_STREAMS = 200;
 
     /// @notice The FLOCK token of the emission and the staking funds.
     IERC20 public immutable flock;
@@ -100,6 +124,8 @@ contract EpochFunding is IEpochFunding, AccessControl {
     uint256 public immutable epochSeconds;
     /// @notice FLOCK emitted per epoch: dailyEmission * epochSeconds / 86,400, rounded down.
     uint256 public immutable emissionPerEpoch;
+    /// @notice Where the releases of epochs never finalized go (`sweepSkipped`).
+    address public immutable treasury;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -124,8 +150,10 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @param flockToken The FLOCK token.
     /// @param epochLength Seconds per epoch.
     /// @param dailyEmission FLOCK emitted per day across all deployments (base units).
-    constructor(address admin, IERC20 flockToken, uint256 epochLength, uint256 dailyEmission) {
-        if (admin == address(0) || address(flockToken) == address(0) || epochLength == 0) revert EpochFundingInvalidConfig();
+    /// @param treasury_ Where the stream releases of epochs never finalized go.
+    constructor(address admin, IERC20 flockToken, uint256 epochLength, uint256 dailyEmission, address treasury_) {
+        if (admin == address(0) || address(flockToken) == address(0) || epochLength == 0 || treasury_ == address(0)) revert EpochFundingInvalidConfig();
+        treasury = treasury_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(STREAM_ROLE, admin);
         flock = flockToken;
@@ -142,7 +170,9 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @dev Admin only. Reverts with `EpochFundingDistributorBound` once bound or for zero.
     /// @param target The distributor.
     function bindDistributor(address target) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (distributor != address(0) || target == address(0)) revert EpochFundingDistributorBound();
+        // Only a distributor built to call this contract: any other account bound here could take every release.
+        if (distributor != address(0) || target.code.length == 0 || IFundedDistributor(target).epochFunding() != address(this))
+            revert EpochFundingDistributorBound();
         distributor = target;
         emit DistributorBound(target);
     }
@@ -158,6 +188,7 @@ contract EpochFunding is IEpochFunding, AccessControl {
     function addStream(bytes32 deploymentId, uint8 kind, IERC20 token, uint256 total, uint64 startEpoch) external onlyRole(STREAM_ROLE) {
         if (kind > 1 || total == 0 || address(token) == address(0) || (kind == 0 && token != flock) || _hasStream[deploymentId][kind])
             revert EpochFundingInvalidStream();
+        if (_streams.length >= MAX_LIVE_STREAMS || (distributor != address(0) && _finalizedFrom(startEpoch))) revert EpochFundingInvalidStream();
         _hasStream[deploymentId][kind] = true;
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), total);
@@ -175,17 +206,19 @@ contract EpochFunding is IEpochFunding, AccessControl {
         uint256 available = flock.balanceOf(address(this)) - flockOwedByStreams;
         if (available < emissionPerEpoch) revert EpochFundingShort(emissionPerEpoch, available);
         flock.safeTransfer(msg.sender, emissionPerEpoch);
-        uint256[] memory streamed = new uint256[](_streams.length);
-        for (uint256 i = 0; i < _streams.length; ++i) {
-            Stream storage s = _streams[i];
-            uint256 amount = releaseOf(s.total, s.startEpoch, epoch);
-            if (amount == 0) continue;
-            streamed[i] = amount;
-            s.released += amount;
-            if (s.token == flock) flockOwedByStreams -= amount;
-            s.token.safeTransfer(msg.sender, amount);
-        }
-        emit EpochFunded(epoch, emissionPerEpoch, streamed);
+        emit EpochFunded(epoch, emissionPerEpoch, _release(epoch, msg.sender));
+    }
+
+    /// @notice Sends the stream releases of an epoch that can never be finalized (it was skipped: the distributor
+    /// finalized a later one) to the treasury, so no stream stays stuck; anyone may call. Its emission stays in the
+    /// reserve.
+    /// @dev Reverts with `EpochFundingNotSkipped` for an epoch funded or swept, or not before the last final epoch.
+    /// @param epoch The skipped epoch.
+    function sweepSkipped(uint64 epoch) external {
+        if (funded[epoch] || distributor == address(0) || !_finalizedFrom(epoch) || IFundedDistributor(distributor).lastFinalizedEpoch() == epoch)
+            revert EpochFundingNotSkipped(epoch);
+        funded[epoch] = true;
+        emit EpochSwept(epoch, _release(epoch, treasury));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -208,6 +241,36 @@ contract EpochFunding is IEpochFunding, AccessControl {
         if (epoch < startEpoch) return 0;
         uint256 elapsed = uint256(epoch - startEpoch) * epochSeconds;
         return _vested(total, elapsed + epochSeconds) - _vested(total, elapsed);
+    }
+
+    /// @dev Pays every stream's release of `epoch` to `to`, dropping the streams it finishes (the last stream takes a
+    /// finished one's place); the releases in the order paid.
+    function _release(uint64 epoch, address to) internal returns (uint256[] memory streamed) {
+        streamed = new uint256[](_streams.length);
+        uint256 i = 0;
+        for (uint256 k = 0; k < streamed.length; ++k) {
+            Stream storage s = _streams[i];
+            uint256 amount = releaseOf(s.total, s.startEpoch, epoch);
+            streamed[k] = amount;
+            if (amount != 0) {
+                s.released += amount;
+                if (s.token == flock) flockOwedByStreams -= amount;
+                s.token.safeTransfer(to, amount);
+            }
+            if (s.released == s.total) {
+                // Finished: the last stream takes its place, and is looked at next.
+                _streams[i] = _streams[_streams.length - 1];
+                _streams.pop();
+            } else {
+                ++i;
+            }
+        }
+    }
+
+    /// @dev Whether the distributor has finalized `epoch` or a later one (so `epoch` can no longer be).
+    function _finalizedFrom(uint64 epoch) internal view returns (bool) {
+        IFundedDistributor d = IFundedDistributor(distributor);
+        return d.hasFinalized() && d.lastFinalizedEpoch() >= epoch;
     }
 
     /// @dev floor(total * min(t, 180 days) / 180 days), as `vestedAmount` in src/economics/supply.ts.

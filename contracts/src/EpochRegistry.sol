@@ -70,10 +70,11 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     /// @notice The role that may revoke a pending proposal.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-    /// @notice How many epochs before a proposal's the registry scans for a skipped recorded attestation (about
-    /// 256 storage reads): a gap wider than this, from the last final epoch or the first recording, is not scanned
-    /// beyond it (179 years of daily epochs).
-    uint256 public constant SKIP_SCAN_EPOCHS = 65_536;
+    /// @notice How many epochs before a proposal's the registry scans for a skipped recorded attestation: a gap wider
+    /// than this, from the last final epoch or the first recording, is not scanned beyond it (2.8 years of daily
+    /// epochs). It bounds the scan's cost whatever was recorded: at most 4 words and, per epoch with a recording,
+    /// its recorded keys (about 8,400 gas each), so a provider cannot make proposals run out of gas.
+    uint256 public constant SKIP_SCAN_EPOCHS = 1_024;
     /// @dev The BN254 scalar field the batch circuit works in.
     uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -328,10 +329,9 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param providerKey Its attestation key id.
     function challengeSkip(uint64 epoch, uint64 skipped, bytes32 deploymentId, uint256 providerKey) external {
         if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
-        bytes32 spendRoot = _pending.spendRoot;
         if (skipped >= epoch || (hasFinalized && skipped <= lastFinalizedEpoch) || recordedAttestation[skipped][deploymentId][providerKey] == 0
             || providerAccountOf[_pending.configHash][deploymentId][providerKey] == address(0)) revert EpochRegistryNotSkipped(skipped);
-        challengedSpendRoot[spendRoot] = true;
+        // The proposal's own trees may be right (a skip says nothing of them): withdrawn, its root not barred.
         _withdrawPending(epoch);
         emit EpochSkipChallenged(epoch, msg.sender, skipped, deploymentId, providerKey);
     }
@@ -421,21 +421,25 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
 
     /// @notice Makes the pending proposal final once its timelock has passed. Anyone may call.
     /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryTimelock` before
-    /// `pendingReadyAt`.
+    /// `pendingReadyAt`; with a verifier, as `propose` for a recorded attestation it skips or leaves out (recorded
+    /// since: anyone then revokes it); `EpochRegistryRevenueUnpaid` until its revenue is paid; and as the funding
+    /// contract's `fund` while its rewards are not funded.
     /// @param epoch The pending epoch.
     function finalize(uint64 epoch) external {
         if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
         if (block.timestamp < pendingReadyAt) revert EpochRegistryTimelock(epoch, pendingReadyAt);
         Commitment memory c = _pending;
+        // A recording made too late to be challenged (in the block of this call) still binds.
+        if (address(verifier) != address(0)) _checkRecorded(epoch, c.configHash);
         if (address(revenueSettlement) != address(0)) _checkPaid(epoch, c.totalCharged);
-        // Funded before the root is claimable (the call is to a contract fixed at construction).
-        if (address(epochFunding) != address(0)) epochFunding.fund(epoch);
         _final[epoch] = c;
         hasPending = false;
         delete _pending;
         lastFinalizedEpoch = epoch;
         hasFinalized = true;
         currentRewardRoot = c.rewardRoot;
+        // Funded before the root is claimable, after the state is final (a contract fixed at construction).
+        if (address(epochFunding) != address(0)) epochFunding.fund(epoch);
         emit EpochFinalized(epoch, c.spendRoot, c.rewardRoot);
     }
 
@@ -562,13 +566,19 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
             if (onChain[0] != q.maxDiscountBps || onChain[1] != q.multiplier || onChain[2] != q.circulating)
                 revert EpochRegistrySnapshotParameters(q.deploymentId, [q.maxDiscountBps, q.multiplier, q.circulating], onChain);
         }
-        (bool skips, uint64 skipped,) = _skipped(epoch, c.configHash);
+        _checkRecorded(epoch, c.configHash);
+    }
+
+    /// @dev No earlier epoch still open has a recorded attestation under a key `config` pins, and every one recorded
+    /// for `epoch` is proven whole.
+    function _checkRecorded(uint64 epoch, bytes32 config) internal view {
+        (bool skips, uint64 skipped,) = _skipped(epoch, config);
         if (skips) revert EpochRegistryEpochSkipped(skipped);
         ProviderKey[] storage recorded = _recorded[epoch];
         for (uint256 i = 0; i < recorded.length; ++i) {
             ProviderKey memory k = recorded[i];
             uint256 attestation = recordedAttestation[epoch][k.deploymentId][k.providerKey];
-            if (_omits(epoch, c.configHash, k.deploymentId, k.providerKey, attestation))
+            if (_omits(epoch, config, k.deploymentId, k.providerKey, attestation))
                 revert EpochRegistryAttestationUnproven(k.deploymentId, k.providerKey, attestation);
         }
     }

@@ -14,8 +14,8 @@ export const STREAM_KIND = { stakingFund: 0, incentiveReserve: 1 } as const
 export type StreamKind = keyof typeof STREAM_KIND
 
 /** Deploys the funding contract; `admin` also holds STREAM_ROLE. The distributor is bound after it is deployed. */
-export async function deployEpochFunding(clients: Clients, options: { admin: Address; flock: Address; epochSeconds: bigint; dailyEmission: bigint }): Promise<Address> {
-  return deploy(clients, EpochFunding, [options.admin, options.flock, options.epochSeconds, options.dailyEmission])
+export async function deployEpochFunding(clients: Clients, options: { admin: Address; flock: Address; epochSeconds: bigint; dailyEmission: bigint; treasury: Address }): Promise<Address> {
+  return deploy(clients, EpochFunding, [options.admin, options.flock, options.epochSeconds, options.dailyEmission, options.treasury])
 }
 
 export function epochFundingAt(clients: Clients, address: Address) {
@@ -28,7 +28,12 @@ async function sent(clients: Clients, hash: Hex, what: string): Promise<Hex> {
   return hash
 }
 
-/** Binds the distributor the releases go to (once, admin). */
+/** Sends the stream releases of an epoch that can never be finalized (a later one is final) to the treasury. */
+export async function sweepSkipped(clients: Clients, funding: Address, epoch: bigint): Promise<Hex> {
+  return sent(clients, await epochFundingAt(clients, funding).write.sweepSkipped([epoch]), 'sweepSkipped')
+}
+
+/** Binds the distributor the releases go to (once, admin; a distributor built with this funding contract). */
 export async function bindDistributor(clients: Clients, funding: Address, distributor: Address): Promise<Hex> {
   const f = epochFundingAt(clients, funding)
   const bound = await f.read.distributor()

@@ -21,6 +21,7 @@ const DEPLOYMENT = keccak256('0x0d')
 
 let devnet: Devnet
 let me: Address
+const TREASURY = () => devnet.accounts[9]!
 beforeAll(async () => {
   devnet = await startDevnet()
   me = devnet.accounts[0]!
@@ -32,7 +33,7 @@ const send = async (hash: Promise<`0x${string}`>) => expect((await devnet.client
 async function system() {
   const flock = await deployTestToken(devnet.clients, 'FLOCK', 'FLOCK', 18)
   const mt = await deployTestToken(devnet.clients, 'MT', 'MT', 18)
-  const funding = await deployEpochFunding(devnet.clients, { admin: me, flock, epochSeconds: EPOCH_SECONDS, dailyEmission: DAILY_EMISSION })
+  const funding = await deployEpochFunding(devnet.clients, { admin: me, flock, epochSeconds: EPOCH_SECONDS, dailyEmission: DAILY_EMISSION, treasury: TREASURY() })
   const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, epochFunding: funding })
   const staking = await deployStaking(devnet.clients, mt, me, 3000n, 2n, 1n)
   const registry = distributorAt(devnet.clients, distributor)
@@ -81,8 +82,12 @@ describe('EpochFunding (in-process EVM)', () => {
     await reverts(s.funding.write.addStream([keccak256('0x0e'), 0, s.mt.address, 1n, start]), 'EpochFundingInvalidStream')
     const stranger = epochFundingAt(devnet.clientsFor(devnet.accounts[3]!), s.funding.address)
     await reverts(stranger.write.addStream([keccak256('0x0e'), 1, s.mt.address, 1n, start]), 'AccessControlUnauthorizedAccount')
-    // Releases go to the distributor only, and only once it is bound (to one distributor, once).
+    // Releases go to the distributor only, and only once it is bound (to one distributor built with it, once): an
+    // account, or a distributor made with another funding contract, would take every release.
     await reverts(s.funding.write.fund([start]), 'EpochFundingNotDistributor')
+    await reverts(s.funding.write.bindDistributor([devnet.accounts[3]!]), 'EpochFundingDistributorBound')
+    const other = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
+    await reverts(s.funding.write.bindDistributor([other.distributor]), 'EpochFundingDistributorBound')
     await bindDistributor(devnet.clients, s.funding.address, s.distributor)
     await expect(bindDistributor(devnet.clients, s.funding.address, s.distributor)).rejects.toThrow(/already bound/)
     await reverts(s.funding.write.fund([start]), 'EpochFundingNotDistributor')
@@ -107,5 +112,35 @@ describe('EpochFunding (in-process EVM)', () => {
     // What the streams still owe stays out of the emission reserve.
     expect(await s.funding.read.flockOwedByStreams()).toBe(staked - expected.streamed[0]!)
     expect(await s.flock.read.balanceOf([s.funding.address])).toBe(staked - expected.streamed[0]!)
+
+    // A stream cannot start at an epoch already final: those epochs' rewards were sealed without it.
+    await reverts(s.funding.write.addStream([keccak256('0x0e'), 0, s.flock.address, 1n, epoch]), 'EpochFundingInvalidStream')
+    // Epochs never finalized (no receipts: skipped) release their stream share to the treasury, once, so every stream
+    // ends; a final epoch, or one that may still be, is not swept.
+    await reverts(s.funding.write.sweepSkipped([epoch]), 'EpochFundingNotSkipped')
+    await reverts(s.funding.write.sweepSkipped([epoch + 1n]), 'EpochFundingNotSkipped')
+    const { sweepSkipped } = await import('../../src/chain/funding.ts')
+    const streams = [{ total: staked, startEpoch: start }, { total: reserve, startEpoch: start }]
+    let swept = [0n, 0n]
+    const sweep = async (e: bigint) => {
+      await sweepSkipped(devnet.clients, s.funding.address, e)
+      swept = expectedFunding(e, EPOCH_SECONDS, DAILY_EMISSION, streams).streamed.map((v, i) => v + swept[i]!)
+    }
+    for (let e = start; e < epoch; e++) await sweep(e)
+    await reverts(s.funding.write.sweepSkipped([start]), 'EpochFundingNotSkipped')
+    expect(await s.flock.read.balanceOf([TREASURY()])).toBe(swept[0])
+    expect(await s.mt.read.balanceOf([TREASURY()])).toBe(swept[1])
+    // Past the 180 days, with the epochs between swept, both streams are paid in full and dropped.
+    const last = start + 180n
+    await send(s.flock.write.transfer([s.funding.address, emission]))
+    await propose(s, last, keccak256('0x02'))
+    await send(s.registry.write.finalize([last]))
+    for (let e = epoch + 1n; e < last; e++) await sweep(e)
+    expect(await s.funding.read.streams()).toEqual([])
+    expect(await s.funding.read.flockOwedByStreams()).toBe(0n)
+    const paid = (i: number) => expected.streamed[i]! + expectedFunding(last, EPOCH_SECONDS, DAILY_EMISSION, streams).streamed[i]!
+    expect(swept[0]! + paid(0)).toBe(staked)
+    expect(swept[1]! + paid(1)).toBe(reserve)
+    expect(await s.mt.read.balanceOf([s.funding.address])).toBe(0n)
   }, 120_000)
 })
