@@ -297,6 +297,41 @@ export async function payRevenue(clients: Clients, settlement: Address, p: PayPa
 
 // ---------------------------------------------------------------------------------------------------------------
 // Buybacks
+/** One deployment's revenue of a sealed epoch: its charged revenue (the sum of its spend leaves) and its OpEx. */
+export type DeploymentRevenue = { deploymentId: Hex; charged: bigint; opex: bigint }
+
+/**
+ * What a sealed epoch owes the settlement, per deployment with charged revenue: the charged amounts of its spend
+ * leaves summed (what the proofs prove per deployment) and the OpEx its inputs.json records, in config order.
+ */
+export function epochRevenue(spendLeaves: Iterable<{ deploymentId: Hex; charged: bigint }>, deployments: ReadonlyArray<{ id: Hex; opex: bigint }>): DeploymentRevenue[] {
+  const charged = new Map<string, bigint>()
+  for (const l of spendLeaves) charged.set(l.deploymentId.toLowerCase(), (charged.get(l.deploymentId.toLowerCase()) ?? 0n) + l.charged)
+  return deployments.flatMap((d) => {
+    const c = charged.get(d.id.toLowerCase()) ?? 0n
+    return c === 0n ? [] : [{ deploymentId: d.id, charged: c, opex: d.opex }]
+  })
+}
+
+/**
+ * Pays what is still unpaid of each deployment's revenue of an epoch (a payment already made counts: payments add
+ * up), with its OpEx to `opexRecipient` scaled to the part paid now. Returns the payments made.
+ */
+export async function payEpochRevenue(clients: Clients, settlement: Address, epoch: bigint, revenue: readonly DeploymentRevenue[], opexRecipient: Address | undefined): Promise<Payment[]> {
+  const { of } = await readPaid(clients.public, settlement, epoch, revenue.map((r) => r.deploymentId))
+  const payments: Payment[] = []
+  for (const r of revenue) {
+    const paid = of.get(r.deploymentId) ?? 0n
+    if (paid >= r.charged) continue
+    const charged = r.charged - paid
+    const opex = paid === 0n ? r.opex : mulDivDown(r.opex, charged, r.charged)
+    if (opex > 0n && opexRecipient === undefined)
+      throw new SettlementError(`deployment ${r.deploymentId} of epoch ${epoch} declares ${opex} of OpEx and no recipient is given`, { hint: 'Name the account the compute providers are paid at (fomo settle --opex-to).' })
+    payments.push(await payRevenue(clients, settlement, { epoch, deploymentId: r.deploymentId, charged, opex, opexRecipient }))
+  }
+  return payments
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 export type BuybackParameters = {

@@ -1,15 +1,16 @@
 /**
- * A deployment's stake snapshot read from its MTStaking contract at a block:
+ * Staking a deployment's Model Token (`stakeMt`, `unstakeMt`), and its stake snapshot read from its MTStaking contract
+ * at a block:
  * every account that ever staked (from the Staked events up to the block),
  * its eligible stake at the block (what it held when the contract's
  * eligibility window ending there began, less what it withdrew within it), the circulating supply there, and the
  * discount parameters X and M in force there. The block must be strictly past
  * (the contract refuses a read at the current block).
  */
-import { getContract, parseAbiItem, type Address } from 'viem'
+import { erc20Abi, getContract, parseAbiItem, type Address } from 'viem'
 import type { Hex } from '../base/bytes.ts'
 import { MTStaking } from './contracts.generated.ts'
-import type { Clients } from './contracts.ts'
+import { ChainError, type Clients } from './contracts.ts'
 
 export type StakeSnapshot = {
   circulatingSupply: bigint
@@ -41,4 +42,33 @@ export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, stakin
     maxDiscountBps: await contract.read.maxDiscountBpsAt([blockNumber]),
     multiplier: await contract.read.multiplierAt([blockNumber]),
   }
+}
+
+async function sent(clients: Clients, hash: Hex, what: string): Promise<Hex> {
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
+  return hash
+}
+
+/** Stakes `amount` MT from the sender (approving the staking contract first); returns its stake afterwards. */
+export async function stakeMt(clients: Clients, staking: Address, amount: bigint): Promise<{ hash: Hex; stake: bigint }> {
+  if (amount <= 0n) throw new ChainError(`a stake must be a positive amount of MT, got ${amount}`)
+  const s = getContract({ abi: MTStaking.abi, address: staking, client: { public: clients.public, wallet: clients.wallet } })
+  const token = await s.read.token()
+  const me = clients.wallet.account.address
+  const balance = await clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] })
+  if (balance < amount) throw new ChainError(`${me} holds ${balance} of MT ${token}, less than the ${amount} to stake`, 'Buy or claim the MT first (fomo buy; after graduation, the sale pays out what was bought).')
+  await sent(clients, await clients.wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [staking, amount] }), 'approve')
+  const hash = await sent(clients, await s.write.stake([amount]), 'stake')
+  return { hash, stake: await s.read.stakeOf([me]) }
+}
+
+/** Unstakes `amount` MT to the sender; returns its stake afterwards. */
+export async function unstakeMt(clients: Clients, staking: Address, amount: bigint): Promise<{ hash: Hex; stake: bigint }> {
+  const s = getContract({ abi: MTStaking.abi, address: staking, client: { public: clients.public, wallet: clients.wallet } })
+  const me = clients.wallet.account.address
+  const staked = await s.read.stakeOf([me])
+  if (amount <= 0n || amount > staked) throw new ChainError(`${me} has ${staked} MT staked on ${staking}: cannot unstake ${amount}`, 'Unstake a positive amount, at most the stake.')
+  const hash = await sent(clients, await s.write.unstake([amount]), 'unstake')
+  return { hash, stake: await s.read.stakeOf([me]) }
 }

@@ -5,6 +5,7 @@ import { BaseError } from '../base/errors.ts'
 import { helpText, runCommand, UsageError, type Command, type Io } from './command.ts'
 import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsCommand, sealCommand, serveCommand } from './commands/aggregator.ts'
 import { claimCommand, deployCommand, pinCommand, publishCommand } from './commands/chain.ts'
+import { buybackCommand, settleCommand, stakeMtCommand, unstakeMtCommand } from './commands/economy.ts'
 import { keysNewCommand } from './commands/keys.ts'
 import { attestCommand, auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
@@ -25,6 +26,10 @@ export const commands: Command[] = [
   pinCommand,
   publishCommand,
   claimCommand,
+  settleCommand,
+  buybackCommand,
+  stakeMtCommand,
+  unstakeMtCommand,
   attestCommand,
   proveCommand,
   auditCommand,

@@ -271,6 +271,110 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     expect(unpaired.stderr).toContain('--staking and --block go together')
   })
 
+  it('fomo settle pays a sealed epoch\'s revenue once (again pays nothing), fomo buyback runs the buybacks, fomo stake and unstake', async () => {
+    const env = { FOMO_PRIVATE_KEY: KEY }
+    const c = await rpcClients(rpc, KEY)
+    const me = c.wallet.account.address
+    const { deploy, deployTestToken } = await import('../../src/chain/contracts.ts')
+    const { BurnableTestToken } = await import('../../src/chain/contracts.generated.ts')
+    const { deployUniswapV2, addLiquidity } = await import('../../src/chain/uniswap.ts')
+    const { deploySettlement, grantSettlementRole, readPaid, readSettlementDeployment, setDeployment } = await import('../../src/chain/settlement.ts')
+    const { spendLeafOf } = await import('../../src/epoch/spend.ts')
+    const { StandardTree } = await import('../../src/merkle/tree.ts')
+    const mintTo = async (token: Address, amount: bigint) => c.public.waitForTransactionReceipt({ hash: await getContract({ abi: TestToken.abi, address: token, client: { wallet: c.wallet } }).write.mint([me, amount]) })
+    const balance = (token: Address, owner: Address) => getContract({ abi: TestToken.abi, address: token, client: { public: c.public } }).read.balanceOf([owner])
+    const usdc = await deployTestToken(c, 'USDC', 'USDC', 6)
+    const flock = await deployTestToken(c, 'FLOCK', 'FLOCK', 18)
+    const uni = await deployUniswapV2(c, { feeToSetter: me })
+    const treasury = getAddress('0x000000000000000000000000000000000000dEaD')
+    const providers = getAddress('0x00000000000000000000000000000000000Cafe0')
+    const settlement = await deploySettlement(c, { usdc, flock, router: uni.router, treasury, distributor: me, admin: me, maxOpexBps: 6000n })
+    await grantSettlementRole(c, settlement, 'payer', me)
+    await grantSettlementRole(c, settlement, 'keeper', me)
+
+    // An epoch sealed with OpEx recorded per deployment (half of each one's charged revenue).
+    const deployed = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '0'], { env })).stdout) as { distributor: Address; chainId: number }
+    const base = worldConfig()
+    const { config, inputs } = await onChainInputs({ ...base, domain: { ...base.domain, chainId: deployed.chainId, verifyingContract: deployed.distributor.toLowerCase() as Address } }, deployed.distributor, env)
+    const receipts = Array.from({ length: 8 }, (_, i) => receipt(i, { deployment: (i % 2) as 0 | 1 }))
+    const docs = receipts.map((r) => signed(r, config))
+    const charged = new Map<string, bigint>()
+    for (const r of receipts) charged.set(r.deploymentId, (charged.get(r.deploymentId) ?? 0n) + r.chargedAmount)
+    for (const [id, d] of inputs.deployments) d.opex = (charged.get(id) ?? 0n) / 2n
+    const store = await openStore(await freshLocation('pglite'))
+    await store.setConfig(config)
+    await store.setEpochInputs(inputs)
+    const columns = new ReceiptColumns(docs.length)
+    const verifier = new ReceiptVerifier({ domain: config.domain })
+    docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
+    await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
+    const sealed = await store.seal(EPOCH)
+    await store.close()
+    const dir = await writeEpochDirectory(await mkdtemp(join(tmpdir(), 'fomo-settle-')), EPOCH, sealed.files)
+    const leaves = [...StandardTree.load(JSON.parse(await readFile(join(dir, 'spend-tree.json'), 'utf8'))).entries()].map(([, v]) => spendLeafOf(v))
+    const due = new Map<string, bigint>()
+    for (const l of leaves) due.set(l.deploymentId, (due.get(l.deploymentId) ?? 0n) + l.charged)
+    expect(due.size).toBe(2)
+
+    // Each deployment's Model Token (burnable) and pools: USDC/FLOCK and MT/FLOCK.
+    const mts = new Map<string, Address>()
+    for (const id of due.keys()) {
+      const mt = await deploy(c, BurnableTestToken, ['MT', 'MT', 18])
+      mts.set(id, mt)
+      await setDeployment(c, settlement, id as `0x${string}`, mt)
+      await mintTo(mt, 10n ** 24n)
+    }
+    await mintTo(usdc, 10n ** 15n)
+    await mintTo(flock, 10n ** 26n)
+    const deadline = (await c.public.getBlock()).timestamp + 600n
+    for (const approve of [usdc, flock, ...mts.values()]) await c.public.waitForTransactionReceipt({ hash: await getContract({ abi: TestToken.abi, address: approve, client: { wallet: c.wallet } }).write.approve([uni.router, 2n ** 255n]) })
+    await addLiquidity(c, uni.router, { tokenA: usdc, tokenB: flock, amountADesired: 10n ** 12n, amountBDesired: 2n * 10n ** 24n, amountAMin: 0n, amountBMin: 0n, to: me, deadline })
+    for (const mt of mts.values()) await addLiquidity(c, uni.router, { tokenA: mt, tokenB: flock, amountADesired: 2n * 10n ** 23n, amountBDesired: 25n * 10n ** 21n, amountAMin: 0n, amountBMin: 0n, to: me, deadline })
+
+    const args = ['--rpc', rpc, '--settlement', settlement]
+    const missingOpexTo = await fomo(['settle', dir, ...args], { env })
+    expect(missingOpexTo.code).toBe(1)
+    expect(missingOpexTo.stderr).toContain('--opex-to')
+    const settled = await fomo(['settle', dir, '--opex-to', providers, ...args], { env })
+    expect(settled.code, settled.stderr).toBe(0)
+    const out = JSON.parse(settled.stdout) as { payments: Array<{ deploymentId: string; charged: string; opex: string }> }
+    expect(new Map(out.payments.map((p) => [p.deploymentId, [BigInt(p.charged), BigInt(p.opex)]]))).toEqual(new Map([...due].map(([id, v]) => [id, [v, v / 2n]])))
+    const paid = await readPaid(c.public, settlement, BigInt(EPOCH), [...due.keys()] as `0x${string}`[])
+    expect(paid.total).toBe([...due.values()].reduce((a, b) => a + b, 0n))
+    expect(await balance(usdc, providers)).toBe([...due.values()].reduce((a, b) => a + b / 2n, 0n))
+    // Paid: running it again pays nothing.
+    expect(JSON.parse((await fomo(['settle', dir, '--opex-to', providers, ...args], { env })).stdout).payments).toEqual([])
+
+    // The keeper's buybacks: FLOCK to the treasury, each deployment's MT burned.
+    const flockBuyback = await fomo(['buyback', '--flock', ...args], { env })
+    expect(flockBuyback.code, flockBuyback.stderr).toBe(0)
+    expect(await balance(flock, treasury)).toBe(BigInt(JSON.parse(flockBuyback.stdout).amountOut))
+    for (const [id, mt] of mts) {
+      const supply = await getContract({ abi: TestToken.abi, address: mt, client: { public: c.public } }).read.totalSupply()
+      const burn = await fomo(['buyback', '--deployment', id, '--slippage-bps', '50', ...args], { env })
+      expect(burn.code, burn.stderr).toBe(0)
+      const burned = BigInt(JSON.parse(burn.stdout).amountOut)
+      expect(burned).toBeGreaterThan(0n)
+      expect(await getContract({ abi: TestToken.abi, address: mt, client: { public: c.public } }).read.totalSupply()).toBe(supply - burned)
+      expect((await readSettlementDeployment(c.public, settlement, id as `0x${string}`)).burnedMt).toBe(burned)
+    }
+    expect((await fomo(['buyback', '--flock', '--deployment', [...mts.keys()][0]!, ...args], { env })).code).toBe(2)
+
+    // Staking from the key's own account.
+    const staking = config.deployments[0]!.staking as Address
+    const mt = config.deployments[0]!.mtToken as Address
+    await mintTo(mt, 10n * 10n ** 18n)
+    const staked = await fomo(['stake', '--staking', staking, '--amount', '10', '--rpc', rpc], { env })
+    expect(staked.code, staked.stderr).toBe(0)
+    expect(JSON.parse(staked.stdout)).toMatchObject({ stake: String(10n * 10n ** 18n) })
+    const unstaked = await fomo(['unstake', '--staking', staking, '--amount', '4.5', '--rpc', rpc], { env })
+    expect(JSON.parse(unstaked.stdout)).toMatchObject({ stake: String(55n * 10n ** 17n) })
+    const tooMuch = await fomo(['unstake', '--staking', staking, '--amount', '6', '--rpc', rpc], { env })
+    expect(tooMuch.code).toBe(1)
+    expect(tooMuch.stderr).toContain('cannot unstake')
+    expect((await fomo(['stake', '--staking', staking, '--amount', '-1', '--rpc', rpc], { env })).code).toBe(2)
+  }, 180_000)
+
   it('refuses a key on the command line and names a wrong RPC', async () => {
     const withKey = await fomo(['deploy', '--rpc', rpc, '--key', KEY])
     expect(withKey.code).toBe(2)

@@ -13,23 +13,23 @@ import { writeFileAtomic } from '../files.ts'
 import { loadPrivateKey } from '../keys.ts'
 
 // Chain commands take keys from a file or FOMO_PRIVATE_KEY only: a key in an argument ends up in shell history and process lists.
-const chainOptions: Record<string, OptionSpec> = {
+export const chainOptions: Record<string, OptionSpec> = {
   rpc: { type: 'string', valueName: 'url', description: 'JSON-RPC URL of the node, e.g. http://127.0.0.1:8545' },
   'key-file': { type: 'string', valueName: 'file', description: 'Key file (fomo-key-v1 or hex); default: the FOMO_PRIVATE_KEY environment variable' },
 }
 
-async function clients(values: Record<string, unknown>, io: Io, command: string) {
+export async function clients(values: Record<string, unknown>, io: Io, command: string) {
   const key = await loadPrivateKey({ 'key-file': values['key-file'] }, io, command)
   return rpcClients(requireString(values, 'rpc', command), key)
 }
 
-function address(values: Record<string, unknown>, name: string, command: string): Address {
+export function address(values: Record<string, unknown>, name: string, command: string): Address {
   const v = requireString(values, name, command)
   if (!isAddress(v)) throw new UsageError(`--${name} must be an address (0x and 40 hex digits)`, command)
   return getAddress(v)
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`
+export const json = (value: unknown) => `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`
 
 export const deployCommand: Command = {
   name: 'deploy',
