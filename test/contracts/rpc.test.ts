@@ -375,6 +375,38 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     expect((await fomo(['stake', '--staking', staking, '--amount', '-1', '--rpc', rpc], { env })).code).toBe(2)
   }, 180_000)
 
+  it('fomo deploy with --router and --daily-emission: a registry wired to its revenue settlement and epoch funding', async () => {
+    const env = { FOMO_PRIVATE_KEY: KEY }
+    const c = await rpcClients(rpc, KEY)
+    const { deployUniswapV2 } = await import('../../src/chain/uniswap.ts')
+    const { RewardDistributor, RevenueSettlement, EpochFunding } = await import('../../src/chain/contracts.generated.ts')
+    const { epochEmission } = await import('../../src/economics/emissions.ts')
+    const uni = await deployUniswapV2(c, { feeToSetter: c.wallet.account.address })
+    const treasury = getAddress('0x000000000000000000000000000000000000bEEF')
+    const args = ['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens', '--router', uni.router, '--treasury', treasury, '--max-opex-bps', '6000', '--daily-emission', '20000']
+    const deployed = await fomo(args, { env })
+    expect(deployed.code, deployed.stderr).toBe(0)
+    const d = JSON.parse(deployed.stdout) as { distributor: Address; revenueSettlement: Address; epochFunding: Address; tokens: { flock: Address; usdc: Address } }
+    const read = <A extends readonly unknown[]>(abi: A, address: Address) => getContract({ abi: abi as never, address, client: { public: c.public } }) as unknown as { read: Record<string, (args?: unknown[]) => Promise<unknown>> }
+    const registry = read(RewardDistributor.abi, d.distributor)
+    expect(getAddress((await registry.read.revenueSettlement!()) as string)).toBe(getAddress(d.revenueSettlement))
+    expect(getAddress((await registry.read.epochFunding!()) as string)).toBe(getAddress(d.epochFunding))
+    const settlement = read(RevenueSettlement.abi, d.revenueSettlement)
+    expect(getAddress((await settlement.read.distributor!()) as string)).toBe(getAddress(d.distributor))
+    expect(await settlement.read.maxOpexBps!()).toBe(6000n)
+    expect(getAddress((await settlement.read.treasury!()) as string)).toBe(treasury)
+    const funding = read(EpochFunding.abi, d.epochFunding)
+    expect(getAddress((await funding.read.distributor!()) as string)).toBe(getAddress(d.distributor))
+    expect(await funding.read.emissionPerEpoch!()).toBe(epochEmission(20_000n * 10n ** 18n, 86_400n))
+    // The pieces that need each other are asked for together.
+    const noRouter = await fomo(['deploy', '--rpc', rpc, '--max-opex-bps', '10'], { env })
+    expect(noRouter.code).toBe(2)
+    expect(noRouter.stderr).toContain('--max-opex-bps needs --router')
+    const noTokens = await fomo(['deploy', '--rpc', rpc, '--router', uni.router], { env })
+    expect(noTokens.code).toBe(2)
+    expect(noTokens.stderr).toContain('--flock and --usdc')
+  }, 120_000)
+
   it('refuses a key on the command line and names a wrong RPC', async () => {
     const withKey = await fomo(['deploy', '--rpc', rpc, '--key', KEY])
     expect(withKey.code).toBe(2)

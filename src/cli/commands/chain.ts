@@ -8,6 +8,8 @@ import { readConfig } from '../../epoch/config.ts'
 import { readJsonFile } from '../files.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
+import { deploySystem } from '../../chain/system.ts'
+import { DECIMALS, parseUnits } from '../../base/units.ts'
 import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
 import { loadPrivateKey } from '../keys.ts'
@@ -33,7 +35,8 @@ export const json = (value: unknown) => `${JSON.stringify(value, (_k, v) => (typ
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'Deploys the reward distributor (which is also the epoch registry) to a node; with --test-tokens also FLOCK and USDC test tokens; with --verifier or --test-verifier a registry that takes epochs only with valid batch proofs. Prints the deployment (format fomo-deployment-v1).',
+  summary:
+    'Deploys the reward distributor (which is also the epoch registry) to a node; with --test-tokens also FLOCK and USDC test tokens; with --verifier or --test-verifier a registry that takes epochs only with valid batch proofs; with --router a revenue settlement every epoch must be paid to before it is final; with --daily-emission an epoch funding contract that moves each epoch\'s emission and vesting releases into the distributor as it is finalized. Prints the deployment (format fomo-deployment-v1).',
   options: {
     ...chainOptions,
     timelock: { type: 'string', valueName: 'seconds', description: 'How long a proposed epoch stays revocable (default 86400)' },
@@ -41,29 +44,59 @@ export const deployCommand: Command = {
     publisher: { type: 'string', valueName: 'address', description: 'The aggregator account allowed to propose epochs (default: the deployer)' },
     guardian: { type: 'string', valueName: 'address', description: 'The account allowed to revoke a pending epoch (default: the deployer)' },
     'test-tokens': { type: 'boolean', description: 'Also deploy mintable FLOCK and USDC test tokens' },
+    flock: { type: 'string', valueName: 'address', description: 'The FLOCK token (with --router or --daily-emission, unless --test-tokens)' },
+    usdc: { type: 'string', valueName: 'address', description: 'The USDC token (with --router or --daily-emission, unless --test-tokens)' },
     verifier: { type: 'string', valueName: 'address', description: 'A batch proof verifier: every epoch must then be published with its proofs (fomo prove)' },
     'test-verifier': { type: 'boolean', description: 'Deploy the verifier of the bundled TEST-ONLY 4-receipt circuit keys and require proofs (tests and demos only)' },
+    router: { type: 'string', valueName: 'address', description: 'A Uniswap v2 router: also deploy the revenue settlement, whose buybacks swap through it' },
+    treasury: { type: 'string', valueName: 'address', description: 'The protocol treasury (settlement and funding; default: the deployer)' },
+    'max-opex-bps': { type: 'string', valueName: 'bps', description: 'The settlement\'s OpEx cap, in bps of the charged revenue (default 0)' },
+    'daily-emission': { type: 'string', valueName: 'flock', description: 'FLOCK emitted per day: also deploy the epoch funding contract' },
+    'epoch-seconds': { type: 'string', valueName: 'seconds', description: 'Seconds per epoch, as config.json (default 86400)' },
     out: { type: 'string', valueName: 'deployment.json', description: 'Also write the deployment to this file' },
   },
-  examples: ['FOMO_PRIVATE_KEY=0x... fomo deploy --rpc http://127.0.0.1:8545 --timelock 3600 --out deployment.json'],
+  examples: [
+    'FOMO_PRIVATE_KEY=0x... fomo deploy --rpc http://127.0.0.1:8545 --timelock 3600 --out deployment.json',
+    'fomo deploy --rpc ... --flock 0x... --usdc 0x... --router 0x... --treasury 0x... --max-opex-bps 6000 --daily-emission 20000',
+  ],
   async run({ values }, io) {
+    const whole = (name: string, pattern: RegExp, what: string) => {
+      const v = values[name]
+      if (v === undefined) return undefined
+      if (typeof v !== 'string' || !pattern.test(v)) throw new UsageError(`--${name} must be ${what}`, 'deploy')
+      return v
+    }
+    const timelock = whole('timelock', /^[0-9]+$/, 'a number of seconds') ?? '86400'
+    const maxAge = whole('snapshot-max-age', /^[1-9][0-9]*$/, 'a positive number of blocks')
+    const maxOpex = whole('max-opex-bps', /^[0-9]+$/, 'a whole number of bps')
+    if (maxOpex !== undefined && BigInt(maxOpex) > 10_000n) throw new UsageError('--max-opex-bps must be at most 10000', 'deploy')
+    const emission = whole('daily-emission', /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/, 'an amount of FLOCK in whole tokens, e.g. 20000')
+    const epochSeconds = whole('epoch-seconds', /^[1-9][0-9]*$/, 'a positive number of seconds') ?? '86400'
+    if (values.verifier && values['test-verifier']) throw new UsageError('give --verifier or --test-verifier, not both', 'deploy')
+    if (maxOpex !== undefined && values.router === undefined) throw new UsageError('--max-opex-bps needs --router (the settlement)', 'deploy')
+    const needsTokens = values.router !== undefined || emission !== undefined
+    if (needsTokens && !values['test-tokens'] && (values.flock === undefined || values.usdc === undefined))
+      throw new UsageError('the settlement and the funding need the tokens: --flock and --usdc (or --test-tokens)', 'deploy')
     const c = await clients(values, io, 'deploy')
     const me = c.wallet.account.address
-    const timelock = typeof values.timelock === 'string' ? values.timelock : '86400'
-    if (!/^[0-9]+$/.test(timelock)) throw new UsageError('--timelock must be a number of seconds', 'deploy')
-    if (values.verifier && values['test-verifier']) throw new UsageError('give --verifier or --test-verifier, not both', 'deploy')
-    const maxAge = values['snapshot-max-age']
-    if (maxAge !== undefined && (typeof maxAge !== 'string' || !/^[1-9][0-9]*$/.test(maxAge))) throw new UsageError('--snapshot-max-age must be a positive number of blocks', 'deploy')
+    const treasury = values.treasury ? address(values, 'treasury', 'deploy') : me
     const verifier = values['test-verifier'] ? await deployTestVerifier(c) : values.verifier ? address(values, 'verifier', 'deploy') : undefined
-    const deployment = await deployContracts(c, {
+    const common = {
       verifier,
       admin: me,
       publisher: values.publisher ? address(values, 'publisher', 'deploy') : me,
       guardian: values.guardian ? address(values, 'guardian', 'deploy') : me,
       timelockSeconds: BigInt(timelock),
       snapshotMaxAgeBlocks: maxAge === undefined ? undefined : BigInt(maxAge),
-      testTokens: Boolean(values['test-tokens']),
-    })
+    }
+    const deployment = needsTokens
+      ? await deploySystem(c, {
+          ...common,
+          tokens: values['test-tokens'] ? 'test' : { flock: address(values, 'flock', 'deploy'), usdc: address(values, 'usdc', 'deploy') },
+          settlement: values.router ? { router: address(values, 'router', 'deploy'), treasury, maxOpexBps: maxOpex === undefined ? undefined : BigInt(maxOpex) } : undefined,
+          funding: emission ? { epochSeconds: BigInt(epochSeconds), dailyEmission: parseUnits(emission, DECIMALS.FLOCK), treasury } : undefined,
+        })
+      : await deployContracts(c, { ...common, testTokens: Boolean(values['test-tokens']) })
     if (typeof values.out === 'string') await writeFileAtomic(resolve(io.cwd, values.out), json(deployment))
     io.stdout(json(deployment))
   },
