@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-// The launch of a deployment's Model Token by RMO (paper 3.2, 3.10): one call deploys the sale (which deploys and
-// holds the token), takes the issuer's one-time launch fee in FLOCK to the treasury, and records the pair under the
-// deployment's id.
+// The launch of a deployment's Model Token by RMO (paper 3.2, 3.10): one call deploys the sale (which deploys the
+// token and escrows its whole supply), takes the issuer's one-time launch fee in FLOCK to the treasury, and records the
+// pair under the deployment's id. The factory deploys, once, the graduator every one of its sales graduates through.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IUniswapV2Factory, MTGraduator} from "./MTGraduator.sol";
 import {ModelToken} from "./ModelToken.sol";
 import {RmoSale} from "./RmoSale.sol";
 
 /// @title MTLaunchFactory
 /// @notice Launches RMOs with the protocol's fee schedule and launch fee (fixed at the factory's deployment, so an
 /// issuer cannot launch with lower fees) and keeps the registry deploymentId => (token, sale, issuer). The caller of
-/// `launch` is the issuer: it pays the launch fee and receives the creator fees and the issuer MT allocation.
+/// `launch` is the issuer: it pays the launch fee and receives the creator fees and, vested from graduation, the issuer
+/// MT allocation. Its constructor deploys the `graduator` (MTGraduator), which only this factory's sales can call and
+/// which must be granted EpochFunding's STREAM_ROLE before any of them can graduate.
 /// @dev Ids are first come, first served: consumers (the aggregator's configuration) should check the issuer a
 /// launch records, not only its id.
 contract MTLaunchFactory is ReentrancyGuard {
@@ -32,8 +35,6 @@ contract MTLaunchFactory is ReentrancyGuard {
         string name;
         /// The Model Token's symbol.
         string symbol;
-        /// Receives the incentive reserve MT allocation.
-        address incentiveReserve;
         /// G: FLOCK base units raised at graduation.
         uint256 graduationTarget;
         /// P0: starting marginal price, FLOCK per MT in WAD.
@@ -55,7 +56,8 @@ contract MTLaunchFactory is ReentrancyGuard {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Raised by the constructor when FLOCK or the treasury is the zero address.
+    /// @notice Raised by the constructor when FLOCK, the treasury, the Uniswap v2 factory or the epoch funding is the
+    /// zero address.
     error MTLaunchFactoryZeroAddress();
 
     /// @notice Raised by the constructor with an inconsistent fee schedule: creator + protocol above the anti-sniping
@@ -94,6 +96,8 @@ contract MTLaunchFactory is ReentrancyGuard {
     IERC20 public immutable flock;
     /// @notice Receives launch fees, protocol fees, anti-sniping surcharges and the treasury MT allocations.
     address public immutable treasury;
+    /// @notice Migrates every sale of this factory at its graduation (deployed by the constructor).
+    MTGraduator public immutable graduator;
     /// @notice The one-time launch fee, FLOCK base units (zero: none).
     uint256 public immutable launchFee;
     /// @notice Creator fee of every sale, bps.
@@ -123,6 +127,8 @@ contract MTLaunchFactory is ReentrancyGuard {
     /// @param protocolFeeBps_ Protocol fee, bps (paper: 95).
     /// @param antiSnipingStartBps_ Total rate at launch, bps (at least creator + protocol, at most 10,000).
     /// @param antiSnipingWindow_ Decay window, seconds (non-zero when the start is above the base fee).
+    /// @param uniswapFactory The Uniswap v2 factory whose MT/FLOCK pairs graduations seed.
+    /// @param epochFunding The EpochFunding that streams each graduation's staking incentives and incentive reserve.
     constructor(
         IERC20 flock_,
         address treasury_,
@@ -130,9 +136,13 @@ contract MTLaunchFactory is ReentrancyGuard {
         uint256 creatorFeeBps_,
         uint256 protocolFeeBps_,
         uint256 antiSnipingStartBps_,
-        uint256 antiSnipingWindow_
+        uint256 antiSnipingWindow_,
+        IUniswapV2Factory uniswapFactory,
+        address epochFunding
     ) {
-        if (address(flock_) == address(0) || treasury_ == address(0)) revert MTLaunchFactoryZeroAddress();
+        if (address(flock_) == address(0) || treasury_ == address(0) || address(uniswapFactory) == address(0) || epochFunding == address(0)) {
+            revert MTLaunchFactoryZeroAddress();
+        }
         // The rule RmoSale's constructor applies, checked here so a bad schedule fails at deployment, not at launch.
         if (
             antiSnipingStartBps_ > 10_000 || creatorFeeBps_ > antiSnipingStartBps_ || protocolFeeBps_ > antiSnipingStartBps_ - creatorFeeBps_
@@ -145,14 +155,16 @@ contract MTLaunchFactory is ReentrancyGuard {
         protocolFeeBps = protocolFeeBps_;
         antiSnipingStartBps = antiSnipingStartBps_;
         antiSnipingWindow = antiSnipingWindow_;
+        graduator = new MTGraduator(flock_, treasury_, uniswapFactory, epochFunding);
     }
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Launches a deployment's RMO: deploys its sale (which deploys the Model Token and holds its sale and
-    /// liquidity parts), takes the launch fee from the caller (the issuer) to the treasury and records the launch.
+    /// @notice Launches a deployment's RMO: deploys its sale (which deploys the Model Token and escrows its whole
+    /// supply until graduation), takes the launch fee from the caller (the issuer) to the treasury and records the
+    /// launch.
     /// The sale starts at once; the anti-sniping surcharge decays from this block's timestamp.
     /// @dev The caller must have approved `launchFee` FLOCK. Reverts with `MTLaunchFactoryZeroDeploymentId`,
     /// `MTLaunchFactoryAlreadyLaunched`, or the sale's constructor errors (`RmoSaleInfeasibleCurve`,
@@ -171,7 +183,8 @@ contract MTLaunchFactory is ReentrancyGuard {
                 flock: flock,
                 issuer: msg.sender,
                 treasury: treasury,
-                incentiveReserve: p.incentiveReserve,
+                deploymentId: p.deploymentId,
+                graduator: graduator,
                 graduationTarget: p.graduationTarget,
                 startPrice: p.startPrice,
                 minRaise: p.minRaise,

@@ -14,6 +14,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ICirculatingSupply} from "./ICirculatingSupply.sol";
 
 /// @title MTStaking
 /// @notice Stake a deployment's Model Token. Stakes, the total staked, the circulating supply and the discount
@@ -22,6 +23,11 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// `eligibilityWindow` blocks before it began, less all it withdrew during them (`eligibleStakeAt`): a lower bound of
 /// the minimum it held over the window, read in O(log n). `discountBpsAt` computes the inference discount of that
 /// stake as src/economics does: min(X, floor(stake * M * 10^4 / circulating)).
+///
+/// The circulating supply comes from the token when it can say it (`ICirculatingSupply`, as ModelToken does: total
+/// supply less what is locked in the sale, in vesting and in the epoch funding): the constructor records it, and
+/// anyone checkpoints the current value with `syncCirculatingSupply()`, so the discount's denominator follows the
+/// chain and no role can set it. For a token without it (a test token), the SUPPLY_ROLE records it by hand.
 contract MTStaking is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
@@ -53,6 +59,16 @@ contract MTStaking is AccessControl, ReentrancyGuard {
     /// @notice Raised by the constructor with a zero eligibility window.
     error MTStakingZeroWindow();
 
+    /// @notice Raised by `setCirculatingSupply` when the token reports its circulating supply itself: it is then
+    /// synced from the token (`syncCirculatingSupply`), never set by hand.
+    /// @param token The token.
+    error MTStakingSupplyFromToken(address token);
+
+    /// @notice Raised by `syncCirculatingSupply` when the token does not report its circulating supply: the supply
+    /// role records it (`setCirculatingSupply`).
+    /// @param token The token.
+    error MTStakingNoSupplySource(address token);
+
     /// @notice Raised by a discount of a stake above the circulating supply (as `stakingDiscountBps` in src/economics
     /// throws): the supply recorded is wrong, and no discount is defined.
     /// @param stake The stake.
@@ -75,7 +91,7 @@ contract MTStaking is AccessControl, ReentrancyGuard {
     /// @param stake The account's stake afterwards.
     event Unstaked(address indexed account, uint256 amount, uint256 stake);
 
-    /// @notice The circulating supply was recorded.
+    /// @notice The circulating supply was recorded (set by the supply role, or synced from the token).
     /// @param circulating The circulating supply from this block on.
     event CirculatingSupplySet(uint256 circulating);
 
@@ -88,11 +104,15 @@ contract MTStaking is AccessControl, ReentrancyGuard {
                         CONSTANTS AND IMMUTABLES
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The role that records the circulating supply.
+    /// @notice The role that records the circulating supply of a token that does not report it.
     bytes32 public constant SUPPLY_ROLE = keccak256("SUPPLY_ROLE");
 
     /// @notice The Model Token staked.
     IERC20 public immutable token;
+
+    /// @notice Whether the token reports its circulating supply (`ICirculatingSupply`, probed at construction): then
+    /// it is synced from the token by anyone, else set by the supply role.
+    bool public immutable supplyFromToken;
 
     /// @notice The eligibility window W, in blocks (non-zero): a stake counts at a snapshot block S only as far as it
     /// was held at S - W and not withdrawn in (S - W, S] (`eligibleStakeAt`). One epoch of blocks is the intended value
@@ -122,6 +142,8 @@ contract MTStaking is AccessControl, ReentrancyGuard {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev Probes the token for `circulatingSupply()` (a static call returning one word) and, when it answers,
+    /// checkpoints its value at once.
     /// @param token_ The Model Token staked.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE and SUPPLY_ROLE.
     /// @param maxDiscountBps_ The maximum discount X, in bps (at most 10,000).
@@ -134,6 +156,10 @@ contract MTStaking is AccessControl, ReentrancyGuard {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(SUPPLY_ROLE, admin);
         _setDiscount(maxDiscountBps_, multiplier_);
+        (bool ok, bytes memory data) = address(token_).staticcall(abi.encodeCall(ICirculatingSupply.circulatingSupply, ()));
+        bool fromToken = ok && data.length == 32;
+        supplyFromToken = fromToken;
+        if (fromToken) _recordCirculating(abi.decode(data, (uint256)));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -174,12 +200,25 @@ contract MTStaking is AccessControl, ReentrancyGuard {
         emit Unstaked(msg.sender, amount, current - amount);
     }
 
-    /// @notice Records the circulating supply (sale + liquidity + vested - burned), maintained by the platform.
-    /// @dev Supply role only. Checkpointed like the stakes, so a snapshot reads the supply of its block.
+    /// @notice Checkpoints the token's circulating supply (sale + liquidity + vested - burned, as the token derives it
+    /// from chain state) at the current block. Anyone may call it; the aggregator calls it before an epoch's snapshot
+    /// block, so the snapshot reads the supply of its epoch.
+    /// @dev Reverts with `MTStakingNoSupplySource` when the token does not report its circulating supply.
+    /// @return circulating The circulating supply recorded.
+    function syncCirculatingSupply() external returns (uint256 circulating) {
+        if (!supplyFromToken) revert MTStakingNoSupplySource(address(token));
+        circulating = ICirculatingSupply(address(token)).circulatingSupply();
+        _recordCirculating(circulating);
+    }
+
+    /// @notice Records the circulating supply (sale + liquidity + vested - burned) of a token that does not report it,
+    /// maintained by the platform.
+    /// @dev Supply role only; reverts with `MTStakingSupplyFromToken` when the token reports it (it is then synced,
+    /// `syncCirculatingSupply`). Checkpointed like the stakes, so a snapshot reads the supply of its block.
     /// @param circulating The circulating supply from this block on.
     function setCirculatingSupply(uint256 circulating) external onlyRole(SUPPLY_ROLE) {
-        _circulating.push(_now(), SafeCast.toUint208(circulating));
-        emit CirculatingSupplySet(circulating);
+        if (supplyFromToken) revert MTStakingSupplyFromToken(address(token));
+        _recordCirculating(circulating);
     }
 
     /// @notice Sets the maximum discount X and the multiplier M from the current block on.
@@ -331,6 +370,12 @@ contract MTStaking is AccessControl, ReentrancyGuard {
     /*//////////////////////////////////////////////////////////////
                            INTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Checkpoints the circulating supply from the current block on.
+    function _recordCirculating(uint256 circulating) internal {
+        _circulating.push(_now(), SafeCast.toUint208(circulating));
+        emit CirculatingSupplySet(circulating);
+    }
 
     /// @dev Checks the discount parameters and checkpoints them from the current block on.
     function _setDiscount(uint256 maxDiscountBps_, uint256 multiplier_) internal {

@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-// A deployment's Model Token (MT): a fixed supply of 1,000,000 MT minted once, at construction, split as the paper's
-// section 3.2 allocates it (`allocateSupply` in src/economics/supply.ts), and burnable so that buyback-and-burn can
-// destroy what it buys.
+// A deployment's Model Token (MT): a fixed supply of 1,000,000 MT minted once, at construction, to its RMO sale, which
+// escrows every part of the paper's section 3.2 allocation (`allocateSupply` in src/economics/supply.ts) until
+// graduation; burnable so that buyback-and-burn can destroy what it buys; and able to say how much of it circulates.
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
+import {ICirculatingSupply, ILockedSupply} from "./ICirculatingSupply.sol";
 
 /// @title ModelToken
-/// @notice A fixed-supply, burnable ERC-20 of 18 decimals. The whole supply is minted at construction: 40 % public
-/// sale and 20 % liquidity to the sale contract (which sells the first and pairs the second at graduation), 20 %
-/// incentive reserve, 10 % issuer and 10 % treasury to the addresses given. Each part is rounded down and the rounding
-/// dust goes to the treasury, as `allocateSupply` in src/economics/supply.ts computes it (there is none for
-/// 1,000,000e18, but the rule is the same). Nothing can ever be minted again.
-/// @dev The token does not vest the incentive reserve, issuer and treasury allocations (180 days from graduation,
-/// docs/protocol.md): it pays them to the addresses given, which are meant to be the vesting contracts of each.
-contract ModelToken is ERC20Burnable {
+/// @notice A fixed-supply, burnable ERC-20 of 18 decimals. The whole supply is minted at construction to the sale
+/// contract, which escrows it: it sells the 40 % public sale, and at graduation burns what is unsold, pairs the 20 %
+/// liquidity in the DEX pool, and moves the 20 % incentive reserve, 10 % issuer and 10 % treasury parts into their
+/// vesting (contracts/src/MTGraduator.sol). So no MT is liquid before the graduation pool exists. Each part is rounded
+/// down and the rounding dust goes to the treasury part, as `allocateSupply` in src/economics/supply.ts computes it
+/// (there is none for 1,000,000e18, but the rule is the same). Nothing can ever be minted again.
+/// @dev `circulatingSupply()` is the total supply (which burns lower) less what the sale reports as still locked
+/// (`RmoSale.lockedSupply`): the paper's sale + liquidity + vested - burned, read from chain state.
+contract ModelToken is ERC20Burnable, ICirculatingSupply {
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Raised by the constructor when an allocation's recipient is the zero address.
+    /// @notice Raised by the constructor when the sale is the zero address.
     error ModelTokenZeroAddress();
 
     /*//////////////////////////////////////////////////////////////
@@ -42,7 +44,7 @@ contract ModelToken is ERC20Burnable {
     /// @notice The treasury's share, in bps (plus the rounding dust of the split).
     uint256 public constant TREASURY_BPS = 1000;
 
-    /// @notice The sale contract: holds the public sale and the liquidity allocations.
+    /// @notice The sale contract: receives the whole supply and escrows it until graduation.
     address public immutable sale;
     /// @notice MT sold by the sale: floor(TOTAL_SUPPLY * 40 %).
     uint256 public immutable publicSaleSupply;
@@ -61,29 +63,33 @@ contract ModelToken is ERC20Burnable {
 
     /// @param name_ The token's name.
     /// @param symbol_ The token's symbol.
-    /// @param sale_ Receives the public sale and the liquidity allocations (the RMO sale contract).
-    /// @param incentiveReserve Receives the incentive reserve allocation.
-    /// @param issuer Receives the issuer allocation.
-    /// @param treasury Receives the treasury allocation and the rounding dust.
-    constructor(string memory name_, string memory symbol_, address sale_, address incentiveReserve, address issuer, address treasury)
-        ERC20(name_, symbol_)
-    {
-        if (sale_ == address(0) || incentiveReserve == address(0) || issuer == address(0) || treasury == address(0)) revert ModelTokenZeroAddress();
+    /// @param sale_ Receives the whole supply (the RMO sale contract, which escrows every part until graduation).
+    constructor(string memory name_, string memory symbol_, address sale_) ERC20(name_, symbol_) {
+        if (sale_ == address(0)) revert ModelTokenZeroAddress();
         sale = sale_;
         // splitBps in src/economics/math.ts: each part rounded down, the dust to the sink (the treasury).
         uint256 publicSale = (TOTAL_SUPPLY * PUBLIC_SALE_BPS) / 10_000;
         uint256 liquidity = (TOTAL_SUPPLY * LIQUIDITY_BPS) / 10_000;
         uint256 incentive = (TOTAL_SUPPLY * INCENTIVE_RESERVE_BPS) / 10_000;
         uint256 issuerPart = (TOTAL_SUPPLY * ISSUER_BPS) / 10_000;
-        uint256 treasuryPart = TOTAL_SUPPLY - publicSale - liquidity - incentive - issuerPart;
         publicSaleSupply = publicSale;
         liquiditySupply = liquidity;
         incentiveReserveSupply = incentive;
         issuerSupply = issuerPart;
-        treasurySupply = treasuryPart;
-        _mint(sale_, publicSale + liquidity);
-        _mint(incentiveReserve, incentive);
-        _mint(issuer, issuerPart);
-        _mint(treasury, treasuryPart);
+        treasurySupply = TOTAL_SUPPLY - publicSale - liquidity - incentive - issuerPart;
+        _mint(sale_, TOTAL_SUPPLY);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                         EXTERNAL VIEW FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ICirculatingSupply
+    /// @dev totalSupply() less `lockedSupply()` of the sale. Before graduation: the MT sold plus the liquidity part;
+    /// zero once the raise failed. After it: the whole supply (so every burn lowers it) but the issuer's and the
+    /// treasury's MT not yet vested in their vesting wallets and the incentive reserve EpochFunding has not yet
+    /// released (docs/contracts.md).
+    function circulatingSupply() external view returns (uint256) {
+        return totalSupply() - ILockedSupply(sale).lockedSupply();
     }
 }

@@ -4,13 +4,18 @@ pragma solidity 0.8.28;
 // The RMO sale of one deployment (paper 3.2-3.3, 3.10): a buy-only constant-product curve over virtual reserves that
 // sells the public sale allocation of the deployment's Model Token for FLOCK, computed exactly as src/economics/rmo.ts
 // computes it (tested against it with shared vectors, fixtures/rmo/vectors.json), with the creator and protocol fees,
-// the anti-sniping surcharge, a minimum raise and a deadline. Bought MT stays in escrow here until graduation, so a
-// failed raise can refund every buyer's curve input.
+// the anti-sniping surcharge, a minimum raise and a deadline. The token's whole supply stays in escrow here until
+// graduation: bought MT (so a failed raise can refund every buyer's curve input), and the liquidity, incentive
+// reserve, issuer and treasury parts (so none is liquid, and no pool can be seeded at another price, before the
+// graduation pool exists). Graduation burns the unsold MT and hands the raise and those parts to the graduator.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {VestingWallet} from "@openzeppelin/contracts/finance/VestingWallet.sol";
+import {ILockedSupply} from "./ICirculatingSupply.sol";
+import {IMTGraduator} from "./IMTGraduator.sol";
 import {ModelToken} from "./ModelToken.sol";
 
 /// @title RmoSale
@@ -27,11 +32,12 @@ import {ModelToken} from "./ModelToken.sol";
 /// State machine (`state()`, derived from the raise, the clock and `graduatedAt`):
 /// - Active: buys accepted, until D = G or `endsAt`.
 /// - Succeeded: D = G, or the sale ended with D >= `minRaise`; anyone may call `graduate()`.
-/// - Graduated: `graduate()` ran (`graduatedAt` is set); buyers claim their MT.
-/// - Failed: the sale ended with D < `minRaise`; buyers reclaim their curve input, fees are kept.
-/// `_graduate` is the hook where the migration to a DEX pool (proceeds 25/25/50, LP lock, burning the unsold MT) is
-/// to be added; for now it records the graduation only.
-contract RmoSale is ReentrancyGuard {
+/// - Graduated: `graduate()` ran (`graduatedAt` is set): the unsold MT was burned, the raise split 25/25/50 and the
+///   pool, LP lock, vesting wallets and streams set up by the graduator (`graduation()`); buyers claim their MT.
+/// - Failed: the sale ended with D < `minRaise`; buyers reclaim their curve input, fees are kept, and the whole MT
+///   supply stays locked here for good (it never circulates).
+/// `lockedSupply()` is what of the token's supply is still locked, from which the token derives its circulating supply.
+contract RmoSale is ReentrancyGuard, ILockedSupply {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -54,17 +60,20 @@ contract RmoSale is ReentrancyGuard {
         string symbol;
         /// The token paid in (FLOCK): a standard ERC-20 (no fee on transfer, no rebasing).
         IERC20 flock;
-        /// The RMA issuer: receives the creator fee and the issuer MT allocation.
+        /// The RMA issuer: receives the creator fee and, vested from graduation, the issuer MT allocation.
         address issuer;
-        /// The protocol treasury: receives the protocol fee, the anti-sniping surcharge and the treasury MT allocation.
+        /// The protocol treasury: receives the protocol fee and the anti-sniping surcharge (the graduator vests the
+        /// treasury MT allocation and the protocol's share of the raise to the graduator's treasury).
         address treasury;
-        /// Receives the incentive reserve MT allocation.
-        address incentiveReserve;
+        /// The deployment's id (the launch factory's registry key; the graduator checks the caller against it).
+        bytes32 deploymentId;
+        /// The graduator that migrates the raise at graduation (the launch factory's).
+        IMTGraduator graduator;
         /// G: FLOCK base units raised at graduation.
         uint256 graduationTarget;
         /// P0: starting marginal price, FLOCK per MT in WAD.
         uint256 startPrice;
-        /// The least raise that lets the sale graduate at its end (0 < minRaise <= G).
+        /// The least raise that lets the sale graduate at its end (MIN_RAISE <= minRaise <= G).
         uint256 minRaise;
         /// Seconds from launch to the sale's end (non-zero).
         uint256 duration;
@@ -126,7 +135,7 @@ contract RmoSale is ReentrancyGuard {
     /// @param antiSnipingWindow The decay window, seconds.
     error RmoSaleBadSchedule(uint256 duration, uint256 antiSnipingWindow);
 
-    /// @notice Raised by the constructor when the minimum raise is zero or above G.
+    /// @notice Raised by the constructor when the minimum raise is below MIN_RAISE (4 base units) or above G.
     /// @param minRaise The minimum raise.
     /// @param graduationTarget G.
     error RmoSaleBadMinRaise(uint256 minRaise, uint256 graduationTarget);
@@ -177,7 +186,7 @@ contract RmoSale is ReentrancyGuard {
     /// @param raisedAfter The raise D after the buy.
     event Bought(address indexed buyer, uint256 curveIn, uint256 mtOut, uint256 creatorFee, uint256 protocolFee, uint256 antiSnipingFee, uint256 raisedAfter);
 
-    /// @notice The sale graduated.
+    /// @notice The sale graduated: the unsold MT was burned and the graduator migrated the rest (its `Migrated`).
     /// @param raised The FLOCK raised.
     /// @param sold The MT sold.
     event Graduated(uint256 raised, uint256 sold);
@@ -200,8 +209,11 @@ contract RmoSale is ReentrancyGuard {
     uint256 public constant WAD = 1e18;
     /// @notice 100 % in bps.
     uint256 public constant BPS = 10_000;
+    /// @notice The least minimum raise: a raise of 4 base units has 2 of liquidity FLOCK, the least the graduation can
+    /// pair whatever the pair held, and 1 for the staking incentives (EpochFunding refuses an empty stream).
+    uint256 public constant MIN_RAISE = 4;
 
-    /// @notice The Model Token, deployed by this contract's constructor, which holds its sale and liquidity parts.
+    /// @notice The Model Token, deployed by this contract's constructor, which escrows its whole supply here.
     ModelToken public immutable token;
     /// @notice The token paid in.
     IERC20 public immutable flock;
@@ -209,6 +221,10 @@ contract RmoSale is ReentrancyGuard {
     address public immutable issuer;
     /// @notice Receives the protocol fee and the anti-sniping surcharge.
     address public immutable treasury;
+    /// @notice The deployment's id.
+    bytes32 public immutable deploymentId;
+    /// @notice Migrates the raise and the placed MT at graduation.
+    IMTGraduator public immutable graduator;
 
     /// @notice S: MT sold when the raise reaches G (the token's public sale allocation).
     uint256 public immutable saleSupply;
@@ -249,6 +265,10 @@ contract RmoSale is ReentrancyGuard {
     uint128 public sold;
     /// @notice When `graduate()` ran; zero before.
     uint64 public graduatedAt;
+    /// @notice MT claimed by buyers so far (the escrow still owes sold - claimed).
+    uint128 public claimed;
+    /// @notice Where the graduation put the pool, LP lock, vesting wallets and streams (zero before graduation).
+    IMTGraduator.Graduation public graduation;
     /// @dev Each buyer's curve input and escrowed MT.
     mapping(address buyer => Position) internal _positions;
 
@@ -256,17 +276,17 @@ contract RmoSale is ReentrancyGuard {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Checks every parameter, deploys the Model Token (minting its sale and liquidity parts to this contract)
-    /// and starts the sale.
+    /// @notice Checks every parameter, deploys the Model Token (minting its whole supply to this contract) and starts
+    /// the sale.
     /// @param p The parameters (see `Params`).
     constructor(Params memory p) {
-        if (address(p.flock) == address(0) || p.issuer == address(0) || p.treasury == address(0) || p.incentiveReserve == address(0)) {
+        if (address(p.flock) == address(0) || p.issuer == address(0) || p.treasury == address(0) || address(p.graduator) == address(0)) {
             revert RmoSaleZeroAddress();
         }
         _checkFees(p.creatorFeeBps, p.protocolFeeBps, p.antiSnipingStartBps, p.antiSnipingWindow);
         if (p.duration == 0 || p.antiSnipingWindow > p.duration) revert RmoSaleBadSchedule(p.duration, p.antiSnipingWindow);
 
-        ModelToken mt = new ModelToken(p.name, p.symbol, address(this), p.incentiveReserve, p.issuer, p.treasury);
+        ModelToken mt = new ModelToken(p.name, p.symbol, address(this));
         uint256 s = mt.publicSaleSupply();
         uint256 g = p.graduationTarget;
         uint256 p0 = p.startPrice;
@@ -276,12 +296,14 @@ contract RmoSale is ReentrancyGuard {
         // Feasibility G > S*P0 in WAD units; a product S*P0 that overflows is above G*WAD, which fits.
         (bool fits, uint256 sp0) = Math.tryMul(s, p0);
         if (!fits || sp0 >= g * WAD) revert RmoSaleInfeasibleCurve(s, g, p0);
-        if (p.minRaise == 0 || p.minRaise > g) revert RmoSaleBadMinRaise(p.minRaise, g);
+        if (p.minRaise < MIN_RAISE || p.minRaise > g) revert RmoSaleBadMinRaise(p.minRaise, g);
 
         token = mt;
         flock = p.flock;
         issuer = p.issuer;
         treasury = p.treasury;
+        deploymentId = p.deploymentId;
+        graduator = p.graduator;
         saleSupply = s;
         graduationTarget = g;
         startPrice = p0;
@@ -342,7 +364,12 @@ contract RmoSale is ReentrancyGuard {
     }
 
     /// @notice Graduates a sale that Succeeded (D = G, or the sale ended with D >= `minRaise`). Anyone may call it.
-    /// @dev Reverts with `RmoSaleWrongState` unless Succeeded. Runs the graduation hook `_graduate`.
+    /// Burns the unsold MT (S - sold), then transfers the raise D and the liquidity, incentive reserve, issuer and
+    /// treasury MT to the graduator, which splits D 25/25/50, seeds and locks the pool, vests and streams (see
+    /// MTGraduator); records where it all went in `graduation()`.
+    /// @dev Reverts with `RmoSaleWrongState` unless Succeeded, and with the graduator's errors (among them
+    /// AccessControlUnauthorizedAccount while the graduator lacks EpochFunding's STREAM_ROLE: the sale then stays
+    /// Succeeded, and graduates once the role is granted).
     function graduate() external nonReentrant {
         State s = state();
         if (s != State.Succeeded) revert RmoSaleWrongState(State.Succeeded, s);
@@ -359,6 +386,8 @@ contract RmoSale is ReentrancyGuard {
         amount = _positions[buyer].mt;
         if (amount == 0) revert RmoSaleNothingToClaim(buyer);
         _positions[buyer].mt = 0;
+        // Safe cast: claims sum to at most sold <= S < 2^128.
+        claimed += uint128(amount);
         emit Claimed(buyer, amount);
         IERC20(address(token)).safeTransfer(buyer, amount);
     }
@@ -399,6 +428,26 @@ contract RmoSale is ReentrancyGuard {
     function positionOf(address buyer) external view returns (uint256 curveIn, uint256 mt) {
         Position memory p = _positions[buyer];
         return (p.curveIn, p.mt);
+    }
+
+    /// @inheritdoc ILockedSupply
+    /// @dev What of the token's supply does not circulate now:
+    /// - before graduation (Active, Succeeded): the MT escrowed here less the MT sold and the liquidity part (the paper
+    ///   counts both as circulating: sale + liquidity), i.e. the unsold sale MT and the reserve, issuer and treasury
+    ///   parts;
+    /// - Failed: everything escrowed here (nothing sold is delivered, nothing is paired);
+    /// - Graduated: what is here beyond the MT still owed to buyers (nothing, unless sent here), the incentive reserve
+    ///   EpochFunding holds (not yet released to the distributor), and the MT of the issuer's and the treasury's
+    ///   vesting wallets not yet vested (balance less releasable: vested MT circulates, released or not).
+    function lockedSupply() external view returns (uint256 locked) {
+        IERC20 mt = IERC20(address(token));
+        uint256 held = mt.balanceOf(address(this));
+        State s = state();
+        if (s == State.Failed) return held;
+        // Before graduation the whole supply is here: held >= S >= sold, plus the liquidity part.
+        if (s != State.Graduated) return held - sold - token.liquiditySupply();
+        IMTGraduator.Graduation memory g = graduation;
+        locked = held - (sold - claimed) + mt.balanceOf(graduator.epochFunding()) + _unvested(mt, g.issuerVesting) + _unvested(mt, g.treasuryVesting);
     }
 
     /// @notice S(D): MT sold once D FLOCK went into the curve, rounded down (`soldAt` in src/economics/rmo.ts).
@@ -467,12 +516,26 @@ contract RmoSale is ReentrancyGuard {
         return q.curveIn + q.creatorFee + toTreasury;
     }
 
-    /// @dev The graduation hook. For now it records the graduation; the migration (a Uniswap v2 pool of 50 % of the
-    /// raise with the liquidity MT, LP locked, 25 % protocol and 25 % staking incentives vested, the unsold sale MT
-    /// S - sold burned) is to be built here.
+    /// @dev The graduation: burns the unsold MT, hands the raise and the placed MT to the graduator and records what
+    /// it returns. The sale's FLOCK is exactly the raise (fees went out at each buy), so it holds none afterwards, and
+    /// its MT is exactly what buyers are owed.
     function _graduate() internal {
         graduatedAt = uint64(block.timestamp);
-        emit Graduated(raised, sold);
+        uint256 d = raised;
+        uint256 s = sold;
+        ModelToken mt = token;
+        uint256 unsold = saleSupply - s;
+        if (unsold != 0) mt.burn(unsold);
+        uint256 placed = mt.liquiditySupply() + mt.incentiveReserveSupply() + mt.issuerSupply() + mt.treasurySupply();
+        flock.safeTransfer(address(graduator), d);
+        IERC20(address(mt)).safeTransfer(address(graduator), placed);
+        graduation = graduator.migrate(deploymentId, d);
+        emit Graduated(d, s);
+    }
+
+    /// @dev The MT of a vesting wallet not yet vested: its balance less what it could release now.
+    function _unvested(IERC20 mt, address wallet) internal view returns (uint256) {
+        return mt.balanceOf(wallet) - VestingWallet(payable(wallet)).releasable(address(mt));
     }
 
     /// @dev creator + protocol <= start <= 10,000 bps, and a start above the base fee needs a window to decay over.

@@ -42,6 +42,23 @@ export async function bindDistributor(clients: Clients, funding: Address, distri
   return sent(clients, await f.write.bindDistributor([distributor]), 'bindDistributor')
 }
 
+/**
+ * Grants STREAM_ROLE to `account` (the funding's admin sends it): the launch factory's graduator needs it to add each
+ * graduating sale's streams (`graduatorOf` in src/chain/launch.ts). Nothing is sent when the account holds it already.
+ *
+ * @example
+ * await grantStreamRole(adminClients, funding, await graduatorOf(clients.public, factory))
+ */
+export async function grantStreamRole(clients: Clients, funding: Address, account: Address): Promise<Hex | undefined> {
+  const f = epochFundingAt(clients, funding)
+  const role = await f.read.STREAM_ROLE()
+  if (await f.read.hasRole([role, account])) return undefined
+  const admin = clients.wallet.account.address
+  if (!(await f.read.hasRole([await f.read.DEFAULT_ADMIN_ROLE(), admin])))
+    throw new ChainError(`${admin} is not an admin of the funding contract ${funding}`, 'Send the grant from the account that deployed it (its admin).')
+  return sent(clients, await f.write.grantRole([role, account]), 'grantRole(STREAM_ROLE)')
+}
+
 /** Adds a deployment's vesting stream, approving and paying in its whole amount from the sender (STREAM_ROLE). */
 export async function addStream(clients: Clients, funding: Address, stream: { deploymentId: Hex; kind: StreamKind; token: Address; total: bigint; startEpoch: bigint }): Promise<Hex> {
   const token = getContract({ abi: erc20Abi, address: stream.token, client: { public: clients.public, wallet: clients.wallet } })

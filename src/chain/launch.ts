@@ -1,9 +1,12 @@
 /**
- * The MT launch by RMO on chain (contracts/src/MTLaunchFactory.sol, RmoSale.sol, ModelToken.sol): deploy the launch
- * factory, launch a deployment's Model Token and sale, read a sale, quote and send buys (by FLOCK or by exact MT),
- * graduate, claim escrowed MT, refund a failed raise. Quotes are src/economics/rmo.ts's on the sale's state read from
- * the chain; the contracts compute the same numbers (tested with fixtures/rmo/vectors.json). A refused call throws a
- * `LaunchError` naming the contract's custom error and what to do.
+ * The MT launch by RMO on chain (contracts/src/MTLaunchFactory.sol, RmoSale.sol, ModelToken.sol, MTGraduator.sol):
+ * deploy the launch factory, launch a deployment's Model Token and sale, read a sale, quote and send buys (by FLOCK or
+ * by exact MT), graduate (the Uniswap v2 pool, the LP lock, the vesting wallets and the epoch funding streams), read
+ * and check a graduation, claim escrowed MT, refund a failed raise, release vested tokens and the LP lock, read and
+ * sync the circulating supply. Quotes are src/economics/rmo.ts's on the sale's state read from the chain, expected
+ * graduations src/economics/supply.ts's `splitProceeds`, `allocateSupply` and rmo.ts's `dexPrice`; the contracts
+ * compute the same numbers (tested with fixtures/rmo/vectors.json and test/contracts/graduation.test.ts). A refused
+ * call throws a `LaunchError` naming the contract's custom error and what to do.
  */
 import {
   BaseError as ViemBaseError,
@@ -12,7 +15,9 @@ import {
   erc20Abi,
   getAddress,
   getContract,
+  isAddressEqual,
   parseEventLogs,
+  zeroAddress,
   type Abi,
   type Address,
   type Hex,
@@ -20,9 +25,12 @@ import {
   type TransactionReceipt,
 } from 'viem'
 import { BPS, mulDivDown, mulDivUp } from '../economics/math.ts'
-import { createCurve, curveInputForMt, quoteBuy, type BuyQuote, type Curve, type FeeSchedule } from '../economics/rmo.ts'
-import { MTLaunchFactory, ModelToken, RmoSale } from './contracts.generated.ts'
+import { createCurve, curveInputForMt, dexPrice, quoteBuy, type BuyQuote, type Curve, type FeeSchedule } from '../economics/rmo.ts'
+import { allocateSupply, DAY_SECONDS, MT_TOTAL_SUPPLY, splitProceeds, VESTING_DAYS, type ProceedsSplit, type SupplyAllocation } from '../economics/supply.ts'
+import { EpochFunding, LiquidityLock, MTGraduator, MTLaunchFactory, MTStaking, ModelToken, RmoSale, VestingWallet } from './contracts.generated.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
+import { STREAM_KIND, type StreamKind } from './funding.ts'
+import { UNISWAP_V2_MINIMUM_LIQUIDITY, uniswapV2PairAbi } from './uniswap.ts'
 
 /** A launch or sale call the chain refused, or a sale the driver cannot quote. */
 export class LaunchError extends ChainError {
@@ -49,8 +57,16 @@ export const DEFAULT_DEADLINE_SECONDS = 1200n
 // Errors
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Every error the launch contracts (and the ERC-20s they move) can revert with, for decoding. */
-const ERRORS = [...RmoSale.abi, ...MTLaunchFactory.abi, ...ModelToken.abi].filter((item) => item.type === 'error') as Abi
+/** Every error the launch contracts (and the ERC-20s, vesting wallets and funding they call) can revert with, for decoding. */
+const ERRORS = [...RmoSale.abi, ...MTLaunchFactory.abi, ...ModelToken.abi, ...MTGraduator.abi, ...LiquidityLock.abi, ...VestingWallet.abi, ...EpochFunding.abi, ...MTStaking.abi].filter(
+  (item) => item.type === 'error',
+) as Abi
+
+/** Seconds the LP tokens of a graduation pool stay locked: the paper's 48 months, read as 4 * 365 days. */
+export const LP_LOCK_SECONDS = 4n * 365n * DAY_SECONDS
+
+/** Seconds the protocol FLOCK and the issuer and treasury MT vest over from graduation: 180 days. */
+export const VESTING_SECONDS = VESTING_DAYS * DAY_SECONDS
 
 function hintFor(errorName: string, args: readonly unknown[]): string | undefined {
   switch (errorName) {
@@ -76,9 +92,21 @@ function hintFor(errorName: string, args: readonly unknown[]): string | undefine
     case 'RmoSaleInfeasibleCurve':
       return 'Choose G > S * P0 (S = 400,000 MT, P0 in WAD FLOCK per MT) and positive G and P0.'
     case 'RmoSaleBadMinRaise':
-      return 'The minimum raise must be positive and at most G.'
+      return 'The minimum raise must be at least 4 base units (the least raise a pool can be seeded with) and at most G.'
     case 'RmoSaleBadSchedule':
       return 'The duration must be positive and at least the anti-sniping window.'
+    case 'AccessControlUnauthorizedAccount':
+      return "The graduator lacks EpochFunding's STREAM_ROLE: its admin grants it to the factory's graduator (`grantStreamRole(clients, funding, await graduatorOf(client, factory))`), then graduate again."
+    case 'MTGraduatorNotSale':
+      return "Only the sale the launch factory recorded for the deployment can migrate it: call the sale's graduate()."
+    case 'MTGraduatorPairUnclearable':
+      return 'The MT/FLOCK pair holds more than a graduation can clear; nothing can graduate into it.'
+    case 'LiquidityLockLocked':
+      return 'The LP tokens are locked for 48 months (4 * 365 days) from graduation: release them from the lock\'s releaseTime on.'
+    case 'MTStakingNoSupplySource':
+      return 'The staked token does not report its circulating supply: the supply role records it (setCirculatingSupply).'
+    case 'MTStakingSupplyFromToken':
+      return 'The staked token reports its circulating supply: sync it (syncCirculatingSupply, anyone) rather than set it.'
     case 'RmoSaleBadFees':
     case 'MTLaunchFactoryBadFees':
       return 'Fees: creator + protocol <= anti-sniping start <= 10,000 bps, and a window when the start is above the base fee.'
@@ -149,28 +177,54 @@ export type LaunchFactoryOptions = {
   launchFee: bigint
   /** Creator and protocol fees, anti-sniping start and window (rmo.ts's `FeeSchedule`; paper: DEFAULT_FEES). */
   fees: FeeSchedule
+  /** The Uniswap v2 factory whose MT/FLOCK pairs graduations seed (`deployUniswapV2(...).factory`). */
+  uniswapFactory: Address
+  /** The EpochFunding that streams each graduation's staking incentives and incentive reserve. */
+  epochFunding: Address
 }
 
-/** Deploys the launch factory with the protocol's fee schedule and launch fee (fixed for every launch it makes). */
+/**
+ * Deploys the launch factory with the protocol's fee schedule and launch fee (fixed for every launch it makes); it
+ * deploys its graduator (`graduatorOf`), which the EpochFunding admin must grant STREAM_ROLE (`grantStreamRole` in
+ * src/chain/funding.ts) before any sale can graduate.
+ *
+ * @example
+ * const factory = await deployLaunchFactory(clients, { flock, treasury, launchFee, fees: DEFAULT_FEES, uniswapFactory: uni.factory, epochFunding })
+ * await grantStreamRole(clients, epochFunding, await graduatorOf(clients.public, factory))
+ */
 export async function deployLaunchFactory(clients: Clients, options: LaunchFactoryOptions): Promise<Address> {
   const { fees } = options
   try {
-    return await deploy(clients, MTLaunchFactory, [options.flock, options.treasury, options.launchFee, fees.creatorFeeBps, fees.protocolFeeBps, fees.antiSnipingStartBps, fees.antiSnipingWindowSeconds])
+    return await deploy(clients, MTLaunchFactory, [
+      options.flock,
+      options.treasury,
+      options.launchFee,
+      fees.creatorFeeBps,
+      fees.protocolFeeBps,
+      fees.antiSnipingStartBps,
+      fees.antiSnipingWindowSeconds,
+      options.uniswapFactory,
+      options.epochFunding,
+    ])
   } catch (error) {
     throw refused('deploying the launch factory', error)
   }
+}
+
+/** The graduator a launch factory deployed: the account that needs EpochFunding's STREAM_ROLE. */
+export async function graduatorOf(client: PublicClient, factory: Address): Promise<Address> {
+  return getAddress(await client.readContract({ address: factory, abi: MTLaunchFactory.abi, functionName: 'graduator' }))
 }
 
 export type LaunchParameters = {
   deploymentId: Hex
   name: string
   symbol: string
-  /** Receives the incentive reserve allocation (200,000 MT). */
-  incentiveReserve: Address
   /** G, FLOCK base units. */
   graduationTarget: bigint
   /** P0, FLOCK per MT in WAD. */
   startPrice: bigint
+  /** The least raise that graduates at the sale's end: at least 4 base units, at most G. */
   minRaise: bigint
   durationSeconds: bigint
 }
@@ -179,7 +233,7 @@ export type Launched = { deploymentId: Hex; issuer: Address; token: Address; sal
 
 /**
  * Launches a deployment's RMO as the sending account (the issuer: it pays the launch fee, approved here, and receives
- * the creator fees and the issuer allocation).
+ * the creator fees and, vested from graduation, the issuer allocation). The sale escrows the token's whole supply.
  */
 export async function launchRmo(clients: Clients, factory: Address, parameters: LaunchParameters): Promise<Launched> {
   const f = getContract({ abi: MTLaunchFactory.abi, address: factory, client: { public: clients.public } })
@@ -357,9 +411,58 @@ export async function buyExactMt(clients: Clients, sale: Address, mt: bigint, op
   return boughtOf(receipt, quote)
 }
 
-/** Graduates a succeeded sale (anyone may). */
-export async function graduateSale(clients: Clients, sale: Address): Promise<Hex> {
-  return (await send(clients, `graduation of ${sale}`, { address: sale, abi: RmoSale.abi, functionName: 'graduate', args: [] })).transactionHash
+export type GraduateResult = {
+  hash: Hex
+  /** The FLOCK raised and the MT sold (the sale's Graduated event). */
+  raised: bigint
+  sold: bigint
+  /** The unsold sale MT burned: S - sold (zero at G). */
+  burned: bigint
+  /** The graduator's Migrated event. */
+  pair: Address
+  lpLock: Address
+  issuerVesting: Address
+  treasuryVesting: Address
+  startEpoch: bigint
+  liquidity: bigint
+  /** What the pair held before graduation (a donation), cleared out and sent to the treasury; zero when it held nothing. */
+  cleared: { flock: bigint; mt: bigint }
+}
+
+/**
+ * Graduates a succeeded sale (anyone may): the sale burns its unsold MT and its graduator splits the raise 25/25/50,
+ * vests the protocol FLOCK and the issuer and treasury MT, adds the two epoch funding streams and seeds and locks the
+ * pool. Returns what the events report; `readGraduation` reads the resulting state and `checkGraduation` compares it
+ * with src/economics.
+ *
+ * @example
+ * const { pair, lpLock, burned } = await graduateSale(clients, sale)
+ * expect(checkGraduation(await readGraduation(clients.public, sale), treasury, issuer)).toEqual([])
+ */
+export async function graduateSale(clients: Clients, sale: Address): Promise<GraduateResult> {
+  const receipt = await send(clients, `graduation of ${sale}`, { address: sale, abi: RmoSale.abi, functionName: 'graduate', args: [] })
+  const [graduated] = parseEventLogs({ abi: RmoSale.abi, eventName: 'Graduated', logs: receipt.logs })
+  const [migrated] = parseEventLogs({ abi: MTGraduator.abi, eventName: 'Migrated', logs: receipt.logs })
+  if (!graduated || !migrated) throw new LaunchError(`graduation transaction ${receipt.transactionHash} emitted no Graduated and Migrated events`)
+  const [cleared] = parseEventLogs({ abi: MTGraduator.abi, eventName: 'PoolCleared', logs: receipt.logs })
+  const token = await clients.public.readContract({ address: sale, abi: RmoSale.abi, functionName: 'token' })
+  const burned = parseEventLogs({ abi: ModelToken.abi, eventName: 'Transfer', logs: receipt.logs })
+    .filter((t) => isAddressEqual(t.address, token) && isAddressEqual(t.args.from, sale) && t.args.to === zeroAddress)
+    .reduce((sum, t) => sum + t.args.value, 0n)
+  const m = migrated.args
+  return {
+    hash: receipt.transactionHash,
+    raised: graduated.args.raised,
+    sold: graduated.args.sold,
+    burned,
+    pair: getAddress(m.pair),
+    lpLock: getAddress(m.lpLock),
+    issuerVesting: getAddress(m.issuerVesting),
+    treasuryVesting: getAddress(m.treasuryVesting),
+    startEpoch: BigInt(m.startEpoch),
+    liquidity: m.liquidity,
+    cleared: { flock: cleared?.args.flockAmount ?? 0n, mt: cleared?.args.mtAmount ?? 0n },
+  }
 }
 
 /** Pays a buyer its escrowed MT after graduation (anyone may send it; the MT goes to the buyer). */
@@ -380,4 +483,261 @@ export async function refundSale(clients: Clients, sale: Address, buyer: Address
 export async function positionOf(client: PublicClient, sale: Address, buyer: Address): Promise<{ curveIn: bigint; mt: bigint }> {
   const [curveIn, mt] = await client.readContract({ address: sale, abi: RmoSale.abi, functionName: 'positionOf', args: [buyer] })
   return { curveIn, mt }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Graduation: what it put where, what it should have, vesting and the LP lock
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A vesting wallet (OpenZeppelin's VestingWallet): linear from `start` over `duration` seconds, paid to `beneficiary`. */
+export type VestingInfo = {
+  address: Address
+  beneficiary: Address
+  start: bigint
+  duration: bigint
+  /** Per token, the wallet's total allocation (held + released) and what it released so far. */
+  flock: { total: bigint; released: bigint }
+  mt: { total: bigint; released: bigint }
+}
+
+/** An EpochFunding stream of the deployment. */
+export type StreamInfo = { index: number; kind: StreamKind; token: Address; total: bigint; released: bigint; startEpoch: bigint }
+
+export type GraduationInfo = {
+  sale: Address
+  deploymentId: Hex
+  token: Address
+  flock: Address
+  graduatedAt: bigint
+  raised: bigint
+  sold: bigint
+  /** The token's total supply now (1,000,000 MT less the unsold MT burned at graduation and any later burn). */
+  totalSupply: bigint
+  pair: Address
+  /** The pair's reserves now, and the LP supply. */
+  pool: { flock: bigint; mt: bigint; lpSupply: bigint }
+  lpLock: { address: Address; beneficiary: Address; releaseTime: bigint; held: bigint }
+  /** LP tokens minted to the lock at graduation. */
+  liquidity: bigint
+  issuerVesting: VestingInfo
+  treasuryVesting: VestingInfo
+  epochFunding: Address
+  epochSeconds: bigint
+  startEpoch: bigint
+  /** The deployment's streams in EpochFunding, in the order added. */
+  streams: StreamInfo[]
+  /** The block all of this was read at. */
+  blockNumber: bigint
+}
+
+/** Reads where a graduated sale's graduation put everything, all at the latest block. */
+export async function readGraduation(client: PublicClient, sale: Address): Promise<GraduationInfo> {
+  const blockNumber = await client.getBlockNumber({ cacheTime: 0 })
+  const at = { blockNumber }
+  const s = getContract({ abi: RmoSale.abi, address: sale, client: { public: client } })
+  const [graduatedAt, graduation, token, flock, deploymentId, graduator, raised, sold] = await Promise.all([
+    s.read.graduatedAt(at),
+    s.read.graduation(at),
+    s.read.token(at),
+    s.read.flock(at),
+    s.read.deploymentId(at),
+    s.read.graduator(at),
+    s.read.raised(at),
+    s.read.sold(at),
+  ])
+  if (graduatedAt === 0n)
+    throw new LaunchError(`the sale ${sale} has not graduated`, { hint: 'Graduate it first (graduateSale), once it Succeeded: at G, or at its end at or above the minimum raise.' })
+  const [pair, lpLock, issuerVesting, treasuryVesting, startEpoch, liquidity] = graduation
+  const epochFunding = getAddress(await client.readContract({ address: graduator, abi: MTGraduator.abi, functionName: 'epochFunding', ...at }))
+  const balance = (tokenAddress: Address, owner: Address) => client.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'balanceOf', args: [owner], ...at })
+  const lock = getContract({ abi: LiquidityLock.abi, address: lpLock, client: { public: client } })
+  const [epochSeconds, allStreams, totalSupply, lpSupply, token0, [reserve0, reserve1], beneficiary, releaseTime, held, issuerInfo, treasuryInfo] = await Promise.all([
+    client.readContract({ address: epochFunding, abi: EpochFunding.abi, functionName: 'epochSeconds', ...at }),
+    client.readContract({ address: epochFunding, abi: EpochFunding.abi, functionName: 'streams', ...at }),
+    client.readContract({ address: token, abi: erc20Abi, functionName: 'totalSupply', ...at }),
+    client.readContract({ address: pair, abi: erc20Abi, functionName: 'totalSupply', ...at }),
+    client.readContract({ address: pair, abi: uniswapV2PairAbi, functionName: 'token0', ...at }),
+    client.readContract({ address: pair, abi: uniswapV2PairAbi, functionName: 'getReserves', ...at }),
+    lock.read.beneficiary(at),
+    lock.read.releaseTime(at),
+    balance(pair, lpLock),
+    readVesting(client, issuerVesting, flock, token, blockNumber),
+    readVesting(client, treasuryVesting, flock, token, blockNumber),
+  ])
+  const kinds = Object.keys(STREAM_KIND) as StreamKind[]
+  const streams = allStreams.flatMap((st, index) =>
+    st.deploymentId === deploymentId ? [{ index, kind: kinds.find((k) => STREAM_KIND[k] === st.kind)!, token: getAddress(st.token), total: st.total, released: st.released, startEpoch: BigInt(st.startEpoch) }] : [],
+  )
+  return {
+    sale: getAddress(sale),
+    deploymentId,
+    token: getAddress(token),
+    flock: getAddress(flock),
+    graduatedAt: BigInt(graduatedAt),
+    raised: BigInt(raised),
+    sold: BigInt(sold),
+    totalSupply,
+    pair: getAddress(pair),
+    pool: isAddressEqual(token0, flock) ? { flock: reserve0, mt: reserve1, lpSupply } : { flock: reserve1, mt: reserve0, lpSupply },
+    lpLock: { address: getAddress(lpLock), beneficiary: getAddress(beneficiary), releaseTime, held },
+    liquidity,
+    issuerVesting: issuerInfo,
+    treasuryVesting: treasuryInfo,
+    epochFunding,
+    epochSeconds,
+    startEpoch: BigInt(startEpoch),
+    streams,
+    blockNumber,
+  }
+}
+
+async function readVesting(client: PublicClient, wallet: Address, flock: Address, mt: Address, blockNumber: bigint): Promise<VestingInfo> {
+  const at = { blockNumber }
+  const w = getContract({ abi: VestingWallet.abi, address: wallet, client: { public: client } })
+  const held = (token: Address) => client.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [wallet], ...at })
+  const [beneficiary, start, duration, flockHeld, flockReleased, mtHeld, mtReleased] = await Promise.all([
+    w.read.owner(at),
+    w.read.start(at),
+    w.read.duration(at),
+    held(flock),
+    w.read.released([flock], at),
+    held(mt),
+    w.read.released([mt], at),
+  ])
+  return { address: getAddress(wallet), beneficiary: getAddress(beneficiary), start, duration, flock: { total: flockHeld + flockReleased, released: flockReleased }, mt: { total: mtHeld + mtReleased, released: mtReleased } }
+}
+
+export type ExpectedGraduation = {
+  /** splitProceeds(raised): 25 % protocol (dust included), 25 % staking incentives, 50 % liquidity. */
+  proceeds: ProceedsSplit
+  /** allocateSupply(): 40/20/20/10/10 of 1,000,000 MT. */
+  allocation: SupplyAllocation
+  /** S - sold. */
+  burned: bigint
+  /** The pool's reserves right after graduation: the liquidity FLOCK and the liquidity MT. */
+  pool: { flock: bigint; mt: bigint }
+  /** dexPrice of those reserves, FLOCK per MT in WAD (0.125e18 with the paper's G). */
+  dexPrice: bigint
+  /** floor(graduatedAt / epochSeconds): the first epoch both streams release in. */
+  startEpoch: bigint
+  /** When the LP lock opens: graduatedAt + 4 * 365 days. */
+  lpReleaseTime: bigint
+  /** The vesting wallets: from graduatedAt over 180 days; the issuer's MT, the treasury's MT and the protocol FLOCK. */
+  vesting: { start: bigint; duration: bigint; issuerMt: bigint; treasuryMt: bigint; protocolFlock: bigint }
+  /** The streams: the staking incentives (FLOCK) and the incentive reserve (MT), in the order added. */
+  streams: Array<{ kind: StreamKind; total: bigint; startEpoch: bigint }>
+}
+
+/**
+ * What a graduation of a raise `raised` that sold `sold` MT at `graduatedAt` must produce, from src/economics:
+ * `splitProceeds`, `allocateSupply`, `dexPrice`, and the 180-day vesting and 48-month lock from graduation.
+ */
+export function expectedGraduation({ raised, sold, graduatedAt, epochSeconds }: { raised: bigint; sold: bigint; graduatedAt: bigint; epochSeconds: bigint }): ExpectedGraduation {
+  const proceeds = splitProceeds(raised)
+  const allocation = allocateSupply()
+  const startEpoch = graduatedAt / epochSeconds
+  return {
+    proceeds,
+    allocation,
+    burned: allocation.publicSale - sold,
+    pool: { flock: proceeds.liquidity, mt: allocation.liquidity },
+    dexPrice: dexPrice(proceeds.liquidity, allocation.liquidity),
+    startEpoch,
+    lpReleaseTime: graduatedAt + LP_LOCK_SECONDS,
+    vesting: { start: graduatedAt, duration: VESTING_SECONDS, issuerMt: allocation.issuer, treasuryMt: allocation.treasury, protocolFlock: proceeds.protocol },
+    streams: [
+      { kind: 'stakingFund', total: proceeds.stakingIncentives, startEpoch },
+      { kind: 'incentiveReserve', total: allocation.incentiveReserve, startEpoch },
+    ],
+  }
+}
+
+/**
+ * Compares a graduation as read (`readGraduation`, before any trade on the pool) with what src/economics says it
+ * must be (`expectedGraduation`), and lists every difference, naming it; an empty list when it is exact. The LP lock
+ * must hold every LP token but the 1,000 the pair burns on its first mint, and pay the treasury.
+ *
+ * @example
+ * const differences = checkGraduation(await readGraduation(client, sale), treasury, issuer)
+ * if (differences.length > 0) throw new Error(differences.join('; '))
+ */
+export function checkGraduation(info: GraduationInfo, treasury: Address, issuer: Address): string[] {
+  const e = expectedGraduation(info)
+  const differences: string[] = []
+  const same = (what: string, actual: unknown, expected: unknown) => {
+    if (actual !== expected) differences.push(`${what}: ${String(actual)} on chain, ${String(expected)} expected`)
+  }
+  same('pool FLOCK reserve', info.pool.flock, e.pool.flock)
+  same('pool MT reserve', info.pool.mt, e.pool.mt)
+  same('DEX price (WAD)', dexPrice(info.pool.flock, info.pool.mt), e.dexPrice)
+  same('LP tokens locked', info.lpLock.held, info.pool.lpSupply - UNISWAP_V2_MINIMUM_LIQUIDITY)
+  same('LP lock beneficiary', info.lpLock.beneficiary, getAddress(treasury))
+  same('LP lock release time', info.lpLock.releaseTime, e.lpReleaseTime)
+  same('total supply', info.totalSupply, MT_TOTAL_SUPPLY - e.burned)
+  for (const [name, wallet, beneficiary, mt, flock] of [
+    ['issuer', info.issuerVesting, issuer, e.vesting.issuerMt, 0n],
+    ['treasury', info.treasuryVesting, treasury, e.vesting.treasuryMt, e.vesting.protocolFlock],
+  ] as const) {
+    same(`${name} vesting beneficiary`, wallet.beneficiary, getAddress(beneficiary))
+    same(`${name} vesting start`, wallet.start, e.vesting.start)
+    same(`${name} vesting duration`, wallet.duration, e.vesting.duration)
+    same(`${name} vesting MT`, wallet.mt.total, mt)
+    same(`${name} vesting FLOCK`, wallet.flock.total, flock)
+  }
+  same('start epoch', info.startEpoch, e.startEpoch)
+  same('streams', info.streams.length, e.streams.length)
+  e.streams.forEach((x, i) => {
+    const st = info.streams[i]
+    same(`stream ${i} kind`, st?.kind, x.kind)
+    same(`stream ${i} token`, st?.token, x.kind === 'stakingFund' ? info.flock : info.token)
+    same(`stream ${i} total`, st?.total, x.total)
+    same(`stream ${i} start epoch`, st?.startEpoch, x.startEpoch)
+  })
+  return differences
+}
+
+/** What a vesting wallet has vested of `token` at unix time `at` (its `vestedAmount`, on its current allocation). */
+export async function vestedOf(client: PublicClient, wallet: Address, token: Address, at: bigint): Promise<bigint> {
+  return client.readContract({ address: wallet, abi: VestingWallet.abi, functionName: 'vestedAmount', args: [token, at] })
+}
+
+/** Releases what a vesting wallet has vested of `token` and not yet paid, to its beneficiary (anyone may send it). */
+export async function releaseVested(clients: Clients, wallet: Address, token: Address): Promise<{ hash: Hex; amount: bigint }> {
+  const receipt = await send(clients, `release of ${token} from the vesting wallet ${wallet}`, { address: wallet, abi: VestingWallet.abi, functionName: 'release', args: [token] })
+  const [event] = parseEventLogs({ abi: VestingWallet.abi, eventName: 'ERC20Released', logs: receipt.logs })
+  return { hash: receipt.transactionHash, amount: event?.args.amount ?? 0n }
+}
+
+/** Pays the LP tokens of a graduation's lock to its beneficiary (the treasury), from its release time on (anyone may). */
+export async function releaseLiquidity(clients: Clients, lock: Address): Promise<{ hash: Hex; amount: bigint }> {
+  const receipt = await send(clients, `release of the LP lock ${lock}`, { address: lock, abi: LiquidityLock.abi, functionName: 'release', args: [] })
+  const [event] = parseEventLogs({ abi: LiquidityLock.abi, eventName: 'Released', logs: receipt.logs })
+  return { hash: receipt.transactionHash, amount: event?.args.amount ?? 0n }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Circulating supply (paper 3.6)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A Model Token's circulating supply as the chain derives it now: total supply less what its sale reports locked (the
+ * unsold sale MT before graduation, the unvested issuer and treasury MT, the incentive reserve EpochFunding holds).
+ */
+export async function readCirculatingSupply(client: PublicClient, token: Address, blockNumber?: bigint): Promise<bigint> {
+  return client.readContract({ address: token, abi: ModelToken.abi, functionName: 'circulatingSupply', ...(blockNumber === undefined ? {} : { blockNumber }) })
+}
+
+/**
+ * Checkpoints the token's circulating supply in its staking contract at the block the transaction is mined in
+ * (MTStaking.syncCirculatingSupply; anyone may): send it before an epoch's snapshot block so the snapshot reads it.
+ *
+ * @example
+ * const { blockNumber, circulating } = await syncCirculatingSupply(clients, staking)
+ * // circulatingSupplyAt(blockNumber) reads `circulating` once a later block is mined.
+ */
+export async function syncCirculatingSupply(clients: Clients, staking: Address): Promise<{ hash: Hex; circulating: bigint; blockNumber: bigint }> {
+  const receipt = await send(clients, `circulating supply sync of ${staking}`, { address: staking, abi: MTStaking.abi, functionName: 'syncCirculatingSupply', args: [] })
+  const [event] = parseEventLogs({ abi: MTStaking.abi, eventName: 'CirculatingSupplySet', logs: receipt.logs })
+  if (!event) throw new LaunchError(`sync transaction ${receipt.transactionHash} emitted no CirculatingSupplySet event`)
+  return { hash: receipt.transactionHash, circulating: event.args.circulating, blockNumber: receipt.blockNumber }
 }
