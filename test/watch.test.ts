@@ -12,7 +12,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getAddress, keccak256, toHex, type Address } from 'viem'
+import { getAddress, getContract, keccak256, toHex, type Address, type Hex } from 'viem'
 import { watchRegistry, type WatchOptions, type WatchRecord } from '../src/audit/watch.ts'
 import { distributorAt, finalizeEpoch, proposeEpoch } from '../src/chain/contracts.ts'
 import { readSpendTree } from '../src/chain/challenges.ts'
@@ -115,6 +115,26 @@ async function watchPolls(registry: Address, fromBlock: bigint, account: Address
   return records
 }
 
+/**
+ * What the registry waits for before it finalizes `epoch` (committed with the demo's totals): its revenue paid into
+ * the demo's settlement, and an epoch's emission in the funding contract's reserve.
+ */
+async function payAndFund(epoch: number): Promise<void> {
+  const { TestToken } = await import('../src/chain/contracts.generated.ts')
+  const { epochRevenue, payEpochRevenue } = await import('../src/chain/settlement.ts')
+  const { epochEmission } = await import('../src/economics/emissions.ts')
+  const tree = await readSpendTree(demo.epochDir)
+  const revenue = epochRevenue(
+    [...tree.entries()].map(([, v]) => spendLeafOf(v)),
+    sealed.config.deployments.map((d) => ({ id: d.id as Hex, opex: sealed.inputs.deployments.get(d.id as Hex)?.opex ?? 0n })),
+  )
+  const mint = async (token: Address, to: Address, amount: bigint) =>
+    devnet.clients.public.waitForTransactionReceipt({ hash: await getContract({ abi: TestToken.abi, address: token, client: { wallet: devnet.clients.wallet } }).write.mint([to, amount]) })
+  await mint(sealed.config.tokens.usdc, devnet.accounts[0]!, revenue.reduce((n, r) => n + r.charged, 0n))
+  await payEpochRevenue(devnet.clients, demo.contracts!.revenueSettlement, BigInt(epoch), revenue, demo.contracts!.providers)
+  await mint(sealed.config.tokens.flock, demo.contracts!.epochFunding, epochEmission(sealed.config.platform.dailyEmission, BigInt(sealed.config.epochSeconds)))
+}
+
 const events = (records: WatchRecord[]) => records.filter((r) => r.event !== 'check').map((r) => r.event)
 
 /** Proposes the sealed epoch with its reward root replaced: a commitment the directory does not give. */
@@ -168,6 +188,7 @@ describe('fomo watch', () => {
     expect(await hasPending(registry)).toBe(true)
 
     await devnet.increaseTime(TIMELOCK)
+    await payAndFund(sealed.epoch)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch)
     expect(await distributorAt(devnet.clients, registry).read.lastFinalizedEpoch()).toBe(BigInt(sealed.epoch))
     // Seen again once final, it is audited against the final commitment.
@@ -260,6 +281,7 @@ describe('fomo watch', () => {
     const d = distributorAt(devnet.clients, registry)
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier, '']) })).status).toBe('success')
     await devnet.increaseTime(TIMELOCK)
+    await payAndFund(sealed.epoch - 1)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
     await proposeEpoch(devnet.clients, registry, sealed)
     const records = await watchOnce(registry, fromBlock, guardian)
@@ -271,6 +293,7 @@ describe('fomo watch', () => {
     // it, from the registry's EpochFinalized events, and names the break.
     await proposeEpoch(devnet.clients, registry, sealed)
     await devnet.increaseTime(TIMELOCK)
+    await payAndFund(sealed.epoch)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch)
     const final = (await watchOnce(registry, fromBlock, guardian)).filter((r) => r.event === 'discrepancy' && r.details.state === 'final')
     expect(final.at(-1)?.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'report' })

@@ -11,12 +11,22 @@ import { closeWorkers } from '../merkle/parallel.ts'
 import { signBatch } from '../receipts/batchSign.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
 import { addressOf, signReceipt } from '../receipts/sign.ts'
-import { ChainError, claimAll, deployContracts, deployStaking, deployTestToken, finalizeEpoch, pinConfig, proposeEpoch, type Deployment } from '../chain/contracts.ts'
-import { MTStaking, TestToken } from '../chain/contracts.generated.ts'
+import { ChainError, claimAll, deployStaking, finalizeEpoch, pinConfig, proposeEpoch } from '../chain/contracts.ts'
+import { ModelToken, TestToken } from '../chain/contracts.generated.ts'
+import { deploySystem, type SystemDeployment } from '../chain/system.ts'
+import { addLiquidity, deployUniswapV2, reserves, type UniswapV2Deployment } from '../chain/uniswap.ts'
+import { buyExactMt, buyWithFlock, claimSaleMt, deployLaunchFactory, graduateSale, graduatorOf, launchRmo, readSale, syncCirculatingSupply, type GraduateResult } from '../chain/launch.ts'
+import { grantStreamRole } from '../chain/funding.ts'
+import { buyBackAndBurnMt, buyBackFlock, epochRevenue, grantSettlementRole, payEpochRevenue, setDeployment } from '../chain/settlement.ts'
+import { readSpendTree } from '../chain/challenges.ts'
+import { stakeMt } from '../chain/stakes.ts'
+import { spendLeafOf } from '../epoch/spend.ts'
+import { DEFAULT_FEES } from '../economics/rmo.ts'
+import { epochEmission } from '../economics/emissions.ts'
 import { readStakeSnapshot } from '../chain/stakes.ts'
 import { startDevnet, type Devnet } from '../chain/devnet.ts'
 import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
-import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
+import { distributorDomain } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
 import { writeFile } from 'node:fs/promises'
@@ -69,9 +79,12 @@ export type DemoResult = {
   rewardRoot: string | null
   totals: { gross: bigint; charged: bigint }
   topRewards: Array<{ account: string; token: string; amount: bigint }>
-  chain?: { distributor: string; timelockSeconds: number; watcher: { account: string; checks: number; artifacts: string }; claimedFor: string; claims: Array<{ token: string; amount: bigint; balance: bigint }>; gasUsed: bigint } | undefined
+  /** On chain: the epoch published, watched, paid, funded, claimed and its buybacks run. */
+  chain?: Awaited<ReturnType<typeof publishSettleAndClaim>> | undefined
+  /** On chain: each deployment's launch (token, sale, graduation into its pool). */
+  launches?: Launch[] | undefined
   /** On chain: the distributor (the epoch registry) and each deployment's staking contract. */
-  contracts?: { distributor: Address; staking: Address[] } | undefined
+  contracts?: { distributor: Address; staking: Address[]; revenueSettlement: Address; epochFunding: Address; providers: Address } | undefined
   seconds: number
 }
 
@@ -103,65 +116,53 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now()
   const rnd = seeded(options.seed)
   const log = options.log ?? (() => undefined)
-  const nowSeconds = Number(options.now() / 1_000_000_000n)
-  const epoch = Math.floor(nowSeconds / 86_400) - 1
   const addr = (label: string) => addressOf(rnd.key(label))
-
   const deploymentNames = ['qwenalice', 'llama-coder', 'mistral-med']
   const ages = [30, 90, 200]
-  // On chain: the distributor (also the epoch registry) and test tokens on an in-process EVM, first, since the
-  // receipts' domain and the reward tokens are their addresses.
+  const userCount = options.users ?? 30
+  const users = Array.from({ length: userCount }, (_, i) => addr(`user:${i}`))
+  // About 40 % of users stake in each deployment, a few of them heavily.
+  const stakes = deploymentNames.map(() =>
+    new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
+  )
+  const ids = deploymentNames.map((name) => keccak256(toBytes(`deployment:${name}`)))
+  const issuers = deploymentNames.map((name) => getAddress(addr(`issuer:${name}`)))
+  // On chain the economy runs first: each Model Token launched by RMO, bought (its stakers buy what they stake),
+  // graduated into its Uniswap v2 pool and staked, the deployments' ages apart; then the day of inference happens on
+  // the chain's clock, so the epoch is the chain's yesterday.
   const TIMELOCK = 3600
-  let chain: { devnet: Devnet; deployment: Deployment; mt: Address[]; staking: Address[] } | undefined
-  if (options.onChain !== false) {
-    const devnet = await startDevnet()
-    const a0 = devnet.accounts[0]!
-    const deployment = await deployContracts(devnet.clients, { admin: a0, publisher: a0, guardian: a0, timelockSeconds: BigInt(TIMELOCK), testTokens: true })
-    const mt: Address[] = []
-    const staking: Address[] = []
-    for (const name of deploymentNames) {
-      mt.push(await deployTestToken(devnet.clients, `${name} Model Token (test)`, name.toUpperCase().slice(0, 6), 18))
-      staking.push(await deployStaking(devnet.clients, mt.at(-1)!, a0, 3000n, 2n, BigInt(ELIGIBILITY_WINDOW)))
-    }
-    chain = { devnet, deployment, mt, staking }
-    log(`Deployed the reward distributor at ${deployment.distributor} and a staking contract per deployment on an in-process EVM (chain ${deployment.chainId})`)
-  }
+  const chain = options.onChain !== false ? await launchEconomy({ names: deploymentNames, ids, issuers, ages, stakes, raises: RAISES, log, label: addr }) : undefined
+  const now = chain ? chainClock(chain.startedAt) : options.now
+  const epoch = Math.floor(Number(now() / 1_000_000_000n) / 86_400) - 1
   const deployments = deploymentNames.map((name, i) => ({
-    id: keccak256(toBytes(`deployment:${name}`)),
+    id: ids[i]!,
     name,
-    issuer: getAddress(addr(`issuer:${name}`)),
-    mtToken: chain ? chain.mt[i]! : getAddress(addr(`mt:${name}`)),
-    graduationEpoch: epoch - ages[i]!,
-    raised: String(100_000 - 30_000 * i),
+    issuer: issuers[i]!,
+    mtToken: chain ? chain.launches[i]!.token : getAddress(addr(`mt:${name}`)),
+    graduationEpoch: chain ? Number(chain.launches[i]!.graduation.startEpoch) : epoch - ages[i]!,
+    raised: chain ? formatUnits(chain.launches[i]!.graduation.raised, 18) : formatUnits(RAISES[i]!, 18),
     incentiveReserve: '200000',
-    ...(chain ? { staking: chain.staking[i]! } : {}),
+    ...(chain ? { staking: chain.launches[i]!.staking } : {}),
   }))
   const providerKeys = [rnd.key('provider:0'), rnd.key('provider:1'), rnd.key('provider:2'), rnd.key('provider:3')]
   const providerOf = [[0, 1], [2], [3]]
   const config = readConfig({
     format: AGGREGATOR_CONFIG_FORMAT,
-    domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: chain?.deployment.distributor ?? getAddress(addr('contract:registry')) },
+    domain: { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId: 31337, verifyingContract: chain?.system.distributor ?? getAddress(addr('contract:registry')) },
     epochSeconds: 86400,
     clockSkewSeconds: 300,
     maxReceiptAgeSeconds: 2 * 86400,
-    tokens: chain?.deployment.tokens ?? { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
-    platform: { maxDiscountBps: 3000, discountMultiplier: 2, dailyEmission: '20000', scoreBasis: 'net', rewardDenominator: 'eligible-stakers', issuerBonusBps: 1000 },
+    tokens: chain?.system.tokens ?? { flock: getAddress(addr('token:flock')), usdc: getAddress(addr('token:usdc')) },
+    platform: { maxDiscountBps: 3000, discountMultiplier: 2, dailyEmission: DAILY_EMISSION, scoreBasis: 'net', rewardDenominator: 'eligible-stakers', issuerBonusBps: 1000 },
     deployments,
     providers: deployments.flatMap((d, i) => providerOf[i]!.map((p) => ({ deploymentId: d.id, provider: getAddress(addressOf(providerKeys[p]!)), attestationKey: attestationKeyOf(attestationSecret(providerKeys[p]!)).packed }))),
   })
-
-  const userCount = options.users ?? 30
-  const users = Array.from({ length: userCount }, (_, i) => addr(`user:${i}`))
-  const circulating = [660_000n, 700_000n, 760_000n].map((c) => c * WHOLE)
-  // About 40 % of users stake in each deployment, a few of them heavily.
-  const stakes = deployments.map(() =>
-    new Map(users.filter(() => rnd.next() < 0.4).map((u) => [u, BigInt(rnd.int(100, rnd.next() < 0.1 ? 60_000 : 5_000)) * WHOLE] as const)),
-  )
-  // On chain the stakes are staked by the users themselves and read back at a snapshot block once the eligibility
-  // window has passed: the epoch's inputs come from the chain, and the registry pins the configuration.
-  const snapshots = chain ? await stakeOnChain(chain, stakes, circulating, log) : undefined
+  // The circulating supply each discount divides by: on chain the Model Token's own (paper 3.6), synced into MTStaking
+  // and read back at the snapshot block with the stakes; off chain fixed values.
+  const circulating = chain ? chain.circulating : [660_000n, 700_000n, 760_000n].map((c) => c * WHOLE)
+  const snapshots = chain?.snapshots
   if (chain) {
-    const pinned = await pinConfig(chain.devnet.clients, chain.deployment.distributor, config)
+    const pinned = await pinConfig(chain.devnet.clients, chain.system.distributor, config)
     log(`Pinned the configuration ${pinned.hash} on the registry (config.json's keccak256 and each deployment's staking contract)`)
   }
   const discount = (d: number, user: Hex) =>
@@ -235,7 +236,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         deployments.map((d, i) => [d.id, { opex: 0n, circulatingSupply: circulating[i], stakes: stakes[i]!, snapshot: snapshots?.[i] }] as const),
       ),
     }
-    service = await AggregatorService.create({ store, config, now: options.now })
+    service = await AggregatorService.create({ store, config, now })
     const { port } = await service.listen(0)
     const url = `http://127.0.0.1:${port}`
     log(`Aggregator listening on ${url} (embedded PostgreSQL in ${dataDir})`)
@@ -279,7 +280,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const report = JSON.parse(new TextDecoder().decode(sealed.files.find((f) => f.name === 'report.json')!.content))
     const credits = (report.credits as Array<{ account: string; token: string; amount: string }>).map((c) => ({ ...c, amount: BigInt(c.amount) }))
     const topRewards = credits.filter((c) => c.token === config.tokens.flock).sort((a, b) => (b.amount > a.amount ? 1 : b.amount < a.amount ? -1 : 0)).slice(0, 5)
-    const onChain = chain && options.publish !== false ? await publishAndClaim(chain, epochDir, `${url}/v1/epochs/${epoch}/files/`, topRewards[0]!.account as Address, TIMELOCK, options) : undefined
+    const onChain = chain && options.publish !== false ? await publishSettleAndClaim(chain, epochDir, `${url}/v1/epochs/${epoch}/files/`, topRewards[0]!.account as Address, TIMELOCK, now, options) : undefined
     return {
       epoch,
       dataDir,
@@ -297,7 +298,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       totals: { gross: BigInt(report.totals.gross), charged: BigInt(report.totals.charged) },
       topRewards,
       chain: onChain,
-      contracts: chain ? { distributor: chain.deployment.distributor, staking: chain.staking } : undefined,
+      contracts: chain ? { distributor: chain.system.distributor, staking: chain.launches.map((l) => l.staking), revenueSettlement: chain.system.revenueSettlement, epochFunding: chain.system.epochFunding, providers: chain.providers } : undefined,
+      launches: chain?.launches,
       seconds: (performance.now() - started) / 1000,
     }
   } finally {
@@ -309,47 +311,140 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
 /** Blocks a stake must be held before the snapshot to count (MTStaking's eligibility window). */
 const ELIGIBILITY_WINDOW = 5
+/** Each deployment's raise G (FLOCK base units); the sale sells S = 400,000 MT from P0 = 0.05 FLOCK. */
+const RAISES = [100_000n, 70_000n, 40_000n].map((g) => g * WHOLE)
+const START_PRICE = WHOLE / 20n
+/** FLOCK emitted per day, as config.json and EpochFunding state it. */
+const DAILY_EMISSION = '20000'
+/** The sale's anti-sniping surcharge: 10 % at launch, decaying to the base fee over an hour. */
+const FEES = { ...DEFAULT_FEES, antiSnipingStartBps: 1000n, antiSnipingWindowSeconds: 3600n }
+const DAY = 86_400
 
-/**
- * Each staker mints its MT and stakes it, the circulating supply is set, the window passes; returns where each
- * deployment's snapshot is read, after checking the chain gives back exactly the stakes staked.
- */
-async function stakeOnChain(chain: { devnet: Devnet; mt: Address[]; staking: Address[] }, stakes: Array<Map<Hex, bigint>>, circulating: bigint[], log: (line: string) => void): Promise<SnapshotSource[]> {
-  const { devnet } = chain
-  const send = async (hash: Promise<Hex>) => {
-    const receipt = await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })
-    if (receipt.status !== 'success') throw new ChainError(`demo staking transaction ${receipt.transactionHash} reverted`)
-  }
-  for (let d = 0; d < chain.staking.length; d++) {
-    const staking = chain.staking[d]!
-    await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: devnet.clients.wallet } }).write.setCirculatingSupply([circulating[d]!]))
-    for (const [user, amount] of stakes[d]!) {
-      const clients = await devnet.actAs(user)
-      await send(getContract({ abi: TestToken.abi, address: chain.mt[d]!, client: { wallet: clients.wallet } }).write.mint([user, amount]))
-      await send(getContract({ abi: TestToken.abi, address: chain.mt[d]!, client: { wallet: clients.wallet } }).write.approve([staking, amount]))
-      await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: clients.wallet } }).write.stake([amount]))
-    }
-  }
-  await devnet.mine(ELIGIBILITY_WINDOW + 1)
-  const block = (await devnet.clients.public.getBlockNumber()) - 1n
-  const sources: SnapshotSource[] = []
-  for (let d = 0; d < chain.staking.length; d++) {
-    const snapshot = await readStakeSnapshot(devnet.clients, chain.staking[d]!, block)
-    const same = snapshot.stakes.size === stakes[d]!.size && [...stakes[d]!].every(([u, v]) => snapshot.stakes.get(u.toLowerCase() as Hex) === v)
-    if (!same || snapshot.circulatingSupply !== circulating[d]) throw new ChainError(`the staking contract ${chain.staking[d]} does not give back the demo's stakes at block ${block}`)
-    sources.push({ staking: chain.staking[d]!.toLowerCase() as Hex, block })
-  }
-  log(`Staked ${stakes.reduce((n, m) => n + m.size, 0)} positions from the users' own accounts; stakes snapshot at block ${block}`)
-  return sources
+type Launch = { token: Address; sale: Address; staking: Address; graduation: GraduateResult; buyers: number; antiSnipingFees: bigint }
+type Economy = {
+  devnet: Devnet
+  uni: UniswapV2Deployment
+  system: SystemDeployment & { revenueSettlement: Address; epochFunding: Address }
+  treasury: Address
+  providers: Address
+  launches: Launch[]
+  circulating: bigint[]
+  snapshots: SnapshotSource[]
+  /** The chain's time once the economy is set up (seconds). */
+  startedAt: bigint
 }
 
-/** Publishes the sealed epoch, waits out the timelock, funds the distributor and claims for one account. */
-async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }, epochDir: string, artifacts: string, account: Address, timelock: number, options: DemoOptions) {
-  const { devnet, deployment } = chain
+/** Nanoseconds on the chain's clock: the chain's time when the economy was set up, plus the time since. */
+function chainClock(startedAt: bigint): () => bigint {
+  const origin = process.hrtime.bigint()
+  return () => startedAt * 1_000_000_000n + (process.hrtime.bigint() - origin)
+}
+
+async function sent(devnet: Devnet, hash: Promise<Hex>): Promise<void> {
+  const receipt = await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })
+  if (receipt.status !== 'success') throw new ChainError(`demo transaction ${receipt.transactionHash} reverted`)
+}
+
+/**
+ * The FOMO economy on an in-process EVM: Uniswap v2 from its published artifacts, the distributor with its revenue
+ * settlement and epoch funding, a launch factory whose graduator may stream into the funding; then per deployment,
+ * oldest first: its issuer launches the MT by RMO, its stakers buy exactly what they will stake (the first ones
+ * inside the anti-sniping window), a backer buys the rest of the raise, anyone graduates the sale into its pool, the
+ * buyers claim their MT and stake it; the clock then moves on to the next launch. At the end every staking contract
+ * syncs the token's circulating supply and the stakes are read back at a snapshot block.
+ */
+async function launchEconomy(plan: { names: string[]; ids: Hex[]; issuers: Address[]; ages: number[]; stakes: Array<Map<Hex, bigint>>; raises: bigint[]; log: (line: string) => void; label: (name: string) => Hex }): Promise<Economy> {
+  const { log } = plan
+  const devnet = await startDevnet()
+  const a0 = devnet.accounts[0]!
+  const treasury = getAddress(plan.label('treasury'))
+  const providers = getAddress(plan.label('compute providers'))
+  const uni = await deployUniswapV2(devnet.clients, { feeToSetter: a0 })
+  const system = (await deploySystem(devnet.clients, {
+    admin: a0,
+    publisher: a0,
+    guardian: a0,
+    timelockSeconds: 3600n,
+    tokens: 'test',
+    settlement: { router: uni.router, treasury, maxOpexBps: 6000n },
+    funding: { epochSeconds: BigInt(DAY), dailyEmission: BigInt(DAILY_EMISSION) * WHOLE, treasury },
+  })) as Economy['system']
+  const { flock, usdc } = system.tokens
+  const mint = (token: Address, to: Address, amount: bigint) => sent(devnet, getContract({ abi: TestToken.abi, address: token, client: { wallet: devnet.clients.wallet } }).write.mint([to, amount]))
+  await grantSettlementRole(devnet.clients, system.revenueSettlement, 'payer', a0)
+  await grantSettlementRole(devnet.clients, system.revenueSettlement, 'keeper', a0)
+  const factory = await deployLaunchFactory(devnet.clients, { flock, treasury, launchFee: 100n * WHOLE, fees: FEES, uniswapFactory: uni.factory, epochFunding: system.epochFunding })
+  await grantStreamRole(devnet.clients, system.epochFunding, await graduatorOf(devnet.clients.public, factory))
+  log(`Deployed Uniswap v2, the distributor ${system.distributor} with its revenue settlement and epoch funding, and the launch factory on an in-process EVM`)
+
+  const launches: Launch[] = []
+  const order = plan.ages.map((age, i) => ({ age, i })).sort((x, y) => y.age - x.age)
+  for (const [k, { age, i }] of order.entries()) {
+    const issuer = await devnet.actAs(plan.issuers[i]!)
+    await mint(flock, plan.issuers[i]!, 100n * WHOLE)
+    const { token, sale } = await launchRmo(issuer, factory, { deploymentId: plan.ids[i]!, name: `${plan.names[i]} Model Token`, symbol: plan.names[i]!.toUpperCase().slice(0, 6), graduationTarget: plan.raises[i]!, startPrice: START_PRICE, minRaise: plan.raises[i]! / 2n, durationSeconds: 7n * BigInt(DAY) })
+    let antiSnipingFees = 0n
+    for (const [j, [user, amount]] of [...plan.stakes[i]!].entries()) {
+      const buyer = await devnet.actAs(user)
+      await mint(flock, user, 10n ** 6n * WHOLE)
+      antiSnipingFees += (await buyExactMt(buyer, sale, amount, { slippageBps: 100n })).antiSnipingFee
+      if (j < 6) await devnet.increaseTime(600)
+    }
+    // A backer buys the rest of the raise: the sale reaches G.
+    const backer = getAddress(plan.label(`backer:${plan.names[i]}`))
+    const backed = await devnet.actAs(backer)
+    await mint(flock, backer, 10n ** 6n * WHOLE)
+    const info = await readSale(devnet.clients.public, sale)
+    await buyWithFlock(backed, sale, plan.raises[i]! - info.raised, { slippageBps: 100n })
+    const graduation = await graduateSale(devnet.clients, sale)
+    for (const user of [...plan.stakes[i]!.keys(), backer]) await claimSaleMt(devnet.clients, sale, user)
+    const staking = await deployStaking(devnet.clients, token, a0, 3000n, 2n, BigInt(ELIGIBILITY_WINDOW))
+    for (const [user, amount] of plan.stakes[i]!) await stakeMt(await devnet.actAs(user), staking, amount)
+    await setDeployment(devnet.clients, system.revenueSettlement, plan.ids[i]!, token)
+    launches[i] = { token, sale, staking, graduation, buyers: plan.stakes[i]!.size + 1, antiSnipingFees }
+    log(`Launched ${plan.names[i]}: ${plan.stakes[i]!.size + 1} buyers raised ${formatUnits(graduation.raised, 18)} FLOCK; graduated into its Uniswap v2 pool ${graduation.pair}; its stakers staked`)
+    const next = order[k + 1]
+    await devnet.increaseTime((next ? age - next.age : age + 1) * DAY)
+  }
+
+  // A USDC/FLOCK pool for the FLOCK buyback, and the emission reserve, both from the treasury's side.
+  await mint(usdc, a0, 1_000_000n * 10n ** 6n)
+  await mint(flock, a0, 2_000_000n * WHOLE)
+  for (const token of [usdc, flock]) await sent(devnet, getContract({ abi: TestToken.abi, address: token, client: { wallet: devnet.clients.wallet } }).write.approve([uni.router, 2n ** 255n]))
+  const deadline = (await devnet.clients.public.getBlock()).timestamp + 600n
+  await addLiquidity(devnet.clients, uni.router, { tokenA: usdc, tokenB: flock, amountADesired: 1_000_000n * 10n ** 6n, amountBDesired: 2_000_000n * WHOLE, amountAMin: 0n, amountBMin: 0n, to: treasury, deadline })
+  await mint(flock, system.epochFunding, epochEmission(BigInt(DAILY_EMISSION) * WHOLE, BigInt(DAY)))
+
+  // The discount's denominator is the token's own circulating supply (sale + liquidity + vested - burned), synced into
+  // each staking contract before the snapshot; the stakes and the supply are read back there.
+  for (const l of launches) await syncCirculatingSupply(devnet.clients, l.staking)
+  await devnet.mine(ELIGIBILITY_WINDOW + 1)
+  const block = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
+  const circulating: bigint[] = []
+  const snapshots: SnapshotSource[] = []
+  for (const [i, l] of launches.entries()) {
+    const snapshot = await readStakeSnapshot(devnet.clients, l.staking, block)
+    const same = snapshot.stakes.size === plan.stakes[i]!.size && [...plan.stakes[i]!].every(([u, v]) => snapshot.stakes.get(u.toLowerCase() as Hex) === v)
+    if (!same) throw new ChainError(`the staking contract ${l.staking} does not give back the demo's stakes at block ${block}`)
+    circulating.push(snapshot.circulatingSupply)
+    snapshots.push({ staking: l.staking.toLowerCase() as Hex, block })
+  }
+  log(`Staked ${plan.stakes.reduce((n, m) => n + m.size, 0)} positions from the users' own accounts; stakes and circulating supplies snapshot at block ${block}`)
+  const startedAt = (await devnet.clients.public.getBlock()).timestamp
+  return { devnet, uni, system, treasury, providers, launches, circulating, snapshots, startedAt }
+}
+
+/**
+ * Publishes the sealed epoch (a watcher with no role audits it during the timelock), pays its revenue into the
+ * settlement, finalizes it (which moves its emission and vesting releases into the distributor: nothing is minted
+ * for it), claims for one account, and runs the buybacks; returns what moved.
+ */
+async function publishSettleAndClaim(chain: Economy, epochDir: string, artifacts: string, account: Address, timelock: number, now: () => bigint, options: DemoOptions) {
+  const { devnet, system } = chain
   const log = options.log ?? (() => undefined)
   const sealed = await readPublishedEpoch(epochDir)
   const fromBlock = await devnet.clients.public.getBlockNumber()
-  await proposeEpoch(devnet.clients, deployment.distributor, sealed, { artifacts })
+  await proposeEpoch(devnet.clients, system.distributor, sealed, { artifacts })
   // A watcher with a key of its own and no role audits the proposal during the timelock, as `fomo watch --once`
   // does: it fetches the sealed directory from the URL the proposal names (the aggregator serves it) and would
   // challenge a wrong stake itself. The demo's epoch is honest, so it must pass.
@@ -358,12 +453,12 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   const watched = await watchRegistry({
     client: devnet.clients.public,
     wallet: (await devnet.actAs(watcherAccount)).wallet,
-    registry: deployment.distributor,
+    registry: system.distributor,
     cacheDir: `${options.out}/watch-cache`,
     receiptsDir: options.out,
     fromBlock,
     once: true,
-    now: () => BigInt(Date.now()) * 1_000_000n,
+    now,
     log: (r) => records.push(r),
   })
   const failed = records.find((r) => !['config-scheduled', 'proposed', 'check', 'ok'].includes(r.event))
@@ -372,19 +467,58 @@ async function publishAndClaim(chain: { devnet: Devnet; deployment: Deployment }
   log(`A watcher (${watcherAccount}, no role) fetched the proposal's artifacts from ${artifacts} and audited them: ${watcher.checks} checks passed`)
   log(`Proposed epoch ${sealed.epoch}; waiting out the ${timelock} s timelock on the in-process EVM`)
   await devnet.increaseTime(timelock)
-  await finalizeEpoch(devnet.clients, deployment.distributor, sealed.epoch)
-  // Fund the distributor with what the cumulative tree owes, token by token.
-  const owed = new Map<Address, bigint>()
-  for (const [, v] of sealed.rewardTree.entries()) {
-    const { token, amount } = rewardLeafOf(v)
-    owed.set(token, (owed.get(token) ?? 0n) + amount)
+
+  const { flock, usdc } = system.tokens
+  const watchedAccounts = { treasury: chain.treasury, providers: chain.providers, distributor: system.distributor }
+  const balances = async () => {
+    const out: Record<string, { usdc: bigint; flock: bigint }> = {}
+    for (const [name, who] of Object.entries(watchedAccounts)) out[name] = { usdc: await balanceOf(devnet, usdc, who), flock: await balanceOf(devnet, flock, who) }
+    return out
   }
-  for (const [token, amount] of owed) await mintTo(devnet, token, deployment.distributor, amount)
-  const claim = await claimAll(devnet.clients, deployment.distributor, sealed, account)
+  const before = await balances()
+  // The epoch's charged revenue is paid into the settlement (the aggregator collected it from the users): it is split
+  // by the waterfall at once, the OpEx to the providers; the registry would not finalize the epoch before.
+  const tree = await readSpendTree(epochDir)
+  const revenue = epochRevenue(
+    [...tree.entries()].map(([, v]) => spendLeafOf(v)),
+    sealed.config.deployments.map((d) => ({ id: d.id as Hex, opex: sealed.inputs.deployments.get(d.id as Hex)?.opex ?? 0n })),
+  )
+  // What the users paid for their calls (USDC the aggregator collected): minted to the payer, test tokens being all
+  // the demo's chain has.
+  await sent(devnet, getContract({ abi: TestToken.abi, address: usdc, client: { wallet: devnet.clients.wallet } }).write.mint([devnet.accounts[0]!, revenue.reduce((n, r) => n + r.charged, 0n)]))
+  const payments = await payEpochRevenue(devnet.clients, system.revenueSettlement!, BigInt(sealed.epoch), revenue, chain.providers)
+  await finalizeEpoch(devnet.clients, system.distributor, sealed.epoch)
+  const funded = await balances()
+  const claim = await claimAll(devnet.clients, system.distributor, sealed, account)
   const claims = await Promise.all(
     claimsOf(sealed.rewardTree, account).map(async (c) => ({ token: c.token, amount: c.cumulative, balance: await balanceOf(devnet, c.token, account) })),
   )
-  return { distributor: deployment.distributor, timelockSeconds: timelock, watcher, claimedFor: account, claims, gasUsed: claim?.gasUsed ?? 0n }
+  // The keeper's buybacks: FLOCK for the treasury, and each deployment's MT bought through its pool and burned.
+  const flockBought = (await buyBackFlock(devnet.clients, system.revenueSettlement!, { slippageBps: 100n })).amountOut
+  const burned = []
+  for (const [i, d] of sealed.config.deployments.entries()) {
+    const supplyBefore = await devnet.clients.public.readContract({ address: chain.launches[i]!.token, abi: ModelToken.abi, functionName: 'totalSupply' })
+    const { amountOut } = await buyBackAndBurnMt(devnet.clients, system.revenueSettlement!, d.id as Hex, { slippageBps: 100n })
+    const pool = await reserves(devnet.clients, chain.launches[i]!.graduation.pair, chain.launches[i]!.token)
+    burned.push({ name: d.name, burned: amountOut, supplyBefore, pool: { mt: pool.reserveA, flock: pool.reserveB } })
+  }
+  const after = await balances()
+  const change = (name: keyof typeof watchedAccounts) => ({ usdc: after[name]!.usdc - before[name]!.usdc, flock: after[name]!.flock - before[name]!.flock })
+  return {
+    distributor: system.distributor,
+    timelockSeconds: timelock,
+    watcher,
+    claimedFor: account,
+    claims,
+    gasUsed: claim?.gasUsed ?? 0n,
+    paid: payments.reduce((n, p) => n + p.charged, 0n),
+    opex: payments.reduce((n, p) => n + p.opex, 0n),
+    funding: { usdc: funded.distributor!.usdc - before.distributor!.usdc, flock: funded.distributor!.flock - before.distributor!.flock },
+    flockBought,
+    burned,
+    treasury: change('treasury'),
+    providers: change('providers'),
+  }
 }
 
 function symbolOf(config: AggregatorConfig, token: string): string {
@@ -398,6 +532,7 @@ function symbolOf(config: AggregatorConfig, token: string): string {
 export function demoSummary(r: DemoResult): string {
   const usd = (v: bigint) => `$${Number(formatUnits(v, 6)).toLocaleString('en-US', { maximumFractionDigits: 2 })}`
   const flock = (v: bigint) => `${Number(formatUnits(v, 18)).toLocaleString('en-US', { maximumFractionDigits: 2 })} FLOCK`
+  const mt = (v: bigint) => `${Number(formatUnits(v, 18)).toLocaleString('en-US', { maximumFractionDigits: 2 })} MT`
   return [
     '',
     `Epoch ${r.epoch} sealed and published (${r.seconds.toFixed(1)} s in all)`,
@@ -416,8 +551,19 @@ export function demoSummary(r: DemoResult): string {
           `  on chain           distributor ${r.chain.distributor}: epoch proposed, final after the ${r.chain.timelockSeconds} s timelock`,
           `  watched by         ${r.chain.watcher.account} (fomo watch, no role): ${r.chain.watcher.checks} checks passed during the timelock`,
           `                     on the artifacts it fetched from ${r.chain.watcher.artifacts}`,
+          `  revenue paid       ${usd(r.chain.paid)} into the settlement (OpEx ${usd(r.chain.opex)} to the providers, the rest by the waterfall); only then final`,
+          `  funded at final    ${flock(r.chain.funding.flock)} (emission and staking-fund releases) and ${usd(r.chain.funding.usdc)} issuer yield in the distributor`,
           `  claimed for        ${r.chain.claimedFor} in one transaction (${r.chain.gasUsed.toLocaleString('en-US')} gas)`,
           ...r.chain.claims.map((c) => `    ${symbolOf(r.config, c.token).padEnd(16)} paid ${formatUnits(c.amount, c.token === r.config.tokens.usdc ? 6 : 18)}, on-chain balance ${formatUnits(c.balance, c.token === r.config.tokens.usdc ? 6 : 18)}`),
+          `  buybacks           ${flock(r.chain.flockBought)} bought for the treasury; MT bought through each pool and burned:`,
+          ...r.chain.burned.map((b) => `    ${b.name.padEnd(16)} ${mt(b.burned)} burned (supply ${mt(b.supplyBefore)} -> ${mt(b.supplyBefore - b.burned)}), pool now ${mt(b.pool.mt)} / ${flock(b.pool.flock)}`),
+          `  balance changes    treasury ${usd(r.chain.treasury.usdc)} and ${flock(r.chain.treasury.flock)}; providers (OpEx) ${usd(r.chain.providers.usdc)}`,
+        ]
+      : []),
+    ...(r.launches
+      ? [
+          '  launches (RMO, graduated into Uniswap v2)',
+          ...r.launches.map((l, i) => `    ${r.config.deployments[i]!.name.padEnd(16)} raised ${flock(l.graduation.raised)} from ${l.buyers} buyers (anti-sniping fees ${flock(l.antiSnipingFees)}), graduated in epoch ${l.graduation.startEpoch}, LP locked in ${l.graduation.lpLock}`),
         ]
       : []),
     '',
@@ -426,11 +572,6 @@ export function demoSummary(r: DemoResult): string {
     `  npx fomo audit ${r.epochDir} --receipts ${r.receiptsFile}`,
     '',
   ].join('\n')
-}
-
-async function mintTo(devnet: Devnet, token: Address, to: Address, amount: bigint): Promise<void> {
-  const hash = await getContract({ abi: TestToken.abi, address: token, client: { wallet: devnet.clients.wallet } }).write.mint([to, amount])
-  await devnet.clients.public.waitForTransactionReceipt({ hash })
 }
 
 async function balanceOf(devnet: Devnet, token: Address, account: Address): Promise<bigint> {
