@@ -13,9 +13,10 @@ interface IMTGraduator {
         address pair;
         /// The LiquidityLock holding the pool's LP tokens for 48 months.
         address lpLock;
-        /// OpenZeppelin VestingWallet of the issuer's MT (180 days from graduation).
+        /// LockedVestingWallet (OpenZeppelin's VestingWallet, beneficiary fixed) of the issuer's MT (180 days from
+        /// graduation).
         address issuerVesting;
-        /// OpenZeppelin VestingWallet of the treasury's MT and the protocol's FLOCK (180 days from graduation).
+        /// LockedVestingWallet of the treasury's MT and the protocol's FLOCK (180 days from graduation).
         address treasuryVesting;
         /// The graduation epoch: the first epoch both streams release in.
         uint64 startEpoch;
@@ -25,7 +26,8 @@ interface IMTGraduator {
 
     /// @notice Migrates the caller's graduation: the caller must be the sale the launch factory recorded for
     /// `deploymentId` and must have transferred, before the call, `raised` FLOCK and the token's liquidity, incentive
-    /// reserve, issuer and treasury parts.
+    /// reserve, issuer and treasury parts. The graduator reads the caller's `graduationTarget()` (G): it pairs D/G of
+    /// the liquidity MT and burns the rest.
     /// @param deploymentId The deployment.
     /// @param raised The FLOCK raised.
     /// @return The graduation's addresses and numbers.

@@ -2,17 +2,18 @@
 pragma solidity 0.8.28;
 
 // The graduation of an RMO sale (paper 3.2-3.4): the raise split 25 % protocol (vested), 25 % MT staking incentives
-// (an epoch funding stream), 50 % liquidity paired with the 200,000 liquidity MT in the canonical Uniswap v2
-// MT/FLOCK pair at exactly the paper's DEX price, the LP tokens locked 48 months, and the issuer, treasury and incentive
-// reserve MT, escrowed in the sale until now, moved into their vesting: 180 days from graduation. One graduator serves
-// every sale of its launch factory (which deploys it), and holds the epoch funding's STREAM_ROLE.
+// (an epoch funding stream), 50 % liquidity paired with the liquidity MT in the canonical Uniswap v2 MT/FLOCK pair at
+// the paper's DEX price 0.5*G/200,000 (all 200,000 MT at G; D/G of them at the deadline below G, the rest burned), the
+// LP tokens locked 48 months, and the issuer, treasury and incentive reserve MT, escrowed in the sale until now, moved
+// into their vesting: 180 days from graduation. One graduator serves every sale of its launch factory (which deploys
+// it), and holds the epoch funding's STREAM_ROLE.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {VestingWallet} from "@openzeppelin/contracts/finance/VestingWallet.sol";
 import {EpochFunding} from "./EpochFunding.sol";
 import {IMTGraduator} from "./IMTGraduator.sol";
 import {LiquidityLock} from "./LiquidityLock.sol";
+import {LockedVestingWallet} from "./LockedVestingWallet.sol";
 import {ModelToken} from "./ModelToken.sol";
 
 /// @notice What the graduator calls of a Uniswap v2 factory (@uniswap/v2-core 1.0.1, IUniswapV2Factory).
@@ -30,6 +31,12 @@ interface IUniswapV2Pair {
     function burn(address to) external returns (uint256 amount0, uint256 amount1);
 }
 
+/// @notice What the graduator reads of the sale that calls it (RmoSale).
+interface IGraduatingSale {
+    /// @notice G: the sale's graduation target, FLOCK base units.
+    function graduationTarget() external view returns (uint256);
+}
+
 /// @notice The launch factory's registry, as the graduator reads it.
 interface IMTLaunchRegistry {
     /// @notice The launch of a deployment id: its token, sale and issuer (zero addresses: none).
@@ -41,14 +48,16 @@ interface IMTLaunchRegistry {
 /// sale Succeeded), after the sale has burned its unsold MT and transferred the raise D and the token's liquidity,
 /// incentive reserve, issuer and treasury parts here. With `splitProceeds` of src/economics/supply.ts (each part of D
 /// rounded down, the dust to the protocol):
-/// - 25 % protocol: to the treasury's VestingWallet (OpenZeppelin; linear over 180 days from graduation), which also
-///   vests the treasury's 10 % of MT;
+/// - 25 % protocol: to the treasury's LockedVestingWallet (OpenZeppelin's VestingWallet, linear over 180 days from
+///   graduation, with a beneficiary that cannot change), which also vests the treasury's 10 % of MT;
 /// - 25 % staking incentives: an EpochFunding stream of kind 0 (FLOCK) from the graduation epoch
 ///   floor(block.timestamp / epochSeconds);
-/// - 50 % liquidity: paired with the 20 % liquidity MT in the factory's MT/FLOCK pair, whose reserves end exactly at
-///   (50 % of D, 200,000 MT), whatever the pair held before; its LP tokens go to a LiquidityLock that pays them to the
-///   treasury after 4 * 365 days;
-/// - the issuer's 10 % of MT: to the issuer's VestingWallet (180 days from graduation);
+/// - 50 % liquidity: paired with floor(200,000 MT * D / G) of the 20 % liquidity MT (all of it at G;
+///   `pairedLiquidityMt` in src/economics/supply.ts) in the factory's MT/FLOCK pair, whose reserves end exactly at
+///   (50 % of D, that MT), whatever the pair held before, so the pool opens at the paper's 0.5*G/200,000 FLOCK per MT
+///   (to rounding) however much was raised; the rest of the liquidity MT is burned. The LP tokens go to a
+///   LiquidityLock that pays them to the treasury after 4 * 365 days;
+/// - the issuer's 10 % of MT: to the issuer's LockedVestingWallet (180 days from graduation);
 /// - the incentive reserve's 20 % of MT: an EpochFunding stream of kind 1 from the graduation epoch.
 /// @dev The pool is seeded by transferring to the pair and calling its `mint`, never through the router, so that a
 /// pair created before graduation, and FLOCK donated to it (synced into its reserves or not), can neither make the
@@ -59,7 +68,8 @@ interface IMTLaunchRegistry {
 /// supply is escrowed in the sale until this call), so its LP supply is zero: a non-zero one is refused.
 ///
 /// The graduator must hold EpochFunding's STREAM_ROLE (granted by the funding's admin to `factory.graduator()`), else
-/// every graduation reverts (AccessControlUnauthorizedAccount) and the sale stays Succeeded until it is granted.
+/// every graduation reverts (AccessControlUnauthorizedAccount) and the sale stays Succeeded until it is granted (or, 30
+/// days after its end, lapses and refunds its buyers: RmoSale's GRADUATION_WINDOW).
 contract MTGraduator is IMTGraduator {
     using SafeERC20 for IERC20;
 
@@ -80,8 +90,12 @@ contract MTGraduator is IMTGraduator {
     /// @param lpSupply Its LP supply.
     error MTGraduatorPoolHasLiquidity(address pair, uint256 lpSupply);
 
-    /// @notice Raised when what the pair held is so large (above about 4.5e8 times the liquidity FLOCK with the
-    /// paper's supply) that the dust left by clearing it exceeds the deposit, so the target reserves cannot be reached.
+    /// @notice Raised when what the pair held is so large that the dust left by clearing it reaches the deposit, so the
+    /// target reserves cannot be reached: with F liquidity FLOCK and M liquidity MT, a held H >= F*F*M / 1e6 - F (the
+    /// dust is 1,000 * sqrt((F + H) / M) FLOCK). Under 1 FLOCK for a raise of a few base units; for a raise above about
+    /// 3.3e15 base units (at the largest G a sale allows), beyond 2^112 base units (5.2e15 FLOCK), the most a pair's
+    /// reserves hold, whose donation blocks any graduation anyway (the pair's mint overflows). The launch factory's
+    /// floor on the minimum raise keeps every sale far above that raise; a graduation blocked for good lapses.
     /// @param pair The pair.
     /// @param heldFlock FLOCK the pair held before graduation.
     /// @param heldMt MT the pair held before graduation.
@@ -185,12 +199,12 @@ contract MTGraduator is IMTGraduator {
         // splitProceeds in src/economics/supply.ts: each part rounded down, the dust to the protocol.
         uint256 staking = (raised * STAKING_INCENTIVES_BPS) / BPS;
         uint256 liquidityFlock = (raised * LIQUIDITY_BPS) / BPS;
-
+        uint256 liquidityMt = _pairedLiquidityMt(mt, sale, raised);
         (g.issuerVesting, g.treasuryVesting) = _vest(mt, issuer, raised - staking - liquidityFlock);
         g.startEpoch = uint64(block.timestamp / EpochFunding(epochFunding).epochSeconds());
         _stream(deploymentId, STAKING_FUND_STREAM, flock, staking, g.startEpoch);
         _stream(deploymentId, INCENTIVE_RESERVE_STREAM, IERC20(tokenAddress), mt.incentiveReserveSupply(), g.startEpoch);
-        (g.pair, g.lpLock, g.liquidity) = _seedPool(deploymentId, IERC20(tokenAddress), liquidityFlock, mt.liquiditySupply());
+        (g.pair, g.lpLock, g.liquidity) = _seedPool(deploymentId, IERC20(tokenAddress), liquidityFlock, liquidityMt);
         emit Migrated(deploymentId, sale, g.pair, g.lpLock, g.issuerVesting, g.treasuryVesting, g.startEpoch, g.liquidity);
     }
 
@@ -198,12 +212,21 @@ contract MTGraduator is IMTGraduator {
                            INTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev The liquidity MT the pool gets, `pairedLiquidityMt` in src/economics/supply.ts: floor(liquidity * D / G), all
+    /// of it at G, so that the pool's price is 0.5*G/liquidity whatever D is; burns the rest of the liquidity MT.
+    function _pairedLiquidityMt(ModelToken mt, address sale, uint256 raised) internal returns (uint256 paired) {
+        uint256 liquidity = mt.liquiditySupply();
+        // Safe: liquidity < 2^80 and D <= G < 2^99 (RmoSale's constructor bounds).
+        paired = (liquidity * raised) / IGraduatingSale(sale).graduationTarget();
+        if (paired != liquidity) mt.burn(liquidity - paired);
+    }
+
     /// @dev Deploys the issuer's and the treasury's vesting wallets (180 days from now) and pays them: the issuer's and
     /// the treasury's MT, and the protocol's FLOCK to the treasury's.
     function _vest(ModelToken mt, address issuer, uint256 protocol) internal returns (address issuerVesting, address treasuryVesting) {
         uint64 start = uint64(block.timestamp);
-        issuerVesting = address(new VestingWallet(issuer, start, uint64(VESTING_SECONDS)));
-        treasuryVesting = address(new VestingWallet(treasury, start, uint64(VESTING_SECONDS)));
+        issuerVesting = address(new LockedVestingWallet(issuer, start, uint64(VESTING_SECONDS)));
+        treasuryVesting = address(new LockedVestingWallet(treasury, start, uint64(VESTING_SECONDS)));
         IERC20(address(mt)).safeTransfer(issuerVesting, mt.issuerSupply());
         IERC20(address(mt)).safeTransfer(treasuryVesting, mt.treasurySupply());
         if (protocol != 0) flock.safeTransfer(treasuryVesting, protocol);

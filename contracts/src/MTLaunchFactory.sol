@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 // The launch of a deployment's Model Token by RMO (paper 3.2, 3.10): one call deploys the sale (which deploys the
 // token and escrows its whole supply), takes the issuer's one-time launch fee in FLOCK to the treasury, and records the
-// pair under the deployment's id. The factory deploys, once, the graduator every one of its sales graduates through.
+// pair under the deployment's id. The factory deploys, once, the graduator every one of its sales graduates through,
+// and holds every launch to the protocol's floors on the graduation target and the minimum raise.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -13,13 +14,19 @@ import {ModelToken} from "./ModelToken.sol";
 import {RmoSale} from "./RmoSale.sol";
 
 /// @title MTLaunchFactory
-/// @notice Launches RMOs with the protocol's fee schedule and launch fee (fixed at the factory's deployment, so an
-/// issuer cannot launch with lower fees) and keeps the registry deploymentId => (token, sale, issuer). The caller of
+/// @notice Launches RMOs with the protocol's fee schedule, launch fee and floors on G and the minimum raise (fixed at
+/// the factory's deployment, so an issuer cannot launch with lower fees or a smaller raise) and keeps the registry
+/// deploymentId => (token, sale, issuer). The caller of
 /// `launch` is the issuer: it pays the launch fee and receives the creator fees and, vested from graduation, the issuer
 /// MT allocation. Its constructor deploys the `graduator` (MTGraduator), which only this factory's sales can call and
 /// which must be granted EpochFunding's STREAM_ROLE before any of them can graduate.
 /// @dev Ids are first come, first served: consumers (the aggregator's configuration) should check the issuer a
 /// launch records, not only its id.
+/// The floors price the spam of graduations: every graduation adds two EpochFunding streams, of which at most
+/// MAX_LIVE_STREAMS (200) vest at once (180 days each), so 100 graduations within 180 days block every other one until
+/// the oldest end. Each costs its sender at least the launch fee and a raise of `minRaiseFloor`, of which a quarter
+/// vests to the treasury and half is locked in the pool for 48 months; and a sale that cannot graduate lapses 30 days
+/// after its end and refunds its buyers (RmoSale), so the spam delays launches but freezes nobody's FLOCK.
 contract MTLaunchFactory is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -76,6 +83,16 @@ contract MTLaunchFactory is ReentrancyGuard {
     /// @param sale Its sale.
     error MTLaunchFactoryAlreadyLaunched(bytes32 deploymentId, address sale);
 
+    /// @notice Raised by `launch` with a graduation target below the factory's floor.
+    /// @param graduationTarget The launch's G.
+    /// @param floor `graduationTargetFloor`.
+    error MTLaunchFactoryGraduationTargetBelowFloor(uint256 graduationTarget, uint256 floor);
+
+    /// @notice Raised by `launch` with a minimum raise below the factory's floor.
+    /// @param minRaise The launch's minimum raise.
+    /// @param floor `minRaiseFloor`.
+    error MTLaunchFactoryMinRaiseBelowFloor(uint256 minRaise, uint256 floor);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -108,6 +125,10 @@ contract MTLaunchFactory is ReentrancyGuard {
     uint256 public immutable antiSnipingStartBps;
     /// @notice Seconds over which the surcharge decays, for every sale.
     uint256 public immutable antiSnipingWindow;
+    /// @notice The least graduation target G of a launch, FLOCK base units.
+    uint256 public immutable graduationTargetFloor;
+    /// @notice The least minimum raise of a launch, FLOCK base units: the least raise any of its sales graduates with.
+    uint256 public immutable minRaiseFloor;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -129,6 +150,9 @@ contract MTLaunchFactory is ReentrancyGuard {
     /// @param antiSnipingWindow_ Decay window, seconds (non-zero when the start is above the base fee).
     /// @param uniswapFactory The Uniswap v2 factory whose MT/FLOCK pairs graduations seed.
     /// @param epochFunding The EpochFunding that streams each graduation's staking incentives and incentive reserve.
+    /// @param graduationTargetFloor_ The least G of a launch, FLOCK base units.
+    /// @param minRaiseFloor_ The least minimum raise of a launch, FLOCK base units (see the contract's notes; the sale
+    /// itself refuses one below 4 base units or whose pool cannot be seeded).
     constructor(
         IERC20 flock_,
         address treasury_,
@@ -138,7 +162,9 @@ contract MTLaunchFactory is ReentrancyGuard {
         uint256 antiSnipingStartBps_,
         uint256 antiSnipingWindow_,
         IUniswapV2Factory uniswapFactory,
-        address epochFunding
+        address epochFunding,
+        uint256 graduationTargetFloor_,
+        uint256 minRaiseFloor_
     ) {
         if (address(flock_) == address(0) || treasury_ == address(0) || address(uniswapFactory) == address(0) || epochFunding == address(0)) {
             revert MTLaunchFactoryZeroAddress();
@@ -155,6 +181,8 @@ contract MTLaunchFactory is ReentrancyGuard {
         protocolFeeBps = protocolFeeBps_;
         antiSnipingStartBps = antiSnipingStartBps_;
         antiSnipingWindow = antiSnipingWindow_;
+        graduationTargetFloor = graduationTargetFloor_;
+        minRaiseFloor = minRaiseFloor_;
         graduator = new MTGraduator(flock_, treasury_, uniswapFactory, epochFunding);
     }
 
@@ -167,7 +195,8 @@ contract MTLaunchFactory is ReentrancyGuard {
     /// launch.
     /// The sale starts at once; the anti-sniping surcharge decays from this block's timestamp.
     /// @dev The caller must have approved `launchFee` FLOCK. Reverts with `MTLaunchFactoryZeroDeploymentId`,
-    /// `MTLaunchFactoryAlreadyLaunched`, or the sale's constructor errors (`RmoSaleInfeasibleCurve`,
+    /// `MTLaunchFactoryAlreadyLaunched`, `MTLaunchFactoryGraduationTargetBelowFloor`,
+    /// `MTLaunchFactoryMinRaiseBelowFloor`, or the sale's constructor errors (`RmoSaleInfeasibleCurve`,
     /// `RmoSaleBadMinRaise`, `RmoSaleBadSchedule`, ...).
     /// @param p The launch's parameters.
     /// @return token The Model Token.
@@ -176,6 +205,8 @@ contract MTLaunchFactory is ReentrancyGuard {
         if (p.deploymentId == bytes32(0)) revert MTLaunchFactoryZeroDeploymentId();
         address existing = address(launches[p.deploymentId].sale);
         if (existing != address(0)) revert MTLaunchFactoryAlreadyLaunched(p.deploymentId, existing);
+        if (p.graduationTarget < graduationTargetFloor) revert MTLaunchFactoryGraduationTargetBelowFloor(p.graduationTarget, graduationTargetFloor);
+        if (p.minRaise < minRaiseFloor) revert MTLaunchFactoryMinRaiseBelowFloor(p.minRaise, minRaiseFloor);
         sale = new RmoSale(
             RmoSale.Params({
                 name: p.name,

@@ -12,10 +12,11 @@ import {ICirculatingSupply, ILockedSupply} from "./ICirculatingSupply.sol";
 /// @title ModelToken
 /// @notice A fixed-supply, burnable ERC-20 of 18 decimals. The whole supply is minted at construction to the sale
 /// contract, which escrows it: it sells the 40 % public sale, and at graduation burns what is unsold, pairs the 20 %
-/// liquidity in the DEX pool, and moves the 20 % incentive reserve, 10 % issuer and 10 % treasury parts into their
-/// vesting (contracts/src/MTGraduator.sol). So no MT is liquid before the graduation pool exists. Each part is rounded
-/// down and the rounding dust goes to the treasury part, as `allocateSupply` in src/economics/supply.ts computes it
-/// (there is none for 1,000,000e18, but the rule is the same). Nothing can ever be minted again.
+/// liquidity in the DEX pool (D/G of it at a deadline graduation below G, the rest burned), and moves the 20 %
+/// incentive reserve, 10 % issuer and 10 % treasury parts into their vesting (contracts/src/MTGraduator.sol). So no MT
+/// is liquid before the graduation pool exists. Each part is rounded down and the rounding dust goes to the treasury
+/// part, as `allocateSupply` in src/economics/supply.ts computes it (there is none for 1,000,000e18, but the rule is the
+/// same). Nothing can ever be minted again.
 /// @dev `circulatingSupply()` is the total supply (which burns lower) less what the sale reports as still locked
 /// (`RmoSale.lockedSupply`): the paper's sale + liquidity + vested - burned, read from chain state.
 contract ModelToken is ERC20Burnable, ICirculatingSupply {
@@ -85,8 +86,8 @@ contract ModelToken is ERC20Burnable, ICirculatingSupply {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc ICirculatingSupply
-    /// @dev totalSupply() less `lockedSupply()` of the sale. Before graduation: the MT sold plus the liquidity part;
-    /// zero once the raise failed. After it: the whole supply (so every burn lowers it) but the issuer's and the
+    /// @dev totalSupply() less `lockedSupply()` of the sale. Before graduation: the MT sold plus the liquidity MT a
+    /// graduation at the current raise D pairs, floor(200,000 MT * D / G); zero once the raise failed or lapsed. After it: the whole supply (so every burn lowers it) but the issuer's and the
     /// treasury's MT not yet vested in their vesting wallets and the incentive reserve EpochFunding has not yet
     /// released (docs/contracts.md).
     function circulatingSupply() external view returns (uint256) {

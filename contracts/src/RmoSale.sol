@@ -7,7 +7,9 @@ pragma solidity 0.8.28;
 // the anti-sniping surcharge, a minimum raise and a deadline. The token's whole supply stays in escrow here until
 // graduation: bought MT (so a failed raise can refund every buyer's curve input), and the liquidity, incentive
 // reserve, issuer and treasury parts (so none is liquid, and no pool can be seeded at another price, before the
-// graduation pool exists). Graduation burns the unsold MT and hands the raise and those parts to the graduator.
+// graduation pool exists). Graduation burns the unsold MT and hands the raise and those parts to the graduator. A sale
+// that succeeded but is still not graduated 30 days after its end lapses and refunds like a failed raise, so no
+// graduation that keeps reverting can hold its buyers' FLOCK.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -23,7 +25,8 @@ import {ModelToken} from "./ModelToken.sol";
 /// reaches the graduation target G, or until the sale's end. Buys only: there is no sell path. Per buy, on the filled
 /// curve input and on top of it, rounded up: the creator fee (to the issuer), the protocol fee and the anti-sniping
 /// surcharge (to the treasury), all paid out at once and never refunded. The MT bought is escrowed until graduation,
-/// then claimed (`claim`); if the sale ends below the minimum raise, every buyer reclaims its curve input (`refund`).
+/// then claimed (`claim`); if the sale ends below the minimum raise, or succeeds but is not graduated within
+/// GRADUATION_WINDOW of its end, every buyer reclaims its curve input (`refund`).
 /// @dev The reserves are exact rationals over one denominator, as in src/economics/rmo.ts: den = G*WAD - S*P0,
 /// xNum = G*S*P0, yNum = G*S*WAD, so S(D) = floor(yNum*D / (xNum + D*den)) needs one rounding and S(G) = S. The
 /// constructor bounds G*G*WAD and G*S*WAD to 256 bits, so every denominator fits in a word; numerators that do not
@@ -31,11 +34,16 @@ import {ModelToken} from "./ModelToken.sol";
 ///
 /// State machine (`state()`, derived from the raise, the clock and `graduatedAt`):
 /// - Active: buys accepted, until D = G or `endsAt`.
-/// - Succeeded: D = G, or the sale ended with D >= `minRaise`; anyone may call `graduate()`.
+/// - Succeeded: D = G, or the sale ended with D >= `minRaise`, and `graduationDeadline` (the end + 30 days) has not
+///   come; anyone may call `graduate()`.
 /// - Graduated: `graduate()` ran (`graduatedAt` is set): the unsold MT was burned, the raise split 25/25/50 and the
 ///   pool, LP lock, vesting wallets and streams set up by the graduator (`graduation()`); buyers claim their MT.
 /// - Failed: the sale ended with D < `minRaise`; buyers reclaim their curve input, fees are kept, and the whole MT
 ///   supply stays locked here for good (it never circulates).
+/// - Lapsed: the sale Succeeded but was not graduated before `graduationDeadline` (every graduation reverted: the
+///   graduator without STREAM_ROLE, EpochFunding's stream cap full, ...); from then on it is a failed raise: buyers
+///   reclaim their curve input, fees are kept, the whole MT supply stays locked here for good, and it never graduates.
+/// Graduated, Failed and Lapsed are final.
 /// `lockedSupply()` is what of the token's supply is still locked, from which the token derives its circulating supply.
 contract RmoSale is ReentrancyGuard, ILockedSupply {
     using SafeERC20 for IERC20;
@@ -49,7 +57,8 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         Active,
         Succeeded,
         Graduated,
-        Failed
+        Failed,
+        Lapsed
     }
 
     /// @notice The sale's parameters, all checked by the constructor.
@@ -73,7 +82,8 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         uint256 graduationTarget;
         /// P0: starting marginal price, FLOCK per MT in WAD.
         uint256 startPrice;
-        /// The least raise that lets the sale graduate at its end (MIN_RAISE <= minRaise <= G).
+        /// The least raise that lets the sale graduate at its end (MIN_RAISE <= minRaise <= G, and its pool seedable:
+        /// see MIN_POOL_PRODUCT).
         uint256 minRaise;
         /// Seconds from launch to the sale's end (non-zero).
         uint256 duration;
@@ -135,7 +145,8 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     /// @param antiSnipingWindow The decay window, seconds.
     error RmoSaleBadSchedule(uint256 duration, uint256 antiSnipingWindow);
 
-    /// @notice Raised by the constructor when the minimum raise is below MIN_RAISE (4 base units) or above G.
+    /// @notice Raised by the constructor when the minimum raise is below MIN_RAISE (4 base units), above G, or too small
+    /// for its graduation to seed a pool (its liquidity FLOCK times its paired MT below MIN_POOL_PRODUCT).
     /// @param minRaise The minimum raise.
     /// @param graduationTarget G.
     error RmoSaleBadMinRaise(uint256 minRaise, uint256 graduationTarget);
@@ -149,7 +160,7 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     error RmoSaleExpired(uint256 deadline, uint256 timestamp);
 
     /// @notice Raised by a call the sale's state does not allow (a buy once the sale is not Active, a graduation
-    /// before it Succeeded, a claim before graduation, a refund unless it Failed).
+    /// unless it Succeeded, a claim before graduation, a refund unless it Failed or Lapsed: `expected` is then Failed).
     /// @param expected The state the call needs.
     /// @param actual The sale's state.
     error RmoSaleWrongState(State expected, State actual);
@@ -196,7 +207,7 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     /// @param amount The MT.
     event Claimed(address indexed buyer, uint256 amount);
 
-    /// @notice A buyer's curve input was refunded after a failed raise.
+    /// @notice A buyer's curve input was refunded after a failed raise (or a lapsed one).
     /// @param buyer The buyer (paid).
     /// @param amount The FLOCK.
     event Refunded(address indexed buyer, uint256 amount);
@@ -209,9 +220,17 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     uint256 public constant WAD = 1e18;
     /// @notice 100 % in bps.
     uint256 public constant BPS = 10_000;
-    /// @notice The least minimum raise: a raise of 4 base units has 2 of liquidity FLOCK, the least the graduation can
-    /// pair whatever the pair held, and 1 for the staking incentives (EpochFunding refuses an empty stream).
+    /// @notice The least minimum raise: a raise of 4 base units has 1 for the staking incentives (EpochFunding refuses
+    /// an empty stream). It says nothing of the pool: MIN_POOL_PRODUCT does; and a graduation of a raise that small
+    /// can be blocked by a donation to the pair (under 1 FLOCK; see MTGraduator's `MTGraduatorPairUnclearable`), which
+    /// the launch factory's floor on the minimum raise, far above 3.3e15 base units, rules out.
     uint256 public constant MIN_RAISE = 4;
+    /// @notice The least (liquidity FLOCK) * (paired MT) of the least raise: 1,001^2, so that Uniswap v2's first mint,
+    /// sqrt(product) - 1,000 LP tokens, mints at least one. The graduation pairs floor(D / 2) FLOCK with
+    /// floor(liquidity MT * D / G) MT; the product grows with D, so it is checked at D = minRaise.
+    uint256 public constant MIN_POOL_PRODUCT = 1001 * 1001;
+    /// @notice How long after its end a Succeeded sale may still graduate: then it lapses (see the contract's notes).
+    uint256 public constant GRADUATION_WINDOW = 30 days;
 
     /// @notice The Model Token, deployed by this contract's constructor, which escrows its whole supply here.
     ModelToken public immutable token;
@@ -254,6 +273,8 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     uint256 public immutable launchedAt;
     /// @notice The sale's end: buys are accepted while block.timestamp < endsAt.
     uint256 public immutable endsAt;
+    /// @notice endsAt + GRADUATION_WINDOW: a Succeeded sale not graduated by then (block.timestamp >= it) lapses.
+    uint256 public immutable graduationDeadline;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -297,6 +318,8 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         (bool fits, uint256 sp0) = Math.tryMul(s, p0);
         if (!fits || sp0 >= g * WAD) revert RmoSaleInfeasibleCurve(s, g, p0);
         if (p.minRaise < MIN_RAISE || p.minRaise > g) revert RmoSaleBadMinRaise(p.minRaise, g);
+        // The pool of the least raise, as MTGraduator pairs it. Safe: minRaise <= G < 2^99 and the liquidity MT < 2^80.
+        if ((p.minRaise / 2) * ((mt.liquiditySupply() * p.minRaise) / g) < MIN_POOL_PRODUCT) revert RmoSaleBadMinRaise(p.minRaise, g);
 
         token = mt;
         flock = p.flock;
@@ -318,6 +341,7 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         antiSnipingWindow = p.antiSnipingWindow;
         launchedAt = block.timestamp;
         endsAt = block.timestamp + p.duration;
+        graduationDeadline = block.timestamp + p.duration + GRADUATION_WINDOW;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -363,13 +387,15 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         return (q.mtOut, _fill(q));
     }
 
-    /// @notice Graduates a sale that Succeeded (D = G, or the sale ended with D >= `minRaise`). Anyone may call it.
+    /// @notice Graduates a sale that Succeeded (D = G, or the sale ended with D >= `minRaise`), before
+    /// `graduationDeadline`. Anyone may call it.
     /// Burns the unsold MT (S - sold), then transfers the raise D and the liquidity, incentive reserve, issuer and
     /// treasury MT to the graduator, which splits D 25/25/50, seeds and locks the pool, vests and streams (see
     /// MTGraduator); records where it all went in `graduation()`.
     /// @dev Reverts with `RmoSaleWrongState` unless Succeeded, and with the graduator's errors (among them
-    /// AccessControlUnauthorizedAccount while the graduator lacks EpochFunding's STREAM_ROLE: the sale then stays
-    /// Succeeded, and graduates once the role is granted).
+    /// AccessControlUnauthorizedAccount while the graduator lacks EpochFunding's STREAM_ROLE, or EpochFunding's
+    /// EpochFundingInvalidStream while its stream cap is full: the sale then stays Succeeded and graduates once the
+    /// cause is gone, unless `graduationDeadline` comes first: then it lapses and refunds).
     function graduate() external nonReentrant {
         State s = state();
         if (s != State.Succeeded) revert RmoSaleWrongState(State.Succeeded, s);
@@ -392,15 +418,17 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         IERC20(address(token)).safeTransfer(buyer, amount);
     }
 
-    /// @notice Refunds `buyer` its curve input once the sale Failed (ended below the minimum raise); the fees it paid
-    /// are kept (paper 3.10). Anyone may call it; the FLOCK goes to the buyer. Once per buyer.
-    /// @dev Reverts with `RmoSaleWrongState` unless Failed and `RmoSaleNothingToRefund` for a buyer with nothing (left)
-    /// to refund. The position is cleared before the transfer.
+    /// @notice Refunds `buyer` its curve input once the sale Failed (ended below the minimum raise) or Lapsed
+    /// (succeeded but was not graduated by `graduationDeadline`); the fees it paid are kept (paper 3.10). Anyone may
+    /// call it; the FLOCK goes to the buyer. Once per buyer.
+    /// @dev Reverts with `RmoSaleWrongState(Failed, actual)` unless Failed or Lapsed and `RmoSaleNothingToRefund` for a
+    /// buyer with nothing (left) to refund. The position is cleared before the transfer. Neither state ever changes
+    /// again, so no graduation can follow a refund.
     /// @param buyer The buyer.
     /// @return amount The FLOCK paid.
     function refund(address buyer) external nonReentrant returns (uint256 amount) {
         State s = state();
-        if (s != State.Failed) revert RmoSaleWrongState(State.Failed, s);
+        if (s != State.Failed && s != State.Lapsed) revert RmoSaleWrongState(State.Failed, s);
         amount = _positions[buyer].curveIn;
         if (amount == 0) revert RmoSaleNothingToRefund(buyer);
         delete _positions[buyer];
@@ -416,9 +444,9 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
     /// @return The state.
     function state() public view returns (State) {
         if (graduatedAt != 0) return State.Graduated;
-        if (raised == graduationTarget) return State.Succeeded;
-        if (block.timestamp < endsAt) return State.Active;
-        return raised >= minRaise ? State.Succeeded : State.Failed;
+        bool ended = block.timestamp >= endsAt;
+        if (raised == graduationTarget || (ended && raised >= minRaise)) return block.timestamp < graduationDeadline ? State.Succeeded : State.Lapsed;
+        return ended ? State.Failed : State.Active;
     }
 
     /// @notice A buyer's curve input (refundable if the raise fails) and escrowed MT (claimable after graduation).
@@ -432,10 +460,11 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
 
     /// @inheritdoc ILockedSupply
     /// @dev What of the token's supply does not circulate now:
-    /// - before graduation (Active, Succeeded): the MT escrowed here less the MT sold and the liquidity part (the paper
-    ///   counts both as circulating: sale + liquidity), i.e. the unsold sale MT and the reserve, issuer and treasury
-    ///   parts;
-    /// - Failed: everything escrowed here (nothing sold is delivered, nothing is paired);
+    /// - before graduation (Active, Succeeded): the MT escrowed here less the MT sold and the liquidity MT a graduation
+    ///   at the current raise D would pair, floor(liquidity * D / G) (the paper counts both as circulating: sale +
+    ///   liquidity; all 200,000 MT at G), i.e. the unsold sale MT, the liquidity MT a graduation would burn and the
+    ///   reserve, issuer and treasury parts;
+    /// - Failed, Lapsed: everything escrowed here (nothing sold is delivered, nothing is paired);
     /// - Graduated: what is here beyond the MT still owed to buyers (nothing, unless sent here), the incentive reserve
     ///   EpochFunding holds (not yet released to the distributor), and the MT of the issuer's and the treasury's
     ///   vesting wallets not yet vested (balance less releasable: vested MT circulates, released or not).
@@ -443,9 +472,10 @@ contract RmoSale is ReentrancyGuard, ILockedSupply {
         IERC20 mt = IERC20(address(token));
         uint256 held = mt.balanceOf(address(this));
         State s = state();
-        if (s == State.Failed) return held;
-        // Before graduation the whole supply is here: held >= S >= sold, plus the liquidity part.
-        if (s != State.Graduated) return held - sold - token.liquiditySupply();
+        if (s == State.Failed || s == State.Lapsed) return held;
+        // Before graduation the whole supply is here: held >= S >= sold, plus the liquidity part, of which a graduation
+        // pairs floor(liquidity * D / G), as MTGraduator computes it. Safe: liquidity < 2^80 and D <= G < 2^99.
+        if (s != State.Graduated) return held - sold - (token.liquiditySupply() * raised) / graduationTarget;
         IMTGraduator.Graduation memory g = graduation;
         locked = held - (sold - claimed) + mt.balanceOf(graduator.epochFunding()) + _unvested(mt, g.issuerVesting) + _unvested(mt, g.treasuryVesting);
     }

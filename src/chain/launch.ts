@@ -4,7 +4,7 @@
  * by exact MT), graduate (the Uniswap v2 pool, the LP lock, the vesting wallets and the epoch funding streams), read
  * and check a graduation, claim escrowed MT, refund a failed raise, release vested tokens and the LP lock, read and
  * sync the circulating supply. Quotes are src/economics/rmo.ts's on the sale's state read from the chain, expected
- * graduations src/economics/supply.ts's `splitProceeds`, `allocateSupply` and rmo.ts's `dexPrice`; the contracts
+ * graduations src/economics/supply.ts's `splitProceeds`, `allocateSupply`, `pairedLiquidityMt` and rmo.ts's `dexPrice`; the contracts
  * compute the same numbers (tested with fixtures/rmo/vectors.json and test/contracts/graduation.test.ts). A refused
  * call throws a `LaunchError` naming the contract's custom error and what to do.
  */
@@ -26,8 +26,8 @@ import {
 } from 'viem'
 import { BPS, mulDivDown, mulDivUp } from '../economics/math.ts'
 import { createCurve, curveInputForMt, dexPrice, quoteBuy, type BuyQuote, type Curve, type FeeSchedule } from '../economics/rmo.ts'
-import { allocateSupply, DAY_SECONDS, MT_TOTAL_SUPPLY, splitProceeds, VESTING_DAYS, type ProceedsSplit, type SupplyAllocation } from '../economics/supply.ts'
-import { EpochFunding, LiquidityLock, MTGraduator, MTLaunchFactory, MTStaking, ModelToken, RmoSale, VestingWallet } from './contracts.generated.ts'
+import { allocateSupply, DAY_SECONDS, MT_TOTAL_SUPPLY, pairedLiquidityMt, splitProceeds, VESTING_DAYS, type ProceedsSplit, type SupplyAllocation } from '../economics/supply.ts'
+import { EpochFunding, LiquidityLock, LockedVestingWallet, MTGraduator, MTLaunchFactory, MTStaking, ModelToken, RmoSale, VestingWallet } from './contracts.generated.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
 import { STREAM_KIND, type StreamKind } from './funding.ts'
 import { UNISWAP_V2_MINIMUM_LIQUIDITY, uniswapV2PairAbi } from './uniswap.ts'
@@ -46,19 +46,40 @@ export class LaunchError extends ChainError {
   }
 }
 
-/** The sale's states, in the order of the contract's `State` enum. */
-export const SALE_STATES = ['active', 'succeeded', 'graduated', 'failed'] as const
+/**
+ * The sale's states, in the order of the contract's `State` enum. `lapsed`: the sale succeeded but was not graduated
+ * within 30 days of its end (`GRADUATION_WINDOW_SECONDS`); it refunds its buyers like a `failed` one and never graduates.
+ */
+export const SALE_STATES = ['active', 'succeeded', 'graduated', 'failed', 'lapsed'] as const
 export type SaleState = (typeof SALE_STATES)[number]
 
 /** Seconds a buy may wait to be mined when no deadline is given. */
 export const DEFAULT_DEADLINE_SECONDS = 1200n
+
+/** How long after its end a succeeded sale may still graduate before it lapses (RmoSale's GRADUATION_WINDOW): 30 days. */
+export const GRADUATION_WINDOW_SECONDS = 30n * DAY_SECONDS
+
+/**
+ * The launch factory's floor on the graduation target when `deployLaunchFactory` is given none: 10,000 FLOCK (of 18
+ * decimals). The paper's G is 50,000 FLOCK.
+ */
+export const DEFAULT_GRADUATION_TARGET_FLOOR = 10_000n * 10n ** 18n
+
+/**
+ * The launch factory's floor on the minimum raise when `deployLaunchFactory` is given none: 1,000 FLOCK (of 18
+ * decimals). Every graduation adds two of EpochFunding's at most 200 live streams for 180 days, so 100 spam graduations
+ * within 180 days block the others; each costs at least the launch fee and this raise, a quarter of which vests to the
+ * treasury (docs/contracts.md). A protocol expecting a valuable FLOCK can choose a lower floor, one expecting spam a
+ * higher one.
+ */
+export const DEFAULT_MIN_RAISE_FLOOR = 1_000n * 10n ** 18n
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Every error the launch contracts (and the ERC-20s, vesting wallets and funding they call) can revert with, for decoding. */
-const ERRORS = [...RmoSale.abi, ...MTLaunchFactory.abi, ...ModelToken.abi, ...MTGraduator.abi, ...LiquidityLock.abi, ...VestingWallet.abi, ...EpochFunding.abi, ...MTStaking.abi].filter(
+const ERRORS = [...RmoSale.abi, ...MTLaunchFactory.abi, ...ModelToken.abi, ...MTGraduator.abi, ...LiquidityLock.abi, ...LockedVestingWallet.abi, ...EpochFunding.abi, ...MTStaking.abi].filter(
   (item) => item.type === 'error',
 ) as Abi
 
@@ -77,7 +98,7 @@ function hintFor(errorName: string, args: readonly unknown[]): string | undefine
       return 'The buy was mined after its deadline: send it again with a later deadline.'
     case 'RmoSaleWrongState': {
       const [expected, actual] = args.map((a) => SALE_STATES[Number(a)])
-      return `The call needs a ${expected} sale and the sale is ${actual}: buys need an active sale, graduate() a succeeded one, claims a graduated one, refunds a failed one.`
+      return `The call needs a ${expected} sale and the sale is ${actual}: buys need an active sale, graduate() a succeeded one (a sale not graduated within 30 days of its end lapses), claims a graduated one, refunds a failed or lapsed one.`
     }
     case 'RmoSaleNothingToRefund':
     case 'RmoSaleNothingToClaim':
@@ -92,11 +113,19 @@ function hintFor(errorName: string, args: readonly unknown[]): string | undefine
     case 'RmoSaleInfeasibleCurve':
       return 'Choose G > S * P0 (S = 400,000 MT, P0 in WAD FLOCK per MT) and positive G and P0.'
     case 'RmoSaleBadMinRaise':
-      return 'The minimum raise must be at least 4 base units (the least raise a pool can be seeded with) and at most G.'
+      return "The minimum raise must be at most G, at least 4 base units, and large enough for its graduation to seed the pool: floor(minRaise / 2) * floor(200,000 MT * minRaise / G) >= 1,001^2 (the factory's floor is far above that)."
+    case 'MTLaunchFactoryGraduationTargetBelowFloor':
+      return "The factory refuses a graduation target below its floor (`graduationTargetFloor()`, the second argument): raise G."
+    case 'MTLaunchFactoryMinRaiseBelowFloor':
+      return "The factory refuses a minimum raise below its floor (`minRaiseFloor()`, the second argument): raise the minimum raise (and G if needed)."
+    case 'LockedVestingWalletFixedBeneficiary':
+      return "A graduation's vesting wallet keeps its beneficiary for good: its ownership can be neither transferred nor renounced."
+    case 'EpochFundingInvalidStream':
+      return "EpochFunding refused the graduation's streams: its 200 live streams may be full (they end 180 days after their graduation), or the epoch is final already (try in the next one). A sale not graduated within 30 days of its end lapses and refunds its buyers."
     case 'RmoSaleBadSchedule':
       return 'The duration must be positive and at least the anti-sniping window.'
     case 'AccessControlUnauthorizedAccount':
-      return "The graduator lacks EpochFunding's STREAM_ROLE: its admin grants it to the factory's graduator (`grantStreamRole(clients, funding, await graduatorOf(client, factory))`), then graduate again."
+      return "The graduator lacks EpochFunding's STREAM_ROLE: its admin grants it to the factory's graduator (`grantStreamRole(clients, funding, await graduatorOf(client, factory))`), then graduate again (within 30 days of the sale's end, else it lapses)."
     case 'MTGraduatorNotSale':
       return "Only the sale the launch factory recorded for the deployment can migrate it: call the sale's graduate()."
     case 'MTGraduatorPairUnclearable':
@@ -181,10 +210,15 @@ export type LaunchFactoryOptions = {
   uniswapFactory: Address
   /** The EpochFunding that streams each graduation's staking incentives and incentive reserve. */
   epochFunding: Address
+  /** The least G of a launch, FLOCK base units (default `DEFAULT_GRADUATION_TARGET_FLOOR`, 10,000 FLOCK). */
+  graduationTargetFloor?: bigint | undefined
+  /** The least minimum raise of a launch, FLOCK base units (default `DEFAULT_MIN_RAISE_FLOOR`, 1,000 FLOCK). */
+  minRaiseFloor?: bigint | undefined
 }
 
 /**
- * Deploys the launch factory with the protocol's fee schedule and launch fee (fixed for every launch it makes); it
+ * Deploys the launch factory with the protocol's fee schedule, launch fee and floors on G and the minimum raise (fixed
+ * for every launch it makes; floors by default `DEFAULT_GRADUATION_TARGET_FLOOR` and `DEFAULT_MIN_RAISE_FLOOR`); it
  * deploys its graduator (`graduatorOf`), which the EpochFunding admin must grant STREAM_ROLE (`grantStreamRole` in
  * src/chain/funding.ts) before any sale can graduate.
  *
@@ -205,10 +239,19 @@ export async function deployLaunchFactory(clients: Clients, options: LaunchFacto
       fees.antiSnipingWindowSeconds,
       options.uniswapFactory,
       options.epochFunding,
+      options.graduationTargetFloor ?? DEFAULT_GRADUATION_TARGET_FLOOR,
+      options.minRaiseFloor ?? DEFAULT_MIN_RAISE_FLOOR,
     ])
   } catch (error) {
     throw refused('deploying the launch factory', error)
   }
+}
+
+/** A launch factory's floors: the least G and the least minimum raise it launches with, FLOCK base units. */
+export async function launchFloorsOf(client: PublicClient, factory: Address): Promise<{ graduationTarget: bigint; minRaise: bigint }> {
+  const f = getContract({ abi: MTLaunchFactory.abi, address: factory, client: { public: client } })
+  const [graduationTarget, minRaise] = await Promise.all([f.read.graduationTargetFloor(), f.read.minRaiseFloor()])
+  return { graduationTarget, minRaise }
 }
 
 /** The graduator a launch factory deployed: the account that needs EpochFunding's STREAM_ROLE. */
@@ -224,7 +267,10 @@ export type LaunchParameters = {
   graduationTarget: bigint
   /** P0, FLOCK per MT in WAD. */
   startPrice: bigint
-  /** The least raise that graduates at the sale's end: at least 4 base units, at most G. */
+  /**
+   * The least raise that graduates at the sale's end: at most G, at least the factory's floor (`launchFloorsOf`), and
+   * large enough for its pool to be seeded (RmoSale's MIN_RAISE and MIN_POOL_PRODUCT).
+   */
   minRaise: bigint
   durationSeconds: bigint
 }
@@ -268,6 +314,8 @@ export type SaleInfo = {
   minRaise: bigint
   launchedAt: bigint
   endsAt: bigint
+  /** endsAt + 30 days: a succeeded sale not graduated by then lapses (state `lapsed`) and refunds its buyers. */
+  graduationDeadline: bigint
   /** Zero before graduation. */
   graduatedAt: bigint
   raised: bigint
@@ -296,13 +344,14 @@ export async function readSale(client: PublicClient, sale: Address): Promise<Sal
     s.read.den(at),
     s.read.minRaise(at),
   ])
-  const [creatorFeeBps, protocolFeeBps, antiSnipingStartBps, antiSnipingWindowSeconds, launchedAt, endsAt, graduatedAt, raised, sold, state] = await Promise.all([
+  const [creatorFeeBps, protocolFeeBps, antiSnipingStartBps, antiSnipingWindowSeconds, launchedAt, endsAt, graduationDeadline, graduatedAt, raised, sold, state] = await Promise.all([
     s.read.creatorFeeBps(at),
     s.read.protocolFeeBps(at),
     s.read.antiSnipingStartBps(at),
     s.read.antiSnipingWindow(at),
     s.read.launchedAt(at),
     s.read.endsAt(at),
+    s.read.graduationDeadline(at),
     s.read.graduatedAt(at),
     s.read.raised(at),
     s.read.sold(at),
@@ -324,6 +373,7 @@ export async function readSale(client: PublicClient, sale: Address): Promise<Sal
     minRaise,
     launchedAt,
     endsAt,
+    graduationDeadline,
     graduatedAt: BigInt(graduatedAt),
     raised: BigInt(raised),
     sold: BigInt(sold),
@@ -418,6 +468,8 @@ export type GraduateResult = {
   sold: bigint
   /** The unsold sale MT burned: S - sold (zero at G). */
   burned: bigint
+  /** The liquidity MT the graduator burned: 200,000 MT less `pairedLiquidityMt(raised, G)` (zero at G). */
+  burnedLiquidity: bigint
   /** The graduator's Migrated event. */
   pair: Address
   lpLock: Address
@@ -431,8 +483,8 @@ export type GraduateResult = {
 
 /**
  * Graduates a succeeded sale (anyone may): the sale burns its unsold MT and its graduator splits the raise 25/25/50,
- * vests the protocol FLOCK and the issuer and treasury MT, adds the two epoch funding streams and seeds and locks the
- * pool. Returns what the events report; `readGraduation` reads the resulting state and `checkGraduation` compares it
+ * vests the protocol FLOCK and the issuer and treasury MT, adds the two epoch funding streams, seeds the pool with D/G
+ * of the liquidity MT (burning the rest) and locks it. Returns what the events report; `readGraduation` reads the resulting state and `checkGraduation` compares it
  * with src/economics.
  *
  * @example
@@ -446,15 +498,16 @@ export async function graduateSale(clients: Clients, sale: Address): Promise<Gra
   if (!graduated || !migrated) throw new LaunchError(`graduation transaction ${receipt.transactionHash} emitted no Graduated and Migrated events`)
   const [cleared] = parseEventLogs({ abi: MTGraduator.abi, eventName: 'PoolCleared', logs: receipt.logs })
   const token = await clients.public.readContract({ address: sale, abi: RmoSale.abi, functionName: 'token' })
-  const burned = parseEventLogs({ abi: ModelToken.abi, eventName: 'Transfer', logs: receipt.logs })
-    .filter((t) => isAddressEqual(t.address, token) && isAddressEqual(t.args.from, sale) && t.args.to === zeroAddress)
-    .reduce((sum, t) => sum + t.args.value, 0n)
+  const transfers = parseEventLogs({ abi: ModelToken.abi, eventName: 'Transfer', logs: receipt.logs })
+  const burnedBy = (from: Address) =>
+    transfers.filter((t) => isAddressEqual(t.address, token) && isAddressEqual(t.args.from, from) && t.args.to === zeroAddress).reduce((sum, t) => sum + t.args.value, 0n)
   const m = migrated.args
   return {
     hash: receipt.transactionHash,
     raised: graduated.args.raised,
     sold: graduated.args.sold,
-    burned,
+    burned: burnedBy(sale),
+    burnedLiquidity: burnedBy(migrated.address),
     pair: getAddress(m.pair),
     lpLock: getAddress(m.lpLock),
     issuerVesting: getAddress(m.issuerVesting),
@@ -489,7 +542,10 @@ export async function positionOf(client: PublicClient, sale: Address, buyer: Add
 // Graduation: what it put where, what it should have, vesting and the LP lock
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A vesting wallet (OpenZeppelin's VestingWallet): linear from `start` over `duration` seconds, paid to `beneficiary`. */
+/**
+ * A vesting wallet (LockedVestingWallet: OpenZeppelin's VestingWallet whose beneficiary cannot change): linear from
+ * `start` over `duration` seconds, paid to `beneficiary`.
+ */
 export type VestingInfo = {
   address: Address
   beneficiary: Address
@@ -509,9 +565,11 @@ export type GraduationInfo = {
   token: Address
   flock: Address
   graduatedAt: bigint
+  /** G. */
+  graduationTarget: bigint
   raised: bigint
   sold: bigint
-  /** The token's total supply now (1,000,000 MT less the unsold MT burned at graduation and any later burn). */
+  /** The token's total supply now (1,000,000 MT less the unsold and liquidity MT burned at graduation and any later burn). */
   totalSupply: bigint
   pair: Address
   /** The pair's reserves now, and the LP supply. */
@@ -535,7 +593,7 @@ export async function readGraduation(client: PublicClient, sale: Address): Promi
   const blockNumber = await client.getBlockNumber({ cacheTime: 0 })
   const at = { blockNumber }
   const s = getContract({ abi: RmoSale.abi, address: sale, client: { public: client } })
-  const [graduatedAt, graduation, token, flock, deploymentId, graduator, raised, sold] = await Promise.all([
+  const [graduatedAt, graduation, token, flock, deploymentId, graduator, raised, sold, graduationTarget] = await Promise.all([
     s.read.graduatedAt(at),
     s.read.graduation(at),
     s.read.token(at),
@@ -544,6 +602,7 @@ export async function readGraduation(client: PublicClient, sale: Address): Promi
     s.read.graduator(at),
     s.read.raised(at),
     s.read.sold(at),
+    s.read.graduationTarget(at),
   ])
   if (graduatedAt === 0n)
     throw new LaunchError(`the sale ${sale} has not graduated`, { hint: 'Graduate it first (graduateSale), once it Succeeded: at G, or at its end at or above the minimum raise.' })
@@ -574,6 +633,7 @@ export async function readGraduation(client: PublicClient, sale: Address): Promi
     token: getAddress(token),
     flock: getAddress(flock),
     graduatedAt: BigInt(graduatedAt),
+    graduationTarget,
     raised: BigInt(raised),
     sold: BigInt(sold),
     totalSupply,
@@ -612,11 +672,13 @@ export type ExpectedGraduation = {
   proceeds: ProceedsSplit
   /** allocateSupply(): 40/20/20/10/10 of 1,000,000 MT. */
   allocation: SupplyAllocation
-  /** S - sold. */
+  /** S - sold: the unsold sale MT the sale burns. */
   burned: bigint
-  /** The pool's reserves right after graduation: the liquidity FLOCK and the liquidity MT. */
+  /** The liquidity MT the graduator burns: 200,000 MT less `pool.mt` (zero at G). */
+  burnedLiquidity: bigint
+  /** The pool's reserves right after graduation: the liquidity FLOCK and `pairedLiquidityMt(raised, G)` MT. */
   pool: { flock: bigint; mt: bigint }
-  /** dexPrice of those reserves, FLOCK per MT in WAD (0.125e18 with the paper's G). */
+  /** dexPrice of those reserves, FLOCK per MT in WAD: 0.5 * G / 200,000 to rounding (0.125e18 with the paper's G). */
   dexPrice: bigint
   /** floor(graduatedAt / epochSeconds): the first epoch both streams release in. */
   startEpoch: bigint
@@ -629,19 +691,34 @@ export type ExpectedGraduation = {
 }
 
 /**
- * What a graduation of a raise `raised` that sold `sold` MT at `graduatedAt` must produce, from src/economics:
- * `splitProceeds`, `allocateSupply`, `dexPrice`, and the 180-day vesting and 48-month lock from graduation.
+ * What a graduation of a raise `raised` of a sale of target `graduationTarget` (G; default `raised`, a graduation at
+ * G) that sold `sold` MT at `graduatedAt` must produce, from src/economics: `splitProceeds`, `allocateSupply`,
+ * `pairedLiquidityMt`, `dexPrice`, and the 180-day vesting and 48-month lock from graduation.
  */
-export function expectedGraduation({ raised, sold, graduatedAt, epochSeconds }: { raised: bigint; sold: bigint; graduatedAt: bigint; epochSeconds: bigint }): ExpectedGraduation {
+export function expectedGraduation({
+  raised,
+  sold,
+  graduatedAt,
+  epochSeconds,
+  graduationTarget = raised,
+}: {
+  raised: bigint
+  sold: bigint
+  graduatedAt: bigint
+  epochSeconds: bigint
+  graduationTarget?: bigint | undefined
+}): ExpectedGraduation {
   const proceeds = splitProceeds(raised)
   const allocation = allocateSupply()
   const startEpoch = graduatedAt / epochSeconds
+  const pooledMt = pairedLiquidityMt(raised, graduationTarget, allocation.liquidity)
   return {
     proceeds,
     allocation,
     burned: allocation.publicSale - sold,
-    pool: { flock: proceeds.liquidity, mt: allocation.liquidity },
-    dexPrice: dexPrice(proceeds.liquidity, allocation.liquidity),
+    burnedLiquidity: allocation.liquidity - pooledMt,
+    pool: { flock: proceeds.liquidity, mt: pooledMt },
+    dexPrice: dexPrice(proceeds.liquidity, pooledMt),
     startEpoch,
     lpReleaseTime: graduatedAt + LP_LOCK_SECONDS,
     vesting: { start: graduatedAt, duration: VESTING_SECONDS, issuerMt: allocation.issuer, treasuryMt: allocation.treasury, protocolFlock: proceeds.protocol },
@@ -673,7 +750,7 @@ export function checkGraduation(info: GraduationInfo, treasury: Address, issuer:
   same('LP tokens locked', info.lpLock.held, info.pool.lpSupply - UNISWAP_V2_MINIMUM_LIQUIDITY)
   same('LP lock beneficiary', info.lpLock.beneficiary, getAddress(treasury))
   same('LP lock release time', info.lpLock.releaseTime, e.lpReleaseTime)
-  same('total supply', info.totalSupply, MT_TOTAL_SUPPLY - e.burned)
+  same('total supply', info.totalSupply, MT_TOTAL_SUPPLY - e.burned - e.burnedLiquidity)
   for (const [name, wallet, beneficiary, mt, flock] of [
     ['issuer', info.issuerVesting, issuer, e.vesting.issuerMt, 0n],
     ['treasury', info.treasuryVesting, treasury, e.vesting.treasuryMt, e.vesting.protocolFlock],

@@ -74,3 +74,21 @@ export function epochRelease(total: bigint, startEpoch: bigint, epoch: bigint, e
   const elapsed = (epoch - startEpoch) * epochSeconds
   return releasedBetween(total, elapsed, elapsed + epochSeconds, VESTING_DAYS * DAY_SECONDS)
 }
+
+/**
+ * The liquidity MT a graduation pairs with the raise's liquidity FLOCK: `floor(liquidity * raised / G)`, all of it at
+ * G and D/G of it at a deadline graduation below G (the rest is burned), so that the pool opens at the price of a
+ * graduation at G, `dexPrice(splitProceeds(G).liquidity, liquidity)` = 0.5 * G / 200,000 (to rounding), however much
+ * was raised (paper 3.4: DEX price 0.5*G/200,000). MTGraduator computes the same.
+ *
+ * @example
+ * pairedLiquidityMt(50_000n * 10n ** 18n, 50_000n * 10n ** 18n) // 200,000e18: all of it at G
+ * pairedLiquidityMt(20_000n * 10n ** 18n, 50_000n * 10n ** 18n) // 80,000e18, paired with 10,000 FLOCK: 0.125
+ */
+export function pairedLiquidityMt(raised: bigint, graduationTarget: bigint, liquidity: bigint = allocateSupply().liquidity): bigint {
+  if (graduationTarget <= 0n) throw new InvalidParameterError('graduationTarget', 'a positive amount of FLOCK', graduationTarget)
+  assertNonNegative('raised', raised)
+  if (raised > graduationTarget) throw new InvalidParameterError('raised', `at most the graduation target ${graduationTarget}`, raised)
+  assertNonNegative('liquidity', liquidity)
+  return (liquidity * raised) / graduationTarget
+}

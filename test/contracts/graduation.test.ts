@@ -3,14 +3,16 @@
  * with the paper's numbers end to end: the raise split by `splitProceeds`, the pool seeded at exactly the liquidity
  * FLOCK and the 200,000 liquidity MT (DEX price 0.125), the LP tokens locked 48 months, the protocol FLOCK and the
  * issuer and treasury MT vesting linearly over 180 days (`vestedAmount`), the staking incentives and the incentive
- * reserve streamed by EpochFunding from the graduation epoch, the unsold MT burned; a trade through the router after
- * graduation; the refusals; a pair created and donated to before graduation; and the circulating supply the token
- * derives from chain state, as MTStaking checkpoints it.
+ * reserve streamed by EpochFunding from the graduation epoch, the unsold MT burned; a deadline graduation below G
+ * pairing D/G of the liquidity MT (the rest burned) so that its pool opens at the same 0.125; a trade through the
+ * router after graduation; the refusals (among them a graduation blocked by a full EpochFunding, which lapses and
+ * refunds, and a vesting wallet's ownership moved); a pair created and donated to before graduation; and the
+ * circulating supply the token derives from chain state, as MTStaking checkpoints it.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { erc20Abi, getAddress, getContract, keccak256, maxUint256, parseAbi, toHex, zeroHash, type Address, type Hex, type TransactionReceipt } from 'viem'
 import { deploy, deployContracts, deployStaking, deployTestToken, distributorAt, type Clients } from '../../src/chain/contracts.ts'
-import { LiquidityLock, MTGraduator, MTStaking, TestToken } from '../../src/chain/contracts.generated.ts'
+import { EpochFunding, LiquidityLock, LockedVestingWallet, MTGraduator, MTStaking, RmoSale, TestToken, VestingWallet } from '../../src/chain/contracts.generated.ts'
 import { startDevnet, type Devnet } from '../../src/chain/devnet.ts'
 import { bindDistributor, deployEpochFunding, grantStreamRole } from '../../src/chain/funding.ts'
 import {
@@ -20,10 +22,12 @@ import {
   deployLaunchFactory,
   expectedGraduation,
   graduateSale,
+  GRADUATION_WINDOW_SECONDS,
   graduatorOf,
   LaunchError,
   launchRmo,
   LP_LOCK_SECONDS,
+  positionOf,
   readCirculatingSupply,
   readGraduation,
   readSale,
@@ -38,7 +42,7 @@ import {
 } from '../../src/chain/launch.ts'
 import { deployUniswapV2, pairFor, quoteExactIn, reserves, swapExactTokensForTokens, UNISWAP_V2_MINIMUM_LIQUIDITY, uniswapV2FactoryAbi, type UniswapV2Deployment } from '../../src/chain/uniswap.ts'
 import { DEFAULT_FEES, dexPrice, type FeeSchedule } from '../../src/economics/rmo.ts'
-import { allocateSupply, epochRelease, MT_TOTAL_SUPPLY, splitProceeds, vestedAmount } from '../../src/economics/supply.ts'
+import { allocateSupply, epochRelease, MT_TOTAL_SUPPLY, pairedLiquidityMt, splitProceeds, vestedAmount } from '../../src/economics/supply.ts'
 import { distributorDomain } from '../../src/epoch/rewards.ts'
 
 const E = 10n ** 18n
@@ -240,8 +244,8 @@ describe('graduation at G with the paper numbers (S 400,000, G 50,000, P0 0.1)',
     expect([await balanceOf(info.pair, treasury), await balanceOf(info.pair, info.lpLock.address)]).toEqual([lpSupply - UNISWAP_V2_MINIMUM_LIQUIDITY, 0n])
   }, 120_000)
 
-  it('at the deadline below G: burns the unsold MT (S - sold) and splits the smaller raise the same way', async () => {
-    const { factory } = await system()
+  it('at the deadline below G: burns the unsold MT (S - sold), splits the smaller raise the same way, and pairs D/G of the liquidity MT so the pool opens at 0.125', async () => {
+    const { factory, graduator } = await system()
     const { sale, token } = await launch(factory, { minRaise: 10_000n * E, durationSeconds: DAY })
     const [alice, bob] = buyers as [Address, Address]
     await buy(sale, alice, 12_345n * E + 7n)
@@ -253,19 +257,37 @@ describe('graduation at G with the paper numbers (S 400,000, G 50,000, P0 0.1)',
     const result = await graduateSale(as(keeper), sale)
     const info = await readGraduation(pub(), sale)
     expect(checkGraduation(info, treasury, issuer)).toEqual([])
-    const expected = expectedGraduation({ raised, sold, graduatedAt: info.graduatedAt, epochSeconds: EPOCH_SECONDS })
-    // The unsold sale MT is burned: the supply is 1,000,000 MT less S - sold.
+    const expected = expectedGraduation({ raised, sold, graduatedAt: info.graduatedAt, epochSeconds: EPOCH_SECONDS, graduationTarget: G })
+    expect(info.graduationTarget).toBe(G)
+    // The unsold sale MT is burned, and so is the liquidity MT the pool does not take: the supply is 1,000,000 MT less
+    // S - sold less 200,000 MT * (1 - D/G).
+    const pooledMt = pairedLiquidityMt(raised, G)
+    expect(pooledMt).toBe((L * raised) / G)
+    expect(pooledMt).toBe(77_380n * E + 28n) // 4 * D: 200,000 / 50,000 MT per FLOCK raised
     expect(result.burned).toBe(S - sold)
     expect(result.burned > 0n).toBe(true)
-    expect(info.totalSupply).toBe(MT_TOTAL_SUPPLY - (S - sold))
+    expect(result.burnedLiquidity).toBe(L - pooledMt)
+    expect([expected.burned, expected.burnedLiquidity]).toEqual([S - sold, L - pooledMt])
+    expect(info.totalSupply).toBe(MT_TOTAL_SUPPLY - (S - sold) - (L - pooledMt))
     expect(await balanceOf(token, sale)).toBe(sold)
+    expect([await balanceOf(flock, info.pair), await balanceOf(token, info.pair)]).toEqual([splitProceeds(raised).liquidity, pooledMt])
+    expect([await balanceOf(flock, graduator), await balanceOf(token, graduator)]).toEqual([0n, 0n])
     // The split of a raise that does not divide evenly (its last digits, 7, give 1 and 3 rounded down): the 2 base
     // units of dust go to the protocol's vesting.
     const split = splitProceeds(raised)
     expect(split.protocol + split.stakingIncentives + split.liquidity).toBe(raised)
     expect(split.protocol).toBe(split.stakingIncentives + 2n)
-    expect(info.pool).toMatchObject({ flock: split.liquidity, mt: L })
+    expect(info.pool).toMatchObject({ flock: split.liquidity, mt: pooledMt })
+    // The pool's price is the paper's 0.5 * G / 200,000 = 0.125 FLOCK per MT (dexPrice at G), to the rounding of the
+    // two floors (here 1 wei of WAD below), not 0.5 * D / 200,000 (0.048...), below the curve's last price.
+    const atG = dexPrice(splitProceeds(G).liquidity, L)
+    expect(atG).toBe(E / 8n)
     expect(dexPrice(info.pool.flock, info.pool.mt)).toBe(expected.dexPrice)
+    expect(expected.dexPrice).toBe(atG - 1n)
+    expect(dexPrice(split.liquidity, L) < (atG * 2n) / 5n).toBe(true) // what the full 200,000 MT would have opened at
+    // A trade sees that price: 10 FLOCK buys a little under 80 MT (0.3 % fee, the pool moves a little).
+    const quote = await quoteExactIn(devnet.clients, uni.router, 10n * E, [flock, token])
+    expect(quote.amountOut < 80n * E && quote.amountOut > 79n * E).toBe(true)
     expect(info.treasuryVesting.flock.total).toBe(split.protocol)
     expect(info.streams.map((s) => [s.kind, s.total])).toEqual([
       ['stakingFund', split.stakingIncentives],
@@ -301,7 +323,7 @@ describe('graduation refusals', () => {
     expect(await readCirculatingSupply(pub(), failed.token)).toBe(0n)
   }, 120_000)
 
-  it('waits while the graduator lacks STREAM_ROLE (the sale stays succeeded) and graduates once it is granted; only the sale may migrate', async () => {
+  it('waits while the graduator lacks STREAM_ROLE (the sale stays succeeded) and graduates once it is granted, up to the last second before it lapses; only the sale may migrate', async () => {
     const { epochFunding, factory, graduator } = await system({ grant: false })
     const { sale, deploymentId } = await launch(factory)
     await buy(sale, buyers[0]!, G)
@@ -310,12 +332,104 @@ describe('graduation refusals', () => {
     expect((refused as LaunchError).errorName).toBe('AccessControlUnauthorizedAccount')
     expect((refused as LaunchError).message).toMatch(/STREAM_ROLE/)
     expect((await readSale(pub(), sale)).state).toBe('succeeded')
+    const { graduationDeadline } = await readSale(pub(), sale)
+    await mineAt(graduationDeadline - 10n)
+    expect((await readSale(pub(), sale)).state).toBe('succeeded')
     await grantStreamRole(devnet.clients, epochFunding, graduator)
+    await rpc('evm_setNextBlockTimestamp', [Number(graduationDeadline - 1n)])
     await graduateSale(as(keeper), sale)
+    expect((await latest()).timestamp).toBe(graduationDeadline - 1n)
     expect((await readSale(pub(), sale)).state).toBe('graduated')
     // The graduator takes a migration from the recorded sale only.
     await expectRevert(as(attacker).wallet.writeContract({ address: graduator, abi: MTGraduator.abi, functionName: 'migrate', args: [deploymentId, 1n], gas: 500_000n }), 'MTGraduatorNotSale', [attacker, deploymentId])
     await expectRevert(as(attacker).wallet.writeContract({ address: graduator, abi: MTGraduator.abi, functionName: 'migrate', args: [zeroHash, 1n], gas: 500_000n }), 'MTGraduatorNotSale', [attacker, zeroHash])
+  }, 120_000)
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attacks on the graduation: a full EpochFunding, a vesting wallet handed over
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('attacks on the graduation', () => {
+  it("a graduation EpochFunding keeps refusing (its 200 live streams filled by spam) lapses 30 days after the sale's end: buyers are refunded, fees kept, the MT never circulates", async () => {
+    const { epochFunding, factory } = await system()
+    const { sale, token } = await launch(factory, { durationSeconds: DAY })
+    const [alice, bob] = buyers as [Address, Address]
+    const a = await buy(sale, alice, 30_000n * E)
+    const b = await buy(sale, bob, 30_000n * E)
+    expect([b.raisedAfter, a.curveIn + b.curveIn]).toEqual([G, G])
+    // The spam: the streams of 100 graduations (two each) fill EpochFunding's MAX_LIVE_STREAMS for 180 days; added here
+    // by its admin (which holds STREAM_ROLE), 1 base unit each, as the graduations of 100 other sales would add them.
+    const funding = getContract({ abi: EpochFunding.abi, address: epochFunding, client: { public: pub(), wallet: devnet.clients.wallet } })
+    const max = await funding.read.MAX_LIVE_STREAMS()
+    expect(max).toBe(200n)
+    await mintFlock(admin, max)
+    await mined(devnet.clients.wallet.writeContract({ address: flock, abi: erc20Abi, functionName: 'approve', args: [epochFunding, maxUint256] }))
+    const epoch = (await latest()).timestamp / EPOCH_SECONDS
+    for (let i = 0n; i < max; i++) await mined(funding.write.addStream([keccak256(toHex(`spam ${i}`)), 0, flock, 1n, epoch]))
+    expect((await funding.read.streams()).length).toBe(200)
+
+    // Every graduation reverts; the sale stays succeeded (no refund yet) until 30 days after its end.
+    const refused = await graduateSale(as(keeper), sale).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(LaunchError)
+    expect((refused as LaunchError).errorName).toBe('EpochFundingInvalidStream')
+    expect((refused as LaunchError).message).toMatch(/lapses/)
+    const info = await readSale(pub(), sale)
+    expect(info.state).toBe('succeeded')
+    expect(info.graduationDeadline).toBe(info.endsAt + GRADUATION_WINDOW_SECONDS)
+    expect(GRADUATION_WINDOW_SECONDS).toBe(30n * DAY)
+    expect(await pub().readContract({ address: sale, abi: RmoSale.abi, functionName: 'GRADUATION_WINDOW' })).toBe(GRADUATION_WINDOW_SECONDS)
+    await expectRevert(as(keeper).wallet.writeContract({ address: sale, abi: RmoSale.abi, functionName: 'refund', args: [alice], gas: 200_000n }), 'RmoSaleWrongState', [3, 1])
+    expect(await readCirculatingSupply(pub(), token)).toBe(S + L)
+    await mineAt(info.graduationDeadline - 1n)
+    expect((await readSale(pub(), sale)).state).toBe('succeeded')
+
+    // At the deadline it lapses, for good: no graduation, no buy, no claim; each buyer gets its curve input back.
+    await mineAt(info.graduationDeadline)
+    expect((await readSale(pub(), sale)).state).toBe('lapsed')
+    const lapsed = await graduateSale(as(keeper), sale).catch((e: unknown) => e)
+    expect([(lapsed as LaunchError).errorName, (lapsed as LaunchError).errorArgs]).toEqual(['RmoSaleWrongState', [1, 4]])
+    expect((lapsed as LaunchError).message).toMatch(/refunds a failed or lapsed one/)
+    await expectRevert(as(keeper).wallet.writeContract({ address: sale, abi: RmoSale.abi, functionName: 'claim', args: [alice], gas: 200_000n }), 'RmoSaleWrongState', [2, 4])
+    await expectRevert(as(keeper).wallet.writeContract({ address: sale, abi: RmoSale.abi, functionName: 'buy', args: [E, 0n, maxUint256], gas: 500_000n }), 'RmoSaleWrongState', [0, 4])
+    // Nothing was placed: the whole supply stays locked in the sale for good, none of it circulates.
+    expect(await readCirculatingSupply(pub(), token)).toBe(0n)
+    const before = { alice: await balanceOf(flock, alice), bob: await balanceOf(flock, bob) }
+    expect((await refundSale(as(keeper), sale, alice)).amount).toBe(a.curveIn)
+    expect((await refundSale(as(keeper), sale, bob)).amount).toBe(b.curveIn)
+    expect([await balanceOf(flock, alice), await balanceOf(flock, bob)]).toEqual([before.alice + a.curveIn, before.bob + b.curveIn])
+    expect(await positionOf(pub(), sale, alice)).toEqual({ curveIn: 0n, mt: 0n })
+    await expectRevert(as(keeper).wallet.writeContract({ address: sale, abi: RmoSale.abi, functionName: 'refund', args: [alice], gas: 200_000n }), 'RmoSaleNothingToRefund', [alice])
+    expect(await balanceOf(flock, sale)).toBe(0n)
+    expect(await balanceOf(token, sale)).toBe(MT_TOTAL_SUPPLY)
+    expect(await readCirculatingSupply(pub(), token)).toBe(0n)
+    expect((await readSale(pub(), sale)).state).toBe('lapsed')
+  }, 180_000)
+
+  it("refuses to hand a vesting wallet over: neither the issuer nor the treasury can transfer or renounce its ownership, and releases still pay them", async () => {
+    const { factory } = await system()
+    const { sale, token } = await launch(factory)
+    await buy(sale, buyers[0]!, G)
+    const { issuerVesting, treasuryVesting } = await graduateSale(as(keeper), sale)
+    for (const [wallet, owner] of [
+      [issuerVesting, issuer],
+      [treasuryVesting, treasury],
+    ] as const) {
+      // Sent as OpenZeppelin's VestingWallet takes them (Ownable's transferOwnership and renounceOwnership), by the owner.
+      const send = (from: Address, functionName: 'transferOwnership' | 'renounceOwnership') =>
+        as(from).wallet.writeContract({ address: wallet, abi: VestingWallet.abi, functionName, args: functionName === 'transferOwnership' ? [attacker] : [], gas: 200_000n } as never)
+      await expectRevert(send(owner, 'transferOwnership'), 'LockedVestingWalletFixedBeneficiary', [])
+      await expectRevert(send(owner, 'renounceOwnership'), 'LockedVestingWalletFixedBeneficiary', [])
+      // Nor anyone else.
+      await expectRevert(send(attacker, 'transferOwnership'), 'LockedVestingWalletFixedBeneficiary', [])
+      expect(await pub().readContract({ address: wallet, abi: LockedVestingWallet.abi, functionName: 'owner' })).toBe(owner)
+    }
+    // 30 days on, a release (by anyone) pays the issuer what has vested.
+    await mineAt((await latest()).timestamp + 30n * DAY)
+    const released = await releaseVested(as(attacker), issuerVesting, token)
+    expect(released.amount > 0n).toBe(true)
+    expect(await balanceOf(token, issuer)).toBe(released.amount)
+    expect(await balanceOf(token, attacker)).toBe(0n)
   }, 120_000)
 })
 
@@ -386,11 +500,12 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
     const registry = distributorAt(devnet.clients, distributor)
     await mined(registry.write.scheduleConfig([CONFIG, [deploymentId], [staking], [], [], []]))
 
-    // The staking contract reads its supply from the token: recorded at deployment, never set by hand.
+    // The staking contract reads its supply from the token: recorded at deployment, never set by hand. Nothing is
+    // sold yet and a graduation now would pair no liquidity MT: zero circulates.
     expect(await stakingAt.read.supplyFromToken()).toBe(true)
     const deployedAt = (await latest()).number
     await devnet.mine(1)
-    expect(await stakingAt.read.circulatingSupplyAt([deployedAt])).toBe(L)
+    expect(await stakingAt.read.circulatingSupplyAt([deployedAt])).toBe(0n)
     await expectRevert(stakingAt.write.setCirculatingSupply([600_000n * E], { gas: 200_000n }), 'MTStakingSupplyFromToken', [token])
 
     /** Syncs as anyone, and checks the checkpoint of that block is the token's value there and `expected`. */
@@ -405,11 +520,13 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
       return s
     }
 
-    // Before graduation: the MT sold plus the liquidity part (sale + liquidity; nothing vested, nothing burned).
+    // Before graduation: the MT sold plus the liquidity MT a graduation at the raise so far would pair, D/G of 200,000
+    // (sale + liquidity; nothing vested, nothing burned).
     const [alice, bob] = buyers as [Address, Address]
     await buy(sale, alice, 10_000n * E)
-    const { sold: soldEarly } = await readSale(pub(), sale)
-    await synced(soldEarly + L)
+    const { sold: soldEarly, raised: raisedEarly } = await readSale(pub(), sale)
+    expect(raisedEarly).toBe(10_000n * E)
+    await synced(soldEarly + L / 5n)
     await buy(sale, bob, G)
     await synced(S + L)
 
@@ -464,24 +581,27 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
     expect(all.circulating).toBe(MT_TOTAL_SUPPLY - (ALLOCATION.incentiveReserve - reserveReleased) - burned)
   }, 180_000)
 
-  it('after a deadline graduation below G: the sold MT and the liquidity part, the unsold burned', async () => {
+  it('after a deadline graduation below G: the sold MT and the paired liquidity MT, the unsold and the unpaired burned', async () => {
     const { factory } = await system()
     const { sale, token } = await launch(factory, { durationSeconds: DAY })
     await buy(sale, buyers[2]!, 15_000n * E)
-    const { sold, endsAt } = await readSale(pub(), sale)
+    const { sold, endsAt, raised } = await readSale(pub(), sale)
+    const pooled = pairedLiquidityMt(raised, G)
+    expect(pooled).toBe(60_000n * E)
     await mineAt(endsAt)
-    expect(await readCirculatingSupply(pub(), token)).toBe(sold + L)
+    expect(await readCirculatingSupply(pub(), token)).toBe(sold + pooled)
     await rpc('evm_setNextBlockTimestamp', [Number(endsAt + 1n)])
     await graduateSale(as(keeper), sale)
-    // In the graduation block nothing has vested yet: exactly sold + liquidity, with S - sold burned.
-    expect(await readCirculatingSupply(pub(), token)).toBe(sold + L)
-    expect(await pub().readContract({ address: token, abi: erc20Abi, functionName: 'totalSupply' })).toBe(MT_TOTAL_SUPPLY - (S - sold))
+    // In the graduation block nothing has vested yet: exactly sold + paired liquidity, as before graduation, with
+    // S - sold and 200,000 MT - paired burned.
+    expect(await readCirculatingSupply(pub(), token)).toBe(sold + pooled)
+    expect(await pub().readContract({ address: token, abi: erc20Abi, functionName: 'totalSupply' })).toBe(MT_TOTAL_SUPPLY - (S - sold) - (L - pooled))
     const staking = await deployStaking(devnet.clients, token, admin, 3000n, 2n, 1n)
     const at = (await latest()).number
     await devnet.mine(1)
     const { timestamp } = await pub().getBlock({ blockNumber: at })
     expect(await pub().readContract({ address: staking, abi: MTStaking.abi, functionName: 'circulatingSupplyAt', args: [at] })).toBe(
-      sold + L + vestedAmount(ALLOCATION.issuer, timestamp - endsAt - 1n, VESTING_SECONDS) + vestedAmount(ALLOCATION.treasury, timestamp - endsAt - 1n, VESTING_SECONDS),
+      sold + pooled + vestedAmount(ALLOCATION.issuer, timestamp - endsAt - 1n, VESTING_SECONDS) + vestedAmount(ALLOCATION.treasury, timestamp - endsAt - 1n, VESTING_SECONDS),
     )
   }, 120_000)
 

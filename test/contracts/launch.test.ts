@@ -2,8 +2,9 @@
  * The MT launch by RMO on the in-process EVM (src/chain/devnet.ts): every vector of fixtures/rmo/vectors.json
  * (computed by src/economics/rmo.ts) replayed through MTLaunchFactory and RmoSale and compared to the base unit, buys
  * at launch sharing the launch's block; the sale's rules (slippage and deadline bounds, the state machine, refunds
- * of a failed raise, no sell path, constructor checks), the launch fee and registry, the Model Token's supply (all of
- * it escrowed in the sale until graduation); the viem drivers of src/chain/launch.ts; and random buy sequences against
+ * of a failed raise, a lapse 30 days after the end, no sell path, constructor checks), the launch fee, the floors on G
+ * and the minimum raise and the registry, the Model Token's supply (all of it escrowed in the sale until graduation);
+ * the viem drivers of src/chain/launch.ts; and random buy sequences against
  * simulateRaise with conservation invariants. Sales graduate into a real Uniswap v2 (the graduation itself is
  * test/contracts/graduation.test.ts's).
  */
@@ -21,22 +22,29 @@ import {
   buyExactMt,
   buyWithFlock,
   claimSaleMt,
+  DEFAULT_GRADUATION_TARGET_FLOOR,
+  DEFAULT_MIN_RAISE_FLOOR,
   deployLaunchFactory,
   graduateSale,
+  GRADUATION_WINDOW_SECONDS,
   graduatorOf,
   LaunchError,
+  launchFloorsOf,
   launchOf,
   launchRmo,
   positionOf,
   quoteSale,
+  readCirculatingSupply,
   readSale,
   refundSale,
   revertedWith,
+  SALE_STATES,
+  type LaunchFactoryOptions,
   type LaunchParameters,
 } from '../../src/chain/launch.ts'
 import { WAD } from '../../src/economics/math.ts'
 import { antiSnipingFeeBps, createCurve, DEFAULT_FEES, raiseForSold, simulateRaise, soldAt, type Buy, type FeeSchedule } from '../../src/economics/rmo.ts'
-import { allocateSupply, MT_TOTAL_SUPPLY } from '../../src/economics/supply.ts'
+import { allocateSupply, MT_TOTAL_SUPPLY, pairedLiquidityMt } from '../../src/economics/supply.ts'
 import { readRmoVectors, renderRmoVectors, RMO_VECTORS, RMO_VECTORS_FORMAT, type RmoVector } from '../generate-rmo-vectors.ts'
 
 const E = 10n ** 18n
@@ -127,10 +135,16 @@ async function nextSale(factory: Address): Promise<Address> {
   return getContractAddress({ from: factory, nonce: BigInt(await pub().getTransactionCount({ address: factory })) })
 }
 
-/** A launch factory with its own EpochFunding, whose STREAM_ROLE its graduator holds, so its sales can graduate. */
-async function newFactory(fees: FeeSchedule, launchFee = LAUNCH_FEE): Promise<Address> {
+/** No floor on G or the minimum raise: the sale's own checks are the only ones (the vectors' and properties' wei-sized sales). */
+const NO_FLOORS = { graduationTargetFloor: 0n, minRaiseFloor: 0n }
+
+/**
+ * A launch factory with its own EpochFunding, whose STREAM_ROLE its graduator holds, so its sales can graduate; with
+ * no floors unless given (`deployLaunchFactory`'s defaults are tested on their own).
+ */
+async function newFactory(fees: FeeSchedule, launchFee = LAUNCH_FEE, floors: Pick<LaunchFactoryOptions, 'graduationTargetFloor' | 'minRaiseFloor'> = NO_FLOORS): Promise<Address> {
   const epochFunding = await deployEpochFunding(devnet.clients, { admin: deployer, flock, epochSeconds: 86_400n, dailyEmission: 0n, treasury })
-  const factory = await deployLaunchFactory(devnet.clients, { flock, treasury, launchFee, fees, uniswapFactory: uni.factory, epochFunding })
+  const factory = await deployLaunchFactory(devnet.clients, { flock, treasury, launchFee, fees, uniswapFactory: uni.factory, epochFunding, ...floors })
   await grantStreamRole(devnet.clients, epochFunding, await graduatorOf(pub(), factory))
   return factory
 }
@@ -296,9 +310,10 @@ async function replay(v: RmoVector) {
     expect((await readSale(pub(), sale)).state).toBe('graduated')
     for (const name of names) expect((await claimSaleMt(keeper, sale, who(name))).amount).toBe(v.result.buyers.get(name)!.mt)
     for (const name of names) expect(await token.read.balanceOf([who(name)])).toBe(v.result.buyers.get(name)!.mt)
-    // The raise and the placed MT went to the graduation, the unsold MT was burned, the buyers are paid: nothing is left.
+    // The raise and the placed MT went to the graduation, the unsold MT and the liquidity MT not paired (below G) were
+    // burned, the buyers are paid: nothing is left.
     expect(await token.read.balanceOf([sale])).toBe(0n)
-    expect(await token.read.totalSupply()).toBe(MT_TOTAL_SUPPLY - (S - v.result.sold))
+    expect(await token.read.totalSupply()).toBe(MT_TOTAL_SUPPLY - (S - v.result.sold) - (L - pairedLiquidityMt(v.result.raised, v.curve.graduationTarget)))
     expect(await flockOf(sale)).toBe(0n)
   }
 }
@@ -370,10 +385,10 @@ describe('MTLaunchFactory', () => {
       expect((error as LaunchError).errorName, why).toBe('MTLaunchFactoryBadFees')
     }
     const epochFunding = deployer // any non-zero address: the factory's constructor only checks it is one
-    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [zeroAddress, treasury, 0n, 30n, 95n, 125n, 0n, uni.factory, epochFunding]), 'MTLaunchFactoryZeroAddress')
-    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, zeroAddress, 0n, 30n, 95n, 125n, 0n, uni.factory, epochFunding]), 'MTLaunchFactoryZeroAddress')
-    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, treasury, 0n, 30n, 95n, 125n, 0n, zeroAddress, epochFunding]), 'MTLaunchFactoryZeroAddress')
-    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, treasury, 0n, 30n, 95n, 125n, 0n, uni.factory, zeroAddress]), 'MTLaunchFactoryZeroAddress')
+    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [zeroAddress, treasury, 0n, 30n, 95n, 125n, 0n, uni.factory, epochFunding, 0n, 0n]), 'MTLaunchFactoryZeroAddress')
+    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, zeroAddress, 0n, 30n, 95n, 125n, 0n, uni.factory, epochFunding, 0n, 0n]), 'MTLaunchFactoryZeroAddress')
+    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, treasury, 0n, 30n, 95n, 125n, 0n, zeroAddress, epochFunding, 0n, 0n]), 'MTLaunchFactoryZeroAddress')
+    await expectRevert(deploy(devnet.clients, MTLaunchFactory, [flock, treasury, 0n, 30n, 95n, 125n, 0n, uni.factory, zeroAddress, 0n, 0n]), 'MTLaunchFactoryZeroAddress')
     // The full range of fees is accepted: no fee at all, and 100 % at launch.
     await newFactory({ creatorFeeBps: 0n, protocolFeeBps: 0n, antiSnipingStartBps: 0n, antiSnipingWindowSeconds: 0n })
     await newFactory({ creatorFeeBps: 30n, protocolFeeBps: 95n, antiSnipingStartBps: 10_000n, antiSnipingWindowSeconds: 1n })
@@ -394,13 +409,51 @@ describe('MTLaunchFactory', () => {
     await expectRevert(refusedLaunch({ minRaise: 0n }), 'RmoSaleBadMinRaise')
     await expectRevert(refusedLaunch({ minRaise: 3n }), 'RmoSaleBadMinRaise', [3n, PAPER.graduationTarget])
     await expectRevert(refusedLaunch({ minRaise: PAPER.graduationTarget + 1n }), 'RmoSaleBadMinRaise')
+    // A minimum raise whose graduation cannot seed the pool: floor(707 / 2) * floor(200,000 MT * 707 / G) = 353 * 2,828
+    // is below 1,001^2 (Uniswap v2's first mint would mint no LP token).
+    await expectRevert(refusedLaunch({ minRaise: 707n }), 'RmoSaleBadMinRaise', [707n, PAPER.graduationTarget])
     await expectRevert(refusedLaunch({ durationSeconds: 0n }), 'RmoSaleBadSchedule')
     await expectRevert(refusedLaunch({ durationSeconds: 599n }), 'RmoSaleBadSchedule', [599n, 600n]) // shorter than the window
-    // The bounds themselves are accepted: G = S*P0 + 1 wei, minRaise = G, duration = window; minRaise = 4 wei.
+    // The bounds themselves are accepted: G = S*P0 + 1 wei, minRaise = G, duration = window; minRaise = 708 wei, the
+    // least with a seedable pool at this G (354 * 2,832 >= 1,001^2), and 4 wei, MIN_RAISE, where G is small.
     await launchRmo(devnet.clientsFor(issuer), factory, launchParameters({ graduationTarget: sp0 + 1n, minRaise: sp0 + 1n, durationSeconds: 600n }))
-    await launchRmo(devnet.clientsFor(issuer), factory, launchParameters({ minRaise: 4n }))
+    const least = await launchRmo(devnet.clientsFor(issuer), factory, launchParameters({ minRaise: 708n }))
+    expect(await saleAs(least.sale, deployer).read.MIN_POOL_PRODUCT()).toBe(1001n * 1001n)
+    await launchRmo(devnet.clientsFor(issuer), factory, launchParameters({ graduationTarget: 1_000_003n, startPrice: 1n, minRaise: 4n }))
     // rmo.ts agrees on where the curve is defined.
     expect(() => createCurve({ saleSupply: S, graduationTarget: sp0, startPrice: PAPER.startPrice })).toThrow('G > S * P0')
+  })
+
+  it('holds every launch to its floors on G and the minimum raise, so a graduation costs at least the floor (tiny spam sales are refused); deployLaunchFactory defaults them', async () => {
+    // The call the demo and the CLI make, with no floors: the defaults, 10,000 FLOCK and 1,000 FLOCK.
+    const epochFunding = await deployEpochFunding(devnet.clients, { admin: deployer, flock, epochSeconds: 86_400n, dailyEmission: 0n, treasury })
+    const factory = await deployLaunchFactory(devnet.clients, { flock, treasury, launchFee: LAUNCH_FEE, fees: PAPER_FEES, uniswapFactory: uni.factory, epochFunding })
+    expect([DEFAULT_GRADUATION_TARGET_FLOOR, DEFAULT_MIN_RAISE_FLOOR]).toEqual([10_000n * E, 1_000n * E])
+    expect(await launchFloorsOf(pub(), factory)).toEqual({ graduationTarget: DEFAULT_GRADUATION_TARGET_FLOOR, minRaise: DEFAULT_MIN_RAISE_FLOOR })
+    await mined(flockAs(deployer).write.mint([issuer, 10n * LAUNCH_FEE]))
+    const issuerClients = devnet.clientsFor(issuer)
+    // A spammer's sale: a cheap curve (P0 1e-6 FLOCK per MT), a target of 100 FLOCK, a minimum raise of 4 base units.
+    const cheap = { startPrice: 10n ** 12n, graduationTarget: 100n * E, minRaise: 4n }
+    const tiny = await launchRmo(issuerClients, factory, launchParameters(cheap)).catch((e: unknown) => e)
+    expect(tiny).toBeInstanceOf(LaunchError)
+    expect([(tiny as LaunchError).errorName, (tiny as LaunchError).errorArgs]).toEqual(['MTLaunchFactoryGraduationTargetBelowFloor', [100n * E, 10_000n * E]])
+    expect((tiny as LaunchError).message).toMatch(/floor/)
+    await expectRevert(launchRmo(issuerClients, factory, launchParameters({ ...cheap, graduationTarget: 10_000n * E - 1n, minRaise: 1_000n * E })), 'MTLaunchFactoryGraduationTargetBelowFloor', [10_000n * E - 1n, 10_000n * E])
+    // At G's floor, the minimum raise must still reach its own: the least graduation raises 1,000 FLOCK.
+    await expectRevert(launchRmo(issuerClients, factory, launchParameters({ ...cheap, graduationTarget: 10_000n * E })), 'MTLaunchFactoryMinRaiseBelowFloor', [4n, 1_000n * E])
+    await expectRevert(launchRmo(issuerClients, factory, launchParameters({ ...cheap, graduationTarget: 10_000n * E, minRaise: 1_000n * E - 1n })), 'MTLaunchFactoryMinRaiseBelowFloor', [1_000n * E - 1n, 1_000n * E])
+    // Nothing was launched or charged by the refusals; both floors exactly are accepted, and so are the demo's sales
+    // (G from 40,000 to 100,000 FLOCK at P0 0.05, minimum raise G/2).
+    const atFloors = await launchRmo(issuerClients, factory, launchParameters({ ...cheap, graduationTarget: 10_000n * E, minRaise: 1_000n * E }))
+    const info = await readSale(pub(), atFloors.sale)
+    expect([info.curve.graduationTarget, info.minRaise]).toEqual([10_000n * E, 1_000n * E])
+    for (const g of [40_000n * E, 100_000n * E]) await launchRmo(issuerClients, factory, launchParameters({ graduationTarget: g, startPrice: E / 20n, minRaise: g / 2n }))
+
+    // A factory with floors of its own.
+    const strict = await newFactory(PAPER_FEES, 0n, { graduationTargetFloor: 50_000n * E, minRaiseFloor: 25_000n * E })
+    expect(await launchFloorsOf(pub(), strict)).toEqual({ graduationTarget: 50_000n * E, minRaise: 25_000n * E })
+    await expectRevert(launchRmo(issuerClients, strict, launchParameters({ minRaise: 20_000n * E })), 'MTLaunchFactoryMinRaiseBelowFloor', [20_000n * E, 25_000n * E])
+    await launchRmo(issuerClients, strict, launchParameters({ minRaise: 25_000n * E }))
   })
 
   it('a sale deployed on its own checks its fees the same way', async () => {
@@ -505,6 +558,36 @@ describe('RmoSale rules', () => {
     expect([ended.state, ended.raised]).toEqual(['succeeded', 1000n * E])
     await graduateSale(devnet.clientsFor(outsider), sale)
     expect((await readSale(pub(), sale)).state).toBe('graduated')
+  })
+
+  it('lapses 30 days after its end when it succeeded but nobody graduated it: refunds like a failed raise, never graduates', async () => {
+    expect(SALE_STATES).toEqual(['active', 'succeeded', 'graduated', 'failed', 'lapsed'])
+    const { sale, token } = await launched(await newFactory(PAPER_FEES), { minRaise: 1000n * E, durationSeconds: 3600n })
+    const [alice] = buyers as [Address]
+    await fund(alice, 10n ** 27n, sale)
+    const bought = await buyWithFlock(devnet.clientsFor(alice), sale, 1500n * E)
+    const { endsAt, graduationDeadline } = await readSale(pub(), sale)
+    expect(graduationDeadline).toBe(endsAt + GRADUATION_WINDOW_SECONDS)
+    expect(await saleAs(sale, deployer).read.graduationDeadline()).toBe(graduationDeadline)
+    await rpc('evm_mine', [Number(endsAt)])
+    // Succeeded at its end: the MT sold and the liquidity MT a graduation would pair (D/G of 200,000) circulate.
+    expect((await readSale(pub(), sale)).state).toBe('succeeded')
+    expect(await readCirculatingSupply(pub(), token)).toBe(bought.mtOut + pairedLiquidityMt(1500n * E, PAPER.graduationTarget))
+    await rpc('evm_mine', [Number(graduationDeadline - 1n)])
+    expect((await readSale(pub(), sale)).state).toBe('succeeded')
+    await rpc('evm_mine', [Number(graduationDeadline)])
+    expect((await readSale(pub(), sale)).state).toBe('lapsed')
+    expect(await readCirculatingSupply(pub(), token)).toBe(0n)
+    const keeper = saleAs(sale, outsider)
+    await expectRevert(keeper.write.graduate(), 'RmoSaleWrongState', [1, 4])
+    await expectRevert(keeper.write.claim([alice]), 'RmoSaleWrongState', [2, 4])
+    await expectRevert(saleAs(sale, alice).write.buy([E, 0n, maxUint256]), 'RmoSaleWrongState', [0, 4])
+    const before = await flockOf(alice)
+    expect((await refundSale(devnet.clientsFor(outsider), sale, alice)).amount).toBe(bought.curveIn)
+    expect(await flockOf(alice)).toBe(before + bought.curveIn)
+    expect(await flockOf(sale)).toBe(0n)
+    await expectRevert(keeper.write.refund([alice]), 'RmoSaleNothingToRefund', [alice])
+    expect(await tokenAt(token).read.balanceOf([sale])).toBe(MT_TOTAL_SUPPLY)
   })
 
   it('refunds a failed raise: each buyer its curve input exactly, fees kept, once; nothing else moves', async () => {
@@ -718,7 +801,7 @@ describe('random buy sequences against simulateRaise', () => {
           for (const a of accounts) if ((await positionOf(pub(), sale, a)).mt > 0n) await mined(saleAs(sale, outsider).write.claim([a]))
           for (const [k, a] of accounts.entries()) expect(await mt.read.balanceOf([a])).toBe(sim.buyers.get(`b${k}`)?.mt ?? 0n)
           expect(await mt.read.balanceOf([sale])).toBe(0n)
-          expect(await mt.read.totalSupply()).toBe(MT_TOTAL_SUPPLY - (S - sim.sold))
+          expect(await mt.read.totalSupply()).toBe(MT_TOTAL_SUPPLY - (S - sim.sold) - (L - pairedLiquidityMt(sim.raised, G)))
         }
       }),
       { numRuns: 40 },
