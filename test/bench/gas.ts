@@ -203,11 +203,16 @@ export async function measurePublicationGas(
   await gasOf(checked.write.recordAttestation([epoch, deployment, otherKey, 1n]))
   const challengeOmission = await gasOf(checked.write.challengeOmission([epoch, deployment, otherKey]))
   if (await checked.read.hasPending()) throw new Error('the benchmark omission challenge did not revoke the proposal')
-  // The second key also served the epoch before, recorded once the proposal skipping it is pending.
-  await gasOf(checked.write.submitProofs([epoch, proofs as never]))
-  await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain, keccak256('0x03')), '']))
-  await gasOf(checked.write.recordAttestation([epoch - 1n, deployment, otherKey, 1n]))
-  const challengeSkip = await gasOf(checked.write.challengeSkip([epoch, epoch - 1n, deployment, otherKey]))
-  if (await checked.read.hasPending()) throw new Error('the benchmark skip challenge did not revoke the proposal')
+  // On another registry, a second key that served the epoch before records it once the proposal skipping it is
+  // pending (on this one its omission above would refuse the proposal first).
+  const skipping = await registryOf(true)
+  const [one] = await proveFor(distributorDomain(await publicClient.getChainId(), skipping.address), 1)
+  await pin(skipping, deployment, [s[4]!, otherKey])
+  await gasOf(skipping.write.submitProofs([epoch, [one] as never]))
+  const [g1, c1, n1, , chain1] = await skipping.read.provenOf([epoch])
+  await gasOf(skipping.write.propose([epoch, await commitment(skipping.address, { gross: g1, charged: c1, count: n1 }, chain1, keccak256('0x03')), '']))
+  await gasOf(skipping.write.recordAttestation([epoch - 1n, deployment, otherKey, 1n]))
+  const challengeSkip = await gasOf(skipping.write.challengeSkip([epoch, epoch - 1n, deployment, otherKey]))
+  if (await skipping.read.hasPending()) throw new Error('the benchmark skip challenge did not revoke the proposal')
   return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeSkip, challengeStakeRow, stakeRows: stakeTable.length }
 }

@@ -14,6 +14,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { benchReceipts } from './receipts.bench.ts'
 import { measureChallengeGas, measureClaimGas, measurePublicationGas } from './gas.ts'
+import { measureEconomyGas } from './economy-gas.ts'
 import { benchZk, constraintModel } from './zk.bench.ts'
 import { benchIngest, type IngestBench } from './ingest.bench.ts'
 import { postgresAvailable, startPostgres } from '../setup/pgserver.ts'
@@ -157,6 +158,24 @@ if (only.includes('gas')) {
     `| challengeStakeRow, revoking a proposal by opening a batch's stake table (${pub.stakeRows} rows, the test circuit's K; one Poseidon hash and at most one stake read per row) | ${f(Number(pub.challengeStakeRow))} |`,
   )
   lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
+  log('gas: the economy (launch, buys against a router swap, graduation, settlement, funding)')
+  const eco = await measureEconomyGas()
+  const ratio = (a: bigint, b: bigint) => (Number(a) / Number(b)).toFixed(2)
+  lines.push('', '### The economy', '')
+  lines.push(`Measured on one fresh in-process chain with Uniswap v2 deployed from its published artifacts: a curve buy of ${f(Number(eco.size / 10n ** 18n))} FLOCK on an RMO sale (the paper's G = 50,000, P0 = 0.1, protocol fees, no anti-sniping surcharge) against the anchor, a router swap of the same ${f(Number(eco.size / 10n ** 18n))} FLOCK for MT on the deployment's graduated pair (the same constant-product step). A buy also pays three fee transfers and records the buyer's escrowed position, which a swap does not.`, '')
+  lines.push('| step | gas | vs the swap |', '| --- | ---: | ---: |')
+  lines.push(
+    `| router swap, FLOCK -> MT on the graduated pair (anchor) | ${f(Number(eco.swap))} | 1.00 |`,
+    `| curve buy, a buyer's first (its position from zero) | ${f(Number(eco.buyFirst))} | ${ratio(eco.buyFirst, eco.swap)} |`,
+    `| curve buy, the same buyer's next | ${f(Number(eco.buyNext))} | ${ratio(eco.buyNext, eco.swap)} |`,
+    `| launch (token, sale and the launch fee) | ${f(Number(eco.launch))} | |`,
+    `| graduate (split, pool seeded, LP locked, vesting wallets, two streams) | ${f(Number(eco.graduate))} | |`,
+    `| pay an epoch's revenue (one deployment, split by the waterfall) | ${f(Number(eco.pay))} | |`,
+    `| finalize, pulling the emission and the deployment's two stream releases | ${f(Number(eco.finalize))} | |`,
+    `| FLOCK buyback (keeper, USDC -> FLOCK) | ${f(Number(eco.buybackFlock))} | |`,
+    `| MT buyback-and-burn (keeper, USDC -> FLOCK -> MT, burned) | ${f(Number(eco.buybackMt))} | |`,
+  )
+  lines.push('', `Target: a curve buy costs no more than the swap. Measured: a next buy ${ratio(eco.buyNext, eco.swap)} times the swap${eco.buyNext <= eco.swap ? ' (met)' : ' (not met: the fee transfers and the escrow record are what a swap does not do)'}.`)
   sections.set('gas', lines)
 }
 
