@@ -8,7 +8,7 @@ import { WAD, maxBig, mulDivDown } from './math.ts'
 import { chargedAmount, stakingDiscountBps } from './revenue.ts'
 import { createCurve, dexPrice, marginalPrice, simulateRaise, averagePrice, type Curve, type RaiseResult } from './rmo.ts'
 import type { Scenario, ScenarioDeployment } from './scenario.ts'
-import { VESTING_DAYS, allocateSupply, releasedBetween, splitProceeds, vestedAmount, type ProceedsSplit, type SupplyAllocation } from './supply.ts'
+import { VESTING_DAYS, allocateSupply, pairedLiquidityMt, releasedBetween, splitProceeds, vestedAmount, type ProceedsSplit, type SupplyAllocation } from './supply.ts'
 import { discountParameters } from './parameters.ts'
 
 export class ScenarioError extends BaseError {
@@ -30,6 +30,10 @@ export type DeploymentLaunch = {
   averagePrice: bigint
   /** Unsold sale MT, burned at a deadline graduation. */
   unsoldBurned: bigint
+  /** Liquidity MT paired with the raise's liquidity FLOCK: all of it at G, in proportion to the raise below. */
+  pairedLiquidity: bigint
+  /** Liquidity MT burned at a deadline graduation (the rest of the liquidity allocation), so the pool opens at 0.5 * G / 200,000. */
+  liquidityBurned: bigint
   mtToken: string
 }
 
@@ -117,24 +121,27 @@ function launch(deployment: ScenarioDeployment): DeploymentLaunch {
   const buys = rmo.buys ?? [{ buyer: 'market', at: maxBig(rmo.antiSnipingWindowSeconds, 0n), flock: rmo.graduationTarget }]
   const raise = simulateRaise(curve, fees, buys, rmo.minRaise)
   const proceeds = splitProceeds(raise.outcome === 'failed' ? 0n : raise.raised)
+  const pairedLiquidity = raise.outcome === 'failed' ? 0n : pairedLiquidityMt(raise.raised, rmo.graduationTarget, supply.liquidity)
   return {
     deployment,
     curve,
     supply,
     raise,
     proceeds,
-    dexPrice: raise.outcome === 'failed' ? 0n : dexPrice(proceeds.liquidity, supply.liquidity),
+    dexPrice: raise.outcome === 'failed' ? 0n : dexPrice(proceeds.liquidity, pairedLiquidity),
     finalMarginalPrice: marginalPrice(curve, raise.raised),
     averagePrice: averagePrice(raise.raised, raise.sold),
     unsoldBurned: raise.outcome === 'graduated-at-deadline' ? supply.publicSale - raise.sold : 0n,
+    pairedLiquidity,
+    liquidityBurned: raise.outcome === 'failed' ? 0n : supply.liquidity - pairedLiquidity,
     mtToken: mtTokenOf(deployment.id),
   }
 }
 
-/** Circulating = sold + liquidity + vested issuer, treasury and incentive amounts - burned (snapshot at the epoch's start). */
+/** Circulating = sold + paired liquidity + vested issuer, treasury and incentive amounts - burned (snapshot at the epoch's start). */
 export function derivedCirculating(l: DeploymentLaunch, ageDays: bigint, burned: bigint): bigint {
   const vested = (total: bigint) => vestedAmount(total, ageDays, VESTING_DAYS)
-  const circulating = l.raise.sold + l.supply.liquidity + vested(l.supply.issuer) + vested(l.supply.treasury) + vested(l.supply.incentiveReserve) - burned
+  const circulating = l.raise.sold + l.pairedLiquidity + vested(l.supply.issuer) + vested(l.supply.treasury) + vested(l.supply.incentiveReserve) - burned
   return maxBig(0n, circulating)
 }
 
