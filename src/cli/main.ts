@@ -7,6 +7,7 @@ import { demoCommand, exportReceiptsCommand, ingestCommand, initCommand, inputsC
 import { claimCommand, deployCommand, pinCommand, publishCommand } from './commands/chain.ts'
 import { buybackCommand, settleCommand, stakeMtCommand, unstakeMtCommand } from './commands/economy.ts'
 import { keysNewCommand } from './commands/keys.ts'
+import { buyCommand, graduateCommand, launchCommand, launchFactoryCommand, refundCommand } from './commands/launch.ts'
 import { attestCommand, auditCommand, proveCommand } from './commands/proofs.ts'
 import { receiptSignCommand, receiptVerifyCommand } from './commands/receipt.ts'
 import { simulateCommand } from './commands/simulate.ts'
@@ -26,6 +27,11 @@ export const commands: Command[] = [
   pinCommand,
   publishCommand,
   claimCommand,
+  launchFactoryCommand,
+  launchCommand,
+  buyCommand,
+  graduateCommand,
+  refundCommand,
   settleCommand,
   buybackCommand,
   stakeMtCommand,

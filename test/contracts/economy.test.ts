@@ -372,7 +372,7 @@ async function runLaunch(env: Environment, l: DeploymentLaunch, options: { launc
   ])
   expect(g.totalSupply).toBe(MT_TOTAL_SUPPLY - l.unsoldBurned - (l.supply.liquidity - paired))
   expect(checkGraduation(g, env.treasury, issuer)).toEqual([])
-  // At G the pool opens at simulate()'s DEX price; below G see the known mismatch test (it opens at the price at G).
+  // At G the pool opens at simulate()'s DEX price; below G too, at the price at G (see the deadline graduation test).
   if (l.raise.outcome === 'graduated') expect(dexPrice(g.pool.flock, g.pool.mt)).toBe(l.dexPrice)
   supply.push({ at: 'graduation', supply: g.totalSupply })
 
