@@ -8,7 +8,9 @@ import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
 import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
 import { omissionFaults, type OmissionFault } from '../chain/attestations.ts'
 import { ChainError } from '../chain/contracts.ts'
-import { RewardDistributor } from '../chain/contracts.generated.ts'
+import { EpochFunding, RewardDistributor } from '../chain/contracts.generated.ts'
+import type { Hex } from '../base/bytes.ts'
+import { fundingFault } from './funding.ts'
 import { commitmentOf, readPublishedEpoch } from '../chain/publication.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
 
@@ -58,6 +60,16 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
   const pinnedContentOnChain = await read(() => registry.read.pinnedContentOf([onChain.configHash]))
   if (pinnedContentOnChain !== content)
     throw new AuditDiscrepancy('config', `what the registry pinned with configuration ${onChain.configHash} (deployments, staking contracts, attestation keys)`, `${content} (config.json)`, pinnedContentOnChain)
+  // What sealing credits from config.json (the emission, each deployment's staking-fund and incentive releases) is what
+  // the registry's epoch funding moves into the distributor at finalization.
+  const funding = await read(() => registry.read.epochFunding())
+  if (funding !== zeroAddress) {
+    const f = getContract({ abi: EpochFunding.abi, address: funding, client: { public: chain.client } })
+    const [epochSeconds, emissionPerEpoch, streams] = await read(() => Promise.all([f.read.epochSeconds(), f.read.emissionPerEpoch(), f.read.streams()]))
+    const fault = fundingFault(sealed.config, epoch, { epochSeconds, emissionPerEpoch, streams: streams.map((s) => ({ deploymentId: s.deploymentId, kind: s.kind, token: s.token as Hex, total: s.total, startEpoch: s.startEpoch })) })
+    if (fault) throw new AuditDiscrepancy('config', fault.what, fault.expected, fault.found)
+    checks.push(`chain: the emission and the ${streams.length} vesting streams of the epoch funding ${funding} are what config.json credits (dailyEmission, raised, incentiveReserve, graduationEpoch)`)
+  }
   checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts and ${keyed.length} attestation keys are the ones pinned with it`)
   // Every stake in the spend leaves, read where a challenge would read it: anyone could revoke a pending epoch with one.
   const tree = await readSpendTree(dir)
