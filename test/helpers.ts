@@ -16,3 +16,16 @@ export async function fomo(args: string[], options: { cwd?: string; env?: Record
     return { code: e.code, stdout: e.stdout, stderr: e.stderr }
   }
 }
+
+/** Starts Hardhat's JSON-RPC node on loopback at `port` (a child process the caller kills); its URL. */
+export async function startHardhatNode(port: number): Promise<{ node: import('node:child_process').ChildProcess; rpc: string }> {
+  const { spawn } = await import('node:child_process')
+  const config = join(import.meta.dirname, '..', 'contracts', 'hardhat.config.cjs')
+  const node = spawn(process.execPath, ['-e', `process.env.HARDHAT_CONFIG=${JSON.stringify(config)}; require('hardhat').run('node', { hostname: '127.0.0.1', port: ${port} })`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  node.stdout!.on('data', (d) => (out += d))
+  node.stderr!.on('data', (d) => (out += d))
+  for (let i = 0; i < 600 && !out.includes('JSON-RPC server at'); i++) await new Promise((r) => setTimeout(r, 50))
+  if (!out.includes('JSON-RPC server at')) throw new Error(`hardhat node did not start:\n${out}`)
+  return { node, rpc: `http://127.0.0.1:${port}` }
+}

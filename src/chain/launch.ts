@@ -10,8 +10,6 @@
  */
 import {
   BaseError as ViemBaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
   erc20Abi,
   getAddress,
   getContract,
@@ -28,6 +26,7 @@ import { BPS, mulDivDown, mulDivUp } from '../economics/math.ts'
 import { createCurve, curveInputForMt, dexPrice, quoteBuy, type BuyQuote, type Curve, type FeeSchedule } from '../economics/rmo.ts'
 import { allocateSupply, DAY_SECONDS, MT_TOTAL_SUPPLY, pairedLiquidityMt, splitProceeds, VESTING_DAYS, type ProceedsSplit, type SupplyAllocation } from '../economics/supply.ts'
 import { EpochFunding, LiquidityLock, LockedVestingWallet, MTGraduator, MTLaunchFactory, MTStaking, ModelToken, RmoSale, VestingWallet } from './contracts.generated.ts'
+import { decodeRevert } from './reverts.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
 import { STREAM_KIND, type StreamKind } from './funding.ts'
 import { UNISWAP_V2_MINIMUM_LIQUIDITY, uniswapV2PairAbi } from './uniswap.ts'
@@ -144,25 +143,9 @@ function hintFor(errorName: string, args: readonly unknown[]): string | undefine
   }
 }
 
-/** The custom error a failed call or transaction reverted with: the one viem decoded, or revert data in the causes. */
+/** The custom error a failed call or transaction reverted with (`decodeRevert` over this module's errors). */
 export function revertedWith(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {
-  if (error instanceof ViemBaseError) {
-    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] }
-  }
-  // Hardhat's in-process provider throws its own error carrying the revert data, which viem may wrap undecoded.
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
-    const data = (e as { data?: unknown }).data
-    const hex = typeof data === 'string' ? data : typeof (data as { data?: unknown } | undefined)?.data === 'string' ? (data as { data: string }).data : undefined
-    if (hex?.startsWith('0x') && hex.length >= 10)
-      try {
-        const decoded = decodeErrorResult({ abi: ERRORS, data: hex as Hex })
-        return { errorName: decoded.errorName, args: (decoded.args ?? []) as readonly unknown[] }
-      } catch {
-        // Not one of ours: keep looking down the chain.
-      }
-  }
-  return undefined
+  return decodeRevert(error, ERRORS)
 }
 
 function refused(what: string, error: unknown): LaunchError {

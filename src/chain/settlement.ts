@@ -7,8 +7,6 @@
  */
 import {
   BaseError as ViemBaseError,
-  ContractFunctionRevertedError,
-  decodeErrorResult,
   erc20Abi,
   getAddress,
   getContract,
@@ -24,6 +22,7 @@ import {
 import { BPS, mulDivDown } from '../economics/math.ts'
 import { netRevenue, revenueWaterfall, type Waterfall } from '../economics/revenue.ts'
 import { RevenueSettlement, TestToken } from './contracts.generated.ts'
+import { decodeRevert } from './reverts.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
 import { quoteExactIn, revertReason } from './uniswap.ts'
 
@@ -97,25 +96,9 @@ function hintFor(errorName: string): string | undefined {
   }
 }
 
-/** The custom error a failed call or transaction reverted with: the one viem decoded, or revert data in the causes. */
+/** The custom error a failed call or transaction reverted with (`decodeRevert` over this module's errors). */
 export function settlementRevert(error: unknown): { errorName: string; args: readonly unknown[] } | undefined {
-  if (error instanceof ViemBaseError) {
-    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-    if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] }
-  }
-  // Hardhat's in-process provider throws its own error carrying the revert data, which viem may wrap undecoded.
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
-    const data = (e as { data?: unknown }).data
-    const hex = typeof data === 'string' ? data : typeof (data as { data?: unknown } | undefined)?.data === 'string' ? (data as { data: string }).data : undefined
-    if (hex?.startsWith('0x') && hex.length >= 10)
-      try {
-        const decoded = decodeErrorResult({ abi: ERRORS, data: hex as Hex })
-        return { errorName: decoded.errorName, args: (decoded.args ?? []) as readonly unknown[] }
-      } catch {
-        // Not one of ours (the router's Error(string) is read by revertReason): keep looking down the chain.
-      }
-  }
-  return undefined
+  return decodeRevert(error, ERRORS)
 }
 
 function refused(what: string, error: unknown): SettlementError {

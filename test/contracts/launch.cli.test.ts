@@ -18,7 +18,7 @@ import { rpcClients } from '../../src/chain/rpc.ts'
 import { deployUniswapV2, type UniswapV2Deployment } from '../../src/chain/uniswap.ts'
 import { createCurve, DEFAULT_FEES, simulateRaise, type Buy } from '../../src/economics/rmo.ts'
 import { allocateSupply } from '../../src/economics/supply.ts'
-import { fomo } from '../helpers.ts'
+import { fomo, startHardhatNode } from '../helpers.ts'
 
 const E = 10n ** 18n
 const S = allocateSupply().publicSale
@@ -44,14 +44,7 @@ const who: Record<string, Address> = {}
 beforeAll(async () => {
   // Another port range than test/contracts/rpc.test.ts (30000 + pid % 20000), so both files can run at once.
   const port = 50000 + (process.pid % 10000)
-  const config = fileURLToPath(new URL('../../contracts/hardhat.config.cjs', import.meta.url))
-  node = spawn(process.execPath, ['-e', `process.env.HARDHAT_CONFIG=${JSON.stringify(config)}; require('hardhat').run('node', { hostname: '127.0.0.1', port: ${port} })`], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  node.stdout!.on('data', (d) => (out += d))
-  node.stderr!.on('data', (d) => (out += d))
-  for (let i = 0; i < 600 && !out.includes('JSON-RPC server at'); i++) await new Promise((r) => setTimeout(r, 50))
-  if (!out.includes('JSON-RPC server at')) throw new Error(`hardhat node did not start:\n${out}`)
-  rpc = `http://127.0.0.1:${port}`
+  ;({ node, rpc } = await startHardhatNode(port))
 
   admin = await rpcClients(rpc, ADMIN)
   for (const [name, key] of Object.entries({ admin: ADMIN, issuer: ISSUER, alice: ALICE, bob: BOB, carol: CAROL, dave: DAVE, erin: ERIN, treasury: TREASURY }))

@@ -12,7 +12,7 @@ import { writeEpochDirectory } from '../../src/epoch/directory.ts'
 import { ReceiptColumns } from '../../src/receipts/columns.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 import { rpcClients } from '../../src/chain/rpc.ts'
-import { fomo } from '../helpers.ts'
+import { fomo, startHardhatNode } from '../helpers.ts'
 import { configJson, type AggregatorConfig } from '../../src/epoch/config.ts'
 import { freshLocation } from '../aggregator/stores.ts'
 import { EPOCH, PROVIDER_KEYS, receipt, signed, worldConfig } from '../aggregator/world.ts'
@@ -24,14 +24,7 @@ let rpc: string
 
 beforeAll(async () => {
   const port = 30000 + (process.pid % 20000)
-  const config = fileURLToPath(new URL('../../contracts/hardhat.config.cjs', import.meta.url))
-  node = spawn(process.execPath, ['-e', `process.env.HARDHAT_CONFIG=${JSON.stringify(config)}; require('hardhat').run('node', { hostname: '127.0.0.1', port: ${port} })`], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  node.stdout!.on('data', (d) => (out += d))
-  node.stderr!.on('data', (d) => (out += d))
-  for (let i = 0; i < 600 && !out.includes('JSON-RPC server at'); i++) await new Promise((r) => setTimeout(r, 50))
-  if (!out.includes('JSON-RPC server at')) throw new Error(`hardhat node did not start:\n${out}`)
-  rpc = `http://127.0.0.1:${port}`
+  ;({ node, rpc } = await startHardhatNode(port))
 }, 60_000)
 
 afterAll(() => {
