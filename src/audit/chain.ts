@@ -8,9 +8,11 @@ import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
 import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
 import { omissionFaults, type OmissionFault } from '../chain/attestations.ts'
 import { ChainError } from '../chain/contracts.ts'
-import { EpochFunding, RewardDistributor } from '../chain/contracts.generated.ts'
+import { EpochFunding, RevenueSettlement, RewardDistributor } from '../chain/contracts.generated.ts'
+import { epochRevenue } from '../chain/settlement.ts'
+import { spendLeafOf } from '../epoch/spend.ts'
 import type { Hex } from '../base/bytes.ts'
-import { fundingFault } from './funding.ts'
+import { fundingFault, revenueFault } from './funding.ts'
 import { commitmentOf, readPublishedEpoch } from '../chain/publication.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
 
@@ -69,6 +71,19 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
     const fault = fundingFault(sealed.config, epoch, { epochSeconds, emissionPerEpoch, streams: streams.map((s) => ({ deploymentId: s.deploymentId, kind: s.kind, token: s.token as Hex, total: s.total, startEpoch: s.startEpoch })) })
     if (fault) throw new AuditDiscrepancy('config', fault.what, fault.expected, fault.found)
     checks.push(`chain: the emission and the ${streams.length} vesting streams of the epoch funding ${funding} are what config.json credits (dailyEmission, raised, incentiveReserve, graduationEpoch)`)
+  }
+  // The revenue paid to the settlement: each deployment's charged revenue, and at least the issuer yield the tree credits.
+  const settlement = await read(() => registry.read.revenueSettlement())
+  if (settlement !== zeroAddress) {
+    const due = epochRevenue(
+      [...(await readSpendTree(dir)).entries()].map(([, v]) => spendLeafOf(v)),
+      sealed.config.deployments.map((d) => ({ id: d.id as Hex, opex: sealed.inputs.deployments.get(d.id as Hex)?.opex ?? 0n })),
+    )
+    const events = await read(() => chain.client.getContractEvents({ address: settlement, abi: RevenueSettlement.abi, eventName: 'RevenuePaid', args: { epoch: BigInt(epoch) }, fromBlock: 0n, strict: true }))
+    const paid = events.map((e) => ({ deploymentId: e.args.deploymentId, charged: e.args.charged, opex: e.args.opex, issuerYield: e.args.issuerYield }))
+    const fault = revenueFault(due, paid, state === 'final')
+    if (fault) throw new AuditDiscrepancy('chain', fault.what, fault.expected, fault.found)
+    checks.push(`chain: the revenue settlement ${settlement} holds ${paid.length} payment${paid.length === 1 ? '' : 's'} of epoch ${epoch}; what is paid in full sent at least the issuer yield the reward tree credits`)
   }
   checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts and ${keyed.length} attestation keys are the ones pinned with it`)
   // Every stake in the spend leaves, read where a challenge would read it: anyone could revoke a pending epoch with one.
