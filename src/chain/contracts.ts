@@ -18,6 +18,13 @@ export class ChainError extends BaseError {
   }
 }
 
+/** Waits for a sent transaction; a ChainError naming `what` when it reverted. */
+export async function confirmed(clients: Pick<Clients, 'public'>, hash: Hex, what: string): Promise<Hex> {
+  const receipt = await clients.public.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
+  return hash
+}
+
 /** Deploys a contract from an artifact's ABI and creation bytecode; the address, or a ChainError when it fails. */
 export async function deploy(clients: Clients, artifact: { abi: readonly unknown[]; bytecode: Hex }, args: readonly unknown[]): Promise<Address> {
   const hash = await clients.wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never)
@@ -149,10 +156,7 @@ export const PROOFS_PER_TRANSACTION = 20
 /** Submits an epoch's batch proofs in chunks, after forgetting any partial earlier submission. */
 async function submitProofs(clients: Clients, address: Address, epoch: PublishedEpoch): Promise<void> {
   const d = distributorAt(clients, address)
-  const wait = async (hash: Hex, what: string) => {
-    const receipt = await clients.public.waitForTransactionReceipt({ hash })
-    if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
-  }
+  const wait = (hash: Hex, what: string) => confirmed(clients, hash, what)
   const [, , , batches] = await d.read.provenOf([BigInt(epoch.epoch)])
   if (batches !== 0n) await wait(await d.write.resetProofs([BigInt(epoch.epoch)]), 'resetProofs')
   const calldata = epoch.proofs!.batches.map((b) => proofCalldata(b.proof))

@@ -7,7 +7,7 @@ import { erc20Abi, getContract, type Address, type Hex } from 'viem'
 import { epochEmission } from '../economics/emissions.ts'
 import { epochRelease } from '../economics/supply.ts'
 import { EpochFunding } from './contracts.generated.ts'
-import { ChainError, deploy, type Clients } from './contracts.ts'
+import { ChainError, confirmed, deploy, type Clients } from './contracts.ts'
 
 /** What a stream releases: 0 the staking fund (FLOCK), 1 the incentive reserve (the deployment's MT). */
 export const STREAM_KIND = { stakingFund: 0, incentiveReserve: 1 } as const
@@ -22,15 +22,10 @@ export function epochFundingAt(clients: Clients, address: Address) {
   return getContract({ abi: EpochFunding.abi, address, client: { public: clients.public, wallet: clients.wallet } })
 }
 
-async function sent(clients: Clients, hash: Hex, what: string): Promise<Hex> {
-  const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
-  return hash
-}
 
 /** Sends the stream releases of an epoch that can never be finalized (a later one is final) to the treasury. */
 export async function sweepSkipped(clients: Clients, funding: Address, epoch: bigint): Promise<Hex> {
-  return sent(clients, await epochFundingAt(clients, funding).write.sweepSkipped([epoch]), 'sweepSkipped')
+  return confirmed(clients, await epochFundingAt(clients, funding).write.sweepSkipped([epoch]), 'sweepSkipped')
 }
 
 /** Binds the distributor the releases go to (once, admin; a distributor built with this funding contract). */
@@ -39,7 +34,7 @@ export async function bindDistributor(clients: Clients, funding: Address, distri
   const bound = await f.read.distributor()
   if (bound.toLowerCase() === distributor.toLowerCase()) throw new ChainError(`the funding contract ${funding} is already bound to ${distributor}`)
   if (!/^0x0{40}$/.test(bound)) throw new ChainError(`the funding contract ${funding} is bound to another distributor, ${bound}`, 'A funding contract serves one distributor: deploy another one.')
-  return sent(clients, await f.write.bindDistributor([distributor]), 'bindDistributor')
+  return confirmed(clients, await f.write.bindDistributor([distributor]), 'bindDistributor')
 }
 
 /**
@@ -56,7 +51,7 @@ export async function grantStreamRole(clients: Clients, funding: Address, accoun
   const admin = clients.wallet.account.address
   if (!(await f.read.hasRole([await f.read.DEFAULT_ADMIN_ROLE(), admin])))
     throw new ChainError(`${admin} is not an admin of the funding contract ${funding}`, 'Send the grant from the account that deployed it (its admin).')
-  return sent(clients, await f.write.grantRole([role, account]), 'grantRole(STREAM_ROLE)')
+  return confirmed(clients, await f.write.grantRole([role, account]), 'grantRole(STREAM_ROLE)')
 }
 
 /** Adds a deployment's vesting stream, approving and paying in its whole amount from the sender (STREAM_ROLE). */
@@ -65,9 +60,9 @@ export async function addStream(clients: Clients, funding: Address, stream: { de
   const owner = clients.wallet.account.address
   const balance = await token.read.balanceOf([owner])
   if (balance < stream.total) throw new ChainError(`${owner} holds ${balance} of ${stream.token}, less than the stream's ${stream.total}`)
-  await sent(clients, await token.write.approve([funding, stream.total]), 'approve')
+  await confirmed(clients, await token.write.approve([funding, stream.total]), 'approve')
   const f = epochFundingAt(clients, funding)
-  return sent(clients, await f.write.addStream([stream.deploymentId, STREAM_KIND[stream.kind], stream.token, stream.total, stream.startEpoch]), 'addStream')
+  return confirmed(clients, await f.write.addStream([stream.deploymentId, STREAM_KIND[stream.kind], stream.token, stream.total, stream.startEpoch]), 'addStream')
 }
 
 /** One epoch's funding as sealing computes it: the emission, and each stream's release, in stream order. */

@@ -26,7 +26,7 @@ import { BPS, mulDivDown, mulDivUp } from '../economics/math.ts'
 import { createCurve, curveInputForMt, dexPrice, quoteBuy, type BuyQuote, type Curve, type FeeSchedule } from '../economics/rmo.ts'
 import { allocateSupply, DAY_SECONDS, MT_TOTAL_SUPPLY, pairedLiquidityMt, splitProceeds, VESTING_DAYS, type ProceedsSplit, type SupplyAllocation } from '../economics/supply.ts'
 import { EpochFunding, LiquidityLock, LockedVestingWallet, MTGraduator, MTLaunchFactory, MTStaking, ModelToken, RmoSale, VestingWallet } from './contracts.generated.ts'
-import { decodeRevert } from './reverts.ts'
+import { decodeRevert, ensureAllowance, simulateAndSend, type ContractCall } from './transactions.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
 import { STREAM_KIND, type StreamKind } from './funding.ts'
 import { UNISWAP_V2_MINIMUM_LIQUIDITY, uniswapV2PairAbi } from './uniswap.ts'
@@ -155,27 +155,12 @@ function refused(what: string, error: unknown): LaunchError {
   return new LaunchError(`${what} was refused: ${reverted.errorName}(${args})`, { hint: hintFor(reverted.errorName, reverted.args), cause: error, errorName: reverted.errorName, errorArgs: reverted.args })
 }
 
-/** Simulates the call (so a refusal is decoded before anything is sent), sends it and waits for its receipt. */
-async function send(clients: Clients, what: string, call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt> {
-  let hash: Hex
-  try {
-    const { request } = await clients.public.simulateContract({ ...call, account: clients.wallet.account } as never)
-    hash = await clients.wallet.writeContract(request as never)
-  } catch (error) {
-    throw refused(what, error)
-  }
-  const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new LaunchError(`${what} transaction ${hash} reverted`)
-  return receipt
-}
+/** How this module words refusals and reverted transactions. */
+const REFUSALS = { refused, reverted: (message: string) => new LaunchError(message) }
 
-/** Approves `spender` for `amount` of `token` unless the sender's allowance already covers it. */
-async function ensureAllowance(clients: Clients, token: Address, spender: Address, amount: bigint): Promise<void> {
-  if (amount === 0n) return
-  const owner = clients.wallet.account.address
-  const allowance = await clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [owner, spender] })
-  if (allowance >= amount) return
-  await send(clients, `approve ${spender} for ${amount} of ${token}`, { address: token, abi: erc20Abi, functionName: 'approve', args: [spender, amount] })
+/** Simulates the call (a refusal decoded before anything is sent), sends it and waits for its receipt. */
+function send(clients: Clients, what: string, call: ContractCall): Promise<TransactionReceipt> {
+  return simulateAndSend(clients, what, call, REFUSALS)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -267,7 +252,7 @@ export type Launched = { deploymentId: Hex; issuer: Address; token: Address; sal
 export async function launchRmo(clients: Clients, factory: Address, parameters: LaunchParameters): Promise<Launched> {
   const f = getContract({ abi: MTLaunchFactory.abi, address: factory, client: { public: clients.public } })
   const [flock, launchFee] = await Promise.all([f.read.flock(), f.read.launchFee()])
-  await ensureAllowance(clients, flock, factory, launchFee)
+  await ensureAllowance(clients, flock, factory, launchFee, REFUSALS)
   const { durationSeconds, ...rest } = parameters
   const receipt = await send(clients, `launch of ${parameters.deploymentId}`, { address: factory, abi: MTLaunchFactory.abi, functionName: 'launch', args: [{ ...rest, duration: durationSeconds }] })
   const [event] = parseEventLogs({ abi: MTLaunchFactory.abi, eventName: 'Launched', logs: receipt.logs })
@@ -426,7 +411,7 @@ export async function buyWithFlock(clients: Clients, sale: Address, flockIn: big
   const quote = quoteSale(info, { flock: flockIn })
   const minMtOut = quote.mtOut - mulDivDown(quote.mtOut, options.slippageBps ?? 0n, BPS)
   // Enough for any later block: the surcharge only decreases, and another buy first can only shorten the fill.
-  await ensureAllowance(clients, info.flock, sale, quote.totalPaid)
+  await ensureAllowance(clients, info.flock, sale, quote.totalPaid, REFUSALS)
   const receipt = await send(clients, `buy of ${flockIn} FLOCK on ${sale}`, { address: sale, abi: RmoSale.abi, functionName: 'buy', args: [flockIn, minMtOut, options.deadline ?? info.timestamp + DEFAULT_DEADLINE_SECONDS] })
   return boughtOf(receipt, quote)
 }
@@ -439,7 +424,7 @@ export async function buyExactMt(clients: Clients, sale: Address, mt: bigint, op
   const info = await readSale(clients.public, sale)
   const quote = quoteSale(info, { mt })
   const maxFlockIn = quote.totalPaid + mulDivUp(quote.totalPaid, options.slippageBps ?? 0n, BPS)
-  await ensureAllowance(clients, info.flock, sale, maxFlockIn)
+  await ensureAllowance(clients, info.flock, sale, maxFlockIn, REFUSALS)
   const receipt = await send(clients, `buy of ${mt} MT on ${sale}`, { address: sale, abi: RmoSale.abi, functionName: 'buyExactMt', args: [mt, maxFlockIn, options.deadline ?? info.timestamp + DEFAULT_DEADLINE_SECONDS] })
   return boughtOf(receipt, quote)
 }

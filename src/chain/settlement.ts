@@ -22,7 +22,7 @@ import {
 import { BPS, mulDivDown } from '../economics/math.ts'
 import { netRevenue, revenueWaterfall, type Waterfall } from '../economics/revenue.ts'
 import { RevenueSettlement, TestToken } from './contracts.generated.ts'
-import { decodeRevert } from './reverts.ts'
+import { decodeRevert, ensureAllowance, simulateAndSend, type ContractCall } from './transactions.ts'
 import { ChainError, deploy, type Clients } from './contracts.ts'
 import { quoteExactIn, revertReason } from './uniswap.ts'
 
@@ -120,26 +120,12 @@ function refused(what: string, error: unknown): SettlementError {
   })
 }
 
-/** Simulates the call (so a refusal is decoded before anything is sent), sends it and waits for its receipt. */
-async function send(clients: Clients, what: string, call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt> {
-  let hash: Hex
-  try {
-    const { request } = await clients.public.simulateContract({ ...call, account: clients.wallet.account } as never)
-    hash = await clients.wallet.writeContract(request as never)
-  } catch (error) {
-    throw refused(what, error)
-  }
-  const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new SettlementError(`${what} transaction ${hash} reverted`)
-  return receipt
-}
+/** How this module words refusals and reverted transactions. */
+const REFUSALS = { refused, reverted: (message: string) => new SettlementError(message) }
 
-/** Approves `spender` for `amount` of `token` unless the sender's allowance already covers it. */
-async function ensureAllowance(clients: Clients, token: Address, spender: Address, amount: bigint): Promise<void> {
-  const owner = clients.wallet.account.address
-  const allowance = await clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [owner, spender] })
-  if (allowance >= amount) return
-  await send(clients, `approve ${spender} for ${amount} of ${token}`, { address: token, abi: erc20Abi, functionName: 'approve', args: [spender, amount] })
+/** Simulates the call (a refusal decoded before anything is sent), sends it and waits for its receipt. */
+function send(clients: Clients, what: string, call: ContractCall): Promise<TransactionReceipt> {
+  return simulateAndSend(clients, what, call, REFUSALS)
 }
 
 function settlementAt(client: PublicClient, settlement: Address) {
@@ -260,7 +246,7 @@ export async function payRevenue(clients: Clients, settlement: Address, p: PayPa
     throw new SettlementError(`the payer ${payer} holds ${balance} of USDC ${usdc}, less than the ${p.charged} charged for epoch ${p.epoch}, deployment ${p.deploymentId}`, {
       hint: 'Collect the users\' payments into the payer account before paying the epoch.',
     })
-  await ensureAllowance(clients, usdc, settlement, p.charged)
+  await ensureAllowance(clients, usdc, settlement, p.charged, REFUSALS)
   const receipt = await send(clients, `payment of epoch ${p.epoch}, deployment ${p.deploymentId}`, {
     address: settlement,
     abi: RevenueSettlement.abi,

@@ -10,7 +10,7 @@
 import { erc20Abi, getContract, parseAbiItem, type Address } from 'viem'
 import type { Hex } from '../base/bytes.ts'
 import { MTStaking } from './contracts.generated.ts'
-import { ChainError, type Clients } from './contracts.ts'
+import { ChainError, confirmed, type Clients } from './contracts.ts'
 
 export type StakeSnapshot = {
   circulatingSupply: bigint
@@ -44,11 +44,6 @@ export async function readStakeSnapshot(clients: Pick<Clients, 'public'>, stakin
   }
 }
 
-async function sent(clients: Clients, hash: Hex, what: string): Promise<Hex> {
-  const receipt = await clients.public.waitForTransactionReceipt({ hash })
-  if (receipt.status !== 'success') throw new ChainError(`${what} transaction ${hash} reverted`)
-  return hash
-}
 
 /** Stakes `amount` MT from the sender (approving the staking contract first); returns its stake afterwards. */
 export async function stakeMt(clients: Clients, staking: Address, amount: bigint): Promise<{ hash: Hex; stake: bigint }> {
@@ -58,8 +53,8 @@ export async function stakeMt(clients: Clients, staking: Address, amount: bigint
   const me = clients.wallet.account.address
   const balance = await clients.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] })
   if (balance < amount) throw new ChainError(`${me} holds ${balance} of MT ${token}, less than the ${amount} to stake`, 'Buy or claim the MT first (fomo buy; after graduation, the sale pays out what was bought).')
-  await sent(clients, await clients.wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [staking, amount] }), 'approve')
-  const hash = await sent(clients, await s.write.stake([amount]), 'stake')
+  await confirmed(clients, await clients.wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [staking, amount] }), 'approve')
+  const hash = await confirmed(clients, await s.write.stake([amount]), 'stake')
   return { hash, stake: await s.read.stakeOf([me]) }
 }
 
@@ -69,6 +64,6 @@ export async function unstakeMt(clients: Clients, staking: Address, amount: bigi
   const me = clients.wallet.account.address
   const staked = await s.read.stakeOf([me])
   if (amount <= 0n || amount > staked) throw new ChainError(`${me} has ${staked} MT staked on ${staking}: cannot unstake ${amount}`, 'Unstake a positive amount, at most the stake.')
-  const hash = await sent(clients, await s.write.unstake([amount]), 'unstake')
+  const hash = await confirmed(clients, await s.write.unstake([amount]), 'unstake')
   return { hash, stake: await s.read.stakeOf([me]) }
 }

@@ -11,7 +11,7 @@ import { closeWorkers } from '../merkle/parallel.ts'
 import { signBatch } from '../receipts/batchSign.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
 import { addressOf, signReceipt } from '../receipts/sign.ts'
-import { ChainError, claimAll, deployStaking, finalizeEpoch, pinConfig, proposeEpoch } from '../chain/contracts.ts'
+import { ChainError, claimAll, confirmed, deployStaking, finalizeEpoch, pinConfig, proposeEpoch } from '../chain/contracts.ts'
 import { ModelToken, TestToken } from '../chain/contracts.generated.ts'
 import { deploySystem, type SystemDeployment } from '../chain/system.ts'
 import { addLiquidity, deployUniswapV2, reserves, type UniswapV2Deployment } from '../chain/uniswap.ts'
@@ -341,8 +341,7 @@ function chainClock(startedAt: bigint): () => bigint {
 }
 
 async function sent(devnet: Devnet, hash: Promise<Hex>): Promise<void> {
-  const receipt = await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })
-  if (receipt.status !== 'success') throw new ChainError(`demo transaction ${receipt.transactionHash} reverted`)
+  await confirmed(devnet.clients, await hash, 'demo')
 }
 
 /**
