@@ -3,6 +3,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { BaseError } from '../base/errors.ts'
+import { parseUnits } from '../base/units.ts'
 
 /** Writes of a command; tests pass buffers, the binary passes the process streams. */
 export type Io = {
@@ -87,4 +88,28 @@ export function parseStakingPair(pair: string, command: string): { deploymentId:
 export function parseBlockNumber(value: string, command: string): bigint {
   if (!/^[0-9]+$/.test(value)) throw new UsageError('--block must be a block number', command)
   return BigInt(value)
+}
+
+/**
+ * An amount of whole tokens (`2500`, `0.125`) given as `--name`, exactly in base units of a token of `decimals`;
+ * undefined when the option is not given. Zero is refused unless `positive` is false.
+ */
+export function parseTokens(values: Record<string, unknown>, name: string, decimals: number, command: string, options: { unit?: string; positive?: boolean } = {}): bigint | undefined {
+  const v = values[name]
+  if (v === undefined) return undefined
+  let parsed: bigint
+  try {
+    if (typeof v !== 'string') throw new Error()
+    parsed = parseUnits(v, decimals)
+  } catch {
+    throw new UsageError(`--${name} must be an amount${options.unit ? ` of ${options.unit}` : ''} in whole tokens with at most ${decimals} fraction digits, e.g. 2500 or 0.125 (got ${JSON.stringify(v)})`, command)
+  }
+  if (options.positive !== false && parsed === 0n) throw new UsageError(`--${name} must be positive`, command)
+  return parsed
+}
+
+/** `parseTokens` of an option that must be given. */
+export function requireTokens(values: Record<string, unknown>, name: string, decimals: number, command: string, options: { unit?: string; positive?: boolean } = {}): bigint {
+  requireString(values, name, command)
+  return parseTokens(values, name, decimals, command, options)!
 }

@@ -78,6 +78,7 @@ import { readScenario, type Scenario } from '../../src/economics/scenario.ts'
 import { derivedCirculating, simulate, type DeploymentLaunch, type Simulation } from '../../src/economics/simulate.ts'
 import { allocateSupply, epochRelease, MT_TOTAL_SUPPLY, pairedLiquidityMt, splitProceeds, vestedAmount, VESTING_DAYS } from '../../src/economics/supply.ts'
 import { distributorDomain } from '../../src/epoch/rewards.ts'
+import { expectRevert, inOneBlock, nextSale, type GasOptions } from './blocks.ts'
 
 const E = 10n ** 18n
 const USDC = 10n ** 6n
@@ -147,45 +148,6 @@ function who(name: string): Address {
   return account
 }
 
-/** Expects a call or transaction to revert with the named custom error (and arguments, when given). */
-async function expectRevert(promise: Promise<unknown>, errorName: string, args?: readonly unknown[]) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error, `expected a revert with ${errorName}`).toBeDefined()
-  const reverted = revertedWith(error) ?? settlementRevert(error)
-  expect(reverted?.errorName, String(error)).toBe(errorName)
-  if (args) expect(reverted?.args).toEqual(args)
-}
-
-type GasOptions = { gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-
-/**
- * Sends `calls` into one block mined at `timestamp` and returns their receipts, in order: automine off, each call with
- * a fixed gas limit and a tip one wei below the previous one, so the block orders them as sent.
- */
-async function inOneBlock(timestamp: bigint, calls: Array<(gas: GasOptions) => Promise<Hex>>): Promise<TransactionReceipt[]> {
-  await rpc('evm_setAutomine', [false])
-  const hashes: Hex[] = []
-  try {
-    for (const [i, call] of calls.entries()) hashes.push(await call({ gas: 6_000_000n, maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: GWEI + BigInt(calls.length - i) }))
-    await rpc('evm_mine', [Number(timestamp)])
-  } finally {
-    await rpc('evm_setAutomine', [true])
-  }
-  const receipts = await Promise.all(hashes.map((hash) => pub().getTransactionReceipt({ hash })))
-  for (const [i, r] of receipts.entries()) {
-    expect(r.status, `call ${i} of the block at ${timestamp}`).toBe('success')
-    expect([r.blockNumber, r.transactionIndex]).toEqual([receipts[0]!.blockNumber, i])
-  }
-  return receipts
-}
-
-/** The address the factory's next launch deploys its sale at (its CREATE nonce), so buyers can approve it first. */
-async function nextSale(factory: Address): Promise<Address> {
-  return getContractAddress({ from: factory, nonce: BigInt(await pub().getTransactionCount({ address: factory })) })
-}
 
 /** Each value at most the one before: the MT supply only falls. */
 function expectNonIncreasing(trace: ReadonlyArray<{ at: string; supply: bigint }>) {
@@ -231,7 +193,7 @@ async function runLaunch(env: Environment, l: DeploymentLaunch, options: { launc
   const G = r.graduationTarget
   const factory = await deployLaunchFactory(devnet.clients, { flock: env.flock, treasury: env.treasury, launchFee: r.launchFee, fees, uniswapFactory: uni.factory, epochFunding: env.epochFunding })
   await grantStreamRole(devnet.clients, env.epochFunding, await graduatorOf(pub(), factory))
-  const sale = await nextSale(factory)
+  const sale = await nextSale(pub(), factory)
   const issuer = who(d.issuer)
   const buyerNames = [...l.raise.buyers.keys()]
   // Each buyer holds exactly what simulate() makes it pay in this sale, and approves exactly that.
@@ -270,7 +232,7 @@ async function runLaunch(env: Environment, l: DeploymentLaunch, options: { launc
 
   const launchedAt = options.launchAt ?? (await latest()).timestamp + 1n
   const atLaunch = groups[0]?.at === 0n ? groups.shift()!.indices : []
-  const [launchReceipt, ...firstBuys] = await inOneBlock(launchedAt, [launchCall, ...atLaunch.map((i) => buyCall(i, launchedAt))])
+  const [launchReceipt, ...firstBuys] = await inOneBlock(pub(), launchedAt, [launchCall, ...atLaunch.map((i) => buyCall(i, launchedAt))])
   const [launched] = parseEventLogs({ abi: MTLaunchFactory.abi, eventName: 'Launched', logs: launchReceipt!.logs })
   expect(launched?.args.sale).toBe(sale)
   const token = getAddress(launched!.args.token)
@@ -310,7 +272,7 @@ async function runLaunch(env: Environment, l: DeploymentLaunch, options: { launc
     supply.push({ at: `buy ${index - 1}`, supply: await totalSupply(token) })
   }
   if (firstBuys.length > 0) await compareBlock(firstBuys)
-  for (const g of groups) await compareBlock(await inOneBlock(launchedAt + g.at, g.indices.map((i) => buyCall(i, launchedAt + g.at))))
+  for (const g of groups) await compareBlock(await inOneBlock(pub(), launchedAt + g.at, g.indices.map((i) => buyCall(i, launchedAt + g.at))))
 
   // The sale's parameters and totals; the fees went out at once, each buyer paid exactly simulate()'s total.
   const info = await readSale(pub(), sale)

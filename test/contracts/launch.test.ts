@@ -46,6 +46,7 @@ import { WAD } from '../../src/economics/math.ts'
 import { antiSnipingFeeBps, createCurve, DEFAULT_FEES, raiseForSold, simulateRaise, soldAt, type Buy, type FeeSchedule } from '../../src/economics/rmo.ts'
 import { allocateSupply, MT_TOTAL_SUPPLY, pairedLiquidityMt } from '../../src/economics/supply.ts'
 import { readRmoVectors, renderRmoVectors, RMO_VECTORS, RMO_VECTORS_FORMAT, type RmoVector } from '../generate-rmo-vectors.ts'
+import { expectRevert, inOneBlock, nextSale, type GasOptions } from './blocks.ts'
 
 const E = 10n ** 18n
 const GWEI = 10n ** 9n
@@ -93,47 +94,6 @@ async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
   return receipt
 }
 
-/** Expects a call or transaction to revert with the named custom error (and arguments, when given). */
-async function expectRevert(promise: Promise<unknown>, errorName: string, args?: readonly unknown[]) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error, `expected a revert with ${errorName}`).toBeDefined()
-  const reverted = revertedWith(error)
-  expect(reverted?.errorName, String(error)).toBe(errorName)
-  if (args) expect(reverted?.args).toEqual(args)
-}
-
-type GasOptions = { gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
-
-/**
- * Sends `calls` into one block mined at `timestamp` and returns their receipts, in order: automine off, each call
- * with a fixed gas limit (no estimate against a state that is not there yet) and a tip one wei below the previous
- * one, so the block orders them as sent.
- */
-async function inOneBlock(timestamp: bigint, calls: Array<(gas: GasOptions) => Promise<Hex>>): Promise<TransactionReceipt[]> {
-  await rpc('evm_setAutomine', [false])
-  const hashes: Hex[] = []
-  try {
-    for (const [i, call] of calls.entries()) hashes.push(await call({ gas: 6_000_000n, maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: GWEI + BigInt(calls.length - i) }))
-    await rpc('evm_mine', [Number(timestamp)])
-  } finally {
-    await rpc('evm_setAutomine', [true])
-  }
-  const receipts = await Promise.all(hashes.map((hash) => pub().getTransactionReceipt({ hash })))
-  const block = receipts[0]?.blockNumber
-  for (const [i, r] of receipts.entries()) {
-    expect(r.status, `call ${i} of the block at ${timestamp}`).toBe('success')
-    expect([r.blockNumber, r.transactionIndex]).toEqual([block, i])
-  }
-  return receipts
-}
-
-/** The address the factory's next launch deploys its sale at (its CREATE nonce), so buyers can approve it first. */
-async function nextSale(factory: Address): Promise<Address> {
-  return getContractAddress({ from: factory, nonce: BigInt(await pub().getTransactionCount({ address: factory })) })
-}
 
 /** No floor on G or the minimum raise: the sale's own checks are the only ones (the vectors' and properties' wei-sized sales). */
 const NO_FLOORS = { graduationTargetFloor: 0n, minRaiseFloor: 0n }
@@ -209,7 +169,7 @@ async function replay(v: RmoVector) {
   const names = [...new Set(v.buys.map((b) => b.buyer))]
   const who = (name: string) => buyers[names.indexOf(name)]!
   const factory = await newFactory(v.fees)
-  const sale = await nextSale(factory)
+  const sale = await nextSale(pub(), factory)
   // Each buyer holds exactly what the vector makes it pay, and approves the sale before it exists.
   const start = new Map<Address, bigint>()
   for (const name of names) {
@@ -237,13 +197,13 @@ async function replay(v: RmoVector) {
   let launchedAt: bigint
   if (groups[0]!.at === 0n) {
     launchedAt = (await latestTimestamp()) + 1n
-    const [, ...receipts] = await inOneBlock(launchedAt, [launchCall, ...groups.shift()!.indices.map((i) => buyCall(i, launchedAt))])
+    const [, ...receipts] = await inOneBlock(pub(), launchedAt, [launchCall, ...groups.shift()!.indices.map((i) => buyCall(i, launchedAt))])
     events.push(...receipts.map(boughtIn))
   } else {
     expect((await launchRmo(devnet.clientsFor(issuer), factory, p)).sale).toBe(sale)
     launchedAt = (await readSale(pub(), sale)).launchedAt
   }
-  for (const g of groups) events.push(...(await inOneBlock(launchedAt + g.at, g.indices.map((i) => buyCall(i, launchedAt + g.at)))).map(boughtIn))
+  for (const g of groups) events.push(...(await inOneBlock(pub(), launchedAt + g.at, g.indices.map((i) => buyCall(i, launchedAt + g.at)))).map(boughtIn))
 
   // Every buy, to the base unit.
   expect(events.length).toBe(v.fills.length)
@@ -761,7 +721,7 @@ describe('random buy sequences against simulateRaise', () => {
         outcomes.set(sim.outcome, (outcomes.get(sim.outcome) ?? 0) + 1)
 
         const factory = await newFactory(fees, 0n)
-        const sale = await nextSale(factory)
+        const sale = await nextSale(pub(), factory)
         const accounts = buyers.slice(0, 4)
         for (const a of accounts) await fund(a, 10n ** 40n, sale)
         const spent = async () => Promise.all(accounts.map(flockOf))
@@ -772,7 +732,7 @@ describe('random buy sequences against simulateRaise', () => {
         for (const [i, b] of buys.entries()) {
           const account = accounts[Number(b.buyer.slice(1))]!
           const s = saleAs(sale, account)
-          const [receipt] = await inOneBlock(launchedAt + b.at, [(gas) => (b.mt !== undefined ? s.write.buyExactMt([b.mt, maxUint256, maxUint256], gas) : s.write.buy([b.flock, 0n, maxUint256], gas))])
+          const [receipt] = await inOneBlock(pub(), launchedAt + b.at, [(gas) => (b.mt !== undefined ? s.write.buyExactMt([b.mt, maxUint256, maxUint256], gas) : s.write.buy([b.flock, 0n, maxUint256], gas))])
           const e = boughtIn(receipt!)
           const f = sim.fills[i]!
           expect([e.curveIn, e.mtOut, e.creatorFee, e.protocolFee, e.antiSnipingFee, e.raisedAfter]).toEqual([f.curveIn, f.mtOut, f.creatorFee, f.protocolFee, f.antiSnipingFee, f.raisedAfter])

@@ -9,8 +9,8 @@ import { readJsonFile } from '../files.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { deploySystem } from '../../chain/system.ts'
-import { DECIMALS, parseUnits } from '../../base/units.ts'
-import { requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
+import { DECIMALS } from '../../base/units.ts'
+import { parseTokens, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
 import { loadPrivateKey } from '../keys.ts'
 
@@ -70,7 +70,7 @@ export const deployCommand: Command = {
     const maxAge = whole('snapshot-max-age', /^[1-9][0-9]*$/, 'a positive number of blocks')
     const maxOpex = whole('max-opex-bps', /^[0-9]+$/, 'a whole number of bps')
     if (maxOpex !== undefined && BigInt(maxOpex) > 10_000n) throw new UsageError('--max-opex-bps must be at most 10000', 'deploy')
-    const emission = whole('daily-emission', /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/, 'an amount of FLOCK in whole tokens, e.g. 20000')
+    const emission = parseTokens(values, 'daily-emission', DECIMALS.FLOCK, 'deploy', { unit: 'FLOCK', positive: false })
     const epochSeconds = whole('epoch-seconds', /^[1-9][0-9]*$/, 'a positive number of seconds') ?? '86400'
     if (values.verifier && values['test-verifier']) throw new UsageError('give --verifier or --test-verifier, not both', 'deploy')
     if (maxOpex !== undefined && values.router === undefined) throw new UsageError('--max-opex-bps needs --router (the settlement)', 'deploy')
@@ -94,7 +94,7 @@ export const deployCommand: Command = {
           ...common,
           tokens: values['test-tokens'] ? 'test' : { flock: address(values, 'flock', 'deploy'), usdc: address(values, 'usdc', 'deploy') },
           settlement: values.router ? { router: address(values, 'router', 'deploy'), treasury, maxOpexBps: maxOpex === undefined ? undefined : BigInt(maxOpex) } : undefined,
-          funding: emission ? { epochSeconds: BigInt(epochSeconds), dailyEmission: parseUnits(emission, DECIMALS.FLOCK), treasury } : undefined,
+          funding: emission !== undefined ? { epochSeconds: BigInt(epochSeconds), dailyEmission: emission, treasury } : undefined,
         })
       : await deployContracts(c, { ...common, testTokens: Boolean(values['test-tokens']) })
     if (typeof values.out === 'string') await writeFileAtomic(resolve(io.cwd, values.out), json(deployment))

@@ -4,26 +4,14 @@
  */
 import { resolve } from 'node:path'
 import type { Hex } from 'viem'
-import { DECIMALS, parseUnits } from '../../base/units.ts'
+import { DECIMALS } from '../../base/units.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { buyBackAndBurnMt, buyBackFlock, epochRevenue, payEpochRevenue } from '../../chain/settlement.ts'
 import { readSpendTree } from '../../chain/challenges.ts'
 import { stakeMt, unstakeMt } from '../../chain/stakes.ts'
 import { spendLeafOf } from '../../epoch/spend.ts'
-import { requireString, UsageError, type Command } from '../command.ts'
+import { parseTokens, requireString, requireTokens, UsageError, type Command } from '../command.ts'
 import { address, chainOptions, clients, json } from './chain.ts'
-
-function amount(values: Record<string, unknown>, name: string, decimals: number, command: string): bigint {
-  const v = requireString(values, name, command)
-  let parsed: bigint
-  try {
-    parsed = parseUnits(v, decimals)
-  } catch {
-    throw new UsageError(`--${name} must be a decimal amount of whole tokens with at most ${decimals} fraction digits, e.g. 2500 or 0.125`, command)
-  }
-  if (parsed === 0n) throw new UsageError(`--${name} must be positive`, command)
-  return parsed
-}
 
 export const settleCommand: Command = {
   name: 'settle',
@@ -70,7 +58,7 @@ export const buybackCommand: Command = {
     if (Boolean(values.flock) === (values.deployment !== undefined)) throw new UsageError('give --flock or --deployment <id>, one of them', 'buyback')
     const slippage = typeof values['slippage-bps'] === 'string' ? values['slippage-bps'] : '100'
     if (!/^[0-9]+$/.test(slippage) || BigInt(slippage) > 10_000n) throw new UsageError('--slippage-bps must be a whole number of bps, at most 10000', 'buyback')
-    const amountIn = values.amount === undefined ? undefined : amount(values, 'amount', DECIMALS.USDC, 'buyback')
+    const amountIn = values.amount === undefined ? undefined : parseTokens(values, 'amount', DECIMALS.USDC, 'buyback', { unit: 'USDC' })
     const deployment = values.deployment === undefined ? undefined : requireString(values, 'deployment', 'buyback')
     if (deployment !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(deployment)) throw new UsageError('--deployment must be a 32-byte id (0x and 64 hex digits)', 'buyback')
     const c = await clients(values, io, 'buyback')
@@ -93,7 +81,7 @@ function stakeCommand(name: 'stake' | 'unstake'): Command {
     },
     examples: [`fomo ${name} --staking 0x... --amount 2500 --rpc http://127.0.0.1:8545 --key-file me.json`],
     async run({ values }, io) {
-      const value = amount(values, 'amount', DECIMALS.MT, name)
+      const value = requireTokens(values, 'amount', DECIMALS.MT, name, { unit: 'MT' })
       const c = await clients(values, io, name)
       const staking = address(values, 'staking', name)
       const done = name === 'stake' ? await stakeMt(c, staking, value) : await unstakeMt(c, staking, value)

@@ -6,7 +6,7 @@
  */
 import { BaseError as ViemBaseError, decodeFunctionData, erc20Abi, getAddress, isAddress, type Address, type Hex } from 'viem'
 import { BaseError } from '../../base/errors.ts'
-import { DECIMALS, formatUnits, parseUnits } from '../../base/units.ts'
+import { DECIMALS, formatUnits } from '../../base/units.ts'
 import { MTGraduator, MTLaunchFactory, RmoSale } from '../../chain/contracts.generated.ts'
 import { ChainError, type Clients } from '../../chain/contracts.ts'
 import { epochFundingAt, grantStreamRole } from '../../chain/funding.ts'
@@ -35,7 +35,7 @@ import {
 import { BPS, mulDivDown, mulDivUp, WAD } from '../../economics/math.ts'
 import { createCurve, DEFAULT_FEES, dexPrice, type FeeSchedule } from '../../economics/rmo.ts'
 import { allocateSupply } from '../../economics/supply.ts'
-import { requireString, UsageError, type Command } from '../command.ts'
+import { parseTokens, requireTokens as requireDecimalTokens, requireString, UsageError, type Command } from '../command.ts'
 import { address, chainOptions, clients, json } from './chain.ts'
 
 /** S: the MT every sale sells, fixed by the token (40 % of 1,000,000 MT). */
@@ -49,24 +49,13 @@ const isoTime = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOStrin
 // Argument parsing
 // ---------------------------------------------------------------------------------------------------------------
 
-/** An amount of whole tokens (`2500`, `0.125`), exactly in base units; absent when the option is not given. */
+/** An amount of FLOCK or MT (both 18 decimals) in whole tokens, exactly in base units; absent when not given. */
 function tokens(values: Record<string, unknown>, name: string, unit: string, command: string, options: { positive?: boolean } = {}): bigint | undefined {
-  const v = values[name]
-  if (v === undefined) return undefined
-  let parsed: bigint
-  try {
-    if (typeof v !== 'string') throw new Error()
-    parsed = parseUnits(v, DECIMALS.FLOCK) // FLOCK and MT both have 18 decimals
-  } catch {
-    throw new UsageError(`--${name} must be an amount of ${unit} in whole tokens with at most 18 fraction digits, e.g. 2500 or 0.125 (got ${JSON.stringify(v)})`, command)
-  }
-  if (options.positive !== false && parsed === 0n) throw new UsageError(`--${name} must be positive`, command)
-  return parsed
+  return parseTokens(values, name, DECIMALS.FLOCK, command, { ...options, unit })
 }
 
 function requireTokens(values: Record<string, unknown>, name: string, unit: string, command: string, options: { positive?: boolean } = {}): bigint {
-  requireString(values, name, command)
-  return tokens(values, name, unit, command, options)!
+  return requireDecimalTokens(values, name, DECIMALS.FLOCK, command, { ...options, unit })
 }
 
 /** A whole number (bps, seconds); `fallback` when the option is not given. */
