@@ -47,7 +47,7 @@ contract TestToken is ERC20 {
 
     /// @notice The token's decimals, as given at deployment.
     /// @return The decimals.
-    function decimals() public view override returns (uint8) {
+    function decimals() public view virtual override returns (uint8) {
         return _decimals;
     }
 }

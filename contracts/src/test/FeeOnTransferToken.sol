@@ -4,12 +4,12 @@ pragma solidity 0.8.28;
 // A mintable ERC-20 that burns a fee on every transfer, for tests only: a payer cannot under-pay the revenue
 // settlement with it. Anyone can mint; never deploy it for real funds.
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {TestToken} from "../TestTokens.sol";
 
 /// @title FeeOnTransferToken
-/// @notice Burns `feeBps` of every transfer between two accounts (mints and burns are whole), so a recipient
-/// receives less than the amount sent. Not for production.
-contract FeeOnTransferToken is ERC20 {
+/// @notice TestToken that burns `feeBps` of every transfer between two accounts (mints and burns are whole), so a
+/// recipient receives less than the amount sent. Not for production.
+contract FeeOnTransferToken is TestToken {
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
@@ -25,9 +25,6 @@ contract FeeOnTransferToken is ERC20 {
     /// @notice The fee burned from each transfer, in bps of the amount, rounded down.
     uint256 public immutable feeBps;
 
-    /// @dev The decimals given at deployment.
-    uint8 private immutable _decimals;
-
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
@@ -36,31 +33,9 @@ contract FeeOnTransferToken is ERC20 {
     /// @param symbol_ The token's symbol.
     /// @param decimals_ The token's decimals.
     /// @param feeBps_ The fee burned from each transfer, in bps (at most 10,000).
-    constructor(string memory name_, string memory symbol_, uint8 decimals_, uint256 feeBps_) ERC20(name_, symbol_) {
+    constructor(string memory name_, string memory symbol_, uint8 decimals_, uint256 feeBps_) TestToken(name_, symbol_, decimals_) {
         if (feeBps_ > 10_000) revert FeeOnTransferTokenBadFee(feeBps_);
-        _decimals = decimals_;
         feeBps = feeBps_;
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                           EXTERNAL FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice Mints `amount` to `to`. Unrestricted: anyone can mint.
-    /// @param to The recipient.
-    /// @param amount The amount.
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                         EXTERNAL VIEW FUNCTIONS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice The token's decimals, as given at deployment.
-    /// @return The decimals.
-    function decimals() public view override returns (uint8) {
-        return _decimals;
     }
 
     /*//////////////////////////////////////////////////////////////
