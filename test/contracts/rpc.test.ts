@@ -65,6 +65,20 @@ async function onChainInputs(config: AggregatorConfig, distributor: Address, env
   return { config: pinned, inputs: { epoch: EPOCH, deployments: inputs } }
 }
 
+/** The epoch `docs` make under `config` and `inputs`, sealed on an embedded store and written to a directory. */
+async function sealEpoch(config: AggregatorConfig, inputs: Parameters<Awaited<ReturnType<typeof openStore>>['setEpochInputs']>[0], docs: ReadonlyArray<ReturnType<typeof signed>>) {
+  const store = await openStore(await freshLocation('pglite'))
+  await store.setConfig(config)
+  await store.setEpochInputs(inputs)
+  const columns = new ReceiptColumns(docs.length)
+  const verifier = new ReceiptVerifier({ domain: config.domain })
+  docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
+  await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
+  const sealed = await store.seal(EPOCH)
+  await store.close()
+  return { sealed, dir: await writeEpochDirectory(await mkdtemp(join(tmpdir(), 'fomo-rpc-')), EPOCH, sealed.files) }
+}
+
 describe('fomo deploy, publish, claim over JSON-RPC', () => {
   it('deploys, publishes a sealed epoch, finalizes it after the timelock and claims', async () => {
     const env = { FOMO_PRIVATE_KEY: KEY }
@@ -75,17 +89,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     // An epoch sealed by the aggregator for this chain and these tokens.
     const base = worldConfig()
     const { config, inputs } = await onChainInputs({ ...base, domain: { ...base.domain, chainId: deployment.chainId, verifyingContract: deployment.distributor.toLowerCase() as Address }, tokens: { flock: deployment.tokens.flock.toLowerCase() as Address, usdc: deployment.tokens.usdc.toLowerCase() as Address } }, deployment.distributor, env)
-    const store = await openStore(await freshLocation('pglite'))
-    await store.setConfig(config)
-    await store.setEpochInputs(inputs)
-    const docs = Array.from({ length: 8 }, (_, i) => signed(receipt(i), config))
-    const columns = new ReceiptColumns(docs.length)
-    const verifier = new ReceiptVerifier({ domain: config.domain })
-    docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
-    await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
-    const sealed = await store.seal(EPOCH)
-    await store.close()
-    const dir = await writeEpochDirectory(await mkdtemp(join(tmpdir(), 'fomo-rpc-')), EPOCH, sealed.files)
+    const { sealed, dir } = await sealEpoch(config, inputs, Array.from({ length: 8 }, (_, i) => signed(receipt(i), config)))
 
     const args = ['--rpc', rpc, '--distributor', deployment.distributor]
     const proposed = await fomo(['publish', dir, ...args], { env })
@@ -294,16 +298,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const charged = new Map<string, bigint>()
     for (const r of receipts) charged.set(r.deploymentId, (charged.get(r.deploymentId) ?? 0n) + r.chargedAmount)
     for (const [id, d] of inputs.deployments) d.opex = (charged.get(id) ?? 0n) / 2n
-    const store = await openStore(await freshLocation('pglite'))
-    await store.setConfig(config)
-    await store.setEpochInputs(inputs)
-    const columns = new ReceiptColumns(docs.length)
-    const verifier = new ReceiptVerifier({ domain: config.domain })
-    docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
-    await store.insertReceipts(columns, docs.map((_, index) => ({ index })))
-    const sealed = await store.seal(EPOCH)
-    await store.close()
-    const dir = await writeEpochDirectory(await mkdtemp(join(tmpdir(), 'fomo-settle-')), EPOCH, sealed.files)
+    const { dir } = await sealEpoch(config, inputs, docs)
     const leaves = [...StandardTree.load(JSON.parse(await readFile(join(dir, 'spend-tree.json'), 'utf8'))).entries()].map(([, v]) => spendLeafOf(v))
     const due = new Map<string, bigint>()
     for (const l of leaves) due.set(l.deploymentId, (due.get(l.deploymentId) ?? 0n) + l.charged)
