@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { hardhat } from './contracts/hre.ts'
 
-export const CONTRACTS = ['EpochRegistry', 'RewardDistributor', 'MTStaking', 'TestToken', 'FalseReturningToken', 'ReentrantToken', 'ReceiptBatch4Verifier', 'PoseidonT4', 'ModelToken', 'RmoSale', 'MTLaunchFactory', 'EpochFunding', 'RevenueSettlement', 'BurnableTestToken', 'FeeOnTransferToken', 'MTGraduator', 'LiquidityLock', 'VestingWallet', 'LockedVestingWallet'] as const
+export const CONTRACTS = ['EpochRegistry', 'RewardDistributor', 'EpochJudge', 'MTStaking', 'TestToken', 'FalseReturningToken', 'ReentrantToken', 'ReceiptBatch4Verifier', 'PoseidonT4', 'ModelToken', 'RmoSale', 'MTLaunchFactory', 'EpochFunding', 'RevenueSettlement', 'BurnableTestToken', 'FeeOnTransferToken', 'MTGraduator', 'LiquidityLock', 'VestingWallet', 'LockedVestingWallet'] as const
 export const GENERATED = fileURLToPath(new URL('../src/chain/contracts.generated.ts', import.meta.url))
 
 export async function renderArtifacts(): Promise<string> {

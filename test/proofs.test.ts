@@ -111,7 +111,7 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   const deployment = `0x${params.deploymentId.toString(16).padStart(64, '0')}` as const
   const keys = providers.map((p) => ({ key: attestationKeyOf(p.secret), account: p.account(devnet.accounts) }))
   for (const address of [distributor, plain])
-    await send(distributorAt(devnet.clients, address).write.scheduleConfig([configHash, [deployment], [staking], keys.map(() => deployment), keys.map((k) => k.key.id), keys.map((k) => k.account)]))
+    await send(distributorAt(devnet.clients, address).write.scheduleConfig([configHash, keccak256('0x05'), [deployment], [staking], keys.map(() => deployment), keys.map((k) => k.key.id), keys.map((k) => k.account)]))
   const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
   return { devnet, verifier, distributor, plain, registry: distributorAt(devnet.clients, distributor), stakingContract, mt, configHash, deployment, keys, domain, ours: { ...params, domain: BigInt(domain) }, send, settled }
 }
@@ -164,6 +164,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       proofsHash: proofsHash(proofs.map((proof) => ({ proof }))),
       configHash,
       snapshotBlock: await devnet.clients.public.getBlockNumber(),
+      ledgerHash: keccak256('0x04'),
     }
     const epoch = params.epoch
     const calldata = [a, b]
@@ -245,6 +246,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       proofsHash: proofsHash(included.map((i) => ({ proof: proofs[i]! }))),
       configHash,
       snapshotBlock,
+      ledgerHash: keccak256('0x04'),
     })
     const calldata = (included: number[]) => included.map((i) => proofCalldata(proofs[i]!))
     const snapshotBlock = await devnet.clients.public.getBlockNumber({ cacheTime: 0 })
@@ -298,7 +300,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     // without its key (public a timelock ahead): the recorded attestation then binds no proposal.
     await send(registry.write.revoke([epoch]))
     const without = keccak256('0xc1')
-    await send(registry.write.scheduleConfig([without, [deployment], [stakingContract.address], [deployment], [keys[0]!.key.id], [p0]]))
+    await send(registry.write.scheduleConfig([without, keccak256('0x05'), [deployment], [stakingContract.address], [deployment], [keys[0]!.key.id], [p0]]))
     await send(registry.write.activateConfig())
     await send(registry.write.proposeWithProofs([epoch, commitmentOf([0], keccak256('0xa3'), without), calldata([0]), '']))
     await reverts(anyone.write.challengeOmission([epoch, deployment, k1]), 'EpochRegistryAttestationProven')
@@ -337,6 +339,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       proofsHash: proofsHash([{ proof: p }]),
       configHash: keccak256('0xc0'),
       snapshotBlock,
+      ledgerHash: keccak256('0x04'),
     })
     const c0 = (root: `0x${string}`) => commitmentOf(p0, batchStatement(receipts, rows, later, 4, 2, a0), root)
     const anyone = distributorAt(devnet.clientsFor(devnet.accounts[5]!), registry.address)
@@ -393,7 +396,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     const st = batchStatement(receipts, rows, ours, 4, 2, a)
     const snapshotBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
     const root = keccak256('0x01')
-    const commitment = { spendRoot: root, rewardRoot: root, totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: root, domain, proofsHash: proofsHash([{ proof: p }]), configHash: keccak256('0xc0'), snapshotBlock }
+    const commitment = { spendRoot: root, rewardRoot: root, totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: root, domain, proofsHash: proofsHash([{ proof: p }]), configHash: keccak256('0xc0'), snapshotBlock, ledgerHash: keccak256('0x04') }
     await send(registry.write.proposeWithProofs([params.epoch, commitment, [proofCalldata(p)], '']))
     await reverts(registry.write.finalize([params.epoch]), `EpochRegistryRevenueUnpaid\\("0x0{64}", ${st.totalCharged}, 0\\)`)
     // The whole charged revenue paid, but to another deployment's waterfall: the proven deployment is still unpaid.
@@ -425,7 +428,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       const a = attestBatches([rs], ours)[0]!
       const proof = await proveBatch(circuit, ZKEY, batchInput(rs, table, ours, 4, 2, a))
       const st = batchStatement(rs, table, ours, 4, 2, a)
-      const commitment = { spendRoot, rewardRoot: keccak256('0x02'), totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: keccak256('0x03'), domain, proofsHash: proofsHash([{ proof }]), configHash, snapshotBlock }
+      const commitment = { spendRoot, rewardRoot: keccak256('0x02'), totalGross: st.totalGross, totalCharged: st.totalCharged, receiptCount: st.count, manifestHash: keccak256('0x03'), domain, proofsHash: proofsHash([{ proof }]), configHash, snapshotBlock, ledgerHash: keccak256('0x04') }
       await send(registry.write.proposeWithProofs([params.epoch, commitment, [proofCalldata(proof)], '']))
       // The epoch's proofs.json as fomo prove writes it (only what a stake-row challenge reads is filled in).
       const hex = (v: bigint, bytes: number) => `0x${v.toString(16).padStart(bytes * 2, '0')}` as `0x${string}`

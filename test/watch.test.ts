@@ -19,6 +19,11 @@ import { readSpendTree } from '../src/chain/challenges.ts'
 import { writeEpochDirectory } from '../src/epoch/directory.ts'
 import { seal } from '../src/epoch/seal.ts'
 import { spendFromLeaves, spendLeafOf } from '../src/epoch/spend.ts'
+import { findLedgerChallenge, judgeOf } from '../src/chain/judge.ts'
+import { EpochJudge } from '../src/chain/contracts.generated.ts'
+
+/** EpochJudge's Fault enum, by name. */
+const FAULT = { Stake: 8, Reward: 10 } as const
 import { startDevnet, type Devnet } from '../src/chain/devnet.ts'
 import { commitmentOf, readPublishedEpoch, type PublishedEpoch } from '../src/chain/publication.ts'
 import { runDemo, type DemoResult } from '../src/cli/demo.ts'
@@ -73,6 +78,19 @@ async function sealWithInventedStake(): Promise<{ epoch: PublishedEpoch; user: A
   const { files } = seal({ epoch: sealed.epoch, config: sealed.config, spend, inputs, previous: [], previousManifestSha256: null })
   const dir = await writeEpochDirectory(await mkdtemp(join(out, 'invented-')), sealed.epoch, files)
   return { epoch: await readPublishedEpoch(dir), user }
+}
+
+/**
+ * The demo's epoch sealed again as if an account had been owed one FLOCK unit before: its reward tree, reward list,
+ * report and manifest agree with each other, but no final epoch owes it anything, so the judge shows the reward wrong.
+ */
+async function sealWithInventedReward(): Promise<{ epoch: PublishedEpoch; account: Address }> {
+  const tree = await readSpendTree(demo.epochDir)
+  const spend = spendFromLeaves([...tree.entries()].map(([, v]) => v as string[]), sealed.config.platform, sealed.inputs.deployments)
+  const account = spend[0]!.user as Address
+  const { files } = seal({ epoch: sealed.epoch, config: sealed.config, spend, inputs: sealed.inputs.deployments, previous: [{ account, token: sealed.config.tokens.flock, amount: 1n }], previousManifestSha256: null })
+  const dir = await writeEpochDirectory(await mkdtemp(join(out, 'invented-reward-')), sealed.epoch, files)
+  return { epoch: await readPublishedEpoch(dir), account }
 }
 
 /** Runs the watcher once as `account` (no wallet: undefined) and returns its records. */
@@ -203,7 +221,7 @@ describe('fomo watch', () => {
     const next = keccak256(toHex('a later configuration'))
     const staking = demo.contracts!.staking[0]! as Address
     const deployment = sealed.config.deployments[0]!.id
-    const send = await distributorAt(devnet.clients, registry).write.scheduleConfig([next, [deployment], [staking], [deployment], [7n], [devnet.accounts[4]!]])
+    const send = await distributorAt(devnet.clients, registry).write.scheduleConfig([next, keccak256(toHex('reward parameters')), [deployment], [staking], [deployment], [7n], [devnet.accounts[4]!]])
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash: send })).status).toBe('success')
     const records = await watchOnce(registry, fromBlock, undefined)
     expect(events(records)).toEqual(['config-scheduled'])
@@ -314,10 +332,32 @@ describe('fomo watch', () => {
     expect(records.find((r) => r.event === 'discrepancy')!.details).toMatchObject({ kind: 'stake', action: 'challenge' })
     expect(records.at(-1)!.details).toMatchObject({ account: watcher, user: user.toLowerCase(), committed: '1', actual: '0' })
     expect(await hasPending(registry)).toBe(false)
-    const [challenged] = await distributorAt(devnet.clients, registry).getEvents.EpochChallenged({}, { fromBlock })
-    expect(challenged?.args).toMatchObject({ epoch: BigInt(sealed.epoch), challenger: watcher, committed: 1n, actual: 0n })
+    const judge = getContract({ abi: EpochJudge.abi, address: await judgeOf(devnet.clients.public, registry), client: { public: devnet.clients.public } })
+    const [challenged] = await judge.getEvents.EpochFaultProven({}, { fromBlock })
+    expect(challenged?.args).toMatchObject({ epoch: BigInt(sealed.epoch), challenger: watcher, fault: FAULT.Stake, committed: 1n, expected: 0n })
     // The honest directory of the same epoch is then proposed and passes.
     await proposeEpoch(devnet.clients, registry, sealed)
+    expect(events(await watchOnce(registry, fromBlock, watcher)).slice(-2)).toEqual(['proposed', 'ok'])
+  })
+
+  it('a proposal raising one reward by a unit, its trees and ledger consistent, is revoked through the judge by a watcher without any role', async () => {
+    const { epoch: invented, account } = await sealWithInventedReward()
+    const { registry, fromBlock } = await freshRegistry(devnet.accounts[2]!)
+    await proposeEpoch(devnet.clients, registry, invented)
+    const watcher = devnet.accounts[3]!
+    const records = await watchOnce(registry, fromBlock, watcher, { epochsDir: dirname(invented.dir) })
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'challenged'])
+    expect(records.find((r) => r.event === 'discrepancy')!.details).toMatchObject({ action: 'challenge' })
+    expect(records.at(-1)!.details).toMatchObject({ account: watcher, fault: 'ledger', call: 'challengeReward' })
+    expect(String(records.at(-1)!.details.what)).toContain(account.toLowerCase())
+    const judge = getContract({ abi: EpochJudge.abi, address: await judgeOf(devnet.clients.public, registry), client: { public: devnet.clients.public } })
+    const [proven] = await judge.getEvents.EpochFaultProven({}, { fromBlock })
+    expect(proven?.args.fault).toBe(FAULT.Reward)
+    expect((proven?.args.committed ?? 0n) - (proven?.args.expected ?? 0n)).toBe(1n)
+    expect(await hasPending(registry)).toBe(false)
+    // The honest directory of the same epoch is then proposed, and the judge finds nothing in it.
+    await proposeEpoch(devnet.clients, registry, sealed)
+    expect(await findLedgerChallenge(devnet.clients.public, registry, sealed.dir, undefined)).toBeUndefined()
     expect(events(await watchOnce(registry, fromBlock, watcher)).slice(-2)).toEqual(['proposed', 'ok'])
   })
 

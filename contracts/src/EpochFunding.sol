@@ -11,6 +11,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEpochFunding} from "./IEpochRegistry.sol";
+import {Vesting} from "./Vesting.sol";
 
 /// @dev The distributor's view of the funding contract it was built with.
 interface IFundedDistributor {
@@ -112,8 +113,8 @@ contract EpochFunding is IEpochFunding, AccessControl {
 
     /// @notice The role that adds vesting streams.
     bytes32 public constant STREAM_ROLE = keccak256("STREAM_ROLE");
-    /// @notice How long a stream vests: the paper's six months, 180 days.
-    uint256 public constant VESTING_SECONDS = 180 days;
+    /// @notice How long a stream vests: the paper's six months, 180 days (`Vesting.DURATION`).
+    uint256 public constant VESTING_SECONDS = Vesting.DURATION;
     /// @notice The most streams vesting at once (two per deployment graduated within 180 days): `fund` pays each in
     /// `finalize`, so this bounds its gas (about 35,000 a stream). Finished streams are dropped.
     uint256 public constant MAX_LIVE_STREAMS = 200;
@@ -232,15 +233,14 @@ contract EpochFunding is IEpochFunding, AccessControl {
     }
 
     /// @notice What a stream of `total` starting at `startEpoch` releases in `epoch` (`releasedBetween` in
-    /// src/economics/supply.ts over the epoch's window; zero before the start).
+    /// src/economics/supply.ts over the epoch's window; zero before the start): `Vesting.releaseOf`, which EpochJudge
+    /// credits reward leaves with.
     /// @param total The stream's amount.
     /// @param startEpoch Its first epoch.
     /// @param epoch The epoch.
     /// @return The release.
     function releaseOf(uint256 total, uint64 startEpoch, uint64 epoch) public view returns (uint256) {
-        if (epoch < startEpoch) return 0;
-        uint256 elapsed = uint256(epoch - startEpoch) * epochSeconds;
-        return _vested(total, elapsed + epochSeconds) - _vested(total, elapsed);
+        return Vesting.releaseOf(total, startEpoch, epoch, epochSeconds);
     }
 
     /// @dev Pays every stream's release of `epoch` to `to`, dropping the streams it finishes (the last stream takes a
@@ -271,11 +271,5 @@ contract EpochFunding is IEpochFunding, AccessControl {
     function _finalizedFrom(uint64 epoch) internal view returns (bool) {
         IFundedDistributor d = IFundedDistributor(distributor);
         return d.hasFinalized() && d.lastFinalizedEpoch() >= epoch;
-    }
-
-    /// @dev floor(total * min(t, 180 days) / 180 days), as `vestedAmount` in src/economics/supply.ts.
-    function _vested(uint256 total, uint256 t) internal pure returns (uint256) {
-        if (t >= VESTING_SECONDS) return total;
-        return Math.mulDiv(total, t, VESTING_SECONDS);
     }
 }

@@ -2,22 +2,25 @@
 pragma solidity 0.8.28;
 
 // The epoch registry: the aggregator proposes each epoch's commitment (spend and reward roots, totals, manifest
-// hash, the pinned configuration's hash, the snapshot block); during a timelock anyone may revoke it by proving a
-// spend leaf's stake wrong against the pinned staking contract, and a guardian may revoke it; then anyone finalizes
-// it. Optionally gated on Groth16 batch proofs of the committed totals. RewardDistributor extends it so that claims
-// read their root from local storage.
+// hash, the pinned configuration's hash, the snapshot block, the ledger's hash); during a timelock anyone may revoke
+// it by proving one wrong fact on chain (a stake, a reward leaf, a sum: the EpochJudge it creates, or the proof and
+// attestation challenges here), and a guardian may revoke it; then anyone finalizes it. Optionally gated on Groth16
+// batch proofs of the committed totals. RewardDistributor extends it so that claims read their root from local
+// storage.
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
+import {EpochJudge} from "./EpochJudge.sol";
 import {IBatchVerifier, IEpochFunding, IEpochRegistry, IRevenueSettlement, IStakeSnapshot} from "./IEpochRegistry.sol";
 
 /// @title EpochRegistry
 /// @notice Holds the aggregator's epoch commitments. A proposal stays pending for `timelock` seconds, during
-/// which anyone can revoke it with a fraud proof (`challengeStake`) and a guardian can revoke it; anyone can
-/// finalize it afterwards. The reward configuration is pinned here (its hash and each deployment's staking
-/// contract), changed only with the same timelock, so a proposal cannot bring its own. One proposal is pending at a time, so a
-/// root never queues silently behind another. A registry made with a batch verifier accepts only proposals whose
+/// which anyone can revoke it with a fraud proof (through `judge`, or `challengeStakeRow`, `challengeOmission`,
+/// `challengeSkip`) and a guardian can revoke it; anyone can finalize it afterwards. The reward configuration is
+/// pinned here (its hash, each deployment's staking contract, the reward parameters' hash), changed only with the
+/// same timelock, so a proposal cannot bring its own. One proposal is pending at a time, so a root never queues
+/// silently behind another. A registry made with a batch verifier accepts only proposals whose
 /// batch proofs verify and whose proven totals are the committed totals.
 contract EpochRegistry is IEpochRegistry, AccessControl {
     /*//////////////////////////////////////////////////////////////
@@ -91,6 +94,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @notice What moves each epoch's emission and vesting releases into the distributor as it is finalized (zero:
     /// the distributor is funded by other means).
     IEpochFunding public immutable epochFunding;
+    /// @inheritdoc IEpochRegistry
+    address public immutable judge;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -155,6 +160,8 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     bool internal _anyRecorded;
     /// @notice Spend roots a challenge proved wrong: never proposed again.
     mapping(bytes32 spendRoot => bool) public challengedSpendRoot;
+    /// @inheritdoc IEpochRegistry
+    mapping(bytes32 configHash => bytes32) public rewardParamsOf;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -189,6 +196,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         timelock = timelockSeconds;
         verifier = batchVerifier;
         snapshotMaxAge = snapshotMaxAgeBlocks;
+        judge = address(new EpochJudge(address(this)));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -237,7 +245,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     function resetProofs(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
         // A final epoch's proofs are what it was proven with (provenAttestation reads them): kept for good.
-        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        _requireAfterFinal(epoch);
         _dropProofs(epoch);
         emit ProofsReset(epoch);
     }
@@ -246,30 +254,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev Guardian role only. Reverts with `EpochRegistryNoPending` unless `epoch` is pending.
     /// @param epoch The pending epoch.
     function revoke(uint64 epoch) external onlyRole(GUARDIAN_ROLE) {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        _requirePending(epoch);
         _withdrawPending(epoch);
         emit EpochRevoked(epoch, msg.sender);
     }
 
-    /// @notice Anyone revokes the pending proposal of `epoch` by showing one of its spend leaves whose stake is not
-    /// the eligible stake the pinned staking contract of its deployment gives at the snapshot block (a leaf of a
-    /// deployment the pinned configuration does not have is wrong whatever its stake). Open until finalized.
-    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryNotInTree` for a leaf not
-    /// in its spend tree, and `EpochRegistryChallengeFailed` when the leaf's stake is right.
-    /// @param epoch The pending epoch.
-    /// @param leaf The challenged spend leaf.
-    /// @param proof The leaf's Merkle proof in the pending spend tree.
-    function challengeStake(uint64 epoch, SpendLeaf calldata leaf, bytes32[] calldata proof) external {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
-        Commitment storage c = _pending;
-        if (!MerkleProof.verifyCalldata(proof, c.spendRoot, _spendLeafHash(epoch, leaf))) revert EpochRegistryNotInTree();
-        address staking = stakingOf[c.configHash][leaf.deploymentId];
-        // The snapshot block was strictly past at proposal, so this read cannot fail on a future block.
-        uint256 actual = staking == address(0) ? 0 : IStakeSnapshot(staking).eligibleStakeAt(leaf.user, c.snapshotBlock);
-        if (staking != address(0) && actual == leaf.stake) revert EpochRegistryChallengeFailed(actual);
-        challengedSpendRoot[c.spendRoot] = true;
+    /// @inheritdoc IEpochRegistry
+    function revokeChallenged(uint64 epoch, bool barSpendRoot) external {
+        if (msg.sender != judge) revert EpochRegistryNotJudge(msg.sender);
+        _requirePending(epoch);
+        if (barSpendRoot) challengedSpendRoot[_pending.spendRoot] = true;
         _withdrawPending(epoch);
-        emit EpochChallenged(epoch, msg.sender, leaf.deploymentId, leaf.user, leaf.stake, actual);
     }
 
     /// @notice A provider records its attestation of `epoch` (the message its EdDSA signature covers): from then on a
@@ -288,7 +283,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param attestation The signed message (the batch proofs' `attestation` signal).
     function recordAttestation(uint64 epoch, bytes32 deploymentId, uint256 providerKey, uint256 attestation) external {
         if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
-        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        _requireAfterFinal(epoch);
         address account = providerAccountOf[configHash][deploymentId][providerKey];
         if (account == address(0) || account != msg.sender) revert EpochRegistryNotAttester(deploymentId, providerKey, msg.sender);
         if (attestation == 0 || recordedAttestation[epoch][deploymentId][providerKey] != 0)
@@ -308,7 +303,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param deploymentId The deployment.
     /// @param providerKey The attestation key id.
     function challengeOmission(uint64 epoch, bytes32 deploymentId, uint256 providerKey) external {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        _requirePending(epoch);
         bytes32 spendRoot = _pending.spendRoot;
         uint256 recorded = recordedAttestation[epoch][deploymentId][providerKey];
         if (recorded == 0 || !_omits(epoch, _pending.configHash, deploymentId, providerKey, recorded))
@@ -328,7 +323,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param deploymentId The recorded attestation's deployment.
     /// @param providerKey Its attestation key id.
     function challengeSkip(uint64 epoch, uint64 skipped, bytes32 deploymentId, uint256 providerKey) external {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        _requirePending(epoch);
         if (skipped >= epoch || (hasFinalized && skipped <= lastFinalizedEpoch) || recordedAttestation[skipped][deploymentId][providerKey] == 0
             || providerAccountOf[_pending.configHash][deploymentId][providerKey] == address(0)) revert EpochRegistryNotSkipped(skipped);
         // The proposal's own trees may be right (a skip says nothing of them): withdrawn, its root not barred.
@@ -349,7 +344,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param users Each row's user, in order (field elements).
     /// @param stakes Each row's stake, in order.
     function challengeStakeRow(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata stakes) external {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        _requirePending(epoch);
         if (_batchSignals[epoch][proofRound[epoch]][batch] != keccak256(abi.encode(signals))) revert EpochRegistryBatchUnknown(batch);
         if (_stakesCommitment(users, stakes) != signals[1]) revert EpochRegistryStakeRowsOpening();
         Commitment storage c = _pending;
@@ -367,14 +362,19 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         revert EpochRegistryStakeRowsRight(batch);
     }
 
-    /// @notice Schedules a configuration (the hash of its config.json, each deployment's staking contract and its
-    /// providers' attestation keys). The first one is pinned at once (no epoch can be proposed before it); later ones
-    /// wait `timelock` seconds, so every watcher sees a change before any proposal can use it.
-    /// @dev Admin role only. Reverts with `EpochRegistryInvalidConfig` for a zero hash, a hash pinned or scheduled
-    /// before, no deployment, lists of different lengths, a repeated deployment, a staking contract without code
-    /// (every challenge of its deployment would revert), or a key of a deployment the configuration does not have.
+    /// @notice Schedules a configuration (the hash of its config.json, the hash of its reward parameters, each
+    /// deployment's staking contract and its providers' attestation keys). The first one is pinned at once (no epoch
+    /// can be proposed before it); later ones wait `timelock` seconds, so every watcher sees a change before any
+    /// proposal can use it.
+    /// @dev Admin role only. Reverts with `EpochRegistryInvalidConfig` for a zero hash or reward parameters hash, a
+    /// hash pinned or scheduled before, no deployment, lists of different lengths, a repeated deployment, a staking
+    /// contract without code (every challenge of its deployment would revert), or a key of a deployment the
+    /// configuration does not have.
     /// A later schedule replaces one not yet pinned.
     /// @param hash keccak256 of the configuration's config.json.
+    /// @param rewardParams keccak256(abi.encode(IEpochJudge.RewardParams)) of its reward parameters (emission, bonus,
+    /// score basis, denominator, tokens and each deployment's issuer, MT, graduation epoch and streams), what the
+    /// judge recomputes reward leaves with (`rewardParameters` in src/epoch/ledger.ts).
     /// @param deploymentIds The configuration's deployments.
     /// @param stakings Each deployment's staking contract (MTStaking of its Model Token).
     /// @param keyDeploymentIds The deployment of each provider attestation key.
@@ -382,6 +382,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param providerAccounts The provider account of each key (non-zero), the one that records its attestations.
     function scheduleConfig(
         bytes32 hash,
+        bytes32 rewardParams,
         bytes32[] calldata deploymentIds,
         address[] calldata stakings,
         bytes32[] calldata keyDeploymentIds,
@@ -389,15 +390,16 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         address[] calldata providerAccounts
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (
-            hash == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length
+            hash == bytes32(0) || rewardParams == bytes32(0) || _scheduled[hash] || deploymentIds.length == 0 || deploymentIds.length != stakings.length
                 || keyDeploymentIds.length != providerKeys.length || providerKeys.length != providerAccounts.length
         ) revert EpochRegistryInvalidConfig();
         _scheduled[hash] = true;
+        rewardParamsOf[hash] = rewardParams;
         _pinStakings(hash, deploymentIds, stakings);
         _pinKeys(hash, keyDeploymentIds, providerKeys, providerAccounts);
         pinnedContentOf[hash] = keccak256(abi.encode(deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts));
         uint256 readyAt = configHash == bytes32(0) ? block.timestamp : block.timestamp + timelock;
-        emit ConfigScheduled(hash, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts);
+        emit ConfigScheduled(hash, rewardParams, readyAt, deploymentIds, stakings, keyDeploymentIds, providerKeys, providerAccounts);
         if (configHash == bytes32(0)) {
             configHash = hash;
             emit ConfigPinned(hash);
@@ -426,7 +428,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// contract's `fund` while its rewards are not funded.
     /// @param epoch The pending epoch.
     function finalize(uint64 epoch) external {
-        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+        _requirePending(epoch);
         if (block.timestamp < pendingReadyAt) revert EpochRegistryTimelock(epoch, pendingReadyAt);
         Commitment memory c = _pending;
         // A recording made too late to be challenged (in the block of this call) still binds.
@@ -486,7 +488,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev Verifies each proof and folds its signals into the epoch's proven totals and hash chain.
     function _submit(uint64 epoch, BatchProof[] calldata proofs) internal {
         if (address(verifier) == address(0)) revert EpochRegistryNoVerifier();
-        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        _requireAfterFinal(epoch);
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
         Proven memory p = provenOf[epoch];
         if (p.batches == 0) {
@@ -657,6 +659,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         return _recorded[epoch];
     }
 
+    /// @inheritdoc IEpochRegistry
+    function provenCharged(uint64 epoch, bytes32 deploymentId) external view returns (uint256 charged) {
+        SnapshotParameters[] storage proven = _provenParameters[epoch][proofRound[epoch]];
+        for (uint256 i = 0; i < proven.length; ++i) if (proven[i].deploymentId == deploymentId) charged += proven[i].charged;
+    }
+
     /// @notice The attestation of a key whose batches all the epoch's current proofs prove (zero: none).
     /// @param epoch The epoch.
     /// @param deploymentId The deployment.
@@ -690,6 +698,17 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         }
     }
 
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is the pending epoch (one function, not six inlined
+    /// copies: the distributor's bytecode stays under the 24,576-byte limit).
+    function _requirePending(uint64 epoch) internal view {
+        if (!hasPending || pendingEpoch != epoch) revert EpochRegistryNoPending(epoch);
+    }
+
+    /// @dev Reverts with `EpochRegistryEpochNotAfter` for an epoch at or before the last final one.
+    function _requireAfterFinal(uint64 epoch) internal view {
+        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+    }
+
     /// @dev Drops the pending proposal and the proofs it was checked against (submitted again with the next one).
     function _withdrawPending(uint64 epoch) internal {
         hasPending = false;
@@ -704,16 +723,16 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         ++proofRound[epoch];
     }
 
-    /// @dev The checks every proposal passes: non-zero roots, this registry's domain, the pinned configuration, a
-    /// later epoch, none pending, a spend root never proven wrong, a strictly past snapshot at most `snapshotMaxAge`
-    /// blocks old and after the last final one.
+    /// @dev The checks every proposal passes: non-zero roots and ledger hash, this registry's domain, the pinned
+    /// configuration, a later epoch, none pending, a spend root never proven wrong, a strictly past snapshot at most
+    /// `snapshotMaxAge` blocks old and after the last final one.
     function _propose(uint64 epoch, Commitment calldata c, string calldata artifacts) internal {
-        if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0)) revert EpochRegistryZeroRoot();
+        if (c.spendRoot == bytes32(0) || c.rewardRoot == bytes32(0) || c.ledgerHash == bytes32(0)) revert EpochRegistryZeroRoot();
         bytes32 expected = domain();
         if (c.domain != expected) revert EpochRegistryWrongDomain(expected, c.domain);
         if (configHash == bytes32(0)) revert EpochRegistryNoConfig();
         if (c.configHash != configHash) revert EpochRegistryWrongConfig(configHash, c.configHash);
-        if (hasFinalized && epoch <= lastFinalizedEpoch) revert EpochRegistryEpochNotAfter(epoch, lastFinalizedEpoch);
+        _requireAfterFinal(epoch);
         if (hasPending) revert EpochRegistryPendingExists(pendingEpoch);
         if (challengedSpendRoot[c.spendRoot]) revert EpochRegistryChallengedRoot(c.spendRoot);
         uint64 previous = hasFinalized ? _final[lastFinalizedEpoch].snapshotBlock : 0;

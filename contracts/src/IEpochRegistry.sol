@@ -33,6 +33,9 @@ interface IEpochRegistry {
         /// @dev The block every stake of the spend leaves was read at (`eligibleStakeAt` of the pinned staking
         /// contracts): strictly past at proposal, and after the last final epoch's.
         uint64 snapshotBlock;
+        /// @dev keccak256(abi.encode(IEpochJudge.Ledger)) of the epoch's ledger: each deployment's totals and the
+        /// roots and lengths of the positional spend and reward lists that EpochJudge's challenges open (non-zero).
+        bytes32 ledgerHash;
     }
 
     /// @notice One spend leaf of an epoch's spend tree (its epoch is the tree's): what `user` spent on
@@ -61,8 +64,9 @@ interface IEpochRegistry {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Raised by a proposal whose spend root or reward root is zero.
-    /// @dev A zero reward root would read as "no root" to the distributor, a zero spend root as "not final".
+    /// @notice Raised by a proposal whose spend root, reward root or ledger hash is zero.
+    /// @dev A zero reward root would read as "no root" to the distributor, a zero spend root as "not final", and a
+    /// zero ledger hash would leave nothing the judge's challenges could open.
     error EpochRegistryZeroRoot();
 
     /// @notice Raised by a proposal whose `domain` is not this registry's on this chain.
@@ -154,8 +158,9 @@ interface IEpochRegistry {
     /// @param current The current block: the snapshot must be earlier.
     error EpochRegistrySnapshotBlock(uint64 snapshotBlock, uint64 previous, uint256 current);
 
-    /// @notice Raised by `scheduleConfig` for a zero hash, a hash pinned or scheduled before, lists of different
-    /// lengths, no deployment, or a staking contract without code; by the constructor for a zero snapshot age.
+    /// @notice Raised by `scheduleConfig` for a zero hash or reward parameters hash, a hash pinned or scheduled
+    /// before, lists of different lengths, no deployment, or a staking contract without code; by the constructor for
+    /// a zero snapshot age.
     error EpochRegistryInvalidConfig();
 
     /// @notice Raised by a proposal of a spend root a challenge proved wrong.
@@ -166,12 +171,9 @@ interface IEpochRegistry {
     /// @param readyAt The timestamp from which it can be activated (zero when none is scheduled).
     error EpochRegistryConfigNotReady(uint256 readyAt);
 
-    /// @notice Raised by a challenge whose leaf is not in the pending epoch's spend tree.
-    error EpochRegistryNotInTree();
-
-    /// @notice Raised by a challenge of a leaf that is right: the pending proposal stays.
-    /// @param stake The stake the pinned staking contract gives at the snapshot block, equal to the leaf's.
-    error EpochRegistryChallengeFailed(uint256 stake);
+    /// @notice Raised by `revokeChallenged` (and the distributor's `payListed`) from any account but the judge.
+    /// @param caller The caller.
+    error EpochRegistryNotJudge(address caller);
 
     /// @notice Raised by `recordAttestation` from an account that is not the provider the pinned configuration names
     /// for the key (or for a key it does not pin).
@@ -273,16 +275,6 @@ interface IEpochRegistry {
     /// @param guardian The guardian who revoked it.
     event EpochRevoked(uint64 indexed epoch, address indexed guardian);
 
-    /// @notice Anyone revoked the pending proposal by proving one of its spend leaves wrong on chain.
-    /// @param epoch The revoked epoch.
-    /// @param challenger The account that proved it.
-    /// @param deploymentId The leaf's deployment.
-    /// @param user The leaf's user.
-    /// @param committed The stake the leaf carries.
-    /// @param actual The stake the pinned staking contract gives at the snapshot block (zero for a deployment
-    /// the configuration does not pin).
-    event EpochChallenged(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, address user, uint256 committed, uint256 actual);
-
     /// @notice Anyone revoked the pending proposal by opening a batch proof's stake table and showing a row whose stake
     /// is not the pinned staking contract's at the snapshot block.
     /// @param epoch The revoked epoch.
@@ -321,13 +313,14 @@ interface IEpochRegistry {
 
     /// @notice A configuration was scheduled; it is pinned from `readyAt` (at once when none was pinned).
     /// @param configHash keccak256 of the configuration's config.json.
+    /// @param rewardParams keccak256(abi.encode(IEpochJudge.RewardParams)) of its reward parameters.
     /// @param readyAt The timestamp from which `activateConfig` pins it.
     /// @param deploymentIds The configuration's deployments.
     /// @param stakings Each deployment's staking contract.
     /// @param keyDeploymentIds The deployment of each provider attestation key.
     /// @param providerKeys The providers' attestation key ids (Poseidon(x, y) of each Baby Jubjub key).
     /// @param providerAccounts The provider account that records attestations under each key.
-    event ConfigScheduled(bytes32 indexed configHash, uint256 readyAt, bytes32[] deploymentIds, address[] stakings, bytes32[] keyDeploymentIds, uint256[] providerKeys, address[] providerAccounts);
+    event ConfigScheduled(bytes32 indexed configHash, bytes32 rewardParams, uint256 readyAt, bytes32[] deploymentIds, address[] stakings, bytes32[] keyDeploymentIds, uint256[] providerKeys, address[] providerAccounts);
 
     /// @notice A configuration became the pinned one: later proposals must carry its hash.
     /// @param configHash keccak256 of the configuration's config.json.
@@ -346,6 +339,66 @@ interface IEpochRegistry {
     /// @notice The reward root of the last finalized epoch, which claims are paid against.
     /// @return The current reward root; zero before the first epoch is finalized.
     function currentRewardRoot() external view returns (bytes32);
+
+    /// @notice Whether a proposal is pending.
+    /// @return Whether one is.
+    function hasPending() external view returns (bool);
+
+    /// @notice The epoch of the pending proposal (meaningful only while `hasPending`).
+    /// @return The epoch.
+    function pendingEpoch() external view returns (uint64);
+
+    /// @notice The pending commitment.
+    /// @return The commitment; all zero when none is pending.
+    function pendingCommitment() external view returns (Commitment memory);
+
+    /// @notice Whether any epoch has been finalized (epoch 0 is a valid epoch, so zero cannot mean "none").
+    /// @return Whether one has.
+    function hasFinalized() external view returns (bool);
+
+    /// @notice The last finalized epoch (meaningful only once `hasFinalized`).
+    /// @return The epoch.
+    function lastFinalizedEpoch() external view returns (uint64);
+
+    /// @notice The final commitment of `epoch`.
+    /// @param epoch The epoch.
+    /// @return The commitment; all zero when the epoch is not final.
+    function finalCommitment(uint64 epoch) external view returns (Commitment memory);
+
+    /// @notice A configuration's staking contract for a deployment.
+    /// @param configHash The configuration.
+    /// @param deploymentId The deployment.
+    /// @return The staking contract; zero for a deployment the configuration does not have.
+    function stakingOf(bytes32 configHash, bytes32 deploymentId) external view returns (address);
+
+    /// @notice The reward parameters a configuration pins: keccak256(abi.encode(IEpochJudge.RewardParams)).
+    /// @param configHash The configuration.
+    /// @return The hash; zero for a configuration never scheduled.
+    function rewardParamsOf(bytes32 configHash) external view returns (bytes32);
+
+    /// @notice The batch proof verifier; zero when proofs are optional.
+    /// @return The verifier.
+    function verifier() external view returns (IBatchVerifier);
+
+    /// @notice The charged revenue the epoch's current proofs (this round's) prove for a deployment.
+    /// @param epoch The epoch.
+    /// @param deploymentId The deployment.
+    /// @return The sum of its batches' charged amounts; zero when none is proven.
+    function provenCharged(uint64 epoch, bytes32 deploymentId) external view returns (uint256);
+
+    /// @notice The judge (EpochJudge) the registry created, the one account that revokes through
+    /// `revokeChallenged`.
+    /// @return The judge.
+    function judge() external view returns (address);
+
+    /// @notice The judge withdraws the pending proposal of `epoch` once a challenge proved it wrong (see EpochJudge);
+    /// its proofs are dropped as by `revoke`.
+    /// @dev Judge only (`EpochRegistryNotJudge`); reverts with `EpochRegistryNoPending` unless `epoch` is pending.
+    /// @param epoch The pending epoch.
+    /// @param barSpendRoot Whether the proposal's spend root is never taken again (`challengedSpendRoot`): for a
+    /// fault of one of its spend leaves (a wrong stake), not for one of the ledger or the reward leaves, after which
+    /// the same spend tree may be proposed again with a corrected ledger.
+    function revokeChallenged(uint64 epoch, bool barSpendRoot) external;
 }
 
 /// @title IEpochFunding

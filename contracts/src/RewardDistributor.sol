@@ -9,14 +9,18 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {EpochRegistry} from "./EpochRegistry.sol";
 import {IBatchVerifier, IEpochFunding, IRevenueSettlement} from "./IEpochRegistry.sol";
+import {IListedClaims} from "./IEpochJudge.sol";
 
 /// @title RewardDistributor
 /// @notice The epoch registry that also pays: the current (final) reward root holds, per (account, token),
 /// everything the account ever earned; a claim pays the difference to what it already received. Anyone may claim
-/// for an account, but the funds go only to the account or to the recipient the account itself chose.
+/// for an account, but the funds go only to the account or to the recipient the account itself chose. The epoch's
+/// reward list (the ledger's, which the judge's challenges hold to the reward formula) is authoritative: a leaf the
+/// OpenZeppelin tree lacks is paid from the list through the judge (`EpochJudge.claimFromList`, `payListed` here),
+/// with the same `claimed` record, so the two paths never pay one amount twice.
 /// @dev Reentrancy-safe by checks-effects-interactions: `claimed` is raised before the transfer, so a reentrant
 /// claim of the same leaf finds nothing to pay (tested with a token that calls back on transfer).
-contract RewardDistributor is EpochRegistry {
+contract RewardDistributor is EpochRegistry, IListedClaims {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -129,6 +133,13 @@ contract RewardDistributor is EpochRegistry {
         if (paid == 0) revert RewardDistributorNothingToClaim(account, token, cumulative, claimed[account][token]);
     }
 
+    /// @inheritdoc IListedClaims
+    function payListed(address caller, address account, address token, uint256 cumulative) external returns (uint256 paid) {
+        if (msg.sender != judge) revert EpochRegistryNotJudge(msg.sender);
+        paid = _pay(caller, account, token, cumulative);
+        if (paid == 0) revert RewardDistributorNothingToClaim(account, token, cumulative, claimed[account][token]);
+    }
+
     /// @notice Claims many leaves across tokens and accounts. A leaf with nothing new to pay (a repeat inside the
     /// batch, or one already claimed) is skipped, so each (account, token) is paid at most its difference once.
     /// @dev Skips instead of reverting so one already-claimed leaf does not block the rest of the batch; an
@@ -187,6 +198,12 @@ contract RewardDistributor is EpochRegistry {
         if (!MerkleProof.verifyCalldata(proof, root, _leafHash(dom, account, token, cumulative))) {
             revert RewardDistributorInvalidProof(account, token, cumulative);
         }
+        return _pay(msg.sender, account, token, cumulative);
+    }
+
+    /// @dev Pays `cumulative - claimed` of a leaf known to be right (zero when not above it). `caller` is who claims:
+    /// the account itself is paid; anyone else's claim goes to the recipient the account chose, or to the account.
+    function _pay(address caller, address account, address token, uint256 cumulative) internal returns (uint256 paid) {
         uint256 already = claimed[account][token];
         // A root that lowers a cumulative amount pays nothing: no underflow, no revert of other claims.
         if (cumulative <= already) return 0;
@@ -198,7 +215,7 @@ contract RewardDistributor is EpochRegistry {
         // An account claiming for itself is paid itself; a claim made by anyone else goes to the recipient the
         // account chose, or to the account.
         address to = account;
-        if (msg.sender != account) {
+        if (caller != account) {
             address chosen = recipientOf[account];
             if (chosen != address(0)) to = chosen;
         }

@@ -108,6 +108,9 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   compareRewardLeaves(leavesOf(rewardDoc), leavesOf(recomputedRewardTree ? JSON.parse(recomputedRewardTree.toString('utf8')) : undefined))
   if (!same('reward-tree.json')) throw new AuditDiscrepancy('file', 'reward-tree.json is not the tree its leaves build (nodes, order or root differ)')
   checks.push(`rewards: ${out.credits.length} credits this epoch; reward tree root ${out.rewardRoot ?? 'none'}`)
+  await read('ledger.json', recomputed.has('ledger.json'))
+  if (!same('ledger.json')) throw new AuditDiscrepancy('file', "ledger.json is not the ledger of the epoch's trees (totals, list order, sums or entries differ)")
+  if (recomputed.has('ledger.json')) checks.push('ledger: the spend and reward lists hold the trees\' leaves in key order, with every deployment\'s sums')
   const withoutReceipts = options.receiptsText === undefined
   compareJson('report', JSON.parse(recomputed.get('report.json')!.toString('utf8')), await json('report.json'), '$', withoutReceipts ? /^\$\.deployments\[\d+\]\.discountMismatches$/ : undefined)
   checks.push('report: every number recomputed')

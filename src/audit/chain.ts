@@ -4,8 +4,10 @@
  * challenge would read it, and node reads that name what was being read when they fail.
  */
 import { pinnedConfig, pinnedContent } from '../epoch/config.ts'
+import { rewardParameters, rewardParamsHash } from '../epoch/ledger.ts'
 import { getContract, zeroAddress, type Address, type PublicClient } from 'viem'
 import { readSpendTree, stakeFaults } from '../chain/challenges.ts'
+import { readOpenedLedger } from '../chain/judge.ts'
 import { omissionFaults, type OmissionFault } from '../chain/attestations.ts'
 import { ChainError } from '../chain/contracts.ts'
 import { EpochFunding, RevenueSettlement, RewardDistributor } from '../chain/contracts.generated.ts'
@@ -62,6 +64,11 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
   const pinnedContentOnChain = await read(() => registry.read.pinnedContentOf([onChain.configHash]))
   if (pinnedContentOnChain !== content)
     throw new AuditDiscrepancy('config', `what the registry pinned with configuration ${onChain.configHash} (deployments, staking contracts, attestation keys)`, `${content} (config.json)`, pinnedContentOnChain)
+  // The reward parameters the judge recomputes rewards with are config.json's.
+  const params = rewardParamsHash(rewardParameters(sealed.config))
+  const paramsOnChain = await read(() => registry.read.rewardParamsOf([onChain.configHash]))
+  if (paramsOnChain !== params)
+    throw new AuditDiscrepancy('config', `the reward parameters the registry pinned with configuration ${onChain.configHash}`, `${params} (config.json)`, paramsOnChain)
   // What sealing credits from config.json (the emission, each deployment's staking-fund and incentive releases) is what
   // the registry's epoch funding moves into the distributor at finalization.
   const funding = await read(() => registry.read.epochFunding())
@@ -85,19 +92,19 @@ export async function checkChain(dir: string, epoch: number, chain: ChainSource,
     if (fault) throw new AuditDiscrepancy('chain', fault.what, fault.expected, fault.found)
     checks.push(`chain: the revenue settlement ${settlement} holds ${paid.length} payment${paid.length === 1 ? '' : 's'} of epoch ${epoch}; what is paid in full sent at least the issuer yield the reward tree credits`)
   }
-  checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts and ${keyed.length} attestation keys are the ones pinned with it`)
+  checks.push(`chain: config.json is the configuration the commitment names (${onChain.configHash}); its ${sealed.config.deployments.length} staking contracts and ${keyed.length} attestation keys are the ones pinned with it, and so are its reward parameters`)
   // Every stake in the spend leaves, read where a challenge would read it: anyone could revoke a pending epoch with one.
-  const tree = await readSpendTree(dir)
-  const faults = await read(() => stakeFaults(chain.client, chain.registry, tree, epoch, onChain))
+  const ledger = await readOpenedLedger(dir)
+  const faults = await read(() => stakeFaults(chain.client, chain.registry, ledger, onChain))
   const fault = faults[0]
   if (fault)
     throw new AuditDiscrepancy(
       'stake',
-      `spend leaf #${fault.index} (deployment ${fault.leaf.deploymentId}, user ${fault.leaf.user}): stake at block ${onChain.snapshotBlock} (${faults.length} leaf${faults.length > 1 ? 's' : ''} wrong; challengeable with challengeStake while pending)`,
+      `spend list entry #${fault.index} (deployment ${fault.leaf.deploymentId}, user ${fault.leaf.user}): stake at block ${onChain.snapshotBlock} (${faults.length} leaf${faults.length > 1 ? 's' : ''} wrong; challengeable with challengeStake while pending)`,
       fault.staking === zeroAddress ? 'a deployment the pinned configuration has' : `${fault.actual} (on chain, ${fault.staking})`,
       fault.staking === zeroAddress ? `deployment ${fault.leaf.deploymentId}` : `${fault.leaf.stake} (spend leaf)`,
     )
-  checks.push(`chain: the stakes of all ${tree.length} spend leaves are the pinned staking contracts' eligible stakes at block ${onChain.snapshotBlock}`)
+  checks.push(`chain: the stakes of all ${ledger.spend.length} spend list entries are the pinned staking contracts' eligible stakes at block ${onChain.snapshotBlock}`)
   // Every attestation a provider recorded on chain for the epoch is proven whole (anyone revokes a pending one that is not).
   const omissions = await read(() => omissionFaults(chain.client, chain.registry, epoch, onChain.configHash))
   if (omissions.length > 0) throw omissionDiscrepancy(omissions)

@@ -15,15 +15,21 @@ import { AuditDiscrepancy } from './discrepancy.ts'
 /** The cumulative rewards of the epoch before: none for a first epoch (no previous manifest hash). */
 export async function previousRewards(dir: string, previousSha: string | null, given: string | undefined): Promise<{ rewards: Allocation[]; from?: string }> {
   if (previousSha === null) return { rewards: [] }
+  const from = await previousDirectory(dir, previousSha, given)
+  if (from === undefined) throw new AuditDiscrepancy('file', `the previous epoch's directory (manifest sha256 ${String(previousSha)}) is not beside ${dir}`, undefined, undefined)
+  const tree = await readFile(join(from, 'reward-tree.json'), 'utf8').catch(() => undefined)
+  return { rewards: tree ? allocationsOfRewardTree(StandardTree.load(JSON.parse(tree))) : [], from }
+}
+
+/** The directory beside `dir` (or `given`) whose manifest has sha256 `previousSha`: the epoch `dir` builds on. */
+export async function previousDirectory(dir: string, previousSha: string, given?: string): Promise<string | undefined> {
   const parent = dirname(dir)
-  const candidates = given ? [given] : (await readdir(parent).catch(() => [] as string[])).filter((n) => /^epoch-\d+$/.test(n)).map((n) => join(parent, n))
+  const candidates = given ? [given] : (await readdir(parent).catch(() => [] as string[])).filter((n) => /^epoch-\d+(-[0-9a-fx-]+)?$/.test(n)).map((n) => join(parent, n))
   for (const candidate of candidates) {
     const manifest = await readFile(join(candidate, 'manifest.json')).catch(() => undefined)
-    if (!manifest || sha256Hex(manifest) !== previousSha) continue
-    const tree = await readFile(join(candidate, 'reward-tree.json'), 'utf8').catch(() => undefined)
-    return { rewards: tree ? allocationsOfRewardTree(StandardTree.load(JSON.parse(tree))) : [], from: candidate }
+    if (manifest && sha256Hex(manifest) === previousSha) return candidate
   }
-  throw new AuditDiscrepancy('file', `the previous epoch's directory (manifest sha256 ${String(previousSha)}) is not beside ${dir}`, undefined, undefined)
+  return undefined
 }
 
 /** Each recomputed (domain, account, token, cumulative amount) leaf against the published ones: missing, differing or extra. */

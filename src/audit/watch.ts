@@ -25,13 +25,18 @@ import { fetchEpochArtifacts, sealedDirectoryMismatch } from './fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest } from '../epoch/manifest.ts'
-import { findStakeChallenges, readSpendTree, stakeRowFaults, submitStakeChallenge, submitStakeRowChallenge, type StakeChallenge, type StakeRowChallenge } from '../chain/challenges.ts'
+import { findLedgerChallenge, readOpenedLedger, submitLedgerChallenge, type LedgerChallenge } from '../chain/judge.ts'
+import { LedgerError, ledgerHash } from '../epoch/ledger.ts'
+import { PositionalTreeError } from '../merkle/positional.ts'
+import { findStakeChallenges, stakeRowFaults, submitStakeChallenge, submitStakeRowChallenge, type StakeChallenge, type StakeRowChallenge } from '../chain/challenges.ts'
 import { readProofsFile } from '../proofs/files.ts'
 import { proofsHash } from '../proofs/prove.ts'
 import { omissionFaults, submitOmissionChallenge, type OmissionFault } from '../chain/attestations.ts'
 import { auditEpoch } from './audit.ts'
 import { omissionDiscrepancy, readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
+import { previousDirectory } from './rewards.ts'
+import { ChainError } from '../chain/contracts.ts'
 
 export type WatchEvent = 'config-scheduled' | 'proposed' | 'check' | 'ok' | 'discrepancy' | 'missing-artifacts' | 'challenged' | 'revoked' | 'reorged' | 'error'
 
@@ -185,7 +190,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
   }
 
   /** A fault the chain proves: a spend leaf's stake, a batch's stake row, or a recorded attestation the proofs leave out. */
-  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'stake-row'; fault: StakeRowChallenge } | { kind: 'omission'; fault: OmissionFault }
+  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'stake-row'; fault: StakeRowChallenge } | { kind: 'omission'; fault: OmissionFault } | { kind: 'ledger'; fault: LedgerChallenge }
   type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: Challenge }
 
   /**
@@ -201,28 +206,46 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     // An omission handle() found at the start of this poll (it reads recorded attestations before anything else).
     if (known) return { action: 'challenge', state, challenge: known }
     if (dir !== undefined) {
-      const tree = await readSpendTree(dir).catch((error) => {
+      const opened = await readOpenedLedger(dir).catch((error) => {
         if (isArtifactError(error)) return undefined
         throw error
       })
-      const [challenge] = tree && tree.root === p.spendRoot ? await read(() => findStakeChallenges(client, registry, tree), 'the stakes of the pending spend leaves') : []
+      const pending = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
+      const [challenge] = opened && ledgerHash(opened.ledger) === pending.ledgerHash ? await read(() => findStakeChallenges(client, registry, opened), 'the stakes of the pending spend list') : []
       if (challenge) return { action: 'challenge', state, challenge: { kind: 'stake', fault: challenge } }
       // A batch proof's stake table: only proofs.json whose batches hash to the proposal's proofs hash is opened.
       const proofs = p.proofsHash !== zeroHash ? await readProofsFile(dir).catch((error) => (isArtifactError(error) ? undefined : Promise.reject(error))) : undefined
       if (proofs && proofsHash(proofs.batches).toLowerCase() === p.proofsHash.toLowerCase()) {
-        const pending = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
         const [row] = await read(() => stakeRowFaults(client, registry, proofs, pending), 'the stakes of the pending batch proofs')
         if (row) return { action: 'challenge', state, challenge: { kind: 'stake-row', fault: row } }
       }
+      // The ledger: a reward, a spend sum or a list the judge can show wrong, from the lists and the last final epoch's.
+      const ledger = await ledgerChallengeOf(dir)
+      if (ledger) return { action: 'challenge', state, challenge: { kind: 'ledger', fault: ledger } }
     }
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `no challenge proves this fault on chain (only a spend leaf's stake, a batch's stake row, or a recorded attestation left out or skipped can be challenged), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (a spend leaf's stake, a batch's stake row, a recorded attestation left out or skipped, and a reward, spend sum or list the judge shows wrong can be), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
 
-  /** Sends `challengeStake`, `challengeStakeRow`, `challengeOmission` or `challengeSkip` for the pending proposal (decide() has just found the fault on chain). */
+  /**
+   * The judge's challenge of the pending epoch's ledger in `dir`, if it has a fault the judge proves; none when the
+   * directory or the last final epoch's is not at hand (the audit reports that).
+   */
+  async function ledgerChallengeOf(dir: string): Promise<LedgerChallenge | undefined> {
+    try {
+      const manifest = readManifest(parseJsonDocument(await readFile(join(dir, 'manifest.json'), 'utf8'), 'manifest.json'))
+      const previousDir = manifest.previousManifestSha256 === null ? undefined : await previousDirectory(dir, manifest.previousManifestSha256)
+      return await read(() => findLedgerChallenge(client, registry, dir, previousDir), 'the pending ledger')
+    } catch (error) {
+      if (isArtifactError(error) || error instanceof ChainError) return undefined
+      throw error
+    }
+  }
+
+  /** Sends `challengeStake`, `challengeStakeRow`, `challengeOmission`, `challengeSkip` or a judge's challenge for the pending proposal (decide() has just found the fault on chain). */
   async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
     const clients = { public: client, wallet: wallet! }
     const hash =
@@ -230,7 +253,9 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         ? await submitStakeChallenge(clients, registry, c.fault)
         : c.kind === 'stake-row'
           ? await submitStakeRowChallenge(clients, registry, c.fault)
-          : await submitOmissionChallenge(clients, registry, c.fault)
+          : c.kind === 'ledger'
+            ? await submitLedgerChallenge(clients, registry, c.fault)
+            : await submitOmissionChallenge(clients, registry, c.fault)
     const receipt = await client.waitForTransactionReceipt({ hash })
     p.sent = { action: 'challenge', transaction: hash, because }
     const details =
@@ -238,7 +263,9 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         ? { deploymentId: c.fault.leaf.deploymentId, user: c.fault.leaf.user, committed: c.fault.leaf.stake.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
         : c.kind === 'stake-row'
           ? { batch: c.fault.batch, user: c.fault.user, committed: c.fault.committed.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
-          : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString(), ...(c.fault.recordedEpoch !== c.fault.epoch && { skipped: c.fault.recordedEpoch }) }
+          : c.kind === 'ledger'
+            ? { call: c.fault.functionName, what: c.fault.fault.what }
+            : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString(), ...(c.fault.recordedEpoch !== c.fault.epoch && { skipped: c.fault.recordedEpoch }) }
     const kind = c.kind === 'omission' && c.fault.recordedEpoch !== c.fault.epoch ? 'skip' : c.kind
     log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: kind, ...details })
   }
@@ -479,5 +506,5 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
 
 /** Errors of reading an artifact's own bytes: malformed JSON, a document of the wrong shape, a tree that does not load. */
 function isArtifactError(error: unknown): boolean {
-  return error instanceof JsonError || error instanceof SchemaError || error instanceof TreeError || error instanceof EpochDirectoryError || error instanceof ArtifactsError
+  return error instanceof JsonError || error instanceof SchemaError || error instanceof TreeError || error instanceof EpochDirectoryError || error instanceof ArtifactsError || error instanceof LedgerError || error instanceof PositionalTreeError
 }

@@ -1,6 +1,6 @@
 /**
- * Fraud proofs anyone can submit against a pending epoch: a spend leaf whose stake is not what the pinned staking
- * contract of its deployment gives at the committed snapshot block (or a leaf of a deployment the pinned
+ * Fraud proofs anyone can submit against a pending epoch: a spend list entry whose stake is not what the pinned
+ * staking contract of its deployment gives at the committed snapshot block (or an entry of a deployment the pinned
  * configuration does not have), and a batch proof whose stake table (the rows its discounts were computed from)
  * holds such a stake. Finding them reads the chain; submitting one needs no role.
  */
@@ -8,19 +8,23 @@ import { getContract, zeroAddress, type Address, type Hex, type PublicClient } f
 import { readEpochFile } from '../epoch/directory.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
-import { MTStaking, RewardDistributor } from './contracts.generated.ts'
+import { EpochJudge, MTStaking, RewardDistributor } from './contracts.generated.ts'
 import { ChainError, distributorAt, type Clients } from './contracts.ts'
-import { spendLeafProof } from './publication.ts'
+import { judgeOf, spendEntry, type OpenedLedger } from './judge.ts'
+import { ledgerHash, type Ledger } from '../epoch/ledger.ts'
 import type { SpendLeaf } from '../epoch/spend.ts'
 import type { EpochProofs } from '../proofs/files.ts'
 import { signalsOf } from '../proofs/prove.ts'
 
-/** A spend leaf the chain shows wrong, with what it takes to prove it there. */
+/** A spend list entry the chain shows wrong, with what it takes to prove it there (EpochJudge.challengeStake). */
 export type StakeChallenge = {
   epoch: number
+  /** The entry's position in the spend list. */
   index: number
   leaf: SpendLeaf
-  proof: Hex[]
+  /** The ledger and the opened entry, as the judge takes them. */
+  ledger: Ledger
+  entry: ReturnType<typeof spendEntry>
   /** The pinned staking contract of the leaf's deployment; zero when the configuration does not have it. */
   staking: Address
   /** What that contract gives at the snapshot block (zero for an unknown deployment). */
@@ -32,7 +36,7 @@ export async function readSpendTree(dir: string): Promise<StandardTree> {
   return StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'spend-tree.json')).toString('utf8'), 'spend-tree.json'))
 }
 
-/** Leaves whose stake is read from the chain at once. */
+/** Entries whose stake is read from the chain at once. */
 const READS_AT_ONCE = 32
 
 /** What a stake check reads of a commitment: the configuration whose staking contracts count, and the block. */
@@ -60,20 +64,22 @@ function pinnedStakes(client: PublicClient, registry: Address, commitment: Stake
 }
 
 /**
- * The leaves of `tree` (an epoch's spend tree) whose stake the chain contradicts under `commitment`: read at its
- * snapshot block from the staking contracts its configuration pins. Empty for an honest epoch.
+ * The entries of an epoch's spend list whose stake the chain contradicts under `commitment`: read at its snapshot
+ * block from the staking contracts its configuration pins. Empty for an honest epoch. (The spend tree's leaves are the
+ * list's, or the judge revokes the epoch for that.)
  */
-export async function stakeFaults(client: PublicClient, registry: Address, tree: StandardTree, epoch: number, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
+export async function stakeFaults(client: PublicClient, registry: Address, ledger: OpenedLedger, commitment: StakeSnapshotRef): Promise<StakeChallenge[]> {
   const staking = pinnedStakes(client, registry, commitment)
   const found: StakeChallenge[] = []
-  for (let i = 0; i < tree.length; i += READS_AT_ONCE) {
-    const indices = Array.from({ length: Math.min(READS_AT_ONCE, tree.length - i) }, (_, k) => i + k)
+  for (let i = 0; i < ledger.spend.length; i += READS_AT_ONCE) {
+    const indices = Array.from({ length: Math.min(READS_AT_ONCE, ledger.spend.length - i) }, (_, k) => i + k)
     const checked = await Promise.all(
       indices.map(async (index) => {
-        const { leaf, proof } = spendLeafProof(tree, index)
+        const { leaf } = ledger.spend[index]!
         const contract = await staking(leaf.deploymentId)
         const actual = contract.address === zeroAddress ? 0n : await contract.read(leaf.user)
-        return contract.address === zeroAddress || actual !== leaf.stake ? { epoch, index, leaf, proof, staking: contract.address, actual } : undefined
+        if (contract.address !== zeroAddress && actual === leaf.stake) return undefined
+        return { epoch: ledger.epoch, index, leaf, ledger: ledger.ledger, entry: spendEntry(ledger, index), staking: contract.address, actual }
       }),
     )
     for (const x of checked) if (x) found.push(x)
@@ -81,18 +87,19 @@ export async function stakeFaults(client: PublicClient, registry: Address, tree:
   return found
 }
 
-/** The provable stake faults of the registry's pending epoch, given its spend tree (which must have the pending root). */
-export async function findStakeChallenges(client: PublicClient, registry: Address, tree: StandardTree): Promise<StakeChallenge[]> {
+/** The provable stake faults of the registry's pending epoch, given its ledger (which must be the pending one's). */
+export async function findStakeChallenges(client: PublicClient, registry: Address, ledger: OpenedLedger): Promise<StakeChallenge[]> {
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
   const [hasPending, epoch, c] = await Promise.all([r.read.hasPending(), r.read.pendingEpoch(), r.read.pendingCommitment()])
   if (!hasPending) return []
-  if (tree.root !== c.spendRoot) throw new ChainError(`the spend tree given has root ${tree.root}, the pending epoch ${epoch} commits ${c.spendRoot}`, "Give the pending epoch's directory.")
-  return stakeFaults(client, registry, tree, Number(epoch), c)
+  if (ledgerHash(ledger.ledger) !== c.ledgerHash) throw new ChainError(`the ledger given has hash ${ledgerHash(ledger.ledger)}, the pending epoch ${epoch} commits ${c.ledgerHash}`, "Give the pending epoch's directory.")
+  return stakeFaults(client, registry, ledger, c)
 }
 
-/** Submits one challenge: the pending epoch is revoked if the chain shows the leaf wrong (any account may send it). */
+/** Submits one challenge to the registry's judge: the pending epoch is revoked if the chain shows the stake wrong (any account may send it). */
 export async function submitStakeChallenge(clients: Clients, registry: Address, challenge: StakeChallenge): Promise<Hex> {
-  const hash = await distributorAt(clients, registry).write.challengeStake([BigInt(challenge.epoch), challenge.leaf, challenge.proof])
+  const judge = getContract({ abi: EpochJudge.abi, address: await judgeOf(clients.public, registry), client: { public: clients.public, wallet: clients.wallet } })
+  const hash = await judge.write.challengeStake([BigInt(challenge.epoch), challenge.ledger, challenge.entry])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`challengeStake transaction ${hash} reverted`)
   return hash

@@ -4,6 +4,7 @@
  */
 import { zeroHash, type Address, type Hex } from 'viem'
 import { EpochDirectoryError, readSealedEpoch, type SealedEpoch } from '../epoch/directory.ts'
+import { ledgerHash } from '../epoch/ledger.ts'
 import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import { spendLeafOf, type SpendLeaf } from '../epoch/spend.ts'
 import type { StandardTree } from '../merkle/tree.ts'
@@ -67,6 +68,7 @@ export function commitmentOf(epoch: PublishedEpoch, chainId: number, registry: A
     configHash: epoch.configHash,
     // Zero when inputs.json records no snapshot: the registry refuses it (stakes must be read from the chain).
     snapshotBlock: epoch.snapshotBlock ?? 0n,
+    ledgerHash: ledgerHash(epoch.ledger),
   }
 }
 

@@ -12,6 +12,7 @@ import { Reader, optional } from '../base/reader.ts'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
 import { jsonFileBytes } from '../base/json.ts'
+import { rewardParameters, rewardParamsHash } from './ledger.ts'
 import { unpackAttestationKey } from '../receipts/attestationKey.ts'
 import { readDomain } from '../receipts/document.ts'
 import { readAddress, readBytes32 } from '../receipts/receipt.ts'
@@ -150,16 +151,18 @@ export function configHash(bytes: Uint8Array): Hex {
 /**
  * What a registry pins for a configuration (`scheduleConfig`): its hash, each deployment's staking contract, its
  * providers' attestation key ids (Poseidon(x, y) of each key; a batch proof is taken only under one of them) and the
- * provider account of each key (the one that records its attestations on chain).
+ * provider account of each key (the one that records its attestations on chain), and the hash of its reward
+ * parameters as ABI (the judge recomputes rewards with them: src/epoch/ledger.ts).
  * Refused when a deployment names no staking contract: a registry reads every challenged stake there.
  */
-export function pinnedConfig(c: AggregatorConfig): { hash: Hex; deploymentIds: Hex[]; stakings: Hex[]; keyDeploymentIds: Hex[]; keyIds: bigint[]; keyAccounts: Hex[] } {
+export function pinnedConfig(c: AggregatorConfig): { hash: Hex; rewardParams: Hex; deploymentIds: Hex[]; stakings: Hex[]; keyDeploymentIds: Hex[]; keyIds: bigint[]; keyAccounts: Hex[] } {
   const missing = c.deployments.filter((d) => d.staking === undefined).map((d) => d.name)
   if (missing.length > 0)
     throw new ConfigError(`deployment${missing.length > 1 ? 's' : ''} ${missing.join(', ')} name${missing.length > 1 ? '' : 's'} no staking contract`, 'Give each deployment its MTStaking address ("staking") in the configuration before pinning it on a registry.')
   const keyed = c.providers.filter((p) => p.attestationKey !== undefined)
   return {
     hash: configHash(configBytes(c)),
+    rewardParams: rewardParamsHash(rewardParameters(c)),
     deploymentIds: c.deployments.map((d) => d.id),
     stakings: c.deployments.map((d) => d.staking as Hex),
     keyDeploymentIds: keyed.map((p) => p.deploymentId),

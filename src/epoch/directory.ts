@@ -12,6 +12,7 @@ import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { configHash, readConfig, type AggregatorConfig } from './config.ts'
 import { readEpochInputs, type EpochInputs } from './inputs.ts'
+import { readLedger, type Ledger } from './ledger.ts'
 import { readManifest, sha256Hex, type Manifest } from './manifest.ts'
 
 export class EpochDirectoryError extends BaseError {
@@ -78,6 +79,8 @@ export type SealedEpoch = {
   inputs: EpochInputs
   /** The one block every recorded stake snapshot was read at; null when inputs.json records none. */
   snapshotBlock: bigint | null
+  /** ledger.json: the sums and sentinel proofs reward challenges open (src/epoch/ledger.ts). */
+  ledger: Ledger
 }
 
 /** Reads one file of an epoch directory; a missing or unreadable file names the directory to give. */
@@ -102,6 +105,9 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
   const configBytes = await readEpochFile(dir, 'config.json')
   const config = readConfig(parseJsonDocument(configBytes.toString('utf8'), 'config.json'))
   const inputs = readEpochInputs(parseJsonDocument((await readEpochFile(dir, 'inputs.json')).toString('utf8'), 'inputs.json'), config)
+  if (!manifest.files.has('ledger.json')) throw new EpochDirectoryError('the epoch has no ledger.json, which a registry needs for its commitment', 'The epoch was sealed by an older fomo-kit: seal it again.')
+  const ledger = readLedger(parseJsonDocument((await readEpochFile(dir, 'ledger.json')).toString('utf8'), 'ledger.json'))
+  if (ledger.epoch !== manifest.epoch) throw new EpochDirectoryError(`ledger.json is of epoch ${ledger.epoch}, the manifest of epoch ${manifest.epoch}`)
   return {
     dir,
     epoch: manifest.epoch,
@@ -115,6 +121,7 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
     configHash: configHash(configBytes),
     inputs,
     snapshotBlock: snapshotBlockOf(inputs),
+    ledger: ledger.ledger,
   }
 }
 

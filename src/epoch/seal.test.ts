@@ -7,6 +7,7 @@ import { unpackAttestationKey } from '../receipts/attestationKey.ts'
 import { describe, expect, it } from 'vitest'
 import { DEPLOYMENT_A, DEPLOYMENT_B, worldConfig } from '../../test/aggregator/world.ts'
 import { AGGREGATOR_CONFIG_FORMAT, configBytes, configHash, configJson, pinnedConfig, readConfig } from './config.ts'
+import { rewardParameters, rewardParamsHash } from './ledger.ts'
 import { seal } from './seal.ts'
 import type { SpendRow } from './spend.ts'
 
@@ -38,7 +39,7 @@ describe('seal', () => {
     // provider's account (the one that records its attestations).
     const keyIds = pinned.providers.map((p) => unpackAttestationKey(p.attestationKey!).id)
     const keyAccounts = pinned.providers.map((p) => p.provider)
-    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking], keyDeploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], keyIds, keyAccounts })
+    expect(pinnedConfig(pinned)).toEqual({ hash: configHash(configBytes(pinned)), rewardParams: rewardParamsHash(rewardParameters(pinned)), deploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], stakings: [staking, staking], keyDeploymentIds: [DEPLOYMENT_A, DEPLOYMENT_B], keyIds, keyAccounts })
     // Version 2 has no attestation keys; a key that is not a point of the curve is refused.
     expect(readConfig({ ...doc, format: 'fomo-aggregator-config-v2', providers: pinned.providers.map(({ deploymentId, provider }) => ({ deploymentId, provider })) }).providers.every((p) => p.attestationKey === undefined)).toBe(true)
     expect(() => readConfig({ ...doc, providers: [{ ...pinned.providers[0], attestationKey: `0x${'ff'.repeat(32)}` }] })).toThrow(/\$\.providers\[0\]\.attestationKey: expected a packed Baby Jubjub public key/)

@@ -13,10 +13,11 @@ import { DAY_SECONDS, epochRelease, splitProceeds } from '../economics/supply.ts
 import { StandardTree } from '../merkle/tree.ts'
 import { configBytes as configFileBytes, type AggregatorConfig } from './config.ts'
 import { epochInputsJson, type DeploymentInputs } from './inputs.ts'
+import { deploymentOrder, epochLists, ledgerJson } from './ledger.ts'
 import { epochManifest, sha256Hex } from './manifest.ts'
 import { epochReport, type DeploymentDetails } from './report.ts'
 import { buildRewardTree, distributorDomain, SealError, UINT256_MAX } from './rewards.ts'
-import { SPEND_LEAF_ENCODING, spendLeafValues, type SpendRow } from './spend.ts'
+import { SPEND_LEAF_ENCODING, spendLeafOf, spendLeafValues, type SpendRow } from './spend.ts'
 
 export type SealInput = {
   epoch: number
@@ -88,7 +89,20 @@ export function seal(input: SealInput): SealOutput {
   const cumulative = RewardLedger.from(input.previous)
   cumulative.add(settlement.allocations)
   const rewardEntries = cumulative.entries()
-  const rewardTree = rewardEntries.length > 0 ? buildRewardTree(rewardEntries, distributorDomain(config.domain.chainId, config.domain.verifyingContract)) : undefined
+  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
+  const rewardTree = rewardEntries.length > 0 ? buildRewardTree(rewardEntries, domain) : undefined
+  // The same leaves in key order, as positional lists anyone can show a reward wrong or missing from (src/epoch/ledger.ts).
+  const order = deploymentOrder(config).map((d) => d.id)
+  const lists =
+    spendTree && rewardTree
+      ? epochLists(
+          epoch,
+          spendValues.map(spendLeafOf),
+          rewardEntries.map((e) => ({ domain, account: e.account as Hex, token: e.token as Hex, amount: e.amount })),
+          order,
+          order.map((id) => input.inputs.get(id)?.opex ?? 0n),
+        )
+      : undefined
 
   const totals = {
     receipts: input.spend.reduce((n, r) => n + r.count, 0n).toString(),
@@ -102,6 +116,7 @@ export function seal(input: SealInput): SealOutput {
   files.set('report.json', jsonFileBytes(report))
   if (spendTree) files.set('spend-tree.json', new TextEncoder().encode(`${JSON.stringify(spendTree.dump())}\n`))
   if (rewardTree) files.set('reward-tree.json', new TextEncoder().encode(`${JSON.stringify(rewardTree.dump())}\n`))
+  if (lists) files.set('ledger.json', jsonFileBytes(ledgerJson(epoch, lists)))
   const configBytes = configFileBytes(config)
   // What an auditor needs to recompute everything from the receipts: the configuration and the epoch's inputs.
   files.set('config.json', configBytes)

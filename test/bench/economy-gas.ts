@@ -79,7 +79,7 @@ export async function measureEconomyGas(size: bigint = 1_000n * WHOLE): Promise<
   const staking = await deployStaking(c, launched.token, me, 3000n, 2n, 1n)
   const config = keccak256('0xc0')
   const registry = getContract({ abi: (await import('../../src/chain/contracts.generated.ts')).RewardDistributor.abi, address: system.distributor, client: { public: c.public, wallet: c.wallet } })
-  await gasOf(await registry.write.scheduleConfig([config, [deploymentId], [staking], [], [], []]))
+  await gasOf(await registry.write.scheduleConfig([config, keccak256('0xc1'), [deploymentId], [staking], [], [], []]))
   await setDeployment(c, system.revenueSettlement!, deploymentId, launched.token)
   await grantSettlementRole(c, system.revenueSettlement!, 'payer', me)
   await grantSettlementRole(c, system.revenueSettlement!, 'keeper', me)
@@ -94,7 +94,7 @@ export async function measureEconomyGas(size: bigint = 1_000n * WHOLE): Promise<
   const snapshotBlock = (await c.public.getBlockNumber({ cacheTime: 0 })) - 1n
   const domain = distributorDomain(await c.public.getChainId(), system.distributor)
   const root = keccak256('0x01')
-  await gasOf(await registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: charged, totalCharged: charged, receiptCount: 1n, manifestHash: root, domain, proofsHash: `0x${'00'.repeat(32)}`, configHash: config, snapshotBlock }, '']))
+  await gasOf(await registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: charged, totalCharged: charged, receiptCount: 1n, manifestHash: root, domain, proofsHash: `0x${'00'.repeat(32)}`, configHash: config, snapshotBlock, ledgerHash: keccak256('0x04') }, '']))
   const pay = await gasOf((await payRevenue(c, system.revenueSettlement!, { epoch, deploymentId, charged })).hash)
   await mint(flock, system.epochFunding!, epochEmission(20_000n * WHOLE, 86_400n))
   const finalize = await gasOf(await registry.write.finalize([epoch]))

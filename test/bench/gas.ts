@@ -20,6 +20,8 @@ import { hardhat } from '../contracts/hre.ts'
 const require = createRequire(import.meta.url)
 /** The configuration the claim benchmark's registry pins (claims do not read it). */
 const CLAIM_CONFIG = keccak256('0xc0')
+/** The hash of its reward parameters (any: only the judge reads them). */
+const CLAIM_REWARD_PARAMS = keccak256('0x5e')
 const uniswap = require('@uniswap/merkle-distributor/build/MerkleDistributor.json') as { abi: Abi; bytecode: string }
 
 export type GasRow = { leaves: number; fomo: bigint; uniswap: bigint; fomoNext: bigint; uniswapNext: bigint }
@@ -61,14 +63,14 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
     // Any pinned configuration: claims do not read it.
-    await reg.write.scheduleConfig([CLAIM_CONFIG, [CLAIM_CONFIG], [token], [], [], []])
+    await reg.write.scheduleConfig([CLAIM_CONFIG, CLAIM_REWARD_PARAMS, [CLAIM_CONFIG], [token], [], [], []])
     await getContract({ abi: TestToken.abi, address: token, client: { wallet: admin } }).write.mint([distributor, 10n ** 30n])
     const ours = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: claimer } })
     const claimOurs = async (epoch: bigint, cumulative: (i: number) => bigint) => {
       const tree = await StandardTree.build(accounts.map((a, i) => [domain, a, token, cumulative(i).toString()]), REWARD_LEAF_ENCODING)
       const root = tree.root as Hex
       const snapshotBlock = (await publicClient.getBlockNumber()) - 1n
-      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }, ''])
+      await reg.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock, ledgerHash: root }, ''])
       await reg.write.finalize([epoch])
       return gasOf(await ours.write.claim([accounts[0]!, token, cumulative(0), tree.getProof(0) as Hex[]]))
     }
@@ -99,45 +101,131 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
   return rows
 }
 
-export type ChallengeGasRow = { leaves: number; challenge: bigint }
+/**
+ * Gas of each challenge that revokes a pending epoch (the stake challenge, and EpochJudge's ledger, spend list, spend
+ * totals, spend tree, reward, reward list and reward tree challenges) and of a claim from the reward list, on an epoch
+ * of `leaves` spend leaves (and about as many reward leaves).
+ */
+export type ChallengeGasRow = {
+  leaves: number
+  /** `challengeStake` (EpochJudge): a spend list entry giving a non-staker a 1-wei stake. */
+  challenge: bigint
+  ledger: bigint
+  spendList: bigint
+  spendTotals: bigint
+  spendTree: bigint
+  reward: bigint
+  rewardList: bigint
+  rewardTree: bigint
+  claimFromList: bigint
+}
 
 /**
- * Gas of `challengeStake` that revokes a pending epoch: a spend tree of `n` leaves, one of which gives a
- * non-staker a 1-wei stake; the registry verifies the leaf's proof and reads MTStaking at the snapshot block.
+ * Gas of the challenges of EpochJudge revoking a pending epoch of `n` spend leaves: two deployments, the first with
+ * `n` users (the first of them staking on an MTStaking, the others not staking), the second live without spend; about
+ * `n` reward leaves (every user carries a cumulative amount); the epoch before is final, so a reward challenge also opens the previous
+ * reward list. Each challenge revokes its own wrong proposal of the same epoch (one wrong fact each): a stake, the
+ * totals' sum, a prefix, the totals of the deployment without spend, an OZ spend leaf the list lacks, a reward raised
+ * by one unit, two reward entries out of order, an OZ reward amount the list contradicts. Then a claim from the final
+ * reward list.
  */
 export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000]): Promise<ChallengeGasRow[]> {
-  const { MTStaking } = await import('../../src/chain/contracts.generated.ts')
-  const { SPEND_LEAF_ENCODING } = await import('../../src/epoch/spend.ts')
-  const { spendLeafProof } = await import('../../src/chain/publication.ts')
+  const { EpochJudge, MTStaking } = await import('../../src/chain/contracts.generated.ts')
+  const { rewardParamsHash, spendKey } = await import('../../src/epoch/ledger.ts')
+  const w = await import('../contracts/ledgerWorld.ts')
   const { hre, wallets, publicClient, admin, me, deploy, distributorCode } = await freshChain()
   const challenger = wallets[1]!
   const send = async (hash: Promise<Hex>) => publicClient.waitForTransactionReceipt({ hash: await hash })
-  const deployment = keccak256('0x0d')
+  const lower = (a: string) => a.toLowerCase() as Hex
   const rows: ChallengeGasRow[] = []
   for (const n of sizes) {
     const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 0n, zeroAddress, 1000n, zeroAddress, zeroAddress])
+    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
+    const judge = getContract({ abi: EpochJudge.abi, address: await reg.read.judge(), client: { public: publicClient, wallet: challenger } })
+    const flock = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const mt = await deploy(TestToken.abi, TestToken.bytecode, ['MT', 'MT', 18])
     const staking = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
     const token = getContract({ abi: TestToken.abi, address: mt, client: { wallet: admin } })
     await send(token.write.mint([me, 10n ** 24n]))
     await send(token.write.approve([staking, 10n ** 24n]))
     await send(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin } }).write.stake([10n ** 21n]))
+    await send(getContract({ abi: TestToken.abi, address: flock, client: { wallet: admin } }).write.mint([distributor, 10n ** 30n]))
     await hre.network.provider.send('hardhat_mine', ['0x2'])
-    const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
-    const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
-    await send(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], [], [], []]))
-    // Leaf 0: the staker, honest; the others spent without staking, the last one given a 1-wei stake.
-    const users = Array.from({ length: n }, (_, i) => (i === 0 ? me : (`0x${(i + 1).toString(16).padStart(40, '0')}` as Address)))
-    const tree = await StandardTree.build(users.map((u, i) => ['1', deployment, u, '1000', '900', '3', i === 0 ? (10n ** 21n).toString() : i === n - 1 ? '1' : '0']), SPEND_LEAF_ENCODING)
-    const root = tree.root as Hex
+    const ids = [keccak256('0x0d'), keccak256('0x0e')].sort() as [Hex, Hex]
+    const params = {
+      dailyEmission: 10n ** 24n,
+      epochSeconds: 86_400n,
+      issuerBonusBps: 1000,
+      scoreBasis: 0,
+      denominator: 0,
+      flock: lower(flock),
+      usdc: lower(keccak256('0x05').slice(0, 42)),
+      deployments: ids.map((id, i) => ({ id, issuer: lower(keccak256(id).slice(0, 42)), mtToken: lower(mt), graduationEpoch: 0n, stakingFund: 25_000n * 10n ** 18n, incentiveReserve: i === 0 ? 200_000n * 10n ** 18n : 0n })),
+    }
+    const second = await deploy(MTStaking.abi, MTStaking.bytecode, [mt, me, 3000n, 2n, 1n])
+    await send(reg.write.scheduleConfig([CLAIM_CONFIG, rewardParamsHash(params), ids, [staking, second], [], [], []]))
+    // User 0 stakes on the chain; the others spent without staking. Every user was credited FLOCK before epoch 1 (the
+    // cumulative rewards it carries), so both reward lists hold about `n` leaves.
+    const users = Array.from({ length: n }, (_, i) => lower(i === 0 ? me : `0x${(i + 1).toString(16).padStart(40, '0')}`))
+    const spendOf = (k: bigint) => users.map((user, i) => ({ deploymentId: ids[0], user, gross: 1000n * k + BigInt(i), charged: 900n * k, receipts: 3n, stake: i === 0 ? 10n ** 21n : 0n }))
+    const snapshot = async () => (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
-    await send(reg.write.propose([1n, { spendRoot: root, rewardRoot: root, totalGross: 0n, totalCharged: 0n, receiptCount: 0n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CLAIM_CONFIG, snapshotBlock }, '']))
-    const wrong = [...tree.entries()].find(([, v]) => v[6] === '1')![0]
-    const { leaf, proof } = spendLeafProof(tree, wrong)
-    const theirs = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: challenger } })
-    const receipt = await send(theirs.write.challengeStake([1n, leaf, proof]))
-    if (receipt.status !== 'success' || (await reg.read.hasPending())) throw new Error('the benchmark challenge did not revoke the proposal')
-    rows.push({ leaves: n, challenge: receipt.gasUsed })
+    const propose = async (a: Awaited<ReturnType<typeof w.assemble>>) => {
+      const r = await send(reg.write.propose([BigInt(a.epoch), w.commitmentOf(a, CLAIM_CONFIG, await snapshot()), '']))
+      if (r.status !== 'success') throw new Error('the benchmark proposal reverted')
+    }
+    const before = users.map((account, i) => ({ account, token: params.flock, amount: 1_000n + BigInt(i) }))
+    const previous = w.assemble(w.honestParts(1, domain, params, spendOf(1n), [0n, 0n], before))
+    await propose(previous)
+    await send(reg.write.finalize([1n]))
+    const honest = w.assemble(w.honestParts(2, domain, params, spendOf(2n), [0n, 0n], previous.cumulative))
+    const revoking = async (what: string, a: typeof honest, functionName: string, args: readonly unknown[]) => {
+      await propose(a)
+      const receipt = await send((judge.write as unknown as Record<string, (args: readonly unknown[]) => Promise<Hex>>)[functionName]!(args))
+      if (receipt.status !== 'success' || (await reg.read.hasPending())) throw new Error(`the benchmark ${what} challenge did not revoke the proposal`)
+      return receipt.gasUsed
+    }
+    const e = 2n
+    const last = n - 1
+    // A stake: the last user given 1 wei (list and tree).
+    const wrongStake = honest.spendEntries.map((x, i) => (i === last ? { ...x, leaf: { ...x.leaf, stake: 1n } } : x))
+    const stakeEpoch = w.reassemble(honest, { spendEntries: wrongStake, spendLeaves: wrongStake.map((x) => x.leaf) })
+    const challenge = await revoking('stake', stakeEpoch, 'challengeStake', [e, stakeEpoch.ledger, w.spendEntry(stakeEpoch, last)])
+    // The totals of the first deployment raised: their sum is not the committed total.
+    const sums = w.reassemble(honest, { totals: honest.totals.map((t, i) => (i === 0 ? { ...t, gross: t.gross + 1n } : t)) })
+    const ledger = await revoking('ledger', sums, 'challengeLedger', [e, sums.ledger, params])
+    // A prefix one unit off, shown by its entry and the one before.
+    const p = Math.max(1, last)
+    const prefix = n > 1 ? w.reassemble(honest, { spendEntries: honest.spendEntries.map((x, i) => (i === p ? { ...x, prefixCharged: x.prefixCharged + 1n } : x)) }) : honest
+    const spendList = n > 1 ? await revoking('spend list', prefix, 'challengeSpendList', [e, prefix.ledger, params, [w.spendEntry(prefix, p - 1), w.spendEntry(prefix, p)]]) : 0n
+    // The deployment without spend given totals: the list's last entry shows it has none.
+    const empty = w.reassemble(honest, { totals: honest.totals.map((t, i) => (i === 1 ? { ...t, charged: 1n } : t)) })
+    const spendTotals = await revoking('spend totals', empty, 'challengeSpendTotals', [e, empty.ledger, params, 1n, w.spendLookup(empty, ...w.deploymentRange(1))])
+    // An OZ spend leaf the list leaves out (its key bracketed by its neighbours).
+    const gone = honest.spendEntries[last]!.leaf
+    const lacking = w.reassemble(honest, { spendEntries: honest.spendEntries.filter((_, i) => i !== last) })
+    const goneIndex = lacking.spendTree.indexOf([String(2), gone.deploymentId, gone.user, gone.gross.toString(), gone.charged.toString(), gone.receipts.toString(), gone.stake.toString()])
+    const spendTree = await revoking('spend tree', lacking, 'challengeSpendTree', [e, lacking.ledger, params, gone, lacking.spendTree.getProof(goneIndex), w.spendLookup(lacking, spendKey(0, gone.user))])
+    // The staker's FLOCK raised by one unit (list and tree): recomputed from the spend, totals and previous list.
+    const raisedAt = honest.rewardEntries.findIndex((r) => r.account === users[0] && r.token === params.flock)
+    const raise = (l: typeof honest.rewardEntries) => l.map((r) => (r.account === users[0] && r.token === params.flock ? { ...r, amount: r.amount + 1n } : r))
+    const raised = w.reassemble(honest, { rewardEntries: raise(honest.rewardEntries), rewardLeaves: raise(honest.rewardLeaves) })
+    if (raisedAt < 0) throw new Error('the benchmark staker has no FLOCK reward')
+    const reward = await revoking('reward', raised, 'challengeReward', w.rewardChallengeArgs(raised, previous, users[0]!, params.flock))
+    // Two reward entries swapped.
+    const swapped = w.reassemble(honest, { rewardEntries: [honest.rewardEntries[1]!, honest.rewardEntries[0]!, ...honest.rewardEntries.slice(2)] })
+    const rewardList = await revoking('reward list', swapped, 'challengeRewardList', [e, swapped.ledger, [w.rewardEntry(swapped, 0), w.rewardEntry(swapped, 1)]])
+    // An OZ reward leaf whose amount the list contradicts.
+    const r0 = honest.rewardLeaves[0]!
+    const treeOnly = w.reassemble(honest, { rewardLeaves: honest.rewardLeaves.map((r, i) => (i === 0 ? { ...r, amount: r.amount + 1n } : r)) })
+    const k = treeOnly.rewardTree.indexOf([r0.domain, r0.account, r0.token, (r0.amount + 1n).toString()])
+    const rewardTree = await revoking('reward tree', treeOnly, 'challengeRewardTree', [e, treeOnly.ledger, r0.account, r0.token, r0.amount + 1n, treeOnly.rewardTree.getProof(k), w.rewardLookup(treeOnly, r0.account, r0.token)])
+    // A claim from the final list (the staker's FLOCK), the epoch's honest proposal final.
+    await propose(honest)
+    await send(reg.write.finalize([e]))
+    const claimed = await send(judge.write.claimFromList([users[0]!, flock, honest.rewardEntries[raisedAt]!.amount, BigInt(raisedAt), honest.rewardList.proof(raisedAt), honest.ledger]))
+    if (claimed.status !== 'success') throw new Error('the benchmark claim from the list reverted')
+    rows.push({ leaves: n, challenge, ledger, spendList, spendTotals, spendTree, reward, rewardList, rewardTree, claimFromList: claimed.gasUsed })
   }
   return rows
 }
@@ -174,14 +262,14 @@ export async function measurePublicationGas(
   await gasOf(getContract({ abi: MTStaking.abi, address: staking, client: { wallet: admin } }).write.setCirculatingSupply([snapshot.circulating]))
   const commitment = async (registry: Address, totals: { gross: bigint; charged: bigint; count: bigint }, proofsHash: Hex, root: Hex = keccak256('0x01')) => {
     const snapshotBlock = (await publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
-    return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock }
+    return { spendRoot: root, rewardRoot: root, totalGross: totals.gross, totalCharged: totals.charged, receiptCount: totals.count, manifestHash: root, domain: distributorDomain(await publicClient.getChainId(), registry), proofsHash, configHash: CLAIM_CONFIG, snapshotBlock, ledgerHash: root }
   }
   const registryOf = async (withVerifier: boolean) => {
     const address = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 3600n, withVerifier ? verifier : zeroAddress, 1000n, zeroAddress, zeroAddress])
     return getContract({ abi: RewardDistributor.abi, address, client: { public: publicClient, wallet: admin } })
   }
   // The configuration pins the deployment (signals 9 and 10) and the provider key (signal 4) the proofs carry.
-  const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, [deployment], [staking], keys.map(() => deployment), keys, keys.map(() => me)]))
+  const pin = (reg: Awaited<ReturnType<typeof registryOf>>, deployment: Hex, keys: bigint[]) => gasOf(reg.write.scheduleConfig([CLAIM_CONFIG, CLAIM_REWARD_PARAMS, [deployment], [staking], keys.map(() => deployment), keys, keys.map(() => me)]))
   const plain = await registryOf(false)
   await pin(plain, keccak256('0x0d'), [])
   const propose = await gasOf(plain.write.propose([epoch, await commitment(plain.address, { gross: 1n, charged: 1n, count: 1n }, zeroHash), '']))

@@ -535,7 +535,7 @@ describe('the QwenALICE scenario (fixtures/scenarios/qwenalice.json) through the
     settlementEnv.deploymentIds = ids
     const registry = distributorAt(devnet.clients, system.distributor)
     const config = keccak256(toHex('economy: qwenalice configuration'))
-    await mined(registry.write.scheduleConfig([config, ids, stakings, [], [], []]))
+    await mined(registry.write.scheduleConfig([config, keccak256(toHex('economy: reward parameters')), ids, stakings, [], [], []]))
     const funding = epochFundingAt(devnet.clients, env.epochFunding)
     // The emission reserve: what the scenario's epochs emit.
     await mint(env.flock, env.epochFunding, sim.epochs.reduce((n, e) => n + epochEmission(e.emission, EPOCH_SECONDS), 0n))
@@ -560,7 +560,7 @@ describe('the QwenALICE scenario (fixtures/scenarios/qwenalice.json) through the
       const snapshotBlock = (await pub().getBlockNumber({ cacheTime: 0 })) - 1n
       const root = keccak256(toHex(`economy epoch ${chainEpoch}`))
       const domain = distributorDomain(await pub().getChainId(), system.distributor)
-      await mined(registry.write.propose([chainEpoch, { spendRoot: root, rewardRoot: root, totalGross: paidTotal, totalCharged: paidTotal, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: config, snapshotBlock }, '']))
+      await mined(registry.write.propose([chainEpoch, { spendRoot: root, rewardRoot: root, totalGross: paidTotal, totalCharged: paidTotal, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: config, snapshotBlock, ledgerHash: root }, '']))
       const streams = await funding.read.streams()
       const distributorBefore = { flock: await balanceOf(env.flock, system.distributor), mt: await Promise.all([...chain.values()].map((c) => balanceOf(c.token, system.distributor))) }
       const receipt = await mined(registry.write.finalize([chainEpoch]))

@@ -37,7 +37,7 @@ async function system() {
   const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, epochFunding: funding })
   const staking = await deployStaking(devnet.clients, mt, me, 3000n, 2n, 1n)
   const registry = distributorAt(devnet.clients, distributor)
-  await send(registry.write.scheduleConfig([CONFIG, [DEPLOYMENT], [staking], [], [], []]))
+  await send(registry.write.scheduleConfig([CONFIG, keccak256('0x5e'), [DEPLOYMENT], [staking], [], [], []]))
   const token = (address: Address) => getContract({ abi: TestToken.abi, address, client: { public: devnet.clients.public, wallet: devnet.clients.wallet } })
   return { flock: token(flock), mt: token(mt), funding: epochFundingAt(devnet.clients, funding), registry, distributor }
 }
@@ -46,7 +46,7 @@ async function propose(s: Awaited<ReturnType<typeof system>>, epoch: bigint, roo
   await devnet.mine(1)
   const snapshotBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
   const domain = distributorDomain(await devnet.clients.public.getChainId(), s.distributor)
-  await send(s.registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 1n, totalCharged: 1n, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CONFIG, snapshotBlock }, '']))
+  await send(s.registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 1n, totalCharged: 1n, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CONFIG, snapshotBlock, ledgerHash: root }, '']))
 }
 
 describe('EpochFunding (in-process EVM)', () => {

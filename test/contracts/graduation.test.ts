@@ -498,7 +498,7 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
     const staking = await deployStaking(devnet.clients, token, admin, 3000n, 2n, 1n)
     const stakingAt = getContract({ abi: MTStaking.abi, address: staking, client: { public: pub(), wallet: devnet.clients.wallet } })
     const registry = distributorAt(devnet.clients, distributor)
-    await mined(registry.write.scheduleConfig([CONFIG, [deploymentId], [staking], [], [], []]))
+    await mined(registry.write.scheduleConfig([CONFIG, keccak256('0x5e'), [deploymentId], [staking], [], [], []]))
 
     // The staking contract reads its supply from the token: recorded at deployment, never set by hand. Nothing is
     // sold yet and a graduation now would pair no liquidity MT: zero circulates.
@@ -566,7 +566,7 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
     const snapshotBlock = (await pub().getBlockNumber({ cacheTime: 0 })) - 1n
     const domain = distributorDomain(await pub().getChainId(), distributor)
     const root = keccak256('0x01')
-    await mined(registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 1n, totalCharged: 1n, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CONFIG, snapshotBlock }, '']))
+    await mined(registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: 1n, totalCharged: 1n, receiptCount: 1n, manifestHash: root, domain, proofsHash: zeroHash, configHash: CONFIG, snapshotBlock, ledgerHash: root }, '']))
     const before = await balanceOf(token, distributor)
     await mined(registry.write.finalize([epoch]))
     reserveReleased = epochRelease(ALLOCATION.incentiveReserve, info.startEpoch, epoch, EPOCH_SECONDS)

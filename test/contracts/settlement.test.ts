@@ -416,14 +416,14 @@ describe('the registry', () => {
     const registry = distributorAt(devnet.clients, distributor)
     const sent = async (hash: Promise<Hex>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await hash })).status).toBe('success')
     const config = keccak256(toHex('config'))
-    await sent(registry.write.scheduleConfig([config, [DEPLOYMENT], [await deployStaking(devnet.clients, mt, admin, 3000n, 2n, 1n)], [], [], []]))
+    await sent(registry.write.scheduleConfig([config, keccak256(toHex('reward parameters')), [DEPLOYMENT], [await deployStaking(devnet.clients, mt, admin, 3000n, 2n, 1n)], [], [], []]))
     const epoch = freshEpoch()
     await devnet.mine(1)
     const snapshotBlock = (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n
     const root = keccak256(toHex('roots'))
     const due = usd('1000')
     const domain = distributorDomain(await devnet.clients.public.getChainId(), distributor)
-    await sent(registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: due, totalCharged: due, receiptCount: 1n, manifestHash: root, domain, proofsHash: `0x${'00'.repeat(32)}`, configHash: config, snapshotBlock }, '']))
+    await sent(registry.write.propose([epoch, { spendRoot: root, rewardRoot: root, totalGross: due, totalCharged: due, receiptCount: 1n, manifestHash: root, domain, proofsHash: `0x${'00'.repeat(32)}`, configHash: config, snapshotBlock, ledgerHash: root }, '']))
     await devnet.increaseTime(3600)
     const unpaid = async (paid: bigint) => {
       const error = await registry.write.finalize([epoch]).catch((e: unknown) => e)

@@ -1,0 +1,285 @@
+/**
+ * The epoch ledger: what lets anyone prove on chain that a reward leaf is wrong or missing (EpochJudge,
+ * docs/trust-model.md property 4).
+ *
+ * An OpenZeppelin tree cannot show a leaf absent (pairs are hashed sorted, so a proof does not fix a position). So
+ * beside each of them the epoch commits a positional tree over the same leaves in key order (src/merkle/positional.ts):
+ * the spend list, by (deployment, user), each entry with its deployment's sums before it (gross, eligible gross,
+ * charged), and the reward list, by keccak256(account, token). Two neighbours show a key absent, and neighbours in the
+ * spend list show each deployment's totals. The ledger (ledger.json, format fomo-epoch-ledger-v1) holds the totals and
+ * OpEx per deployment, both lists' roots and entries; the commitment carries keccak256 of its ABI encoding (the
+ * entries aside: the roots and counts stand for them).
+ *
+ * The reward parameters the judge recomputes rewards with are config.json's, as ABI (`rewardParameters`), pinned on
+ * the registry with the configuration.
+ */
+import { encodeAbiParameters, keccak256 } from 'viem'
+import type { Hex } from '../base/bytes.ts'
+import { BaseError } from '../base/errors.ts'
+import { Reader } from '../base/reader.ts'
+import { splitProceeds } from '../economics/supply.ts'
+import { PositionalTree } from '../merkle/positional.ts'
+import { readAddress, readBytes32, readUint } from '../receipts/receipt.ts'
+import type { AggregatorConfig } from './config.ts'
+import { REWARD_LEAF_ENCODING, UINT256_MAX, type RewardLeaf } from './rewards.ts'
+import { SPEND_LEAF_ENCODING, type SpendLeaf } from './spend.ts'
+
+export const LEDGER_FORMAT = 'fomo-epoch-ledger-v1'
+
+const USER_BITS = 160n
+
+/** A spend leaf's key: (deployment position + 1) << 160 | user; keys strictly increase along the spend list. */
+export function spendKey(deploymentIndex: number, user: Hex): bigint {
+  return (BigInt(deploymentIndex + 1) << USER_BITS) | BigInt(user)
+}
+
+/** A reward leaf's key: keccak256(abi.encode(account, token)); keys strictly increase along the reward list. */
+export function rewardKey(account: Hex, token: Hex): bigint {
+  return BigInt(keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'address' }], [account, token])))
+}
+
+/** What the judge recomputes rewards from: config.json's reward parameters as ABI, deployments ascending by id. */
+export type RewardParams = {
+  dailyEmission: bigint
+  epochSeconds: bigint
+  issuerBonusBps: number
+  scoreBasis: number
+  denominator: number
+  flock: Hex
+  usdc: Hex
+  deployments: Array<{ id: Hex; issuer: Hex; mtToken: Hex; graduationEpoch: bigint; stakingFund: bigint; incentiveReserve: bigint }>
+}
+
+const SCORE_BASES = ['net', 'charged', 'gross'] as const
+const DENOMINATORS = ['eligible-stakers', 'all-users'] as const
+
+export const REWARD_PARAMS_ABI = {
+  type: 'tuple',
+  components: [
+    { name: 'dailyEmission', type: 'uint256' },
+    { name: 'epochSeconds', type: 'uint64' },
+    { name: 'issuerBonusBps', type: 'uint16' },
+    { name: 'scoreBasis', type: 'uint8' },
+    { name: 'denominator', type: 'uint8' },
+    { name: 'flock', type: 'address' },
+    { name: 'usdc', type: 'address' },
+    {
+      name: 'deployments',
+      type: 'tuple[]',
+      components: [
+        { name: 'id', type: 'bytes32' },
+        { name: 'issuer', type: 'address' },
+        { name: 'mtToken', type: 'address' },
+        { name: 'graduationEpoch', type: 'uint64' },
+        { name: 'stakingFund', type: 'uint256' },
+        { name: 'incentiveReserve', type: 'uint256' },
+      ],
+    },
+  ],
+} as const
+
+/** The configuration's reward parameters, as the registry pins them. */
+export function rewardParameters(config: AggregatorConfig): RewardParams {
+  const p = config.platform
+  return {
+    dailyEmission: p.dailyEmission,
+    epochSeconds: BigInt(config.epochSeconds),
+    issuerBonusBps: Number(p.issuerBonusBps),
+    scoreBasis: SCORE_BASES.indexOf(p.scoreBasis),
+    denominator: DENOMINATORS.indexOf(p.rewardDenominator),
+    flock: config.tokens.flock,
+    usdc: config.tokens.usdc,
+    deployments: deploymentOrder(config).map((d) => ({
+      id: d.id,
+      issuer: d.issuer,
+      mtToken: d.mtToken,
+      graduationEpoch: BigInt(d.graduationEpoch),
+      stakingFund: splitProceeds(d.raised).stakingIncentives,
+      incentiveReserve: d.incentiveReserve,
+    })),
+  }
+}
+
+/** keccak256 of the reward parameters' ABI encoding: `rewardParamsOf(configHash)` on the registry. */
+export function rewardParamsHash(params: RewardParams): Hex {
+  return keccak256(encodeAbiParameters([REWARD_PARAMS_ABI], [params]))
+}
+
+/** The configuration's deployments in key order (ascending id): a deployment's position in it is its spend key's. */
+export function deploymentOrder<D extends { id: Hex }>(config: { deployments: readonly D[] }): D[] {
+  return [...config.deployments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/** One deployment's sums over its spend leaves, and its OpEx: what its emission share and rewards follow from. */
+export type DeploymentTotals = { gross: bigint; eligible: bigint; charged: bigint; opex: bigint }
+
+/** What the commitment's `ledgerHash` covers: the totals, and each list's root and length. */
+export type Ledger = { totals: DeploymentTotals[]; spendList: Hex; spendCount: bigint; rewardList: Hex; rewardCount: bigint }
+
+export const LEDGER_ABI = {
+  type: 'tuple',
+  components: [
+    {
+      name: 'totals',
+      type: 'tuple[]',
+      components: [
+        { name: 'gross', type: 'uint256' },
+        { name: 'eligible', type: 'uint256' },
+        { name: 'charged', type: 'uint256' },
+        { name: 'opex', type: 'uint256' },
+      ],
+    },
+    { name: 'spendList', type: 'bytes32' },
+    { name: 'spendCount', type: 'uint256' },
+    { name: 'rewardList', type: 'bytes32' },
+    { name: 'rewardCount', type: 'uint256' },
+  ],
+} as const
+
+/** keccak256 of the ledger's ABI encoding: the commitment's `ledgerHash`. */
+export function ledgerHash(ledger: Ledger): Hex {
+  return keccak256(encodeAbiParameters([LEDGER_ABI], [ledger]))
+}
+
+/** A spend list entry: a spend leaf (as the OZ tree holds it) and its deployment's sums before it. */
+export type SpendListEntry = { leaf: SpendLeaf; prefixGross: bigint; prefixEligible: bigint; prefixCharged: bigint }
+
+/** A reward list entry: a reward leaf as the OZ tree holds it. */
+export type RewardListEntry = RewardLeaf
+
+/** The spend list's leaf at a position: keccak256(abi.encode(OZ leaf hash, prefixGross, prefixEligible, prefixCharged)). */
+export function spendListLeaf(epoch: number, e: SpendListEntry): Hex {
+  const oz = ozLeafHash(SPEND_LEAF_ENCODING, spendLeafValuesOf(epoch, e.leaf))
+  return keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }], [oz, e.prefixGross, e.prefixEligible, e.prefixCharged]))
+}
+
+/** The reward list's leaf: the OZ reward leaf hash itself. */
+export function rewardListLeaf(e: RewardListEntry): Hex {
+  return ozLeafHash(REWARD_LEAF_ENCODING, [e.domain, e.account, e.token, e.amount.toString()])
+}
+
+/** An OpenZeppelin standard leaf hash: keccak256(bytes.concat(keccak256(abi.encode(values)))). */
+function ozLeafHash(types: readonly string[], values: readonly string[]): Hex {
+  return keccak256(keccak256(encodeAbiParameters(types.map((type) => ({ type })), values.map((v, i) => (types[i]!.startsWith('uint') ? BigInt(v) : v)))))
+}
+
+function spendLeafValuesOf(epoch: number, l: SpendLeaf): string[] {
+  return [String(epoch), l.deploymentId, l.user, l.gross.toString(), l.charged.toString(), l.receipts.toString(), l.stake.toString()]
+}
+
+/**
+ * The spend list: the spend leaves in key order with their deployment's prefix sums, and each deployment's totals
+ * in `order` (the reward parameters' deployments). A leaf of a deployment `order` lacks is refused.
+ */
+export function spendList(leaves: readonly SpendLeaf[], order: readonly Hex[]): { entries: SpendListEntry[]; totals: Omit<DeploymentTotals, 'opex'>[] } {
+  const index = new Map(order.map((id, i) => [id.toLowerCase(), i]))
+  const keyed = leaves.map((leaf) => {
+    const i = index.get(leaf.deploymentId.toLowerCase())
+    if (i === undefined) throw new LedgerError(`a spend leaf of deployment ${leaf.deploymentId}, which the reward parameters do not have`)
+    return { leaf, i, key: spendKey(i, leaf.user) }
+  })
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const totals = order.map(() => ({ gross: 0n, eligible: 0n, charged: 0n }))
+  const entries = keyed.map(({ leaf, i }) => {
+    const t = totals[i]!
+    const entry = { leaf, prefixGross: t.gross, prefixEligible: t.eligible, prefixCharged: t.charged }
+    t.gross += leaf.gross
+    if (leaf.stake > 0n) t.eligible += leaf.gross
+    t.charged += leaf.charged
+    return entry
+  })
+  return { entries, totals }
+}
+
+/** The reward list: the reward leaves in key order. */
+export function rewardList(leaves: readonly RewardLeaf[]): RewardListEntry[] {
+  return leaves
+    .map((leaf) => ({ leaf, key: rewardKey(leaf.account, leaf.token) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ leaf }) => leaf)
+}
+
+/** An epoch's lists as positional trees, and the ledger over them. */
+export type EpochLists = { ledger: Ledger; spend: SpendListEntry[]; spendTree: PositionalTree; reward: RewardListEntry[]; rewardTree: PositionalTree }
+
+/** The lists and ledger of an epoch's spend and reward leaves; `opex` per deployment in `order`. */
+export function epochLists(epoch: number, spendLeaves: readonly SpendLeaf[], rewardLeaves: readonly RewardLeaf[], order: readonly Hex[], opex: readonly bigint[]): EpochLists {
+  const spend = spendList(spendLeaves, order)
+  const reward = rewardList(rewardLeaves)
+  const spendTree = PositionalTree.of(spend.entries.map((e) => spendListLeaf(epoch, e)))
+  const rewardTree = PositionalTree.of(reward.map(rewardListLeaf))
+  return {
+    ledger: {
+      totals: spend.totals.map((t, i) => ({ ...t, opex: opex[i] ?? 0n })),
+      spendList: spendTree.root,
+      spendCount: BigInt(spend.entries.length),
+      rewardList: rewardTree.root,
+      rewardCount: BigInt(reward.length),
+    },
+    spend: spend.entries,
+    spendTree,
+    reward,
+    rewardTree,
+  }
+}
+
+export class LedgerError extends BaseError {
+  override name = 'LedgerError'
+  constructor(message: string, hint?: string) {
+    super('LEDGER', message, hint ? { metaMessages: [hint] } : {})
+  }
+}
+
+/** ledger.json's document: the ledger, and both lists' entries in order (what challenges open). */
+export function ledgerJson(epoch: number, lists: Pick<EpochLists, 'ledger' | 'spend' | 'reward'>): Record<string, unknown> {
+  const { ledger } = lists
+  return {
+    format: LEDGER_FORMAT,
+    epoch,
+    totals: ledger.totals.map((t) => ({ gross: t.gross.toString(), eligible: t.eligible.toString(), charged: t.charged.toString(), opex: t.opex.toString() })),
+    spendList: ledger.spendList,
+    rewardList: ledger.rewardList,
+    spend: lists.spend.map((e) => [e.leaf.deploymentId, e.leaf.user, e.leaf.gross.toString(), e.leaf.charged.toString(), e.leaf.receipts.toString(), e.leaf.stake.toString(), e.prefixGross.toString(), e.prefixEligible.toString(), e.prefixCharged.toString()]),
+    reward: lists.reward.map((e) => [e.domain, e.account, e.token, e.amount.toString()]),
+  }
+}
+
+/** Reads ledger.json: the ledger with both lists, each list checked against its root (the lists are what is opened). */
+export function readLedger(document: unknown): { epoch: number; ledger: Ledger; spend: SpendListEntry[]; reward: RewardListEntry[] } {
+  const r = new Reader(LEDGER_FORMAT, document)
+  r.object(['format', 'epoch', 'totals', 'spendList', 'rewardList', 'spend', 'reward'])
+  r.field('format').literal([LEDGER_FORMAT])
+  const amount = (x: Reader) => readUint(x, 0n, UINT256_MAX, 'a whole number of base units')
+  const epoch = Number(r.field('epoch').integer(0, 0xffff_ffff))
+  const totals = r
+    .field('totals')
+    .array({ max: 10_000 })
+    .map((t) => {
+      t.object(['gross', 'eligible', 'charged', 'opex'])
+      return { gross: amount(t.field('gross')), eligible: amount(t.field('eligible')), charged: amount(t.field('charged')), opex: amount(t.field('opex')) }
+    })
+  const spend = r
+    .field('spend')
+    .array({ min: 1 })
+    .map((e): SpendListEntry => {
+      const v = e.array({ min: 9, max: 9 })
+      const [deploymentId, user, gross, charged, receipts, stake, prefixGross, prefixEligible, prefixCharged] = v as [Reader, Reader, Reader, Reader, Reader, Reader, Reader, Reader, Reader]
+      return {
+        leaf: { deploymentId: readBytes32(deploymentId), user: readAddress(user), gross: amount(gross), charged: amount(charged), receipts: amount(receipts), stake: amount(stake) },
+        prefixGross: amount(prefixGross),
+        prefixEligible: amount(prefixEligible),
+        prefixCharged: amount(prefixCharged),
+      }
+    })
+  const reward = r
+    .field('reward')
+    .array({ min: 1 })
+    .map((e): RewardListEntry => {
+      const [domain, account, token, cumulative] = e.array({ min: 4, max: 4 }) as [Reader, Reader, Reader, Reader]
+      return { domain: readBytes32(domain), account: readAddress(account), token: readAddress(token), amount: amount(cumulative) }
+    })
+  const ledger = { totals, spendList: readBytes32(r.field('spendList')), spendCount: BigInt(spend.length), rewardList: readBytes32(r.field('rewardList')), rewardCount: BigInt(reward.length) }
+  if (PositionalTree.of(spend.map((e) => spendListLeaf(epoch, e))).root !== ledger.spendList) r.field('spend').fail(`the entries of the spend list whose root is ${ledger.spendList}`)
+  if (PositionalTree.of(reward.map(rewardListLeaf)).root !== ledger.rewardList) r.field('reward').fail(`the entries of the reward list whose root is ${ledger.rewardList}`)
+  return { epoch, ledger, spend, reward }
+}
