@@ -17,23 +17,28 @@ export type IngestClientOptions = {
   url: string
   /** Receipts per request. */
   batchSize?: number
-  /** Attempts per request on network errors and 5xx answers. */
+  /** How long to keep retrying a request on network errors and 5xx answers, e.g. while the aggregator restarts (default 120 s). */
+  retrySeconds?: number
+  /** At most this many attempts per request (default: as many as fit in `retrySeconds`). */
   attempts?: number
   /** Requests in flight at once. */
   concurrency?: number
   onProgress?: (done: number, total: number) => void
   sleep?: (ms: number) => Promise<void>
+  /** The clock retries are timed by, in milliseconds (default Date.now). */
+  now?: () => number
 }
+
+type RetryOptions = Pick<IngestClientOptions, 'retrySeconds' | 'attempts' | 'sleep' | 'now'>
 
 /**
  * Sends receipts to an aggregator in requests of `batchSize`, retrying with
- * exponential backoff on network errors and 5xx answers. Retrying is safe: a
- * receipt the aggregator already stored comes back as a duplicate, never
- * counted twice. 4xx answers are not retried: they name what to fix.
+ * exponential backoff on network errors and 5xx answers for `retrySeconds`.
+ * Retrying is safe: a receipt the aggregator already stored comes back as a
+ * duplicate, never counted twice. 4xx answers are not retried: they name what to fix.
  */
 export async function sendReceipts(texts: readonly string[], options: IngestClientOptions): Promise<IngestSummary> {
-  const { batchSize = 1000, attempts = 6, concurrency = 2 } = options
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)))
+  const { batchSize = 1000, concurrency = 2 } = options
   const summary: IngestSummary = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0, rejections: [] }
   const chunks: Array<[number, readonly string[]]> = []
   for (let i = 0; i < texts.length; i += batchSize) chunks.push([i, texts.slice(i, i + batchSize)])
@@ -43,7 +48,7 @@ export async function sendReceipts(texts: readonly string[], options: IngestClie
     while (next < chunks.length) {
       const [offset, chunk] = chunks[next++]!
       const body = `[${chunk.join(',')}]`
-      const answer = await post(`${options.url.replace(/\/$/, '')}/v1/receipts`, body, attempts, sleep, summary)
+      const answer = await post(`${options.url.replace(/\/$/, '')}/v1/receipts`, body, options, summary)
       summary.requests++
       summary.accepted += answer.accepted
       summary.duplicates += answer.duplicates
@@ -57,25 +62,37 @@ export async function sendReceipts(texts: readonly string[], options: IngestClie
   return summary
 }
 
-/** Sends one batch document. */
-export async function sendBatch(url: string, batchText: string, options: { attempts?: number; sleep?: (ms: number) => Promise<void> } = {}) {
+/** Sends one batch document, retrying as `sendReceipts` does; `retries` (when given) counts the retries. */
+export async function sendBatch(url: string, batchText: string, options: RetryOptions & { retries?: { retries: number } } = {}) {
   const summary: IngestSummary = { requests: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0, rejections: [] }
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)))
-  return post(`${url.replace(/\/$/, '')}/v1/batches`, batchText, options.attempts ?? 6, sleep, summary) as Promise<BatchAnswer>
+  const answer = (await post(`${url.replace(/\/$/, '')}/v1/batches`, batchText, options, summary)) as BatchAnswer
+  if (options.retries) options.retries.retries += summary.retries
+  return answer
 }
 
 type Answer = { accepted: number; duplicates: number; rejected: number; results: Array<{ index: number; status: string; reason: string; message: string }> }
 type BatchAnswer = Answer & { batch: 'accepted' | 'rejected'; reason?: string; message?: string }
 
-async function post(url: string, body: string, attempts: number, sleep: (ms: number) => Promise<void>, summary: IngestSummary): Promise<Answer> {
+async function post(url: string, body: string, options: RetryOptions, summary: IngestSummary): Promise<Answer> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)))
+  const now = options.now ?? Date.now
+  const attempts = options.attempts ?? Number.POSITIVE_INFINITY
+  const deadline = now() + 1000 * (options.retrySeconds ?? 120)
   let lastError = ''
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  let attempt = 1
+  for (; ; attempt++) {
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
       const text = await res.text()
       if (res.status < 500) {
-        const answer = JSON.parse(text)
-        if (res.status >= 400) throw new IngestError(`the aggregator refused the request (${res.status}): ${answer.error ?? text}`, 'Fix the input; retrying the same request would fail again.')
+        let answer: { error?: string } | undefined
+        try {
+          answer = JSON.parse(text)
+        } catch {
+          answer = undefined
+        }
+        if (res.status >= 400 || answer === undefined)
+          throw new IngestError(`the aggregator refused the request (${res.status}): ${answer?.error ?? text.slice(0, 200)}; fix the input or --url (the same request would be refused again)`)
         return answer as Answer
       }
       lastError = `${res.status} ${text.slice(0, 200)}`
@@ -83,10 +100,12 @@ async function post(url: string, body: string, attempts: number, sleep: (ms: num
       if (error instanceof IngestError) throw error
       lastError = (error as Error).message
     }
-    if (attempt < attempts) {
-      summary.retries++
-      await sleep(Math.min(10_000, 100 * 2 ** (attempt - 1)))
-    }
+    const wait = Math.min(5_000, 100 * 2 ** (attempt - 1))
+    if (attempt >= attempts || now() + wait > deadline) break
+    summary.retries++
+    await sleep(wait)
   }
-  throw new IngestError(`could not deliver to ${url} after ${attempts} attempts: ${lastError}`, 'Check the aggregator is running; sending again is safe (duplicates are not counted twice).')
+  throw new IngestError(
+    `could not deliver to ${url} after ${attempt} attempt${attempt > 1 ? 's' : ''} (${lastError}); check the aggregator is running, then send again (stored receipts come back as duplicates, never counted twice)`,
+  )
 }

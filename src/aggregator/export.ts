@@ -1,9 +1,11 @@
 /**
  * An epoch's stored receipts as NDJSON lines for an auditor (`fomo audit --receipts`, `fomo prove --receipts`):
- * per-call receipts as signed fomo-receipt-v1 documents, batch-signed ones as their whole batch documents.
+ * per-call receipts as signed fomo-receipt-v1 documents, batch-signed ones as their whole batch documents (or, for
+ * a batch the store holds only some receipts of, a fomo-receipt-batch-part-v1 naming them).
  */
 import { getAddress } from 'viem'
 import { RECEIPT_FORMAT } from '../receipts/document.ts'
+import { RECEIPT_BATCH_PART_FORMAT } from '../receipts/file.ts'
 import { FIELD_LAYOUT } from '../receipts/schema.ts'
 import { RECEIPT_TYPES } from '../receipts/types.ts'
 import type { Store } from './store.ts'
@@ -23,7 +25,9 @@ export async function* receiptExportLines(store: Store, epoch: number): AsyncGen
   const config = await store.config()
   for await (const item of store.exportReceipts(epoch)) {
     if (item.kind === 'batch') {
-      yield { kind: 'batch', line: item.document.replace(/\n/g, '') }
+      const document = item.document.replace(/\n/g, '')
+      // A batch stored in part: the receipts that count, so that an audit counts what the epoch does.
+      yield { kind: 'batch', line: item.receipts === null ? document : `{"format":"${RECEIPT_BATCH_PART_FORMAT}","receipts":${JSON.stringify(item.receipts)},"batch":${document}}` }
       continue
     }
     const message = messageOf(item.row)

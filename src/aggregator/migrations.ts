@@ -90,6 +90,20 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
     name: 'epoch_inputs: where the stake snapshot was read (MTStaking contract, snapshot block)',
     sql: `ALTER TABLE epoch_inputs ADD COLUMN snapshot_staking bytea, ADD COLUMN snapshot_block numeric(20, 0);`,
   },
+  {
+    version: 3,
+    name: 'configurations by the epoch they apply from, a version nodes notice changes by; the receipts each batch row holds',
+    sql: `
+      CREATE TABLE configs (
+        from_epoch bigint PRIMARY KEY,
+        document jsonb NOT NULL
+      );
+      INSERT INTO configs (from_epoch, document) SELECT 0, document FROM config WHERE id = 1;
+      ALTER TABLE config ADD COLUMN version bigint NOT NULL DEFAULT 1;
+      -- Indices (in the batch) of the receipts stored under this batch in this epoch; NULL: all of them.
+      ALTER TABLE batches ADD COLUMN receipts int[];
+    `,
+  },
 ]
 
 export async function migrate(sql: Sql): Promise<number> {

@@ -13,7 +13,8 @@ import type { AggregatorConfig } from '../epoch/config.ts'
 import { rewardLeafOf } from '../epoch/rewards.ts'
 import { Metrics } from './metrics.ts'
 import { BodyError, splitItems } from './split.ts'
-import type { IngestResult, Store, StoredRow } from './store.ts'
+import { ProviderRegistry } from '../receipts/registry.ts'
+import { ConfigChangedError, type IngestResult, type Store, type StoredRow } from './store.ts'
 
 export type Limits = {
   /** Largest request body in bytes (10 MiB by default). */
@@ -22,11 +23,18 @@ export type Limits = {
   maxItems: number
 }
 
+/** The status logged and counted for a request whose client disconnected before the answer. */
+const CLIENT_CLOSED = 499
+
 export const DEFAULT_LIMITS: Limits = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000 }
 
 export type ServiceOptions = {
   store: Store
-  config: AggregatorConfig
+  /**
+   * Not used: the service reads the store's configuration, the one in force for each receipt's epoch, and
+   * notices a change (`fomo init` on a running store) without a restart.
+   */
+  config?: AggregatorConfig | undefined
   /** Current time in nanoseconds since the Unix epoch. */
   now: () => bigint
   limits?: Partial<Limits>
@@ -35,6 +43,32 @@ export type ServiceOptions = {
 }
 
 export type ItemResult = IngestResult & { index: number }
+
+/** The configurations by the epoch they apply from, latest first, with their provider registries. */
+type Configs = { version: number; history: Array<{ fromEpoch: number; config: AggregatorConfig; registry: ProviderRegistry }> }
+
+/** The service cannot listen: `reason` says whether the port or the host is the problem. */
+export class ListenError extends BaseError {
+  override name = 'ListenError'
+  constructor(
+    readonly reason: 'port' | 'host',
+    message: string,
+    cause: unknown,
+  ) {
+    super('LISTEN', message, { cause })
+  }
+
+  static of(error: NodeJS.ErrnoException, host: string, port: number): ListenError {
+    const where = `${host}:${port}`
+    if (error.code === 'EADDRINUSE') return new ListenError('port', `cannot listen on ${where}: the port is in use; stop the process using it or give another --port`, error)
+    if (error.code === 'EACCES') return new ListenError('port', `cannot listen on ${where}: permission denied (ports below 1024 need privileges); give another --port`, error)
+    if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
+      return new ListenError('host', `cannot listen on ${where}: ${host} is not an address of this machine (${error.code}); give another --host`, error)
+    return new ListenError('port', `cannot listen on ${where}: ${error.code ?? error.message}`, error)
+  }
+}
+
+type Routed = { status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }
 
 class HttpError extends Error {
   constructor(
@@ -54,30 +88,71 @@ class HttpError extends Error {
 export class AggregatorService {
   readonly server: Server
   readonly metrics = new Metrics()
-  readonly #pool: VerifierPool
+  #pool: VerifierPool
+  #configs: Configs
   readonly #limits: Limits
   readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
 
   private constructor(
     readonly options: ServiceOptions,
     pool: VerifierPool,
+    configs: Configs,
   ) {
     this.#pool = pool
+    this.#configs = configs
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.server = createServer((req, res) => void this.#handle(req, res))
     this.server.keepAliveTimeout = 10_000
   }
 
   static async create(options: ServiceOptions): Promise<AggregatorService> {
-    const registry = await options.store.registry()
-    const pool = new VerifierPool({ domain: options.config.domain, registry, threads: options.threads })
-    return new AggregatorService(options, pool)
+    const configs = await loadConfigs(options.store)
+    // Providers are checked per epoch (#policy), so the pool verifies signatures only.
+    const pool = new VerifierPool({ domain: configs.history[0]!.config.domain, threads: options.threads })
+    return new AggregatorService(options, pool, configs)
   }
 
+  /** Reloads the configurations after a change; a new receipt domain (only before any receipt) needs a new pool. */
+  async #reload(): Promise<void> {
+    const before = this.#configs.history[0]!.config.domain
+    this.#configs = await loadConfigs(this.options.store)
+    const domain = this.#configs.history[0]!.config.domain
+    if (JSON.stringify(domain) !== JSON.stringify(before)) {
+      const old = this.#pool
+      this.#pool = new VerifierPool({ domain, threads: this.options.threads })
+      await old.close()
+    }
+  }
+
+  /**
+   * Runs an ingest under the store's current configuration: reloaded when its version moved, and again when it
+   * moves between this check and the write (the store refuses the write), then the ingest runs once more.
+   */
+  async #fresh<T>(ingest: () => Promise<T>): Promise<T> {
+    if ((await this.options.store.configVersion()) !== this.#configs.version) await this.#reload()
+    try {
+      return await ingest()
+    } catch (error) {
+      if (!(error instanceof ConfigChangedError)) throw error
+      await this.#reload()
+      return ingest()
+    }
+  }
+
+  #configFor(epoch: number): { config: AggregatorConfig; registry: ProviderRegistry } {
+    const history = this.#configs.history
+    return history.find((c) => c.fromEpoch <= epoch) ?? history[history.length - 1]!
+  }
+
+  /** Listens on `host:port`; a port in use, a host that is not this machine's, ... is a ListenError saying what to do. */
   listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, host, () => resolve(this.server.address() as AddressInfo))
+      const fail = (error: NodeJS.ErrnoException) => reject(ListenError.of(error, host, port))
+      this.server.once('error', fail)
+      this.server.listen(port, host, () => {
+        this.server.off('error', fail)
+        resolve(this.server.address() as AddressInfo)
+      })
     })
   }
 
@@ -110,6 +185,11 @@ export class AggregatorService {
         res.end(result.body)
       } else send(res, status, result.body)
     } catch (error) {
+      // A client that hung up mid-request: nothing to answer, and not the service's failure (499, as nginx logs it).
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.readableAborted) {
+        status = CLIENT_CLOSED
+        return
+      }
       if (error instanceof HttpError || error instanceof BodyError) status = error.status
       else if (error instanceof BaseError && error.code === 'SCHEMA_INVALID') status = 400
       else status = 503
@@ -125,13 +205,13 @@ export class AggregatorService {
     }
   }
 
-  async #route(req: IncomingMessage, url: URL): Promise<{ status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }> {
+  async #route(req: IncomingMessage, url: URL): Promise<Routed> {
     const parts = url.pathname.split('/').filter(Boolean)
     const method = req.method ?? 'GET'
     if (url.pathname === '/v1/receipts' || url.pathname === '/v1/batches') {
       if (method !== 'POST') throw new HttpError(405, `use POST for ${url.pathname}`)
       const body = await readBody(req, this.#limits.maxBodyBytes)
-      return url.pathname === '/v1/receipts' ? this.#ingestReceipts(body) : this.#ingestBatch(body)
+      return this.#fresh<Routed>(() => (url.pathname === '/v1/receipts' ? this.#ingestReceipts(body) : this.#ingestBatch(body)))
     }
     if (method !== 'GET') throw new HttpError(405, 'use GET')
     if (url.pathname === '/v1/health') {
@@ -180,16 +260,19 @@ export class AggregatorService {
       if (problem) results.set(i, { status: 'rejected', digest: columns.digestHex(i), ...problem })
       else rows.push({ index: i })
     }
-    for (const [i, r] of await this.options.store.insertReceipts(columns, rows)) results.set(i, r)
+    for (const [i, r] of await this.options.store.insertReceipts(columns, rows, undefined, { configVersion: this.#configs.version })) results.set(i, r)
     return this.#respond(texts.length, results)
   }
 
   async #ingestBatch(body: string) {
     const { columns, root, error } = await this.#pool.verifyBatch(body)
-    if (error || !root) {
+    // A malformed document is a broken client, as for /v1/receipts: 400, nothing stored.
+    if (error?.reason === 'schema') return { status: 400, body: { error: `malformed batch: ${error.message}; nothing was stored`, retry: false }, log: { batch: 'malformed' } }
+    const refused = (reason: string | undefined, message: string | undefined) => {
       this.metrics.counter('fomo_receipts_total', 'Receipts by outcome', { status: 'rejected' })
-      return { status: 200, body: { batch: 'rejected', reason: error?.reason, message: error?.message, accepted: 0, duplicates: 0, rejected: 1, results: [] }, log: { batch: 'rejected' } }
+      return { status: 200, body: { batch: 'rejected', reason, message, accepted: 0, duplicates: 0, rejected: 1, results: [] }, log: { batch: 'rejected' } }
     }
+    if (error || !root) return refused(error?.reason, error?.message)
     const results = new Map<number, IngestResult>()
     const rows: StoredRow[] = []
     for (let i = 0; i < columns.length; i++) {
@@ -197,14 +280,22 @@ export class AggregatorService {
       if (problem) results.set(i, { status: 'rejected', digest: columns.digestHex(i), ...problem })
       else rows.push({ index: i, batchRoot: root })
     }
-    for (const [i, r] of await this.options.store.insertReceipts(columns, rows, { document: body, root })) results.set(i, r)
+    // A provider not allowed for any of its receipts: the batch as a whole, as its signature check would.
+    const notAllowed = [...results.values()].filter((r) => r.reason === 'signer-not-allowed')
+    if (columns.length > 0 && notAllowed.length === columns.length) return refused('signer-not-allowed', notAllowed[0]!.message)
+    const stored = await this.options.store.insertReceipts(columns, rows, { document: body, root, size: columns.length }, { configVersion: this.#configs.version })
+    for (const [i, r] of stored) results.set(i, r)
     const response = this.#respond(columns.length, results)
     return { ...response, body: { batch: 'accepted', root, ...response.body } }
   }
 
-  /** Epoch and clock rules: the epoch must match the timestamp, the timestamp be within the skew and age bounds, and the deployment known. */
+  /**
+   * Epoch and clock rules, under the configuration in force for the receipt's epoch: the epoch must match the
+   * timestamp, the timestamp be within the skew and age bounds, the deployment known and the provider allowed.
+   */
   #policy(columns: ReceiptColumns, i: number): { reason: string; message: string } | undefined {
-    const { epochSeconds, clockSkewSeconds, maxReceiptAgeSeconds } = this.options.config
+    const { config, registry } = this.#configFor(columns.epoch[i] as number)
+    const { epochSeconds, clockSkewSeconds, maxReceiptAgeSeconds } = config
     const ts = columns.timestamp[i] as bigint
     const epoch = BigInt(columns.epoch[i] as number)
     if (ts / BigInt(epochSeconds) !== epoch)
@@ -216,7 +307,10 @@ export class AggregatorService {
     if (tsNs < now - BigInt(maxReceiptAgeSeconds) * 1_000_000_000n)
       return { reason: 'too-old', message: `timestamp ${ts} is older than ${maxReceiptAgeSeconds} s; late receipts must arrive before their epoch is sealed` }
     const deployment = `0x${Buffer.from(columns.deploymentId.subarray(32 * i, 32 * i + 32)).toString('hex')}`
-    if (!this.options.config.deployments.some((d) => d.id === deployment)) return { reason: 'unknown-deployment', message: `deployment ${deployment} is not configured` }
+    if (!config.deployments.some((d) => d.id === deployment)) return { reason: 'unknown-deployment', message: `deployment ${deployment} is not configured` }
+    const provider = `0x${Buffer.from(columns.provider.subarray(20 * i, 20 * i + 20)).toString('hex')}` as Hex
+    if (!registry.isAllowed(deployment as Hex, provider))
+      return { reason: 'signer-not-allowed', message: `provider ${provider} is not allowed to sign for deployment ${deployment} in epoch ${epoch}` }
     return undefined
   }
 
@@ -272,6 +366,16 @@ export class AggregatorService {
     if (!loaded || indices.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
     return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, leaves: indices.map((i) => ({ value: loaded.tree.at(i), proof: loaded.tree.getProof(i) })) }
   }
+}
+
+async function loadConfigs(store: Store): Promise<Configs> {
+  const version = await store.configVersion()
+  const history = (await store.configHistory()).map((c) => ({ ...c, registry: ProviderRegistry.from(c.config.providers) })).reverse()
+  if (history.length === 0) {
+    const config = await store.config()
+    history.push({ fromEpoch: 0, config, registry: ProviderRegistry.from(config.providers) })
+  }
+  return { version, history }
 }
 
 function parseEpoch(text: string): number {

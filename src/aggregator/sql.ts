@@ -4,8 +4,8 @@
  * Same SQL for both. Numbers and bytes are selected as text (`::text`,
  * `encode(x, 'hex')`) so both drivers return the same JavaScript values.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { BaseError } from '../base/errors.ts'
 
 export type Sql = {
@@ -46,6 +46,7 @@ export async function openPglite(dataDir: string): Promise<Sql> {
   await mkdir(dataDir, { recursive: true })
   const lockPath = join(dataDir, 'fomo.lock')
   await acquireLock(lockPath)
+  await removeBreakTokens(lockPath)
   const { PGlite } = await import('@electric-sql/pglite')
   let db: InstanceType<typeof PGlite>
   try {
@@ -72,25 +73,60 @@ export async function openPglite(dataDir: string): Promise<Sql> {
   return { ...top, query: (text, params) => mutex.run(() => top.query(text, params)), exec: (text) => mutex.run(() => top.exec(text)) }
 }
 
-async function acquireLock(path: string): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+/**
+ * Takes the lock file with O_EXCL (`wx`): the OS lets one process create it. A lock naming a dead process is
+ * broken by whoever first creates that lock's break token (also O_EXCL, named after the lock file's inode and
+ * change time), so two processes finding the same stale lock cannot both remove it and both get in.
+ */
+export async function acquireLock(path: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
     try {
       const handle = await open(path, 'wx')
       await handle.writeFile(String(process.pid))
       await handle.close()
       return
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
-      if (pid && pid !== process.pid && isAlive(pid))
-        throw new StoreError(
-          `the data directory is in use by another fomo process (pid ${pid})`,
-          'The embedded database serves one process: stop it, use its HTTP API, or run PostgreSQL (--database-url).',
-        )
-      await rm(path, { force: true })
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error)
     }
+    const holder = await stat(path, { bigint: true }).catch(() => undefined)
+    if (!holder) continue
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
+    // A lock being written (empty for an instant) or a live holder's: never broken.
+    if (pid && pid !== process.pid && isAlive(pid))
+      throw new StoreError(
+        `the data directory is in use by another fomo process (pid ${pid})`,
+        'The embedded database serves one process: stop it, use its HTTP API, or run PostgreSQL (--database-url).',
+      )
+    if (!pid && Date.now() - Number(holder.mtimeMs) < 2_000) {
+      await new Promise((r) => setTimeout(r, 20))
+      continue
+    }
+    const token = `${path}.break-${holder.ino}-${holder.ctimeNs}`
+    const broke = await open(token, 'wx').then(
+      (h) => h.close().then(() => true),
+      () => false,
+    )
+    // Only the token's creator removes this lock file; the others retry and find the new holder.
+    if (broke) await rm(path, { force: true })
+    else await new Promise((r) => setTimeout(r, 20))
   }
-  throw new StoreError(`cannot lock ${path}`)
+  throw new StoreError(`cannot lock ${path}: it keeps changing`, 'Another process is opening the same data directory; try again.')
+}
+
+/** Old break tokens are debris once their lock is gone (a token is only ever needed while its lock exists). */
+async function removeBreakTokens(path: string): Promise<void> {
+  const dir = dirname(path)
+  const prefix = `${basename(path)}.break-`
+  for (const name of await readdir(dir).catch(() => [] as string[]))
+    if (name.startsWith(prefix)) {
+      const info = await stat(join(dir, name)).catch(() => undefined)
+      if (info && Date.now() - info.mtimeMs > 60_000) await rm(join(dir, name), { force: true })
+    }
+}
+
+function lockError(path: string, error: unknown): StoreError {
+  const code = (error as NodeJS.ErrnoException).code ?? ''
+  return new StoreError(`cannot create the lock file ${path} (${code || (error as Error).message}); check the data directory is writable`, undefined, error)
 }
 
 function isAlive(pid: number): boolean {
@@ -106,6 +142,9 @@ function isAlive(pid: number): boolean {
 export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Sql> {
   const { default: pg } = await import('pg')
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8 })
+  // A server restart breaks idle connections: the pool drops them and connects again on the next query, so the
+  // error is not fatal (unhandled, it would end the process).
+  pool.on('error', () => undefined)
   try {
     await pool.query('select 1')
   } catch (error) {
@@ -129,16 +168,22 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     },
     async transaction(fn) {
       const client = await pool.connect()
+      // The connection may break between two statements: that error is the next query's, not the process's.
+      let broken: Error | undefined
+      const onError = (error: Error) => void (broken = error)
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const result = await fn(fromClient(client))
         await client.query('COMMIT')
         return result
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
+        await client.query('ROLLBACK').catch((e: Error) => void (broken ??= e))
         throw error
       } finally {
-        client.release()
+        client.off('error', onError)
+        // A broken connection is closed rather than handed to the next transaction.
+        client.release(broken)
       }
     },
     close: () => pool.end(),

@@ -151,14 +151,14 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     await expect(store.seal(EPOCH + 1)).resolves.toMatchObject({ alreadySealed: false })
   })
 
-  it.skipIf(skip)('keeps one distributor once an epoch is sealed: a configuration naming another is refused', async () => {
+  it.skipIf(skip)('keeps one distributor once the store holds receipts: a configuration naming another is refused', async () => {
     const store = await make()
     const other = { ...config, domain: { ...config.domain, verifyingContract: address('another distributor') } }
     await store.setConfig(other)
     await store.setConfig(config)
     await ingest(store, [signed(receipt(0))])
     await store.seal(EPOCH)
-    await expect(store.setConfig(other)).rejects.toThrow(/receipt domain cannot change once an epoch is sealed .* a new distributor would pay every earlier reward again/s)
+    await expect(store.setConfig(other)).rejects.toThrow(/receipt domain cannot change once the store holds receipts .* a new distributor would pay every earlier reward again/s)
     await expect(store.setConfig({ ...config, domain: { ...config.domain, chainId: config.domain.chainId + 1 } })).rejects.toThrow('receipt domain cannot change')
     // The configuration stays as it was, and the same domain with other settings is accepted.
     expect((await store.config()).domain).toEqual(config.domain)

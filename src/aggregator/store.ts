@@ -43,8 +43,36 @@ export type EpochStatus = {
 export type ArtifactFile = { name: string; content: Uint8Array; sha256: string }
 export type EpochArtifacts = { files: ArtifactFile[]; spendRoot: string | null; rewardRoot: string | null }
 export type SealResult = EpochArtifacts & { alreadySealed: boolean }
-/** A stored per-call receipt (its fields as text, bytes as hex without 0x, and its signature) or a whole batch document. */
-export type ExportItem = { kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string }
+export type SealOptions = {
+  /** The clock, nanoseconds since the Unix epoch (default: the system clock): an epoch seals only once it has ended. */
+  now?: bigint | undefined
+  /** Seal an epoch that holds no receipts and no inputs (refused by default: it is most likely a mistyped epoch). */
+  allowEmpty?: boolean | undefined
+}
+/**
+ * A stored per-call receipt (its fields as text, bytes as hex without 0x, and its signature), or a batch document
+ * with the indices of its receipts stored in the epoch (null: all of them).
+ */
+export type ExportItem = { kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string; receipts: number[] | null }
+/** A batch being stored: its document and receipts root, and how many receipts it holds. */
+export type BatchToStore = { document: string; root: string; size: number }
+
+/** The configuration nodes hold is older than the store's: reload it and try again. */
+export class ConfigChangedError extends StoreError {
+  override name = 'ConfigChangedError'
+  constructor() {
+    super('the aggregator configuration changed during the request', 'Retry: the node reloads the configuration.')
+  }
+}
+
+/**
+ * One lock orders ingest against sealing and configuration changes: ingest takes it shared, sealing and
+ * `setConfig` exclusively, so a receipt never lands in an epoch older than one being sealed.
+ */
+const ORDER_LOCK = 0x666f6d6f // "fomo"
+const UINT256_MAX = (1n << 256n) - 1n
+const UINT64_MAX = (1n << 64n) - 1n
+const nowNs = () => BigInt(Date.now()) * 1_000_000n
 
 /**
  * The aggregator's state: config, providers, receipts deduplicated by (epoch, provider, digest), per-epoch
@@ -53,15 +81,26 @@ export type ExportItem = { kind: 'receipt'; row: Record<string, string> } | { ki
 export interface Store {
   /** The database engine behind the store. */
   readonly engine: StoreEngine
-  setConfig(config: AggregatorConfig): Promise<void>
-  config(): Promise<AggregatorConfig>
-  registry(): Promise<ProviderRegistry>
   /**
-   * Stores verified receipts in one transaction. Rows of a sealed epoch are
-   * rejected; a receipt already stored is a duplicate; a request id reused by a
-   * different receipt of the same provider is rejected.
+   * Sets the configuration. A first one (or any, while the store holds no receipts) applies to every epoch;
+   * after that a change applies from the first epoch no receipt can be in yet (the next one, past the clock
+   * skew), so an epoch is sealed and audited under the configuration its receipts were accepted under.
    */
-  insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: { document: string; root: string }): Promise<Map<number, IngestResult>>
+  setConfig(config: AggregatorConfig, options?: { now?: bigint | undefined }): Promise<{ fromEpoch: number }>
+  /** The configuration in force for `epoch`; without one, the latest set. */
+  config(epoch?: number): Promise<AggregatorConfig>
+  /** A number that changes with every `setConfig`: nodes reload their configuration when it does. */
+  configVersion(): Promise<number>
+  /** Every configuration with the epoch it applies from, earliest first. */
+  configHistory(): Promise<Array<{ fromEpoch: number; config: AggregatorConfig }>>
+  /** The providers allowed in `epoch` (default: by the latest configuration). */
+  registry(epoch?: number): Promise<ProviderRegistry>
+  /**
+   * Stores verified receipts in one transaction. Rows of a sealed epoch, or of an epoch before the last sealed
+   * one, are rejected; a receipt already stored is a duplicate; a request id reused by a different receipt of the
+   * same provider is rejected. With `configVersion`, refuses (ConfigChangedError) when the configuration changed.
+   */
+  insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: BatchToStore, options?: { configVersion?: number | undefined }): Promise<Map<number, IngestResult>>
   setEpochInputs(inputs: EpochInputs): Promise<void>
   /** The inputs stored for an epoch (deployments without any are absent). */
   epochInputs(epoch: number): Promise<EpochInputs>
@@ -71,13 +110,15 @@ export interface Store {
   /**
    * Seals an epoch: freezes it (no receipt accepted after), computes its trees,
    * rewards and report, and stores the artifacts, all in one transaction.
-   * Sealing a sealed epoch returns the stored artifacts unchanged.
+   * Sealing a sealed epoch returns the stored artifacts unchanged. Refused before
+   * the epoch has ended, while an earlier epoch with receipts is open, after a
+   * later epoch was sealed, and (unless `allowEmpty`) for an epoch without receipts or inputs.
    */
-  seal(epoch: number): Promise<SealResult>
+  seal(epoch: number, options?: SealOptions): Promise<SealResult>
   artifacts(epoch: number): Promise<EpochArtifacts>
   /** One file of a sealed epoch's directory; undefined when there is no such file. */
   artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined>
-  /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and whole batch documents. */
+  /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and batch documents with the receipts stored of each. */
   exportReceipts(epoch: number): AsyncGenerator<ExportItem>
   /** Checks the database answers; returns the engine. */
   health(): Promise<StoreEngine>
@@ -153,21 +194,32 @@ export class SqlStore implements Store {
     return new Map(rows.map((r) => [`0x${r.dep}` as Hex, BigInt(r.charged)]))
   }
 
-  async setConfig(config: AggregatorConfig): Promise<void> {
-    await this.sql.transaction(async (tx) => {
-      // Rewards are cumulative on one distributor: a new domain would re-issue every earlier reward there.
+  async setConfig(config: AggregatorConfig, options: { now?: bigint | undefined } = {}): Promise<{ fromEpoch: number }> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ORDER_LOCK])
       const [current] = await tx.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1 FOR UPDATE')
-      const [sealed] = await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM epochs WHERE status = 'sealed'`)
-      if (current && Number(sealed?.n ?? 0) > 0) {
-        const before = storedConfig(current.document).domain
-        const same = before.chainId === config.domain.chainId && before.verifyingContract === config.domain.verifyingContract && before.name === config.domain.name && before.version === config.domain.version
+      const [held] = await tx.query<{ r: string | null; s: string | null }>(`SELECT (SELECT max(epoch)::text FROM receipts) AS r, (SELECT max(epoch)::text FROM epochs WHERE status = 'sealed') AS s`)
+      const holds = held?.r != null || held?.s != null
+      let fromEpoch = 0
+      if (current && holds) {
+        const before = storedConfig(current.document)
+        const same = before.domain.chainId === config.domain.chainId && before.domain.verifyingContract === config.domain.verifyingContract && before.domain.name === config.domain.name && before.domain.version === config.domain.version
+        // Cumulative rewards on one distributor, and the receipts already signed under this domain.
         if (!same)
           throw new StoreError(
-            `the receipt domain cannot change once an epoch is sealed (chain ${before.chainId}, distributor ${before.verifyingContract}; the new configuration names chain ${config.domain.chainId}, distributor ${config.domain.verifyingContract})`,
-            'Cumulative rewards belong to one distributor: a new distributor would pay every earlier reward again. Start a new store (--data-dir or database) for it.',
+            `the receipt domain cannot change once the store holds receipts (chain ${before.domain.chainId}, distributor ${before.domain.verifyingContract}; the new configuration names chain ${config.domain.chainId}, distributor ${config.domain.verifyingContract}): a new distributor would pay every earlier reward again; start a new store (--data-dir or database) for it`,
           )
+        if (before.epochSeconds !== config.epochSeconds)
+          throw new StoreError(`epochSeconds cannot change once the store holds receipts (${before.epochSeconds} s; the new configuration says ${config.epochSeconds} s): stored epoch numbers would name other periods; start a new store for it`)
+        // The first epoch no receipt can be in yet: receipts are accepted up to the clock skew ahead.
+        const skew = BigInt(Math.max(before.clockSkewSeconds, config.clockSkewSeconds))
+        const next = Number(((options.now ?? nowNs()) / 1_000_000_000n + skew) / BigInt(before.epochSeconds)) + 1
+        fromEpoch = Math.max(next, Number(held?.r ?? -1) + 1, Number(held?.s ?? -1) + 1)
       }
-      await tx.query(`INSERT INTO config (id, document) VALUES (1, $1::jsonb) ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document`, [JSON.stringify(configJson(config))])
+      const document = JSON.stringify(configJson(config))
+      await tx.query('DELETE FROM configs WHERE from_epoch >= $1', [fromEpoch])
+      await tx.query('INSERT INTO configs (from_epoch, document) VALUES ($1, $2::jsonb)', [fromEpoch, document])
+      await tx.query(`INSERT INTO config (id, document) VALUES (1, $1::jsonb) ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, version = config.version + 1`, [document])
       await tx.query('UPDATE providers SET revoked = true')
       for (const p of config.providers)
         await tx.query(
@@ -175,42 +227,58 @@ export class SqlStore implements Store {
            ON CONFLICT (deployment_id, provider) DO UPDATE SET revoked = false`,
           [bytea(p.deploymentId), bytea(p.provider)],
         )
+      return { fromEpoch }
     })
   }
 
-  async config(): Promise<AggregatorConfig> {
-    const rows = await this.sql.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1')
+  async config(epoch?: number): Promise<AggregatorConfig> {
+    const rows =
+      epoch === undefined
+        ? await this.sql.query<{ document: unknown }>('SELECT document FROM config WHERE id = 1')
+        : await this.sql.query<{ document: unknown }>('SELECT document FROM configs WHERE from_epoch <= $1 ORDER BY from_epoch DESC LIMIT 1', [epoch])
     if (rows.length === 0) throw new StoreError('the store has no configuration yet', 'Run `fomo init --config aggregator.json` first.')
     return storedConfig(rows[0]!.document)
   }
 
-  async registry(): Promise<ProviderRegistry> {
-    const rows = await this.sql.query<{ d: string; p: string }>(`SELECT encode(deployment_id, 'hex') AS d, encode(provider, 'hex') AS p FROM providers WHERE NOT revoked`)
-    return ProviderRegistry.from(rows.map((r) => ({ deploymentId: `0x${r.d}`, provider: `0x${r.p}` })))
+  async configVersion(): Promise<number> {
+    const [row] = await this.sql.query<{ v: string }>('SELECT version::text AS v FROM config WHERE id = 1')
+    return Number(row?.v ?? 0)
   }
 
-  async insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: { document: string; root: string }): Promise<Map<number, IngestResult>> {
+  async configHistory(): Promise<Array<{ fromEpoch: number; config: AggregatorConfig }>> {
+    const rows = await this.sql.query<{ e: string; document: unknown }>('SELECT from_epoch::text AS e, document FROM configs ORDER BY from_epoch')
+    return rows.map((r) => ({ fromEpoch: Number(r.e), config: storedConfig(r.document) }))
+  }
+
+  async registry(epoch?: number): Promise<ProviderRegistry> {
+    return ProviderRegistry.from((await this.config(epoch)).providers)
+  }
+
+  async insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: BatchToStore, options: { configVersion?: number | undefined } = {}): Promise<Map<number, IngestResult>> {
     const results = new Map<number, IngestResult>()
     if (rows.length === 0) return results
     return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ORDER_LOCK])
+      if (options.configVersion !== undefined) {
+        const [v] = await tx.query<{ v: string }>('SELECT version::text AS v FROM config WHERE id = 1')
+        if (Number(v?.v ?? 0) !== options.configVersion) throw new ConfigChangedError()
+      }
       const epochs = [...new Set(rows.map((r) => columns.epoch[r.index] as number))]
-      await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [epochs])
-      // Shared row locks: sealing takes them exclusively, so no receipt lands in an epoch being sealed.
-      const status = await tx.query<{ epoch: string; status: string }>(`SELECT epoch::text, status FROM epochs WHERE epoch = ANY($1::bigint[]) FOR SHARE`, [epochs])
+      const status = await tx.query<{ epoch: string; status: string }>(`SELECT epoch::text, status FROM epochs WHERE epoch = ANY($1::bigint[])`, [epochs])
       const sealed = new Set(status.filter((s) => s.status === 'sealed').map((s) => Number(s.epoch)))
+      const [last] = await tx.query<{ e: string | null }>(`SELECT max(epoch)::text AS e FROM epochs WHERE status = 'sealed'`)
+      const lastSealed = last?.e == null ? -1 : Number(last.e)
       const open: StoredRow[] = []
       for (const r of rows) {
         const epoch = columns.epoch[r.index] as number
-        if (sealed.has(epoch)) results.set(r.index, { status: 'rejected', digest: `0x${hex(columns.digest, 32 * r.index, 32 * r.index + 32)}`, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed; receipts for it are no longer accepted` })
+        const digest = `0x${hex(columns.digest, 32 * r.index, 32 * r.index + 32)}` as Hex
+        if (sealed.has(epoch)) results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed; receipts for it are no longer accepted` })
+        // Sealed epochs chain their rewards and manifests: an earlier one can never be sealed after them.
+        else if (epoch < lastSealed) results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is before the last sealed epoch ${lastSealed}; receipts for it are no longer accepted` })
         else open.push(r)
       }
-      if (batch && open.length > 0) {
-        const first = open[0]!.index
-        await tx.query(
-          `INSERT INTO batches (epoch, provider, receipts_root, document) VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4) ON CONFLICT DO NOTHING`,
-          [columns.epoch[first], hex(columns.provider, 20 * first, 20 * first + 20), bytea(batch.root), batch.document],
-        )
-      }
+      const openEpochs = [...new Set(open.map((r) => columns.epoch[r.index] as number))]
+      if (openEpochs.length > 0) await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [openEpochs])
       // One text array per column of RECEIPT_COLUMNS: the fields from their columns, then digest, signature, batch root.
       const params: string[][] = []
       for (const f of FIELD_LAYOUT) {
@@ -250,16 +318,49 @@ export class SqlStore implements Store {
         else results.set(r.index, { status: 'rejected', digest, reason: 'request-id-reused', message: 'the provider already used this request id for another receipt in this epoch' })
         seen.add(d)
       }
+      if (batch) await this.#storeBatch(tx, columns, open, results, batch)
       await faultPoint('ingest:before-commit')
       return results
     })
   }
 
+  /**
+   * A batch row per epoch its receipts were stored in, with the indices stored under it there (what the export
+   * gives auditors): a resent batch adds the receipts accepted this time, and a row holding all is NULL.
+   */
+  async #storeBatch(tx: Sql, columns: ReceiptColumns, open: readonly StoredRow[], results: Map<number, IngestResult>, batch: BatchToStore): Promise<void> {
+    const byEpoch = new Map<number, number[]>()
+    for (const r of open)
+      if (results.get(r.index)?.status === 'accepted') {
+        const epoch = columns.epoch[r.index] as number
+        const list = byEpoch.get(epoch)
+        if (list) list.push(r.index)
+        else byEpoch.set(epoch, [r.index])
+      }
+    for (const [epoch, indices] of byEpoch) {
+      const first = indices[0]!
+      await tx.query(
+        `INSERT INTO batches (epoch, provider, receipts_root, document, receipts)
+         VALUES ($1, decode($2, 'hex'), decode($3, 'hex'), $4, CASE WHEN cardinality($5::int[]) = $6 THEN NULL ELSE $5::int[] END)
+         ON CONFLICT (epoch, provider, receipts_root) DO UPDATE SET receipts = CASE
+           WHEN batches.receipts IS NULL THEN NULL
+           ELSE (SELECT CASE WHEN count(*) = $6 THEN NULL ELSE array_agg(i ORDER BY i) END FROM (SELECT DISTINCT unnest(batches.receipts || EXCLUDED.receipts) AS i) u)
+         END`,
+        [epoch, hex(columns.provider, 20 * first, 20 * first + 20), bytea(batch.root), batch.document, indices, batch.size],
+      )
+    }
+  }
+
   async setEpochInputs(inputs: EpochInputs): Promise<void> {
+    checkInputBounds(inputs)
     await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ORDER_LOCK])
       await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [inputs.epoch])
       const [row] = await tx.query<{ status: string }>('SELECT status FROM epochs WHERE epoch = $1 FOR UPDATE', [inputs.epoch])
       if (row?.status === 'sealed') throw new StoreError(`epoch ${inputs.epoch} is sealed; its inputs can no longer change`)
+      const [last] = await tx.query<{ e: string | null }>(`SELECT max(epoch)::text AS e FROM epochs WHERE status = 'sealed'`)
+      if (last?.e != null && inputs.epoch < Number(last.e))
+        throw new StoreError(`epoch ${inputs.epoch} is before the last sealed epoch ${last.e} and can no longer be sealed; check the inputs' epoch`)
       for (const [id, d] of inputs.deployments) {
         await tx.query(
           `INSERT INTO epoch_inputs (epoch, deployment_id, opex, circulating, snapshot_staking, snapshot_block)
@@ -312,17 +413,14 @@ export class SqlStore implements Store {
   }
 
   /** Seals from the database: spend, inputs and earlier rewards are read in the sealing transaction. */
-  async seal(epoch: number): Promise<SealResult> {
-    const config = await this.config()
+  async seal(epoch: number, options: SealOptions = {}): Promise<SealResult> {
+    const config = await this.config(epoch)
     return this.sql.transaction(async (tx) => {
-      await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [epoch])
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ORDER_LOCK])
       const [row] = await tx.query<{ status: string }>('SELECT status FROM epochs WHERE epoch = $1 FOR UPDATE', [epoch])
       if (row?.status === 'sealed') return { ...(await this.#artifacts(tx, epoch)), alreadySealed: true }
-      const [earlier] = await tx.query<{ e: string | null }>(
-        `SELECT min(r.epoch)::text AS e FROM receipts r LEFT JOIN epochs s ON s.epoch = r.epoch AND s.status = 'sealed' WHERE r.epoch < $1 AND s.epoch IS NULL`,
-        [epoch],
-      )
-      if (earlier?.e) throw new SealError(`epoch ${earlier.e} holds receipts and is not sealed`, `Seal epochs in order: seal ${earlier.e} first (rewards are cumulative).`)
+      await this.#checkSealable(tx, epoch, config, options)
+      await tx.query(`INSERT INTO epochs (epoch, status) VALUES ($1, 'open') ON CONFLICT (epoch) DO NOTHING`, [epoch])
       const spend = (
         await tx.query<{ dep: string; u: string; g: string; c: string; n: string; lo: number; hi: number }>(
           `SELECT encode(deployment_id, 'hex') AS dep, encode(user_address, 'hex') AS u, sum(gross)::text AS g, sum(charged)::text AS c,
@@ -351,6 +449,26 @@ export class SqlStore implements Store {
       await faultPoint('seal:before-commit')
       return { files: out.files, spendRoot: out.spendRoot, rewardRoot: out.rewardRoot, alreadySealed: false }
     })
+  }
+
+  /** The order rules of sealing: all are checked before anything irreversible. */
+  async #checkSealable(tx: Sql, epoch: number, config: AggregatorConfig, options: SealOptions): Promise<void> {
+    const [facts] = await tx.query<{ last: string | null; earlier: string | null; n: string; waiting: string | null }>(
+      `SELECT (SELECT max(epoch)::text FROM epochs WHERE status = 'sealed') AS last,
+              (SELECT min(r.epoch)::text FROM receipts r LEFT JOIN epochs s ON s.epoch = r.epoch AND s.status = 'sealed' WHERE r.epoch < $1 AND s.epoch IS NULL) AS earlier,
+              (SELECT (SELECT count(*) FROM receipts WHERE epoch = $1) + (SELECT count(*) FROM epoch_inputs WHERE epoch = $1))::text AS n,
+              (SELECT string_agg(e::text, ', ' ORDER BY e) FROM (SELECT DISTINCT r.epoch AS e FROM receipts r LEFT JOIN epochs s ON s.epoch = r.epoch AND s.status = 'sealed' WHERE s.epoch IS NULL ORDER BY 1 LIMIT 5) w) AS waiting`,
+      [epoch],
+    )
+    const waiting = facts?.waiting ? ` (epochs with receipts to seal: ${facts.waiting})` : ''
+    if (facts?.last != null && epoch < Number(facts.last))
+      throw new SealError(`epoch ${epoch} is before the last sealed epoch ${facts.last} and can no longer be sealed (rewards and manifests chain in order); check --epoch${waiting}`)
+    const ends = BigInt(epoch + 1) * BigInt(config.epochSeconds)
+    if ((options.now ?? nowNs()) < ends * 1_000_000_000n)
+      throw new SealError(`epoch ${epoch} has not ended yet (it ends at ${new Date(Number(ends) * 1000).toISOString()}); seal it after that, or check --epoch${waiting}`)
+    if (facts?.earlier) throw new SealError(`epoch ${facts.earlier} holds receipts and is not sealed`, `Seal epochs in order: seal ${facts.earlier} first (rewards are cumulative).`)
+    if (Number(facts?.n ?? 0) === 0 && !options.allowEmpty)
+      throw new SealError(`epoch ${epoch} holds no receipts and no inputs; check --epoch${waiting}, or give --allow-empty to seal an epoch without usage`)
   }
 
   async epochInputs(epoch: number): Promise<EpochInputs> {
@@ -402,7 +520,28 @@ export class SqlStore implements Store {
   async *exportReceipts(epoch: number): AsyncGenerator<ExportItem> {
     const rows = await this.sql.query<Record<string, string>>(EXPORT_RECEIPTS, [epoch])
     for (const row of rows) yield { kind: 'receipt', row }
-    for (const b of await this.sql.query<{ document: string }>('SELECT document FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch])) yield { kind: 'batch', document: b.document }
+    for (const b of await this.sql.query<{ document: string; receipts: number[] | string | null }>('SELECT document, receipts FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch]))
+      yield { kind: 'batch', document: b.document, receipts: intArray(b.receipts) }
+  }
+}
+
+/** An int[] column: parsed by both drivers, or its text form `{1,2}`. */
+function intArray(value: number[] | string | null): number[] | null {
+  if (value === null) return null
+  if (typeof value === 'string') return value.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number)
+  return value.map(Number)
+}
+
+/** Amounts the store's columns hold: uint256 amounts and a uint64 block; a larger one is named, not overflowed. */
+function checkInputBounds(inputs: EpochInputs): void {
+  const check = (value: bigint, max: bigint, what: string) => {
+    if (value > max) throw new StoreError(`epoch ${inputs.epoch} inputs: ${what} has ${value.toString().length} digits, over the largest the protocol takes (${max === UINT64_MAX ? '2^64 - 1' : '2^256 - 1 base units'}); check the value`)
+  }
+  for (const [id, d] of inputs.deployments) {
+    check(d.opex, UINT256_MAX, `deployment ${id}: opex`)
+    if (d.circulatingSupply !== undefined) check(d.circulatingSupply, UINT256_MAX, `deployment ${id}: circulatingSupply`)
+    for (const [account, stake] of d.stakes) check(stake, UINT256_MAX, `deployment ${id}: the stake of ${account}`)
+    if (d.snapshot) check(d.snapshot.block, UINT64_MAX, `deployment ${id}: snapshot block`)
   }
 }
 

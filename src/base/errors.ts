@@ -46,12 +46,13 @@ export class SchemaError extends BaseError {
   }
 }
 
+/** A value for a message: JSON-like, shortened; integers as decimals (never a BigInt literal like `0n`). */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing'
-  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'bigint') return value.toString()
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)
   try {
-    const text = JSON.stringify(value)
+    const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
     if (text === undefined) return String(value)
     return text.length > 80 ? `${text.slice(0, 77)}...` : text
   } catch {

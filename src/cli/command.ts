@@ -84,9 +84,9 @@ export function parseStakingPair(pair: string, command: string): { deploymentId:
   return { deploymentId: m[1]!.toLowerCase() as `0x${string}`, staking: m[2] as `0x${string}` }
 }
 
-/** A `--block` value: a block number. */
+/** A `--block` value: a block number (below 2^64). */
 export function parseBlockNumber(value: string, command: string): bigint {
-  if (!/^[0-9]+$/.test(value)) throw new UsageError('--block must be a block number', command)
+  if (!/^[0-9]{1,20}$/.test(value) || BigInt(value) >= 1n << 64n) throw new UsageError(`--block must be a block number (got ${JSON.stringify(value.length > 30 ? `${value.slice(0, 27)}...` : value)})`, command)
   return BigInt(value)
 }
 

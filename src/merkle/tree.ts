@@ -2,9 +2,8 @@
  * StandardTree: an OpenZeppelin StandardMerkleTree (format standard-v1) built on the flat-buffer core, with
  * proofs, multiproofs and dumps that OpenZeppelin loads, and dumps of OpenZeppelin that it loads.
  */
-import { createWriteStream } from 'node:fs'
-import { once } from 'node:events'
-import { BaseError } from '../base/errors.ts'
+import { open } from 'node:fs/promises'
+import { BaseError, describe } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { equalBytes, hexToBytes, toHex, type Hex } from '../base/bytes.ts'
 import { getMultiProof, placeLeaves, getProof, hashPair, isLeafIndex, processMultiProof, processProof, sortLeafOrder } from './core.ts'
@@ -40,6 +39,28 @@ export class TreeError extends BaseError {
     super('MERKLE_TREE_INVALID', message, hint ? { metaMessages: [hint] } : {})
   }
 }
+
+/** ABI type names a leaf encoding may use: elementary types with valid sizes, and arrays of them. */
+const ABI_TYPE = /^(address|bool|string|bytes([1-9]|[12][0-9]|3[0-2])?|u?int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256)?)(\[([1-9][0-9]*)?\])*$/
+
+/**
+ * Checks a leaf encoding names only ABI types (`uint999` is none: OpenZeppelin refuses its dumps), so a mistyped
+ * type fails before any work instead of writing a dump nothing else reads.
+ */
+export function checkLeafEncoding(types: readonly string[]): void {
+  if (types.length === 0) throw new TreeError('a leaf encoding needs at least one ABI type', 'Give the types of the leaf values, e.g. address,uint256.')
+  for (const t of types)
+    if (!ABI_TYPE.test(t))
+      throw new TreeError(
+        `leaf encoding: ${describe(t)} is not an ABI type; use address, bool, string, bytes, bytes1 to bytes32, uint8 to uint256 or int8 to int256 in steps of 8, or arrays of them (uint256[])`,
+      )
+}
+
+/**
+ * A reader that pushes leaf values to `add` as it reads them. `add` encodes each value at once (static encodings),
+ * so the reader may reuse one array for every value; it throws a LeafValueError for a bad value.
+ */
+export type ValueReader = (add: (value: LeafValue) => void) => Promise<void>
 
 /**
  * An OpenZeppelin-compatible standard Merkle tree: the same roots, proofs,
@@ -86,22 +107,35 @@ export class StandardTree {
 
   /** Builds a tree; large static-encoded trees hash on all cores. */
   static async build(values: Iterable<LeafValue> | AsyncIterable<LeafValue>, leafEncoding: readonly string[], options: BuildOptions = {}): Promise<StandardTree> {
+    // A sync iterable is read without a promise per value.
+    return StandardTree.buildFrom(
+      async (add) => {
+        if (Symbol.iterator in values) for (const v of values) add(v)
+        else for await (const v of values) add(v)
+      },
+      leafEncoding,
+      { ...options, capacity: Array.isArray(values) ? values.length : undefined },
+    )
+  }
+
+  /**
+   * Builds a tree from values a reader pushes (a file streamed without an object per value: see ValueReader);
+   * large static-encoded trees hash on all cores.
+   */
+  static async buildFrom(read: ValueReader, leafEncoding: readonly string[], options: BuildOptions & { capacity?: number | undefined } = {}): Promise<StandardTree> {
+    checkLeafEncoding(leafEncoding)
     const encoding = getLeafEncoding(leafEncoding)
     const { onProgress, threads } = options
     if (encoding.stride === undefined) {
       const list: LeafValue[] = []
-      if (Symbol.iterator in values) for (const v of values) list.push(v)
-      else for await (const v of values) list.push(v)
+      await read((v) => void list.push(Array.isArray(v) ? [...v] : v))
       return StandardTree.#fromDynamic(encoding, list, options)
     }
-    const packed = new PackedValues(encoding, encoding.stride, Array.isArray(values) ? values.length : 1024)
-    const add = (v: LeafValue) => {
+    const packed = new PackedValues(encoding, encoding.stride, options.capacity ?? 1024)
+    await read((v) => {
       packed.add(v)
       if (onProgress && packed.count % 65536 === 0) onProgress('encode', packed.count, 0)
-    }
-    // A sync iterable is read without a promise per value.
-    if (Symbol.iterator in values) for (const v of values) add(v)
-    else for await (const v of values) add(v)
+    })
     const n = packed.count
     if (n === 0) throw new TreeError('a Merkle tree needs at least one value', 'Give at least one value.')
     onProgress?.('hash', 0, n)
@@ -115,6 +149,7 @@ export class StandardTree {
 
   /** Synchronous, single-threaded build (small trees). */
   static of(values: readonly LeafValue[], leafEncoding: readonly string[], options: Omit<BuildOptions, 'threads'> = {}): StandardTree {
+    checkLeafEncoding(leafEncoding)
     const encoding = getLeafEncoding(leafEncoding)
     if (encoding.stride === undefined) return StandardTree.#fromDynamic(encoding, values, options)
     const stride = encoding.stride
@@ -167,7 +202,7 @@ export class StandardTree {
     const r = new Reader(STANDARD_TREE_FORMAT, dump)
     r.object(['format', 'leafEncoding', 'tree', 'values'])
     r.field('format').literal([STANDARD_TREE_FORMAT])
-    const types = r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(/^[a-z0-9[\]]+$/, 'an ABI type name'))
+    const types = r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(ABI_TYPE, 'an ABI type name'))
     const encoding = getLeafEncoding(types)
     const treeItems = r.field('tree').array({ min: 1 })
     const count = treeItems.length
@@ -294,40 +329,146 @@ export class StandardTree {
   }
 
   /**
-   * Writes the dump as compact JSON, byte-identical to `JSON.stringify(tree.dump())`,
-   * in chunks, so a tree of millions of leaves never becomes one string.
+   * The dump as compact JSON, byte-identical to `JSON.stringify(tree.dump())`, in chunks of about 4 MB of UTF-8:
+   * no object per value (static encodings are written from their ABI words straight into the output bytes),
+   * never one string for the whole tree.
    */
-  async writeDump(path: string): Promise<void> {
-    const out = createWriteStream(path)
-    const write = async (text: string) => {
-      if (!out.write(text)) await once(out, 'drain')
-    }
+  *dumpChunks(): Generator<Uint8Array> {
+    const w = new JsonBytes()
     const count = this.nodes.length / 32
-    let chunk = `{"format":"${STANDARD_TREE_FORMAT}","leafEncoding":${JSON.stringify(this.#encoding.types)},"tree":[`
+    w.text(`{"format":"${STANDARD_TREE_FORMAT}","leafEncoding":${JSON.stringify(this.#encoding.types)},"tree":[`)
     for (let i = 0; i < count; i++) {
-      chunk += `${i ? ',' : ''}"${toHex(this.nodes, 32 * i, 32 * i + 32)}"`
-      if (chunk.length > 1 << 20) {
-        await write(chunk)
-        chunk = ''
-      }
+      if (i) w.byte(0x2c)
+      w.hex(this.nodes, 32 * i, 32 * i + 32)
+      if (w.full) yield w.take()
     }
-    chunk += '],"values":['
+    w.text('],"values":[')
+    const encoded = this.#encoded
+    const cells = encoded ? this.#encoding.types.map(cellWriter) : undefined
+    const stride = this.#encoding.stride ?? 0
     for (let i = 0; i < this.length; i++) {
-      chunk += `${i ? ',' : ''}${JSON.stringify({ value: this.at(i), treeIndex: this.treeIndices[i] })}`
-      if (chunk.length > 1 << 20) {
-        await write(chunk)
-        chunk = ''
-      }
+      w.text(i ? ',{"value":' : '{"value":')
+      if (cells && encoded) {
+        w.byte(0x5b)
+        for (let k = 0; k < cells.length; k++) {
+          if (k) w.byte(0x2c)
+          ;(cells[k] as CellWriter)(w, encoded, i * stride + 32 * k)
+        }
+        w.byte(0x5d)
+      } else w.text(JSON.stringify(this.at(i)))
+      w.text(',"treeIndex":')
+      w.decimal(this.treeIndices[i] as number)
+      w.byte(0x7d)
+      if (w.full) yield w.take()
     }
-    await write(`${chunk}]}`)
-    out.end()
-    await once(out, 'finish')
+    w.text(']}')
+    yield w.take()
+  }
+
+  /** Writes the dump (`dumpChunks`) to a file, replacing it. */
+  async writeDump(path: string): Promise<void> {
+    const file = await open(path, 'w')
+    try {
+      for (const chunk of this.dumpChunks()) await file.write(chunk)
+    } finally {
+      await file.close()
+    }
   }
 
   #checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.length)
       throw new TreeError(`value index ${index} is out of range (the tree has ${this.length} values)`)
   }
+}
+
+const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef')
+
+/** JSON text written as bytes into 4 MB buffers: what a dump of millions of values is made of, without strings per value. */
+class JsonBytes {
+  static readonly SIZE = 4 << 20
+  #buf = Buffer.allocUnsafe(JsonBytes.SIZE + 65536)
+  #pos = 0
+
+  get full(): boolean {
+    return this.#pos >= JsonBytes.SIZE
+  }
+
+  /** The bytes written so far; writing goes on in a new buffer. */
+  take(): Uint8Array {
+    const out = this.#buf.subarray(0, this.#pos)
+    this.#buf = Buffer.allocUnsafe(JsonBytes.SIZE + 65536)
+    this.#pos = 0
+    return out
+  }
+
+  byte(c: number): void {
+    this.#buf[this.#pos++] = c
+  }
+
+  text(t: string): void {
+    if (this.#pos + 3 * t.length > this.#buf.length) this.#buf = Buffer.concat([this.#buf.subarray(0, this.#pos), Buffer.allocUnsafe(3 * t.length + 65536)])
+    this.#pos += this.#buf.write(t, this.#pos, 'utf8')
+  }
+
+  /** `"0x<hex of bytes[from, to)>"` */
+  hex(bytes: Uint8Array, from: number, to: number): void {
+    const buf = this.#buf
+    let p = this.#pos
+    buf[p++] = 0x22
+    buf[p++] = 0x30
+    buf[p++] = 0x78
+    for (let i = from; i < to; i++) {
+      const b = bytes[i] as number
+      buf[p++] = HEX_DIGITS[b >>> 4] as number
+      buf[p++] = HEX_DIGITS[b & 15] as number
+    }
+    buf[p++] = 0x22
+    this.#pos = p
+  }
+
+  /** A non-negative safe integer's digits. */
+  decimal(x: number): void {
+    if (x < 10) {
+      this.#buf[this.#pos++] = 0x30 + x
+      return
+    }
+    const digits = Math.floor(Math.log10(x)) + 1
+    // log10 may round at powers of ten: fix the digit count.
+    const n = x >= 10 ** digits ? digits + 1 : x < 10 ** (digits - 1) ? digits - 1 : digits
+    let p = this.#pos + n
+    this.#pos = p
+    for (let k = 0; k < n; k++) {
+      this.#buf[--p] = 0x30 + (x % 10)
+      x = Math.floor(x / 10)
+    }
+  }
+}
+
+/** Writes one ABI word of a static type as `at()` decodes it: lower-case hex, decimal strings, booleans. */
+type CellWriter = (w: JsonBytes, data: Uint8Array, offset: number) => void
+
+function cellWriter(type: string): CellWriter {
+  if (type === 'address') return (w, d, o) => w.hex(d, o + 12, o + 32)
+  if (type === 'bool') return (w, d, o) => w.text(d[o + 31] === 1 ? 'true' : 'false')
+  const bytes = /^bytes(\d+)$/.exec(type)
+  if (bytes) {
+    const size = Number(bytes[1])
+    return (w, d, o) => w.hex(d, o, o + size)
+  }
+  const bits = Number(/^u?int(\d*)$/.exec(type)?.[1] || 256)
+  const word = (d: Uint8Array, o: number) => BigInt(toHex(d, o, o + 32))
+  const unsigned: CellWriter = (w, d, o) => {
+    let high = 0
+    for (let k = o; k < o + 25; k++) high |= d[k] as number
+    const top = (((d[o + 25] as number) << 16) | ((d[o + 26] as number) << 8) | (d[o + 27] as number)) >>> 0
+    w.byte(0x22)
+    // Below 2^53 a Number has the same digits as the BigInt, and is much faster.
+    if (high === 0 && top < 0x20_0000) w.decimal(top * 0x1_0000_0000 + ((((d[o + 28] as number) << 24) | ((d[o + 29] as number) << 16) | ((d[o + 30] as number) << 8) | (d[o + 31] as number)) >>> 0))
+    else w.text(word(d, o).toString())
+    w.byte(0x22)
+  }
+  if (type.startsWith('uint')) return unsigned
+  return (w, d, o) => ((d[o] as number) & 0x80 ? w.text(`"${BigInt.asIntN(bits, word(d, o))}"`) : unsigned(w, d, o))
 }
 
 /** A growing packed buffer of fixed-stride encodings on shared memory. */

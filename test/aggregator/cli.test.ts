@@ -29,8 +29,9 @@ describe.each(['pglite', 'postgres'] as Backend[])('fomo init, serve, ingest, in
     await writeFile(join(dir, 'config.json'), JSON.stringify(configJson(config)))
     expect((await fomo(['init', '--config', join(dir, 'config.json'), ...storeArgs])).code).toBe(0)
 
-    const epoch = Math.floor(Date.now() / 86_400_000)
-    const ts = BigInt(Math.max(epoch * 86_400, Math.floor(Date.now() / 1000) - 60))
+    // Yesterday's epoch: it has ended, so it can be sealed, and its receipts are still young enough to take.
+    const epoch = Math.floor(Date.now() / 86_400_000) - 1
+    const ts = BigInt(epoch * 86_400 + 86_400 - 60)
     const docs = Array.from({ length: 30 }, (_, i) => signed(receipt(i, { epoch, timestamp: ts })))
     await writeFile(join(dir, 'receipts.ndjson'), docs.map((d) => JSON.stringify(d)).join('\n'))
     const { child, url } = await serveUntilListening(storeArgs)
@@ -50,7 +51,8 @@ describe.each(['pglite', 'postgres'] as Backend[])('fomo init, serve, ingest, in
     expect(sealed.code).toBe(0)
     const { spendRoot } = JSON.parse(sealed.stdout)
     const files = await readdir(join(dir, 'epochs', `epoch-${epoch}`))
-    expect(files.sort()).toEqual(['config.json', 'inputs.json', 'manifest.json', 'report.json', 'reward-tree.json', 'spend-tree.json'])
+    expect(files.sort()).toEqual([...JSON.parse(sealed.stdout).files].sort())
+    expect(files).toEqual(expect.arrayContaining(['config.json', 'inputs.json', 'manifest.json', 'report.json', 'reward-tree.json', 'spend-tree.json']))
     const spend = JSON.parse(await readFile(join(dir, 'epochs', `epoch-${epoch}`, 'spend-tree.json'), 'utf8'))
     expect(StandardMerkleTree.load(spend).root).toBe(spendRoot)
     const exported = await fomo(['export-receipts', '--epoch', String(epoch), '--out', join(dir, 'export.ndjson'), ...storeArgs])

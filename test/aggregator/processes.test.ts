@@ -2,74 +2,17 @@
  * Real processes: two `fomo serve` on one PostgreSQL server, and kill -9 at
  * chosen points of ingest and sealing (FOMO_FAULT), then recovery.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { configJson } from '../../src/epoch/config.ts'
+import { describe, expect, it } from 'vitest'
 import { openStore } from '../../src/aggregator/store.ts'
-import { BIN, fomo } from '../helpers.ts'
+import { fomo } from '../helpers.ts'
+import { liveReceipts, post, serve, start, writeConfig } from './processes.ts'
 import { databaseUrl, freshLocation } from './stores.ts'
-import { receipt, signed, worldConfig } from './world.ts'
+import { receipt, signed, verifiedColumns, worldConfig } from './world.ts'
 
 const config = worldConfig()
-const liveEpoch = () => Math.floor(Date.now() / 1000 / 86_400)
-/** Receipts of the current epoch, timestamped a little before now, so a real clock accepts them. */
-const liveReceipts = (n: number, from = 0) => {
-  const epoch = liveEpoch()
-  const now = BigInt(Math.floor(Date.now() / 1000))
-  const start = BigInt(epoch) * 86_400n
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k
-    const ts = now - 120n - BigInt(i % 60) < start ? start : now - 120n - BigInt(i % 60)
-    return signed(receipt(i, { epoch, timestamp: ts }))
-  })
-}
-
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL')
-})
-
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; line: (pattern: RegExp) => Promise<string> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let out = ''
-  child.stdout!.on('data', (d) => (out += d))
-  child.stderr!.on('data', (d) => (out += d))
-  const line = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const m = out.split('\n').find((l) => pattern.test(l))
-        if (m) {
-          clearInterval(timer)
-          resolve(m)
-        }
-      }
-      const timer = setInterval(check, 25)
-      child.once('exit', (code) => {
-        check()
-        clearInterval(timer)
-        reject(new Error(`process exited (${code}) before printing ${pattern}:\n${out}`))
-      })
-    })
-  return { child, line }
-}
-
-async function serve(store: string[], env: Record<string, string> = {}) {
-  const s = start(['serve', ...store, '--port', '0', '--quiet'], env)
-  const url = JSON.parse(await s.line(/"listening"/)).listening as string
-  return { ...s, url }
-}
-
-const post = async (url: string, docs: unknown[]) => (await fetch(`${url}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(docs) })).json()
-
-async function writeConfig(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'fomo-proc-'))
-  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson(config)))
-  return dir
-}
 
 describe('many ingest nodes on one PostgreSQL', () => {
   it.skipIf(!databaseUrl())('two fomo serve processes fed the same receipts concurrently store each exactly once', async () => {
@@ -116,12 +59,7 @@ describe('crash safety (kill -9)', () => {
     for (const location of locations) {
       const store = await openStore(location)
       await store.setConfig(config)
-      const { ReceiptColumns } = await import('../../src/receipts/columns.ts')
-      const { ReceiptVerifier } = await import('../../src/receipts/verify.ts')
-      const v = new ReceiptVerifier({ domain: config.domain })
-      const c = new ReceiptColumns(docs.length)
-      docs.forEach((d, i) => v.verifyInto(d, c, i))
-      await store.insertReceipts(c, docs.map((_, index) => ({ index })))
+      await store.insertReceipts(verifiedColumns(docs), docs.map((_, index) => ({ index })))
       await store.close()
     }
     const epoch = String(receipt(0).epoch)

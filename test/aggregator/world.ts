@@ -8,6 +8,8 @@ import type { UsageReceipt } from '../../src/receipts/receipt.ts'
 import { addressOf, signReceipt } from '../../src/receipts/sign.ts'
 import { signBatch } from '../../src/receipts/batchSign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME } from '../../src/receipts/types.ts'
+import { ReceiptColumns } from '../../src/receipts/columns.ts'
+import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 
 export const EPOCH = 20_000
 export const EPOCH_START = BigInt(EPOCH) * 86_400n
@@ -21,7 +23,15 @@ export const DEPLOYMENT_A = keccak256(toBytes('deployment A'))
 export const DEPLOYMENT_B = keccak256(toBytes('deployment B'))
 export const PROVIDER_KEYS = [key('provider 0'), key('provider 1')]
 
+let plain: AggregatorConfig | undefined
+
+/** The world's configuration (attestation keys are costly to derive: the plain one is made once). */
 export function worldConfig(overrides: Record<string, unknown> = {}): AggregatorConfig {
+  if (Object.keys(overrides).length === 0) return (plain ??= makeConfig({}))
+  return makeConfig(overrides)
+}
+
+function makeConfig(overrides: Record<string, unknown>): AggregatorConfig {
   return readConfig({
     format: 'fomo-aggregator-config-v3',
     domain: { name: RECEIPT_DOMAIN_NAME, version: '1', chainId: 31337, verifyingContract: getAddress(address('registry')) },
@@ -70,4 +80,12 @@ export function signed(r: UsageReceipt, config = worldConfig()) {
 export function batch(receipts: UsageReceipt[], config = worldConfig()) {
   const k = receipts[0]!.deploymentId === DEPLOYMENT_A ? PROVIDER_KEYS[0]! : PROVIDER_KEYS[1]!
   return signBatch(receipts, k, config.domain, domainSeparator(config.domain))
+}
+
+/** Documents verified into columns, as the service's worker pool hands them to the store. */
+export function verifiedColumns(docs: readonly unknown[], config = worldConfig()): ReceiptColumns {
+  const verifier = new ReceiptVerifier({ domain: config.domain })
+  const columns = new ReceiptColumns(docs.length)
+  docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
+  return columns
 }
