@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
  * The order follows the data: receipts are signed, gathered into an epoch, sealed into trees, proven, published on
  * chain; the aggregator runs the gathering, the auditor checks all of it, the CLI composes everything.
  */
-export const LAYERS = ['base', 'economics', 'merkle', 'receipts', 'epoch', 'proofs', 'chain', 'aggregator', 'audit', 'cli'] as const
+export const LAYERS = ['base', 'economics', 'merkle', 'receipts', 'epoch', 'proofs', 'chain', 'aggregator', 'gateway', 'audit', 'cli'] as const
 
 const SRC = join(import.meta.dirname, '..', 'src')
 const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]))

@@ -1,9 +1,26 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
-export const BIN = join(import.meta.dirname, '..', 'src', 'cli', 'bin.mjs')
+
+/**
+ * The built `fomo` command, dist/cli/bin.js: what `npm ci` builds and users run. Rebuilt first when a source is
+ * newer than dist (test/build.mjs --if-stale), so a test never runs an old build.
+ */
+export const BIN = builtBin()
+
+function builtBin(): string {
+  const root = join(import.meta.dirname, '..')
+  try {
+    execFileSync(process.execPath, [join(root, 'test', 'build.mjs'), '--if-stale', '--allow-type-errors'], { cwd: root, stdio: 'pipe', encoding: 'utf8' })
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string }
+    throw new Error(`building dist for the CLI tests failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
+  }
+  return join(root, 'dist', 'cli', 'bin.js')
+}
+
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures')
 
 /** Runs the fomo CLI in a child process; never throws, returns code and output. */

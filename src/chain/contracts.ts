@@ -2,7 +2,7 @@
  * The contracts driven through viem: deploy the distributor (also the epoch registry) and staking, propose and
  * finalize epochs with their proofs, and claim cumulative rewards.
  */
-import { getContract, zeroAddress, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { getContract, zeroAddress, type Account, type Address, type Chain, type GetContractReturnType, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { MTStaking, PoseidonT4, ReceiptBatch4Verifier, RewardDistributor, TestToken } from './contracts.generated.ts'
 import { pinnedConfig, type AggregatorConfig } from '../epoch/config.ts'
@@ -108,14 +108,15 @@ export async function deployStaking(clients: Clients, mt: Address, admin: Addres
 export async function pinConfig(clients: Clients, address: Address, config: AggregatorConfig): Promise<{ hash: Hex; readyAt: bigint }> {
   const pinned = pinnedConfig(config)
   const d = distributorAt(clients, address)
-  const tx = await d.write.scheduleConfig([pinned.hash, pinned.deploymentIds, pinned.stakings, pinned.keyDeploymentIds, pinned.keyIds, pinned.keyAccounts])
+  const tx = await d.write.scheduleConfig([pinned.hash, pinned.rewardParams, pinned.deploymentIds, pinned.stakings, pinned.keyDeploymentIds, pinned.keyIds, pinned.keyAccounts])
   const receipt = await clients.public.waitForTransactionReceipt({ hash: tx })
   if (receipt.status !== 'success') throw new ChainError(`scheduleConfig transaction ${tx} reverted`)
   const current = await d.read.configHash()
   return { hash: pinned.hash, readyAt: current === pinned.hash ? 0n : await d.read.scheduledConfigReadyAt() }
 }
 
-export function distributorAt(clients: Clients, address: Address) {
+// Typed explicitly: the inferred type is too long for a declaration file (TS7056).
+export function distributorAt(clients: Clients, address: Address): GetContractReturnType<typeof RewardDistributor.abi, Clients> {
   return getContract({ abi: RewardDistributor.abi, address, client: { public: clients.public, wallet: clients.wallet } })
 }
 

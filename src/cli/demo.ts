@@ -10,7 +10,7 @@ import type { Hex } from '../base/bytes.ts'
 import { closeWorkers } from '../merkle/parallel.ts'
 import { signBatch } from '../receipts/batchSign.ts'
 import type { UsageReceipt } from '../receipts/receipt.ts'
-import { addressOf, signReceipt } from '../receipts/sign.ts'
+import { addressOf } from '../receipts/sign.ts'
 import { ChainError, claimAll, confirmed, deployStaking, finalizeEpoch, pinConfig, proposeEpoch } from '../chain/contracts.ts'
 import { ModelToken, TestToken } from '../chain/contracts.generated.ts'
 import { deploySystem, type SystemDeployment } from '../chain/system.ts'
@@ -29,7 +29,7 @@ import { claimsOf, readPublishedEpoch } from '../chain/publication.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 import { getContract, type Address } from 'viem'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, RECEIPT_DOMAIN_VERSION } from '../receipts/types.ts'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { watchRegistry, type WatchRecord } from '../audit/watch.ts'
 import { attestationJson, attestationKeyOf, attestationSecret, attestProvider } from '../proofs/attestation.ts'
 import { readCircuitKeys, TEST_CIRCUIT_KEYS } from '../proofs/files.ts'
@@ -43,6 +43,13 @@ import { sendBatch, sendReceipts } from '../aggregator/client.ts'
 import { AGGREGATOR_CONFIG_FORMAT, readConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { type EpochInputs, type SnapshotSource } from '../epoch/inputs.ts'
 import { AggregatorService } from '../aggregator/service.ts'
+import { toHex } from '../base/bytes.ts'
+import { receiptDigest } from '../receipts/receipt.ts'
+import type { DeploymentSnapshot } from '../gateway/discounts.ts'
+import { keyEntry, keyStoreJson, newApiKey } from '../gateway/identity.ts'
+import { grossAmount, PRICE_TABLE_FORMAT, readPriceTable } from '../gateway/prices.ts'
+import { GatewayService, KEYS_FILE, RECEIPT_HEADERS } from '../gateway/service.ts'
+import { startStubUpstream } from '../gateway/stubUpstream.ts'
 import { openStore } from '../aggregator/store.ts'
 
 export type DemoOptions = {
@@ -188,7 +195,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const user = pickUser()
     const inputTokens = rnd.int(50, 4000)
     const outputTokens = rnd.int(20, 1500)
-    const gross = BigInt(inputTokens * (3 - d) + outputTokens * (9 - 2 * d)) * 10n
+    // The gateway's pricing rule on the demo's price table (whole base units: no rounding).
+    const gross = grossAmount(demoPrice(d), { inputTokens, outputTokens })
     const discountBps = discount(d, user)
     return {
       deploymentId: deployments[d]!.id,
@@ -209,15 +217,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // Small by default so that `fomo prove` proves the whole epoch in about a minute; --receipts scales it up.
   const perCall = options.perCallReceipts ?? 90
   const batched = options.batchedReceipts ?? 60
-  log(`Signing ${perCall.toLocaleString('en-US')} per-call receipts and ${batched.toLocaleString('en-US')} in ${providerKeys.length} provider batches for epoch ${epoch}`)
-  const texts: string[] = []
-  for (let i = 0; i < perCall; i++) {
+  // The day's calls are planned first (the same draws in the same order as ever, so a seed gives the same epoch), then
+  // made through the providers' gateways, which sign their receipts.
+  const calls = Array.from({ length: perCall }, (_, i) => {
     const d = i % 3
     const p = providerOf[d]![i % providerOf[d]!.length]!
-    texts.push(JSON.stringify(signReceipt(receipt(d, p), providerKeys[p]!, config.domain, separator)))
-    if (i % 500 === 0) options.progress?.('sign', i, perCall)
-  }
-  options.progress?.('sign', perCall, perCall)
+    return { d, p, receipt: receipt(d, p) }
+  })
+  log(`Sending ${perCall.toLocaleString('en-US')} calls through ${providerKeys.length} provider gateways (per-call receipts) and signing ${batched.toLocaleString('en-US')} receipts in ${providerKeys.length} provider batches for epoch ${epoch}`)
+  const texts = await callThroughGateways({
+    dir: `${options.out}/gateways`,
+    config,
+    models: deploymentNames,
+    providerKeys,
+    providerOf,
+    users,
+    snapshot: new Map(deployments.map((d, i) => [d.id, { circulatingSupply: circulating[i], stakes: stakes[i]! }] as const)),
+    calls,
+    now,
+    log,
+    progress: (done) => options.progress?.('sign', done, perCall),
+  })
   const perBatch = Math.floor(batched / providerKeys.length)
   const batches = (perBatch === 0 ? [] : providerKeys).map((key, p) => {
     const d = providerOf.findIndex((ps) => ps.includes(p))
@@ -261,7 +281,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     await store.setEpochInputs(inputs)
     options.progress?.('seal', 0, 1)
-    const sealed = await store.seal(epoch)
+    const sealed = await store.seal(epoch, { now: now() })
     const epochDir = await writeEpochDirectory(`${options.out}/epochs`, epoch, sealed.files)
     options.progress?.('seal', 1, 1)
     const receiptsFile = `${options.out}/receipts-${epoch}.ndjson`
@@ -306,6 +326,103 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await service?.close()
     await store.close()
     await closeWorkers()
+  }
+}
+
+/** The demo's list prices per deployment, per million input and output tokens in USDC base units. */
+const demoPrice = (d: number) => ({ inputPerMillion: BigInt(3 - d) * 10_000_000n, outputPerMillion: BigInt(9 - 2 * d) * 10_000_000n })
+
+/**
+ * The day's per-call receipts, made by the users' calls: each provider runs `fomo gateway` (its service, in this
+ * process on an ephemeral port of 127.0.0.1, a data directory of its own) in front of a stub OpenAI-compatible
+ * upstream, and each planned call is sent by its user, with the user's API key, through its provider's gateway as a
+ * chat completion (with fetch: the `openai` client is a development dependency, absent where the demo runs from the
+ * installed package). The upstream answers with the planned token counts (`max_tokens` = `min_tokens`), the gateway
+ * prices them from its price table and the user's stake, signs the receipt and records it before answering, and the
+ * user fetches it signed from GET /v1/receipts/:digest. The demo replays a day in seconds on a simulated clock: each
+ * gateway's clock reads its current call's planned time and its request ids are the planned ones, so the receipts are
+ * the plan's (each digest is checked) and a seed gives the same epoch. Calls to one gateway go one at a time (its clock
+ * is the call's), the four gateways side by side; the texts come back in the plan's order.
+ */
+async function callThroughGateways(plan: {
+  dir: string
+  config: AggregatorConfig
+  /** The model name of each deployment, by index. */
+  models: string[]
+  providerKeys: Hex[]
+  providerOf: number[][]
+  users: Hex[]
+  snapshot: ReadonlyMap<Hex, DeploymentSnapshot>
+  calls: Array<{ d: number; p: number; receipt: UsageReceipt }>
+  now: () => bigint
+  log: (line: string) => void
+  progress: (done: number) => void
+}): Promise<string[]> {
+  const { config } = plan
+  const separator = domainSeparator(config.domain)
+  const created = Number(plan.now() / 1_000_000_000n)
+  const apiKeys = new Map(plan.users.map((u) => [u, newApiKey(crypto.getRandomValues(new Uint8Array(32)))] as const))
+  const keyStore = `${JSON.stringify(keyStoreJson(plan.users.map((u, i) => keyEntry(apiKeys.get(u)!, u, `demo user ${i}`, created))), null, 2)}\n`
+  const upstream = await startStubUpstream({ record: false })
+  const gateways: Array<{ service: GatewayService; url: string; current: UsageReceipt | undefined }> = []
+  try {
+    for (const [p, privateKey] of plan.providerKeys.entries()) {
+      const dataDir = `${plan.dir}/provider-${p}`
+      await mkdir(dataDir, { recursive: true })
+      await writeFile(`${dataDir}/${KEYS_FILE}`, keyStore, { mode: 0o600 })
+      const served = plan.providerOf.flatMap((ps, d) => (ps.includes(p) ? [d] : []))
+      const prices = readPriceTable({
+        format: PRICE_TABLE_FORMAT,
+        models: Object.fromEntries(served.map((d) => [plan.models[d]!, { deploymentId: config.deployments[d]!.id, inputPerMillion: String(demoPrice(d).inputPerMillion), outputPerMillion: String(demoPrice(d).outputPerMillion) }])),
+      })
+      const gateway: (typeof gateways)[number] = { service: undefined as unknown as GatewayService, url: '', current: undefined }
+      gateway.service = await GatewayService.create({
+        config,
+        prices,
+        privateKey,
+        upstream: { url: upstream.url, timeoutMs: 30_000 },
+        dataDir,
+        stakes: async () => plan.snapshot,
+        signing: { kind: 'call' },
+        now: () => (gateway.current ? gateway.current.timestamp * 1_000_000_000n : plan.now()),
+        requestIds: () => gateway.current!.requestId,
+      })
+      gateways.push(gateway)
+      gateway.url = `http://127.0.0.1:${(await gateway.service.listen(0)).port}`
+    }
+    plan.log(`Started ${gateways.length} provider gateways (fomo gateway, signing per call) on ${gateways.map((g) => g.url.slice('http://127.0.0.1:'.length)).join(', ')} of 127.0.0.1, in front of a stub OpenAI-compatible upstream at ${upstream.url}`)
+    const texts: string[] = new Array(plan.calls.length)
+    let done = 0
+    await Promise.all(
+      gateways.map(async (gateway, p) => {
+        for (const [i, call] of plan.calls.entries()) {
+          if (call.p !== p) continue
+          const r = call.receipt
+          const authorization = `Bearer ${apiKeys.get(r.user)}`
+          gateway.current = r
+          const answer = await fetch(`${gateway.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: JSON.stringify({ model: plan.models[call.d], messages: [{ role: 'user', content: 'word '.repeat(r.inputTokens).trimEnd() }], max_tokens: r.outputTokens, min_tokens: r.outputTokens }),
+          })
+          const answered = await answer.text()
+          const digest = answer.headers.get(RECEIPT_HEADERS.digest)
+          if (answer.status !== 200 || !digest) throw new Error(`the demo's gateway of provider ${p} answered call ${i} with ${answer.status} and no receipt: ${answered.slice(0, 500)}`)
+          const expected = toHex(receiptDigest(r, separator))
+          if (digest !== expected) throw new Error(`the demo's gateway of provider ${p} receipted call ${i} as ${digest}, not as planned (${expected})`)
+          const fetched = await fetch(`${gateway.url}/v1/receipts/${digest}`, { headers: { authorization } })
+          texts[i] = await fetched.text()
+          if (fetched.status !== 200) throw new Error(`the demo's gateway of provider ${p} did not give back receipt ${digest} (${fetched.status}): ${texts[i]!.slice(0, 500)}`)
+          gateway.current = undefined
+          if (++done % 500 === 0) plan.progress(done)
+        }
+      }),
+    )
+    plan.progress(plan.calls.length)
+    return texts
+  } finally {
+    for (const g of gateways) await g.service.close()
+    await upstream.close()
   }
 }
 

@@ -21,6 +21,9 @@ type Pending = { resolve: (result: VerifyJobResult) => void; reject: (error: Err
 /** Receipts per job: small enough to keep every worker busy, large enough to amortise a message. */
 const CHUNK = 2_000
 
+// Built (dist), the compiled worker runs as is; from the TypeScript sources, through a loader that registers tsx.
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './verifyWorker.mjs' : './verifyWorkerMain.js', import.meta.url)
+
 /**
  * Verifies receipts on worker threads, one per core by default: signature
  * checks are CPU-bound and receipts independent. Receipts travel as one
@@ -34,7 +37,7 @@ export class VerifierPool {
 
   constructor({ domain, registry, threads = availableParallelism() }: { domain: ReceiptDomain; registry?: ProviderRegistry | undefined; threads?: number }) {
     this.#workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const worker = new Worker(new URL('./verifyWorker.mjs', import.meta.url), { workerData: { domain, registry: registry?.entries() } })
+      const worker = new Worker(WORKER_ENTRY, { workerData: { domain, registry: registry?.entries() } })
       const pending = new Map<number, Pending>()
       worker.on('message', (result: VerifyJobResult) => {
         const p = pending.get(result.id)

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { keccakBackend } from '../../src/base/keccak.ts'
@@ -18,6 +18,8 @@ import { measureEconomyGas } from './economy-gas.ts'
 import { benchZk, constraintModel } from './zk.bench.ts'
 import { benchIngest, type IngestBench } from './ingest.bench.ts'
 import { postgresAvailable, startPostgres } from '../setup/pgserver.ts'
+import { benchGateway, gatewayBenchSection } from './gateway.bench.ts'
+import { benchCliStart, type StartTiming } from './cli-start.bench.ts'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -34,8 +36,10 @@ async function tree(impl: 'fomo' | 'oz', n: number): Promise<TreeRun> {
 
 const f = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'receipts', 'ingest', 'gas', 'zk']
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'receipts', 'ingest', 'gas', 'zk', 'gateway', 'cli']
 const sections = new Map<string, string[]>()
+/** The load average when the run started (1, 5, 15 minutes): the machine is shared, so each section states it. */
+const loadAtStart = loadavg()
 
 if (only.includes('tree')) {
   const trees: Record<string, TreeRun> = {}
@@ -117,13 +121,25 @@ if (only.includes('gas')) {
   log('gas: stake challenges and publication')
   const challenges = await measureChallengeGas([2, 100_000])
   lines.push('', '### Challenges', '')
-  lines.push("`challengeStake` revoking a pending epoch: a spend tree of the given size, one leaf giving a non-staker a 1-wei stake; the registry verifies the leaf's Merkle proof and reads the pinned MTStaking at the snapshot block, then clears the proposal. Side by side with the same run's Uniswap claim on a tree of the same size (a Merkle proof of the same depth and one token transfer).", '')
-  lines.push('| leaves | challengeStake (revokes) | Uniswap claim, same tree size | ratio |', '| ---: | ---: | ---: | ---: |')
-  for (const c of challenges) {
-    const anchor = rows.find((r) => r.leaves === c.leaves)!.uniswap
-    lines.push(`| ${f(c.leaves)} | ${f(Number(c.challenge))} | ${f(Number(anchor))} | ${f(Number(c.challenge) / Number(anchor), 2)} |`)
+  lines.push("EpochJudge's challenges, each revoking a pending epoch whose spend list has the given number of entries (two deployments, one staker, the other users not staking): the judge checks the ledger and the pinned reward parameters against their hashes, verifies the positional proofs of the entries it opens, and recomputes what it judges. `challengeStake`: an entry giving a non-staker a 1-wei stake (it also reads the pinned MTStaking at the snapshot block). `challengeReward`: a reward raised by one unit (the whole reward recomputed: the emission routed by score, bonus, pool, releases, the account's entries on both deployments and its previous reward). Side by side with the same run's Uniswap claim on a tree of the same size (a Merkle proof of the same depth and one token transfer).", '')
+  const calls: Array<[keyof (typeof challenges)[number], string]> = [
+    ['challenge', 'challengeStake'],
+    ['ledger', 'challengeLedger'],
+    ['spendList', 'challengeSpendList'],
+    ['spendTotals', 'challengeSpendTotals'],
+    ['spendTree', 'challengeSpendTree'],
+    ['reward', 'challengeReward'],
+    ['rewardList', 'challengeRewardList'],
+    ['rewardTree', 'challengeRewardTree'],
+    ['claimFromList', 'claimFromList (a claim from the reward list)'],
+  ]
+  lines.push(`| call | ${challenges.map((c) => `${f(c.leaves)} entries`).join(' | ')} | ${challenges.map((c) => `ratio to Uniswap claim, ${f(c.leaves)}`).join(' | ')} |`)
+  lines.push(`| --- | ${challenges.map(() => '---:').join(' | ')} | ${challenges.map(() => '---:').join(' | ')} |`)
+  for (const [key, name] of calls) {
+    const ratio = (c: (typeof challenges)[number]) => Number(c[key] as bigint) / Number(rows.find((r) => r.leaves === c.leaves)!.uniswap)
+    lines.push(`| ${name} | ${challenges.map((c) => f(Number(c[key] as bigint))).join(' | ')} | ${challenges.map((c) => f(ratio(c), 2)).join(' | ')} |`)
   }
-  lines.push('', 'A challenge of an honest leaf reverts (`EpochRegistryChallengeFailed`) and changes nothing.')
+  lines.push('', 'A challenge of a right fact reverts (`EpochJudgeNoFault`) and changes nothing.')
 
   const { compileCached } = await import('../../src/proofs/circom.ts')
   const { proveBatch, BATCH_PUBLIC_SIGNALS } = await import('../../src/proofs/groth16.ts')
@@ -199,15 +215,34 @@ if (only.includes('zk')) {
   sections.set('zk', lines)
 }
 
+if (only.includes('gateway')) {
+  sections.set('gateway', gatewayBenchSection(await benchGateway(log)))
+}
+
+if (only.includes('cli')) {
+  log('cli: `fomo --help` and `fomo receipt verify`, before and after the built package')
+  const b = await benchCliStart()
+  const t = (x: StartTiming) => `${f(x.medianMs)} ms | ${f(x.meanMs)} ms | ${f(x.minMs)} – ${f(x.maxMs)} ms`
+  const lines: string[] = []
+  lines.push('## `fomo` start time', '')
+  lines.push(`Wall time of the whole process, ${b.runs} runs each after one warm-up run. Before: the TypeScript sources through tsx with every command module loaded before dispatch (what bin.mjs and the eager command list did). Sources, lazy: the same sources through tsx with the lazy command list. After: \`dist/cli/bin.js\`, the built package with the lazy list (what \`npm ci\` builds and \`npx fomo\` runs). \`receipt verify\` verifies one signed receipt (fixtures/receipts/vectors.json).`, '')
+  lines.push('| command | start | median | mean | min – max | median vs before |', '| --- | --- | ---: | ---: | ---: | ---: |')
+  for (const [name, c] of [['`fomo --help`', b.help], ['`fomo receipt verify`', b.receiptVerify]] as const)
+    for (const [label, x] of [['before (tsx, eager)', c.before], ['sources, lazy (tsx)', c.sourcesLazy], ['after (dist, lazy)', c.after]] as const)
+      lines.push(`| ${name} | ${label} | ${t(x)} | ${x === c.before ? '1x' : `${f(c.before.medianMs / x.medianMs, 1)}x faster`} |`)
+  lines.push('', `Target: \`fomo --help\` under 300 ms. Measured: ${f(b.help.after.medianMs)} ms (median)${b.help.after.medianMs < 300 ? ' (met)' : ' (not met)'}.`)
+  sections.set('cli', lines)
+}
+
 const path = join(root, 'docs', 'benchmarks.md')
 let doc = await readFile(path, 'utf8').catch(() => '')
 const header = [
   '# Benchmarks',
   '',
-  'Measured by `npm run bench` (sections rerun with `--only=tree,receipts,ingest,gas,zk`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
+  'Measured by `npm run bench` (sections rerun with `--only=tree,receipts,ingest,gas,zk,gateway,cli`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
 ]
 // Sections can be rerun alone, so each carries its own machine line rather than one header for the whole page.
-const machine = `_Run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}._`
+const machine = `_Run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}; load average ${loadAtStart.map((x) => f(x, 2)).join(' / ')} at the run's start._`
 const replace = (text: string, name: string, body: string[]) => {
   const open = `<!-- section:${name} -->`
   const close = `<!-- /section:${name} -->`

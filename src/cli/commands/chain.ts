@@ -9,6 +9,7 @@ import { readJsonFile } from '../files.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { deploySystem } from '../../chain/system.ts'
+import { claimFromList } from '../../chain/judge.ts'
 import { DECIMALS } from '../../base/units.ts'
 import { parseTokens, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
 import { writeFileAtomic } from '../files.ts'
@@ -21,7 +22,7 @@ export const chainOptions: Record<string, OptionSpec> = {
 }
 
 export async function clients(values: Record<string, unknown>, io: Io, command: string) {
-  const key = await loadPrivateKey({ 'key-file': values['key-file'] }, io, command)
+  const key = await loadPrivateKey({ 'key-file': values['key-file'] }, io, command, { keyOption: false })
   return rpcClients(requireString(values, 'rpc', command), key)
 }
 
@@ -165,7 +166,7 @@ export const publishCommand: Command = {
 
 export const claimCommand: Command = {
   name: 'claim',
-  summary: 'Claims every token an account is owed under the current reward root, in one transaction. Anyone may send it; the funds go to the account or the recipient it chose.',
+  summary: 'Claims every token an account is owed under the current reward root, in one transaction. Anyone may send it; the funds go to the account or the recipient it chose. An account the reward tree leaves out is paid from the epoch\'s reward list.',
   options: {
     ...chainOptions,
     account: { type: 'string', valueName: 'address', description: 'The account to claim for' },
@@ -180,6 +181,13 @@ export const claimCommand: Command = {
     const c = await clients(values, io, 'claim')
     const distributor = address(values, 'distributor', 'claim')
     const owed = await claimable(c, distributor, epoch, account)
+    if (owed.length === 0 && !values['dry-run']) {
+      // The reward tree left the account out: the reward list is what the judge holds the epoch to, and pays too.
+      const listed = await claimFromList(c, distributor, epoch.dir, account)
+      if (listed.length === 0) throw new UsageError(`${account} has no leaf in the reward tree or the reward list of epoch ${epoch.epoch}`, 'claim')
+      io.stdout(json({ account, epoch: epoch.epoch, fromList: true, tokens: listed }))
+      return
+    }
     if (owed.length === 0) throw new UsageError(`${account} has no leaf in the reward tree of epoch ${epoch.epoch}`, 'claim')
     const result = values['dry-run'] || owed.every((o) => o.claimable === 0n) ? undefined : await claimAll(c, distributor, epoch, account)
     io.stdout(json({ account, epoch: epoch.epoch, transaction: result?.hash ?? null, gasUsed: result?.gasUsed ?? null, tokens: owed.map((o) => ({ token: o.token, cumulative: o.cumulative, paidNow: result ? o.claimable : 0n, claimable: result ? 0n : o.claimable })) }))

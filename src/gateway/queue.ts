@@ -1,0 +1,385 @@
+/**
+ * The gateway's durable receipt queue: append-only segment files of records (format fomo-gateway-record-v1, one JSON
+ * line each) written with group commit (one durable O_DSYNC write for every record waiting), a forwarding cursor
+ * (fomo-gateway-cursor-v1) saying how far the aggregator has them, and an index from digest and request id to record,
+ * for the receipts callers fetch. A record is on disk before `append` resolves: the gateway answers a call only then.
+ * Opening recovers from a crash: a torn last line is cut off, the index is rebuilt, and receipts recorded unsigned
+ * (batch signing) that no batch covers yet are handed back for signing.
+ */
+import { constants as fsConstants } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Hex } from '../base/bytes.ts'
+import { BaseError } from '../base/errors.ts'
+import { parseJsonDocument } from '../base/json.ts'
+import { Reader } from '../base/reader.ts'
+import { readBatchDocument, RECEIPT_BATCH_FORMAT, type ReceiptBatchDocument } from '../receipts/batchDecode.ts'
+import { checkDomain, readSignedReceipt, RECEIPT_FORMAT, type SignedReceiptDocument } from '../receipts/document.ts'
+import { readBytes32, readReceiptMessage, receiptMessageJson, type UsageReceipt } from '../receipts/receipt.ts'
+import type { ReceiptDomain } from '../receipts/types.ts'
+import { USAGE_RECEIPT_TYPE } from '../receipts/types.ts'
+import { QueueError } from './errors.ts'
+
+export const RECORD_FORMAT = 'fomo-gateway-record-v1'
+export const CURSOR_FORMAT = 'fomo-gateway-cursor-v1'
+
+/**
+ * A signed per-call receipt; a receipt recorded unsigned, to be batch-signed; or a signed batch with the digests of
+ * its receipts in order.
+ */
+export type QueueRecord =
+  | { kind: 'receipt'; digest: Hex; document: SignedReceiptDocument }
+  | { kind: 'unsigned'; digest: Hex; receipt: UsageReceipt }
+  | { kind: 'batch'; digests: Hex[]; document: ReceiptBatchDocument }
+
+/** A place in the queue: a byte offset in a segment. */
+export type Position = { segment: number; offset: number }
+
+/** Where a receipt's record is: its line, and its place in the batch for a batch record. */
+type Entry = { segment: number; offset: number; length: number; index: number }
+
+export type QueueOptions = {
+  /** The receipt domain every record must be under (documents of another domain are refused on reading). */
+  domain: ReceiptDomain
+  /** A segment is closed once this large (default 64 MiB). */
+  segmentBytes?: number
+  /** Receipts the lookup index keeps, oldest dropped first (default 1,000,000). */
+  maxIndex?: number
+}
+
+const SEGMENT = /^segment-(\d{8})\.ndjson$/
+const segmentName = (n: number) => `segment-${String(n).padStart(8, '0')}.ndjson`
+const NEWLINE = 0x0a
+/**
+ * Segments are appended with O_DSYNC: each group's one write returns once durable, one system call and one trip
+ * through libuv's thread pool instead of a write and an fdatasync.
+ */
+const APPEND_DSYNC = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC
+
+export class ReceiptQueue {
+  readonly #dir: string
+  readonly #domain: ReceiptDomain
+  readonly #segmentBytes: number
+  readonly #maxIndex: number
+  /** Durable size of every segment, in order. */
+  readonly #sizes = new Map<number, number>()
+  readonly #byDigest = new Map<string, Entry>()
+  readonly #byRequestId = new Map<string, string>()
+  /** Receipts recorded unsigned that no batch covers yet. */
+  readonly #unsigned = new Map<string, UsageReceipt>()
+  #current = 0
+  #handle: FileHandle | undefined
+  #waiting: Array<{ lines: string[]; records: QueueRecord[]; resolve: () => void; reject: (error: Error) => void }> = []
+  #flushing = false
+  #broken: Error | undefined
+  #appended: Array<() => void> = []
+  #cursor: Position = { segment: 1, offset: 0 }
+
+  private constructor(dir: string, options: QueueOptions) {
+    this.#dir = dir
+    this.#domain = options.domain
+    this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024
+    this.#maxIndex = options.maxIndex ?? 1_000_000
+  }
+
+  /** Opens (creating) the queue in `dir`, recovering from a crash. */
+  static async open(dir: string, options: QueueOptions): Promise<ReceiptQueue> {
+    const queue = new ReceiptQueue(dir, options)
+    await mkdir(dir, { recursive: true })
+    await queue.#recover()
+    return queue
+  }
+
+  get cursor(): Position {
+    return { ...this.#cursor }
+  }
+
+  /** The durable end of the queue. */
+  get end(): Position {
+    return { segment: this.#current, offset: this.#sizes.get(this.#current) ?? 0 }
+  }
+
+  /** Bytes recorded but not yet delivered (past the cursor). */
+  get backlogBytes(): number {
+    let n = 0
+    for (const [segment, size] of this.#sizes) if (segment >= this.#cursor.segment) n += segment === this.#cursor.segment ? size - this.#cursor.offset : size
+    return n
+  }
+
+  /** Receipts recorded unsigned that wait for a batch, oldest first. */
+  unsigned(): Array<{ digest: Hex; receipt: UsageReceipt }> {
+    return [...this.#unsigned].map(([digest, receipt]) => ({ digest: digest as Hex, receipt }))
+  }
+
+  get unsignedCount(): number {
+    return this.#unsigned.size
+  }
+
+  /** Writes records durably (an O_DSYNC write); resolves once they are on disk. */
+  append(records: QueueRecord[]): Promise<void> {
+    if (this.#broken) return Promise.reject(this.#broken)
+    const lines = records.map(recordLine)
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ lines, records, resolve, reject })
+      if (!this.#flushing) void this.#flush()
+    })
+  }
+
+  /** Resolves at the next durable append (or after `ms`). */
+  whenAppended(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms).unref()
+      this.#appended.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  /** Group commit: everything waiting goes out in one durable write, then the next group. */
+  async #flush(): Promise<void> {
+    this.#flushing = true
+    try {
+      while (this.#waiting.length > 0) {
+        const group = this.#waiting.splice(0)
+        try {
+          if ((this.#sizes.get(this.#current) ?? 0) >= this.#segmentBytes) await this.#rotate()
+          const handle = this.#handle!
+          const buffers: Buffer[] = []
+          const placed: Array<{ record: QueueRecord; entry: Omit<Entry, 'index'> }> = []
+          let offset = this.#sizes.get(this.#current) ?? 0
+          for (const w of group)
+            for (let i = 0; i < w.lines.length; i++) {
+              const bytes = Buffer.from(`${w.lines[i]}\n`)
+              buffers.push(bytes)
+              placed.push({ record: w.records[i]!, entry: { segment: this.#current, offset, length: bytes.length - 1 } })
+              offset += bytes.length
+            }
+          // Opened with O_DSYNC: the write returns once the data is on disk (a write and an fdatasync in one call).
+          await handle.writev(buffers)
+          this.#sizes.set(this.#current, offset)
+          for (const p of placed) this.#index(p.record, p.entry)
+        } catch (error) {
+          // A write that failed may have left part of a line: nothing more is appended until a restart cuts it off.
+          this.#broken = new QueueError(`the receipt queue could not be written: ${(error as Error).message}`, 'Free disk space or fix the data directory, then restart the gateway (it recovers the queue).')
+          for (const w of [...group, ...this.#waiting.splice(0)]) w.reject(this.#broken)
+          return
+        }
+        for (const w of group) w.resolve()
+        for (const notify of this.#appended.splice(0)) notify()
+      }
+    } finally {
+      this.#flushing = false
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    await this.#handle?.close()
+    this.#current++
+    this.#sizes.set(this.#current, 0)
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), APPEND_DSYNC)
+    await syncDirectory(this.#dir)
+  }
+
+  #index(record: QueueRecord, at: Omit<Entry, 'index'>): void {
+    if (record.kind === 'batch') {
+      const ids = record.document.receipts.requestId
+      record.digests.forEach((digest, index) => {
+        this.#unsigned.delete(digest)
+        this.#put(digest, { ...at, index }, `0x${ids.slice(2 + 64 * index, 2 + 64 * index + 64)}`)
+      })
+      return
+    }
+    if (record.kind === 'unsigned') this.#unsigned.set(record.digest, record.receipt)
+    this.#put(record.digest, { ...at, index: -1 }, record.kind === 'receipt' ? record.document.message.requestId! : record.receipt.requestId)
+  }
+
+  #put(digest: string, entry: Entry, requestId: string): void {
+    this.#byDigest.delete(digest)
+    this.#byDigest.set(digest, entry)
+    this.#byRequestId.set(requestId.toLowerCase(), digest)
+    if (this.#byDigest.size > this.#maxIndex) this.#byDigest.delete(this.#byDigest.keys().next().value as string)
+    if (this.#byRequestId.size > this.#maxIndex) this.#byRequestId.delete(this.#byRequestId.keys().next().value as string)
+  }
+
+  /** The record of a receipt by its digest or its request id, with its place in a batch (-1 for a per-call record). */
+  async lookup(id: Hex): Promise<{ record: QueueRecord; index: number; digest: Hex } | undefined> {
+    const key = id.toLowerCase()
+    const digest = this.#byDigest.has(key) ? key : this.#byRequestId.get(key)
+    const entry = digest === undefined ? undefined : this.#byDigest.get(digest)
+    if (!entry || !this.#sizes.has(entry.segment)) return undefined
+    const handle = await open(join(this.#dir, segmentName(entry.segment)), 'r')
+    try {
+      const bytes = Buffer.alloc(entry.length)
+      await handle.read(bytes, 0, entry.length, entry.offset)
+      return { record: this.#read(bytes.toString('utf8'), entry.segment, entry.offset), index: entry.index, digest: digest as Hex }
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /**
+   * Records from `from` up to the durable end, at most about `maxBytes` of them (always at least one), with the
+   * position after each; moves on to the next segment at the end of one.
+   */
+  async readFrom(from: Position, maxBytes: number): Promise<Array<{ record: QueueRecord; next: Position }>> {
+    let { segment, offset } = from
+    while ((this.#sizes.get(segment) ?? -1) <= offset && this.#sizes.has(segment + 1)) {
+      segment++
+      offset = 0
+    }
+    const size = this.#sizes.get(segment)
+    if (size === undefined || size <= offset) return []
+    const handle = await open(join(this.#dir, segmentName(segment)), 'r')
+    let bytes: Buffer
+    let last: number
+    try {
+      // At least one whole line: a line longer than maxBytes (a large batch) is read whole.
+      for (let length = Math.min(size - offset, maxBytes); ; length = Math.min(size - offset, length * 2)) {
+        bytes = Buffer.alloc(length)
+        await handle.read(bytes, 0, length, offset)
+        last = bytes.lastIndexOf(NEWLINE)
+        if (last !== -1 || length === size - offset) break
+      }
+    } finally {
+      await handle.close()
+    }
+    const out: Array<{ record: QueueRecord; next: Position }> = []
+    let start = 0
+    while (start <= last) {
+      const end = bytes.indexOf(NEWLINE, start)
+      out.push({ record: this.#read(bytes.toString('utf8', start, end), segment, offset + start), next: { segment, offset: offset + end + 1 } })
+      start = end + 1
+    }
+    return out
+  }
+
+  /** Moves the forwarding cursor (everything before it is delivered), durably: temporary file, fsync, rename. */
+  async setCursor(position: Position): Promise<void> {
+    const path = join(this.#dir, 'cursor.json')
+    const tmp = `${path}.tmp`
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.writeFile(`${JSON.stringify({ format: CURSOR_FORMAT, segment: position.segment, offset: position.offset })}\n`)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, path)
+    this.#cursor = { ...position }
+  }
+
+  /**
+   * Deletes the segments wholly delivered whose last write is older than `retainMs` (their receipts can no longer be
+   * fetched from the gateway); returns how many.
+   */
+  async prune(retainMs: number, nowMs: number): Promise<number> {
+    let removed = 0
+    for (const segment of [...this.#sizes.keys()].sort((a, b) => a - b)) {
+      if (segment >= this.#cursor.segment || segment === this.#current) break
+      const path = join(this.#dir, segmentName(segment))
+      if (nowMs - (await stat(path)).mtimeMs < retainMs) break
+      await unlink(path)
+      this.#sizes.delete(segment)
+      removed++
+    }
+    if (removed > 0) for (const [digest, entry] of this.#byDigest) if (!this.#sizes.has(entry.segment)) this.#byDigest.delete(digest)
+    return removed
+  }
+
+  async close(): Promise<void> {
+    while (this.#flushing || this.#waiting.length > 0) await new Promise((r) => setTimeout(r, 1))
+    await this.#handle?.close()
+    this.#handle = undefined
+  }
+
+  /** A record line read back: the envelope and its documents validated (under the queue's domain). */
+  #read(text: string, segment: number, offset: number): QueueRecord {
+    try {
+      return readRecord(parseJsonDocument(text, `${segmentName(segment)} at byte ${offset}`), this.#domain)
+    } catch (error) {
+      if (error instanceof BaseError) throw new QueueError(`${join(this.#dir, segmentName(segment))} at byte ${offset}: ${error.shortMessage}`, 'The queue was written by another version or altered; move it away to start a new one.')
+      throw error
+    }
+  }
+
+  async #recover(): Promise<void> {
+    const segments = (await readdir(this.#dir))
+      .map((n) => SEGMENT.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b)
+    for (const [i, segment] of segments.entries()) {
+      const path = join(this.#dir, segmentName(segment))
+      const bytes = await readFile(path)
+      let start = 0
+      for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+        const text = bytes.toString('utf8', start, end)
+        this.#index(this.#read(text, segment, start), { segment, offset: start, length: end - start })
+        start = end + 1
+      }
+      if (start < bytes.length) {
+        // A line cut short by a crash: never acknowledged (its call got no answer), so it is dropped.
+        if (i !== segments.length - 1) throw new QueueError(`${path} ends in a partial line but is not the last segment`, 'The queue was altered; move it away to start a new one.')
+        await truncate(path, start)
+      }
+      this.#sizes.set(segment, start)
+    }
+    this.#current = segments.at(-1) ?? 1
+    if (segments.length === 0) this.#sizes.set(this.#current, 0)
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), APPEND_DSYNC)
+    this.#cursor = await this.#readCursor(segments[0] ?? 1)
+  }
+
+  async #readCursor(first: number): Promise<Position> {
+    const path = join(this.#dir, 'cursor.json')
+    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined
+      throw error
+    })
+    if (text === undefined) return { segment: first, offset: 0 }
+    const r = new Reader(CURSOR_FORMAT, parseJsonDocument(text, path))
+    r.object(['format', 'segment', 'offset'])
+    r.field('format').literal([CURSOR_FORMAT])
+    const position = { segment: Number(r.field('segment').integer(1)), offset: Number(r.field('offset').integer()) }
+    // Segments before the cursor may have been pruned.
+    return position.segment < first ? { segment: first, offset: 0 } : position
+  }
+}
+
+/** A record as its line (without the newline): unsigned receipts as their JSON message. */
+export function recordLine(record: QueueRecord): string {
+  if (record.kind === 'unsigned') return JSON.stringify({ format: RECORD_FORMAT, kind: record.kind, digest: record.digest, message: receiptMessageJson(record.receipt) })
+  return JSON.stringify({ format: RECORD_FORMAT, ...record })
+}
+
+/** Validates a record (fomo-gateway-record-v1) and the document it holds, under `domain`. */
+export function readRecord(value: unknown, domain: ReceiptDomain): QueueRecord {
+  const r = new Reader(RECORD_FORMAT, value)
+  const kind = r.field('kind').literal(['receipt', 'unsigned', 'batch'])
+  if (kind === 'receipt') {
+    r.object(['format', 'kind', 'digest', 'document'])
+    r.field('format').literal([RECORD_FORMAT])
+    r.field('document').field('format').literal([RECEIPT_FORMAT])
+    checkDomain(readSignedReceipt(r.field('document').value, USAGE_RECEIPT_TYPE).domain, domain)
+    return { kind, digest: readBytes32(r.field('digest')), document: r.field('document').value as SignedReceiptDocument }
+  }
+  if (kind === 'unsigned') {
+    r.object(['format', 'kind', 'digest', 'message'])
+    r.field('format').literal([RECORD_FORMAT])
+    return { kind, digest: readBytes32(r.field('digest')), receipt: readReceiptMessage(r.field('message')) }
+  }
+  r.object(['format', 'kind', 'digests', 'document'])
+  r.field('format').literal([RECORD_FORMAT])
+  r.field('document').field('format').literal([RECEIPT_BATCH_FORMAT])
+  const { header } = readBatchDocument(r.field('document').value, domain)
+  const digests = r.field('digests').array({ min: header.count, max: header.count }).map((d) => readBytes32(d))
+  return { kind, digests, document: r.field('document').value as ReceiptBatchDocument }
+}
+
+/** fsync of a directory, so a new file's entry survives a crash (not every platform allows it). */
+async function syncDirectory(dir: string): Promise<void> {
+  const d = await open(dir, 'r')
+  await d.sync().catch(() => undefined)
+  await d.close()
+}

@@ -1,0 +1,197 @@
+/**
+ * The gateway against its upstream, side by side in one run: non-streamed chat completions sent straight to the test
+ * upstream, and through `fomo gateway` signing per call and batch-signing, each a process of its own (the gateway
+ * forwards to a stub aggregator that acknowledges every receipt, so forwarding costs what it costs). Measured, in
+ * this order: latency at a light fixed rate and at the target rate (own client, each call timed to the microsecond;
+ * the gateway's added latency is its percentile less the direct one), then throughput at saturation (autocannon, 64
+ * connections).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, request, Agent, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { gatewayFiles, spawnGateway } from '../gateway/world.ts'
+
+export type GatewayBenchRow = {
+  target: 'direct' | 'gateway, signed per call' | 'gateway, batch-signed'
+  /** Calls per second at saturation. */
+  throughput: number
+  /** autocannon's latency at saturation (ms, whole milliseconds). */
+  saturatedP50: number
+  saturatedP99: number
+  /** Latency at each fixed rate (ms), in the order of GatewayBench.rates. */
+  latency: Array<{ p50: number; p99: number }>
+  /** Receipts the gateway recorded, and calls it answered with a 200, over both runs. */
+  receipts: number | null
+  answered: number
+  errors: number
+}
+
+/** `fsync`: write and fdatasync of one 1 KiB record in the temporary directory the gateways' queues are in (ms). */
+export type GatewayBench = { seconds: number; rates: number[]; fsync: { p50: number; p99: number }; rows: GatewayBenchRow[] }
+
+const BODY = JSON.stringify({ model: 'test-chat', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one word.' }] })
+const PATH = '/v1/chat/completions'
+
+/** Runs the comparison: per target, `seconds` at each fixed rate (calls/s), then `seconds` saturated. */
+export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[] } = {}): Promise<GatewayBench> {
+  const seconds = options.seconds ?? 8
+  const rates = options.rates ?? [200, 2000]
+  const children: ChildProcess[] = []
+  const sink = await stubAggregator()
+  try {
+    const upstream = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'gateway', 'upstreamChild.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(upstream)
+    const upstreamUrl = await new Promise<string>((resolve) => upstream.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).listening)))
+    const fsync = await fsyncLatency()
+    log(`gateway: one record's write and fdatasync takes ${fsync.p50.toFixed(2)} ms (p50), ${fsync.p99.toFixed(2)} ms (p99) here`)
+    const rows: GatewayBenchRow[] = []
+    log(`gateway: direct to the upstream (${seconds} s at each of ${rates.join(', ')} calls/s, ${seconds} s saturated)`)
+    rows.push({ target: 'direct', ...(await measure(new URL(upstreamUrl).origin, {}, seconds, rates)), receipts: null })
+    for (const [target, sign] of [['gateway, signed per call', 'call'], ['gateway, batch-signed', 'batch']] as const) {
+      const files = await gatewayFiles()
+      const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign])
+      children.push(gateway.child)
+      log(`gateway: through the gateway, --sign ${sign}`)
+      const measured = await measure(gateway.url, { authorization: `Bearer ${files.apiKey}` }, seconds, rates)
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+      const receipts = Number(/^fomo_gateway_receipts_total\{mode="\w+"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)
+      rows.push({ target, ...measured, receipts })
+      gateway.child.kill('SIGTERM')
+    }
+    return { seconds, rates, fsync, rows }
+  } finally {
+    for (const c of children) c.kill('SIGKILL')
+    await new Promise((r) => sink.server.close(r))
+  }
+}
+
+async function measure(origin: string, headers: Record<string, string>, seconds: number, rates: number[]): Promise<Omit<GatewayBenchRow, 'target' | 'receipts'>> {
+  const timed = []
+  for (const rate of rates) timed.push(await fixedRate(origin, headers, seconds, rate))
+  const saturated = (await autocannon({
+    url: `${origin}${PATH}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: BODY,
+    connections: 64,
+    duration: seconds,
+  })) as unknown as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; '2xx': number }
+  return {
+    throughput: saturated.requests.average,
+    saturatedP50: saturated.latency.p50,
+    saturatedP99: saturated.latency.p99,
+    latency: timed.map((t) => ({ p50: t.p50, p99: t.p99 })),
+    answered: saturated['2xx'] + timed.reduce((n, t) => n + t.answered, 0),
+    errors: saturated.errors + saturated.non2xx + timed.reduce((n, t) => n + t.errors, 0),
+  }
+}
+
+/** `rate` calls a second for `seconds`, sent in 1 ms ticks over kept-alive connections; latency of each, in ms. */
+async function fixedRate(origin: string, headers: Record<string, string>, seconds: number, rate: number): Promise<{ p50: number; p99: number; answered: number; errors: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  const url = new URL(origin)
+  const latencies: number[] = []
+  let errors = 0
+  const inFlight = new Set<Promise<void>>()
+  const call = () => {
+    const started = performance.now()
+    const p = new Promise<void>((resolve) => {
+      const req = request({ hostname: url.hostname, port: url.port, path: PATH, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), ...headers } }, (res) => {
+        res.resume()
+        res.on('end', () => {
+          if (res.statusCode === 200) latencies.push(performance.now() - started)
+          else errors++
+          resolve()
+        })
+      })
+      req.on('error', () => {
+        errors++
+        resolve()
+      })
+      req.end(BODY)
+    })
+    inFlight.add(p)
+    void p.then(() => inFlight.delete(p))
+  }
+  const start = performance.now()
+  let sent = 0
+  while (performance.now() - start < seconds * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate)
+    while (sent < due) {
+      call()
+      sent++
+    }
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  await Promise.all(inFlight)
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
+  return { p50: at(0.5), p99: at(0.99), answered: latencies.length, errors }
+}
+
+/** What durability costs on this disk: 300 appends of a 1 KiB line, each followed by fdatasync. */
+async function fsyncLatency(): Promise<{ p50: number; p99: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fomo-fsync-'))
+  const file = await open(join(dir, 'probe.ndjson'), 'a')
+  const times: number[] = []
+  try {
+    for (let i = 0; i < 300; i++) {
+      const started = performance.now()
+      await file.writev([Buffer.alloc(1024, 0x61)])
+      await file.datasync()
+      times.push(performance.now() - started)
+    }
+  } finally {
+    await file.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+  times.sort((a, b) => a - b)
+  return { p50: times[150]!, p99: times[297]! }
+}
+
+/** An aggregator stand-in that acknowledges every receipt and batch it is sent as accepted. */
+async function stubAggregator(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
+      const count = Array.isArray(body) ? body.length : (body as { receipts: { timestamp: unknown[] } }).receipts.timestamp.length
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ ...(Array.isArray(body) ? {} : { batch: 'accepted' }), accepted: count, duplicates: 0, rejected: 0, results: [] }))
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+/** The section of docs/benchmarks.md. */
+export function gatewayBenchSection(b: GatewayBench): string[] {
+  const f = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  const ms = (x: number) => `${f(x, 2)} ms`
+  const direct = b.rows.find((r) => r.target === 'direct')!
+  const lines = [
+    '## Gateway overhead, non-streamed chat completions',
+    '',
+    `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed; added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
+    '',
+    `| target | ${b.rates.map((r) => `p50 / p99 at ${f(r)}/s | added p50 / p99 at ${f(r)}/s`).join(' | ')} | calls/s saturated | p50 / p99 saturated | receipts / answered | errors |`,
+    `| --- | ${b.rates.map(() => '---: | ---:').join(' | ')} | ---: | ---: | ---: | ---: |`,
+  ]
+  for (const r of b.rows) {
+    const cells = r.latency.flatMap((l, i) => [`${ms(l.p50)} / ${ms(l.p99)}`, r === direct ? '-' : `${ms(l.p50 - direct.latency[i]!.p50)} / ${ms(l.p99 - direct.latency[i]!.p99)}`])
+    lines.push(`| ${r.target} | ${cells.join(' | ')} | ${f(r.throughput)} | ${r.saturatedP50} / ${r.saturatedP99} ms | ${r.receipts === null ? '-' : `${f(r.receipts)} / ${f(r.answered)}`} | ${r.errors} |`)
+  }
+  lines.push(
+    '',
+    `Durability sets a floor under the added latency: a call is answered after its receipt's durable write; a 1 KiB write and fdatasync took ${ms(b.fsync.p50)} (p50) and ${ms(b.fsync.p99)} (p99) on this disk in the same run.`,
+    '',
+    'Targets: at least 2,000 calls/s through the gateway on 2 cores, with p50 added latency under 2 ms.',
+  )
+  return lines
+}

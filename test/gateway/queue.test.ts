@@ -1,0 +1,119 @@
+/**
+ * The durable receipt queue: reopening rebuilds the index and hands back receipts left unsigned, a line torn by a
+ * crash is cut off, anything else unreadable (a corrupt line, another format, a foreign cursor) is refused naming
+ * where; segments rotate, are read across in order, and are pruned once delivered.
+ */
+import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { keccak256, toBytes } from 'viem'
+import type { Hex } from '../../src/base/bytes.ts'
+import { QueueError } from '../../src/gateway/errors.ts'
+import { ReceiptQueue } from '../../src/gateway/queue.ts'
+import { ReceiptSigner } from '../../src/gateway/signer.ts'
+import { receipt, worldConfig } from '../aggregator/world.ts'
+import { PROVIDER_KEY } from './world.ts'
+
+const config = worldConfig()
+const domain = config.domain
+const receipts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => receipt(from + i, { deployment: 0, requestId: keccak256(toBytes(`queue test ${from + i}`)) }))
+const open = (dir: string, segmentBytes?: number) => ReceiptQueue.open(dir, { domain, ...(segmentBytes ? { segmentBytes } : {}) })
+const tempDir = () => mkdtemp(join(tmpdir(), 'fomo-queue-'))
+
+describe('the receipt queue', () => {
+  it('reopened, it finds every receipt by digest and request id, and hands back those no batch signed', async () => {
+    const dir = await tempDir()
+    let queue = await open(dir)
+    const perCall = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    const batched = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'batch', intervalMs: 1000, maxReceipts: 100 })
+    const [a, b, c, d] = receipts(4)
+    const digestA = await perCall.record(a!)
+    const digestB = await batched.record(b!)
+    expect(await batched.signPending()).toBe(1)
+    const digestC = await batched.record(c!)
+    const digestD = await batched.record(d!)
+    await queue.close()
+
+    queue = await open(dir)
+    expect(queue.unsigned().map((u) => u.digest)).toEqual([digestC, digestD])
+    expect((await queue.lookup(digestA))?.record.kind).toBe('receipt')
+    expect(await queue.lookup(a!.requestId)).toMatchObject({ digest: digestA, index: -1 })
+    expect(await queue.lookup(digestB)).toMatchObject({ index: 0, record: { kind: 'batch', digests: [digestB] } })
+    expect((await queue.lookup(d!.requestId))?.record).toMatchObject({ kind: 'unsigned', digest: digestD })
+    // Signing after the restart covers them; the next reopening has nothing left unsigned.
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'batch', intervalMs: 1000, maxReceipts: 100 }).signPending()
+    expect(queue.unsignedCount).toBe(0)
+    await queue.close()
+    queue = await open(dir)
+    expect(queue.unsignedCount).toBe(0)
+    expect(await queue.lookup(digestD)).toMatchObject({ index: 1, record: { kind: 'batch', digests: [digestC, digestD] } })
+    await queue.close()
+  })
+
+  it('a line torn by a crash is cut off; the queue goes on after it', async () => {
+    const dir = await tempDir()
+    let queue = await open(dir)
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    for (const r of receipts(3)) await signer.record(r)
+    await queue.close()
+    const [segment] = await readdir(dir)
+    const whole = (await readFile(join(dir, segment!))).length
+    await appendFile(join(dir, segment!), '{"format":"fomo-gateway-record-v1","kind":"rec')
+    queue = await open(dir)
+    expect((await readFile(join(dir, segment!))).length).toBe(whole)
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1, 3)[0]!)
+    const read = await queue.readFrom(queue.cursor, 1 << 20)
+    expect(read.map((r) => r.record.kind)).toEqual(['receipt', 'receipt', 'receipt', 'receipt'])
+    await queue.close()
+  })
+
+  it('refuses a corrupt line, a record of another format and a cursor of another format, naming the file', async () => {
+    const dir = await tempDir()
+    const queue = await open(dir)
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1)[0]!)
+    await queue.close()
+    const [segment] = await readdir(dir)
+    const path = join(dir, segment!)
+    const good = await readFile(path, 'utf8')
+    await writeFile(path, `{"not json\n${good}`)
+    await expect(open(dir)).rejects.toThrow(QueueError)
+    await expect(open(dir)).rejects.toThrow(`${segment} at byte 0`)
+    await writeFile(path, good.replace('fomo-gateway-record-v1', 'fomo-gateway-record-v9'))
+    await expect(open(dir)).rejects.toThrow(/\$\.format: expected one of "fomo-gateway-record-v1"/)
+    await writeFile(path, good)
+    await writeFile(join(dir, 'cursor.json'), JSON.stringify({ format: 'fomo-gateway-cursor-v0', segment: 1, offset: 0 }))
+    await expect(open(dir)).rejects.toThrow(/fomo-gateway-cursor-v1/)
+  })
+
+  it('rotates segments, reads across them in order from the cursor, and prunes the delivered ones', async () => {
+    const dir = await tempDir()
+    const queue = await open(dir, 2000)
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    const digests: Hex[] = []
+    for (const r of receipts(8)) digests.push(await signer.record(r))
+    expect((await readdir(dir)).filter((n) => n.startsWith('segment-')).length).toBeGreaterThan(2)
+    const seen: string[] = []
+    let at = queue.cursor
+    for (;;) {
+      // 500 bytes is less than a record: each read still returns one whole record.
+      const chunk = await queue.readFrom(at, 500)
+      if (chunk.length === 0) break
+      for (const c of chunk) if (c.record.kind === 'receipt') seen.push(c.record.digest)
+      at = chunk.at(-1)!.next
+    }
+    expect(seen).toEqual(digests)
+    expect(queue.backlogBytes).toBeGreaterThan(0)
+    await queue.setCursor(at)
+    expect(queue.backlogBytes).toBe(0)
+    const removed = await queue.prune(0, Date.now() + 1000)
+    expect(removed).toBeGreaterThan(0)
+    expect(await queue.lookup(digests[0]!)).toBeUndefined()
+    expect(await queue.lookup(digests.at(-1)!)).toBeDefined()
+    await queue.close()
+    const reopened = await open(dir, 2000)
+    expect(reopened.cursor).toEqual(at)
+    expect(reopened.backlogBytes).toBe(0)
+    await reopened.close()
+  })
+})
