@@ -8,24 +8,21 @@ import { getContract, zeroAddress, type Abi, type Address, type Hex, type Public
 import { ledgerFault, type LedgerFault } from '../epoch/ledgerFaults.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { readEpochFile } from '../epoch/directory.ts'
-import { LedgerError, readLedger, rewardParameters, type Ledger, type RewardListEntry, type RewardParams, type SpendListEntry } from '../epoch/ledger.ts'
+import { LedgerError, readLedger, rewardParameters, type Ledger, type OpenedLedger, type RewardParams } from '../epoch/ledger.ts'
+import { readSpendTree } from './challenges.ts'
 import { readConfig } from '../epoch/config.ts'
 import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import { spendLeafOf } from '../epoch/spend.ts'
-import { PositionalTree } from '../merkle/positional.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { EpochJudge, RewardDistributor } from './contracts.generated.ts'
 import { ChainError, type Clients } from './contracts.ts'
 import { decodeRevert, simulateAndSend } from './transactions.ts'
-import { spendListLeaf, rewardListLeaf } from '../epoch/ledger.ts'
 
-/** An epoch's ledger with both lists as positional trees (the openings' proofs). */
-export type OpenedLedger = { epoch: number; ledger: Ledger; spend: SpendListEntry[]; reward: RewardListEntry[]; spendTree: PositionalTree; rewardTree: PositionalTree }
+export type { OpenedLedger }
 
 /** Reads ledger.json of a sealed directory (its lists checked against their roots) with both positional trees. */
 export async function readOpenedLedger(dir: string): Promise<OpenedLedger> {
-  const l = readLedger(parseJsonDocument((await readEpochFile(dir, 'ledger.json')).toString('utf8'), 'ledger.json'))
-  return { ...l, spendTree: PositionalTree.of(l.spend.map((e) => spendListLeaf(l.epoch, e))), rewardTree: PositionalTree.of(l.reward.map(rewardListLeaf)) }
+  return readLedger(parseJsonDocument((await readEpochFile(dir, 'ledger.json')).toString('utf8'), 'ledger.json'))
 }
 
 /** The spend list's entry at position `p` with its proof, as the judge opens it. */
@@ -106,7 +103,7 @@ export async function findLedgerChallenge(client: PublicClient, registry: Addres
   const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
   const foreign = current.reward.findIndex((e) => e.domain.toLowerCase() !== domain)
   if (foreign !== -1) throw new LedgerError(`reward list entry ${foreign} is under another distributor's domain (${current.reward[foreign]!.domain}, this one's is ${domain})`)
-  const spend = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'spend-tree.json')).toString('utf8'), 'spend-tree.json'))
+  const spend = await readSpendTree(dir)
   const reward = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
   if (spend.root !== c.spendRoot || reward.root !== c.rewardRoot) throw new ChainError(`the trees of ${dir} are not the pending epoch's`, "Give the pending epoch's directory.")
   const previous = hasFinalized && previousDir !== undefined ? await readOpenedLedger(previousDir) : undefined

@@ -1,6 +1,7 @@
 /** The command list of `fomo`: its light table (names and summaries, no module loaded) agrees with the modules. */
 import { describe, expect, it } from 'vitest'
-import { commands, firstSentence, main } from './main.ts'
+import { readFile, writeFile } from 'node:fs/promises'
+import { commands, firstSentence, main, systemErrorLine } from './main.ts'
 
 function capture() {
   const out = { stdout: '', stderr: '' }
@@ -39,5 +40,16 @@ describe('fomo command list', () => {
     const unknown = capture()
     expect(await main(['nope'], unknown.io)).toBe(2)
     expect(unknown.out.stderr).toContain('unknown command "nope"')
+  })
+})
+
+describe('errors of the operating system', () => {
+  it('become one line naming the call, the path and what to do, never a stack trace', async () => {
+    const missing = await readFile('/no-such-directory/receipts.ndjson').catch((e: unknown) => e)
+    expect(systemErrorLine(missing)).toBe('open /no-such-directory/receipts.ndjson failed: ENOENT (check the path exists)')
+    const directory = await writeFile('/', 'x').catch((e: unknown) => e)
+    expect(systemErrorLine(directory)).toMatch(/^open \/ failed: EISDIR \(give a file, not a directory\)$/)
+    expect(systemErrorLine(new Error('plain'))).toBeUndefined()
+    expect(systemErrorLine(Object.assign(new Error('x'), { code: 'ERR_INVALID_ARG_TYPE' }))).toBeUndefined()
   })
 })

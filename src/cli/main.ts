@@ -121,7 +121,35 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr(`error: ${error.message}\n`)
       return error instanceof UsageError ? 2 : 1
     }
+    const system = systemErrorLine(error)
+    if (system) {
+      io.stderr(`error: ${system}\n`)
+      return 1
+    }
     io.stderr(`internal error: ${(error as Error)?.stack ?? String(error)}\n`)
     return 1
   }
+}
+
+/** What the operating system refused, as one line: what failed on which path, and what to do. */
+const SYSTEM_HINTS: Record<string, string> = {
+  ENOENT: 'check the path exists',
+  EACCES: 'check its permissions',
+  EPERM: 'check its permissions',
+  EROFS: 'the file system is read-only; give a writable path',
+  ENOSPC: 'the disk is full; free space and run the command again',
+  EISDIR: 'give a file, not a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'it exists already; give another path or --force where the command offers it',
+  EMFILE: 'too many open files; raise the limit (ulimit -n)',
+  EADDRINUSE: 'the port is in use; give another port',
+  ECONNREFUSED: 'nothing listens there; check the address and that the server runs',
+}
+
+export function systemErrorLine(error: unknown): string | undefined {
+  const e = error as (NodeJS.ErrnoException & { dest?: string }) | undefined
+  if (!e || typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return undefined
+  const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : ''
+  const hint = SYSTEM_HINTS[e.code]
+  return `${e.syscall ?? 'system call'}${where} failed: ${e.code}${hint ? ` (${hint})` : ''}`
 }

@@ -24,6 +24,7 @@ export {
   spendKey,
   type DeploymentTotals,
   type Ledger,
+  type OpenedLedger,
   type RewardListEntry,
   type RewardParams,
   type SpendListEntry,

@@ -230,6 +230,9 @@ export class LedgerError extends BaseError {
   }
 }
 
+/** An epoch's ledger with both lists as positional trees (the openings' proofs). */
+export type OpenedLedger = { epoch: number; ledger: Ledger; spend: SpendListEntry[]; reward: RewardListEntry[]; spendTree: PositionalTree; rewardTree: PositionalTree }
+
 /** ledger.json's document: the ledger, and both lists' entries in order (what challenges open). */
 export function ledgerJson(epoch: number, lists: Pick<EpochLists, 'ledger' | 'spend' | 'reward'>): Record<string, unknown> {
   const { ledger } = lists
@@ -245,7 +248,7 @@ export function ledgerJson(epoch: number, lists: Pick<EpochLists, 'ledger' | 'sp
 }
 
 /** Reads ledger.json: the ledger with both lists, each list checked against its root (the lists are what is opened). */
-export function readLedger(document: unknown): { epoch: number; ledger: Ledger; spend: SpendListEntry[]; reward: RewardListEntry[] } {
+export function readLedger(document: unknown): OpenedLedger {
   const r = new Reader(LEDGER_FORMAT, document)
   r.object(['format', 'epoch', 'totals', 'spendList', 'rewardList', 'spend', 'reward'])
   r.field('format').literal([LEDGER_FORMAT])
@@ -279,7 +282,9 @@ export function readLedger(document: unknown): { epoch: number; ledger: Ledger; 
       return { domain: readBytes32(domain), account: readAddress(account), token: readAddress(token), amount: amount(cumulative) }
     })
   const ledger = { totals, spendList: readBytes32(r.field('spendList')), spendCount: BigInt(spend.length), rewardList: readBytes32(r.field('rewardList')), rewardCount: BigInt(reward.length) }
-  if (PositionalTree.of(spend.map((e) => spendListLeaf(epoch, e))).root !== ledger.spendList) r.field('spend').fail(`the entries of the spend list whose root is ${ledger.spendList}`)
-  if (PositionalTree.of(reward.map(rewardListLeaf)).root !== ledger.rewardList) r.field('reward').fail(`the entries of the reward list whose root is ${ledger.rewardList}`)
-  return { epoch, ledger, spend, reward }
+  const spendTree = PositionalTree.of(spend.map((e) => spendListLeaf(epoch, e)))
+  if (spendTree.root !== ledger.spendList) r.field('spend').fail(`the entries of the spend list whose root is ${ledger.spendList}`)
+  const rewardTree = PositionalTree.of(reward.map(rewardListLeaf))
+  if (rewardTree.root !== ledger.rewardList) r.field('reward').fail(`the entries of the reward list whose root is ${ledger.rewardList}`)
+  return { epoch, ledger, spend, reward, spendTree, rewardTree }
 }

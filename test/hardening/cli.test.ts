@@ -73,6 +73,17 @@ describe('private keys', () => {
   })
 })
 
+describe('fomo deploy and fomo attest', () => {
+  it('keep an existing --out file unless --force, refusing it before deploying or proving anything', async () => {
+    const existing = join(dir, 'existing-output.json')
+    await writeFile(existing, 'kept\n')
+    // The node at port 9 does not answer: the refusal comes before any transaction.
+    failsWith(await fomo(['deploy', '--rpc', 'http://127.0.0.1:9', '--out', existing], { env: { FOMO_PRIVATE_KEY: `0x${'11'.repeat(32)}` } }), 2, `the deployment file ${existing} already exists; give --force to replace it, or another --out`)
+    failsWith(await fomo(['attest', '--receipts', missing(), '--epoch', '1', '--config', missing(), '--out', existing], { env: { FOMO_PRIVATE_KEY: `0x${'11'.repeat(32)}` } }), 2, `the attestation file ${existing} already exists; give --force to replace it, or another --out`)
+    expect(await readFile(existing, 'utf8')).toBe('kept\n')
+  })
+})
+
 describe('fomo demo', () => {
   it('checks its arguments before touching the earlier demo, and replaces one only with --force', async () => {
     const old = join(dir, 'old-demo')

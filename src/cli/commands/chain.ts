@@ -1,18 +1,19 @@
 /**
  * The chain commands: deploy the distributor, publish a sealed epoch, claim rewards.
  */
+import { writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { getAddress, isAddress, type Address } from 'viem'
 import { ChainError, claimable, claimAll, deployContracts, deployTestVerifier, distributorAt, finalizeEpoch, pinConfig, proposeEpoch } from '../../chain/contracts.ts'
 import { readConfig } from '../../epoch/config.ts'
-import { readJsonFile } from '../files.ts'
+import { checkNewOutput, readJsonFile, writeOutput } from '../files.ts'
 import { readPublishedEpoch } from '../../chain/publication.ts'
 import { rpcClients } from '../../chain/rpc.ts'
 import { deploySystem } from '../../chain/system.ts'
 import { claimFromList } from '../../chain/judge.ts'
 import { DECIMALS } from '../../base/units.ts'
+import { InputError } from '../../base/errors.ts'
 import { parseTokens, requireString, UsageError, type Command, type Io, type OptionSpec } from '../command.ts'
-import { writeFileAtomic } from '../files.ts'
 import { loadPrivateKey } from '../keys.ts'
 
 // Chain commands take keys from a file or FOMO_PRIVATE_KEY only: a key in an argument ends up in shell history and process lists.
@@ -54,13 +55,17 @@ export const deployCommand: Command = {
     'max-opex-bps': { type: 'string', valueName: 'bps', description: 'The settlement\'s OpEx cap, in bps of the charged revenue (default 0)' },
     'daily-emission': { type: 'string', valueName: 'flock', description: 'FLOCK emitted per day: also deploy the epoch funding contract' },
     'epoch-seconds': { type: 'string', valueName: 'seconds', description: 'Seconds per epoch, as config.json (default 86400)' },
-    out: { type: 'string', valueName: 'deployment.json', description: 'Also write the deployment to this file' },
+    out: { type: 'string', valueName: 'deployment.json', description: 'Also write the deployment to this file; an existing file is kept unless --force' },
+    force: { type: 'boolean', description: 'Replace an existing --out file' },
   },
   examples: [
     'FOMO_PRIVATE_KEY=0x... fomo deploy --rpc http://127.0.0.1:8545 --timelock 3600 --out deployment.json',
     'fomo deploy --rpc ... --flock 0x... --usdc 0x... --router 0x... --treasury 0x... --max-opex-bps 6000 --daily-emission 20000',
   ],
   async run({ values }, io) {
+    // An existing --out is refused before anything is deployed.
+    const output = typeof values.out === 'string' ? { path: resolve(io.cwd, values.out), command: 'deploy', what: 'the deployment file', force: Boolean(values.force) } : undefined
+    if (output) await checkNewOutput(output.path, output)
     const whole = (name: string, pattern: RegExp, what: string) => {
       const v = values[name]
       if (v === undefined) return undefined
@@ -98,7 +103,7 @@ export const deployCommand: Command = {
           funding: emission !== undefined ? { epochSeconds: BigInt(epochSeconds), dailyEmission: emission, treasury } : undefined,
         })
       : await deployContracts(c, { ...common, testTokens: Boolean(values['test-tokens']) })
-    if (typeof values.out === 'string') await writeFileAtomic(resolve(io.cwd, values.out), json(deployment))
+    if (output) await writeOutput(output.path, output, (tmp) => writeFile(tmp, json(deployment)))
     io.stdout(json(deployment))
   },
 }
@@ -184,11 +189,11 @@ export const claimCommand: Command = {
     if (owed.length === 0 && !values['dry-run']) {
       // The reward tree left the account out: the reward list is what the judge holds the epoch to, and pays too.
       const listed = await claimFromList(c, distributor, epoch.dir, account)
-      if (listed.length === 0) throw new UsageError(`${account} has no leaf in the reward tree or the reward list of epoch ${epoch.epoch}`, 'claim')
+      if (listed.length === 0) throw new InputError(`${account} has no leaf in the reward tree or the reward list of epoch ${epoch.epoch}`, 'Check --account and the epoch directory: the account earned nothing up to this epoch.')
       io.stdout(json({ account, epoch: epoch.epoch, fromList: true, tokens: listed }))
       return
     }
-    if (owed.length === 0) throw new UsageError(`${account} has no leaf in the reward tree of epoch ${epoch.epoch}`, 'claim')
+    if (owed.length === 0) throw new InputError(`${account} has no leaf in the reward tree of epoch ${epoch.epoch}`, 'Check --account and the epoch directory: the account earned nothing up to this epoch.')
     const result = values['dry-run'] || owed.every((o) => o.claimable === 0n) ? undefined : await claimAll(c, distributor, epoch, account)
     io.stdout(json({ account, epoch: epoch.epoch, transaction: result?.hash ?? null, gasUsed: result?.gasUsed ?? null, tokens: owed.map((o) => ({ token: o.token, cumulative: o.cumulative, paidNow: result ? o.claimable : 0n, claimable: result ? 0n : o.claimable })) }))
   },

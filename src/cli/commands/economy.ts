@@ -2,6 +2,7 @@
  * The commands of the FOMO economy on chain: pay an epoch's revenue into the settlement (`settle`), run its buybacks
  * (`buyback`), and stake or unstake a deployment's Model Token (`stake`, `unstake`).
  */
+import { InputError } from '../../base/errors.ts'
 import { resolve } from 'node:path'
 import type { Hex } from 'viem'
 import { DECIMALS } from '../../base/units.ts'
@@ -28,7 +29,7 @@ export const settleCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('expected the sealed epoch directory', 'settle')
     const epoch = await readPublishedEpoch(resolve(io.cwd, positionals[0]!))
     const tree = await readSpendTree(epoch.dir)
-    if (tree.root !== epoch.spendRoot) throw new UsageError(`spend-tree.json of ${epoch.dir} does not have the manifest's spend root: seal the epoch again`, 'settle')
+    if (tree.root !== epoch.spendRoot) throw new InputError(`spend-tree.json of ${epoch.dir} does not have the manifest's spend root`, 'Seal the epoch again, or give the directory the aggregator published.')
     const revenue = epochRevenue(
       [...tree.entries()].map(([, v]) => spendLeafOf(v)),
       epoch.config.deployments.map((d) => ({ id: d.id as Hex, opex: epoch.inputs.deployments.get(d.id as Hex)?.opex ?? 0n })),

@@ -2,7 +2,7 @@
  * `fomo prove` and `fomo audit`: proving a sealed epoch from its receipts (proofs.json), and re-deriving and
  * checking a sealed epoch, its proofs and, optionally, its on-chain commitment and stake snapshot.
  */
-import { readFile } from 'node:fs/promises'
+import { access, constants, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { getAddress, isAddress } from 'viem'
 import { readConfig } from '../../epoch/config.ts'
@@ -23,8 +23,9 @@ import type { Hex } from '../../base/bytes.ts'
 import { loadPrivateKey } from '../keys.ts'
 import { ProviderRegistry } from '../../receipts/registry.ts'
 import { ReceiptVerifier } from '../../receipts/verify.ts'
+import { InputError } from '../../base/errors.ts'
 import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Command, type Io } from '../command.ts'
-import { writeFileAtomic } from '../files.ts'
+import { checkNewOutput, writeFileAtomic, writeOutput } from '../files.ts'
 import { progress } from '../progress.ts'
 
 async function readText(path: string, what: string, command: string): Promise<string> {
@@ -63,7 +64,8 @@ export const attestCommand: Command = {
     'key-file': { type: 'string', valueName: 'file', description: "The provider's key file (fomo keys new)" },
     key: { type: 'string', valueName: 'hex', description: "The provider's private key (or FOMO_PRIVATE_KEY)" },
     keys: { type: 'string', valueName: 'circuit.json', description: 'The circuit whose batches are attested (default: the bundled test circuit)' },
-    out: { type: 'string', valueName: 'file.ndjson', description: 'Where to write the attestations, one per deployment and line' },
+    out: { type: 'string', valueName: 'file.ndjson', description: 'Where to write the attestations, one per deployment and line; an existing file is kept unless --force' },
+    force: { type: 'boolean', description: 'Replace an existing --out file' },
     rpc: { type: 'string', valueName: 'url', description: "Also record the attestations on the registry through this node, from the provider's account (it pays the gas)" },
   },
   examples: [
@@ -71,6 +73,10 @@ export const attestCommand: Command = {
     'fomo attest --receipts mine-20415.ndjson --epoch 20415 --config config.json --key-file provider.key.json --out attest-20415.ndjson --rpc http://127.0.0.1:8545',
   ],
   async run({ values }, io) {
+    // An existing --out is refused before any work.
+    const output = { command: 'attest', what: 'the attestation file', force: Boolean(values.force) }
+    const outPath = resolve(io.cwd, requireString(values, 'out', 'attest'))
+    await checkNewOutput(outPath, output)
     const config = readConfig(parseJsonDocument(await readText(resolve(io.cwd, requireString(values, 'config', 'attest')), 'the configuration', 'attest'), 'config.json'))
     const epochText = requireString(values, 'epoch', 'attest')
     if (!/^(0|[1-9][0-9]{0,9})$/.test(epochText)) throw new UsageError('--epoch must be an epoch number', 'attest')
@@ -80,14 +86,13 @@ export const attestCommand: Command = {
     const text = await readText(resolve(io.cwd, requireString(values, 'receipts', 'attest')), 'receipts', 'attest')
     const { receipts } = readReceiptsText(text, new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) }))
     const ofEpoch = receipts.filter((r) => r.receipt.epoch === epoch && r.receipt.provider.toLowerCase() === provider).map(epochReceiptOf)
-    if (ofEpoch.length === 0) throw new UsageError(`the file holds no receipt of provider ${provider} for epoch ${epoch}`, 'attest')
+    if (ofEpoch.length === 0) throw new InputError(`the file holds no receipt of provider ${provider} for epoch ${epoch}`, 'Check --receipts, --epoch and that the key is the provider\'s.')
     const keys = await readCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
     const secret = attestationSecret(privateKey)
     // The registry the receipts are for (their EIP-712 verifying contract): the attestation is good there only.
     const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
     const attestations = attestProvider({ epoch, domain, provider, receipts: ofEpoch, circuit: { receipts: keys.receipts, rows: keys.rows }, secret })
-    const out = requireString(values, 'out', 'attest')
-    await writeFileAtomic(resolve(io.cwd, out), attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join(''))
+    await writeOutput(outPath, output, (tmp) => writeFile(tmp, attestations.map((a) => `${JSON.stringify(attestationJson(a))}\n`).join('')))
     // Written first: the file is what the aggregator proves from, whether or not recording succeeds.
     const recorded: Array<string | null> = []
     if (typeof values.rpc === 'string') {
@@ -102,7 +107,7 @@ export const attestCommand: Command = {
         provider,
         key: attestationKeyOf(secret).packed,
         attestations: attestations.map((a, i) => ({ deploymentId: a.deploymentId, receipts: a.receipts, batches: a.batches, ...(recorded.length > 0 ? { recorded: recorded[i] ?? 'already' } : {}) })),
-        file: out,
+        file: requireString(values, 'out', 'attest'),
       })}\n`,
     )
   },
@@ -130,9 +135,9 @@ export const proveCommand: Command = {
     const text = await readText(resolve(io.cwd, requireString(values, 'receipts', 'prove')), 'receipts', 'prove')
     const { receipts } = readReceiptsText(text, new ReceiptVerifier({ domain: config.domain, registry: ProviderRegistry.from(config.providers) }))
     const wrong = receipts.find((r) => r.receipt.epoch !== sealed.epoch)
-    if (wrong) throw new UsageError(`the receipt on line ${wrong.line} is for epoch ${wrong.receipt.epoch}; the directory holds epoch ${sealed.epoch}`, 'prove')
+    if (wrong) throw new InputError(`the receipt on line ${wrong.line} is for epoch ${wrong.receipt.epoch}; the directory holds epoch ${sealed.epoch}`, 'Give the receipts of the sealed epoch only (fomo export-receipts --epoch).')
     if (BigInt(receipts.length) !== sealed.totals.receipts)
-      throw new UsageError(`the file holds ${receipts.length} distinct receipts; the sealed epoch counts ${sealed.totals.receipts}`, 'prove')
+      throw new InputError(`the file holds ${receipts.length} distinct receipts; the sealed epoch counts ${sealed.totals.receipts}`, 'Give every receipt the epoch counted (fomo export-receipts --epoch).')
     const keys = await loadCircuitKeys(typeof values.keys === 'string' ? resolve(io.cwd, values.keys) : TEST_CIRCUIT_KEYS)
     if (keys.testOnly) io.stderr(`warning: ${keys.name} keys are TEST-ONLY (a ceremony with public entropy); give --keys for proofs that mean anything\n`)
     const attestations = await readAttestationFiles((values.attestations as string[] | undefined) ?? [], io)

@@ -67,7 +67,7 @@ export const watchCommand: Command = {
     if (typeof values['key-file'] === 'string' || io.env.FOMO_PRIVATE_KEY) {
       // A guardian checking real proofs against the bundled test key would revoke every honest proposal.
       if (typeof values.vkey !== 'string') throw new UsageError('a watcher with a key (one that may revoke) needs --vkey: the verification key the epochs\' proofs are made for', 'watch')
-      const c = await rpcClients(rpc, await loadPrivateKey({ 'key-file': values['key-file'] }, io, 'watch'))
+      const c = await rpcClients(rpc, await loadPrivateKey({ 'key-file': values['key-file'] }, io, 'watch', { keyOption: false }))
       client = c.public
       wallet = c.wallet
     } else {
