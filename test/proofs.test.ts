@@ -84,7 +84,7 @@ describe('the generated Solidity verifier (in-process EVM)', () => {
 })
 
 /**
- * A registry with the test verifier (timelock 0) and a plain one, both pinning a configuration (any hash, and an
+ * A registry with the test verifier (timelock 1 s) and a plain one, both pinning a configuration (any hash, and an
  * MTStaking with the sample's X, M and circulating supply as the deployment's staking contract) whose attestation
  * keys are those of the given provider secrets, each recorded by the account beside it.
  */
@@ -100,8 +100,8 @@ async function registryWithKeys(providers: ReadonlyArray<{ secret: Uint8Array; a
   const verifier = (await devnet.clients.public.waitForTransactionReceipt({ hash })).contractAddress!
   // With a revenue settlement (deployed first, naming the distributor's address to come), on a real Uniswap v2.
   const settled = options.settlement ? await settlementFor(devnet) : undefined
-  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, verifier, poseidon: settled?.poseidon, revenueSettlement: settled?.settlement })
-  const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
+  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 1n, verifier, poseidon: settled?.poseidon, revenueSettlement: settled?.settlement })
+  const { distributor: plain } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 1n })
   const send = async (tx: Promise<`0x${string}`>) => expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await tx })).status).toBe('success')
   const mt = await deployTestToken(devnet.clients, 'MT', 'MT', 18)
   const staking = await deployStaking(devnet.clients, mt, me, params.maxDiscountBps, params.multiplier, 1n)
@@ -218,7 +218,12 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     await devnet.mine(1)
     const later = { ...commitment, snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
     await reverts(registry.write.proposeWithProofs([epoch, later, calldata, '']), 'EpochRegistrySnapshotParameters')
-    await send(registry.write.proposeWithProofs([epoch, commitment, calldata, '']))
+    // The revoked commitment cannot come back unchanged; with the supply back, the same proofs fit a new snapshot.
+    await reverts(registry.write.proposeWithProofs([epoch, commitment, calldata, '']), 'EpochRegistryRevokedProposal')
+    await send(stakingContract.write.setCirculatingSupply([params.circulating]))
+    await devnet.mine(1)
+    const fresh = { ...commitment, snapshotBlock: (await devnet.clients.public.getBlockNumber({ cacheTime: 0 })) - 1n }
+    await send(registry.write.proposeWithProofs([epoch, fresh, calldata, '']))
     expect((await registry.read.pendingCommitment()).proofsHash).toBe(commitment.proofsHash)
   }, 120_000)
 

@@ -6,7 +6,7 @@ pragma solidity 0.8.28;
 // in FLOCK, the incentive reserve of 20 % of its MT), released per epoch exactly as src/epoch/seal.ts computes them.
 // So every reward leaf is funded before it can be claimed, and an epoch whose funding is short waits.
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -29,7 +29,7 @@ interface IFundedDistributor {
 /// Anyone may top up the emission reserve by transferring FLOCK here; streams are added by the STREAM_ROLE (the
 /// graduation of a sale, or the admin), which pays their whole amount in at once. An epoch never finalized (skipped:
 /// it had no receipts) releases its stream share to the treasury instead (`sweepSkipped`), so every stream ends.
-contract EpochFunding is IEpochFunding, AccessControl {
+contract EpochFunding is IEpochFunding, AccessControlDefaultAdminRules {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -65,6 +65,12 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// @param epoch The epoch.
     error EpochFundingNotSkipped(uint64 epoch);
 
+    /// @notice Raised by `recoverERC20` for FLOCK (the emission reserve and staking funds), more of a stream's token
+    /// than is held beyond what its streams still owe, or a zero recipient.
+    /// @param token The token.
+    /// @param recoverable What may be taken of it.
+    error EpochFundingNotRecoverable(address token, uint256 recoverable);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -93,6 +99,12 @@ contract EpochFunding is IEpochFunding, AccessControl {
     /// replaced by the last).
     event EpochFunded(uint64 indexed epoch, uint256 emission, uint256[] streamed);
 
+    /// @notice A token sent here by mistake was returned.
+    /// @param token The token.
+    /// @param to The recipient.
+    /// @param amount The amount.
+    event ERC20Recovered(address indexed token, address indexed to, uint256 amount);
+
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
@@ -113,6 +125,8 @@ contract EpochFunding is IEpochFunding, AccessControl {
 
     /// @notice The role that adds vesting streams.
     bytes32 public constant STREAM_ROLE = keccak256("STREAM_ROLE");
+    /// @notice How long a default admin transfer (or a change of this delay) waits (AccessControlDefaultAdminRules).
+    uint48 public constant ADMIN_TRANSFER_DELAY = 2 days;
     /// @notice How long a stream vests: the paper's six months, 180 days (`Vesting.DURATION`).
     uint256 public constant VESTING_SECONDS = Vesting.DURATION;
     /// @notice The most streams vesting at once (two per deployment graduated within 180 days): `fund` pays each in
@@ -147,15 +161,16 @@ contract EpochFunding is IEpochFunding, AccessControl {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE and STREAM_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (transferred in two steps, `ADMIN_TRANSFER_DELAY`) and STREAM_ROLE.
     /// @param flockToken The FLOCK token.
     /// @param epochLength Seconds per epoch.
     /// @param dailyEmission FLOCK emitted per day across all deployments (base units).
     /// @param treasury_ Where the stream releases of epochs never finalized go.
-    constructor(address admin, IERC20 flockToken, uint256 epochLength, uint256 dailyEmission, address treasury_) {
+    constructor(address admin, IERC20 flockToken, uint256 epochLength, uint256 dailyEmission, address treasury_)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
+    {
         if (admin == address(0) || address(flockToken) == address(0) || epochLength == 0 || treasury_ == address(0)) revert EpochFundingInvalidConfig();
         treasury = treasury_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(STREAM_ROLE, admin);
         flock = flockToken;
         epochSeconds = epochLength;
@@ -220,6 +235,25 @@ contract EpochFunding is IEpochFunding, AccessControl {
             revert EpochFundingNotSkipped(epoch);
         funded[epoch] = true;
         emit EpochSwept(epoch, _release(epoch, treasury));
+    }
+
+    /// @notice Returns a token sent here by mistake: never FLOCK (all of it is the emission reserve or staking funds
+    /// owed), and of a stream's token only what is held beyond what its streams still owe.
+    /// @dev Admin only. Reverts with `EpochFundingNotRecoverable` for more than that or a zero recipient.
+    /// @param token The token.
+    /// @param to The recipient (non-zero).
+    /// @param amount The amount.
+    function recoverERC20(IERC20 token, address to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 recoverable;
+        if (token != flock) {
+            uint256 owed;
+            for (uint256 i = 0; i < _streams.length; ++i) if (_streams[i].token == token) owed += _streams[i].total - _streams[i].released;
+            uint256 held = token.balanceOf(address(this));
+            recoverable = held > owed ? held - owed : 0;
+        }
+        if (amount > recoverable || to == address(0)) revert EpochFundingNotRecoverable(address(token), recoverable);
+        token.safeTransfer(to, amount);
+        emit ERC20Recovered(address(token), to, amount);
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -177,6 +177,30 @@ contract EpochJudge is IEpochJudge {
     }
 
     /// @inheritdoc IEpochJudge
+    function challengeListGap(uint64 epoch, Ledger calldata ledger, bool rewardList, uint256 index, bytes32[] calldata proof) external {
+        _pending(epoch, ledger);
+        (bytes32 root, uint256 n) = rewardList ? (ledger.rewardList, ledger.rewardCount) : (ledger.spendList, ledger.spendCount);
+        if (!_inList(root, n, index, bytes32(0), proof)) revert EpochJudgeNotInList(index);
+        _revoke(epoch, Fault.ListGap, index, rewardList ? 1 : 0, 0);
+    }
+
+    /// @inheritdoc IEpochJudge
+    function challengeForeignReward(uint64 epoch, Ledger calldata ledger, bytes32 domain, RewardEntry calldata entry) external {
+        _pending(epoch, ledger);
+        if (domain == _domain()) revert EpochJudgeNoFault();
+        _openReward(ledger.rewardList, ledger.rewardCount, domain, entry);
+        _revoke(epoch, Fault.ForeignEntry, entry.index, uint256(domain), uint256(_domain()));
+    }
+
+    /// @inheritdoc IEpochJudge
+    function challengeForeignSpend(uint64 epoch, Ledger calldata ledger, uint64 leafEpoch, SpendEntry calldata entry) external {
+        _pending(epoch, ledger);
+        if (leafEpoch == epoch) revert EpochJudgeNoFault();
+        _openSpend(leafEpoch, ledger, entry);
+        _revoke(epoch, Fault.ForeignEntry, entry.index, leafEpoch, epoch);
+    }
+
+    /// @inheritdoc IEpochJudge
     function claimFromList(address account, address token, uint256 cumulative, uint256 index, bytes32[] calldata proof, Ledger calldata ledger) external returns (uint256 paid) {
         if (!registry.hasFinalized()) revert EpochJudgeNoFinalEpoch();
         _checkLedger(registry.finalCommitment(registry.lastFinalizedEpoch()).ledgerHash, ledger);

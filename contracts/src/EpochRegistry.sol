@@ -8,7 +8,7 @@ pragma solidity 0.8.28;
 // batch proofs of the committed totals. RewardDistributor extends it so that claims read their root from local
 // storage.
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 import {EpochJudge} from "./EpochJudge.sol";
@@ -22,7 +22,7 @@ import {IBatchVerifier, IEpochFunding, IEpochRegistry, IRevenueSettlement, IStak
 /// same timelock, so a proposal cannot bring its own. One proposal is pending at a time, so a root never queues
 /// silently behind another. A registry made with a batch verifier accepts only proposals whose
 /// batch proofs verify and whose proven totals are the committed totals.
-contract EpochRegistry is IEpochRegistry, AccessControl {
+contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
     //////////////////////////////////////////////////////////////*/
@@ -78,6 +78,13 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// epochs). It bounds the scan's cost whatever was recorded: at most 4 words and, per epoch with a recording,
     /// its recorded keys (about 8,400 gas each), so a provider cannot make proposals run out of gas.
     uint256 public constant SKIP_SCAN_EPOCHS = 1_024;
+    /// @notice The longest timelock a registry takes (30 days): a longer one (2^256 - 1 overflows `propose`) would
+    /// hold every epoch's rewards back for good. It is also the delay of a default admin transfer.
+    uint256 public constant MAX_TIMELOCK = 30 days;
+    /// @notice The shortest epoch the configuration allows (`epochSeconds`, src/epoch/config.ts): epoch e ends at
+    /// (e + 1) * epochSeconds >= (e + 1) * 60, so a proposal of an epoch e with (e + 1) * 60 > now names an epoch that
+    /// has not ended (a typo, or 2^64 - 1, whose finality would refuse every later epoch) and is refused.
+    uint256 public constant MIN_EPOCH_SECONDS = 60;
     /// @dev The BN254 scalar field the batch circuit works in.
     uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -158,6 +165,14 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// scan starts, as no final epoch bounds it.
     uint64 internal _lowestRecorded;
     bool internal _anyRecorded;
+    /// @notice From when each account may act with PUBLISHER_ROLE: a grant after deployment takes effect only after
+    /// `timelock`, so an admin cannot make a publisher that proposes before watchers see the grant.
+    mapping(address account => uint256) public publisherFrom;
+    /// @notice keccak256(abi.encode(epoch, commitment)) of proposals the guardian or the judge revoked: never proposed
+    /// again unchanged.
+    mapping(bytes32 proposal => bool) public revokedProposal;
+    /// @dev keccak256(abi.encode(epoch, commitment)) of the pending proposal.
+    bytes32 internal _pendingHash;
     /// @notice Spend roots a challenge proved wrong: never proposed again.
     mapping(bytes32 spendRoot => bool) public challengedSpendRoot;
     /// @inheritdoc IEpochRegistry
@@ -167,11 +182,12 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes the roles).
-    /// @param publisher Holder of PUBLISHER_ROLE (the aggregator).
-    /// @param guardian Holder of GUARDIAN_ROLE.
-    /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized.
-    /// @param batchVerifier The batch proof verifier; zero makes proofs optional.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (grants and revokes the roles; non-zero), transferred in two steps
+    /// with a delay of `timelockSeconds` (AccessControlDefaultAdminRules).
+    /// @param publisher Holder of PUBLISHER_ROLE (the aggregator; non-zero).
+    /// @param guardian Holder of GUARDIAN_ROLE (non-zero).
+    /// @param timelockSeconds Seconds a proposal stays pending before it can be finalized (1 to `MAX_TIMELOCK`).
+    /// @param batchVerifier The batch proof verifier; zero makes proofs optional, otherwise a contract.
     /// @param snapshotMaxAgeBlocks How many blocks before the proposal its snapshot block may be (non-zero).
     /// @param settlement The revenue settlement contract (zero: revenue not enforced; otherwise a contract).
     /// @param funding The epoch funding contract (zero: none; otherwise a contract).
@@ -184,14 +200,15 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         uint256 snapshotMaxAgeBlocks,
         IRevenueSettlement settlement,
         IEpochFunding funding
-    ) {
-        if (snapshotMaxAgeBlocks == 0) revert EpochRegistryInvalidConfig();
+    ) AccessControlDefaultAdminRules(_adminDelay(timelockSeconds), admin) {
+        if (snapshotMaxAgeBlocks == 0 || publisher == address(0) || guardian == address(0)) revert EpochRegistryInvalidConfig();
+        if (address(batchVerifier) != address(0) && address(batchVerifier).code.length == 0) revert EpochRegistryInvalidConfig();
         if (address(settlement) != address(0) && address(settlement).code.length == 0) revert EpochRegistryInvalidConfig();
         if (address(funding) != address(0) && address(funding).code.length == 0) revert EpochRegistryInvalidConfig();
         revenueSettlement = settlement;
         epochFunding = funding;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PUBLISHER_ROLE, publisher);
+        // The deployment's own publisher acts at once (the base grant, not this contract's timed one).
+        AccessControlDefaultAdminRules._grantRole(PUBLISHER_ROLE, publisher);
         _grantRole(GUARDIAN_ROLE, guardian);
         timelock = timelockSeconds;
         verifier = batchVerifier;
@@ -210,7 +227,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param c The epoch's commitment.
     /// @param artifacts Where the epoch's sealed directory can be fetched (a URL ending in `/`, or empty): logged for
     /// watchers, never stored or trusted (a watcher checks every file against `c.manifestHash`).
-    function propose(uint64 epoch, Commitment calldata c, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
+    function propose(uint64 epoch, Commitment calldata c, string calldata artifacts) external onlyPublisher {
         _propose(epoch, c, artifacts);
         if (address(verifier) != address(0)) _checkProven(epoch, c);
     }
@@ -221,7 +238,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param c The epoch's commitment.
     /// @param proofs The epoch's remaining batch proofs, added to any submitted before.
     /// @param artifacts As in `propose`.
-    function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs, string calldata artifacts) external onlyRole(PUBLISHER_ROLE) {
+    function proposeWithProofs(uint64 epoch, Commitment calldata c, BatchProof[] calldata proofs, string calldata artifacts) external onlyPublisher {
         _submit(epoch, proofs);
         _propose(epoch, c, artifacts);
         _checkProven(epoch, c);
@@ -233,7 +250,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev Publisher role only.
     /// @param epoch The epoch.
     /// @param proofs The batch proofs, in the order their signals enter `proofsHash`.
-    function submitProofs(uint64 epoch, BatchProof[] calldata proofs) external onlyRole(PUBLISHER_ROLE) {
+    function submitProofs(uint64 epoch, BatchProof[] calldata proofs) external onlyPublisher {
         _submit(epoch, proofs);
     }
 
@@ -242,7 +259,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @dev Publisher role only. Reverts with `EpochRegistryPendingExists` for the pending epoch, whose proofs are
     /// what its proposal was checked against, and `EpochRegistryEpochNotAfter` for a final one.
     /// @param epoch The epoch.
-    function resetProofs(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
+    function resetProofs(uint64 epoch) external onlyPublisher {
         if (hasPending && pendingEpoch == epoch) revert EpochRegistryPendingExists(epoch);
         // A final epoch's proofs are what it was proven with (provenAttestation reads them): kept for good.
         _requireAfterFinal(epoch);
@@ -255,6 +272,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     /// @param epoch The pending epoch.
     function revoke(uint64 epoch) external onlyRole(GUARDIAN_ROLE) {
         _requirePending(epoch);
+        revokedProposal[_pendingHash] = true;
         _withdrawPending(epoch);
         emit EpochRevoked(epoch, msg.sender);
     }
@@ -263,6 +281,7 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
     function revokeChallenged(uint64 epoch, bool barSpendRoot) external {
         if (msg.sender != judge) revert EpochRegistryNotJudge(msg.sender);
         _requirePending(epoch);
+        revokedProposal[_pendingHash] = true;
         if (barSpendRoot) challengedSpendRoot[_pending.spendRoot] = true;
         _withdrawPending(epoch);
     }
@@ -698,6 +717,29 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         }
     }
 
+    /// @dev Admin transfers wait `timelock` (bounded: a zero or unbounded one is refused before anything is built).
+    function _adminDelay(uint256 timelockSeconds) private pure returns (uint48) {
+        if (timelockSeconds == 0 || timelockSeconds > MAX_TIMELOCK) revert EpochRegistryInvalidConfig();
+        return uint48(timelockSeconds);
+    }
+
+    /// @dev PUBLISHER_ROLE, held since at least `timelock` unless granted at deployment.
+    modifier onlyPublisher() {
+        _checkPublisher();
+        _;
+    }
+
+    function _checkPublisher() internal view {
+        _checkRole(PUBLISHER_ROLE);
+        if (block.timestamp < publisherFrom[msg.sender]) revert EpochRegistryPublisherNotYet(msg.sender, publisherFrom[msg.sender]);
+    }
+
+    /// @dev A publisher granted after deployment acts only once the timelock has passed (watchers see the grant first).
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == PUBLISHER_ROLE) publisherFrom[account] = block.timestamp + timelock;
+    }
+
     /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is the pending epoch (one function, not six inlined
     /// copies: the distributor's bytecode stays under the 24,576-byte limit).
     function _requirePending(uint64 epoch) internal view {
@@ -735,6 +777,11 @@ contract EpochRegistry is IEpochRegistry, AccessControl {
         _requireAfterFinal(epoch);
         if (hasPending) revert EpochRegistryPendingExists(pendingEpoch);
         if (challengedSpendRoot[c.spendRoot]) revert EpochRegistryChallengedRoot(c.spendRoot);
+        // Epochs are numbered from the Unix epoch: one that has not ended cannot be final (see MIN_EPOCH_SECONDS).
+        if ((uint256(epoch) + 1) * MIN_EPOCH_SECONDS > block.timestamp) revert EpochRegistryEpochNotEnded(epoch);
+        bytes32 proposal = keccak256(abi.encode(epoch, c));
+        if (revokedProposal[proposal]) revert EpochRegistryRevokedProposal(epoch);
+        _pendingHash = proposal;
         uint64 previous = hasFinalized ? _final[lastFinalizedEpoch].snapshotBlock : 0;
         if (c.snapshotBlock <= previous || c.snapshotBlock >= block.number || c.snapshotBlock + snapshotMaxAge < block.number)
             revert EpochRegistrySnapshotBlock(c.snapshotBlock, previous, block.number);

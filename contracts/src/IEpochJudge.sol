@@ -129,7 +129,13 @@ interface IEpochJudge {
         /// @dev Reward list keys not strictly increasing.
         RewardOrder,
         /// @dev A leaf of the OZ reward tree that the reward list lacks, or holds with another amount.
-        RewardTree
+        RewardTree,
+        /// @dev A position below a list's count that holds the zero leaf (padding, no entry): every entry's leaf is a
+        /// keccak256 output, so an honest list has none, and a gap would hide its neighbours from every lookup.
+        ListGap,
+        /// @dev A list entry hashed under another epoch (spend) or another distributor's domain (reward): it opens
+        /// under none of this epoch's challenges, so it would stand unchecked.
+        ForeignEntry
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -284,6 +290,30 @@ interface IEpochJudge {
     /// @param ozProof Its Merkle proof in the pending reward tree.
     /// @param lookup The lookup of its key in the reward list.
     function challengeRewardTree(uint64 epoch, Ledger calldata ledger, address account, address token, uint256 cumulative, bytes32[] calldata ozProof, RewardEntry[] calldata lookup) external;
+
+    /// @notice Revokes the pending proposal by opening the zero leaf at a position below a list's count: a count
+    /// past the entries, or a gap between them, that no lookup could see past.
+    /// @param epoch The pending epoch.
+    /// @param ledger The pending epoch's ledger.
+    /// @param rewardList True for the reward list, false for the spend list.
+    /// @param index The position.
+    /// @param proof The positional proof of the zero leaf there.
+    function challengeListGap(uint64 epoch, Ledger calldata ledger, bool rewardList, uint256 index, bytes32[] calldata proof) external;
+
+    /// @notice Revokes the pending proposal by opening a reward list entry hashed under a domain that is not this
+    /// distributor's (keccak256(abi.encode(chainid, registry))).
+    /// @param epoch The pending epoch.
+    /// @param ledger The pending epoch's ledger.
+    /// @param domain The domain the entry is hashed under.
+    /// @param entry The entry with its position and proof.
+    function challengeForeignReward(uint64 epoch, Ledger calldata ledger, bytes32 domain, RewardEntry calldata entry) external;
+
+    /// @notice Revokes the pending proposal by opening a spend list entry hashed under another epoch.
+    /// @param epoch The pending epoch.
+    /// @param ledger The pending epoch's ledger.
+    /// @param leafEpoch The epoch the entry's leaf is hashed under.
+    /// @param entry The entry with its position and proof.
+    function challengeForeignSpend(uint64 epoch, Ledger calldata ledger, uint64 leafEpoch, SpendEntry calldata entry) external;
 
     /// @notice Claims a leaf of the last final epoch's reward list (the list is authoritative: this pays a leaf the
     /// OpenZeppelin tree left out). Pays what `claim` would: `cumulative` minus what the account already claimed, to

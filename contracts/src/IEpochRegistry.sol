@@ -69,6 +69,19 @@ interface IEpochRegistry {
     /// zero ledger hash would leave nothing the judge's challenges could open.
     error EpochRegistryZeroRoot();
 
+    /// @notice Raised by a proposal of an epoch that has not ended: (epoch + 1) * MIN_EPOCH_SECONDS is after now.
+    /// @param epoch The epoch proposed.
+    error EpochRegistryEpochNotEnded(uint64 epoch);
+
+    /// @notice Raised by a proposal identical (epoch and commitment) to one the guardian or the judge revoked.
+    /// @param epoch The epoch proposed.
+    error EpochRegistryRevokedProposal(uint64 epoch);
+
+    /// @notice Raised when an account granted PUBLISHER_ROLE after deployment acts before its grant's timelock ends.
+    /// @param account The publisher.
+    /// @param from When it may act.
+    error EpochRegistryPublisherNotYet(address account, uint256 from);
+
     /// @notice Raised by a proposal whose `domain` is not this registry's on this chain.
     /// @param expected The registry's domain, keccak256(abi.encode(block.chainid, address(this))).
     /// @param given The domain the commitment carries.
@@ -160,7 +173,8 @@ interface IEpochRegistry {
 
     /// @notice Raised by `scheduleConfig` for a zero hash or reward parameters hash, a hash pinned or scheduled
     /// before, lists of different lengths, no deployment, or a staking contract without code; by the constructor for
-    /// a zero snapshot age.
+    /// a zero snapshot age, a zero publisher or guardian, a timelock of zero or above MAX_TIMELOCK, or a verifier,
+    /// settlement or funding address without code.
     error EpochRegistryInvalidConfig();
 
     /// @notice Raised by a proposal of a spend root a challenge proved wrong.

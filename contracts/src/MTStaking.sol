@@ -7,7 +7,7 @@ pragma solidity 0.8.28;
 // what was withdrawn during the window, so a stake bought for one block (or one transaction) earns neither a discount
 // nor a share of the stakers' pool.
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
@@ -28,7 +28,7 @@ import {ICirculatingSupply} from "./ICirculatingSupply.sol";
 /// supply less what is locked in the sale, in vesting and in the epoch funding): the constructor records it, and
 /// anyone checkpoints the current value with `syncCirculatingSupply()`, so the discount's denominator follows the
 /// chain and no role can set it. For a token without it (a test token), the SUPPLY_ROLE records it by hand.
-contract MTStaking is AccessControl, ReentrancyGuard {
+contract MTStaking is AccessControlDefaultAdminRules, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
 
@@ -58,6 +58,12 @@ contract MTStaking is AccessControl, ReentrancyGuard {
 
     /// @notice Raised by the constructor with a zero eligibility window.
     error MTStakingZeroWindow();
+
+    /// @notice Raised by `recoverERC20` for more of the staked token than it holds beyond the stakes, or a zero
+    /// recipient.
+    /// @param token The token.
+    /// @param recoverable What may be taken of it.
+    error MTStakingNotRecoverable(address token, uint256 recoverable);
 
     /// @notice Raised by `setCirculatingSupply` when the token reports its circulating supply itself: it is then
     /// synced from the token (`syncCirculatingSupply`), never set by hand.
@@ -91,6 +97,12 @@ contract MTStaking is AccessControl, ReentrancyGuard {
     /// @param stake The account's stake afterwards.
     event Unstaked(address indexed account, uint256 amount, uint256 stake);
 
+    /// @notice A token sent here by mistake was returned.
+    /// @param token The token.
+    /// @param to The recipient.
+    /// @param amount The amount.
+    event ERC20Recovered(address indexed token, address indexed to, uint256 amount);
+
     /// @notice The circulating supply was recorded (set by the supply role, or synced from the token).
     /// @param circulating The circulating supply from this block on.
     event CirculatingSupplySet(uint256 circulating);
@@ -106,6 +118,10 @@ contract MTStaking is AccessControl, ReentrancyGuard {
 
     /// @notice The role that records the circulating supply of a token that does not report it.
     bytes32 public constant SUPPLY_ROLE = keccak256("SUPPLY_ROLE");
+
+    /// @notice How long a default admin transfer (or a change of this delay) waits: two days for the stakers and the
+    /// aggregator to see it (AccessControlDefaultAdminRules).
+    uint48 public constant ADMIN_TRANSFER_DELAY = 2 days;
 
     /// @notice The Model Token staked.
     IERC20 public immutable token;
@@ -145,15 +161,17 @@ contract MTStaking is AccessControl, ReentrancyGuard {
     /// @dev Probes the token for `circulatingSupply()` (a static call returning one word) and, when it answers,
     /// checkpoints its value at once.
     /// @param token_ The Model Token staked.
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE and SUPPLY_ROLE.
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (non-zero; transferred in two steps, `ADMIN_TRANSFER_DELAY`) and
+    /// SUPPLY_ROLE.
     /// @param maxDiscountBps_ The maximum discount X, in bps (at most 10,000).
     /// @param multiplier_ The multiplier M (non-zero).
     /// @param eligibilityWindow_ The eligibility window W in blocks (non-zero; one epoch of blocks is intended).
-    constructor(IERC20 token_, address admin, uint256 maxDiscountBps_, uint256 multiplier_, uint256 eligibilityWindow_) {
+    constructor(IERC20 token_, address admin, uint256 maxDiscountBps_, uint256 multiplier_, uint256 eligibilityWindow_)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
+    {
         if (eligibilityWindow_ == 0) revert MTStakingZeroWindow();
         token = token_;
         eligibilityWindow = eligibilityWindow_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(SUPPLY_ROLE, admin);
         _setDiscount(maxDiscountBps_, multiplier_);
         (bool ok, bytes memory data) = address(token_).staticcall(abi.encodeCall(ICirculatingSupply.circulatingSupply, ()));
@@ -166,13 +184,19 @@ contract MTStaking is AccessControl, ReentrancyGuard {
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Stakes `amount` of the token from the caller, who must have approved it.
+    /// @notice Stakes `amount` of the token from the caller, who must have approved it; the stake credited is what
+    /// the contract received (less than `amount` for a token that takes a fee on transfer).
     /// @dev `stakeAt` counts it from the current block on; `eligibleStakeAt` only at snapshot blocks S with the stake
-    /// already held at S - W, the start of their eligibility window.
-    /// @param amount The amount, non-zero.
+    /// already held at S - W, the start of their eligibility window. Reverts with `MTStakingZeroAmount` when nothing
+    /// arrives.
+    /// @param amount The amount sent, non-zero.
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert MTStakingZeroAmount();
+        uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
+        // Credit the balance delta: crediting `amount` would owe more than is held and the last unstake would revert.
+        amount = token.balanceOf(address(this)) - before;
+        if (amount == 0) revert MTStakingZeroAmount();
         uint256 next = stakeOf(msg.sender) + amount;
         _stakes[msg.sender].push(_now(), SafeCast.toUint208(next));
         _total.push(_now(), SafeCast.toUint208(totalStaked() + amount));
@@ -198,6 +222,20 @@ contract MTStaking is AccessControl, ReentrancyGuard {
         }
         token.safeTransfer(msg.sender, amount);
         emit Unstaked(msg.sender, amount, current - amount);
+    }
+
+    /// @notice Returns a token sent here by mistake: any token but the staked one, and of the staked token only what
+    /// is held beyond the total staked (never a stake).
+    /// @dev Admin only. Reverts with `MTStakingNotRecoverable` for more than that or a zero recipient.
+    /// @param token_ The token.
+    /// @param to The recipient (non-zero).
+    /// @param amount The amount.
+    function recoverERC20(IERC20 token_, address to, uint256 amount) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 recoverable = token_.balanceOf(address(this));
+        if (token_ == token) recoverable = recoverable > totalStaked() ? recoverable - totalStaked() : 0;
+        if (amount > recoverable || to == address(0)) revert MTStakingNotRecoverable(address(token_), recoverable);
+        token_.safeTransfer(to, amount);
+        emit ERC20Recovered(address(token_), to, amount);
     }
 
     /// @notice Checkpoints the token's circulating supply (sale + liquidity + vested - burned, as the token derives it

@@ -5,7 +5,7 @@ pragma solidity 0.8.28;
 // and split by the deterministic waterfall as `revenueWaterfall` in src/economics/revenue.ts computes it. The epoch
 // registry reads `paidOf` and `paidTotal` before it finalizes an epoch, so usage the chain pays rewards on was paid for.
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -54,7 +54,7 @@ interface IBurnableERC20 is IERC20 {
 /// @dev Nothing else leaves the contract. There is no admin sweep of pending buyback USDC: it can only be swapped by
 /// the buybacks, so what a payer paid for buybacks is spent on buybacks or stays pending. `recoverERC20` returns only
 /// tokens sent here by mistake that are not USDC, FLOCK or a registered Model Token.
-contract RevenueSettlement is IRevenueSettlement, AccessControl, ReentrancyGuard {
+contract RevenueSettlement is IRevenueSettlement, AccessControlDefaultAdminRules, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -210,6 +210,8 @@ contract RevenueSettlement is IRevenueSettlement, AccessControl, ReentrancyGuard
     bytes32 public constant PAYER_ROLE = keccak256("PAYER_ROLE");
     /// @notice The role that runs the buybacks, choosing each swap's minimum out from a fresh quote.
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
+    /// @notice How long a default admin transfer (or a change of this delay) waits (AccessControlDefaultAdminRules).
+    uint48 public constant ADMIN_TRANSFER_DELAY = 2 days;
 
     /// @notice 100 % in basis points.
     uint256 public constant BPS = 10_000;
@@ -268,10 +270,12 @@ contract RevenueSettlement is IRevenueSettlement, AccessControl, ReentrancyGuard
     /// @param treasury_ The protocol treasury (non-zero).
     /// @param distributor_ The reward distributor (non-zero).
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (registers deployments, sets the OpEx cap, grants PAYER_ROLE and
-    /// KEEPER_ROLE).
+    /// KEEPER_ROLE; transferred in two steps, `ADMIN_TRANSFER_DELAY`).
     /// @param maxOpexBps_ The OpEx cap, in bps of the charged revenue (at most 10,000; 0 allows no OpEx).
-    constructor(IERC20 usdc_, IERC20 flock_, IUniswapV2SwapRouter router_, address treasury_, address distributor_, address admin, uint256 maxOpexBps_) {
-        if (treasury_ == address(0) || distributor_ == address(0) || admin == address(0)) revert RevenueSettlementZeroAddress();
+    constructor(IERC20 usdc_, IERC20 flock_, IUniswapV2SwapRouter router_, address treasury_, address distributor_, address admin, uint256 maxOpexBps_)
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, _nonZero(admin))
+    {
+        if (treasury_ == address(0) || distributor_ == address(0)) revert RevenueSettlementZeroAddress();
         _checkContract(address(usdc_));
         _checkContract(address(flock_));
         _checkContract(address(router_));
@@ -281,8 +285,13 @@ contract RevenueSettlement is IRevenueSettlement, AccessControl, ReentrancyGuard
         router = router_;
         treasury = treasury_;
         distributor = distributor_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setMaxOpexBps(maxOpexBps_);
+    }
+
+    /// @dev The admin, refused as this contract's other zero addresses are (before the base constructor's own error).
+    function _nonZero(address admin) private pure returns (address) {
+        if (admin == address(0)) revert RevenueSettlementZeroAddress();
+        return admin;
     }
 
     /*//////////////////////////////////////////////////////////////

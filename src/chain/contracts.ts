@@ -68,6 +68,22 @@ export type Deployment = {
   tokens?: { flock: Address; usdc: Address } | undefined
 }
 
+/** The longest timelock the registry takes (its MAX_TIMELOCK, 30 days): also the delay of its admin transfer. */
+export const MAX_TIMELOCK_SECONDS = 30n * 86_400n
+
+/**
+ * The registry's constructor rules, checked before anything is deployed: non-zero admin, publisher and guardian, a
+ * timelock of 1 s to 30 days, and a verifier (when given) that is a contract.
+ */
+export async function checkRegistryOptions(clients: Clients, options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; verifier?: Address | undefined }): Promise<void> {
+  for (const role of ['admin', 'publisher', 'guardian'] as const)
+    if (options[role] === zeroAddress) throw new ChainError(`the registry's ${role} is the zero address`, `Give the ${role} as a non-zero address.`)
+  if (options.timelockSeconds < 1n || options.timelockSeconds > MAX_TIMELOCK_SECONDS)
+    throw new ChainError(`a timelock of ${options.timelockSeconds} s is outside the registry's bounds (1 s to ${MAX_TIMELOCK_SECONDS} s, 30 days)`, 'Give --timelock between 1 and 2592000 seconds.')
+  if (options.verifier && !(await clients.public.getCode({ address: options.verifier })))
+    throw new ChainError(`the verifier ${options.verifier} has no code on this chain`, 'Deploy the batch verifier first (or use --test-verifier), or deploy without one.')
+}
+
 /**
  * Deploys the distributor (which is also the epoch registry), linked to a PoseidonT4 library (deployed first unless
  * given), and, for tests and demos, FLOCK and USDC test tokens.
@@ -76,6 +92,7 @@ export async function deployContracts(
   clients: Clients,
   options: { admin: Address; publisher: Address; guardian: Address; timelockSeconds: bigint; testTokens?: boolean; verifier?: Address | undefined; snapshotMaxAgeBlocks?: bigint | undefined; poseidon?: Address | undefined; revenueSettlement?: Address | undefined; epochFunding?: Address | undefined },
 ): Promise<Deployment> {
+  await checkRegistryOptions(clients, options)
   const poseidon = options.poseidon ?? (await deployPoseidon(clients))
   const distributor = await deploy(clients, { abi: RewardDistributor.abi, bytecode: distributorBytecode(poseidon) }, [options.admin, options.publisher, options.guardian, options.timelockSeconds, options.verifier ?? zeroAddress, options.snapshotMaxAgeBlocks ?? SNAPSHOT_MAX_AGE_BLOCKS, options.revenueSettlement ?? zeroAddress, options.epochFunding ?? zeroAddress])
   const tokens = options.testTokens

@@ -8,7 +8,7 @@ import { getContract, zeroAddress, type Abi, type Address, type Hex, type Public
 import { ledgerFault, type LedgerFault } from '../epoch/ledgerFaults.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { readEpochFile } from '../epoch/directory.ts'
-import { LedgerError, readLedger, rewardParameters, type Ledger, type OpenedLedger, type RewardParams } from '../epoch/ledger.ts'
+import { ledgerHash, readLedger, rewardParameters, type Ledger, type OpenedLedger, type RewardParams } from '../epoch/ledger.ts'
 import { readSpendTree } from './challenges.ts'
 import { readConfig } from '../epoch/config.ts'
 import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
@@ -59,6 +59,10 @@ export function ledgerChallenge(fault: LedgerFault, current: OpenedLedger, param
       const l = fault.leaf
       return { fault, functionName: 'challengeRewardTree', args: [epoch, ledger, l.account, l.token, l.amount, trees.reward.getProof([l.domain, l.account, l.token, l.amount.toString()]), fault.positions.map((p) => rewardEntry(current, p))] }
     }
+    case 'foreign-spend':
+      return { fault, functionName: 'challengeForeignSpend', args: [epoch, ledger, BigInt(fault.leafEpoch), spendEntry(current, fault.position)] }
+    case 'foreign-reward':
+      return { fault, functionName: 'challengeForeignReward', args: [epoch, ledger, fault.domain, rewardEntry(current, fault.position)] }
     case 'reward':
       return {
         fault,
@@ -94,18 +98,22 @@ export async function findLedgerChallenge(client: PublicClient, registry: Addres
   const r = getContract({ abi: RewardDistributor.abi, address: registry, client: { public: client } })
   const [hasPending, pendingEpoch, c, hasFinalized, verifier] = await Promise.all([r.read.hasPending(), r.read.pendingEpoch(), r.read.pendingCommitment(), r.read.hasFinalized(), r.read.verifier()])
   if (!hasPending) return undefined
-  const current = await readOpenedLedger(dir)
-  if (BigInt(current.epoch) !== pendingEpoch) throw new ChainError(`${dir} holds epoch ${current.epoch}, the pending epoch is ${pendingEpoch}`, "Give the pending epoch's directory.")
-  const config = readConfig(parseJsonDocument((await readEpochFile(dir, 'config.json')).toString('utf8'), 'config.json'))
-  const params = rewardParameters(config)
-  // A reward entry under another distributor's domain cannot be opened on chain (the judge hashes with its own): a
-  // fault of the artifacts, which only a guardian revokes.
-  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
-  const foreign = current.reward.findIndex((e) => e.domain.toLowerCase() !== domain)
-  if (foreign !== -1) throw new LedgerError(`reward list entry ${foreign} is under another distributor's domain (${current.reward[foreign]!.domain}, this one's is ${domain})`)
+  // The trees say whether this is the pending proposal's directory; its ledger's lists are then what the judge opens.
   const spend = await readSpendTree(dir)
   const reward = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
   if (spend.root !== c.spendRoot || reward.root !== c.rewardRoot) throw new ChainError(`the trees of ${dir} are not the pending epoch's`, "Give the pending epoch's directory.")
+  const current = await readOpenedLedger(dir)
+  if (ledgerHash(current.ledger) !== c.ledgerHash) throw new ChainError(`ledger.json of ${dir} is not the pending epoch's committed ledger`, 'The lists the judge opens are withheld: a guardian revokes such a proposal.')
+  const config = readConfig(parseJsonDocument((await readEpochFile(dir, 'config.json')).toString('utf8'), 'config.json'))
+  const params = rewardParameters(config)
+  // Entries hashed under another epoch or distributor open under no other challenge: the judge revokes them as such.
+  const foreignOf = (fault: LedgerFault) => ledgerChallenge(fault, { ...current, epoch: Number(pendingEpoch) }, params, undefined, { spend, reward })
+  if (BigInt(current.epoch) !== pendingEpoch)
+    return foreignOf({ kind: 'foreign-spend', what: `the spend list is hashed under epoch ${current.epoch}, the pending epoch is ${pendingEpoch}`, leafEpoch: current.epoch, position: 0 })
+  const domain = distributorDomain(config.domain.chainId, config.domain.verifyingContract)
+  const foreign = current.reward.findIndex((e) => e.domain.toLowerCase() !== domain)
+  if (foreign !== -1)
+    return foreignOf({ kind: 'foreign-reward', what: `reward list entry ${foreign} is under another distributor's domain (${current.reward[foreign]!.domain}, this one's is ${domain})`, domain: current.reward[foreign]!.domain, position: foreign })
   const previous = hasFinalized && previousDir !== undefined ? await readOpenedLedger(previousDir) : undefined
   if (hasFinalized && previous === undefined) throw new ChainError('an epoch is final, but no directory of it was given', "Give the last final epoch's directory: a reward is checked against its cumulative rewards.")
   const provenCharged = verifier === zeroAddress ? undefined : await Promise.all(params.deployments.map((d) => r.read.provenCharged([pendingEpoch, d.id])))

@@ -5,7 +5,7 @@
  * funding contract is bound to it after.
  */
 import type { Address } from 'viem'
-import { ChainError, deployContracts, deployPoseidon, deployTestToken, type Clients, type Deployment } from './contracts.ts'
+import { ChainError, checkRegistryOptions, deployContracts, deployPoseidon, deployTestToken, type Clients, type Deployment } from './contracts.ts'
 import { bindDistributor, deployEpochFunding } from './funding.ts'
 import { deploySettlement, nextContractAddress } from './settlement.ts'
 
@@ -28,6 +28,8 @@ export type SystemDeployment = Deployment & { tokens: { flock: Address; usdc: Ad
 
 /** Deploys the distributor with its settlement and funding contracts, wired to each other. */
 export async function deploySystem(clients: Clients, options: SystemOptions): Promise<SystemDeployment> {
+  // Refused before any contract of the system is deployed.
+  await checkRegistryOptions(clients, options)
   const tokens =
     options.tokens === 'test'
       ? { flock: await deployTestToken(clients, 'FLOCK (test)', 'FLOCK', 18), usdc: await deployTestToken(clients, 'USD Coin (test)', 'USDC', 6) }

@@ -39,6 +39,10 @@ export type LedgerFault =
   | { kind: 'reward-list'; what: string; positions: number[] }
   | { kind: 'reward-tree'; what: string; leaf: RewardLeaf; positions: number[] }
   | { kind: 'reward'; what: string; account: Hex; token: Hex; expected: bigint; found: bigint; current: number[]; previous: number[]; spends: number[][] }
+  /** A spend list hashed under another epoch than the pending one: its entries open under no other challenge. */
+  | { kind: 'foreign-spend'; what: string; leafEpoch: number; position: number }
+  /** A reward list entry under another distributor's domain: it opens under no other challenge. */
+  | { kind: 'foreign-reward'; what: string; domain: Hex; position: number }
 
 export type LedgerInput = {
   epoch: number

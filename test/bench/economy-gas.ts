@@ -48,7 +48,7 @@ export async function measureEconomyGas(size: bigint = 1_000n * WHOLE): Promise<
     admin: me,
     publisher: me,
     guardian: me,
-    timelockSeconds: 0n,
+    timelockSeconds: 1n,
     tokens: 'test',
     settlement: { router: uni.router, treasury: me, maxOpexBps: 0n },
     funding: { epochSeconds: 86_400n, dailyEmission: 20_000n * WHOLE, treasury: me },

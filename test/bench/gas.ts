@@ -58,7 +58,7 @@ export async function measureClaimGas(sizes: readonly number[] = [2, 100_000]): 
     const amount = (i: number) => 1_000n + BigInt(i)
 
     // fomo-kit: registry + distributor, a standard tree of (distributor domain, account, token, cumulative amount).
-    const distributor = await deploy(RewardDistributor.abi, distributorCode, [admin.account.address, admin.account.address, admin.account.address, 0n, zeroAddress, 1000n, zeroAddress, zeroAddress])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [admin.account.address, admin.account.address, admin.account.address, 1n, zeroAddress, 1000n, zeroAddress, zeroAddress])
     const token = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const domain = distributorDomain(await publicClient.getChainId(), distributor)
@@ -139,7 +139,7 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   const lower = (a: string) => a.toLowerCase() as Hex
   const rows: ChallengeGasRow[] = []
   for (const n of sizes) {
-    const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 0n, zeroAddress, 1000n, zeroAddress, zeroAddress])
+    const distributor = await deploy(RewardDistributor.abi, distributorCode, [me, me, me, 1n, zeroAddress, 1000n, zeroAddress, zeroAddress])
     const reg = getContract({ abi: RewardDistributor.abi, address: distributor, client: { public: publicClient, wallet: admin } })
     const judge = getContract({ abi: EpochJudge.abi, address: await reg.read.judge(), client: { public: publicClient, wallet: challenger } })
     const flock = await deploy(TestToken.abi, TestToken.bytecode, ['FLOCK', 'FLOCK', 18])

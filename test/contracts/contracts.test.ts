@@ -12,7 +12,7 @@ import { StandardTree } from '../../src/merkle/tree.ts'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { GENERATED, renderArtifacts } from '../generate-contract-artifacts.ts'
-import { hardhat } from './hre.ts'
+import { contractsOn, hardhat, type Artifact } from './hre.ts'
 import { measureClaimGas } from '../bench/gas.ts'
 import { writeFileSync } from 'node:fs'
 
@@ -20,6 +20,8 @@ type Hre = Awaited<ReturnType<typeof hardhat>>
 let hre: Hre
 let wallets: WalletClient<Transport, Chain, Account>[]
 let publicClient: PublicClient
+let deploy: ReturnType<typeof contractsOn>['deploy']
+let as: ReturnType<typeof contractsOn>['as']
 let admin: Address, publisher: Address, guardian: Address, alice: Address, bob: Address, carol: Address
 
 const TIMELOCK = 3600n
@@ -30,6 +32,7 @@ beforeAll(async () => {
   hre = await hardhat()
   wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
   publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
+  ;({ deploy, as } = contractsOn(wallets, publicClient))
   ;[admin, publisher, guardian, alice, bob, carol] = wallets.slice(0, 6).map((w) => getAddress(w.account!.address)) as [Address, Address, Address, Address, Address, Address]
   // The distributor calls the PoseidonT4 library (stake-row challenges): deployed once, linked into each distributor.
   Distributor = { abi: RewardDistributor.abi, bytecode: distributorBytecode((await deploy(PoseidonT4, [])).address) }
@@ -38,20 +41,6 @@ beforeAll(async () => {
 let Distributor: { abi: typeof RewardDistributor.abi; bytecode: Hex }
 
 
-type Artifact = { abi: Abi; bytecode: Hex }
-
-/** Deploys from the first account; the instance is typed by the artifact's ABI. */
-async function deploy<const A extends Artifact>(artifact: A, args: readonly unknown[]) {
-  const hash = await wallets[0]!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args, account: wallets[0]!.account!, chain: wallets[0]!.chain } as never)
-  const { contractAddress } = await publicClient.waitForTransactionReceipt({ hash })
-  return getContract({ abi: artifact.abi as A['abi'], address: contractAddress!, client: { public: publicClient, wallet: wallets[0]! } })
-}
-
-/** The same contract, sending from another of the node's accounts. */
-function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address): C {
-  const wallet = wallets.find((w) => getAddress(w.account!.address) === from)!
-  return getContract({ abi: contract.abi, address: contract.address, client: { public: publicClient, wallet } }) as unknown as C
-}
 
 async function deploySystem() {
   // The distributor is also the epoch registry: one contract publishes roots and pays claims.

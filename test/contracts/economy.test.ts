@@ -485,7 +485,7 @@ describe('the QwenALICE scenario (fixtures/scenarios/qwenalice.json) through the
       admin,
       publisher: admin,
       guardian: admin,
-      timelockSeconds: 0n,
+      timelockSeconds: 1n,
       tokens: 'test',
       settlement: { router: uni.router, treasury, maxOpexBps: 10_000n },
       funding: { epochSeconds: EPOCH_SECONDS, dailyEmission: scenario.platform.dailyEmission, treasury },

@@ -34,7 +34,7 @@ async function system() {
   const flock = await deployTestToken(devnet.clients, 'FLOCK', 'FLOCK', 18)
   const mt = await deployTestToken(devnet.clients, 'MT', 'MT', 18)
   const funding = await deployEpochFunding(devnet.clients, { admin: me, flock, epochSeconds: EPOCH_SECONDS, dailyEmission: DAILY_EMISSION, treasury: TREASURY() })
-  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n, epochFunding: funding })
+  const { distributor } = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 1n, epochFunding: funding })
   const staking = await deployStaking(devnet.clients, mt, me, 3000n, 2n, 1n)
   const registry = distributorAt(devnet.clients, distributor)
   await send(registry.write.scheduleConfig([CONFIG, keccak256('0x5e'), [DEPLOYMENT], [staking], [], [], []]))
@@ -86,7 +86,7 @@ describe('EpochFunding (in-process EVM)', () => {
     // account, or a distributor made with another funding contract, would take every release.
     await reverts(s.funding.write.fund([start]), 'EpochFundingNotDistributor')
     await reverts(s.funding.write.bindDistributor([devnet.accounts[3]!]), 'EpochFundingDistributorBound')
-    const other = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 0n })
+    const other = await deployContracts(devnet.clients, { admin: me, publisher: me, guardian: me, timelockSeconds: 1n })
     await reverts(s.funding.write.bindDistributor([other.distributor]), 'EpochFundingDistributorBound')
     await bindDistributor(devnet.clients, s.funding.address, s.distributor)
     await expect(bindDistributor(devnet.clients, s.funding.address, s.distributor)).rejects.toThrow(/already bound/)

@@ -492,7 +492,7 @@ describe('circulating supply from chain state, checkpointed by MTStaking', () =>
   it('is sale + liquidity + vested - burned before and after graduation, after a vesting release, a burn and a reserve release', async () => {
     // A distributor bound to the funding, so that an epoch's finalization releases the incentive reserve.
     const { epochFunding, factory } = await system()
-    const { distributor } = await deployContracts(devnet.clients, { admin, publisher: admin, guardian: admin, timelockSeconds: 0n, epochFunding })
+    const { distributor } = await deployContracts(devnet.clients, { admin, publisher: admin, guardian: admin, timelockSeconds: 1n, epochFunding })
     await bindDistributor(devnet.clients, epochFunding, distributor)
     const { sale, token, deploymentId } = await launch(factory)
     const staking = await deployStaking(devnet.clients, token, admin, 3000n, 2n, 1n)

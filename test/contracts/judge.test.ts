@@ -13,13 +13,15 @@ import type { Allocation } from '../../src/economics/epoch.ts'
 import { rewardKey, rewardParamsHash, type RewardParams } from '../../src/epoch/ledger.ts'
 import { distributorDomain } from '../../src/epoch/rewards.ts'
 import type { SpendLeaf } from '../../src/epoch/spend.ts'
-import { hardhat } from './hre.ts'
+import { contractsOn, hardhat, type Artifact } from './hre.ts'
 import { assemble, commitmentOf, deploymentRange, honestParts, NO_LEDGER, rewardChallengeArgs, rewardEntry, rewardLookup, spendEntry, spendKeyOf, spendLookup, type Assembled, type EpochParts } from './ledgerWorld.ts'
 
 type Hre = Awaited<ReturnType<typeof hardhat>>
 let hre: Hre
 let wallets: WalletClient<Transport, Chain, Account>[]
 let publicClient: PublicClient
+let deploy: ReturnType<typeof contractsOn>['deploy']
+let as: ReturnType<typeof contractsOn>['as']
 let admin: Address, publisher: Address, guardian: Address, alice: Address, carol: Address
 let Distributor: { abi: typeof RewardDistributor.abi; bytecode: Hex }
 /** Test-only contracts (contracts/src/test): a staking contract whose stakes anyone sets, a verifier that accepts any proof. */
@@ -30,6 +32,7 @@ beforeAll(async () => {
   hre = await hardhat()
   wallets = (await hre.viem.getWalletClients()) as unknown as WalletClient<Transport, Chain, Account>[]
   publicClient = (await hre.viem.getPublicClient()) as unknown as PublicClient
+  ;({ deploy, as } = contractsOn(wallets, publicClient))
   ;[admin, publisher, guardian, alice, carol] = wallets.slice(0, 5).map((w) => getAddress(w.account!.address)) as [Address, Address, Address, Address, Address]
   Distributor = { abi: RewardDistributor.abi, bytecode: distributorBytecode((await deploy(PoseidonT4, [])).address) }
   StakeTableArtifact = (await hre.artifacts.readArtifact('StakeTable')) as unknown as Artifact
@@ -39,26 +42,14 @@ beforeAll(async () => {
 /** The judge's faults, as the event's enum values. */
 const FAULT = { LedgerShape: 0, EmptyList: 1, ProvenCharged: 2, CommittedTotals: 3, SpendDeployment: 4, SpendOrder: 5, SpendPrefix: 6, SpendTotals: 7, Stake: 8, SpendTree: 9, Reward: 10, RewardOrder: 11, RewardTree: 12 } as const
 
-type Artifact = { abi: Abi; bytecode: Hex }
-
-async function deploy<const A extends Artifact>(artifact: A, args: readonly unknown[]) {
-  const hash = await wallets[0]!.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args, account: wallets[0]!.account!, chain: wallets[0]!.chain } as never)
-  const { contractAddress } = await publicClient.waitForTransactionReceipt({ hash })
-  return getContract({ abi: artifact.abi as A['abi'], address: contractAddress!, client: { public: publicClient, wallet: wallets[0]! } })
-}
-
-function as<C extends { address: Address; abi: Abi }>(contract: C, from: Address): C {
-  const wallet = wallets.find((w) => getAddress(w.account!.address) === from)!
-  return getContract({ abi: contract.abi, address: contract.address, client: { public: publicClient, wallet } }) as unknown as C
-}
 
 const CONFIG = keccak256('0xc0')
 const lower = (a: string) => a.toLowerCase() as Hex
 const address = (label: string) => lower(keccak256(toHex(label)).slice(0, 42))
 
-/** A distributor (timelock 0) with its judge; a verifier when given. */
+/** A distributor (timelock 1 s, the least) with its judge; a verifier when given. */
 async function system(verifier: Address = zeroAddress) {
-  const registry = await deploy(Distributor, [admin, publisher, guardian, 0n, verifier, 1000n, zeroAddress, zeroAddress])
+  const registry = await deploy(Distributor, [admin, publisher, guardian, 1n, verifier, 1000n, zeroAddress, zeroAddress])
   const judge = getContract({ abi: EpochJudge.abi, address: await registry.read.judge(), client: { public: publicClient, wallet: wallets[0]! } })
   return { registry, judge, domain: distributorDomain(await publicClient.getChainId(), registry.address) }
 }

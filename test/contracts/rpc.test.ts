@@ -82,7 +82,7 @@ async function sealEpoch(config: AggregatorConfig, inputs: Parameters<Awaited<Re
 describe('fomo deploy, publish, claim over JSON-RPC', () => {
   it('deploys, publishes a sealed epoch, finalizes it after the timelock and claims', async () => {
     const env = { FOMO_PRIVATE_KEY: KEY }
-    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens'], { env })
+    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '1', '--test-tokens'], { env })
     expect(deployed.code, deployed.stderr).toBe(0)
     const deployment = JSON.parse(deployed.stdout) as { distributor: Address; chainId: number; tokens: { flock: Address; usdc: Address } }
 
@@ -119,7 +119,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
 
   it('a registry that requires proofs: fomo prove, publish with the proofs, audit against the chain', async () => {
     const env = { FOMO_PRIVATE_KEY: KEY }
-    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens', '--test-verifier'], { env })
+    const deployed = await fomo(['deploy', '--rpc', rpc, '--timelock', '1', '--test-tokens', '--test-verifier'], { env })
     expect(deployed.code, deployed.stderr).toBe(0)
     const deployment = JSON.parse(deployed.stdout) as { distributor: Address; verifier: Address; chainId: number; tokens: { flock: Address; usdc: Address } }
     expect(deployment.verifier).toMatch(/^0x[0-9a-fA-F]{40}$/)
@@ -163,7 +163,8 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
       const recorded = JSON.parse(attested.stdout).attestations as Array<{ recorded: string }>
       expect(recorded.length).toBeGreaterThan(0)
       for (const r of recorded) expect(r.recorded).toMatch(/^0x[0-9a-f]{64}$/)
-      const again = await fomo(attest, { env: { FOMO_PRIVATE_KEY: key } })
+      // The file is kept unless --force; the chain records nothing twice.
+      const again = await fomo([...attest, '--force'], { env: { FOMO_PRIVATE_KEY: key } })
       expect(JSON.parse(again.stdout).attestations.map((r: { recorded: string }) => r.recorded)).toEqual(recorded.map(() => 'already'))
       attestations.push('--attestations', out)
     }
@@ -180,7 +181,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     expect((await fomo(['publish', dir, '--finalize', ...args], { env })).code).toBe(0)
     expect((await fomo(['audit', dir, '--rpc', rpc, '--registry', deployment.distributor])).stdout).toContain('chain: the final commitment')
     // A registry where this epoch was never published.
-    const other = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '0'], { env })).stdout) as { distributor: Address }
+    const other = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '1'], { env })).stdout) as { distributor: Address }
     const missing = await fomo(['audit', dir, '--rpc', rpc, '--registry', other.distributor])
     expect(missing.code).toBe(1)
     expect(missing.stdout).toMatch(/DISCREPANCY \(chain\) epoch 20000 is neither final nor pending in registry/)
@@ -290,7 +291,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     await grantSettlementRole(c, settlement, 'keeper', me)
 
     // An epoch sealed with OpEx recorded per deployment (half of each one's charged revenue).
-    const deployed = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '0'], { env })).stdout) as { distributor: Address; chainId: number }
+    const deployed = JSON.parse((await fomo(['deploy', '--rpc', rpc, '--timelock', '1'], { env })).stdout) as { distributor: Address; chainId: number }
     const base = worldConfig()
     const { config, inputs } = await onChainInputs({ ...base, domain: { ...base.domain, chainId: deployed.chainId, verifyingContract: deployed.distributor.toLowerCase() as Address } }, deployed.distributor, env)
     const receipts = Array.from({ length: 8 }, (_, i) => receipt(i, { deployment: (i % 2) as 0 | 1 }))
@@ -371,7 +372,7 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     const { epochEmission } = await import('../../src/economics/emissions.ts')
     const uni = await deployUniswapV2(c, { feeToSetter: c.wallet.account.address })
     const treasury = getAddress('0x000000000000000000000000000000000000bEEF')
-    const args = ['deploy', '--rpc', rpc, '--timelock', '0', '--test-tokens', '--router', uni.router, '--treasury', treasury, '--max-opex-bps', '6000', '--daily-emission', '20000']
+    const args = ['deploy', '--rpc', rpc, '--timelock', '1', '--test-tokens', '--router', uni.router, '--treasury', treasury, '--max-opex-bps', '6000', '--daily-emission', '20000']
     const deployed = await fomo(args, { env })
     expect(deployed.code, deployed.stderr).toBe(0)
     const d = JSON.parse(deployed.stdout) as { distributor: Address; revenueSettlement: Address; epochFunding: Address; tokens: { flock: Address; usdc: Address } }
