@@ -4,6 +4,9 @@
  */
 import type { Sql } from './sql.ts'
 
+/** The advisory lock creating partitions takes ("fomp"), apart from the one ordering ingest and sealing. */
+export const PARTITION_LOCK = 0x666f6d70
+
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   {
     version: 1,
@@ -104,12 +107,108 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       ALTER TABLE batches ADD COLUMN receipts int[];
     `,
   },
+  {
+    version: 4,
+    name: 'receipts and batches partitioned by epoch (a partition per epoch and a default one), when each epoch was sealed, the epochs whose receipts retention removed',
+    sql: `
+      -- The unpartitioned tables step aside (their index names are schema-wide, so they move too) and are copied
+      -- into the partitioned ones, epoch by epoch, in this one transaction.
+      ALTER TABLE receipts RENAME TO receipts_v3;
+      ALTER TABLE receipts_v3 RENAME CONSTRAINT receipts_pkey TO receipts_v3_pkey;
+      ALTER TABLE receipts_v3 RENAME CONSTRAINT receipts_epoch_provider_request_id_key TO receipts_v3_request_key;
+      ALTER INDEX receipts_spend RENAME TO receipts_v3_spend;
+      ALTER TABLE batches RENAME TO batches_v3;
+      ALTER TABLE batches_v3 RENAME CONSTRAINT batches_pkey TO batches_v3_pkey;
+      CREATE TABLE receipts (
+        epoch bigint NOT NULL,
+        provider bytea NOT NULL,
+        digest bytea NOT NULL,
+        deployment_id bytea NOT NULL,
+        user_address bytea NOT NULL,
+        request_id bytea NOT NULL,
+        ts bigint NOT NULL,
+        input_tokens bigint NOT NULL,
+        output_tokens bigint NOT NULL,
+        gross numeric(20, 0) NOT NULL CHECK (gross > 0),
+        discount_bps int NOT NULL CHECK (discount_bps BETWEEN 0 AND 10000),
+        charged numeric(20, 0) NOT NULL CHECK (charged >= 0 AND charged <= gross),
+        signature bytea,
+        batch_root bytea,
+        PRIMARY KEY (epoch, provider, digest),
+        UNIQUE (epoch, provider, request_id),
+        CHECK ((signature IS NULL) <> (batch_root IS NULL))
+      ) PARTITION BY LIST (epoch);
+      CREATE INDEX receipts_spend ON receipts (epoch, deployment_id, user_address);
+      CREATE TABLE batches (
+        epoch bigint NOT NULL,
+        provider bytea NOT NULL,
+        receipts_root bytea NOT NULL,
+        document text NOT NULL,
+        receipts int[],
+        PRIMARY KEY (epoch, provider, receipts_root)
+      ) PARTITION BY LIST (epoch);
+      -- Rows of an epoch without its own partition land here: an insert never fails for want of a partition.
+      CREATE TABLE receipts_default PARTITION OF receipts DEFAULT;
+      CREATE TABLE batches_default PARTITION OF batches DEFAULT;
+      ALTER TABLE epochs ADD COLUMN sealed_at bigint;
+      -- Epochs sealed before this migration count as sealed now: their retention window starts today.
+      UPDATE epochs SET sealed_at = extract(epoch FROM now())::bigint WHERE status = 'sealed';
+      -- An epoch whose receipts and batches left the store after a verified export.
+      CREATE TABLE retained_epochs (
+        epoch bigint PRIMARY KEY,
+        receipts bigint NOT NULL,
+        batches bigint NOT NULL,
+        gross numeric(78, 0) NOT NULL,
+        charged numeric(78, 0) NOT NULL,
+        digests_hash text NOT NULL,
+        export_file text NOT NULL,
+        export_sha256 text NOT NULL,
+        mode text NOT NULL CHECK (mode IN ('drop', 'detach')),
+        retained_at bigint NOT NULL
+      );
+      -- Creates epoch e's partitions of receipts and batches unless they exist (or the epoch was retained), moving
+      -- rows that reached the default partitions first. True when it created one.
+      CREATE FUNCTION fomo_epoch_partition(e bigint) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        t text;
+        part text;
+        made boolean := false;
+      BEGIN
+        IF e < 0 THEN RETURN false; END IF;
+        -- Two servers creating the same partition: the second waits, then finds it.
+        PERFORM pg_advisory_xact_lock(${PARTITION_LOCK});
+        IF EXISTS (SELECT 1 FROM retained_epochs r WHERE r.epoch = e) THEN RETURN false; END IF;
+        FOREACH t IN ARRAY ARRAY['receipts', 'batches'] LOOP
+          part := t || '_epoch_' || e;
+          IF to_regclass(quote_ident(part)) IS NULL THEN
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, t);
+            -- The check lets ATTACH skip scanning the new table.
+            EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (epoch = %s)', part, part || '_epoch', e);
+            -- Inserts routed to the default partition wait until the move and the attach are done, so none lands in between.
+            EXECUTE format('LOCK TABLE %I IN SHARE ROW EXCLUSIVE MODE', t || '_default');
+            EXECUTE format('WITH moved AS (DELETE FROM %I WHERE epoch = %s RETURNING *) INSERT INTO %I SELECT * FROM moved', t || '_default', e, part);
+            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', t, part, e);
+            made := true;
+          END IF;
+        END LOOP;
+        RETURN made;
+      END
+      $fn$;
+      SELECT fomo_epoch_partition(epoch) FROM (SELECT DISTINCT epoch FROM receipts_v3 UNION SELECT DISTINCT epoch FROM batches_v3) e ORDER BY epoch;
+      INSERT INTO receipts (epoch, provider, digest, deployment_id, user_address, request_id, ts, input_tokens, output_tokens, gross, discount_bps, charged, signature, batch_root)
+        SELECT epoch, provider, digest, deployment_id, user_address, request_id, ts, input_tokens, output_tokens, gross, discount_bps, charged, signature, batch_root FROM receipts_v3;
+      INSERT INTO batches (epoch, provider, receipts_root, document, receipts) SELECT epoch, provider, receipts_root, document, receipts FROM batches_v3;
+      DROP TABLE receipts_v3;
+      DROP TABLE batches_v3;
+    `,
+  },
 ]
 
-export async function migrate(sql: Sql): Promise<number> {
+/** Applies the migrations not applied yet, up to `upTo` (default: all; a lower one builds an earlier schema, for migration tests). */
+export async function migrate(sql: Sql, upTo = Infinity): Promise<number> {
   await sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
   let applied = 0
-  for (const m of MIGRATIONS) {
+  for (const m of MIGRATIONS.filter((x) => x.version <= upTo)) {
     // Two servers starting together: the primary key lets one apply a migration, the other waits and skips it.
     await sql.transaction(async (tx) => {
       await tx.exec('LOCK TABLE schema_migrations IN EXCLUSIVE MODE')

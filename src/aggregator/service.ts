@@ -40,6 +40,8 @@ export type ServiceOptions = {
   limits?: Partial<Limits>
   threads?: number
   log?: (entry: Record<string, unknown>) => void
+  /** How many epochs past the current one get their receipts partitions ahead (3 by default). */
+  partitionsAhead?: number | undefined
 }
 
 export type ItemResult = IngestResult & { index: number }
@@ -92,6 +94,8 @@ export class AggregatorService {
   #configs: Configs
   readonly #limits: Limits
   readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
+  #partitionTimer: NodeJS.Timeout | undefined
+  #partitioning: Promise<void> = Promise.resolve()
 
   private constructor(
     readonly options: ServiceOptions,
@@ -109,7 +113,32 @@ export class AggregatorService {
     const configs = await loadConfigs(options.store)
     // Providers are checked per epoch (#policy), so the pool verifies signatures only.
     const pool = new VerifierPool({ domain: configs.history[0]!.config.domain, threads: options.threads })
-    return new AggregatorService(options, pool, configs)
+    const service = new AggregatorService(options, pool, configs)
+    // In the background, not delaying the start: until a partition exists its epoch's receipts go to the default one.
+    void service.createPartitions()
+    // Again as time advances: a quarter of an epoch, at most an hour, apart.
+    const every = Math.min(3600, Math.max(1, Math.floor(configs.history[0]!.config.epochSeconds / 4))) * 1000
+    service.#partitionTimer = setInterval(() => void service.createPartitions(), every)
+    service.#partitionTimer.unref()
+    return service
+  }
+
+  /**
+   * Creates the receipts partitions of the previous, current and next few epochs ahead of their receipts. A
+   * failure is logged and not fatal: receipts of an epoch without its partition go to the default partition.
+   */
+  createPartitions(): Promise<void> {
+    this.#partitioning = this.#partitioning.then(async () => {
+      const epochSeconds = BigInt(this.#configs.history[0]!.config.epochSeconds)
+      const current = Number(this.options.now() / 1_000_000_000n / epochSeconds)
+      const ahead = this.options.partitionsAhead ?? 3
+      try {
+        await this.options.store.ensurePartitions(Array.from({ length: ahead + 2 }, (_, k) => current - 1 + k))
+      } catch (error) {
+        this.#log({ event: 'partitions', error: (error as Error).message.split('\n')[0] })
+      }
+    })
+    return this.#partitioning
   }
 
   /** Reloads the configurations after a change; a new receipt domain (only before any receipt) needs a new pool. */
@@ -157,6 +186,8 @@ export class AggregatorService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#partitionTimer)
+    await this.#partitioning
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve())
       this.server.closeAllConnections()

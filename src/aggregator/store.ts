@@ -17,6 +17,7 @@ import { type SpendRow } from '../epoch/spend.ts'
 import { type DeploymentInputs } from '../epoch/inputs.ts'
 import { openSql, StoreError, type Sql } from './sql.ts'
 import { FIELD_LAYOUT, RECEIPT_SCHEMA } from '../receipts/schema.ts'
+import { retainEpoch, totalsDiffer, type EpochTotals, type RetentionOptions, type RetentionResult } from './retention.ts'
 
 export type IngestStatus = 'accepted' | 'duplicate' | 'rejected'
 export type IngestResult = { status: IngestStatus; digest?: Hex | undefined; reason?: string | undefined; message?: string | undefined }
@@ -54,6 +55,24 @@ export type SealOptions = {
  * with the indices of its receipts stored in the epoch (null: all of them).
  */
 export type ExportItem = { kind: 'receipt'; row: Record<string, string> } | { kind: 'batch'; document: string; receipts: number[] | null }
+/** A sealed epoch as retention sees it: when it was sealed (Unix seconds) and whether its receipts already left the store. */
+export type RetentionStatus = { epoch: number; sealedAt: number | null; retained: boolean }
+/** Removes an epoch's receipts after a verified export: what the export held and how to remove them. */
+export type RemoveOptions = {
+  /** The totals the verified export holds: the store's must be the same at removal, or nothing is removed. */
+  expected: EpochTotals
+  /** drop: the epoch's partitions are dropped; detach: they leave the receipts and batches tables but stay as tables. */
+  mode: 'drop' | 'detach'
+  /** Seconds after sealing during which the epoch's receipts stay (the dispute window). */
+  windowSeconds: number
+  exportFile: string
+  exportSha256: string
+  /** The clock, nanoseconds since the Unix epoch (default: the system clock). */
+  now?: bigint | undefined
+}
+/** What retention removed: the epoch's record in retained_epochs. */
+export type RetainedEpoch = EpochTotals & { epoch: number; exportFile: string; exportSha256: string; mode: 'drop' | 'detach'; retainedAt: number }
+
 /** A batch being stored: its document and receipts root, and how many receipts it holds. */
 export type BatchToStore = { document: string; root: string; size: number }
 
@@ -124,6 +143,31 @@ export interface Store {
   health(): Promise<StoreEngine>
   /** The charged revenue of an epoch per deployment (deployment ids in lower-case hex). */
   chargedByDeployment(epoch: number): Promise<Map<Hex, bigint>>
+  /**
+   * Creates the receipts and batches partitions of these epochs unless they exist (an epoch whose receipts were
+   * retained gets none); returns the epochs it created partitions for. Receipts of an epoch without its own
+   * partition are stored in the default one and move into the epoch's partition when it is created.
+   */
+  ensurePartitions(epochs: readonly number[]): Promise<number[]>
+  /** The epochs with their own partitions, ascending. */
+  partitionEpochs(): Promise<number[]>
+  /** An epoch's stored receipts in figures: counts, sums and an order-free hash of their digests. */
+  epochTotals(epoch: number): Promise<EpochTotals>
+  /** The sealed epochs before `before`, ascending, with when each was sealed and whether it was retained. */
+  retentionStatus(before: number): Promise<RetentionStatus[]>
+  /** The record of an epoch retention removed; undefined while its receipts are in the store. */
+  retained(epoch: number): Promise<RetainedEpoch | undefined>
+  /**
+   * Removes a sealed epoch's receipts and batches (drops or detaches its partitions) once its dispute window has
+   * passed and only when the store holds exactly what the verified export holds (`expected`); records it in
+   * retained_epochs. Refused otherwise, and nothing is removed.
+   */
+  removeEpochReceipts(epoch: number, options: RemoveOptions): Promise<RetainedEpoch>
+  /**
+   * Retention of one epoch: exports its receipts to `dir` (the `fomo export-receipts` format), re-reads and
+   * verifies the file against the store, and only then removes them (removeEpochReceipts).
+   */
+  retainEpoch(epoch: number, options: RetentionOptions): Promise<RetentionResult>
   close(): Promise<void>
 }
 
@@ -259,26 +303,32 @@ export class SqlStore implements Store {
     if (rows.length === 0) return results
     return this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ORDER_LOCK])
-      if (options.configVersion !== undefined) {
-        const [v] = await tx.query<{ v: string }>('SELECT version::text AS v FROM config WHERE id = 1')
-        if (Number(v?.v ?? 0) !== options.configVersion) throw new ConfigChangedError()
-      }
       const epochs = [...new Set(rows.map((r) => columns.epoch[r.index] as number))]
-      const status = await tx.query<{ epoch: string; status: string }>(`SELECT epoch::text, status FROM epochs WHERE epoch = ANY($1::bigint[])`, [epochs])
-      const sealed = new Set(status.filter((s) => s.status === 'sealed').map((s) => Number(s.epoch)))
-      const [last] = await tx.query<{ e: string | null }>(`SELECT max(epoch)::text AS e FROM epochs WHERE status = 'sealed'`)
-      const lastSealed = last?.e == null ? -1 : Number(last.e)
+      // What the checks need in one round trip, read after the lock is held (a statement reads what was committed when it started).
+      const [facts] = await tx.query<{ v: string | null; last: string | null; known: string }>(
+        `SELECT (SELECT version::text FROM config WHERE id = 1) AS v,
+                (SELECT max(epoch)::text FROM epochs WHERE status = 'sealed') AS last,
+                (SELECT coalesce(json_agg(json_build_object('e', e.epoch::text, 's', e.status, 'r', r.epoch IS NOT NULL)), '[]')::text
+                 FROM epochs e LEFT JOIN retained_epochs r ON r.epoch = e.epoch WHERE e.epoch = ANY($1::bigint[])) AS known`,
+        [epochs],
+      )
+      if (options.configVersion !== undefined && Number(facts?.v ?? 0) !== options.configVersion) throw new ConfigChangedError()
+      const known = new Map((JSON.parse(facts?.known ?? '[]') as Array<{ e: string; s: string; r: boolean }>).map((k) => [Number(k.e), k]))
+      const lastSealed = facts?.last == null ? -1 : Number(facts.last)
       const open: StoredRow[] = []
       for (const r of rows) {
         const epoch = columns.epoch[r.index] as number
+        const state = known.get(epoch)
         const digest = `0x${hex(columns.digest, 32 * r.index, 32 * r.index + 32)}` as Hex
-        if (sealed.has(epoch)) results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed; receipts for it are no longer accepted` })
+        if (state?.r)
+          results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed and its receipts were exported and removed from the store (retention); receipts for it are no longer accepted` })
+        else if (state?.s === 'sealed') results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is sealed; receipts for it are no longer accepted` })
         // Sealed epochs chain their rewards and manifests: an earlier one can never be sealed after them.
         else if (epoch < lastSealed) results.set(r.index, { status: 'rejected', digest, reason: 'epoch-sealed', message: `epoch ${epoch} is before the last sealed epoch ${lastSealed}; receipts for it are no longer accepted` })
         else open.push(r)
       }
-      const openEpochs = [...new Set(open.map((r) => columns.epoch[r.index] as number))]
-      if (openEpochs.length > 0) await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [openEpochs])
+      const newEpochs = [...new Set(open.map((r) => columns.epoch[r.index] as number))].filter((e) => !known.has(e))
+      if (newEpochs.length > 0) await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [newEpochs])
       // One text array per column of RECEIPT_COLUMNS: the fields from their columns, then digest, signature, batch root.
       const params: string[][] = []
       for (const f of FIELD_LAYOUT) {
@@ -445,7 +495,13 @@ export class SqlStore implements Store {
         )
       for (const f of out.files)
         await tx.query(`INSERT INTO artifacts (epoch, name, content, sha256) VALUES ($1, $2, decode($3, 'hex'), $4)`, [epoch, f.name, Buffer.from(f.content).toString('hex'), f.sha256])
-      await tx.query(`UPDATE epochs SET status = 'sealed', spend_root = $2, reward_root = $3, manifest_sha256 = $4 WHERE epoch = $1`, [epoch, out.spendRoot, out.rewardRoot, out.manifestSha256])
+      await tx.query(`UPDATE epochs SET status = 'sealed', spend_root = $2, reward_root = $3, manifest_sha256 = $4, sealed_at = $5 WHERE epoch = $1`, [
+        epoch,
+        out.spendRoot,
+        out.rewardRoot,
+        out.manifestSha256,
+        ((options.now ?? nowNs()) / 1_000_000_000n).toString(),
+      ])
       await faultPoint('seal:before-commit')
       return { files: out.files, spendRoot: out.spendRoot, rewardRoot: out.rewardRoot, alreadySealed: false }
     })
@@ -517,12 +573,137 @@ export class SqlStore implements Store {
     return { files, spendRoot: row.spend_root, rewardRoot: row.reward_root }
   }
 
+  async ensurePartitions(epochs: readonly number[]): Promise<number[]> {
+    const wanted = [...new Set(epochs)].filter((e) => Number.isSafeInteger(e) && e >= 0)
+    if (wanted.length === 0) return []
+    // One transaction per epoch: a partition is created whole (with the rows it takes from the default one) or not at all.
+    const made: number[] = []
+    for (const e of wanted.sort((a, b) => a - b)) {
+      const [row] = await this.sql.transaction((tx) => tx.query<{ made: boolean }>('SELECT fomo_epoch_partition($1) AS made', [e]))
+      if (row?.made) made.push(e)
+    }
+    return made
+  }
+
+  async partitionEpochs(): Promise<number[]> {
+    const rows = await this.sql.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'receipts'::regclass AND c.relname ~ '^receipts_epoch_[0-9]+$'`,
+    )
+    return rows.map((r) => Number(r.name.slice('receipts_epoch_'.length))).sort((a, b) => a - b)
+  }
+
+  async epochTotals(epoch: number): Promise<EpochTotals> {
+    return this.#epochTotals(this.sql, epoch)
+  }
+
+  /**
+   * The digests' hash is the sum modulo 2^256 of SHA-256(digest) over the epoch's receipts: it does not depend on
+   * order, so the store sums it in SQL (eight 32-bit column sums) and an export reader line by line.
+   */
+  async #epochTotals(sql: Sql, epoch: number): Promise<EpochTotals> {
+    const chunks = Array.from({ length: 8 }, (_, k) => `coalesce(sum(('x' || lpad(substr(h, ${1 + 8 * k}, 8), 16, '0'))::bit(64)::bigint), 0)::text AS s${k}`)
+    const [r] = await sql.query<Record<string, string>>(
+      `SELECT count(*)::text AS n, coalesce(sum(gross), 0)::text AS gross, coalesce(sum(charged), 0)::text AS charged, ${chunks.join(', ')}
+       FROM (SELECT gross, charged, encode(sha256(digest), 'hex') AS h FROM receipts WHERE epoch = $1) x`,
+      [epoch],
+    )
+    const [b] = await sql.query<{ n: string }>('SELECT count(*)::text AS n FROM batches WHERE epoch = $1', [epoch])
+    let sum = 0n
+    for (let k = 0; k < 8; k++) sum += BigInt(r![`s${k}`]!) << BigInt(32 * (7 - k))
+    return { receipts: Number(r!.n), batches: Number(b!.n), gross: BigInt(r!.gross!), charged: BigInt(r!.charged!), digestsHash: (sum & UINT256_MAX).toString(16).padStart(64, '0') }
+  }
+
+  async retentionStatus(before: number): Promise<RetentionStatus[]> {
+    const rows = await this.sql.query<{ e: string; at: string | null; r: boolean }>(
+      `SELECT e.epoch::text AS e, e.sealed_at::text AS at, r.epoch IS NOT NULL AS r FROM epochs e LEFT JOIN retained_epochs r ON r.epoch = e.epoch
+       WHERE e.status = 'sealed' AND e.epoch < $1 ORDER BY e.epoch`,
+      [before],
+    )
+    return rows.map((x) => ({ epoch: Number(x.e), sealedAt: x.at === null ? null : Number(x.at), retained: x.r === true || (x.r as unknown) === 't' }))
+  }
+
+  async retained(epoch: number): Promise<RetainedEpoch | undefined> {
+    return this.#retained(this.sql, epoch)
+  }
+
+  async #retained(sql: Sql, epoch: number): Promise<RetainedEpoch | undefined> {
+    const [r] = await sql.query<Record<string, string>>(
+      `SELECT receipts::text AS receipts, batches::text AS batches, gross::text AS gross, charged::text AS charged, digests_hash, export_file, export_sha256, mode, retained_at::text AS at
+       FROM retained_epochs WHERE epoch = $1`,
+      [epoch],
+    )
+    if (!r) return undefined
+    return {
+      epoch,
+      receipts: Number(r.receipts),
+      batches: Number(r.batches),
+      gross: BigInt(r.gross!),
+      charged: BigInt(r.charged!),
+      digestsHash: r.digests_hash!,
+      exportFile: r.export_file!,
+      exportSha256: r.export_sha256!,
+      mode: r.mode as 'drop' | 'detach',
+      retainedAt: Number(r.at),
+    }
+  }
+
+  async removeEpochReceipts(epoch: number, options: RemoveOptions): Promise<RetainedEpoch> {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new StoreError(`epoch ${epoch} is not an epoch number; give a non-negative integer`)
+    const nowSeconds = Number((options.now ?? nowNs()) / 1_000_000_000n)
+    return this.sql.transaction(async (tx) => {
+      // Exclusive: no receipt or batch of the epoch is written while its totals are compared and its partitions go.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [ORDER_LOCK])
+      const gone = await this.#retained(tx, epoch)
+      if (gone) throw retainedError(gone, 'there is nothing left to remove')
+      const [row] = await tx.query<{ status: string; at: string | null }>('SELECT status, sealed_at::text AS at FROM epochs WHERE epoch = $1 FOR UPDATE', [epoch])
+      if (row?.status !== 'sealed') throw new StoreError(`epoch ${epoch} is not sealed: its receipts stay in the store until it is sealed and its dispute window has passed`, `Run \`fomo seal --epoch ${epoch}\` first.`)
+      const open = row.at === null ? undefined : Number(row.at) + options.windowSeconds
+      if (open === undefined || nowSeconds < open)
+        throw new StoreError(
+          `epoch ${epoch} is within its dispute window (sealed ${row.at === null ? 'at an unknown time' : new Date(Number(row.at) * 1000).toISOString()}, window ${options.windowSeconds} s${open === undefined ? '' : `, until ${new Date(open * 1000).toISOString()}`}); its receipts stay in the store until then`,
+        )
+      const totals = await this.#epochTotals(tx, epoch)
+      const differs = totalsDiffer(totals, options.expected)
+      if (differs) throw new StoreError(`epoch ${epoch}: the export does not match the store (${differs}); nothing was removed`, 'Export and verify the epoch again (fomo retention does both).')
+      for (const table of ['receipts', 'batches']) {
+        const part = `${table}_epoch_${epoch}`
+        const [exists] = await tx.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [part])
+        if (exists?.r) {
+          await tx.exec(`ALTER TABLE ${table} DETACH PARTITION ${part}`)
+          // Detached, the table stays (for pg_dump or an archive) under a name no partition takes.
+          await tx.exec(options.mode === 'drop' ? `DROP TABLE ${part}` : `ALTER TABLE ${part} RENAME TO ${table}_retained_${epoch}`)
+        }
+        // Rows of an epoch that never had its own partition are in the default one.
+        await tx.query(`DELETE FROM ${table}_default WHERE epoch = $1`, [epoch])
+      }
+      await tx.query(
+        `INSERT INTO retained_epochs (epoch, receipts, batches, gross, charged, digests_hash, export_file, export_sha256, mode, retained_at)
+         VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6, $7, $8, $9, $10)`,
+        [epoch, totals.receipts, totals.batches, totals.gross.toString(), totals.charged.toString(), totals.digestsHash, options.exportFile, options.exportSha256, options.mode, nowSeconds],
+      )
+      return { ...totals, epoch, exportFile: options.exportFile, exportSha256: options.exportSha256, mode: options.mode, retainedAt: nowSeconds }
+    })
+  }
+
+  retainEpoch(epoch: number, options: RetentionOptions): Promise<RetentionResult> {
+    return retainEpoch(this, epoch, options)
+  }
+
   async *exportReceipts(epoch: number): AsyncGenerator<ExportItem> {
+    const gone = await this.retained(epoch)
+    if (gone) throw retainedError(gone, 'its receipts cannot be exported again from the store')
     const rows = await this.sql.query<Record<string, string>>(EXPORT_RECEIPTS, [epoch])
     for (const row of rows) yield { kind: 'receipt', row }
     for (const b of await this.sql.query<{ document: string; receipts: number[] | string | null }>('SELECT document, receipts FROM batches WHERE epoch = $1 ORDER BY provider, receipts_root', [epoch]))
       yield { kind: 'batch', document: b.document, receipts: intArray(b.receipts) }
   }
+}
+
+function retainedError(r: RetainedEpoch, what: string): StoreError {
+  return new StoreError(
+    `epoch ${r.epoch}'s ${r.receipts} receipts were exported to ${r.exportFile} (sha256 ${r.exportSha256}) and removed from the store (retention, ${r.mode}); ${what}`,
+    'Read the export file instead.',
+  )
 }
 
 /** An int[] column: parsed by both drivers, or its text form `{1,2}`. */

@@ -20,7 +20,7 @@ import { parseBlockNumber, parseStakingPair, requireString, UsageError, type Com
 import { checkNewOutput, checkWritableDirectory, fileError, readInputFile, readJsonFile, writeOutput } from '../files.ts'
 import { progress } from '../progress.ts'
 
-const storeOptions: Record<string, OptionSpec> = {
+export const storeOptions: Record<string, OptionSpec> = {
   'data-dir': { type: 'string', valueName: 'dir', description: 'Embedded PostgreSQL (PGlite) data directory (default: ./fomo-data; given, it wins over FOMO_DATABASE_URL)' },
   'database-url': { type: 'string', valueName: 'url', description: 'PostgreSQL server, e.g. postgres://user@127.0.0.1/fomo (or FOMO_DATABASE_URL)' },
 }
@@ -38,7 +38,7 @@ async function storeOf(values: Record<string, unknown>, io: Io, command: string)
 }
 
 /** Opens the store, runs `fn`, and always closes the store. */
-async function withStore<T>(values: Record<string, unknown>, io: Io, command: string, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(values: Record<string, unknown>, io: Io, command: string, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await storeOf(values, io, command)
   try {
     return await fn(store)
