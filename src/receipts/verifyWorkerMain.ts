@@ -1,4 +1,4 @@
-/** The verifier pool's worker thread: verifies receipt texts and batches, answering with transferable columns. */
+/** The verifier pool's worker thread: parses and verifies receipt texts and batches, answering with transferable columns. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonDocument } from '../base/json.ts'
 import { verifyBatch } from './batchVerify.ts'
@@ -20,9 +20,11 @@ function run(job: VerifyJob): VerifyJobResult {
   }
   if (job.kind === 'receipts') {
     const columns = new ReceiptColumns(job.lengths.length)
+    // One decode of the transferred bytes; each receipt is then a slice of that string.
+    const joined = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8')
     let offset = 0
     job.lengths.forEach((length, i) => {
-      const text = job.joined.slice(offset, offset + length)
+      const text = joined.slice(offset, offset + length)
       offset += length
       let document: unknown
       try {

@@ -71,6 +71,13 @@ export async function benchReceipts(log: (line: string) => void): Promise<Receip
     for (let i = 0; i < oneCoreN; i++) v.verify(single[i])
   })
 
+  // The same input the pool takes: JSON text, parsed and verified on this thread.
+  log('receipts: fomo-kit, one core, JSON text')
+  result.oneCoreText = await time(oneCoreN, () => {
+    const v = new ReceiptVerifier({ domain })
+    for (let i = 0; i < oneCoreN; i++) v.verify(JSON.parse(texts[i]!))
+  })
+
   log('receipts: fomo-kit, worker pool, JSON text')
   const pool = new VerifierPool({ domain })
   await pool.verifyTexts(texts.slice(0, 4_000))
@@ -85,6 +92,12 @@ export async function benchReceipts(log: (line: string) => void): Promise<Receip
   result.batchOneCore = await time(total, () => {
     const v = new ReceiptVerifier({ domain })
     for (const b of batches) verifyBatch(v, b)
+  })
+
+  log('receipts: batches, one core, JSON text')
+  result.batchOneCoreText = await time(total, () => {
+    const v = new ReceiptVerifier({ domain })
+    for (const t of batchTexts) verifyBatch(v, JSON.parse(t))
   })
 
   log('receipts: batches, worker pool, JSON text')
