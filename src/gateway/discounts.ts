@@ -21,6 +21,8 @@ export type SnapshotSource = (epoch: number) => Promise<ReadonlyMap<Hex, Deploym
 /** Discounts by epoch: each epoch's snapshots loaded once (concurrent callers share the load), the last `keep` epochs kept. */
 export class Discounts {
   readonly #epochs = new Map<number, Promise<ReadonlyMap<Hex, DeploymentSnapshot>>>()
+  /** The snapshots of the epochs in #epochs that have loaded: read without waiting on a promise. */
+  readonly #loaded = new Map<number, ReadonlyMap<Hex, DeploymentSnapshot>>()
 
   constructor(
     readonly source: SnapshotSource,
@@ -30,7 +32,17 @@ export class Discounts {
 
   /** The discount in bps of `user` on `deploymentId` in `epoch`; a GatewayError (503) when the snapshot cannot be loaded. */
   async discountBps(epoch: number, deploymentId: Hex, user: Hex): Promise<number> {
-    const snapshot = (await this.#snapshots(epoch)).get(deploymentId)
+    return this.#discount(await this.#snapshots(epoch), deploymentId, user)
+  }
+
+  /** The discount as `discountBps` gives it, when the epoch's snapshots are already loaded (else undefined). */
+  loadedDiscountBps(epoch: number, deploymentId: Hex, user: Hex): number | undefined {
+    const snapshots = this.#loaded.get(epoch)
+    return snapshots === undefined ? undefined : this.#discount(snapshots, deploymentId, user)
+  }
+
+  #discount(snapshots: ReadonlyMap<Hex, DeploymentSnapshot>, deploymentId: Hex, user: Hex): number {
+    const snapshot = snapshots.get(deploymentId)
     if (!snapshot || snapshot.circulatingSupply === undefined) return 0
     return Number(stakingDiscountBps(snapshot.stakes.get(user) ?? 0n, snapshot.circulatingSupply, this.parameters))
   }
@@ -38,13 +50,24 @@ export class Discounts {
   #snapshots(epoch: number): Promise<ReadonlyMap<Hex, DeploymentSnapshot>> {
     let loading = this.#epochs.get(epoch)
     if (!loading) {
-      loading = this.source(epoch).catch((error: unknown) => {
-        // Not cached: the next call tries again.
-        this.#epochs.delete(epoch)
-        throw new GatewayError(503, 'server_error', 'discount_unavailable', `the stake snapshot of epoch ${epoch} could not be loaded: ${(error as Error).message.split('\n')[0]}`, null, 5)
-      })
+      const mine: Promise<ReadonlyMap<Hex, DeploymentSnapshot>> = this.source(epoch).then(
+        (snapshots) => {
+          // Kept only while the epoch is (an evicted epoch loading late is not brought back).
+          if (this.#epochs.get(epoch) === mine) this.#loaded.set(epoch, snapshots)
+          return snapshots
+        },
+        (error: unknown) => {
+          // Not cached: the next call tries again.
+          if (this.#epochs.get(epoch) === mine) this.#epochs.delete(epoch)
+          throw new GatewayError(503, 'server_error', 'discount_unavailable', `the stake snapshot of epoch ${epoch} could not be loaded: ${(error as Error).message.split('\n')[0]}`, null, 5)
+        },
+      )
+      loading = mine
       this.#epochs.set(epoch, loading)
-      for (const e of [...this.#epochs.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#epochs.size - this.keep))) this.#epochs.delete(e)
+      for (const e of [...this.#epochs.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#epochs.size - this.keep))) {
+        this.#epochs.delete(e)
+        this.#loaded.delete(e)
+      }
     }
     return loading
   }

@@ -250,8 +250,7 @@ export class GatewayService {
   /** The caller: by a signed request (the headers `fomo-address`, ..., `fomo-signature`), else by its API key. */
   async #caller(req: IncomingMessage, path: string, body: Buffer): Promise<Hex> {
     if (req.headers[SIGNED_HEADERS.signature] !== undefined) return this.#checker.check(req.headers, req.method ?? 'GET', req.url ?? path, body, Number(this.options.now() / 1_000_000_000n))
-    const auth = req.headers.authorization
-    const key = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined
+    const key = bearerKey(req)
     if (!key) throw unauthorized("You didn't provide an API key. Send it as `Authorization: Bearer <key>` (fomo gateway keys add), or sign the request with your Ethereum key.")
     let user = this.#keys.userOf(key)
     // A key added while the gateway runs: the key store is read again when it changed.
@@ -270,7 +269,9 @@ export class GatewayService {
   async #metered(req: IncomingMessage, res: ServerResponse, path: string): Promise<Outcome> {
     const signed = req.headers[SIGNED_HEADERS.signature] !== undefined
     // An API key is checked before the body is read; a signature covers the body, so it is checked after.
-    let user = signed ? undefined : await this.#caller(req, path, Buffer.alloc(0))
+    const key = signed ? undefined : bearerKey(req)
+    // A known key is answered without waiting; an unknown one goes through #caller (which reads the key store again).
+    let user = signed ? undefined : ((key === undefined ? undefined : this.#keys.userOf(key)) ?? (await this.#caller(req, path, EMPTY)))
     const body = await readBody(req, this.#maxBodyBytes)
     user ??= await this.#caller(req, path, body)
     let request: Record<string, unknown>
@@ -285,7 +286,8 @@ export class GatewayService {
     const price = this.options.prices.get(model)
     if (!price) throw new GatewayError(404, 'invalid_request_error', 'model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`, 'model')
     const timestamp = this.options.now() / 1_000_000_000n
-    const discountBps = await this.#discounts.discountBps(epochOf(timestamp, this.options.config.epochSeconds), price.deploymentId, user)
+    const epoch = epochOf(timestamp, this.options.config.epochSeconds)
+    const discountBps = this.#discounts.loadedDiscountBps(epoch, price.deploymentId, user) ?? (await this.#discounts.discountBps(epoch, price.deploymentId, user))
     const stream = request.stream === true
     const options = request.stream_options as { include_usage?: unknown } | undefined
     const clientWantsUsage = typeof options === 'object' && options !== null && options.include_usage === true
@@ -354,7 +356,11 @@ export class GatewayService {
       this.#record(call, usage).then(
         (r) => {
           if (res.destroyed) return settle({ status: 499, ...r })
-          res.writeHead(up.statusCode ?? 200, { ...callerHeaders(up.headers), [RECEIPT_HEADERS.requestId]: call.requestId, ...(r.digest ? { [RECEIPT_HEADERS.digest]: r.digest } : {}), 'content-length': body.length })
+          const headers = callerHeaders(up.headers)
+          headers[RECEIPT_HEADERS.requestId] = call.requestId
+          if (r.digest) headers[RECEIPT_HEADERS.digest] = r.digest
+          headers['content-length'] = body.length
+          res.writeHead(up.statusCode ?? 200, headers)
           res.end(body)
           settle({ status: up.statusCode ?? 200, ...r })
         },
@@ -433,7 +439,7 @@ export class GatewayService {
   }
 
   async #models(req: IncomingMessage, res: ServerResponse): Promise<Outcome> {
-    const user = await this.#caller(req, '/v1/models', Buffer.alloc(0))
+    const user = await this.#caller(req, '/v1/models', EMPTY)
     return new Promise((resolve) => {
       const upstream = this.#upstream.request('GET', req.url ?? '/v1/models', this.#upstream.upstreamHeaders(req.headers, undefined))
       upstream.setTimeout(this.#upstream.timeoutMs, () => {
@@ -452,7 +458,7 @@ export class GatewayService {
 
   /** A caller's own receipt, signed: per call (fomo-receipt-v1), or with its batch's proof (fomo-batched-receipt-v1). */
   async #receipt(req: IncomingMessage, res: ServerResponse, id: string): Promise<Outcome> {
-    const user = await this.#caller(req, req.url ?? '', Buffer.alloc(0))
+    const user = await this.#caller(req, req.url ?? '', EMPTY)
     const notFound = () => new GatewayError(404, 'invalid_request_error', 'receipt_not_found', `No receipt ${id} of yours is held by this gateway.`)
     if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw notFound()
     const found = await this.queue.lookup(id as Hex)
@@ -470,6 +476,14 @@ export class GatewayService {
     res.end(JSON.stringify(document))
     return { status: 200, user, digest }
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** The API key of `Authorization: Bearer <key>`, if any. */
+function bearerKey(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization
+  return auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : undefined
 }
 
 /** The key store of a data directory (none yet: no keys). */

@@ -6,9 +6,11 @@
  */
 import { toHex, type Hex } from '../base/bytes.ts'
 import { signBatch } from '../receipts/batchSign.ts'
-import { receiptDigest, type UsageReceipt } from '../receipts/receipt.ts'
-import { signReceipt, type PrivateKey } from '../receipts/sign.ts'
-import { domainSeparator, type ReceiptDomain } from '../receipts/types.ts'
+import { RECEIPT_FORMAT, type SignedReceiptDocument } from '../receipts/document.ts'
+import { checkCharged, receiptDigest, receiptMessageJson, ReceiptError, type UsageReceipt } from '../receipts/receipt.ts'
+import { addressOf, privateKeyBytes, type PrivateKey } from '../receipts/sign.ts'
+import { signDigest } from '../receipts/signature.ts'
+import { domainSeparator, RECEIPT_TYPES, type ReceiptDomain } from '../receipts/types.ts'
 import type { ReceiptQueue } from './queue.ts'
 
 /** One signature per call, or one per batch of the calls of each interval (at most `maxReceipts` per batch). */
@@ -16,6 +18,8 @@ export type SigningMode = { kind: 'call' } | { kind: 'batch'; intervalMs: number
 
 export class ReceiptSigner {
   readonly separator: Uint8Array
+  readonly #keyBytes: Uint8Array
+  readonly #signer: Hex
   #timer: NodeJS.Timeout | undefined
   #signing: Promise<number> = Promise.resolve(0)
   /** A run is queued and has not started: later requests join it. */
@@ -29,17 +33,31 @@ export class ReceiptSigner {
     readonly onError: (error: Error) => void = () => undefined,
   ) {
     this.separator = domainSeparator(domain)
+    this.#keyBytes = privateKeyBytes(privateKey)
+    this.#signer = addressOf(privateKey)
   }
 
   /** Records the receipt of a call; resolves with its digest once the record is on disk. */
   async record(receipt: UsageReceipt): Promise<Hex> {
-    const digest = toHex(receiptDigest(receipt, this.separator))
-    if (this.mode.kind === 'call') await this.queue.append([{ kind: 'receipt', digest, document: signReceipt(receipt, this.privateKey, this.domain, this.separator) }])
+    const hash = receiptDigest(receipt, this.separator)
+    const digest = toHex(hash)
+    if (this.mode.kind === 'call') await this.queue.append([{ kind: 'receipt', digest, document: this.#sign(receipt, hash) }])
     else {
       await this.queue.append([{ kind: 'unsigned', digest, receipt }])
       if (this.queue.unsignedCount >= this.mode.maxReceipts) void this.signPending().catch(this.onError)
     }
     return digest
+  }
+
+  /**
+   * The signed document of a receipt whose digest is known: what `signReceipt` makes, with the digest hashed once per
+   * call instead of twice and the key decoded once.
+   */
+  #sign(receipt: UsageReceipt, digest: Uint8Array): SignedReceiptDocument {
+    checkCharged(receipt)
+    if (receipt.provider.toLowerCase() !== this.#signer)
+      throw new ReceiptError('signer-mismatch', `the key is for ${this.#signer}, but the receipt's provider is ${receipt.provider}`, "Sign with the provider's own key.")
+    return { format: RECEIPT_FORMAT, domain: this.domain, types: RECEIPT_TYPES, primaryType: 'UsageReceipt', message: receiptMessageJson(receipt), signature: signDigest(digest, this.#keyBytes) }
   }
 
   /** Batch signing every interval (receipts left unsigned by a crash are signed at the first tick). */

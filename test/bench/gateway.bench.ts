@@ -9,11 +9,21 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, request, Agent, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { gatewayFiles, spawnGateway } from '../gateway/world.ts'
+import { toHex } from '../../src/base/bytes.ts'
+import { callReceipt, usageOf } from '../../src/gateway/metering.ts'
+import { recordLine } from '../../src/gateway/queue.ts'
+import { RECEIPT_FORMAT, type SignedReceiptDocument } from '../../src/receipts/document.ts'
+import { receiptDigest, receiptMessageJson } from '../../src/receipts/receipt.ts'
+import { addressOf, privateKeyBytes } from '../../src/receipts/sign.ts'
+import { signDigest } from '../../src/receipts/signature.ts'
+import { domainSeparator, RECEIPT_TYPES } from '../../src/receipts/types.ts'
+import { worldConfig } from '../aggregator/world.ts'
+import { CHAT_MODEL, DISCOUNT_BPS, gatewayFiles, PRICES, PROVIDER_KEY, spawnGateway, USER } from '../gateway/world.ts'
 
 export type GatewayBenchRow = {
   target: 'direct' | 'gateway, signed per call' | 'gateway, batch-signed'
@@ -28,10 +38,15 @@ export type GatewayBenchRow = {
   receipts: number | null
   answered: number
   errors: number
+  /**
+   * CPU time per call (µs) of the process serving the calls, over all of the row's runs: the upstream's for the direct
+   * row, the gateway's for the others; all its threads, and its main thread alone. null where /proc is not there.
+   */
+  cpu: { all: number; main: number } | null
 }
 
 /** `fsync`: write and fdatasync of one 1 KiB record in the temporary directory the gateways' queues are in (ms). */
-export type GatewayBench = { seconds: number; rates: number[]; fsync: { p50: number; p99: number }; rows: GatewayBenchRow[] }
+export type GatewayBench = { seconds: number; rates: number[]; fsync: { p50: number; p99: number }; steps: Array<{ step: string; us: number }>; rows: GatewayBenchRow[] }
 
 const BODY = JSON.stringify({ model: 'test-chat', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one word.' }] })
 const PATH = '/v1/chat/completions'
@@ -46,30 +61,34 @@ export async function benchGateway(log: (line: string) => void, options: { secon
     const upstream = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'gateway', 'upstreamChild.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(upstream)
     const upstreamUrl = await new Promise<string>((resolve) => upstream.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).listening)))
+    const answer = await (await fetch(`${upstreamUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY })).text()
+    const steps = stepCosts(answer)
+    log(`gateway: its own steps per call, in process: ${steps.map((x) => `${x.step} ${x.us.toFixed(1)} µs`).join(', ')}`)
     const fsync = await fsyncLatency()
     log(`gateway: one record's write and fdatasync takes ${fsync.p50.toFixed(2)} ms (p50), ${fsync.p99.toFixed(2)} ms (p99) here`)
     const rows: GatewayBenchRow[] = []
     log(`gateway: direct to the upstream (${seconds} s at each of ${rates.join(', ')} calls/s, ${seconds} s saturated)`)
-    rows.push({ target: 'direct', ...(await measure(new URL(upstreamUrl).origin, {}, seconds, rates)), receipts: null })
+    rows.push({ target: 'direct', ...(await measure(new URL(upstreamUrl).origin, {}, seconds, rates, upstream.pid)), receipts: null })
     for (const [target, sign] of [['gateway, signed per call', 'call'], ['gateway, batch-signed', 'batch']] as const) {
       const files = await gatewayFiles()
       const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign])
       children.push(gateway.child)
       log(`gateway: through the gateway, --sign ${sign}`)
-      const measured = await measure(gateway.url, { authorization: `Bearer ${files.apiKey}` }, seconds, rates)
+      const measured = await measure(gateway.url, { authorization: `Bearer ${files.apiKey}` }, seconds, rates, gateway.child.pid)
       const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
       const receipts = Number(/^fomo_gateway_receipts_total\{mode="\w+"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)
       rows.push({ target, ...measured, receipts })
       gateway.child.kill('SIGTERM')
     }
-    return { seconds, rates, fsync, rows }
+    return { seconds, rates, fsync, steps, rows }
   } finally {
     for (const c of children) c.kill('SIGKILL')
     await new Promise((r) => sink.server.close(r))
   }
 }
 
-async function measure(origin: string, headers: Record<string, string>, seconds: number, rates: number[]): Promise<Omit<GatewayBenchRow, 'target' | 'receipts'>> {
+async function measure(origin: string, headers: Record<string, string>, seconds: number, rates: number[], pid: number | undefined): Promise<Omit<GatewayBenchRow, 'target' | 'receipts'>> {
+  const cpuBefore = cpuTimes(pid)
   const timed = []
   for (const rate of rates) timed.push(await fixedRate(origin, headers, seconds, rate))
   const saturated = (await autocannon({
@@ -80,7 +99,10 @@ async function measure(origin: string, headers: Record<string, string>, seconds:
     connections: 64,
     duration: seconds,
   })) as unknown as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; '2xx': number }
+  const cpuAfter = cpuTimes(pid)
+  const calls = saturated['2xx'] + saturated.non2xx + timed.reduce((n, t) => n + t.answered + t.errors, 0)
   return {
+    cpu: cpuBefore && cpuAfter && calls > 0 ? { all: ((cpuAfter.all - cpuBefore.all) * 1000) / calls, main: ((cpuAfter.main - cpuBefore.main) * 1000) / calls } : null,
     throughput: saturated.requests.average,
     saturatedP50: saturated.latency.p50,
     saturatedP99: saturated.latency.p99,
@@ -134,6 +156,74 @@ async function fixedRate(origin: string, headers: Record<string, string>, second
   return { p50: at(0.5), p99: at(0.99), answered: latencies.length, errors }
 }
 
+/**
+ * CPU time a process has used (ms): all its threads (utime + stime, in USER_HZ ticks of 10 ms) and its main thread
+ * (schedstat, in ns). null off Linux.
+ */
+function cpuTimes(pid: number | undefined): { all: number; main: number } | null {
+  if (pid === undefined) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const all = (Number(fields[11]) + Number(fields[12])) * 10
+    const main = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+    return Number.isFinite(all) && Number.isFinite(main) ? { all, main } : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The gateway's own work for one call, step by step in this process, as service.ts and signer.ts do it (µs per call,
+ * the least of 5 rounds of 2,000 calls, so that other processes' load counts as little as it can): parsing the
+ * request, parsing the answer for its usage and pricing it, the EIP-712 digest, the secp256k1 signature, the signed
+ * document and its queue line. What the CPU column adds beyond these is Node's HTTP, the sockets and the collector.
+ */
+function stepCosts(answer: string): Array<{ step: string; us: number }> {
+  const config = worldConfig()
+  const separator = domainSeparator(config.domain)
+  const key = privateKeyBytes(PROVIDER_KEY)
+  const provider = addressOf(PROVIDER_KEY)
+  const price = PRICES.get(CHAT_MODEL)!
+  const requestBody = Buffer.from(BODY)
+  const answerBody = Buffer.from(answer)
+  const receiptOf = (i: number) => {
+    const out = callReceipt({ price, usage: usageOf((JSON.parse(answerBody.toString('utf8')) as { usage?: unknown }).usage)!, discountBps: DISCOUNT_BPS, provider, user: USER, requestId: toHex(new Uint8Array(32).fill(i & 0xff)), timestamp: 1_700_000_000n + BigInt(i), epochSeconds: config.epochSeconds })
+    if (!('receipt' in out)) throw new Error('the test answer carries no billable usage')
+    return out.receipt
+  }
+  const n = 2000
+  const receipts = Array.from({ length: n }, (_, i) => receiptOf(i))
+  const digests = receipts.map((r) => receiptDigest(r, separator))
+  const signatures = digests.map((d) => signDigest(d, key))
+  let sink = 0
+  const steps: Array<[string, (i: number) => void]> = [
+    ['request JSON', () => void (sink += (JSON.parse(requestBody.toString('utf8')) as { model: string }).model.length)],
+    ['answer JSON, usage and price', (i) => void (sink += Number(receiptOf(i).grossAmount & 1n))],
+    ['EIP-712 digest', (i) => void (sink += receiptDigest(receipts[i]!, separator)[0]!)],
+    ['secp256k1 signature', (i) => void (sink += signDigest(digests[i]!, key).length)],
+    [
+      'signed document and queue line',
+      (i) => {
+        const digest = toHex(digests[i]!)
+        const document: SignedReceiptDocument = { format: RECEIPT_FORMAT, domain: config.domain, types: RECEIPT_TYPES, primaryType: 'UsageReceipt', message: receiptMessageJson(receipts[i]!), signature: signatures[i]! }
+        sink += Buffer.from(`${recordLine({ kind: 'receipt', digest, document })}\n`).length
+      },
+    ],
+  ]
+  const out = steps.map(([step, run]) => {
+    let best = Infinity
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now()
+      for (let i = 0; i < n; i++) run(i)
+      best = Math.min(best, ((performance.now() - started) * 1000) / n)
+    }
+    return { step, us: best }
+  })
+  if (sink === 0) throw new Error('unreachable')
+  return out
+}
+
 /** What durability costs on this disk: 300 appends of a 1 KiB line, each followed by fdatasync. */
 async function fsyncLatency(): Promise<{ p50: number; p99: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'fomo-fsync-'))
@@ -180,16 +270,20 @@ export function gatewayBenchSection(b: GatewayBench): string[] {
     '',
     `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed; added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
     '',
-    `| target | ${b.rates.map((r) => `p50 / p99 at ${f(r)}/s | added p50 / p99 at ${f(r)}/s`).join(' | ')} | calls/s saturated | p50 / p99 saturated | receipts / answered | errors |`,
-    `| --- | ${b.rates.map(() => '---: | ---:').join(' | ')} | ---: | ---: | ---: | ---: |`,
+    `| target | ${b.rates.map((r) => `p50 / p99 at ${f(r)}/s | added p50 / p99 at ${f(r)}/s`).join(' | ')} | calls/s saturated | p50 / p99 saturated | CPU per call, all threads / main thread | receipts / answered | errors |`,
+    `| --- | ${b.rates.map(() => '---: | ---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`,
   ]
   for (const r of b.rows) {
     const cells = r.latency.flatMap((l, i) => [`${ms(l.p50)} / ${ms(l.p99)}`, r === direct ? '-' : `${ms(l.p50 - direct.latency[i]!.p50)} / ${ms(l.p99 - direct.latency[i]!.p99)}`])
-    lines.push(`| ${r.target} | ${cells.join(' | ')} | ${f(r.throughput)} | ${r.saturatedP50} / ${r.saturatedP99} ms | ${r.receipts === null ? '-' : `${f(r.receipts)} / ${f(r.answered)}`} | ${r.errors} |`)
+    lines.push(`| ${r.target} | ${cells.join(' | ')} | ${f(r.throughput)} | ${r.saturatedP50} / ${r.saturatedP99} ms | ${r.cpu ? `${f(r.cpu.all)} / ${f(r.cpu.main)} µs` : '-'} | ${r.receipts === null ? '-' : `${f(r.receipts)} / ${f(r.answered)}`} | ${r.errors} |`)
   }
   lines.push(
     '',
     `Durability sets a floor under the added latency: a call is answered after its receipt's durable write; a 1 KiB write and fdatasync took ${ms(b.fsync.p50)} (p50) and ${ms(b.fsync.p99)} (p99) on this disk in the same run.`,
+    '',
+    `The gateway's own steps per call, timed in the benchmark's process (the least of 5 rounds of 2,000): ${b.steps.map((x) => `${x.step} ${f(x.us, 1)} µs`).join(', ')}; ${f(b.steps.reduce((n, x) => n + x.us, 0), 1)} µs in all. The rest of the gateway's CPU per call is Node's HTTP server and client, the socket system calls and garbage collection.`,
+    '',
+    "CPU per call: the CPU time the serving process used over the row's runs divided by the calls sent to it; in the direct row the upstream's (what serving one HTTP call costs here), in the others the gateway's (it serves one call and makes one, and signs and records the receipt). The main thread's is what bounds the gateway's calls per second.",
     '',
     'Targets: at least 2,000 calls/s through the gateway on 2 cores, with p50 added latency under 2 ms.',
   )

@@ -6,11 +6,13 @@
 import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { keccak256, toBytes } from 'viem'
 import type { Hex } from '../../src/base/bytes.ts'
 import { QueueError } from '../../src/gateway/errors.ts'
-import { ReceiptQueue } from '../../src/gateway/queue.ts'
+import { ReceiptQueue, recordLine, RECORD_FORMAT } from '../../src/gateway/queue.ts'
+import { signReceipt } from '../../src/receipts/sign.ts'
 import { ReceiptSigner } from '../../src/gateway/signer.ts'
 import { receipt, worldConfig } from '../aggregator/world.ts'
 import { PROVIDER_KEY } from './world.ts'
@@ -115,5 +117,24 @@ describe('the receipt queue', () => {
     expect(reopened.cursor).toEqual(at)
     expect(reopened.backlogBytes).toBe(0)
     await reopened.close()
+  })
+
+  it('records a per-call receipt as signReceipt signs it, its line byte for byte the record as JSON.stringify makes it', async () => {
+    const dir = await tempDir()
+    const queue = await open(dir)
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 10_000 }), fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.integer({ min: 0, max: 10_000 }), async (i, gross, discountBps) => {
+        const r = receipt(i, { deployment: 0, requestId: keccak256(toBytes(`line ${i} ${gross} ${discountBps}`)), gross, discountBps })
+        const digest = await signer.record(r)
+        const found = await queue.lookup(digest)
+        const expected = signReceipt(r, PROVIDER_KEY, domain)
+        expect(found?.record).toEqual({ kind: 'receipt', digest, document: expected })
+        const record = { kind: 'receipt' as const, digest, document: expected }
+        expect(recordLine(record)).toBe(JSON.stringify({ format: RECORD_FORMAT, ...record }))
+      }),
+      { numRuns: 50 },
+    )
+    await queue.close()
   })
 })
