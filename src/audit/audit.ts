@@ -12,12 +12,12 @@ import { readConfig } from '../epoch/config.ts'
 import { readEpochInputs } from '../epoch/inputs.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { seal } from '../epoch/seal.ts'
-import { spendFromLeaves, spendFromReceipts, type EpochReceipt, type SpendRow } from '../epoch/spend.ts'
+import { spendFromLeaves, type EpochReceipt, type SpendRow } from '../epoch/spend.ts'
 import { readEpochProofs, type EpochProofs } from '../proofs/files.ts'
 import { checkChain, type ChainSource } from './chain.ts'
 import { AuditDiscrepancy, compareJson, type Checks } from './discrepancy.ts'
 import { checkProofs } from './proofs.ts'
-import { verifiedReceipts } from './receipts.ts'
+import { auditReceipts } from './receipts.ts'
 import { compareRewardLeaves, previousRewards } from './rewards.ts'
 import { compareSpendLeaves } from './spend.ts'
 import { checkStakes, type StakeSource } from './stakes.ts'
@@ -27,6 +27,8 @@ export type AuditOptions = {
   dir: string
   /** The epoch's receipts (fomo export-receipts NDJSON); without them spend leaves are taken as published. */
   receiptsText?: string | undefined
+  /** The same as a file, streamed (memory follows the users, not the receipts); instead of receiptsText. */
+  receiptsPath?: string | undefined
   /** The verification key proofs must have been made for (pinned by the auditor, not taken from the epoch). */
   verificationKeyPath?: string | undefined
   /** Compare with the commitment in this registry. */
@@ -43,7 +45,13 @@ export type AuditOptions = {
   onCheck?: ((line: string) => void) | undefined
 }
 
-export type AuditResult = { epoch: number; checks: string[]; warnings: string[] }
+export type AuditResult = {
+  epoch: number
+  checks: string[]
+  warnings: string[]
+  /** Where the time went: reading the artifacts, verifying and counting receipts, repeats, the recomputed seal, comparing. */
+  seconds: { read: number; receipts: number; repeats: number; recompute: number; compare: number; proofs: number }
+}
 
 type LeafValues = Array<{ value: string[]; treeIndex: number }>
 
@@ -52,6 +60,7 @@ const leavesOf = (dump: Record<string, unknown> | undefined): string[][] => ((du
 
 export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   const { dir } = options
+  const started = performance.now()
   const passed: string[] = []
   const checks: Checks = {
     push: (line) => {
@@ -78,40 +87,71 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   const previous = await previousRewards(dir, manifest.previousManifestSha256, options.previousDir)
   checks.push(previous.from ? `previous cumulative rewards from ${previous.from}` : 'first epoch: no previous rewards')
 
-  const spendDoc = (await read('spend-tree.json', false)) ? await json('spend-tree.json') : undefined
-  const spendLeaves = leavesOf(spendDoc)
-  const rewardDoc = (await read('reward-tree.json', false)) ? await json('reward-tree.json') : undefined
+  // The trees are parsed only when needed: without receipts (their leaves are the spend), or to name a difference.
+  await read('spend-tree.json', false)
+  await read('reward-tree.json', false)
+  const spendLeaves = () => leavesOf(bytes.has('spend-tree.json') ? parseJsonDocument(bytes.get('spend-tree.json')!.toString('utf8'), 'spend-tree.json') as Record<string, unknown> : undefined)
+  const clock = { at: performance.now() }
+  const lap = () => {
+    const now = performance.now()
+    const s = (now - clock.at) / 1000
+    clock.at = now
+    return s
+  }
+  const seconds: AuditResult['seconds'] = { read: (performance.now() - started) / 1000, receipts: 0, repeats: 0, recompute: 0, compare: 0, proofs: 0 }
 
   // Spend: from the receipts when given, else as published.
   let spend: SpendRow[]
   let receipts: EpochReceipt[] | undefined
-  if (options.receiptsText !== undefined) {
-    receipts = verifiedReceipts(options.receiptsText, config, epoch, checks)
-    spend = spendFromReceipts(receipts)
-    compareSpendLeaves(spend, spendLeaves, epoch)
-    checks.push(`spend leaves: ${spend.length} (deployment, user) totals equal the receipts'`)
+  const fromReceipts = options.receiptsText !== undefined || options.receiptsPath !== undefined
+  if (fromReceipts) {
+    const source = options.receiptsPath !== undefined ? { path: options.receiptsPath } : { text: options.receiptsText as string }
+    // Proof checks replay the batching rule over every receipt: only then are the receipts kept.
+    const keep = await readFile(join(dir, 'proofs.json')).then(() => true, () => false)
+    const audited = await auditReceipts(source, config, epoch, checks, { keep })
+    ;({ spend, receipts } = audited)
+    seconds.receipts = audited.seconds.verify
+    seconds.repeats = audited.seconds.repeats
+    lap()
   } else {
-    spend = spendFromLeaves(spendLeaves, config.platform, inputs.deployments)
+    spend = spendFromLeaves(spendLeaves(), config.platform, inputs.deployments)
     warnings.push('no receipts given (--receipts): spend leaves are taken as published, signatures and discounts are not checked')
   }
 
-  const out = seal({ epoch, config, spend, inputs: inputs.deployments, previous: previous.rewards, previousManifestSha256: manifest.previousManifestSha256 })
-  const recomputed = new Map(out.files.map((f) => [f.name, Buffer.from(f.content)]))
+  const sealInput = { epoch, config, spend, inputs: inputs.deployments, previous: previous.rewards, previousManifestSha256: manifest.previousManifestSha256 }
+  let out: ReturnType<typeof seal>
+  try {
+    out = seal(sealInput)
+  } catch (error) {
+    // A leaf that differs from the receipts is the finding to name first.
+    if (fromReceipts) compareSpendLeaves(spend, spendLeaves(), epoch)
+    throw error
+  }
+  seconds.recompute = lap()
+  const recomputed = new Map(out.files.map((f) => [f.name, Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength)]))
   const same = (name: string) => {
     const a = recomputed.get(name)
     const b = bytes.get(name)
     return a === undefined ? b === undefined : b !== undefined && a.equals(b)
   }
+  if (fromReceipts) {
+    // Equal bytes are equal leaves; otherwise the leaves are compared to name the first that differs.
+    if (!same('spend-tree.json')) compareSpendLeaves(spend, spendLeaves(), epoch)
+    checks.push(`spend leaves: ${spend.length} (deployment, user) totals equal the receipts'`)
+  }
   if (!same('spend-tree.json')) throw new AuditDiscrepancy('file', 'spend-tree.json is not the tree its leaves build (nodes, order or root differ)')
   checks.push(`spend tree: root ${out.spendRoot ?? 'none (no receipts)'}`)
-  const recomputedRewardTree = recomputed.get('reward-tree.json')
-  compareRewardLeaves(leavesOf(rewardDoc), leavesOf(recomputedRewardTree ? JSON.parse(recomputedRewardTree.toString('utf8')) : undefined))
-  if (!same('reward-tree.json')) throw new AuditDiscrepancy('file', 'reward-tree.json is not the tree its leaves build (nodes, order or root differ)')
+  if (!same('reward-tree.json')) {
+    const recomputedRewardTree = recomputed.get('reward-tree.json')
+    const published = bytes.get('reward-tree.json')
+    compareRewardLeaves(leavesOf(published ? (parseJsonDocument(published.toString('utf8'), 'reward-tree.json') as Record<string, unknown>) : undefined), leavesOf(recomputedRewardTree ? JSON.parse(recomputedRewardTree.toString('utf8')) : undefined))
+    throw new AuditDiscrepancy('file', 'reward-tree.json is not the tree its leaves build (nodes, order or root differ)')
+  }
   checks.push(`rewards: ${out.credits.length} credits this epoch; reward tree root ${out.rewardRoot ?? 'none'}`)
   await read('ledger.json', recomputed.has('ledger.json'))
   if (!same('ledger.json')) throw new AuditDiscrepancy('file', "ledger.json is not the ledger of the epoch's trees (totals, list order, sums or entries differ)")
   if (recomputed.has('ledger.json')) checks.push('ledger: the spend and reward lists hold the trees\' leaves in key order, with every deployment\'s sums')
-  const withoutReceipts = options.receiptsText === undefined
+  const withoutReceipts = !fromReceipts
   compareJson('report', JSON.parse(recomputed.get('report.json')!.toString('utf8')), await json('report.json'), '$', withoutReceipts ? /^\$\.deployments\[\d+\]\.discountMismatches$/ : undefined)
   checks.push('report: every number recomputed')
   for (const name of ['config.json', 'inputs.json']) if (!same(name)) throw new AuditDiscrepancy('file', `${name} is not in the form the aggregator writes (reformatted or edited)`)
@@ -122,6 +162,7 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   }
   checks.push(`manifest: recomputed, file hashes match (sha256 ${sha256Hex(bytes.get('manifest.json')!)})`)
 
+  seconds.compare = lap()
   const proofsBytes = await read('proofs.json', false)
   let proofs: EpochProofs | undefined
   if (proofsBytes) {
@@ -131,5 +172,6 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
 
   if (options.stakes) await checkStakes(inputs, config, options.stakes, checks, warnings)
   if (options.chain) await checkChain(dir, epoch, options.chain, checks)
-  return { epoch, checks: passed, warnings }
+  seconds.proofs = lap()
+  return { epoch, checks: passed, warnings, seconds }
 }

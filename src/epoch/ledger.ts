@@ -19,6 +19,7 @@ import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { splitProceeds } from '../economics/supply.ts'
 import { PositionalTree } from '../merkle/positional.ts'
+import { standardLeafHash } from '../merkle/tree.ts'
 import { readAddress, readBytes32, readUint } from '../receipts/receipt.ts'
 import type { AggregatorConfig } from './config.ts'
 import { REWARD_LEAF_ENCODING, UINT256_MAX, type RewardLeaf } from './rewards.ts'
@@ -160,7 +161,7 @@ export function rewardListLeaf(e: RewardListEntry): Hex {
 
 /** An OpenZeppelin standard leaf hash: keccak256(bytes.concat(keccak256(abi.encode(values)))). */
 function ozLeafHash(types: readonly string[], values: readonly string[]): Hex {
-  return keccak256(keccak256(encodeAbiParameters(types.map((type) => ({ type })), values.map((v, i) => (types[i]!.startsWith('uint') ? BigInt(v) : v)))))
+  return standardLeafHash(types, values)
 }
 
 function spendLeafValuesOf(epoch: number, l: SpendLeaf): string[] {

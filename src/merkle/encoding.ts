@@ -1,10 +1,31 @@
 /**
  * ABI encoding of leaf values for the standard tree: fixed-stride encoders per leaf type, validating each value.
  */
-import { decodeAbiParameters, encodeAbiParameters, isAddress } from 'viem'
+import { createRequire } from 'node:module'
 import { BaseError, describe } from '../base/errors.ts'
 import { isCanonicalDecimal } from '../base/decimal.ts'
 import { toHex, writeHex, writeUint64 } from '../base/bytes.ts'
+import { keccak256 } from '../base/keccak.ts'
+
+/**
+ * viem's ABI coder, loaded on first use: only dynamic encodings (string, bytes, arrays) need it, and loading it
+ * costs more start-up time than a static tree of 100,000 leaves takes to build.
+ */
+let viem: typeof import('viem') | undefined
+const abi = () => (viem ??= createRequire(import.meta.url)('viem') as typeof import('viem'))
+
+/** Whether a 0x-prefixed 40-digit hex address carries a valid EIP-55 checksum (its letters' case). */
+function hasChecksum(address: string): boolean {
+  const lower = address.slice(2).toLowerCase()
+  const hash = keccak256(new TextEncoder().encode(lower))
+  for (let i = 0; i < 40; i++) {
+    const c = address.charCodeAt(i + 2)
+    if (c < 0x41) continue // a digit
+    const nibble = ((hash[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 15
+    if ((c <= 0x46) !== nibble >= 8) return false
+  }
+  return true
+}
 
 /** A leaf value does not fit its declared ABI type. */
 export class LeafValueError extends BaseError {
@@ -60,7 +81,7 @@ function staticWord(type: string): Word | undefined {
         for (let k = 0; k < 12; k++) out[o + k] = 0
         if (!writeHex(v, 20, out, o + 12)) return 'expected 20 bytes of 0x-prefixed hex'
         // Mixed case claims an EIP-55 checksum: a typo there must not pass.
-        if (isMixedCase(v) && !isAddress(v, { strict: true })) return 'mixed-case address with a wrong EIP-55 checksum'
+        if (isMixedCase(v) && !hasChecksum(v)) return 'mixed-case address with a wrong EIP-55 checksum'
         return undefined
       },
       read: (d, o) => toHex(d, o + 12, o + 32),
@@ -190,7 +211,7 @@ function dynamicEncoding(types: readonly string[]): LeafEncoding {
       if (!Array.isArray(value) || value.length !== types.length)
         throw new LeafValueError(index, `(${types.join(',')})`, value, `expected an array of ${types.length} values`)
       try {
-        const hex = encodeAbiParameters(params, value.map((v, i) => toViem(types[i] as string, v)))
+        const hex = abi().encodeAbiParameters(params, value.map((v, i) => toViem(types[i] as string, v)))
         const out = new Uint8Array((hex.length - 2) / 2)
         writeHex(hex, out.length, out, 0)
         return out
@@ -199,7 +220,7 @@ function dynamicEncoding(types: readonly string[]): LeafEncoding {
       }
     },
     decode(data, offset = 0) {
-      return (decodeAbiParameters(params, toHex(data.subarray(offset))) as unknown[]).map(fromViem)
+      return (abi().decodeAbiParameters(params, toHex(data.subarray(offset))) as unknown[]).map(fromViem)
     },
   }
 }

@@ -381,6 +381,14 @@ export class StandardTree {
   }
 }
 
+/**
+ * An OpenZeppelin standard leaf hash, keccak256(bytes.concat(keccak256(abi.encode(values)))), with the tree's own
+ * encoders and keccak (what a tree hashes per leaf) rather than a general ABI encoder per call.
+ */
+export function standardLeafHash(leafEncoding: readonly string[], value: LeafValue): Hex {
+  return toHex(keccak256(keccak256(getLeafEncoding(leafEncoding).encode(value))))
+}
+
 const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef')
 
 /** JSON text written as bytes into 4 MB buffers: what a dump of millions of values is made of, without strings per value. */

@@ -10,16 +10,17 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { keccakBackend } from '../../src/base/keccak.ts'
 import { secp256k1 } from '../../src/receipts/secp256k1.ts'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { benchReceipts } from './receipts.bench.ts'
 import { measureChallengeGas, measureClaimGas, measurePublicationGas } from './gas.ts'
 import { measureEconomyGas } from './economy-gas.ts'
 import { benchZk, constraintModel } from './zk.bench.ts'
-import { benchIngest, type IngestBench } from './ingest.bench.ts'
+import { ingestSection } from './ingest.bench.ts'
 import { postgresAvailable, startPostgres } from '../setup/pgserver.ts'
 import { benchGateway, gatewayBenchSection } from './gateway.bench.ts'
 import { benchCliStart, type StartTiming } from './cli-start.bench.ts'
+import { benchTreeFile, treeFileBenchSection } from './tree-file.bench.ts'
+import { benchSeal, sealBenchSection } from './seal.bench.ts'
+import { benchSoak, soakSection } from './soak.bench.ts'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -36,7 +37,7 @@ async function tree(impl: 'fomo' | 'oz', n: number): Promise<TreeRun> {
 
 const f = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'receipts', 'ingest', 'gas', 'zk', 'gateway', 'cli']
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'tree-file', 'receipts', 'ingest', 'gas', 'zk', 'gateway', 'cli', 'seal']
 const sections = new Map<string, string[]>()
 /** The load average when the run started (1, 5, 15 minutes): the machine is shared, so each section states it. */
 const loadAtStart = loadavg()
@@ -64,6 +65,15 @@ if (only.includes('tree')) {
   sections.set('tree', lines)
 }
 
+if (only.includes('tree-file')) sections.set('tree-file', treeFileBenchSection(await benchTreeFile(log, { quick })))
+
+if (only.includes('seal')) {
+  // `--seal-max=10000000` adds the 10^7-receipt epoch (long: both stores are filled with 10^7 receipts first).
+  const max = Number(process.argv.find((a) => a.startsWith('--seal-max='))?.slice(11) ?? 1_000_000)
+  const sizes = [100_000, 1_000_000, 10_000_000].filter((n) => n <= max)
+  sections.set('seal', sealBenchSection(await benchSeal(log, { sizes, postgres: postgresAvailable() ? () => startPostgres({ fsync: true }) : undefined })))
+}
+
 if (only.includes('receipts')) {
   const receipts = await benchReceipts(log)
   const lines: string[] = []
@@ -72,8 +82,10 @@ if (only.includes('receipts')) {
   const rows: Array<[string, keyof typeof receipts]> = [
     ['viem `recoverTypedDataAddress`, one core', 'viem'],
     ['fomo-kit `ReceiptVerifier.verify`, one core, parsed documents', 'oneCore'],
+    ['fomo-kit `ReceiptVerifier.verify`, one core, from JSON text', 'oneCoreText'],
     ['fomo-kit `VerifierPool`, all cores, from JSON text', 'pool'],
     ['fomo-kit `verifyBatch` (batches of 12,500), one core, parsed', 'batchOneCore'],
+    ['fomo-kit `verifyBatch`, one core, from JSON text', 'batchOneCoreText'],
     ['fomo-kit `VerifierPool.verifyBatch`, all cores, from JSON text', 'batchPool'],
   ]
   for (const [label, key] of rows) {
@@ -84,25 +96,7 @@ if (only.includes('receipts')) {
   sections.set('receipts', lines)
 }
 
-if (only.includes('ingest')) {
-  const runs: IngestBench[] = []
-  if (postgresAvailable()) {
-    const pg = await startPostgres({ fsync: true })
-    try {
-      runs.push(await benchIngest({ databaseUrl: pg.url }, 'PostgreSQL 15 server (fsync on)', 60, log))
-    } finally {
-      pg.stop()
-    }
-  }
-  runs.push(await benchIngest({ dataDir: await mkdtemp(join(tmpdir(), 'fomo-ingest-')) }, 'PGlite (embedded)', 30, log))
-  const lines: string[] = []
-  lines.push('## Aggregator ingest over HTTP', '')
-  lines.push('`fomo serve` in its own process on loopback; autocannon (4 connections) posts per-call signed receipts in requests of 1,000, each request distinct. The server verifies every signature on its worker threads and stores each request in one transaction. All on the same 2 cores: load tool, server and database.', '')
-  lines.push('| store | requests | receipts | time | accepted receipts/s | accepted | stored | p50 / p99 latency | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  for (const r of runs) lines.push(`| ${r.store} | ${r.requests} | ${f(r.receipts)} | ${f(r.seconds, 2)} s | ${f(r.acceptedPerSecond)} | ${f(r.accepted)} | ${f(r.stored)} | ${f(r.latencyP50)} / ${f(r.latencyP99)} ms | ${r.errors} |`)
-  lines.push('', 'Target: at least 10,000 per-call signed receipts/s accepted in batches of 1,000, stored count equal to accepted count.')
-  sections.set('ingest', lines)
-}
+if (only.includes('ingest')) sections.set('ingest', await ingestSection(log, f))
 
 if (only.includes('gas')) {
   log('gas: claims on trees of 2 and 100,000 leaves')
@@ -219,6 +213,9 @@ if (only.includes('gateway')) {
   sections.set('gateway', gatewayBenchSection(await benchGateway(log)))
 }
 
+// Not in the default list: it runs for --soak-seconds (600 by default).
+if (only.includes('soak')) sections.set('soak', soakSection(await benchSoak(log)))
+
 if (only.includes('cli')) {
   log('cli: `fomo --help` and `fomo receipt verify`, before and after the built package')
   const b = await benchCliStart()
@@ -239,7 +236,7 @@ let doc = await readFile(path, 'utf8').catch(() => '')
 const header = [
   '# Benchmarks',
   '',
-  'Measured by `npm run bench` (sections rerun with `--only=tree,receipts,ingest,gas,zk,gateway,cli`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
+  'Measured by `npm run bench` (sections rerun with `--only=tree,tree-file,receipts,ingest,gas,zk,gateway,cli,seal`; the 10-minute soak only with `--only=soak`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
 ]
 // Sections can be rerun alone, so each carries its own machine line rather than one header for the whole page.
 const machine = `_Run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}; load average ${loadAtStart.map((x) => f(x, 2)).join(' / ')} at the run's start._`

@@ -169,6 +169,7 @@ export const auditCommand: Command = {
     registry: { type: 'string', valueName: 'address', description: 'The epoch registry (the distributor) on that node' },
     vkey: { type: 'string', valueName: 'verification_key.json', description: 'The verification key proofs must verify under (default: the bundled test-only key)' },
     previous: { type: 'string', valueName: 'dir', description: 'The previous epoch\'s directory (default: the sibling the manifest names)' },
+    timings: { type: 'boolean', description: 'Print where the time went (seconds per phase, as JSON) on stderr' },
   },
   examples: ['fomo audit ./epochs/epoch-20415 --receipts receipts-20415.ndjson', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --registry 0x...', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545', 'fomo audit ./epochs/epoch-20415 --rpc http://127.0.0.1:8545 --block 123456 --staking 0x<deployment>=0x<staking>'],
   async run({ values, positionals }, io) {
@@ -195,10 +196,14 @@ export const auditCommand: Command = {
     }
     const at = (name: string) => (typeof values[name] === 'string' ? resolve(io.cwd, values[name] as string) : undefined)
     const receiptsPath = at('receipts')
+    // Streamed by the auditor: only checked here, so a missing file is a usage error as before.
+    if (receiptsPath) await access(receiptsPath, constants.R_OK).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read receipts ${receiptsPath}: ${e.code ?? e.message}`, 'audit')
+    })
     try {
       const result = await auditEpoch({
         dir,
-        receiptsText: receiptsPath ? await readText(receiptsPath, 'receipts', 'audit') : undefined,
+        receiptsPath,
         verificationKeyPath: at('vkey'),
         previousDir: at('previous'),
         chain,
@@ -207,6 +212,7 @@ export const auditCommand: Command = {
       })
       for (const w of result.warnings) io.stdout(`warning  ${w}\n`)
       io.stdout(`epoch ${result.epoch}: audit passed\n`)
+      if (values.timings) io.stderr(`${JSON.stringify({ seconds: result.seconds })}\n`)
       return 0
     } catch (error) {
       if (!(error instanceof AuditDiscrepancy)) throw error
