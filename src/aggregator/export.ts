@@ -3,6 +3,7 @@
  * per-call receipts as signed fomo-receipt-v1 documents, batch-signed ones as their whole batch documents (or, for
  * a batch the store holds only some receipts of, a fomo-receipt-batch-part-v1 naming them).
  */
+import { open } from 'node:fs/promises'
 import { getAddress } from 'viem'
 import { RECEIPT_FORMAT } from '../receipts/document.ts'
 import { RECEIPT_BATCH_PART_FORMAT } from '../receipts/file.ts'
@@ -33,4 +34,31 @@ export async function* receiptExportLines(store: Store, epoch: number): AsyncGen
     const message = messageOf(item.row)
     yield { kind: 'receipt', line: JSON.stringify({ format: RECEIPT_FORMAT, domain: config.domain, types: RECEIPT_TYPES, primaryType: 'UsageReceipt', message, signature: `0x${item.row.signature}` }) }
   }
+}
+
+/**
+ * Writes an epoch's export to a new file at `path` (created, mode 0600; never an existing one) in 1 MB chunks and
+ * syncs it; returns how many receipt and batch lines it holds.
+ */
+export async function writeReceiptExport(store: Store, epoch: number, path: string): Promise<{ receipts: number; batches: number }> {
+  let receipts = 0
+  let batches = 0
+  const file = await open(path, 'wx', 0o600)
+  try {
+    let chunk = ''
+    for await (const { kind, line } of receiptExportLines(store, epoch)) {
+      if (kind === 'batch') batches++
+      else receipts++
+      chunk += `${line}\n`
+      if (chunk.length > 1 << 20) {
+        await file.write(chunk)
+        chunk = ''
+      }
+    }
+    await file.write(chunk)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  return { receipts, batches }
 }

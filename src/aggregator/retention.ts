@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { link, mkdir, open, rm, stat } from 'node:fs/promises'
+import { link, mkdir, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { readReceiptsText, RECEIPT_BATCH_PART_FORMAT } from '../receipts/file.ts'
@@ -14,7 +14,7 @@ import { RECEIPT_BATCH_FORMAT } from '../receipts/batchDecode.ts'
 import { RECEIPT_FORMAT } from '../receipts/document.ts'
 import { ProviderRegistry } from '../receipts/registry.ts'
 import { ReceiptVerifier } from '../receipts/verify.ts'
-import { receiptExportLines } from './export.ts'
+import { writeReceiptExport } from './export.ts'
 import { StoreError } from './sql.ts'
 import type { RetainedEpoch, Store } from './store.ts'
 
@@ -56,31 +56,13 @@ export function exportPath(dir: string, epoch: number): string {
  */
 export async function exportEpoch(store: Store, epoch: number, path: string): Promise<{ receipts: number; batches: number }> {
   const tmp = `${path}.${process.pid}.tmp`
-  let receipts = 0
-  let batches = 0
-  const file = await open(tmp, 'wx', 0o600)
   try {
-    let chunk = ''
-    for await (const { kind, line } of receiptExportLines(store, epoch)) {
-      if (kind === 'batch') batches++
-      else receipts++
-      chunk += `${line}\n`
-      if (chunk.length > 1 << 20) {
-        await file.write(chunk)
-        chunk = ''
-      }
-    }
-    await file.write(chunk)
-    await file.sync()
-    await file.close()
+    const counts = await writeReceiptExport(store, epoch, tmp)
     await link(tmp, path)
-  } catch (error) {
-    await file.close().catch(() => undefined)
-    throw error
+    return counts
   } finally {
     await rm(tmp, { force: true })
   }
-  return { receipts, batches }
 }
 
 /**

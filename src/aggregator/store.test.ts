@@ -7,8 +7,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { ReceiptColumns } from '../receipts/columns.ts'
 import { ReceiptVerifier } from '../receipts/verify.ts'
 import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from '../../test/aggregator/stores.ts'
-import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig } from '../../test/aggregator/world.ts'
-import { readEpochInputs } from '../epoch/inputs.ts'
+import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig, worldInputs } from '../../test/aggregator/world.ts'
 import { migrate, MIGRATIONS } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
@@ -33,18 +32,7 @@ async function ingest(store: Store, docs: unknown[]) {
   return docs.map((_, i) => results.get(i)!.status)
 }
 
-const inputs = (epoch: number) =>
-  readEpochInputs(
-    {
-      format: 'fomo-epoch-inputs-v1',
-      epoch,
-      deployments: {
-        [DEPLOYMENT_A]: { opex: '0.002', circulatingSupply: '600000', stakes: { [address('user 0')]: '50000', [address('user 1')]: '1000' } },
-        [DEPLOYMENT_B]: { opex: '0', circulatingSupply: '700000', stakes: { [address('user 1')]: '10' } },
-      },
-    },
-    config,
-  )
+const inputs = (epoch: number) => worldInputs(epoch, config)
 
 const open: Store[] = []
 afterEach(async () => {

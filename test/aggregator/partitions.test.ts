@@ -8,7 +8,6 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { readEpochInputs } from '../../src/epoch/inputs.ts'
 import { migrate } from '../../src/aggregator/migrations.ts'
 import { main } from '../../src/cli/main.ts'
 import { exportEpoch, exportPath, readExport } from '../../src/aggregator/retention.ts'
@@ -18,7 +17,7 @@ import { openStore, type SqlStore, type Store } from '../../src/aggregator/store
 import { verifyBatch } from '../../src/receipts/batchVerify.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from './stores.ts'
-import { address, batch, DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, NOW, receipt, signed, verifiedColumns, worldConfig } from './world.ts'
+import { address, batch, DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, NOW, receipt, signed, verifiedColumns, worldConfig, worldInputs } from './world.ts'
 
 const config = worldConfig()
 const DAY = 86_400n
@@ -27,18 +26,7 @@ const S = 1_000_000_000n
 const E = EPOCH
 const SEALED_AT = (BigInt(E) * DAY + 3_600n) * S
 
-const inputs = (epoch: number) =>
-  readEpochInputs(
-    {
-      format: 'fomo-epoch-inputs-v1',
-      epoch,
-      deployments: {
-        [DEPLOYMENT_A]: { opex: '0.002', circulatingSupply: '600000', stakes: { [address('user 0')]: '50000', [address('user 1')]: '1000' } },
-        [DEPLOYMENT_B]: { opex: '0', circulatingSupply: '700000', stakes: { [address('user 1')]: '10' } },
-      },
-    },
-    config,
-  )
+const inputs = (epoch: number) => worldInputs(epoch, config)
 
 const perCall = (epoch: number) => Array.from({ length: 6 }, (_, i) => signed(receipt(i, { epoch })))
 const batchOf = (epoch: number) => batch([20, 22, 24, 26].map((i) => receipt(i, { epoch, deployment: 0 })))

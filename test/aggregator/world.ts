@@ -2,6 +2,7 @@
 import { attestationKeyOf, attestationSecret } from '../../src/proofs/attestation.ts'
 import { getAddress, keccak256, toBytes } from 'viem'
 import { readConfig, type AggregatorConfig } from '../../src/epoch/config.ts'
+import { readEpochInputs, type EpochInputs } from '../../src/epoch/inputs.ts'
 import { chargedAmount } from '../../src/economics/revenue.ts'
 import type { Hex } from '../../src/base/bytes.ts'
 import type { UsageReceipt } from '../../src/receipts/receipt.ts'
@@ -88,4 +89,19 @@ export function verifiedColumns(docs: readonly unknown[], config = worldConfig()
   const columns = new ReceiptColumns(docs.length)
   docs.forEach((d, i) => verifier.verifyInto(d, columns, i))
   return columns
+}
+
+/** The world's epoch inputs: OpEx, circulating supply and stakes of both deployments (users 0 and 1 staking). */
+export function worldInputs(epoch: number, config: AggregatorConfig): EpochInputs {
+  return readEpochInputs(
+    {
+      format: 'fomo-epoch-inputs-v1',
+      epoch,
+      deployments: {
+        [DEPLOYMENT_A]: { opex: '0.002', circulatingSupply: '600000', stakes: { [address('user 0')]: '50000', [address('user 1')]: '1000' } },
+        [DEPLOYMENT_B]: { opex: '0', circulatingSupply: '700000', stakes: { [address('user 1')]: '10' } },
+      },
+    },
+    config,
+  )
 }

@@ -2,13 +2,12 @@
  * The aggregator commands: init, inputs, serve, ingest, seal, export-receipts, and the demo.
  */
 import type { Hex } from '../../base/bytes.ts'
-import { open } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { readConfig } from '../../epoch/config.ts'
 import { readEpochInputs } from '../../epoch/inputs.ts'
 import { writeEpochDirectory } from '../../epoch/directory.ts'
-import { receiptExportLines } from '../../aggregator/export.ts'
+import { writeReceiptExport } from '../../aggregator/export.ts'
 import { sendBatch, sendReceipts, type IngestSummary } from '../../aggregator/client.ts'
 import { splitItems } from '../../aggregator/split.ts'
 import { demoSummary, runDemo } from '../demo.ts'
@@ -304,29 +303,12 @@ export const exportReceiptsCommand: Command = {
     await checkNewOutput(path, output)
     await checkWritableDirectory(dirname(path), 'the directory of --out', 'export-receipts')
     await withStore(values, io, 'export-receipts', async (store) => {
-      let receipts = 0
-      let batches = 0
+      let counts = { receipts: 0, batches: 0 }
       // Written aside and published whole: a failed export leaves no half file.
       await writeOutput(path, output, async (tmp) => {
-        const file = await open(tmp, 'wx', 0o600)
-        try {
-          let chunk = ''
-          for await (const { kind, line } of receiptExportLines(store, epoch)) {
-            if (kind === 'batch') batches++
-            else receipts++
-            chunk += `${line}\n`
-            if (chunk.length > 1 << 20) {
-              await file.write(chunk)
-              chunk = ''
-            }
-          }
-          await file.write(chunk)
-          await file.sync()
-        } finally {
-          await file.close()
-        }
+        counts = await writeReceiptExport(store, epoch, tmp)
       })
-      io.stdout(`${JSON.stringify({ epoch, receipts, batches, file: path })}\n`)
+      io.stdout(`${JSON.stringify({ epoch, ...counts, file: path })}\n`)
     })
   },
 }
