@@ -311,6 +311,26 @@ describe('fomo watch', () => {
     await expect(proposeEpoch(devnet.clients, registry, sealed)).rejects.toThrow('EpochRegistryRevokedProposal')
   })
 
+  it('had such an epoch finalized (no guardian acting in the timelock), an audit of the final epoch still names the break', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    const chainId = await devnet.clients.public.getChainId()
+    const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')), snapshotBlock: sealed.snapshotBlock! - 1n }
+    const d = distributorAt(devnet.clients, registry)
+    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier, '']) })).status).toBe('success')
+    await devnet.increaseTime(TIMELOCK)
+    await payAndFund(sealed.epoch - 1)
+    await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
+    await proposeEpoch(devnet.clients, registry, sealed)
+    await devnet.increaseTime(TIMELOCK)
+    await payAndFund(sealed.epoch)
+    await finalizeEpoch(devnet.clients, registry, sealed.epoch)
+    // The audit finds the final epoch before it from the registry's EpochFinalized events; a final epoch is reported, not revoked.
+    const final = (await watchOnce(registry, fromBlock, guardian)).filter((r) => r.event === 'discrepancy' && r.details.state === 'final')
+    expect(final.at(-1)?.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'report' })
+    expect(String(final.at(-1)?.details.message)).toContain(`the final epoch before it in ${registry} is epoch ${sealed.epoch - 1}`)
+  })
+
   it('a proposal giving a non-staker a 1-wei stake is challenged and revoked by a watcher without any role', async () => {
     const { epoch: invented, user } = await sealWithInventedStake()
     const { registry, fromBlock } = await freshRegistry(devnet.accounts[2]!)

@@ -81,6 +81,8 @@ async function post(url: string, body: string, options: RetryOptions, summary: I
   let lastError = ''
   let attempt = 1
   for (; ; attempt++) {
+    // An overloaded aggregator says how long to wait (Retry-After, in seconds); never less than the backoff.
+    let retryAfterMs = 0
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
       const text = await res.text()
@@ -96,11 +98,13 @@ async function post(url: string, body: string, options: RetryOptions, summary: I
         return answer as Answer
       }
       lastError = `${res.status} ${text.slice(0, 200)}`
+      const after = Number(res.headers.get('retry-after') ?? NaN)
+      if (Number.isFinite(after) && after > 0) retryAfterMs = Math.min(30_000, after * 1000)
     } catch (error) {
       if (error instanceof IngestError) throw error
       lastError = (error as Error).message
     }
-    const wait = Math.min(5_000, 100 * 2 ** (attempt - 1))
+    const wait = Math.max(retryAfterMs, Math.min(5_000, 100 * 2 ** (attempt - 1)))
     if (attempt >= attempts || now() + wait > deadline) break
     summary.retries++
     await sleep(wait)

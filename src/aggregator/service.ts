@@ -21,12 +21,23 @@ export type Limits = {
   maxBodyBytes: number
   /** Most receipts in one request. */
   maxItems: number
+  /**
+   * Most ingest body bytes held at once, from the first byte read to the answer (256 MiB by default). A request
+   * that would go past it is answered 503 with Retry-After before its body is read, so a flood costs the sender
+   * retries rather than the service its memory.
+   */
+  maxPendingBytes: number
+  /** Most verification jobs waiting for a worker (chunks of up to 2,000 receipts and whole batches; 8 per thread by default). */
+  maxQueuedJobs: number
 }
 
 /** The status logged and counted for a request whose client disconnected before the answer. */
 const CLIENT_CLOSED = 499
 
-export const DEFAULT_LIMITS: Limits = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000 }
+export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024 }
+
+/** Seconds a shed request is told to wait before it is sent again (the Retry-After header). */
+const RETRY_AFTER_SECONDS = 1
 
 export type ServiceOptions = {
   store: Store
@@ -81,6 +92,13 @@ class HttpError extends Error {
   }
 }
 
+/** The service sheds an ingest request it has no room for: 503 with Retry-After, the body left unread. */
+class OverloadError extends HttpError {
+  constructor(message: string) {
+    super(503, message)
+  }
+}
+
 /**
  * The aggregator's HTTP service. Stateless apart from the store: any number of
  * instances can serve one PostgreSQL database (the unique key decides
@@ -96,6 +114,8 @@ export class AggregatorService {
   readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
+  /** Ingest body bytes held now: declared lengths reserved before reading, actual sizes once read. */
+  #pendingBytes = 0
 
   private constructor(
     readonly options: ServiceOptions,
@@ -104,7 +124,7 @@ export class AggregatorService {
   ) {
     this.#pool = pool
     this.#configs = configs
-    this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#limits = { ...DEFAULT_LIMITS, maxQueuedJobs: 8 * pool.size, ...options.limits }
     this.server = createServer((req, res) => void this.#handle(req, res))
     this.server.keepAliveTimeout = 10_000
   }
@@ -225,6 +245,14 @@ export class AggregatorService {
       else if (error instanceof BaseError && error.code === 'SCHEMA_INVALID') status = 400
       else status = 503
       const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
+      if (error instanceof OverloadError) {
+        extra = { shed: true }
+        this.metrics.counter('fomo_ingest_shed_total', 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)')
+        // Unread body: close rather than drain it, as for 413.
+        send(res, status, { error: message, retry: true }, { 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' })
+        req.resume()
+        return
+      }
       if (status >= 500) this.#log({ level: 'error', msg: 'request failed', error: (error as Error).message })
       send(res, status, { error: message, retry: status >= 500 })
       req.resume()
@@ -232,7 +260,7 @@ export class AggregatorService {
       const route = routeName(url.pathname)
       this.metrics.counter('fomo_http_requests_total', 'HTTP requests by route and status', { route, status })
       this.metrics.counter('fomo_http_request_seconds_total', 'Time spent serving requests', { route }, (performance.now() - started) / 1000)
-      this.#log({ level: status >= 500 ? 'error' : 'info', msg: 'request', method: req.method, path: url.pathname, status, ms: Math.round(performance.now() - started), ...extra })
+      this.#log({ level: extra.shed ? 'warn' : status >= 500 ? 'error' : 'info', msg: 'request', method: req.method, path: url.pathname, status, ms: Math.round(performance.now() - started), ...extra })
     }
   }
 
@@ -241,8 +269,7 @@ export class AggregatorService {
     const method = req.method ?? 'GET'
     if (url.pathname === '/v1/receipts' || url.pathname === '/v1/batches') {
       if (method !== 'POST') throw new HttpError(405, `use POST for ${url.pathname}`)
-      const body = await readBody(req, this.#limits.maxBodyBytes)
-      return this.#fresh<Routed>(() => (url.pathname === '/v1/receipts' ? this.#ingestReceipts(body) : this.#ingestBatch(body)))
+      return this.#admitted(req, async (body) => this.#fresh<Routed>(() => (url.pathname === '/v1/receipts' ? this.#ingestReceipts(body) : this.#ingestBatch(body))))
     }
     if (method !== 'GET') throw new HttpError(405, 'use GET')
     if (url.pathname === '/v1/health') {
@@ -267,6 +294,32 @@ export class AggregatorService {
       return { body: await this.#rewardProofs(epoch, parts[2] as string) }
     }
     throw new HttpError(404, `no route ${method} ${url.pathname}`)
+  }
+
+  /**
+   * Reads an ingest body and runs `ingest` on it if there is room: the bytes held by requests in flight and the
+   * jobs waiting for a verifier stay under their limits, or the request is shed with 503 and Retry-After.
+   */
+  async #admitted(req: IncomingMessage, ingest: (body: string) => Promise<Routed>): Promise<Routed> {
+    const { maxPendingBytes, maxQueuedJobs, maxBodyBytes } = this.#limits
+    const retry = `retry after ${RETRY_AFTER_SECONDS} s (stored receipts come back as duplicates)`
+    if (this.#pool.queued >= maxQueuedJobs) throw new OverloadError(`overloaded: ${this.#pool.queued} verification jobs wait for a worker (limit ${maxQueuedJobs}); ${retry}`)
+    const declared = Number(req.headers['content-length'] ?? 0)
+    // Past the body limit: readBody answers 413, which says what to fix; a 503 would only invite a resend.
+    let held = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBodyBytes ? declared : 0
+    // One request is always let in, however large; an unknown length (chunked) counts as one byte until read.
+    if (this.#pendingBytes > 0 && this.#pendingBytes + Math.max(held, 1) > maxPendingBytes)
+      throw new OverloadError(`overloaded: ${this.#pendingBytes} body bytes are in flight and this request's ${held || 'unknown'} would pass the ${maxPendingBytes}-byte limit; ${retry}`)
+    this.#pendingBytes += held
+    try {
+      const body = await readBody(req, maxBodyBytes)
+      const size = Buffer.byteLength(body)
+      this.#pendingBytes += size - held
+      held = size
+      return await ingest(body)
+    } finally {
+      this.#pendingBytes -= held
+    }
   }
 
   async #ingestReceipts(body: string) {
@@ -420,9 +473,9 @@ function routeName(path: string): string {
   return ['/v1/receipts', '/v1/batches', '/v1/health', '/metrics'].includes(path) ? path : 'other'
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
-  res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) })
+  res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}), ...headers })
   res.end(text)
 }
 

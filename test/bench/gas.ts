@@ -117,6 +117,12 @@ export type ChallengeGasRow = {
   reward: bigint
   rewardList: bigint
   rewardTree: bigint
+  /** `challengeListGap`: a zero leaf in place of the reward list's first entry. */
+  listGap: bigint
+  /** `challengeForeignReward`: the first reward entry hashed under another distributor's domain. */
+  foreignReward: bigint
+  /** `challengeForeignSpend`: the spend list hashed under the epoch before. */
+  foreignSpend: bigint
   claimFromList: bigint
 }
 
@@ -131,7 +137,8 @@ export type ChallengeGasRow = {
  */
 export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000]): Promise<ChallengeGasRow[]> {
   const { EpochJudge, MTStaking } = await import('../../src/chain/contracts.generated.ts')
-  const { rewardParamsHash, spendKey } = await import('../../src/epoch/ledger.ts')
+  const { rewardListLeaf, rewardParamsHash, spendKey, spendListLeaf } = await import('../../src/epoch/ledger.ts')
+  const { PositionalTree } = await import('../../src/merkle/positional.ts')
   const w = await import('../contracts/ledgerWorld.ts')
   const { hre, wallets, publicClient, admin, me, deploy, distributorCode } = await freshChain()
   const challenger = wallets[1]!
@@ -220,12 +227,25 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
     const treeOnly = w.reassemble(honest, { rewardLeaves: honest.rewardLeaves.map((r, i) => (i === 0 ? { ...r, amount: r.amount + 1n } : r)) })
     const k = treeOnly.rewardTree.indexOf([r0.domain, r0.account, r0.token, (r0.amount + 1n).toString()])
     const rewardTree = await revoking('reward tree', treeOnly, 'challengeRewardTree', [e, treeOnly.ledger, r0.account, r0.token, r0.amount + 1n, treeOnly.rewardTree.getProof(k), w.rewardLookup(treeOnly, r0.account, r0.token)])
+    // A zero leaf in place of the first reward entry, below the list's count.
+    const gapList = PositionalTree.of(honest.rewardEntries.map((r, i) => (i === 0 ? zeroHash : rewardListLeaf(r))))
+    const gap = { ...honest, rewardList: gapList, ledger: { ...honest.ledger, rewardList: gapList.root } }
+    const listGap = await revoking('list gap', gap, 'challengeListGap', [e, gap.ledger, true, 0n, gapList.proof(0)])
+    // The first reward entry under another distributor's domain.
+    const foreign = keccak256('0xf0')
+    const move = <T extends { domain: Hex }>(l: readonly T[]) => l.map((r, i) => (i === 0 ? { ...r, domain: foreign } : r))
+    const moved = w.reassemble(honest, { rewardLeaves: move(honest.rewardLeaves), rewardEntries: move(honest.rewardEntries) })
+    const foreignReward = await revoking('foreign reward', moved, 'challengeForeignReward', [e, moved.ledger, foreign, w.rewardEntry(moved, 0)])
+    // The spend list hashed under epoch 1.
+    const staleList = PositionalTree.of(honest.spendEntries.map((x) => spendListLeaf(1, x)))
+    const stale = { ...honest, spendList: staleList, ledger: { ...honest.ledger, spendList: staleList.root } }
+    const foreignSpend = await revoking('foreign spend', stale, 'challengeForeignSpend', [e, stale.ledger, 1n, w.spendEntry(stale, 0)])
     // A claim from the final list (the staker's FLOCK), the epoch's honest proposal final.
     await propose(honest)
     await send(reg.write.finalize([e]))
     const claimed = await send(judge.write.claimFromList([users[0]!, flock, honest.rewardEntries[raisedAt]!.amount, BigInt(raisedAt), honest.rewardList.proof(raisedAt), honest.ledger]))
     if (claimed.status !== 'success') throw new Error('the benchmark claim from the list reverted')
-    rows.push({ leaves: n, challenge, ledger, spendList, spendTotals, spendTree, reward, rewardList, rewardTree, claimFromList: claimed.gasUsed })
+    rows.push({ leaves: n, challenge, ledger, spendList, spendTotals, spendTree, reward, rewardList, rewardTree, listGap, foreignReward, foreignSpend, claimFromList: claimed.gasUsed })
   }
   return rows
 }

@@ -125,6 +125,9 @@ if (only.includes('gas')) {
     ['reward', 'challengeReward'],
     ['rewardList', 'challengeRewardList'],
     ['rewardTree', 'challengeRewardTree'],
+    ['listGap', 'challengeListGap'],
+    ['foreignReward', 'challengeForeignReward'],
+    ['foreignSpend', 'challengeForeignSpend'],
     ['claimFromList', 'claimFromList (a claim from the reward list)'],
   ]
   lines.push(`| call | ${challenges.map((c) => `${f(c.leaves)} entries`).join(' | ')} | ${challenges.map((c) => `ratio to Uniswap claim, ${f(c.leaves)}`).join(' | ')} |`)

@@ -11,7 +11,7 @@ import { writeReceiptExport } from '../../aggregator/export.ts'
 import { sendBatch, sendReceipts, type IngestSummary } from '../../aggregator/client.ts'
 import { splitItems } from '../../aggregator/split.ts'
 import { demoSummary, runDemo } from '../demo.ts'
-import { AggregatorService, ListenError } from '../../aggregator/service.ts'
+import { AggregatorService, DEFAULT_LIMITS, ListenError } from '../../aggregator/service.ts'
 import { openStore, type Store } from '../../aggregator/store.ts'
 import { BaseError, InputError } from '../../base/errors.ts'
 import { receiptFileItem, ReceiptFileError, type ReceiptFileItem } from '../../receipts/file.ts'
@@ -131,6 +131,8 @@ export const serveCommand: Command = {
     host: { type: 'string', valueName: 'addr', description: 'Address to bind (default 127.0.0.1)' },
     'max-body-bytes': { type: 'string', valueName: 'n', description: 'Request body limit (default 10485760)' },
     'max-items': { type: 'string', valueName: 'n', description: 'Receipts per request (default 5000)' },
+    'max-pending-bytes': { type: 'string', valueName: 'n', description: 'Ingest body bytes held at once before new requests get 503 (default 268435456)' },
+    'max-queued-jobs': { type: 'string', valueName: 'n', description: 'Verification jobs waiting for a worker before new requests get 503 (default 8 per core)' },
     quiet: { type: 'boolean', description: 'No request logs' },
   },
   examples: ['fomo serve --data-dir ./fomo-data --port 8787', 'fomo serve --database-url postgres://fomo@127.0.0.1/fomo'],
@@ -144,7 +146,12 @@ export const serveCommand: Command = {
     const port = int('port', 8787, 65_535)
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1'
     if (isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host)) throw new UsageError(`--host ${JSON.stringify(host)} is not an IP address or host name`, 'serve')
-    const limits = { maxBodyBytes: int('max-body-bytes', 10 * 1024 * 1024), maxItems: int('max-items', 5000) }
+    const limits = {
+      maxBodyBytes: int('max-body-bytes', 10 * 1024 * 1024),
+      maxItems: int('max-items', 5000),
+      maxPendingBytes: int('max-pending-bytes', DEFAULT_LIMITS.maxPendingBytes),
+      ...(values['max-queued-jobs'] === undefined ? {} : { maxQueuedJobs: int('max-queued-jobs', 0) }),
+    }
     const store = await storeOf(values, io, 'serve')
     let service: AggregatorService | undefined
     try {
