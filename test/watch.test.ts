@@ -289,12 +289,13 @@ describe('fomo watch', () => {
     expect(await hasPending(registry)).toBe(true)
   })
 
-  it('a pending epoch whose manifest ignores the last final epoch (cumulative rewards reset) is revoked by a guardian', async () => {
-    const guardian = devnet.accounts[1]!
+  /**
+   * A fresh registry where an earlier epoch is final and the demo's epoch, sealed as the first (no previous manifest),
+   * is proposed: its rewards would start again from zero, ignoring what the final epoch already owes.
+   */
+  async function proposedAfterForeignFinal(guardian: Address) {
     const { registry, fromBlock } = await freshRegistry(guardian)
     const chainId = await devnet.clients.public.getChainId()
-    // An earlier epoch is final; the demo's epoch was sealed as the first (no previous manifest): its rewards would
-    // start again from zero, ignoring what the final epoch already owes.
     const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')), snapshotBlock: sealed.snapshotBlock! - 1n }
     const d = distributorAt(devnet.clients, registry)
     expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier, '']) })).status).toBe('success')
@@ -302,6 +303,12 @@ describe('fomo watch', () => {
     await payAndFund(sealed.epoch - 1)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
     await proposeEpoch(devnet.clients, registry, sealed)
+    return { registry, fromBlock, earlier }
+  }
+
+  it('a pending epoch whose manifest ignores the last final epoch (cumulative rewards reset) is revoked by a guardian', async () => {
+    const guardian = devnet.accounts[1]!
+    const { registry, fromBlock, earlier } = await proposedAfterForeignFinal(guardian)
     const records = await watchOnce(registry, fromBlock, guardian)
     const discrepancy = records.find((r) => r.event === 'discrepancy')!
     expect(discrepancy.details).toMatchObject({ kind: 'chain', expected: earlier.manifestHash, found: 'none', action: 'revoke' })
@@ -313,15 +320,7 @@ describe('fomo watch', () => {
 
   it('had such an epoch finalized (no guardian acting in the timelock), an audit of the final epoch still names the break', async () => {
     const guardian = devnet.accounts[1]!
-    const { registry, fromBlock } = await freshRegistry(guardian)
-    const chainId = await devnet.clients.public.getChainId()
-    const earlier = { ...commitmentOf(sealed, chainId, registry), manifestHash: keccak256(toHex('the final epoch before')), snapshotBlock: sealed.snapshotBlock! - 1n }
-    const d = distributorAt(devnet.clients, registry)
-    expect((await devnet.clients.public.waitForTransactionReceipt({ hash: await d.write.propose([BigInt(sealed.epoch - 1), earlier, '']) })).status).toBe('success')
-    await devnet.increaseTime(TIMELOCK)
-    await payAndFund(sealed.epoch - 1)
-    await finalizeEpoch(devnet.clients, registry, sealed.epoch - 1)
-    await proposeEpoch(devnet.clients, registry, sealed)
+    const { registry, fromBlock, earlier } = await proposedAfterForeignFinal(guardian)
     await devnet.increaseTime(TIMELOCK)
     await payAndFund(sealed.epoch)
     await finalizeEpoch(devnet.clients, registry, sealed.epoch)
