@@ -312,11 +312,10 @@ export class AggregatorService {
       throw new OverloadError(`overloaded: ${this.#pendingBytes} body bytes are in flight and this request's ${held || 'unknown'} would pass the ${maxPendingBytes}-byte limit; ${retry}`)
     this.#pendingBytes += held
     try {
-      const body = await readBody(req, maxBodyBytes)
-      const size = Buffer.byteLength(body)
-      this.#pendingBytes += size - held
-      held = size
-      return await ingest(body)
+      const { text, bytes } = await readBody(req, maxBodyBytes)
+      this.#pendingBytes += bytes - held
+      held = bytes
+      return await ingest(text)
     } finally {
       this.#pendingBytes -= held
     }
@@ -479,8 +478,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text)
 }
 
-/** Reads the body as UTF-8, refusing with 413 past the limit (by Content-Length first, then by counting). */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads the body as UTF-8 with its size in bytes, refusing with 413 past the limit (by Content-Length first, then by counting). */
+function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; bytes: number }> {
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (declared > limit) return Promise.reject(new BodyError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`))
   const type = String(req.headers['content-type'] ?? 'application/json')
@@ -499,7 +498,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk)
     })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => resolve({ text: Buffer.concat(chunks, size).toString('utf8'), bytes: size }))
     req.on('error', reject)
   })
 }
