@@ -147,8 +147,8 @@ export const serveCommand: Command = {
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1'
     if (isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host)) throw new UsageError(`--host ${JSON.stringify(host)} is not an IP address or host name`, 'serve')
     const limits = {
-      maxBodyBytes: int('max-body-bytes', 10 * 1024 * 1024),
-      maxItems: int('max-items', 5000),
+      maxBodyBytes: int('max-body-bytes', DEFAULT_LIMITS.maxBodyBytes),
+      maxItems: int('max-items', DEFAULT_LIMITS.maxItems),
       maxPendingBytes: int('max-pending-bytes', DEFAULT_LIMITS.maxPendingBytes),
       ...(values['max-queued-jobs'] === undefined ? {} : { maxQueuedJobs: int('max-queued-jobs', 0) }),
     }
