@@ -22,11 +22,15 @@ export type Limits = {
   /** Most receipts in one request. */
   maxItems: number
   /**
-   * Most ingest body bytes held at once, from the first byte read to the answer (256 MiB by default). A request
-   * that would go past it is answered 503 with Retry-After before its body is read, so a flood costs the sender
-   * retries rather than the service its memory.
+   * Most ingest body bytes held at once, counted as they arrive and kept until the answer (256 MiB by default).
+   * A request arriving while they are held is answered 503 with Retry-After before its body is read, and a request
+   * whose next chunk would pass the limit while others hold bytes is answered 503 mid-body, so a flood costs the
+   * sender retries rather than the service its memory. Bytes are counted, not Content-Length promised: a slow
+   * sender holds only what it has sent, for at most `requestTimeoutMs`.
    */
   maxPendingBytes: number
+  /** Longest time a client may take to send a whole request, headers and body (60 s by default); then 408 and close. */
+  requestTimeoutMs: number
   /** Most verification jobs waiting for a worker (chunks of up to 2,000 receipts and whole batches; 8 per thread by default). */
   maxQueuedJobs: number
 }
@@ -34,7 +38,7 @@ export type Limits = {
 /** The status logged and counted for a request whose client disconnected before the answer. */
 const CLIENT_CLOSED = 499
 
-export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024 }
+export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024, requestTimeoutMs: 60_000 }
 
 /** Seconds a shed request is told to wait before it is sent again (the Retry-After header). */
 const RETRY_AFTER_SECONDS = 1
@@ -114,8 +118,14 @@ export class AggregatorService {
   readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
-  /** Ingest body bytes held now: declared lengths reserved before reading, actual sizes once read. */
+  /** Ingest body bytes held now, counted as they arrive, and the requests holding them. */
   #pendingBytes = 0
+  #holders = 0
+
+  /** Ingest body bytes held now by requests in flight. */
+  get pendingBytes(): number {
+    return this.#pendingBytes
+  }
 
   private constructor(
     readonly options: ServiceOptions,
@@ -125,8 +135,13 @@ export class AggregatorService {
     this.#pool = pool
     this.#configs = configs
     this.#limits = { ...DEFAULT_LIMITS, maxQueuedJobs: 8 * pool.size, ...options.limits }
-    this.server = createServer((req, res) => void this.#handle(req, res))
+    const timeout = this.#limits.requestTimeoutMs
+    // Node checks request timeouts every 30 s by default: often enough for a timeout of minutes, not of seconds.
+    this.server = createServer({ connectionsCheckingInterval: timeout > 0 ? Math.min(30_000, Math.max(100, timeout / 4)) : 30_000 }, (req, res) => void this.#handle(req, res))
     this.server.keepAliveTimeout = 10_000
+    // Node's default (300 s) lets a slow sender hold a connection and its bytes for five minutes.
+    this.server.requestTimeout = this.#limits.requestTimeoutMs
+    this.server.headersTimeout = Math.min(this.server.headersTimeout, this.#limits.requestTimeoutMs)
   }
 
   static async create(options: ServiceOptions): Promise<AggregatorService> {
@@ -297,27 +312,28 @@ export class AggregatorService {
   }
 
   /**
-   * Reads an ingest body and runs `ingest` on it if there is room: the bytes held by requests in flight and the
+   * Reads an ingest body and runs `ingest` on it if there is room: the body bytes held by requests in flight and the
    * jobs waiting for a verifier stay under their limits, or the request is shed with 503 and Retry-After.
    */
   async #admitted(req: IncomingMessage, ingest: (body: string) => Promise<Routed>): Promise<Routed> {
     const { maxPendingBytes, maxQueuedJobs, maxBodyBytes } = this.#limits
     const retry = `retry after ${RETRY_AFTER_SECONDS} s (stored receipts come back as duplicates)`
     if (this.#pool.queued >= maxQueuedJobs) throw new OverloadError(`overloaded: ${this.#pool.queued} verification jobs wait for a worker (limit ${maxQueuedJobs}); ${retry}`)
-    const declared = Number(req.headers['content-length'] ?? 0)
-    // Past the body limit: readBody answers 413, which says what to fix; a 503 would only invite a resend.
-    let held = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBodyBytes ? declared : 0
-    // One request is always let in, however large; an unknown length (chunked) counts as one byte until read.
-    if (this.#pendingBytes > 0 && this.#pendingBytes + Math.max(held, 1) > maxPendingBytes)
-      throw new OverloadError(`overloaded: ${this.#pendingBytes} body bytes are in flight and this request's ${held || 'unknown'} would pass the ${maxPendingBytes}-byte limit; ${retry}`)
-    this.#pendingBytes += held
+    const full = () => new OverloadError(`overloaded: ${this.#pendingBytes} body bytes are held by requests in flight (limit ${maxPendingBytes}); ${retry}`)
+    if (this.#holders > 0 && this.#pendingBytes >= maxPendingBytes) throw full()
+    // One request is always let in, however large: the limit sheds only a request that has company.
+    let held = 0
+    this.#holders++
     try {
-      const { text, bytes } = await readBody(req, maxBodyBytes)
-      this.#pendingBytes += bytes - held
-      held = bytes
+      const text = await readBody(req, maxBodyBytes, (bytes) => {
+        if (this.#holders > 1 && this.#pendingBytes + bytes > maxPendingBytes) return full()
+        this.#pendingBytes += bytes
+        held += bytes
+      })
       return await ingest(text)
     } finally {
       this.#pendingBytes -= held
+      this.#holders--
     }
   }
 
@@ -478,8 +494,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text)
 }
 
-/** Reads the body as UTF-8 with its size in bytes, refusing with 413 past the limit (by Content-Length first, then by counting). */
-function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; bytes: number }> {
+/**
+ * Reads the body as UTF-8, refusing with 413 past the limit (by Content-Length first, then by counting). `take` is
+ * told each chunk's size before it is kept and may refuse it with an error, which ends the read.
+ */
+function readBody(req: IncomingMessage, limit: number, take: (bytes: number) => Error | undefined): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (declared > limit) return Promise.reject(new BodyError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`))
   const type = String(req.headers['content-type'] ?? 'application/json')
@@ -487,18 +506,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const stop = (error: Error) => {
+      // Stop buffering, drain the rest and close the connection after the answer.
+      req.removeAllListeners('data')
+      req.resume()
+      reject(error)
+    }
     req.on('data', (chunk: Buffer) => {
+      if (size + chunk.length > limit) return stop(new BodyError(413, `request body is over the ${limit}-byte limit`))
+      const refused = take(chunk.length)
+      if (refused) return stop(refused)
       size += chunk.length
-      if (size > limit) {
-        // Stop buffering, drain the rest and close the connection after the 413.
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new BodyError(413, `request body is over the ${limit}-byte limit`))
-        return
-      }
       chunks.push(chunk)
     })
-    req.on('end', () => resolve({ text: Buffer.concat(chunks, size).toString('utf8'), bytes: size }))
+    req.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')))
     req.on('error', reject)
+    // A request cut off (client gone, request timeout) may end without an error: its bytes must still be let go.
+    req.on('close', () => req.complete || reject(Object.assign(new Error('the client closed the request before its end'), { code: 'ECONNRESET' })))
   })
 }

@@ -23,51 +23,116 @@ afterAll(async () => {
   await store.close()
 })
 
-async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number }) {
+async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number; requestTimeoutMs?: number }) {
   const service = await AggregatorService.create({ store, now: () => NOW, threads: 1, limits })
   services.push(service)
   return { service, url: `http://127.0.0.1:${(await service.listen(0)).port}` }
 }
 
 const texts = (from: number, n: number) => Array.from({ length: n }, (_, k) => JSON.stringify(signed(receipt(from + k), config)))
+const post = (url: string, body: string) => fetch(`${url}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5_000) throw new Error('condition not reached in 5 s')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** A POST to /v1/receipts declaring `body`'s full length with only its first `sent` bytes written. */
+function halfSent(url: string, body: string, sent: number) {
+  const bytes = Buffer.from(body)
+  const req = request({ host: '127.0.0.1', port: new URL(url).port, path: '/v1/receipts', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': bytes.length } })
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = ''
+      res.on('data', (c) => (text += c))
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }))
+    })
+    req.on('error', reject)
+  })
+  answer.catch(() => {})
+  req.write(bytes.subarray(0, sent))
+  return { answer, finish: () => req.end(bytes.subarray(sent)), abort: () => req.destroy() }
+}
+
 const shed = (metrics: string) => Number(/^fomo_ingest_shed_total (\d+)$/m.exec(metrics)?.[1] ?? 0)
 
 describe('ingest back-pressure', () => {
-  it('sheds a request that would pass the pending-bytes limit, unread, and stores it once when sent again', async () => {
+  it('sheds a request arriving while the bytes held pass the limit, unread, and stores it once when sent again', async () => {
     const slow = `[${texts(0, 3).join(',')}]`
     const next = `[${texts(3, 3).join(',')}]`
-    const { service, url } = await serve({ maxPendingBytes: slow.length + 100 })
+    const { service, url } = await serve({ maxPendingBytes: 300 })
     const before = await store.receiptCount()
 
-    // A client holding its request open half sent: its declared length is held from the first byte.
-    const port = new URL(url).port
-    const held = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/v1/receipts', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(slow) } }, (res) => {
-        let body = ''
-        res.on('data', (c) => (body += c))
-        res.on('end', () => resolve({ status: res.statusCode!, body }))
-      })
-      req.on('error', reject)
-      req.write(slow.slice(0, 100))
-      setTimeout(() => req.end(slow.slice(100)), 500)
-    })
-    await new Promise((r) => setTimeout(r, 200))
+    // A client holding its request open with 400 bytes sent: it is alone, so let in past the limit.
+    const held = halfSent(url, slow, 400)
+    await until(() => service.pendingBytes === 400)
 
-    const refused = await fetch(`${url}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: next })
+    const refused = await post(url, next)
     expect(refused.status).toBe(503)
     expect(refused.headers.get('retry-after')).toBe('1')
     const answer = await refused.json()
     expect(answer.retry).toBe(true)
-    expect(answer.error).toMatch(/overloaded: \d+ body bytes are in flight .* limit; retry after 1 s/)
+    expect(answer.error).toMatch(/overloaded: 400 body bytes are held by requests in flight \(limit 300\); retry after 1 s/)
     expect(await store.receiptCount()).toBe(before)
 
-    const first = await held
+    held.finish()
+    const first = await held.answer
     expect(first.status).toBe(200)
     expect(JSON.parse(first.body)).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 })
-    const again = await fetch(`${url}/v1/receipts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: next })
-    expect(await again.json()).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 })
+    expect(await (await post(url, next)).json()).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 })
     expect(await store.receiptCount()).toBe(before + 6)
     expect(shed(service.metrics.render())).toBe(1)
+    expect(service.pendingBytes).toBe(0)
+  })
+
+  it('counts bytes received, not Content-Length promised: slow senders declaring 10 MiB do not shut ingest out', async () => {
+    const { service, url } = await serve({ maxPendingBytes: 64 * 1024 })
+    const before = await store.receiptCount()
+    // Thirty connections each declaring a 10 MiB body (300 MiB promised) and sending 100 bytes of it.
+    const promise = 'x'.repeat(10 * 1024 * 1024)
+    const slow = Array.from({ length: 30 }, () => halfSent(url, promise, 100))
+    await until(() => service.pendingBytes === 3_000)
+
+    const res = await post(url, `[${texts(10_000, 2).join(',')}]`)
+    expect(await res.json()).toMatchObject({ accepted: 2, duplicates: 0, rejected: 0 })
+    expect(await store.receiptCount()).toBe(before + 2)
+    expect(shed(service.metrics.render())).toBe(0)
+    for (const s of slow) s.abort()
+    await until(() => service.pendingBytes === 0)
+  })
+
+  it('sheds mid-body a request whose bytes would pass the limit while another holds bytes, and stores nothing of it', async () => {
+    const { service, url } = await serve({ maxPendingBytes: 1_000 })
+    const before = await store.receiptCount()
+    const held = halfSent(url, `[${texts(10_100, 3).join(',')}]`, 100)
+    await until(() => service.pendingBytes === 100)
+
+    // Under the limit when it arrives; its body (3 receipts, over 900 bytes) would pass it.
+    const big = `[${texts(10_110, 3).join(',')}]`
+    expect(Buffer.byteLength(big)).toBeGreaterThan(900)
+    const refused = await post(url, big)
+    expect(refused.status).toBe(503)
+    expect((await refused.json()).error).toMatch(/overloaded: 100 body bytes are held/)
+    expect(service.pendingBytes).toBe(100)
+    expect(await store.receiptCount()).toBe(before)
+
+    held.finish()
+    expect((await held.answer).status).toBe(200)
+    expect(await (await post(url, big)).json()).toMatchObject({ accepted: 3 })
+    expect(await store.receiptCount()).toBe(before + 6)
+  })
+
+  it('times out a sender that never finishes with 408 and lets its bytes go', async () => {
+    const { service, url } = await serve({ maxPendingBytes: 300, requestTimeoutMs: 500 })
+    const stalled = halfSent(url, `[${texts(10_200, 3).join(',')}]`, 400)
+    await until(() => service.pendingBytes === 400)
+    // The stalled request holds more than the limit: until it times out, others are shed.
+    expect((await post(url, `[${texts(10_210, 1).join(',')}]`)).status).toBe(503)
+    expect((await stalled.answer).status).toBe(408)
+    await until(() => service.pendingBytes === 0)
+    expect(await (await post(url, `[${texts(10_210, 1).join(',')}]`)).json()).toMatchObject({ accepted: 1 })
   })
 
   it('sheds requests while verification jobs queue past the limit; a client flooding it gets every receipt stored once', async () => {

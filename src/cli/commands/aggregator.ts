@@ -133,6 +133,7 @@ export const serveCommand: Command = {
     'max-items': { type: 'string', valueName: 'n', description: 'Receipts per request (default 5000)' },
     'max-pending-bytes': { type: 'string', valueName: 'n', description: 'Ingest body bytes held at once before new requests get 503 (default 268435456)' },
     'max-queued-jobs': { type: 'string', valueName: 'n', description: 'Verification jobs waiting for a worker before new requests get 503 (default 8 per core)' },
+    'request-timeout-ms': { type: 'string', valueName: 'n', description: 'Time a client has to send a whole request before 408 (default 60000; 0 for none)' },
     quiet: { type: 'boolean', description: 'No request logs' },
   },
   examples: ['fomo serve --data-dir ./fomo-data --port 8787', 'fomo serve --database-url postgres://fomo@127.0.0.1/fomo'],
@@ -150,6 +151,7 @@ export const serveCommand: Command = {
       maxBodyBytes: int('max-body-bytes', DEFAULT_LIMITS.maxBodyBytes),
       maxItems: int('max-items', DEFAULT_LIMITS.maxItems),
       maxPendingBytes: int('max-pending-bytes', DEFAULT_LIMITS.maxPendingBytes),
+      requestTimeoutMs: int('request-timeout-ms', DEFAULT_LIMITS.requestTimeoutMs),
       ...(values['max-queued-jobs'] === undefined ? {} : { maxQueuedJobs: int('max-queued-jobs', 0) }),
     }
     const store = await storeOf(values, io, 'serve')
