@@ -202,7 +202,28 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       DROP TABLE batches_v3;
     `,
   },
+  {
+    version: 5,
+    name: 'artifact_chunks: the bytes of an artifact past its first chunk (an epoch of a million users has files over 1 GB)',
+    sql: `
+      -- artifacts.content keeps an artifact's first chunk (ARTIFACT_CHUNK_BYTES, 32 MiB); the rest follow here, by seq from 1.
+      CREATE TABLE artifact_chunks (
+        epoch bigint NOT NULL,
+        name text NOT NULL,
+        seq int NOT NULL CHECK (seq >= 1),
+        content bytea NOT NULL,
+        PRIMARY KEY (epoch, name, seq),
+        FOREIGN KEY (epoch, name) REFERENCES artifacts (epoch, name)
+      );
+    `,
+  },
 ]
+
+/**
+ * Bytes of an artifact per row: well under PostgreSQL's 1 GB field limit, and a row's text form (hex, twice as long)
+ * well under the longest string JavaScript can make.
+ */
+export const ARTIFACT_CHUNK_BYTES = 32 * 1024 * 1024
 
 /** Applies the migrations not applied yet, up to `upTo` (default: all; a lower one builds an earlier schema, for migration tests). */
 export async function migrate(sql: Sql, upTo = Infinity): Promise<number> {

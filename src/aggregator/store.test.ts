@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { ReceiptColumns } from '../receipts/columns.ts'
 import { ReceiptVerifier } from '../receipts/verify.ts'
-import { BACKENDS, databaseUrl, freshLocation, freshStore, type Backend } from '../../test/aggregator/stores.ts'
+import { BACKENDS, databaseUrl, freshLocation, type Backend } from '../../test/aggregator/stores.ts'
 import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, receipt, signed, worldConfig, worldInputs } from '../../test/aggregator/world.ts'
 import { migrate, MIGRATIONS } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
-import { openStore, type Store } from './store.ts'
+import { openStore, SqlStore, type Store } from './store.ts'
 import { openSql } from './sql.ts'
 import { RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
@@ -41,8 +41,8 @@ afterEach(async () => {
 
 describe.each(BACKENDS)('store on %s', (backend: Backend) => {
   const skip = backend === 'postgres' && !databaseUrl()
-  const make = async () => {
-    const s = await freshStore(backend)
+  const make = async (options: { artifactChunkBytes?: number } = {}) => {
+    const s = await openStore({ ...(await freshLocation(backend)), ...options })
     open.push(s)
     await s.setConfig(config)
     return s
@@ -96,7 +96,8 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
 
   it.skipIf(skip)('seals deterministically, refuses receipts and inputs for a sealed epoch, and keeps rewards cumulative', async () => {
     const a = await make()
-    const b = await make()
+    // b stores each artifact in rows of 1,000 bytes, as a store does past 32 MiB.
+    const b = await make({ artifactChunkBytes: 1_000 })
     const docs = Array.from({ length: 20 }, (_, i) => signed(receipt(i, { discountBps: 0 })))
     for (const s of [a, b]) {
       await ingest(s, docs)
@@ -105,6 +106,12 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     const first = await a.seal(EPOCH)
     const second = await b.seal(EPOCH)
     expect(second.files.map((f) => [f.name, f.sha256])).toEqual(first.files.map((f) => [f.name, f.sha256]))
+    const chunks = await (b as SqlStore).sql.query<{ n: string }>('SELECT count(*)::text AS n FROM artifact_chunks')
+    expect(Number(chunks[0]!.n)).toBeGreaterThan(first.files.length)
+    for (const s of [a, b]) {
+      expect((await s.artifacts(EPOCH)).files).toEqual(first.files)
+      for (const f of first.files) expect(await s.artifactFile(EPOCH, f.name)).toEqual(f.content)
+    }
     expect((await a.seal(EPOCH)).alreadySealed).toBe(true)
     expect((await a.seal(EPOCH)).files.map((f) => f.sha256)).toEqual(first.files.map((f) => f.sha256))
 

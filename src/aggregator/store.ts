@@ -10,7 +10,7 @@ import type { ReceiptColumns } from '../receipts/columns.ts'
 import { configJson, readConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { type EpochInputs } from '../epoch/inputs.ts'
 import { faultPoint } from '../base/faults.ts'
-import { migrate } from './migrations.ts'
+import { ARTIFACT_CHUNK_BYTES, migrate } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
 import { type SpendRow } from '../epoch/spend.ts'
@@ -28,7 +28,12 @@ export type StoredRow = { index: number; batchRoot?: string | undefined }
 const hex = (bytes: Uint8Array, start: number, end: number) => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('hex')
 const bytea = (h: string) => h.replace(/^0x/, '')
 
-export type StoreOptions = { dataDir?: string | undefined; databaseUrl?: string | undefined }
+export type StoreOptions = {
+  dataDir?: string | undefined
+  databaseUrl?: string | undefined
+  /** Bytes of an artifact stored per row (default ARTIFACT_CHUNK_BYTES, 32 MiB). */
+  artifactChunkBytes?: number | undefined
+}
 export type StoreEngine = Sql['kind']
 export type EpochStatus = {
   epoch: number
@@ -209,8 +214,14 @@ export class SqlStore implements Store {
    * `sql` is the store's own SQL surface, for this file, its migrations and its tests: everything else goes
    * through the Store operations.
    */
-  private constructor(readonly sql: Sql) {
+  readonly #chunkBytes: number
+
+  private constructor(
+    readonly sql: Sql,
+    chunkBytes = ARTIFACT_CHUNK_BYTES,
+  ) {
     this.engine = sql.kind
+    this.#chunkBytes = chunkBytes
   }
 
   static async open(options: StoreOptions): Promise<SqlStore> {
@@ -221,7 +232,7 @@ export class SqlStore implements Store {
       await sql.close()
       throw error
     }
-    return new SqlStore(sql)
+    return new SqlStore(sql, options.artifactChunkBytes)
   }
 
   close(): Promise<void> {
@@ -493,8 +504,14 @@ export class SqlStore implements Store {
           `INSERT INTO rewards (epoch, account, token, amount) SELECT $1, decode(a, 'hex'), decode(t, 'hex'), s::numeric FROM unnest($2::text[], $3::text[], $4::text[]) AS x(a, t, s)`,
           [epoch, out.credits.map((c) => bytea(c.account)), out.credits.map((c) => bytea(c.token)), out.credits.map((c) => c.amount.toString())],
         )
-      for (const f of out.files)
-        await tx.query(`INSERT INTO artifacts (epoch, name, content, sha256) VALUES ($1, $2, decode($3, 'hex'), $4)`, [epoch, f.name, Buffer.from(f.content).toString('hex'), f.sha256])
+      for (const f of out.files) {
+        // Bytes as binary parameters, in chunks: a file of a million users' epoch is larger than a string or a field can be.
+        const size = this.#chunkBytes
+        const chunk = (seq: number) => Buffer.from(f.content.buffer, f.content.byteOffset + seq * size, Math.min(size, f.content.byteLength - seq * size))
+        await tx.query(`INSERT INTO artifacts (epoch, name, content, sha256) VALUES ($1, $2, $3, $4)`, [epoch, f.name, chunk(0), f.sha256])
+        for (let seq = 1; seq * size < f.content.byteLength; seq++)
+          await tx.query(`INSERT INTO artifact_chunks (epoch, name, seq, content) VALUES ($1, $2, $3, $4)`, [epoch, f.name, seq, chunk(seq)])
+      }
       await tx.query(`UPDATE epochs SET status = 'sealed', spend_root = $2, reward_root = $3, manifest_sha256 = $4, sealed_at = $5 WHERE epoch = $1`, [
         epoch,
         out.spendRoot,
@@ -558,19 +575,31 @@ export class SqlStore implements Store {
 
   /** One file of a sealed epoch's directory (manifest.json, report.json, ...); undefined when there is no such file. */
   async artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined> {
-    const [row] = await this.sql.query<{ content: string }>(`SELECT encode(content, 'hex') AS content FROM artifacts WHERE epoch = $1 AND name = $2`, [epoch, name])
-    return row ? new Uint8Array(Buffer.from(row.content, 'hex')) : undefined
+    return (await this.#artifactBytes(this.sql, epoch, name)).get(name)
   }
 
   async #artifacts(sql: Sql, epoch: number): Promise<EpochArtifacts> {
     const [row] = await sql.query<{ spend_root: string | null; reward_root: string | null; status: string }>('SELECT spend_root, reward_root, status FROM epochs WHERE epoch = $1', [epoch])
     if (row?.status !== 'sealed') throw new StoreError(`epoch ${epoch} is not sealed`, `Run \`fomo seal --epoch ${epoch}\`.`)
-    const files = (await sql.query<{ name: string; content: string; sha256: string }>(`SELECT name, encode(content, 'hex') AS content, sha256 FROM artifacts WHERE epoch = $1 ORDER BY name`, [epoch])).map((f) => ({
-      name: f.name,
-      content: new Uint8Array(Buffer.from(f.content, 'hex')),
-      sha256: f.sha256,
-    }))
+    const bytes = await this.#artifactBytes(sql, epoch)
+    const files = (await sql.query<{ name: string; sha256: string }>(`SELECT name, sha256 FROM artifacts WHERE epoch = $1 ORDER BY name`, [epoch])).map((f) => ({ name: f.name, content: bytes.get(f.name)!, sha256: f.sha256 }))
     return { files, spendRoot: row.spend_root, rewardRoot: row.reward_root }
+  }
+
+  /** The bytes of an epoch's artifacts (or of the one named), their chunks put back together. */
+  async #artifactBytes(sql: Sql, epoch: number, name?: string): Promise<Map<string, Uint8Array>> {
+    const chunks = await sql.query<{ name: string; content: Uint8Array }>(
+      `SELECT name, content FROM (SELECT name, 0 AS seq, content FROM artifacts WHERE epoch = $1 UNION ALL SELECT name, seq, content FROM artifact_chunks WHERE epoch = $1) c
+       WHERE $2::text IS NULL OR name = $2 ORDER BY name, seq`,
+      [epoch, name ?? null],
+    )
+    const parts = new Map<string, Uint8Array[]>()
+    for (const c of chunks) parts.set(c.name, [...(parts.get(c.name) ?? []), c.content])
+    const whole = (p: Uint8Array[]) => {
+      const b = p.length === 1 ? Buffer.from(p[0]!) : Buffer.concat(p)
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    }
+    return new Map([...parts].map(([n, p]) => [n, whole(p)]))
   }
 
   async ensurePartitions(epochs: readonly number[]): Promise<number[]> {
