@@ -13,7 +13,7 @@
  * (src/audit/fetch.ts); receipts only from a directory of the watcher's own (`receipts-<n>.ndjson`). Time, the
  * clients, the log and the stop signal are passed in.
  */
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getContract, zeroHash, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
@@ -392,22 +392,26 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       return outcome.state !== 'pending'
     }
     const dir = located.dir
-    let receiptsText: string | undefined
+    let receiptsPath: string | undefined
     const warnings: string[] = []
     if (options.receiptsDir !== undefined) {
+      // Streamed by the audit, not read whole: an epoch's receipts file can be larger than a string can hold.
       const path = join(options.receiptsDir, `receipts-${p.epoch}.ndjson`)
-      receiptsText = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e
-        warnings.push(`no receipts file ${path}: spend leaves are taken as published`)
-        return undefined
-      })
+      receiptsPath = await access(path).then(
+        () => path,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e
+          warnings.push(`no receipts file ${path}: spend leaves are taken as published`)
+          return undefined
+        },
+      )
     }
     try {
       const manifest = readManifest(parseJsonDocument(await readFile(join(dir, 'manifest.json'), 'utf8'), 'manifest.json'))
       if (manifest.epoch !== p.epoch) throw new AuditDiscrepancy('file', `${dir}/manifest.json is for another epoch`, String(p.epoch), String(manifest.epoch))
       const result = await auditEpoch({
         dir,
-        receiptsText,
+        receiptsPath,
         verificationKeyPath: options.verificationKeyPath,
         chain: { client, registry },
         stakes: { client },
