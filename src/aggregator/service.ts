@@ -141,7 +141,7 @@ export class AggregatorService {
     this.server.keepAliveTimeout = 10_000
     // Node's default (300 s) lets a slow sender hold a connection and its bytes for five minutes.
     this.server.requestTimeout = this.#limits.requestTimeoutMs
-    this.server.headersTimeout = Math.min(this.server.headersTimeout, this.#limits.requestTimeoutMs)
+    if (timeout > 0) this.server.headersTimeout = Math.min(this.server.headersTimeout, timeout)
   }
 
   static async create(options: ServiceOptions): Promise<AggregatorService> {
