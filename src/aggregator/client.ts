@@ -86,7 +86,8 @@ async function post(url: string, body: string, options: RetryOptions, summary: I
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
       const text = await res.text()
-      if (res.status < 500) {
+      // 408: the request took longer to send than the aggregator allows; sending it again may well succeed.
+      if (res.status < 500 && res.status !== 408) {
         let answer: { error?: string } | undefined
         try {
           answer = JSON.parse(text)

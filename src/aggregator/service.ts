@@ -115,12 +115,11 @@ export class AggregatorService {
   #pool: VerifierPool
   #configs: Configs
   readonly #limits: Limits
-  readonly #trees = new Map<string, { tree: StandardTree; index: Map<string, number[]> }>()
+  readonly #trees = new Map<string, Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined>>()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
-  /** Ingest body bytes held now, counted as they arrive, and the requests holding them. */
+  /** Ingest body bytes held now by requests in flight, counted as they arrive. */
   #pendingBytes = 0
-  #holders = 0
 
   /** Ingest body bytes held now by requests in flight. */
   get pendingBytes(): number {
@@ -137,7 +136,7 @@ export class AggregatorService {
     this.#limits = { ...DEFAULT_LIMITS, maxQueuedJobs: 8 * pool.size, ...options.limits }
     const timeout = this.#limits.requestTimeoutMs
     // Node checks request timeouts every 30 s by default: often enough for a timeout of minutes, not of seconds.
-    this.server = createServer({ connectionsCheckingInterval: timeout > 0 ? Math.min(30_000, Math.max(100, timeout / 4)) : 30_000 }, (req, res) => void this.#handle(req, res))
+    this.server = createServer({ connectionsCheckingInterval: timeout > 0 ? Math.min(30_000, Math.max(100, Math.floor(timeout / 4))) : 30_000 }, (req, res) => void this.#handle(req, res))
     this.server.keepAliveTimeout = 10_000
     // Node's default (300 s) lets a slow sender hold a connection and its bytes for five minutes.
     this.server.requestTimeout = this.#limits.requestTimeoutMs
@@ -320,20 +319,18 @@ export class AggregatorService {
     const retry = `retry after ${RETRY_AFTER_SECONDS} s (stored receipts come back as duplicates)`
     if (this.#pool.queued >= maxQueuedJobs) throw new OverloadError(`overloaded: ${this.#pool.queued} verification jobs wait for a worker (limit ${maxQueuedJobs}); ${retry}`)
     const full = () => new OverloadError(`overloaded: ${this.#pendingBytes} body bytes are held by requests in flight (limit ${maxPendingBytes}); ${retry}`)
-    if (this.#holders > 0 && this.#pendingBytes >= maxPendingBytes) throw full()
-    // One request is always let in, however large: the limit sheds only a request that has company.
+    // One request is always let in, however large: the limit sheds only a request while others hold bytes.
+    if (this.#pendingBytes > 0 && this.#pendingBytes >= maxPendingBytes) throw full()
     let held = 0
-    this.#holders++
     try {
       const text = await readBody(req, maxBodyBytes, (bytes) => {
-        if (this.#holders > 1 && this.#pendingBytes + bytes > maxPendingBytes) return full()
+        if (this.#pendingBytes - held > 0 && this.#pendingBytes + bytes > maxPendingBytes) return full()
         this.#pendingBytes += bytes
         held += bytes
       })
       return await ingest(text)
     } finally {
       this.#pendingBytes -= held
-      this.#holders--
     }
   }
 
@@ -427,18 +424,29 @@ export class AggregatorService {
 
   /**
    * A sealed epoch's tree with an index from lookup key to leaf (the spend tree by (deployment, user), the reward
-   * tree by account), loaded once and cached.
+   * tree by account), loaded once (concurrent requests share the load: a million users' tree is hundreds of MB) and
+   * cached.
    */
-  async #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
+  #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
     const key = `${epoch}/${name}`
     const cached = this.#trees.get(key)
     if (cached) return cached
-    const { files } = await this.options.store.artifacts(epoch).catch((error: unknown) => {
-      throw new HttpError(404, (error as Error).message.split('\n')[0] as string)
-    })
-    const file = files.find((f) => f.name === name)
-    if (!file) return undefined
-    const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(file.content)))
+    const loading = this.#loadTree(epoch, name)
+    if (this.#trees.size >= 16) this.#trees.clear()
+    this.#trees.set(key, loading)
+    // A failed load is not kept: the next request tries again.
+    loading.catch(() => this.#trees.get(key) === loading && this.#trees.delete(key))
+    return loading
+  }
+
+  async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
+    // Only the file asked for, not the whole sealed directory.
+    const content = await this.options.store.artifactFile(epoch, name)
+    if (!content) {
+      if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
+      return undefined
+    }
+    const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(content)))
     const index = new Map<string, number[]>()
     for (const [i, value] of tree.entries()) {
       const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : rewardLeafOf(value).account
@@ -446,10 +454,7 @@ export class AggregatorService {
       if (list) list.push(i)
       else index.set(k, [i])
     }
-    if (this.#trees.size > 16) this.#trees.clear()
-    const entry = { tree, index }
-    this.#trees.set(key, entry)
-    return entry
+    return { tree, index }
   }
 
   async #spendProof(epoch: number, deploymentId: string, user: string) {

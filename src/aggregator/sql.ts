@@ -2,7 +2,9 @@
  * The one SQL surface the aggregator uses, over PGlite (PostgreSQL in
  * WebAssembly, embedded, one connection) or a PostgreSQL server through `pg`.
  * Same SQL for both. Numbers and bytes are selected as text (`::text`,
- * `encode(x, 'hex')`) so both drivers return the same JavaScript values.
+ * `encode(x, 'hex')`) so both drivers return the same JavaScript values; the
+ * one exception is artifact chunks, read as bytea (a Uint8Array from either
+ * driver) because their hex text could pass the longest string JavaScript makes.
  */
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'

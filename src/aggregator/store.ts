@@ -225,6 +225,8 @@ export class SqlStore implements Store {
   }
 
   static async open(options: StoreOptions): Promise<SqlStore> {
+    const chunk = options.artifactChunkBytes
+    if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1)) throw new StoreError(`artifactChunkBytes must be a positive integer, not ${chunk}`, 'Leave it out for the default (32 MiB).')
     const sql = await openSql(options)
     try {
       await migrate(sql)
@@ -596,7 +598,7 @@ export class SqlStore implements Store {
     const parts = new Map<string, Uint8Array[]>()
     for (const c of chunks) parts.set(c.name, [...(parts.get(c.name) ?? []), c.content])
     const whole = (p: Uint8Array[]) => {
-      const b = p.length === 1 ? Buffer.from(p[0]!) : Buffer.concat(p)
+      const b = p.length === 1 ? p[0]! : Buffer.concat(p)
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
     }
     return new Map([...parts].map(([n, p]) => [n, whole(p)]))
