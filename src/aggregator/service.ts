@@ -262,8 +262,9 @@ export class AggregatorService {
       if (error instanceof OverloadError) {
         extra = { shed: true }
         this.metrics.counter('fomo_ingest_shed_total', 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)')
-        // Unread body: close rather than drain it, as for 413.
-        send(res, status, { error: message, retry: true }, { 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close' })
+        // The rest of the body (at most the body limit, within the request timeout) is read and dropped, uncounted:
+        // closing with it unread would reset a client still sending, which would then never see the 503.
+        send(res, status, { error: message, retry: true }, { 'retry-after': String(RETRY_AFTER_SECONDS) })
         req.resume()
         return
       }

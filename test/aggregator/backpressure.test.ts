@@ -2,7 +2,7 @@
  * Back-pressure of the aggregator's ingest: past its pending-bytes or queued-jobs limit the service sheds a request
  * with 503 and Retry-After before reading it, stores nothing of it, and the client's resend is stored once.
  */
-import { request } from 'node:http'
+import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendReceipts } from '../../src/aggregator/client.ts'
 import { AggregatorService } from '../../src/aggregator/service.ts'
@@ -122,6 +122,38 @@ describe('ingest back-pressure', () => {
     expect((await held.answer).status).toBe(200)
     expect(await (await post(url, big)).json()).toMatchObject({ accepted: 3 })
     expect(await store.receiptCount()).toBe(before + 6)
+  })
+
+  it('a large upload shed mid-body gets its 503, not a reset, and the connection serves the next request', async () => {
+    const { service, url } = await serve({ maxPendingBytes: 64 * 1024 })
+    const held = halfSent(url, `[${texts(10_300, 3).join(',')}]`, 100)
+    await until(() => service.pendingBytes === 100)
+    // 4 MiB written at once: the service sheds it at its first chunks while the rest is still on the way.
+    const big = Buffer.from(`[${texts(10_310, 1).join(',')}${' '.repeat(4 * 1024 * 1024)}]`)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const send = (body: Buffer) =>
+      new Promise<{ status: number; body: string; retryAfter: string | undefined; connection: string | undefined }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: new URL(url).port, path: '/v1/receipts', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+          let text = ''
+          res.on('data', (c) => (text += c))
+          res.on('end', () => resolve({ status: res.statusCode!, body: text, retryAfter: res.headers['retry-after'], connection: res.headers.connection }))
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    for (let k = 0; k < 3; k++) {
+      const refused = await send(big)
+      expect(refused.status).toBe(503)
+      expect(refused.retryAfter).toBe('1')
+      // Kept open while the rest is read and dropped: a close with bytes unread is what resets a sending client.
+      expect(refused.connection).toBe('keep-alive')
+    }
+    expect(service.pendingBytes).toBe(100)
+    held.finish()
+    expect((await held.answer).status).toBe(200)
+    // The same kept-alive connection, once the body was read and dropped.
+    expect(JSON.parse((await send(big)).body)).toMatchObject({ accepted: 1 })
+    agent.destroy()
   })
 
   it('times out a sender that never finishes with 408 and lets its bytes go', async () => {
