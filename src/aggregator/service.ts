@@ -139,7 +139,7 @@ export class AggregatorService {
     this.server = createServer({ connectionsCheckingInterval: timeout > 0 ? Math.min(30_000, Math.max(100, Math.floor(timeout / 4))) : 30_000 }, (req, res) => void this.#handle(req, res))
     this.server.keepAliveTimeout = 10_000
     // Node's default (300 s) lets a slow sender hold a connection and its bytes for five minutes.
-    this.server.requestTimeout = this.#limits.requestTimeoutMs
+    this.server.requestTimeout = timeout
     if (timeout > 0) this.server.headersTimeout = Math.min(this.server.headersTimeout, timeout)
   }
 
@@ -513,7 +513,7 @@ function readBody(req: IncomingMessage, limit: number, take: (bytes: number) => 
     const chunks: Buffer[] = []
     let size = 0
     const stop = (error: Error) => {
-      // Stop buffering, drain the rest and close the connection after the answer.
+      // Stop buffering and drop the rest as it arrives (a 413's answer closes the connection; a 503's keeps it).
       req.removeAllListeners('data')
       req.resume()
       reject(error)

@@ -506,9 +506,9 @@ export class SqlStore implements Store {
           `INSERT INTO rewards (epoch, account, token, amount) SELECT $1, decode(a, 'hex'), decode(t, 'hex'), s::numeric FROM unnest($2::text[], $3::text[], $4::text[]) AS x(a, t, s)`,
           [epoch, out.credits.map((c) => bytea(c.account)), out.credits.map((c) => bytea(c.token)), out.credits.map((c) => c.amount.toString())],
         )
+      // Bytes as binary parameters, in chunks: a file of a million users' epoch is larger than a string or a field can be.
+      const size = this.#chunkBytes
       for (const f of out.files) {
-        // Bytes as binary parameters, in chunks: a file of a million users' epoch is larger than a string or a field can be.
-        const size = this.#chunkBytes
         const chunk = (seq: number) => Buffer.from(f.content.buffer, f.content.byteOffset + seq * size, Math.min(size, f.content.byteLength - seq * size))
         await tx.query(`INSERT INTO artifacts (epoch, name, content, sha256) VALUES ($1, $2, $3, $4)`, [epoch, f.name, chunk(0), f.sha256])
         for (let seq = 1; seq * size < f.content.byteLength; seq++)
@@ -596,7 +596,11 @@ export class SqlStore implements Store {
       [epoch, name ?? null],
     )
     const parts = new Map<string, Uint8Array[]>()
-    for (const c of chunks) parts.set(c.name, [...(parts.get(c.name) ?? []), c.content])
+    for (const c of chunks) {
+      const list = parts.get(c.name)
+      if (list) list.push(c.content)
+      else parts.set(c.name, [c.content])
+    }
     const whole = (p: Uint8Array[]) => {
       const b = p.length === 1 ? p[0]! : Buffer.concat(p)
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)

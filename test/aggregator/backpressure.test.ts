@@ -2,7 +2,7 @@
  * Back-pressure of the aggregator's ingest: past its pending-bytes or queued-jobs limit the service sheds a request
  * with 503 and Retry-After before reading it, stores nothing of it, and the client's resend is stored once.
  */
-import { Agent, request } from 'node:http'
+import { Agent, request, type IncomingHttpHeaders } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendReceipts } from '../../src/aggregator/client.ts'
 import { AggregatorService } from '../../src/aggregator/service.ts'
@@ -39,18 +39,24 @@ async function until(done: () => boolean): Promise<void> {
   }
 }
 
-/** A POST to /v1/receipts declaring `body`'s full length with only its first `sent` bytes written. */
-function halfSent(url: string, body: string, sent: number) {
-  const bytes = Buffer.from(body)
-  const req = request({ host: '127.0.0.1', port: new URL(url).port, path: '/v1/receipts', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': bytes.length } })
-  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+/** A raw POST to /v1/receipts declaring `length` bytes, and its answer once read. */
+function postRaw(url: string, length: number, agent?: Agent) {
+  const req = request({ host: '127.0.0.1', port: new URL(url).port, path: '/v1/receipts', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': length } })
+  const answer = new Promise<{ status: number; body: string; headers: IncomingHttpHeaders }>((resolve, reject) => {
     req.on('response', (res) => {
       let text = ''
       res.on('data', (c) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }))
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }))
     })
     req.on('error', reject)
   })
+  return { req, answer }
+}
+
+/** A POST to /v1/receipts declaring `body`'s full length with only its first `sent` bytes written. */
+function halfSent(url: string, body: string, sent: number) {
+  const bytes = Buffer.from(body)
+  const { req, answer } = postRaw(url, bytes.length)
   answer.catch(() => {})
   req.write(bytes.subarray(0, sent))
   return { answer, finish: () => req.end(bytes.subarray(sent)), abort: () => req.destroy() }
@@ -131,22 +137,17 @@ describe('ingest back-pressure', () => {
     // 4 MiB written at once: the service sheds it at its first chunks while the rest is still on the way.
     const big = Buffer.from(`[${texts(10_310, 1).join(',')}${' '.repeat(4 * 1024 * 1024)}]`)
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    const send = (body: Buffer) =>
-      new Promise<{ status: number; body: string; retryAfter: string | undefined; connection: string | undefined }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: new URL(url).port, path: '/v1/receipts', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-          let text = ''
-          res.on('data', (c) => (text += c))
-          res.on('end', () => resolve({ status: res.statusCode!, body: text, retryAfter: res.headers['retry-after'], connection: res.headers.connection }))
-        })
-        req.on('error', reject)
-        req.end(body)
-      })
+    const send = (body: Buffer) => {
+      const { req, answer } = postRaw(url, body.length, agent)
+      req.end(body)
+      return answer
+    }
     for (let k = 0; k < 3; k++) {
       const refused = await send(big)
       expect(refused.status).toBe(503)
-      expect(refused.retryAfter).toBe('1')
+      expect(refused.headers['retry-after']).toBe('1')
       // Kept open while the rest is read and dropped: a close with bytes unread is what resets a sending client.
-      expect(refused.connection).toBe('keep-alive')
+      expect(refused.headers.connection).toBe('keep-alive')
     }
     expect(service.pendingBytes).toBe(100)
     held.finish()
