@@ -86,6 +86,9 @@ export class ListenError extends BaseError {
 }
 
 type Routed = { status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }
+/** A response body written chunk by chunk, with its length known before the first. */
+type Streamed = { byteLength: number; chunks(): AsyncIterable<Uint8Array> }
+const isStreamed = (body: unknown): body is Streamed => typeof body === 'object' && body !== null && 'chunks' in body && 'byteLength' in body
 
 class HttpError extends Error {
   constructor(
@@ -242,7 +245,10 @@ export class AggregatorService {
       const result = await this.#route(req, url)
       status = result.status ?? 200
       extra = result.log ?? {}
-      if (result.body instanceof Uint8Array) {
+      if (isStreamed(result.body)) {
+        res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.byteLength })
+        await writeChunks(res, result.body.chunks())
+      } else if (result.body instanceof Uint8Array) {
         res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.length })
         res.end(result.body)
       } else if (typeof result.body === 'string') {
@@ -253,6 +259,12 @@ export class AggregatorService {
       // A client that hung up mid-request: nothing to answer, and not the service's failure (499, as nginx logs it).
       if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.readableAborted) {
         status = CLIENT_CLOSED
+        return
+      }
+      // A streamed answer that failed part-way: its status is sent, so the connection is cut short for the client to see.
+      if (res.headersSent) {
+        this.#log({ level: 'error', msg: 'response failed after its headers', error: (error as Error).message })
+        res.destroy()
         return
       }
       if (error instanceof HttpError || error instanceof BodyError) status = error.status
@@ -297,9 +309,10 @@ export class AggregatorService {
       if (parts[3] === 'spend' && parts.length === 6) return { body: await this.#spendProof(epoch, parts[4] as string, parts[5] as string) }
       // The sealed directory, file by file: the artifacts URL a proposal names (`fomo publish --artifacts`).
       if (parts[3] === 'files' && parts.length === 5) {
-        const content = await this.options.store.artifactFile(epoch, parts[4] as string)
-        if (content === undefined) throw new HttpError(404, `epoch ${epoch} has no sealed file ${JSON.stringify(parts[4])}`)
-        return { body: content, contentType: 'application/json' }
+        // Streamed chunk by chunk: a spend tree of a million users is hundreds of MB.
+        const file = await this.options.store.artifactStream(epoch, parts[4] as string)
+        if (file === undefined) throw new HttpError(404, `epoch ${epoch} has no sealed file ${JSON.stringify(parts[4])}`)
+        return { body: file, contentType: 'application/json' }
       }
     }
     if (parts[0] === 'v1' && parts[1] === 'rewards' && parts.length === 3) {
@@ -447,7 +460,7 @@ export class AggregatorService {
       if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
       return undefined
     }
-    const tree = StandardTree.load(JSON.parse(new TextDecoder().decode(content)))
+    const tree = StandardTree.loadBytes(content, name)
     const index = new Map<string, number[]>()
     for (const [i, value] of tree.entries()) {
       const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : rewardLeafOf(value).account
@@ -492,6 +505,24 @@ function routeName(path: string): string {
   if (path.startsWith('/v1/epochs/')) return path.includes('/spend/') ? '/v1/epochs/:epoch/spend' : path.includes('/files/') ? '/v1/epochs/:epoch/files' : '/v1/epochs/:epoch'
   if (path.startsWith('/v1/rewards/')) return '/v1/rewards/:account'
   return ['/v1/receipts', '/v1/batches', '/v1/health', '/metrics'].includes(path) ? path : 'other'
+}
+
+/** Writes chunks as the socket takes them (waiting on drain), then ends; a client gone mid-way stops the read. */
+async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
+    if (!res.write(chunk)) await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done)
+        res.off('close', done)
+        resolve()
+      }
+      res.on('drain', done)
+      res.on('close', done)
+    })
+  }
+  if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
+  res.end()
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -110,7 +110,17 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     expect(Number(chunks[0]!.n)).toBeGreaterThan(first.files.length)
     for (const s of [a, b]) {
       expect((await s.artifacts(EPOCH)).files).toEqual(first.files)
-      for (const f of first.files) expect(await s.artifactFile(EPOCH, f.name)).toEqual(f.content)
+      for (const f of first.files) {
+        expect(await s.artifactFile(EPOCH, f.name)).toEqual(f.content)
+        const stream = (await s.artifactStream(EPOCH, f.name))!
+        const chunks: Uint8Array[] = []
+        for await (const c of stream.chunks()) chunks.push(c)
+        expect(stream.byteLength).toBe(f.content.length)
+        expect(new Uint8Array(Buffer.concat(chunks))).toEqual(f.content)
+        if (s === b) expect(chunks.every((c) => c.length <= 1_000) && chunks.length === Math.ceil(f.content.length / 1_000)).toBe(true)
+      }
+      expect(await s.artifactStream(EPOCH, 'proofs.json')).toBeUndefined()
+      expect(await s.artifactStream(EPOCH + 1, 'manifest.json')).toBeUndefined()
     }
     expect((await a.seal(EPOCH)).alreadySealed).toBe(true)
     expect((await a.seal(EPOCH)).files.map((f) => f.sha256)).toEqual(first.files.map((f) => f.sha256))

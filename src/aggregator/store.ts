@@ -48,6 +48,8 @@ export type EpochStatus = {
 }
 export type ArtifactFile = { name: string; content: Uint8Array; sha256: string }
 export type EpochArtifacts = { files: ArtifactFile[]; spendRoot: string | null; rewardRoot: string | null }
+/** A stored artifact file read chunk by chunk: its size in bytes, and its chunks in order. */
+export type ArtifactStream = { byteLength: number; chunks(): AsyncGenerator<Uint8Array> }
 export type SealResult = EpochArtifacts & { alreadySealed: boolean }
 export type SealOptions = {
   /** The clock, nanoseconds since the Unix epoch (default: the system clock): an epoch seals only once it has ended. */
@@ -142,6 +144,11 @@ export interface Store {
   artifacts(epoch: number): Promise<EpochArtifacts>
   /** One file of a sealed epoch's directory; undefined when there is no such file. */
   artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined>
+  /**
+   * One file of a sealed epoch's directory as its stored chunks, read one at a time (at most 32 MiB each), so a
+   * file of any size is served without holding it whole; undefined when there is no such file.
+   */
+  artifactStream(epoch: number, name: string): Promise<ArtifactStream | undefined>
   /** Every stored receipt of an epoch, for an auditor: per-call rows with signatures, and batch documents with the receipts stored of each. */
   exportReceipts(epoch: number): AsyncGenerator<ExportItem>
   /** Checks the database answers; returns the engine. */
@@ -578,6 +585,30 @@ export class SqlStore implements Store {
   /** One file of a sealed epoch's directory (manifest.json, report.json, ...); undefined when there is no such file. */
   async artifactFile(epoch: number, name: string): Promise<Uint8Array | undefined> {
     return (await this.#artifactBytes(this.sql, epoch, name)).get(name)
+  }
+
+  async artifactStream(epoch: number, name: string): Promise<ArtifactStream | undefined> {
+    const sizes = await this.sql.query<{ seq: number; n: number }>(
+      `SELECT 0 AS seq, octet_length(content) AS n FROM artifacts WHERE epoch = $1 AND name = $2
+       UNION ALL SELECT seq, octet_length(content) AS n FROM artifact_chunks WHERE epoch = $1 AND name = $2 ORDER BY seq`,
+      [epoch, name],
+    )
+    if (sizes.length === 0) return undefined
+    const sql = this.sql
+    return {
+      byteLength: sizes.reduce((sum, c) => sum + Number(c.n), 0),
+      async *chunks() {
+        for (const { seq } of sizes) {
+          const [row] = await sql.query<{ content: Uint8Array }>(
+            Number(seq) === 0 ? 'SELECT content FROM artifacts WHERE epoch = $1 AND name = $2' : 'SELECT content FROM artifact_chunks WHERE epoch = $1 AND name = $2 AND seq = $3',
+            Number(seq) === 0 ? [epoch, name] : [epoch, name, seq],
+          )
+          // Sealed artifacts are never rewritten; a missing chunk means the store changed under the reader.
+          if (!row) throw new StoreError(`chunk ${seq} of ${name} (epoch ${epoch}) is gone`, 'Fetch the file again.')
+          yield row.content
+        }
+      },
+    }
   }
 
   async #artifacts(sql: Sql, epoch: number): Promise<EpochArtifacts> {

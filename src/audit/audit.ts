@@ -12,6 +12,7 @@ import { readConfig } from '../epoch/config.ts'
 import { readEpochInputs } from '../epoch/inputs.ts'
 import { readManifest, sha256Hex } from '../epoch/manifest.ts'
 import { seal } from '../epoch/seal.ts'
+import { StandardTree } from '../merkle/tree.ts'
 import { spendFromLeaves, type EpochReceipt, type SpendRow } from '../epoch/spend.ts'
 import { readEpochProofs, type EpochProofs } from '../proofs/files.ts'
 import { checkChain, type ChainSource } from './chain.ts'
@@ -53,10 +54,8 @@ export type AuditResult = {
   seconds: { read: number; receipts: number; repeats: number; recompute: number; compare: number; proofs: number }
 }
 
-type LeafValues = Array<{ value: string[]; treeIndex: number }>
 
 /** The leaf values of a tree dump, as published (not checked: the recomputed tree is compared byte for byte). */
-const leavesOf = (dump: Record<string, unknown> | undefined): string[][] => ((dump?.values ?? []) as LeafValues).map((v) => v.value)
 
 export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   const { dir } = options
@@ -90,7 +89,9 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   // The trees are parsed only when needed: without receipts (their leaves are the spend), or to name a difference.
   await read('spend-tree.json', false)
   await read('reward-tree.json', false)
-  const spendLeaves = () => leavesOf(bytes.has('spend-tree.json') ? parseJsonDocument(bytes.get('spend-tree.json')!.toString('utf8'), 'spend-tree.json') as Record<string, unknown> : undefined)
+  // Read from the bytes value by value: a million users' tree is past the longest string.
+  const leavesOf = (name: string, file: Uint8Array | undefined) => (file ? (StandardTree.dumpValues(file, name) as string[][]) : [])
+  const spendLeaves = () => leavesOf('spend-tree.json', bytes.get('spend-tree.json'))
   const clock = { at: performance.now() }
   const lap = () => {
     const now = performance.now()
@@ -144,7 +145,7 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   if (!same('reward-tree.json')) {
     const recomputedRewardTree = recomputed.get('reward-tree.json')
     const published = bytes.get('reward-tree.json')
-    compareRewardLeaves(leavesOf(published ? (parseJsonDocument(published.toString('utf8'), 'reward-tree.json') as Record<string, unknown>) : undefined), leavesOf(recomputedRewardTree ? JSON.parse(recomputedRewardTree.toString('utf8')) : undefined))
+    compareRewardLeaves(leavesOf('reward-tree.json', published), leavesOf('reward-tree.json', recomputedRewardTree))
     throw new AuditDiscrepancy('file', 'reward-tree.json is not the tree its leaves build (nodes, order or root differ)')
   }
   checks.push(`rewards: ${out.credits.length} credits this epoch; reward tree root ${out.rewardRoot ?? 'none'}`)

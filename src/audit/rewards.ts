@@ -17,8 +17,8 @@ export async function previousRewards(dir: string, previousSha: string | null, g
   if (previousSha === null) return { rewards: [] }
   const from = await previousDirectory(dir, previousSha, given)
   if (from === undefined) throw new AuditDiscrepancy('file', `the previous epoch's directory (manifest sha256 ${String(previousSha)}) is not beside ${dir}`, undefined, undefined)
-  const tree = await readFile(join(from, 'reward-tree.json'), 'utf8').catch(() => undefined)
-  return { rewards: tree ? allocationsOfRewardTree(StandardTree.load(JSON.parse(tree))) : [], from }
+  const tree = await readFile(join(from, 'reward-tree.json')).catch(() => undefined)
+  return { rewards: tree ? allocationsOfRewardTree(StandardTree.loadBytes(tree, 'reward-tree.json')) : [], from }
 }
 
 /** The directory beside `dir` (or `given`) whose manifest has sha256 `previousSha`: the epoch `dir` builds on. */

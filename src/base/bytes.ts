@@ -36,6 +36,20 @@ export function writeHex(hex: string, length: number, out: Uint8Array, offset: n
   return true
 }
 
+/** `writeHex` for hex digits held as ASCII bytes (`text[from]` onward, no 0x): decodes without making a string. */
+export function writeHexAscii(text: Uint8Array, from: number, length: number, out: Uint8Array, offset: number): boolean {
+  if (from + 2 * length > text.length) return false
+  for (let i = 0; i < length; i++) {
+    const hi = text[from + 2 * i] as number
+    const lo = text[from + 2 * i + 1] as number
+    const h = hi < 128 ? (NIBBLE[hi] as number) : -1
+    const l = lo < 128 ? (NIBBLE[lo] as number) : -1
+    if (h < 0 || l < 0) return false
+    out[offset + i] = (h << 4) | l
+  }
+  return true
+}
+
 export function hexToBytes(hex: string, length: number, name = 'value'): Uint8Array {
   const out = new Uint8Array(length)
   if (!writeHex(hex, length, out, 0)) throw new InvalidParameterError(name, `0x-prefixed hex of ${length} bytes`, hex)

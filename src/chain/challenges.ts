@@ -6,7 +6,6 @@
  */
 import { getContract, zeroAddress, type Address, type Hex, type PublicClient } from 'viem'
 import { readEpochFile } from '../epoch/directory.ts'
-import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { EpochJudge, MTStaking, RewardDistributor } from './contracts.generated.ts'
 import { ChainError, distributorAt, type Clients } from './contracts.ts'
@@ -33,7 +32,7 @@ export type StakeChallenge = {
 
 /** Reads an epoch directory's spend tree (spend-tree.json); the caller checks it is the committed one. */
 export async function readSpendTree(dir: string): Promise<StandardTree> {
-  return StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'spend-tree.json')).toString('utf8'), 'spend-tree.json'))
+  return StandardTree.loadBytes(await readEpochFile(dir, 'spend-tree.json'), 'spend-tree.json')
 }
 
 /** Entries whose stake is read from the chain at once. */

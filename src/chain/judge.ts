@@ -100,7 +100,7 @@ export async function findLedgerChallenge(client: PublicClient, registry: Addres
   if (!hasPending) return undefined
   // The trees say whether this is the pending proposal's directory; its ledger's lists are then what the judge opens.
   const spend = await readSpendTree(dir)
-  const reward = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
+  const reward = StandardTree.loadBytes(await readEpochFile(dir, 'reward-tree.json'), 'reward-tree.json')
   if (spend.root !== c.spendRoot || reward.root !== c.rewardRoot) throw new ChainError(`the trees of ${dir} are not the pending epoch's`, "Give the pending epoch's directory.")
   const current = await readOpenedLedger(dir)
   if (ledgerHash(current.ledger) !== c.ledgerHash) throw new ChainError(`ledger.json of ${dir} is not the pending epoch's committed ledger`, 'The lists the judge opens are withheld: a guardian revokes such a proposal.')

@@ -44,8 +44,13 @@ export function fileError(error: unknown, path: string, what: string, command: s
 
 /** Reads a file a command was given; a missing or unreadable one is a usage error naming it (exit 2). */
 export async function readInputFile(path: string, cwd: string, what: string, command: string): Promise<string> {
+  return (await readInputBytes(path, cwd, what, command)).toString('utf8')
+}
+
+/** The bytes of an input file, for files that may be past the longest string (a tree dump of millions of leaves). */
+export async function readInputBytes(path: string, cwd: string, what: string, command: string): Promise<Buffer> {
   const full = resolve(cwd, path)
-  return readFile(full, 'utf8').catch((error: unknown) => {
+  return readFile(full).catch((error: unknown) => {
     throw fileError(error, full, `cannot read ${what}:`, command, 'check the path')
   })
 }

@@ -100,7 +100,7 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
   }
   if (manifest.roots.spend === null) throw new EpochDirectoryError('the manifest has no spend root: an epoch without receipts has none to publish')
   if (manifest.roots.reward === null) throw new EpochDirectoryError('the manifest has no reward root: an epoch without rewards has none to publish')
-  const rewardTree = StandardTree.load(parseJsonDocument((await readEpochFile(dir, 'reward-tree.json')).toString('utf8'), 'reward-tree.json'))
+  const rewardTree = StandardTree.loadBytes(await readEpochFile(dir, 'reward-tree.json'), 'reward-tree.json')
   if (rewardTree.root !== manifest.roots.reward) throw new EpochDirectoryError("reward-tree.json does not have the manifest's reward root")
   const configBytes = await readEpochFile(dir, 'config.json')
   const config = readConfig(parseJsonDocument(configBytes.toString('utf8'), 'config.json'))

@@ -221,6 +221,84 @@ describe('proofs (security checklist 14-18)', () => {
   })
 })
 
+describe('loading dumps from bytes (files past the longest string)', () => {
+  const bytesOf = (text: string) => new TextEncoder().encode(text)
+  /** What `load` and `loadBytes` make of a document: the same tree, or errors of the same kind and message. */
+  const outcome = (load: () => StandardTree) => {
+    try {
+      const t = load()
+      return { root: t.root, dump: JSON.stringify(t.dump()) }
+    } catch (error) {
+      return { error: (error as Error).name, message: (error as Error).message.replace(/^([^\n]*)[\s\S]*$/, '$1') }
+    }
+  }
+
+  it('reads our dumps, OpenZeppelin\'s and indented ones as load does', () => {
+    fc.assert(
+      fc.property(values, fc.boolean(), (vs, sortLeaves) => {
+        const ours = StandardTree.of(vs, ENC, { sortLeaves })
+        const bytes = Buffer.concat([...ours.dumpChunks()])
+        expect(StandardTree.loadBytes(bytes).dump()).toEqual(ours.dump())
+        const oz = StandardMerkleTree.of(vs, ENC, { sortLeaves }).dump()
+        expect(StandardTree.loadBytes(bytesOf(JSON.stringify(oz, null, 2))).dump()).toEqual(ours.dump())
+      }),
+      { numRuns: 100 },
+    )
+    for (const file of ['oz-address-uint256.json', 'fomo-address-address-uint256.json', 'oz-string-bool.json']) {
+      const text = readFileSync(join(fixtures, file), 'utf8')
+      expect(StandardTree.loadBytes(bytesOf(text)).dump()).toEqual(StandardTree.load(JSON.parse(text)).dump())
+    }
+  })
+
+  it('refuses what load refuses, with the same error', () => {
+    fc.assert(
+      fc.property(values, fc.nat(), (vs, pick) => {
+        const dump = StandardTree.of(vs, ENC).dump()
+        const k = pick % dump.tree.length
+        const broken: unknown[] = [
+          { ...dump, tree: dump.tree.map((h, i) => (i === k ? flipBit(h, pick) : h)) },
+          { ...dump, tree: dump.tree.map((h, i) => (i === k ? h.slice(0, 60) : h)) },
+          { ...dump, tree: dump.tree.map((h, i) => (i === k ? h.replace('0x', '0X') : h)) },
+          { ...dump, tree: dump.tree.map((h, i) => (i === k ? 7 : h)) },
+          { ...dump, values: dump.values.map((v, i) => (i === pick % vs.length ? { ...v, value: [v.value[0], (BigInt(v.value[1] as string) ^ 1n).toString()] } : v)) },
+          { ...dump, values: dump.values.slice(1) },
+          { ...dump, values: dump.values.map((v, i) => (i === pick % vs.length ? { ...v, extra: 1 } : v)) },
+          { ...dump, tree: [] },
+          { ...dump, format: 'standard-v2' },
+          { format: dump.format, leafEncoding: dump.leafEncoding, tree: dump.tree },
+          { ...dump, more: true },
+        ]
+        for (const doc of broken) {
+          const want = outcome(() => StandardTree.load(JSON.parse(JSON.stringify(doc))))
+          expect(want).toHaveProperty('error')
+          expect(outcome(() => StandardTree.loadBytes(bytesOf(JSON.stringify(doc))))).toEqual(want)
+        }
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('dumpValues gives the published values in order, checked against nothing (what an auditor compares)', () => {
+    fc.assert(
+      fc.property(values, (vs) => {
+        const dump = StandardMerkleTree.of(vs, ENC).dump()
+        expect(StandardTree.dumpValues(bytesOf(JSON.stringify(dump, null, 1)))).toEqual(dump.values.map((v) => v.value))
+        // A value that no longer hashes to its node is still read as published.
+        const altered = { ...dump, values: dump.values.map((v, i) => (i === 0 ? { ...v, value: [v.value[0], '1'] } : v)) }
+        expect(StandardTree.dumpValues(bytesOf(JSON.stringify(altered)))[0]).toEqual([dump.values[0]!.value[0], '1'])
+      }),
+      { numRuns: 50 },
+    )
+    expect(() => StandardTree.dumpValues(bytesOf('{"values":[{"value":1}]}'), 'spend-tree.json')).toThrow(/values\[0\]\.value: expected an array/)
+  })
+
+  it('refuses text that is not one JSON document, naming the offset', () => {
+    const text = JSON.stringify(StandardTree.of([[`0x${'11'.repeat(20)}`, '5']], ENC).dump())
+    for (const bad of [text.slice(0, -1), `${text} x`, text.replace('"tree"', '"format":"standard-v1","tree"'), text.replace('],"values"', ',],"values"'), text.replace('"tree":[', '"tree":[,'), `[${text}]`])
+      expect(() => StandardTree.loadBytes(bytesOf(bad), 'spend-tree.json')).toThrow(/^spend-tree\.json: .* at offset \d+/)
+  })
+})
+
 describe('large builds', () => {
   it('the parallel build equals the single-threaded one and OpenZeppelin\'s root', async () => {
     const vs = Array.from({ length: 30_001 }, (_, i) => [toHex(keccak256(new Uint8Array([i & 255, i >> 8, i >> 16])).subarray(0, 20)), String(i * 7919)])

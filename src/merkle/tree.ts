@@ -5,7 +5,9 @@
 import { open } from 'node:fs/promises'
 import { BaseError, describe } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
-import { equalBytes, hexToBytes, toHex, type Hex } from '../base/bytes.ts'
+import { equalBytes, hexToBytes, toHex, writeHexAscii, type Hex } from '../base/bytes.ts'
+import { parseJsonDocument } from '../base/json.ts'
+import { JsonBytesReader, type JsonSpan } from '../base/jsonBytes.ts'
 import { getMultiProof, placeLeaves, getProof, hashPair, isLeafIndex, processMultiProof, processProof, sortLeafOrder } from './core.ts'
 import { leafEncoding as getLeafEncoding, type LeafEncoding, type LeafValue } from './encoding.ts'
 import { keccak_256 } from '@noble/hashes/sha3.js'
@@ -14,6 +16,8 @@ import { hashLeavesRange, hashNodesRange } from '../base/keccakWasm.mjs'
 import { hashLeaves, hashNodes } from './parallel.ts'
 
 export const STANDARD_TREE_FORMAT = 'standard-v1'
+const NODE_HEX = /^0x[0-9a-fA-F]{64}$/
+const NODE_EXPECTED = 'a 32-byte 0x-prefixed hex node'
 
 /** The `standard-v1` dump of @openzeppelin/merkle-tree. */
 export type StandardTreeDump = {
@@ -200,26 +204,97 @@ export class StandardTree {
   /** Loads and fully validates a `standard-v1` dump (ours or OpenZeppelin's). */
   static load(dump: unknown): StandardTree {
     const r = new Reader(STANDARD_TREE_FORMAT, dump)
+    const encoding = StandardTree.#loadHeader(r)
+    const treeItems = r.field('tree').array({ min: 1 })
+    const valueItems = r.field('values').array()
+    const nodes = new Uint8Array(32 * treeItems.length)
+    treeItems.forEach((item, i) => nodes.set(hexToBytes(item.string(NODE_HEX, NODE_EXPECTED), 32), 32 * i))
+    return StandardTree.#loadParts(r, encoding, nodes, valueItems.length, (i) => valueItems[i]!)
+  }
+
+  /**
+   * Loads and fully validates a `standard-v1` dump from its JSON bytes (a file or a stored artifact) without decoding
+   * it into one string: a tree of millions of leaves (hundreds of MB) is past the longest string V8 holds. Nodes are
+   * read straight into the tree's buffer and each value is parsed on its own.
+   */
+  static loadBytes(bytes: Uint8Array, source = 'standard-v1 dump'): StandardTree {
+    const json = new JsonBytesReader(bytes, source)
+    const whole = json.value(0)
+    json.end(whole)
+    const members = json.members(whole)
+    // The small members as a document of their own, validated as `load` validates them.
+    const head: Record<string, unknown> = {}
+    for (const [key, span] of members) head[key] = key === 'tree' || key === 'values' ? [] : parseJsonDocument(json.text(span), source)
+    const r = new Reader(STANDARD_TREE_FORMAT, head)
+    const encoding = StandardTree.#loadHeader(r)
+    const spanOf = (key: 'tree' | 'values') => members.get(key) ?? r.field(key).fail('an array')
+    const itemAt = (key: string, span: JsonSpan, i: number) => new Reader(STANDARD_TREE_FORMAT, parseJsonDocument(json.text(span), source), `$.${key}[${i}]`)
+    // Nodes go straight into bytes as the array is walked; values keep only where they start and end.
+    let nodes = new Uint8Array(32 * 1024)
+    const count = json.elements(spanOf('tree'), (span, i) => {
+      if (32 * (i + 1) > nodes.length) {
+        const grown = new Uint8Array(2 * nodes.length)
+        grown.set(nodes)
+        nodes = grown
+      }
+      // A node is `"0x` and 64 hex digits `"`, decoded from the bytes; any other text is parsed and read as `load` reads it.
+      const { start, end } = span
+      const plain = end - start === 68 && bytes[start] === 0x22 && bytes[start + 1] === 0x30 && bytes[start + 2] === 0x78 && bytes[end - 1] === 0x22
+      if (!plain || !writeHexAscii(bytes, start + 3, 32, nodes, 32 * i))
+        nodes.set(hexToBytes(itemAt('tree', span, i).string(NODE_HEX, NODE_EXPECTED), 32), 32 * i)
+    })
+    let bounds = new Float64Array(2 * 1024)
+    const valueCount = json.elements(spanOf('values'), ({ start, end }, i) => {
+      if (2 * (i + 1) > bounds.length) {
+        const grown = new Float64Array(2 * bounds.length)
+        grown.set(bounds)
+        bounds = grown
+      }
+      bounds[2 * i] = start
+      bounds[2 * i + 1] = end
+    })
+    return StandardTree.#loadParts(r, encoding, nodes.subarray(0, 32 * count), valueCount, (i) => itemAt('values', { start: bounds[2 * i]!, end: bounds[2 * i + 1]! }, i))
+  }
+
+  /**
+   * The values of a `standard-v1` dump's bytes as published, in order, without checking them against the nodes: what
+   * an auditor compares leaf by leaf with its own, for a dump of any size (never one string of the whole file).
+   */
+  static dumpValues(bytes: Uint8Array, source = 'standard-v1 dump'): unknown[][] {
+    const json = new JsonBytesReader(bytes, source)
+    const whole = json.value(0)
+    json.end(whole)
+    const span = json.members(whole).get('values')
+    if (!span) return []
+    const out: unknown[][] = []
+    json.elements(span, (element, i) => {
+      const item = new Reader(STANDARD_TREE_FORMAT, parseJsonDocument(json.text(element), source), `$.values[${i}]`)
+      out.push(item.field('value').array().map((v) => v.value))
+    })
+    return out
+  }
+
+  /** The dump's fields, format and leaf encoding checked. */
+  static #loadHeader(r: Reader): LeafEncoding {
     r.object(['format', 'leafEncoding', 'tree', 'values'])
     r.field('format').literal([STANDARD_TREE_FORMAT])
-    const types = r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(ABI_TYPE, 'an ABI type name'))
-    const encoding = getLeafEncoding(types)
-    const treeItems = r.field('tree').array({ min: 1 })
-    const count = treeItems.length
+    return getLeafEncoding(r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(ABI_TYPE, 'an ABI type name')))
+  }
+
+  /** What `load` and `loadBytes` share once the header and nodes are read: every leaf and node hash recomputed. */
+  static #loadParts(r: Reader, encoding: LeafEncoding, nodes: Uint8Array, valueCount: number, valueAt: (i: number) => Reader): StandardTree {
+    const count = nodes.length / 32
+    if (count < 1) r.field('tree').fail('an array of at least 1 items')
     if (count % 2 !== 1) r.field('tree').fail('an odd number of nodes (2n - 1 for n leaves)')
-    const nodes = new Uint8Array(32 * count)
-    treeItems.forEach((item, i) => {
-      const hex = item.string(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte 0x-prefixed hex node')
-      nodes.set(hexToBytes(hex, 32), 32 * i)
-    })
     const n = (count + 1) / 2
-    const valueItems = r.field('values').array({ min: n, max: n })
+    if (valueCount !== n) new Reader(STANDARD_TREE_FORMAT, undefined, '$.values').fail(`an array of ${n} items (one per leaf), not ${valueCount}`)
     const treeIndices = new Uint32Array(n)
     const seen = new Uint8Array(count)
     const stride = encoding.stride
     const encoded = stride === undefined ? undefined : new Uint8Array(n * stride)
     const values: LeafValue[] | undefined = stride === undefined ? [] : undefined
-    valueItems.forEach((item, i) => {
+    for (let i = 0; i < n; i++) {
+      const item = valueAt(i)
       item.object(['value', 'treeIndex'])
       const ti = Number(item.field('treeIndex').integer(0, count - 1))
       if (!isLeafIndex(count, ti)) item.field('treeIndex').fail(`the index of a leaf (${n - 1} to ${count - 1})`)
@@ -237,7 +312,7 @@ export class StandardTree {
       }
       if (!equalBytes(keccak256(keccak256(bytes)), nodes.subarray(32 * ti, 32 * ti + 32)))
         throw new TreeError(`standard-v1: values[${i}] does not hash to tree[${ti}]`, 'The dump was altered or is not a standard tree of this leaf encoding.')
-    })
+    }
     for (let i = n - 2; i >= 0; i--)
       if (!equalBytes(hashPair(nodes, 32 * (2 * i + 1), nodes, 32 * (2 * i + 2)), nodes.subarray(32 * i, 32 * i + 32)))
         throw new TreeError(`standard-v1: tree[${i}] is not the hash of its children`, 'The dump was altered.')

@@ -15,7 +15,8 @@ let url: string
 let clock = NOW
 
 beforeAll(async () => {
-  store = await openStore(await freshLocation('pglite'))
+  // Artifacts in rows of 1,000 bytes, so served files stream over several chunks as large ones do.
+  store = await openStore({ ...(await freshLocation('pglite')), artifactChunkBytes: 1_000 })
   await store.setConfig(config)
   service = await AggregatorService.create({ store, config, now: () => clock, threads: 1, limits: { maxBodyBytes: 200_000, maxItems: 50 } })
   url = `http://127.0.0.1:${(await service.listen(0)).port}`
@@ -126,9 +127,11 @@ describe('after sealing', () => {
     expect((await fetch(`${url}/v1/rewards/${address('nobody')}`)).status).toBe(404)
     expect((await fetch(`${url}/v1/epochs/abc`)).status).toBe(400)
     // The sealed directory, file by file: what a proposal's artifacts URL points watchers to.
+    expect(sealed.files.some((f) => f.content.length > 3_000)).toBe(true)
     for (const f of sealed.files) {
       const served = await fetch(`${url}/v1/epochs/${EPOCH}/files/${f.name}`)
       expect(served.status).toBe(200)
+      expect(served.headers.get('content-length')).toBe(String(f.content.length))
       expect(new Uint8Array(await served.arrayBuffer())).toEqual(f.content)
     }
     expect((await fetch(`${url}/v1/epochs/${EPOCH}/files/proofs.json`)).status).toBe(404)

@@ -8,7 +8,7 @@ import { BaseError, InputError } from '../../base/errors.ts'
 import { LeafValueError, type LeafValue } from '../../merkle/encoding.ts'
 import { checkLeafEncoding, StandardTree, type ValueReader } from '../../merkle/tree.ts'
 import { requireString, UsageError, type Command, type Io } from '../command.ts'
-import { checkNewOutput, checkWritableDirectory, fileError, readJsonFile, writeOutput } from '../files.ts'
+import { checkNewOutput, checkWritableDirectory, fileError, readInputBytes, readJsonFile, writeOutput } from '../files.ts'
 import { progress } from '../progress.ts'
 
 export const MERKLE_PROOF_FORMAT = 'fomo-merkle-proof-v1'
@@ -297,7 +297,7 @@ export const treeBuildCommand: Command = {
 }
 
 async function loadTree(path: string, io: Io, command: string): Promise<StandardTree> {
-  return StandardTree.load(await readJsonFile(path, io.cwd, 'tree dump', command))
+  return StandardTree.loadBytes(await readInputBytes(path, io.cwd, 'tree dump', command), resolve(io.cwd, path))
 }
 
 export const treeProofCommand: Command = {
