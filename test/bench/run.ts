@@ -20,6 +20,7 @@ import { benchGateway, gatewayBenchSection } from './gateway.bench.ts'
 import { benchCliStart, type StartTiming } from './cli-start.bench.ts'
 import { benchTreeFile, treeFileBenchSection } from './tree-file.bench.ts'
 import { benchTreeLoad, treeLoadBenchSection } from './tree-load.bench.ts'
+import { benchPgInsert, pgInsertBenchSection } from './pg-insert.bench.ts'
 import { benchSeal, sealBenchSection } from './seal.bench.ts'
 import { benchSoak, soakSection } from './soak.bench.ts'
 
@@ -38,7 +39,7 @@ async function tree(impl: 'fomo' | 'oz', n: number): Promise<TreeRun> {
 
 const f = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'tree-file', 'tree-load', 'receipts', 'ingest', 'gas', 'zk', 'gateway', 'cli', 'seal']
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tree', 'tree-file', 'tree-load', 'receipts', 'ingest', 'pg-insert', 'gas', 'zk', 'gateway', 'cli', 'seal']
 const sections = new Map<string, string[]>()
 /** The load average when the run started (1, 5, 15 minutes): the machine is shared, so each section states it. */
 const loadAtStart = loadavg()
@@ -67,6 +68,10 @@ if (only.includes('tree')) {
 }
 
 if (only.includes('tree-file')) sections.set('tree-file', treeFileBenchSection(await benchTreeFile(log, { quick })))
+if (only.includes('pg-insert')) {
+  if (postgresAvailable()) sections.set('pg-insert', pgInsertBenchSection(await benchPgInsert(log, () => startPostgres({ fsync: true }))))
+  else log('pg-insert: skipped, no PostgreSQL server installed')
+}
 if (only.includes('tree-load')) sections.set('tree-load', treeLoadBenchSection(await benchTreeLoad(log)))
 
 if (only.includes('seal')) {
@@ -241,7 +246,7 @@ let doc = await readFile(path, 'utf8').catch(() => '')
 const header = [
   '# Benchmarks',
   '',
-  'Measured by `npm run bench` (sections rerun with `--only=tree,tree-file,tree-load,receipts,ingest,gas,zk,gateway,cli,seal`; the 10-minute soak only with `--only=soak`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
+  'Measured by `npm run bench` (sections rerun with `--only=tree,tree-file,tree-load,receipts,ingest,pg-insert,gas,zk,gateway,cli,seal`; the 10-minute soak only with `--only=soak`). Each section names the run that measured it; every figure in a section comes from that one run, side by side with its anchor. Ratios are what count on a shared machine.',
 ]
 // Sections can be rerun alone, so each carries its own machine line rather than one header for the whole page.
 const machine = `_Run ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${f(totalmem() / 2 ** 30)} GiB, Node ${process.version}; keccak ${keccakBackend}, secp256k1 ${secp256k1.name}; load average ${loadAtStart.map((x) => f(x, 2)).join(' / ')} at the run's start._`

@@ -40,7 +40,7 @@ export type SealBench = { receipts: number; users: number; fillSeconds: Record<s
 /** The users of a run: n/10, at most 10^6; user i's address is keccak(i)'s first 20 bytes. */
 export const usersFor = (n: number) => Math.min(1_000_000, Math.max(1, Math.floor(n / 10)))
 
-function userAddress(i: number): Hex {
+export function userAddress(i: number): Hex {
   const seed = new Uint8Array(4)
   new DataView(seed.buffer).setUint32(0, i)
   return toHex(keccak256(seed).subarray(0, 20))
@@ -50,7 +50,7 @@ function userAddress(i: number): Hex {
  * Batch b of the epoch: receipts b*BATCH.. of one provider and deployment (alternating), user of receipt i is
  * i mod users, amounts vary; signed with the provider's key (one signature per batch).
  */
-function batchText(b: number, n: number, users: number, addresses: Hex[]): string {
+export function batchText(b: number, n: number, users: number, addresses: Hex[]): string {
   const config = worldConfig()
   const d = b % 2
   const provider = addressOf(PROVIDER_KEYS[d]!)
