@@ -33,12 +33,18 @@ export type Limits = {
   requestTimeoutMs: number
   /** Most verification jobs waiting for a worker (chunks of up to 2,000 receipts and whole batches; 8 per thread by default). */
   maxQueuedJobs: number
+  /**
+   * Most sealed files sent at once (`GET /v1/epochs/:epoch/files/:name`, 8 by default); more are answered 503 with
+   * Retry-After. Each holds at most one stored chunk (32 MiB), and a reader that takes longer than
+   * `requestTimeoutMs` to take one is cut off.
+   */
+  maxFileStreams: number
 }
 
 /** The status logged and counted for a request whose client disconnected before the answer. */
 const CLIENT_CLOSED = 499
 
-export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024, requestTimeoutMs: 60_000 }
+export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024, requestTimeoutMs: 60_000, maxFileStreams: 8 }
 
 /** Seconds a shed request is told to wait before it is sent again (the Retry-After header). */
 const RETRY_AFTER_SECONDS = 1
@@ -87,8 +93,14 @@ export class ListenError extends BaseError {
 
 type Routed = { status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }
 /** A response body written chunk by chunk, with its length known before the first. */
-type Streamed = { byteLength: number; chunks(): AsyncIterable<Uint8Array> }
-const isStreamed = (body: unknown): body is Streamed => typeof body === 'object' && body !== null && 'chunks' in body && 'byteLength' in body
+/** A response body written chunk by chunk, its length known before the first; `done` runs once it ends, however. */
+class Streamed {
+  constructor(
+    readonly byteLength: number,
+    readonly chunks: () => AsyncIterable<Uint8Array>,
+    readonly done: () => void,
+  ) {}
+}
 
 class HttpError extends Error {
   constructor(
@@ -123,6 +135,13 @@ export class AggregatorService {
   #partitioning: Promise<void> = Promise.resolve()
   /** Ingest body bytes held now by requests in flight, counted as they arrive. */
   #pendingBytes = 0
+  /** Sealed files being sent (`maxFileStreams`). */
+  #fileStreams = 0
+
+  /** Sealed files being sent now. */
+  get fileStreams(): number {
+    return this.#fileStreams
+  }
 
   /** Ingest body bytes held now by requests in flight. */
   get pendingBytes(): number {
@@ -245,9 +264,13 @@ export class AggregatorService {
       const result = await this.#route(req, url)
       status = result.status ?? 200
       extra = result.log ?? {}
-      if (isStreamed(result.body)) {
-        res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.byteLength })
-        await writeChunks(res, result.body.chunks())
+      if (result.body instanceof Streamed) {
+        try {
+          res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.byteLength })
+          await writeChunks(res, result.body.chunks(), this.#limits.requestTimeoutMs)
+        } finally {
+          result.body.done()
+        }
       } else if (result.body instanceof Uint8Array) {
         res.writeHead(status, { 'content-type': result.contentType ?? 'application/octet-stream', 'content-length': result.body.length })
         res.end(result.body)
@@ -273,7 +296,8 @@ export class AggregatorService {
       const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
       if (error instanceof OverloadError) {
         extra = { shed: true }
-        this.metrics.counter('fomo_ingest_shed_total', 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)')
+        if (url.pathname.includes('/files/')) this.metrics.counter('fomo_file_streams_shed_total', 'Sealed file requests answered 503 while the most files were being sent')
+        else this.metrics.counter('fomo_ingest_shed_total', 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)')
         // The rest of the body (at most the body limit, within the request timeout) is read and dropped, uncounted:
         // closing with it unread would reset a client still sending, which would then never see the 503.
         send(res, status, { error: message, retry: true }, { 'retry-after': String(RETRY_AFTER_SECONDS) })
@@ -309,10 +333,19 @@ export class AggregatorService {
       if (parts[3] === 'spend' && parts.length === 6) return { body: await this.#spendProof(epoch, parts[4] as string, parts[5] as string) }
       // The sealed directory, file by file: the artifacts URL a proposal names (`fomo publish --artifacts`).
       if (parts[3] === 'files' && parts.length === 5) {
-        // Streamed chunk by chunk: a spend tree of a million users is hundreds of MB.
-        const file = await this.options.store.artifactStream(epoch, parts[4] as string)
+        // Streamed chunk by chunk (a spend tree of a million users is hundreds of MB), a few files at a time: each
+        // stream holds up to one stored chunk (32 MiB) while its reader catches up.
+        const { maxFileStreams } = this.#limits
+        if (this.#fileStreams >= maxFileStreams) throw new OverloadError(`overloaded: ${this.#fileStreams} sealed files are being sent (limit ${maxFileStreams}); retry after ${RETRY_AFTER_SECONDS} s`)
+        this.#fileStreams++
+        let file
+        try {
+          file = await this.options.store.artifactStream(epoch, parts[4] as string)
+        } finally {
+          if (!file) this.#fileStreams--
+        }
         if (file === undefined) throw new HttpError(404, `epoch ${epoch} has no sealed file ${JSON.stringify(parts[4])}`)
-        return { body: file, contentType: 'application/json' }
+        return { body: new Streamed(file.byteLength, () => file.chunks(), () => this.#fileStreams--), contentType: 'application/json' }
       }
     }
     if (parts[0] === 'v1' && parts[1] === 'rewards' && parts.length === 3) {
@@ -507,19 +540,25 @@ function routeName(path: string): string {
   return ['/v1/receipts', '/v1/batches', '/v1/health', '/metrics'].includes(path) ? path : 'other'
 }
 
-/** Writes chunks as the socket takes them (waiting on drain), then ends; a client gone mid-way stops the read. */
-async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+/**
+ * Writes chunks as the socket takes them (waiting on drain), then ends; a client gone mid-way stops the read, and
+ * one that takes more than `stallMs` to take a chunk is cut off, so a reader that stops reading frees its stream.
+ */
+async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, stallMs: number): Promise<void> {
   for await (const chunk of chunks) {
     if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
-    if (!res.write(chunk)) await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done)
-        res.off('close', done)
-        resolve()
-      }
-      res.on('drain', done)
-      res.on('close', done)
-    })
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => {
+        const timer = stallMs > 0 ? setTimeout(() => res.destroy(), stallMs) : undefined
+        const done = () => {
+          clearTimeout(timer)
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.on('drain', done)
+        res.on('close', done)
+      })
   }
   if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
   res.end()

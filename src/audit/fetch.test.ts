@@ -93,6 +93,23 @@ describe('fetchEpochArtifacts', () => {
     expect(proven.missing).toMatch(/proofs\.json answered HTTP 404 \(the proposal carries proofs\)/)
   })
 
+  it('asks a busy server again after its Retry-After instead of taking the file as missing', async () => {
+    const report = bytes('{"format":"busy"}\n')
+    const manifest = manifestOf({ 'report.json': report })
+    serve('/busy/manifest.json', manifest)
+    let busy = 2
+    routes.set('/busy/report.json', (res) => (busy-- > 0 ? res.writeHead(503, { 'retry-after': '0' }).end('{"retry":true}') : res.writeHead(200).end(report)))
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fomo-fetch-'))
+    const fetched = await fetchEpochArtifacts({ url: `${base}/busy/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })
+    expect(fetched.missing).toBeUndefined()
+    expect(requests.filter((r) => r === '/busy/report.json')).toHaveLength(3)
+    // Busy without a Retry-After is an answer like any other: missing, for the next poll.
+    routes.set('/busy/report.json', (res) => res.writeHead(503).end())
+    const again = await fetchEpochArtifacts({ url: `${base}/busy/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir: await mkdtemp(join(tmpdir(), 'fomo-fetch-')) })
+    expect(again.missing).toMatch(/report\.json answered HTTP 503/)
+    expect(requests.filter((r) => r === '/busy/report.json')).toHaveLength(4)
+  })
+
   it('keeps nothing that is not the proposal: another manifest, a changed file, a file not served', async () => {
     const report = bytes('{"a":1}\n')
     const manifest = manifestOf({ 'report.json': report })

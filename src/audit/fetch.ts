@@ -45,6 +45,9 @@ export type FetchedArtifacts = { dir: string; missing?: undefined } | { dir?: un
 const DEFAULT_MAX_FILE_BYTES = 1 << 30
 const DEFAULT_MAX_TOTAL_BYTES = 4 * (1 << 30)
 const MAX_MANIFEST_BYTES = 1 << 20
+/** Times a file is asked again while its server answers busy, and the longest Retry-After waited for. */
+const BUSY_RETRIES = 10
+const MAX_RETRY_AFTER_SECONDS = 30
 /** Files a manifest may list: a sealed directory holds a handful (report, trees, config, inputs). */
 const MAX_FILES = 32
 
@@ -183,6 +186,17 @@ async function fetchToFile(fetchImpl: typeof fetch, url: string, path: string, l
   let response: Response
   try {
     response = await fetchImpl(url, { signal: deadline, redirect: 'error' })
+    // A busy server (503 or 429 with Retry-After, as the aggregator answers while it sends its most files at once)
+    // is asked again after the wait it names, a few times within the fetch's deadline, rather than taken as missing.
+    for (let retries = 0; (response.status === 503 || response.status === 429) && retries < BUSY_RETRIES; retries++) {
+      const header = response.headers.get('retry-after')
+      const wait = header !== null && /^\d{1,6}$/.test(header.trim()) ? Number(header) : NaN
+      if (!(wait <= MAX_RETRY_AFTER_SECONDS)) break
+      await response.body?.cancel().catch(() => undefined)
+      await new Promise((resolve) => setTimeout(resolve, Math.max(wait * 1000, 100)))
+      deadline.throwIfAborted()
+      response = await fetchImpl(url, { signal: deadline, redirect: 'error' })
+    }
   } catch (error) {
     return `${url} could not be fetched: ${(error as Error).message}`
   }

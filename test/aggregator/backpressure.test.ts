@@ -1,6 +1,7 @@
 /**
  * Back-pressure of the aggregator's ingest: past its pending-bytes or queued-jobs limit the service sheds a request
  * with 503 and Retry-After before reading it, stores nothing of it, and the client's resend is stored once.
+ * Sealed files are sent a few at a time, and a reader that stops reading is cut off.
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,8 +24,8 @@ afterAll(async () => {
   await store.close()
 })
 
-async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number; requestTimeoutMs?: number }) {
-  const service = await AggregatorService.create({ store, now: () => NOW, threads: 1, limits })
+async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number; requestTimeoutMs?: number; maxFileStreams?: number }, on: Store = store) {
+  const service = await AggregatorService.create({ store: on, now: () => NOW, threads: 1, limits })
   services.push(service)
   return { service, url: `http://127.0.0.1:${(await service.listen(0)).port}` }
 }
@@ -202,5 +203,63 @@ describe('ingest back-pressure', () => {
     // A refused body lets its bytes go too.
     expect((await post(url, '[{"not": "a receipt"}]')).status).toBe(400)
     expect(service.pendingBytes).toBe(0)
+  })
+})
+
+describe('sealed file streams', () => {
+  /** The store, its `artifactStream` answering a file of `size` spaces in one chunk, read once `ready` settles. */
+  const withFile = (size: number, ready: Promise<void> = Promise.resolve()): Store =>
+    new Proxy(store, {
+      get(target, key) {
+        if (key === 'artifactStream')
+          return async () => ({
+            byteLength: size,
+            async *chunks() {
+              await ready
+              yield new Uint8Array(size).fill(0x20)
+            },
+          })
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  const FILE = '/v1/epochs/20987/files/spend-tree.json'
+
+  it('sends a few files at a time: one more is answered 503 with Retry-After, and served once a stream ends', async () => {
+    let open!: () => void
+    const { service, url } = await serve({ maxFileStreams: 1 }, withFile(1_000, new Promise<void>((r) => (open = r))))
+    const first = fetch(`${url}${FILE}`)
+    await until(() => service.fileStreams === 1)
+    const shed = await fetch(`${url}${FILE}`)
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get('retry-after')).toBe('1')
+    expect((await shed.json()).error).toMatch(/1 sealed files are being sent \(limit 1\)/)
+    open()
+    const sent = await first
+    expect(sent.status).toBe(200)
+    expect((await sent.arrayBuffer()).byteLength).toBe(1_000)
+    await until(() => service.fileStreams === 0)
+    expect((await fetch(`${url}${FILE}`)).status).toBe(200)
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('fomo_file_streams_shed_total 1')
+  })
+
+  it('cuts off a reader that stops reading, so its stream is freed for the next', async () => {
+    const size = 64 * 1024 * 1024
+    const { service, url } = await serve({ maxFileStreams: 1, requestTimeoutMs: 1_000 }, withFile(size))
+    let status = 0
+    const reader = request({ host: '127.0.0.1', port: new URL(url).port, path: FILE }, (res) => {
+      status = res.statusCode!
+      // Takes the headers, then reads nothing more: the 64 MiB stay unsent past the socket's buffers.
+      res.pause()
+    })
+    reader.on('error', () => {})
+    reader.end()
+    await until(() => service.fileStreams === 1 && status === 200)
+    // Cut off after the stall limit (1 s), which frees the stream.
+    await until(() => service.fileStreams === 0)
+    reader.destroy()
+    const next = await fetch(`${url}${FILE}`)
+    expect(next.status).toBe(200)
+    expect((await next.arrayBuffer()).byteLength).toBe(size)
   })
 })

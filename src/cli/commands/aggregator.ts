@@ -134,6 +134,7 @@ export const serveCommand: Command = {
     'max-pending-bytes': { type: 'string', valueName: 'n', description: 'Ingest body bytes held at once before new requests get 503 (default 268435456)' },
     'max-queued-jobs': { type: 'string', valueName: 'n', description: 'Verification jobs waiting for a worker before new requests get 503 (default 8 per core)' },
     'request-timeout-ms': { type: 'string', valueName: 'n', description: 'Time a client has to send a whole request before 408 (default 60000; 0 for none)' },
+    'max-file-streams': { type: 'string', valueName: 'n', description: 'Sealed files sent at once before more get 503 (default 8)' },
     quiet: { type: 'boolean', description: 'No request logs' },
   },
   examples: ['fomo serve --data-dir ./fomo-data --port 8787', 'fomo serve --database-url postgres://fomo@127.0.0.1/fomo'],
@@ -152,6 +153,7 @@ export const serveCommand: Command = {
       maxItems: int('max-items', DEFAULT_LIMITS.maxItems),
       maxPendingBytes: int('max-pending-bytes', DEFAULT_LIMITS.maxPendingBytes),
       requestTimeoutMs: int('request-timeout-ms', DEFAULT_LIMITS.requestTimeoutMs),
+      maxFileStreams: int('max-file-streams', DEFAULT_LIMITS.maxFileStreams),
       ...(values['max-queued-jobs'] === undefined ? {} : { maxQueuedJobs: int('max-queued-jobs', 0) }),
     }
     const store = await storeOf(values, io, 'serve')
