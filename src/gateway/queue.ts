@@ -45,7 +45,16 @@ export type QueueOptions = {
   segmentBytes?: number
   /** Receipts the lookup index keeps, oldest dropped first (default 1,000,000). */
   maxIndex?: number
+  /**
+   * When `append` resolves (and the gateway answers): `disk` (default) once the records are on the disk (O_DSYNC),
+   * so nothing answered is lost to a power cut; `process` once the kernel holds them (a plain append), so nothing
+   * answered is lost when the gateway process dies, even by kill -9, but a power cut or kernel crash can lose the
+   * last answered records.
+   */
+  durability?: QueueDurability
 }
+
+export type QueueDurability = 'disk' | 'process'
 
 const SEGMENT = /^segment-(\d{8})\.ndjson$/
 const segmentName = (n: number) => `segment-${String(n).padStart(8, '0')}.ndjson`
@@ -55,12 +64,14 @@ const NEWLINE = 0x0a
  * through libuv's thread pool instead of a write and an fdatasync.
  */
 const APPEND_DSYNC = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC
+const APPEND = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND
 
 export class ReceiptQueue {
   readonly #dir: string
   readonly #domain: ReceiptDomain
   readonly #segmentBytes: number
   readonly #maxIndex: number
+  readonly #appendFlags: number
   /** Durable size of every segment, in order. */
   readonly #sizes = new Map<number, number>()
   readonly #byDigest = new Map<string, Entry>()
@@ -80,6 +91,7 @@ export class ReceiptQueue {
     this.#domain = options.domain
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024
     this.#maxIndex = options.maxIndex ?? 1_000_000
+    this.#appendFlags = (options.durability ?? 'disk') === 'disk' ? APPEND_DSYNC : APPEND
   }
 
   /** Opens (creating) the queue in `dir`, recovering from a crash. */
@@ -115,7 +127,7 @@ export class ReceiptQueue {
     return this.#unsigned.size
   }
 
-  /** Writes records durably (an O_DSYNC write); resolves once they are on disk. */
+  /** Writes records (one O_DSYNC write, or a plain append with `durability: 'process'`); resolves once they are written. */
   append(records: QueueRecord[]): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken)
     const lines = records.map(recordLine)
@@ -155,7 +167,7 @@ export class ReceiptQueue {
               placed.push({ record: w.records[i]!, entry: { segment: this.#current, offset, length: bytes.length - 1 } })
               offset += bytes.length
             }
-          // Opened with O_DSYNC: the write returns once the data is on disk (a write and an fdatasync in one call).
+          // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
           await writeAll(fd, buffers)
           this.#sizes.set(this.#current, offset)
           for (const p of placed) this.#index(p.record, p.entry)
@@ -177,7 +189,7 @@ export class ReceiptQueue {
     await this.#handle?.close()
     this.#current++
     this.#sizes.set(this.#current, 0)
-    this.#handle = await open(join(this.#dir, segmentName(this.#current)), APPEND_DSYNC)
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#appendFlags)
     await syncDirectory(this.#dir)
   }
 
@@ -327,7 +339,7 @@ export class ReceiptQueue {
     }
     this.#current = segments.at(-1) ?? 1
     if (segments.length === 0) this.#sizes.set(this.#current, 0)
-    this.#handle = await open(join(this.#dir, segmentName(this.#current)), APPEND_DSYNC)
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#appendFlags)
     this.#cursor = await this.#readCursor(segments[0] ?? 1)
   }
 

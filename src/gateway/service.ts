@@ -27,7 +27,7 @@ import { Forwarder, type ForwarderOptions } from './forwarder.ts'
 import { KeyRing, readKeyStore, SignedRequestChecker, SIGNED_HEADERS, unauthorized, type KeyEntry } from './identity.ts'
 import { callReceipt, epochOf, usageOf } from './metering.ts'
 import type { PriceTable, ModelPrice, TokenUsage } from './prices.ts'
-import { ReceiptQueue } from './queue.ts'
+import { ReceiptQueue, type QueueDurability } from './queue.ts'
 import { ReceiptSigner, type SigningMode } from './signer.ts'
 import { classifyEvent, SseSplitter, sseComment } from './sse.ts'
 import { callerHeaders, Upstream } from './upstream.ts'
@@ -51,6 +51,8 @@ export type GatewayOptions = {
   upstream: { url: string; apiKey?: string | undefined; timeoutMs: number }
   /** Holds keys.json and the queue. */
   dataDir: string
+  /** When a call's receipt counts as recorded, so the call is answered (the queue's `durability`; default `disk`). */
+  queueDurability?: QueueDurability | undefined
   stakes: SnapshotSource
   signing: SigningMode
   /** The aggregator receipts are forwarded to; without it they wait in the queue. */
@@ -149,7 +151,7 @@ export class GatewayService {
       if (!options.config.providers.some((p) => p.deploymentId === price.deploymentId && p.provider === provider))
         throw new GatewayConfigError(`model ${price.model}: provider ${getAddress(provider)} is not allowed to sign for deployment ${price.deploymentId}`, 'The aggregator would refuse every receipt: list the provider for the deployment in its configuration, or use the provider key it lists.')
     }
-    const queue = await ReceiptQueue.open(join(options.dataDir, QUEUE_DIR), { domain: options.config.domain })
+    const queue = await ReceiptQueue.open(join(options.dataDir, QUEUE_DIR), { domain: options.config.domain, durability: options.queueDurability })
     const version = await keysVersion(options.dataDir)
     const service = new GatewayService(options, queue, await loadKeys(options.dataDir))
     service.#keysVersion = version

@@ -26,7 +26,7 @@ import { worldConfig } from '../aggregator/world.ts'
 import { CHAT_MODEL, DISCOUNT_BPS, gatewayFiles, PRICES, PROVIDER_KEY, spawnGateway, USER } from '../gateway/world.ts'
 
 export type GatewayBenchRow = {
-  target: 'direct' | 'gateway, signed per call' | 'gateway, batch-signed'
+  target: 'direct' | 'gateway, signed per call' | 'gateway, batch-signed' | 'gateway, signed per call, `--queue-durability process`'
   /** Calls per second at saturation. */
   throughput: number
   /** autocannon's latency at saturation (ms, whole milliseconds). */
@@ -69,11 +69,15 @@ export async function benchGateway(log: (line: string) => void, options: { secon
     const rows: GatewayBenchRow[] = []
     log(`gateway: direct to the upstream (${seconds} s at each of ${rates.join(', ')} calls/s, ${seconds} s saturated)`)
     rows.push({ target: 'direct', ...(await measure(new URL(upstreamUrl).origin, {}, seconds, rates, upstream.pid)), receipts: null })
-    for (const [target, sign] of [['gateway, signed per call', 'call'], ['gateway, batch-signed', 'batch']] as const) {
+    for (const [target, sign, durability] of [
+      ['gateway, signed per call', 'call', 'disk'],
+      ['gateway, batch-signed', 'batch', 'disk'],
+      ['gateway, signed per call, `--queue-durability process`', 'call', 'process'],
+    ] as const) {
       const files = await gatewayFiles()
-      const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign])
+      const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign, '--queue-durability', durability])
       children.push(gateway.child)
-      log(`gateway: through the gateway, --sign ${sign}`)
+      log(`gateway: through the gateway, --sign ${sign} --queue-durability ${durability}`)
       const measured = await measure(gateway.url, { authorization: `Bearer ${files.apiKey}` }, seconds, rates, gateway.child.pid)
       const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
       const receipts = Number(/^fomo_gateway_receipts_total\{mode="\w+"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)
@@ -268,7 +272,7 @@ export function gatewayBenchSection(b: GatewayBench): string[] {
   const lines = [
     '## Gateway overhead, non-streamed chat completions',
     '',
-    `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed; added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
+    `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer, except in the last row: there (\`--queue-durability process\`) a call is answered once the kernel holds its receipt's record, which a killed gateway process does not lose (the kill -9 tests run this mode too) but a power cut can. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed; added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
     '',
     `| target | ${b.rates.map((r) => `p50 / p99 at ${f(r)}/s | added p50 / p99 at ${f(r)}/s`).join(' | ')} | calls/s saturated | p50 / p99 saturated | CPU per call, all threads / main thread | receipts / answered | errors |`,
     `| --- | ${b.rates.map(() => '---: | ---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`,
@@ -279,7 +283,7 @@ export function gatewayBenchSection(b: GatewayBench): string[] {
   }
   lines.push(
     '',
-    `Durability sets a floor under the added latency: a call is answered after its receipt's durable write; a 1 KiB write and fdatasync took ${ms(b.fsync.p50)} (p50) and ${ms(b.fsync.p99)} (p99) on this disk in the same run.`,
+    `Durability sets a floor under the added latency: a call is answered after its receipt's durable write; a 1 KiB write and fdatasync took ${ms(b.fsync.p50)} (p50) and ${ms(b.fsync.p99)} (p99) on this disk in the same run. The last row shows what is left without it.`,
     '',
     `The gateway's own steps per call, timed in the benchmark's process (the least of 5 rounds of 2,000): ${b.steps.map((x) => `${x.step} ${f(x.us, 1)} µs`).join(', ')}; ${f(b.steps.reduce((n, x) => n + x.us, 0), 1)} µs in all. The rest of the gateway's CPU per call is Node's HTTP server and client, the socket system calls and garbage collection.`,
     '',

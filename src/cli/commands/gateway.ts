@@ -51,6 +51,11 @@ export const gatewayCommand: Command = {
     sign: { type: 'string', valueName: 'call|batch', description: 'One signature per call (default), or one per batch of each interval' },
     'batch-interval-ms': { type: 'string', valueName: 'n', description: 'With --sign batch: how often a batch is signed (default 1000)' },
     'batch-max': { type: 'string', valueName: 'n', description: 'With --sign batch: most receipts per batch (default 10000)' },
+    'queue-durability': {
+      type: 'string',
+      valueName: 'disk|process',
+      description: 'Answer a call once its receipt is on the disk (default: survives a power cut) or once the kernel holds it (survives kill -9 of the gateway, not a power cut)',
+    },
     rpc: { type: 'string', valueName: 'url', description: 'Read stake snapshots from each deployment\'s MTStaking on this node' },
     stakes: { type: 'string', valueName: 'inputs.json', description: 'Offline: stakes from an epoch inputs file (fomo-epoch-inputs-v2), read again each epoch' },
     'max-body-bytes': { type: 'string', valueName: 'n', description: 'Request body limit (default 4194304)' },
@@ -80,6 +85,8 @@ export const gatewayCommand: Command = {
     const mode = values.sign ?? 'call'
     if (mode !== 'call' && mode !== 'batch') throw new UsageError('--sign must be call or batch', name)
     const signing: SigningMode = mode === 'call' ? { kind: 'call' } : { kind: 'batch', intervalMs: integer(values, 'batch-interval-ms', 1000, name, 10), maxReceipts: integer(values, 'batch-max', 10_000, name, 1) }
+    const durability = values['queue-durability'] ?? 'disk'
+    if (durability !== 'disk' && durability !== 'process') throw new UsageError('--queue-durability must be disk or process', name)
     const dataDir = dataDirOf(values, io.cwd)
     await mkdir(dataDir, { recursive: true })
     const service = await GatewayService.create({
@@ -88,6 +95,7 @@ export const gatewayCommand: Command = {
       privateKey,
       upstream: { url: upstream, apiKey: io.env.FOMO_UPSTREAM_API_KEY, timeoutMs: integer(values, 'upstream-timeout-ms', 600_000, name, 1) },
       dataDir,
+      queueDurability: durability,
       stakes,
       signing,
       aggregator: typeof values.aggregator === 'string' ? { url: values.aggregator, retainMs: integer(values, 'retain-hours', 48, name) * 3_600_000 } : undefined,
@@ -120,6 +128,8 @@ export const gatewayKeysAddCommand: Command = {
     if (!/^0x[0-9a-fA-F]{40}$/.test(user)) throw new UsageError('--user must be a 0x address', name)
     const label = typeof values.label === 'string' ? values.label : ''
     if (label.length > 200) throw new UsageError('--label must be at most 200 characters', name)
+    const durability = values['queue-durability'] ?? 'disk'
+    if (durability !== 'disk' && durability !== 'process') throw new UsageError('--queue-durability must be disk or process', name)
     const dataDir = dataDirOf(values, io.cwd)
     await mkdir(dataDir, { recursive: true })
     const keys = await loadKeys(dataDir)
