@@ -286,6 +286,7 @@ export class AggregatorService {
       }
       // A streamed answer that failed part-way: its status is sent, so the connection is cut short for the client to see.
       if (res.headersSent) {
+        status = 500
         this.#log({ level: 'error', msg: 'response failed after its headers', error: (error as Error).message })
         res.destroy()
         return

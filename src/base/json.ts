@@ -7,9 +7,14 @@ import { BaseError } from './errors.ts'
 export class JsonError extends BaseError {
   override name = 'JsonError'
   readonly offset: number
+  /** What is wrong, without the source and offset. */
+  readonly detail: string
+  readonly hint: string | undefined
   constructor(source: string, message: string, offset: number, hint?: string) {
     super('JSON_INVALID', `${source}: ${message} at offset ${offset}`, hint ? { metaMessages: [hint] } : {})
     this.offset = offset
+    this.detail = message
+    this.hint = hint
   }
 }
 
@@ -125,5 +130,57 @@ function scan(text: string, source: string, keys: Set<string> | undefined): numb
 
 /** A JSON file's bytes as fomo-kit writes them: two-space indentation and a final newline (what sealed hashes cover). */
 export function jsonFileBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`)
+  let text: string
+  try {
+    text = JSON.stringify(value, null, 2)
+  } catch (error) {
+    // Past the longest string V8 holds (the ledger of a million users): the same text, written in pieces.
+    if (error instanceof RangeError) return jsonFileBytesInPieces(value)
+    throw error
+  }
+  return new TextEncoder().encode(`${text}\n`)
+}
+
+/**
+ * `jsonFileBytes`'s text for a document too large for one string: the top object's members and the elements of its
+ * arrays are stringified one by one (indented as JSON.stringify would) into buffers of about 4 MB. Plain JSON data only.
+ */
+export function jsonFileBytesInPieces(value: unknown): Uint8Array {
+  const chunks: Buffer[] = []
+  let pending: string[] = []
+  let size = 0
+  const push = (text: string) => {
+    pending.push(text)
+    size += text.length
+    if (size >= 4 << 20) flush()
+  }
+  const flush = () => {
+    chunks.push(Buffer.from(pending.join('')))
+    pending = []
+    size = 0
+  }
+  const write = (v: unknown, depth: number) => {
+    const pad = '  '.repeat(depth)
+    if (depth < 2 && Array.isArray(v) && v.length > 0) {
+      push('[')
+      v.forEach((item, i) => {
+        push(`${i ? ',' : ''}\n${pad}  `)
+        write(item === undefined || typeof item === 'function' ? null : item, depth + 1)
+      })
+      push(`\n${pad}]`)
+    } else if (depth < 2 && typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) {
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function')
+      push('{')
+      entries.forEach(([k, x], i) => {
+        push(`${i ? ',' : ''}\n${pad}  ${JSON.stringify(k)}: `)
+        write(x, depth + 1)
+      })
+      push(entries.length ? `\n${pad}}` : '}')
+    } else push((JSON.stringify(v, null, 2) ?? 'null').replaceAll('\n', `\n${pad}`))
+  }
+  write(value, 0)
+  push('\n')
+  flush()
+  const whole = Buffer.concat(chunks)
+  return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength)
 }

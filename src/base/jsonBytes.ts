@@ -3,13 +3,18 @@
  * string V8 holds (about 512 MiB of text, e.g. the spend tree of a million users) is read member by member and
  * element by element, each part then parsed on its own (`parseJsonDocument`). Only the structure is checked here.
  */
-import { JsonError } from './json.ts'
+import { JsonError, parseJsonDocument } from './json.ts'
 
 /** A part of the document: bytes [start, end). */
 export type JsonSpan = { start: number; end: number }
 
 const SPACE = new Uint8Array(256)
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) SPACE[c] = 1
+/** Bytes a number or literal (true, false, null) may start with. */
+const PRIMITIVE_START = new Uint8Array(256)
+for (const c of '-0123456789tfn') PRIMITIVE_START[c.charCodeAt(0)] = 1
+// A byte order mark inside the document is text to refuse, as JSON.parse does, not to drop.
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 export class JsonBytesReader {
   constructor(
@@ -43,7 +48,12 @@ export class JsonBytesReader {
     for (;;) {
       if (b[i] !== 0x22) this.fail('expected a key', i)
       const keyEnd = this.#stringEnd(i)
-      const key = JSON.parse(new TextDecoder().decode(b.subarray(i, keyEnd))) as string
+      let key: string
+      try {
+        key = JSON.parse(UTF8.decode(b.subarray(i, keyEnd))) as string
+      } catch {
+        this.fail('a key is not a valid JSON string', i)
+      }
       if (out.has(key)) this.fail(`the key ${JSON.stringify(key)} is repeated`, i)
       i = this.skipSpace(keyEnd)
       if (b[i] !== 0x3a) this.fail("expected ':'", i)
@@ -79,7 +89,17 @@ export class JsonBytesReader {
   }
 
   text(span: JsonSpan): string {
-    return new TextDecoder().decode(this.bytes.subarray(span.start, span.end))
+    return UTF8.decode(this.bytes.subarray(span.start, span.end))
+  }
+
+  /** The part parsed strictly (`parseJsonDocument`); an error names its offset in the whole document. */
+  parse(span: JsonSpan): unknown {
+    try {
+      return parseJsonDocument(this.text(span), this.source)
+    } catch (error) {
+      if (error instanceof JsonError) throw new JsonError(this.source, error.detail, span.start + error.offset, error.hint)
+      throw error
+    }
   }
 
   #valueEnd(i: number): number {
@@ -100,9 +120,9 @@ export class JsonBytesReader {
       }
       this.fail('an array or object is not closed', i)
     }
+    if (!PRIMITIVE_START[c]) this.fail('expected a value', i)
     let k = i
     while (k < b.length && !SPACE[b[k] as number] && b[k] !== 0x2c && b[k] !== 0x5d && b[k] !== 0x7d) k++
-    if (k === i) this.fail('expected a value', i)
     return k
   }
 
@@ -115,4 +135,26 @@ export class JsonBytesReader {
     }
     return this.fail('a string is not closed', i)
   }
+}
+
+/** Documents up to this size are decoded and parsed whole; larger ones part by part. */
+const WHOLE_DOCUMENT_BYTES = 256 << 20
+
+/**
+ * Parses a JSON document from its bytes as `parseJsonDocument` does, including one past the longest string: then the
+ * top object's members and the elements of its arrays are parsed one by one (what `jsonFileBytesInPieces` writes).
+ */
+export function parseJsonBytes(bytes: Uint8Array, source = 'JSON', wholeBytes = WHOLE_DOCUMENT_BYTES): unknown {
+  if (bytes.length <= wholeBytes) return parseJsonDocument(UTF8.decode(bytes), source)
+  const json = new JsonBytesReader(bytes, source)
+  const whole = json.value(0)
+  json.end(whole)
+  const part = (span: JsonSpan): unknown => {
+    if (bytes[span.start] !== 0x5b) return json.parse(span)
+    const items: unknown[] = []
+    json.elements(span, (element) => void items.push(json.parse(element)))
+    return items
+  }
+  if (bytes[whole.start] === 0x5b) return part(whole)
+  return Object.fromEntries([...json.members(whole)].map(([key, span]) => [key, part(span)]))
 }

@@ -7,6 +7,7 @@
 import { getContract, zeroAddress, type Abi, type Address, type Hex, type PublicClient } from 'viem'
 import { ledgerFault, type LedgerFault } from '../epoch/ledgerFaults.ts'
 import { parseJsonDocument } from '../base/json.ts'
+import { parseJsonBytes } from '../base/jsonBytes.ts'
 import { readEpochFile } from '../epoch/directory.ts'
 import { ledgerHash, readLedger, rewardParameters, type Ledger, type OpenedLedger, type RewardParams } from '../epoch/ledger.ts'
 import { readSpendTree } from './challenges.ts'
@@ -22,7 +23,7 @@ export type { OpenedLedger }
 
 /** Reads ledger.json of a sealed directory (its lists checked against their roots) with both positional trees. */
 export async function readOpenedLedger(dir: string): Promise<OpenedLedger> {
-  return readLedger(parseJsonDocument((await readEpochFile(dir, 'ledger.json')).toString('utf8'), 'ledger.json'))
+  return readLedger(parseJsonBytes(await readEpochFile(dir, 'ledger.json'), 'ledger.json'))
 }
 
 /** The spend list's entry at position `p` with its proof, as the judge opens it. */

@@ -9,6 +9,7 @@ import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
 import { faultPoint } from '../base/faults.ts'
 import { parseJsonDocument } from '../base/json.ts'
+import { parseJsonBytes } from '../base/jsonBytes.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { configHash, readConfig, type AggregatorConfig } from './config.ts'
 import { readEpochInputs, type EpochInputs } from './inputs.ts'
@@ -106,7 +107,7 @@ export async function readSealedEpoch(dir: string): Promise<SealedEpoch> {
   const config = readConfig(parseJsonDocument(configBytes.toString('utf8'), 'config.json'))
   const inputs = readEpochInputs(parseJsonDocument((await readEpochFile(dir, 'inputs.json')).toString('utf8'), 'inputs.json'), config)
   if (!manifest.files.has('ledger.json')) throw new EpochDirectoryError('the epoch has no ledger.json, which a registry needs for its commitment', 'The epoch was sealed by an older fomo-kit: seal it again.')
-  const ledger = readLedger(parseJsonDocument((await readEpochFile(dir, 'ledger.json')).toString('utf8'), 'ledger.json'))
+  const ledger = readLedger(parseJsonBytes(await readEpochFile(dir, 'ledger.json'), 'ledger.json'))
   if (ledger.epoch !== manifest.epoch) throw new EpochDirectoryError(`ledger.json is of epoch ${ledger.epoch}, the manifest of epoch ${manifest.epoch}`)
   return {
     dir,

@@ -9,6 +9,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hexToBytes, toHex } from '../base/bytes.ts'
+import { JsonError, parseJsonDocument } from '../base/json.ts'
 import { getMultiProof, MerkleProofError, processMultiProof, processProof } from './core.ts'
 import { keccak256 } from '../base/keccak.ts'
 import { closeWorkers } from './parallel.ts'
@@ -250,7 +251,7 @@ describe('loading dumps from bytes (files past the longest string)', () => {
     }
   })
 
-  it('refuses what load refuses, with the same error', () => {
+  it('refuses JSON documents load refuses, with the same error', () => {
     fc.assert(
       fc.property(values, fc.nat(), (vs, pick) => {
         const dump = StandardTree.of(vs, ENC).dump()
@@ -290,6 +291,35 @@ describe('loading dumps from bytes (files past the longest string)', () => {
       { numRuns: 50 },
     )
     expect(() => StandardTree.dumpValues(bytesOf('{"values":[{"value":1}]}'), 'spend-tree.json')).toThrow(/values\[0\]\.value: expected an array/)
+  })
+
+  it('refuses what JSON.parse and load refuse that a byte scan could let through, with load\'s error and offset', () => {
+    const text = JSON.stringify(StandardTree.of([[`0x${'11'.repeat(20)}`, '5'], [`0x${'22'.repeat(20)}`, '6']], ENC).dump())
+    // Valid JSON that load refuses: the same error, message and offset.
+    for (const bad of [
+      text.replace('{"format"', '{"__proto__":{},"format"'),
+      text.replace('"format"', '"junk":[1,2,3],"format"'),
+      text.replace('"treeIndex":1', '"treeIndex":1,"treeIndex":1'),
+    ]) {
+      let want: unknown
+      try {
+        StandardTree.load(parseJsonDocument(bad, 'dump.json'))
+      } catch (error) {
+        want = { error: (error as Error).name, message: (error as Error).message.split('\n')[0] }
+      }
+      expect(want).toBeDefined()
+      expect(outcome(() => StandardTree.loadBytes(bytesOf(bad), 'dump.json'))).toEqual(want)
+    }
+    // Text JSON.parse refuses: a JsonError too (its wording is the scan's, not the engine's).
+    for (const bad of [
+      text.replace('"format":"standard-v1"', '"format":\uFEFF"standard-v1"'),
+      text.replace('"tree":["', '"tree":[\uFEFF"'),
+      text.replace('"format"', '"form\\qat":1,"format"'),
+      text.replace('"tree":[', '"tree":[x,'),
+    ]) {
+      expect(() => parseJsonDocument(bad)).toThrow(JsonError)
+      expect(() => StandardTree.loadBytes(bytesOf(bad), 'dump.json')).toThrow(JsonError)
+    }
   })
 
   it('refuses text that is not one JSON document, naming the offset', () => {

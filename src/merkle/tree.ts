@@ -6,7 +6,6 @@ import { open } from 'node:fs/promises'
 import { BaseError, describe } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { equalBytes, hexToBytes, toHex, writeHexAscii, type Hex } from '../base/bytes.ts'
-import { parseJsonDocument } from '../base/json.ts'
 import { JsonBytesReader, type JsonSpan } from '../base/jsonBytes.ts'
 import { getMultiProof, placeLeaves, getProof, hashPair, isLeafIndex, processMultiProof, processProof, sortLeafOrder } from './core.ts'
 import { leafEncoding as getLeafEncoding, type LeafEncoding, type LeafValue } from './encoding.ts'
@@ -222,13 +221,13 @@ export class StandardTree {
     const whole = json.value(0)
     json.end(whole)
     const members = json.members(whole)
-    // The small members as a document of their own, validated as `load` validates them.
-    const head: Record<string, unknown> = {}
-    for (const [key, span] of members) head[key] = key === 'tree' || key === 'values' ? [] : parseJsonDocument(json.text(span), source)
+    // The small members as a document of their own, validated as `load` validates them; an unknown member is refused
+    // unread (it could be any size), and fromEntries keeps a `__proto__` member a key, as JSON.parse does.
+    const head = Object.fromEntries([...members].map(([key, span]) => [key, key === 'format' || key === 'leafEncoding' ? json.parse(span) : key === 'tree' || key === 'values' ? [] : null]))
     const r = new Reader(STANDARD_TREE_FORMAT, head)
     const encoding = StandardTree.#loadHeader(r)
     const spanOf = (key: 'tree' | 'values') => members.get(key) ?? r.field(key).fail('an array')
-    const itemAt = (key: string, span: JsonSpan, i: number) => new Reader(STANDARD_TREE_FORMAT, parseJsonDocument(json.text(span), source), `$.${key}[${i}]`)
+    const itemAt = (key: string, span: JsonSpan, i: number) => new Reader(STANDARD_TREE_FORMAT, json.parse(span), `$.${key}[${i}]`)
     // Nodes go straight into bytes as the array is walked; values keep only where they start and end.
     let nodes = new Uint8Array(32 * 1024)
     const count = json.elements(spanOf('tree'), (span, i) => {
@@ -268,7 +267,7 @@ export class StandardTree {
     if (!span) return []
     const out: unknown[][] = []
     json.elements(span, (element, i) => {
-      const item = new Reader(STANDARD_TREE_FORMAT, parseJsonDocument(json.text(element), source), `$.values[${i}]`)
+      const item = new Reader(STANDARD_TREE_FORMAT, json.parse(element), `$.values[${i}]`)
       out.push(item.field('value').array().map((v) => v.value))
     })
     return out

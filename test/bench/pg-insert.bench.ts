@@ -100,7 +100,7 @@ export function pgInsertBenchSection(runs: PgInsertRun[]): string[] {
     const rate = (r: PgInsertRun) => r.rows / r.seconds
     lines.push(
       '',
-      `Reading: the target for batch-signed ingest, 200,000 receipts/s, is ${f(200_000 / rate(ceiling), 1)}x what this PostgreSQL server does alone with the table's indexes and ${f(200_000 / rate(pkOnly), 1)}x with the primary key alone, with no client at all. So no faster client path (COPY, binary parameters, more connections on these 2 cores) reaches it while every receipt is a row: what is left to gain on the client side is the gap between the store and the ceiling. Reaching it needs fewer rows, one per batch, with deduplication and the request-id check moved from the row indexes to the batch and to sealing; docs/scaling.md weighs that design.`,
+      `Reading: the target for batch-signed ingest, 200,000 receipts/s, is ${f(200_000 / rate(ceiling), 1)}x what this PostgreSQL server does alone with the table's indexes and ${f(200_000 / rate(pkOnly), 1)}x with the primary key alone, with no client at all. So no faster client path (COPY, binary parameters) reaches it while every receipt is a row, one insert stream as here (several concurrent sessions were not measured, and would have to gain more than the factor above): what is left to gain on the client side is the gap between the store and the ceiling. Reaching it needs fewer rows, one per batch, with deduplication and the request-id check moved from the row indexes to the batch and to sealing; docs/scaling.md weighs that design.`,
     )
   }
   return lines
