@@ -5,8 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BaseError } from '../base/errors.ts'
-import type { Hex } from '../base/bytes.ts'
-import { StandardTree } from '../merkle/tree.ts'
+import { hexToBytes, type Hex } from '../base/bytes.ts'
+import { StandardTree, type ValueOrder } from '../merkle/tree.ts'
 import { VerifierPool } from '../receipts/pool.ts'
 import type { ReceiptColumns } from '../receipts/columns.ts'
 import type { AggregatorConfig } from '../epoch/config.ts'
@@ -91,6 +91,9 @@ export class ListenError extends BaseError {
   }
 }
 
+/** A tree the proof routes serve, with its values ordered by lookup key. */
+type LoadedTree = { tree: StandardTree; byKey: ValueOrder }
+
 type Routed = { status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }
 /** A response body written chunk by chunk, with its length known before the first. */
 /** A response body written chunk by chunk, its length known before the first; `done` runs once it ends, however. */
@@ -130,7 +133,7 @@ export class AggregatorService {
   #pool: VerifierPool
   #configs: Configs
   readonly #limits: Limits
-  readonly #trees = new Map<string, Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined>>()
+  readonly #trees = new Map<string, Promise<LoadedTree | undefined>>()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
   /** Ingest body bytes held now by requests in flight, counted as they arrive. */
@@ -471,11 +474,11 @@ export class AggregatorService {
   }
 
   /**
-   * A sealed epoch's tree with an index from lookup key to leaf (the spend tree by (deployment, user), the reward
-   * tree by account), loaded once (concurrent requests share the load: a million users' tree is hundreds of MB) and
-   * cached.
+   * A sealed epoch's tree with its values ordered by lookup key (the spend tree by (deployment, user), the reward
+   * tree by account: 4 bytes per leaf), loaded once (concurrent requests share the load: a million users' tree is
+   * hundreds of MB) and cached.
    */
-  #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
+  #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
     const key = `${epoch}/${name}`
     const cached = this.#trees.get(key)
     if (cached) return cached
@@ -487,7 +490,7 @@ export class AggregatorService {
     return loading
   }
 
-  async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<{ tree: StandardTree; index: Map<string, number[]> } | undefined> {
+  async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
     // Only the file asked for, not the whole sealed directory.
     const content = await this.options.store.artifactFile(epoch, name)
     if (!content) {
@@ -495,26 +498,23 @@ export class AggregatorService {
       return undefined
     }
     const tree = StandardTree.loadBytes(content, name)
-    const index = new Map<string, number[]>()
-    for (const [i, value] of tree.entries()) {
-      const k = name === 'spend-tree.json' ? `${value[1]}/${value[2]}` : rewardLeafOf(value).account
-      const list = index.get(k)
-      if (list) list.push(i)
-      else index.set(k, [i])
-    }
-    return { tree, index }
+    // Spend leaves are (epoch, deployment, user, ...), reward leaves (domain, account, token, amount).
+    if (name === 'reward-tree.json') rewardLeafOf(tree.at(0))
+    return { tree, byKey: tree.orderBy(name === 'spend-tree.json' ? [1, 2] : [1]) }
   }
 
   async #spendProof(epoch: number, deploymentId: string, user: string) {
     const loaded = await this.#tree(epoch, 'spend-tree.json')
-    const i = loaded?.index.get(`${deploymentId.toLowerCase()}/${user.toLowerCase()}`)?.[0]
+    const key = [word(deploymentId, 32), word(user, 20)]
+    const i = loaded && key.every((w) => w !== undefined) ? loaded.tree.find(loaded.byKey, key as Uint8Array[])[0] : undefined
     if (!loaded || i === undefined) throw new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
     return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, value: loaded.tree.at(i), proof: loaded.tree.getProof(i) }
   }
 
   async #rewardProofs(epoch: number, account: string) {
     const loaded = await this.#tree(epoch, 'reward-tree.json')
-    const indices = loaded?.index.get(account.toLowerCase() as Hex) ?? []
+    const key = word(account, 20)
+    const indices = loaded && key ? loaded.tree.find(loaded.byKey, [key]) : []
     if (!loaded || indices.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
     return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, leaves: indices.map((i) => ({ value: loaded.tree.at(i), proof: loaded.tree.getProof(i) })) }
   }
@@ -533,6 +533,14 @@ async function loadConfigs(store: Store): Promise<Configs> {
 function parseEpoch(text: string): number {
   if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) throw new HttpError(400, `epoch must be a non-negative integer, got ${JSON.stringify(text)}`)
   return Number(text)
+}
+
+/** A path segment as a 32-byte ABI word (`bytes` of hex, left-padded as an address or bytes32 is); undefined if it is not such hex. */
+function word(hex: string, bytes: number): Uint8Array | undefined {
+  if (!new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`).test(hex)) return undefined
+  const out = new Uint8Array(32)
+  out.set(hexToBytes(hex, bytes), 32 - bytes)
+  return out
 }
 
 function routeName(path: string): string {

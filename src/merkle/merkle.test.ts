@@ -222,6 +222,23 @@ describe('proofs (security checklist 14-18)', () => {
   })
 })
 
+describe('lookup by key', () => {
+  it('find over orderBy gives every value whose key words match, as a scan would', () => {
+    const owner = fc.constantFrom(...[1, 2, 3, 4].map((k) => `0x${String(k).repeat(40)}`))
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(owner, owner, uint), { minLength: 1, maxLength: 40, selector: (v) => v.join() }), owner, owner, (vs, a, b) => {
+        const tree = StandardTree.of(vs, ['address', 'address', 'uint256'])
+        const word = (addr: string) => hexToBytes(`0x${'00'.repeat(12)}${addr.slice(2)}`, 32)
+        const scan = (match: (v: [string, string, string]) => boolean) => vs.flatMap((v, i) => (match(v) ? [i] : []))
+        expect(tree.find(tree.orderBy([0]), [word(a)])).toEqual(scan((v) => v[0] === a))
+        expect(tree.find(tree.orderBy([1, 0]), [word(b), word(a)])).toEqual(scan((v) => v[1] === b && v[0] === a))
+      }),
+      { numRuns: 200 },
+    )
+    expect(() => StandardTree.of([['x', true]], ['string', 'bool']).orderBy([0])).toThrow(/static leaf encoding/)
+  })
+})
+
 describe('loading dumps from bytes (files past the longest string)', () => {
   const bytesOf = (text: string) => new TextEncoder().encode(text)
   /** What `load` and `loadBytes` make of a document: the same tree, or errors of the same kind and message. */
