@@ -497,7 +497,8 @@ export class AggregatorService {
       if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
       return undefined
     }
-    const tree = StandardTree.loadBytes(content, name)
+    // Loaded in steps, so ingest and other requests go on meanwhile (a million users' tree is about 20 s of work).
+    const tree = await StandardTree.loadBytesAsync(content, name)
     // Spend leaves are (epoch, deployment, user, ...), reward leaves (domain, account, token, amount).
     if (name === 'reward-tree.json') rewardLeafOf(tree.at(0))
     return { tree, byKey: tree.orderBy(name === 'spend-tree.json' ? [1, 2] : [1]) }

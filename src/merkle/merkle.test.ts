@@ -268,6 +268,23 @@ describe('loading dumps from bytes (files past the longest string)', () => {
     }
   })
 
+  it('loadBytesAsync loads the same tree, giving the event loop turns on the way', async () => {
+    const n = 40_000
+    const tree = await StandardTree.build(Array.from({ length: n }, (_, i) => [`0x${i.toString(16).padStart(40, '0')}`, String(i)]), ENC)
+    const bytes = Buffer.concat([...tree.dumpChunks()])
+    let turns = 0
+    const timer = setInterval(() => turns++, 0)
+    const loaded = await StandardTree.loadBytesAsync(bytes)
+    clearInterval(timer)
+    expect(loaded.root).toBe(tree.root)
+    expect(loaded.getProof(n - 1)).toEqual(tree.getProof(n - 1))
+    // 40,000 values and as many nodes are several steps of 8,192: timers ran between them.
+    expect(turns).toBeGreaterThan(1)
+    const broken = JSON.parse(bytes.toString())
+    broken.values[n - 1].value[1] = '7'
+    await expect(StandardTree.loadBytesAsync(bytesOf(JSON.stringify(broken)))).rejects.toThrow(`values[${n - 1}] does not hash`)
+  })
+
   it('refuses JSON documents load refuses, with the same error', () => {
     fc.assert(
       fc.property(values, fc.nat(), (vs, pick) => {

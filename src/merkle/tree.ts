@@ -16,6 +16,13 @@ import { hashLeaves, hashNodes } from './parallel.ts'
 
 export const STANDARD_TREE_FORMAT = 'standard-v1'
 const NODE_HEX = /^0x[0-9a-fA-F]{64}$/
+/** Values checked between two turns of the event loop in `loadBytesAsync` (about 100 ms of work). */
+const LOAD_STEP = 8192
+
+/** Runs steps to their end on this turn. */
+function finish<T>(steps: Generator<void, T>): T {
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value
+}
 const NODE_EXPECTED = 'a 32-byte 0x-prefixed hex node'
 
 /** The `standard-v1` dump of @openzeppelin/merkle-tree. */
@@ -211,7 +218,7 @@ export class StandardTree {
     const valueItems = r.field('values').array()
     const nodes = new Uint8Array(32 * treeItems.length)
     treeItems.forEach((item, i) => nodes.set(hexToBytes(item.string(NODE_HEX, NODE_EXPECTED), 32), 32 * i))
-    return StandardTree.#loadParts(r, encoding, nodes, valueItems.length, (i) => valueItems[i]!)
+    return finish(StandardTree.#loadParts(r, encoding, nodes, valueItems.length, (i) => valueItems[i]!))
   }
 
   /**
@@ -220,10 +227,29 @@ export class StandardTree {
    * read straight into the tree's buffer and each value is parsed on its own.
    */
   static loadBytes(bytes: Uint8Array, source = 'standard-v1 dump'): StandardTree {
+    return finish(StandardTree.#loadBytesSteps(bytes, source))
+  }
+
+  /**
+   * `loadBytes` that gives the event loop a turn every few thousand values, so a service loading a tree of millions of
+   * leaves keeps answering (the work is the same, spread out).
+   */
+  static async loadBytesAsync(bytes: Uint8Array, source = 'standard-v1 dump'): Promise<StandardTree> {
+    const steps = StandardTree.#loadBytesSteps(bytes, source)
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  static *#loadBytesSteps(bytes: Uint8Array, source: string): Generator<void, StandardTree> {
     const json = new JsonBytesReader(bytes, source)
+    // Each walk over the whole document is a step of its own (about a second for a million users' tree).
     const whole = json.value(0)
     json.end(whole)
+    yield
     const members = json.members(whole)
+    yield
     // The small members as a document of their own, validated as `load` validates them; an unknown member is refused
     // unread (it could be any size), and fromEntries keeps a `__proto__` member a key, as JSON.parse does.
     const head = Object.fromEntries([...members].map(([key, span]) => [key, key === 'format' || key === 'leafEncoding' ? json.parse(span) : key === 'tree' || key === 'values' ? [] : null]))
@@ -245,6 +271,7 @@ export class StandardTree {
       if (!plain || !writeHexAscii(bytes, start + 3, 32, nodes, 32 * i))
         nodes.set(hexToBytes(itemAt('tree', span, i).string(NODE_HEX, NODE_EXPECTED), 32), 32 * i)
     })
+    yield
     let bounds = new Float64Array(2 * 1024)
     const valueCount = json.elements(spanOf('values'), ({ start, end }, i) => {
       if (2 * (i + 1) > bounds.length) {
@@ -255,7 +282,8 @@ export class StandardTree {
       bounds[2 * i] = start
       bounds[2 * i + 1] = end
     })
-    return StandardTree.#loadParts(r, encoding, nodes.subarray(0, 32 * count), valueCount, (i) => itemAt('values', { start: bounds[2 * i]!, end: bounds[2 * i + 1]! }, i))
+    yield
+    return yield* StandardTree.#loadParts(r, encoding, nodes.subarray(0, 32 * count), valueCount, (i) => itemAt('values', { start: bounds[2 * i]!, end: bounds[2 * i + 1]! }, i))
   }
 
   /**
@@ -283,8 +311,11 @@ export class StandardTree {
     return getLeafEncoding(r.field('leafEncoding').array({ min: 1, max: 64 }).map((t) => t.string(ABI_TYPE, 'an ABI type name')))
   }
 
-  /** What `load` and `loadBytes` share once the header and nodes are read: every leaf and node hash recomputed. */
-  static #loadParts(r: Reader, encoding: LeafEncoding, nodes: Uint8Array, valueCount: number, valueAt: (i: number) => Reader): StandardTree {
+  /**
+   * What `load` and `loadBytes` share once the header and nodes are read: every leaf and node hash recomputed, in
+   * steps (a yield every LOAD_STEP values or nodes).
+   */
+  static *#loadParts(r: Reader, encoding: LeafEncoding, nodes: Uint8Array, valueCount: number, valueAt: (i: number) => Reader): Generator<void, StandardTree> {
     const count = nodes.length / 32
     if (count < 1) r.field('tree').fail('an array of at least 1 items')
     if (count % 2 !== 1) r.field('tree').fail('an odd number of nodes (2n - 1 for n leaves)')
@@ -296,6 +327,7 @@ export class StandardTree {
     const encoded = stride === undefined ? undefined : new Uint8Array(n * stride)
     const values: LeafValue[] | undefined = stride === undefined ? [] : undefined
     for (let i = 0; i < n; i++) {
+      if (i % LOAD_STEP === LOAD_STEP - 1) yield
       const item = valueAt(i)
       item.object(['value', 'treeIndex'])
       const ti = Number(item.field('treeIndex').integer(0, count - 1))
@@ -315,9 +347,11 @@ export class StandardTree {
       if (!equalBytes(keccak256(keccak256(bytes)), nodes.subarray(32 * ti, 32 * ti + 32)))
         throw new TreeError(`standard-v1: values[${i}] does not hash to tree[${ti}]`, 'The dump was altered or is not a standard tree of this leaf encoding.')
     }
-    for (let i = n - 2; i >= 0; i--)
+    for (let i = n - 2; i >= 0; i--) {
+      if (i % (4 * LOAD_STEP) === 0) yield
       if (!equalBytes(hashPair(nodes, 32 * (2 * i + 1), nodes, 32 * (2 * i + 2)), nodes.subarray(32 * i, 32 * i + 32)))
         throw new TreeError(`standard-v1: tree[${i}] is not the hash of its children`, 'The dump was altered.')
+    }
     return new StandardTree(encoding, nodes, treeIndices, encoded, values)
   }
 
