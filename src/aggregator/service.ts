@@ -134,6 +134,7 @@ export class AggregatorService {
   #configs: Configs
   readonly #limits: Limits
   readonly #trees = new Map<string, Promise<LoadedTree | undefined>>()
+  #treeLoads: Promise<void> = Promise.resolve()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
   /** Ingest body bytes held now by requests in flight, counted as they arrive. */
@@ -482,8 +483,13 @@ export class AggregatorService {
     const key = `${epoch}/${name}`
     const cached = this.#trees.get(key)
     if (cached) return cached
-    const loading = this.#loadTree(epoch, name)
-    if (this.#trees.size >= 16) this.#trees.clear()
+    // One load at a time (a large tree is seconds of one core's work), and the oldest tree is forgotten first.
+    const loading = this.#treeLoads.then(() => this.#loadTree(epoch, name))
+    this.#treeLoads = loading.then(
+      () => undefined,
+      () => undefined,
+    )
+    if (this.#trees.size >= 16) this.#trees.delete(this.#trees.keys().next().value as string)
     this.#trees.set(key, loading)
     // A failed load is not kept: the next request tries again.
     loading.catch(() => this.#trees.get(key) === loading && this.#trees.delete(key))
