@@ -95,7 +95,6 @@ export class ListenError extends BaseError {
 type LoadedTree = { tree: StandardTree; byKey: ValueOrder }
 
 type Routed = { status?: number; body: unknown; contentType?: string; log?: Record<string, unknown> }
-/** A response body written chunk by chunk, with its length known before the first. */
 /** A response body written chunk by chunk, its length known before the first; `done` runs once it ends, however. */
 class Streamed {
   constructor(
@@ -115,8 +114,12 @@ class HttpError extends Error {
 }
 
 /** The service sheds an ingest request it has no room for: 503 with Retry-After, the body left unread. */
+/** A 503 with Retry-After, counted in `counter` (ingest sheds by default). */
 class OverloadError extends HttpError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly counter: { name: string; help: string } = { name: 'fomo_ingest_shed_total', help: 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)' },
+  ) {
     super(503, message)
   }
 }
@@ -301,8 +304,7 @@ export class AggregatorService {
       const message = error instanceof BaseError ? error.shortMessage : (error as Error).message
       if (error instanceof OverloadError) {
         extra = { shed: true }
-        if (url.pathname.includes('/files/')) this.metrics.counter('fomo_file_streams_shed_total', 'Sealed file requests answered 503 while the most files were being sent')
-        else this.metrics.counter('fomo_ingest_shed_total', 'Ingest requests answered 503 for want of room (pending bytes or queued jobs)')
+        this.metrics.counter(error.counter.name, error.counter.help)
         // The rest of the body (at most the body limit, within the request timeout) is read and dropped, uncounted:
         // closing with it unread would reset a client still sending, which would then never see the 503.
         send(res, status, { error: message, retry: true }, { 'retry-after': String(RETRY_AFTER_SECONDS) })
@@ -341,7 +343,11 @@ export class AggregatorService {
         // Streamed chunk by chunk (a spend tree of a million users is hundreds of MB), a few files at a time: each
         // stream holds up to one stored chunk (32 MiB) while its reader catches up.
         const { maxFileStreams } = this.#limits
-        if (this.#fileStreams >= maxFileStreams) throw new OverloadError(`overloaded: ${this.#fileStreams} sealed files are being sent (limit ${maxFileStreams}); retry after ${RETRY_AFTER_SECONDS} s`)
+        if (this.#fileStreams >= maxFileStreams)
+          throw new OverloadError(`overloaded: ${this.#fileStreams} sealed files are being sent (limit ${maxFileStreams}); retry after ${RETRY_AFTER_SECONDS} s`, {
+            name: 'fomo_file_streams_shed_total',
+            help: 'Sealed file requests answered 503 while the most files were being sent',
+          })
         this.#fileStreams++
         let file
         try {
@@ -561,8 +567,10 @@ function routeName(path: string): string {
  * one that takes more than `stallMs` to take a chunk is cut off, so a reader that stops reading frees its stream.
  */
 async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, stallMs: number): Promise<void> {
+  // Thrown as a reset is: the handler logs the request as closed by its client (499).
+  const gone = () => Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
   for await (const chunk of chunks) {
-    if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
+    if (res.destroyed) throw gone()
     if (!res.write(chunk))
       await new Promise<void>((resolve) => {
         const timer = stallMs > 0 ? setTimeout(() => res.destroy(), stallMs) : undefined
@@ -576,7 +584,7 @@ async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array
         res.on('close', done)
       })
   }
-  if (res.destroyed) throw Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
+  if (res.destroyed) throw gone()
   res.end()
 }
 

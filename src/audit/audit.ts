@@ -54,9 +54,6 @@ export type AuditResult = {
   seconds: { read: number; receipts: number; repeats: number; recompute: number; compare: number; proofs: number }
 }
 
-
-/** The leaf values of a tree dump, as published (not checked: the recomputed tree is compared byte for byte). */
-
 export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   const { dir } = options
   const started = performance.now()
@@ -89,7 +86,8 @@ export async function auditEpoch(options: AuditOptions): Promise<AuditResult> {
   // The trees are parsed only when needed: without receipts (their leaves are the spend), or to name a difference.
   await read('spend-tree.json', false)
   await read('reward-tree.json', false)
-  // Read from the bytes value by value: a million users' tree is past the longest string.
+  // The leaf values of a tree dump, as published (not checked: the recomputed tree is compared byte for byte), read
+  // from the bytes value by value: a million users' tree is past the longest string.
   const leavesOf = (name: string, file: Uint8Array | undefined) => (file ? (StandardTree.dumpValues(file, name) as string[][]) : [])
   const spendLeaves = () => leavesOf('spend-tree.json', bytes.get('spend-tree.json'))
   const clock = { at: performance.now() }

@@ -32,6 +32,13 @@ export class JsonBytesReader {
     return i
   }
 
+  /** The span of the whole document: one value, with nothing but space after it. */
+  document(): JsonSpan {
+    const whole = this.value(0)
+    this.end(whole)
+    return whole
+  }
+
   /** The span of the value starting at `i` (after any space). */
   value(i: number): JsonSpan {
     const start = this.skipSpace(i)
@@ -147,8 +154,7 @@ const WHOLE_DOCUMENT_BYTES = 256 << 20
 export function parseJsonBytes(bytes: Uint8Array, source = 'JSON', wholeBytes = WHOLE_DOCUMENT_BYTES): unknown {
   if (bytes.length <= wholeBytes) return parseJsonDocument(UTF8.decode(bytes), source)
   const json = new JsonBytesReader(bytes, source)
-  const whole = json.value(0)
-  json.end(whole)
+  const whole = json.document()
   const part = (span: JsonSpan): unknown => {
     if (bytes[span.start] !== 0x5b) return json.parse(span)
     const items: unknown[] = []

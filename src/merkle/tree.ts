@@ -16,14 +16,22 @@ import { hashLeaves, hashNodes } from './parallel.ts'
 
 export const STANDARD_TREE_FORMAT = 'standard-v1'
 const NODE_HEX = /^0x[0-9a-fA-F]{64}$/
+const NODE_EXPECTED = 'a 32-byte 0x-prefixed hex node'
 /** Values checked between two turns of the event loop in `loadBytesAsync` (about 100 ms of work). */
 const LOAD_STEP = 8192
+
+/** `array` if `length` elements fit in it, else a copy of it with room for at least twice as many. */
+function withRoom<T extends Uint8Array | Float64Array>(array: T, length: number): T {
+  if (length <= array.length) return array
+  const grown = new (array.constructor as new (size: number) => T)(Math.max(length, 2 * array.length))
+  grown.set(array)
+  return grown
+}
 
 /** Runs steps to their end on this turn. */
 function finish<T>(steps: Generator<void, T>): T {
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value
 }
-const NODE_EXPECTED = 'a 32-byte 0x-prefixed hex node'
 
 /** The `standard-v1` dump of @openzeppelin/merkle-tree. */
 export type StandardTreeDump = {
@@ -245,8 +253,7 @@ export class StandardTree {
   static *#loadBytesSteps(bytes: Uint8Array, source: string): Generator<void, StandardTree> {
     const json = new JsonBytesReader(bytes, source)
     // Each walk over the whole document is a step of its own (about a second for a million users' tree).
-    const whole = json.value(0)
-    json.end(whole)
+    const whole = json.document()
     yield
     const members = json.members(whole)
     yield
@@ -260,11 +267,7 @@ export class StandardTree {
     // Nodes go straight into bytes as the array is walked; values keep only where they start and end.
     let nodes = new Uint8Array(32 * 1024)
     const count = json.elements(spanOf('tree'), (span, i) => {
-      if (32 * (i + 1) > nodes.length) {
-        const grown = new Uint8Array(2 * nodes.length)
-        grown.set(nodes)
-        nodes = grown
-      }
+      nodes = withRoom(nodes, 32 * (i + 1))
       // A node is `"0x` and 64 hex digits `"`, decoded from the bytes; any other text is parsed and read as `load` reads it.
       const { start, end } = span
       const plain = end - start === 68 && bytes[start] === 0x22 && bytes[start + 1] === 0x30 && bytes[start + 2] === 0x78 && bytes[end - 1] === 0x22
@@ -274,11 +277,7 @@ export class StandardTree {
     yield
     let bounds = new Float64Array(2 * 1024)
     const valueCount = json.elements(spanOf('values'), ({ start, end }, i) => {
-      if (2 * (i + 1) > bounds.length) {
-        const grown = new Float64Array(2 * bounds.length)
-        grown.set(bounds)
-        bounds = grown
-      }
+      bounds = withRoom(bounds, 2 * (i + 1))
       bounds[2 * i] = start
       bounds[2 * i + 1] = end
     })
@@ -292,9 +291,7 @@ export class StandardTree {
    */
   static dumpValues(bytes: Uint8Array, source = 'standard-v1 dump'): unknown[][] {
     const json = new JsonBytesReader(bytes, source)
-    const whole = json.value(0)
-    json.end(whole)
-    const span = json.members(whole).get('values')
+    const span = json.members(json.document()).get('values')
     if (!span) return []
     const out: unknown[][] = []
     json.elements(span, (element, i) => {

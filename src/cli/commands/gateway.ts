@@ -128,8 +128,6 @@ export const gatewayKeysAddCommand: Command = {
     if (!/^0x[0-9a-fA-F]{40}$/.test(user)) throw new UsageError('--user must be a 0x address', name)
     const label = typeof values.label === 'string' ? values.label : ''
     if (label.length > 200) throw new UsageError('--label must be at most 200 characters', name)
-    const durability = values['queue-durability'] ?? 'disk'
-    if (durability !== 'disk' && durability !== 'process') throw new UsageError('--queue-durability must be disk or process', name)
     const dataDir = dataDirOf(values, io.cwd)
     await mkdir(dataDir, { recursive: true })
     const keys = await loadKeys(dataDir)
