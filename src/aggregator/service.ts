@@ -46,6 +46,9 @@ const CLIENT_CLOSED = 499
 
 export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 * 1024 * 1024, maxItems: 5_000, maxPendingBytes: 256 * 1024 * 1024, requestTimeoutMs: 60_000, maxFileStreams: 8 }
 
+/** Proof trees loading or waiting to load at once; a request needing one more is answered 503. */
+const MAX_TREE_LOADS = 4
+
 /** Seconds a shed request is told to wait before it is sent again (the Retry-After header). */
 const RETRY_AFTER_SECONDS = 1
 
@@ -104,6 +107,13 @@ class Streamed {
   ) {}
 }
 
+/** The client closed the connection while its answer was being written (logged 499). */
+class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection')
+  }
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -136,7 +146,9 @@ export class AggregatorService {
   #pool: VerifierPool
   #configs: Configs
   readonly #limits: Limits
-  readonly #trees = new Map<string, Promise<LoadedTree | undefined>>()
+  /** Loaded proof trees (16 at most, the oldest forgotten first), and the loads under way. */
+  readonly #trees = new Map<string, LoadedTree>()
+  readonly #treeLoading = new Map<string, Promise<LoadedTree | undefined>>()
   #treeLoads: Promise<void> = Promise.resolve()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
@@ -287,8 +299,10 @@ export class AggregatorService {
       } else send(res, status, result.body)
     } catch (error) {
       // A client that hung up mid-request: nothing to answer, and not the service's failure (499, as nginx logs it).
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.readableAborted) {
+      // Told by the request or response, not by an error's code alone: a store's connection reset is the service's.
+      if (error instanceof ClientGoneError || req.readableAborted || ((error as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed)) {
         status = CLIENT_CLOSED
+        res.destroy()
         return
       }
       // A streamed answer that failed part-way: its status is sent, so the connection is cut short for the client to see.
@@ -485,30 +499,44 @@ export class AggregatorService {
    * tree by account: 4 bytes per leaf), loaded once (concurrent requests share the load: a million users' tree is
    * hundreds of MB) and cached.
    */
-  #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
+  async #tree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
     const key = `${epoch}/${name}`
-    const cached = this.#trees.get(key)
-    if (cached) return cached
-    // One load at a time (a large tree is seconds of one core's work), and the oldest tree is forgotten first.
+    const known = () => this.#trees.get(key) ?? this.#treeLoading.get(key)
+    if (known()) return known()
+    // The status first: a request for an epoch not sealed costs one query and never queues; once sealed, the files
+    // are committed, so a file found missing is missing.
+    if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
+    if (known()) return known()
+    if (this.#treeLoading.size >= MAX_TREE_LOADS)
+      throw new OverloadError(`overloaded: ${this.#treeLoading.size} proof trees are loading (limit ${MAX_TREE_LOADS}); retry after ${RETRY_AFTER_SECONDS} s`, {
+        name: 'fomo_tree_loads_shed_total',
+        help: 'Proof requests answered 503 while the most trees were loading',
+      })
+    // One load at a time (a large tree is seconds of one core's work), shared by the requests that wait for it.
     const loading = this.#treeLoads.then(() => this.#loadTree(epoch, name))
     this.#treeLoads = loading.then(
       () => undefined,
       () => undefined,
     )
-    if (this.#trees.size >= 16) this.#trees.delete(this.#trees.keys().next().value as string)
-    this.#trees.set(key, loading)
-    // A failed load is not kept: the next request tries again.
-    loading.catch(() => this.#trees.get(key) === loading && this.#trees.delete(key))
-    return loading
+    this.#treeLoading.set(key, loading)
+    try {
+      const loaded = await loading
+      // Only loaded trees are kept (a failed load is tried again by the next request); the oldest is forgotten first.
+      if (loaded) {
+        if (this.#trees.size >= 16) this.#trees.delete(this.#trees.keys().next().value as string)
+        this.#trees.set(key, loaded)
+      }
+      return loaded
+    } finally {
+      this.#treeLoading.delete(key)
+    }
   }
 
+  /** A sealed epoch's tree file, loaded and ordered by lookup key; undefined when the epoch has no such file. */
   async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
     // Only the file asked for, not the whole sealed directory.
     const content = await this.options.store.artifactFile(epoch, name)
-    if (!content) {
-      if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
-      return undefined
-    }
+    if (!content) return undefined
     // Loaded in steps, so ingest and other requests go on meanwhile (a million users' tree is about 20 s of work).
     const tree = await StandardTree.loadBytesAsync(content, name)
     // Spend leaves are (epoch, deployment, user, ...), reward leaves (domain, account, token, amount).
@@ -517,18 +545,24 @@ export class AggregatorService {
   }
 
   async #spendProof(epoch: number, deploymentId: string, user: string) {
+    const missing = () => new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
+    // The key is checked before any tree is loaded for it.
+    const deployment = word(deploymentId, 32)
+    const account = word(user, 20)
+    if (!deployment || !account) throw missing()
     const loaded = await this.#tree(epoch, 'spend-tree.json')
-    const key = [word(deploymentId, 32), word(user, 20)]
-    const i = loaded && key.every((w) => w !== undefined) ? loaded.tree.find(loaded.byKey, key as Uint8Array[])[0] : undefined
-    if (!loaded || i === undefined) throw new HttpError(404, `no spend leaf for user ${user} in deployment ${deploymentId} in epoch ${epoch}`)
+    const i = loaded?.tree.find(loaded.byKey, [deployment, account])[0]
+    if (!loaded || i === undefined) throw missing()
     return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, value: loaded.tree.at(i), proof: loaded.tree.getProof(i) }
   }
 
   async #rewardProofs(epoch: number, account: string) {
-    const loaded = await this.#tree(epoch, 'reward-tree.json')
+    const missing = () => new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
     const key = word(account, 20)
-    const indices = loaded && key ? loaded.tree.find(loaded.byKey, [key]) : []
-    if (!loaded || indices.length === 0) throw new HttpError(404, `no reward leaves for ${account} in epoch ${epoch}`)
+    if (!key) throw missing()
+    const loaded = await this.#tree(epoch, 'reward-tree.json')
+    const indices = loaded ? loaded.tree.find(loaded.byKey, [key]) : []
+    if (!loaded || indices.length === 0) throw missing()
     return { epoch, root: loaded.tree.root, leafEncoding: loaded.tree.leafEncoding, leaves: indices.map((i) => ({ value: loaded.tree.at(i), proof: loaded.tree.getProof(i) })) }
   }
 }
@@ -567,10 +601,8 @@ function routeName(path: string): string {
  * one that takes more than `stallMs` to take a chunk is cut off, so a reader that stops reading frees its stream.
  */
 async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, stallMs: number): Promise<void> {
-  // Thrown as a reset is: the handler logs the request as closed by its client (499).
-  const gone = () => Object.assign(new Error('client closed the connection'), { code: 'ECONNRESET' })
+  if (res.destroyed) throw new ClientGoneError()
   for await (const chunk of chunks) {
-    if (res.destroyed) throw gone()
     if (!res.write(chunk))
       await new Promise<void>((resolve) => {
         const timer = stallMs > 0 ? setTimeout(() => res.destroy(), stallMs) : undefined
@@ -583,8 +615,9 @@ async function writeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array
         res.on('drain', done)
         res.on('close', done)
       })
+    // Cut off or gone while waiting: no further chunk is read from the store.
+    if (res.destroyed) throw new ClientGoneError()
   }
-  if (res.destroyed) throw gone()
   res.end()
 }
 

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { zeroHash, type Hex } from 'viem'
 import { BaseError } from '../base/errors.ts'
 import { parseJsonDocument } from '../base/json.ts'
@@ -193,8 +194,8 @@ async function fetchToFile(fetchImpl: typeof fetch, url: string, path: string, l
       const wait = header !== null && /^\d{1,6}$/.test(header.trim()) ? Number(header) : NaN
       if (!(wait <= MAX_RETRY_AFTER_SECONDS)) break
       await response.body?.cancel().catch(() => undefined)
-      await new Promise((resolve) => setTimeout(resolve, Math.max(wait * 1000, 100)))
-      deadline.throwIfAborted()
+      // The wait ends with the fetch's deadline too.
+      await sleep(Math.max(wait * 1000, 100), undefined, { signal: deadline })
       response = await fetchImpl(url, { signal: deadline, redirect: 'error' })
     }
   } catch (error) {

@@ -186,6 +186,7 @@ export class ReceiptQueue {
   }
 
   async #rotate(): Promise<void> {
+    if (this.#appendFlags !== APPEND_DSYNC) await this.#handle?.datasync()
     await this.#handle?.close()
     this.#current++
     this.#sizes.set(this.#current, 0)
@@ -268,6 +269,9 @@ export class ReceiptQueue {
 
   /** Moves the forwarding cursor (everything before it is delivered), durably: temporary file, fsync, rename. */
   async setCursor(position: Position): Promise<void> {
+    // The records a cursor passes must be on the disk before it is: with `durability: 'process'` they may not be yet,
+    // and a cursor past a segment's end after a power cut would skip the records written there next.
+    if (this.#appendFlags !== APPEND_DSYNC) await this.#handle?.datasync()
     const path = join(this.#dir, 'cursor.json')
     const tmp = `${path}.tmp`
     const handle = await open(tmp, 'w')
@@ -355,7 +359,12 @@ export class ReceiptQueue {
     r.field('format').literal([CURSOR_FORMAT])
     const position = { segment: Number(r.field('segment').integer(1)), offset: Number(r.field('offset').integer()) }
     // Segments before the cursor may have been pruned.
-    return position.segment < first ? { segment: first, offset: 0 } : position
+    if (position.segment < first) return { segment: first, offset: 0 }
+    // Past the end of what recovery found (records lost with a machine, never with a cursor saved after them): what
+    // is written next starts at that end, and the cursor with it.
+    const size = this.#sizes.get(position.segment)
+    if (size !== undefined && position.offset > size) return { segment: position.segment, offset: size }
+    return position
   }
 }
 

@@ -10,6 +10,8 @@ import { AggregatorService } from '../../src/aggregator/service.ts'
 import { openStore, type Store } from '../../src/aggregator/store.ts'
 import { freshLocation } from './stores.ts'
 import { NOW, receipt, signed, worldConfig } from './world.ts'
+import { StandardTree } from '../../src/merkle/tree.ts'
+import { SPEND_LEAF_ENCODING } from '../../src/epoch/spend.ts'
 
 const config = worldConfig()
 let store: Store
@@ -261,5 +263,60 @@ describe('sealed file streams', () => {
     const next = await fetch(`${url}${FILE}`)
     expect(next.status).toBe(200)
     expect((await next.arrayBuffer()).byteLength).toBe(size)
+  })
+})
+
+describe('proof trees and store failures', () => {
+  const user = `0x${'ab'.repeat(20)}` as const
+  const deployment = `0x${'cd'.repeat(32)}` as const
+  const spendTree = Buffer.concat([...StandardTree.of([['20987', deployment, user, '100', '90', '1', '0']], SPEND_LEAF_ENCODING).dumpChunks()])
+  /** The store with epoch 20987 sealed and holding `spendTree` (its loads counted), every other epoch open. */
+  function sealedStore(loads: { n: number }, fail?: Error): Store {
+    return new Proxy(store, {
+      get(target, key) {
+        if (key === 'epochStatus')
+          return async (epoch: number) => {
+            if (fail) throw fail
+            return { ...(await target.epochStatus(epoch)), status: epoch === 20987 ? 'sealed' : 'open' }
+          }
+        if (key === 'artifactFile')
+          return async () => {
+            loads.n++
+            return new Uint8Array(spendTree)
+          }
+        if (key === 'artifactStream')
+          return async () => ({
+            byteLength: 10,
+            async *chunks() {
+              throw fail
+            },
+          })
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  }
+
+  it('a tree is loaded once and kept: requests for open epochs or malformed keys load nothing and evict nothing', async () => {
+    const loads = { n: 0 }
+    const { url } = await serve({}, sealedStore(loads))
+    const proof = () => fetch(`${url}/v1/epochs/20987/spend/${deployment}/${user}`)
+    expect((await proof()).status).toBe(200)
+    expect(loads.n).toBe(1)
+    const open = await Promise.all(Array.from({ length: 20 }, (_, k) => fetch(`${url}/v1/epochs/${30_000 + k}/spend/${deployment}/${user}`)))
+    expect(open.map((r) => r.status)).toEqual(Array(20).fill(404))
+    expect((await fetch(`${url}/v1/epochs/20987/spend/${deployment}/0x12`)).status).toBe(404)
+    expect((await proof()).status).toBe(200)
+    expect(loads.n).toBe(1)
+  })
+
+  it('a store whose connection resets is the service\'s failure, answered 503, not a client that left', async () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+    const { url } = await serve({}, sealedStore({ n: 0 }, reset))
+    const proof = await fetch(`${url}/v1/epochs/20987/spend/${deployment}/${user}`)
+    expect(proof.status).toBe(503)
+    expect((await proof.json()).retry).toBe(true)
+    // Failing after the headers: the connection is cut short, so the client sees the body incomplete.
+    await expect(fetch(`${url}/v1/epochs/20987/files/spend-tree.json`).then((r) => r.arrayBuffer())).rejects.toThrow()
   })
 })

@@ -70,6 +70,26 @@ describe('the receipt queue', () => {
     await queue.close()
   })
 
+  it('a cursor past the records recovery finds (their tail lost with the machine) moves back to their end: what is written next is read', async () => {
+    const dir = await tempDir()
+    let queue = await ReceiptQueue.open(dir, { domain, durability: 'process' })
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    for (const r of receipts(5)) await signer.record(r)
+    await queue.setCursor(queue.end)
+    await queue.close()
+    // The segment's last three lines lost, the cursor past them kept (as no longer happens: the cursor waits for them).
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'))
+    const lines = (await readFile(join(dir, segment!), 'utf8')).split('\n')
+    await writeFile(join(dir, segment!), `${lines.slice(0, 2).join('\n')}\n`)
+    queue = await ReceiptQueue.open(dir, { domain, durability: 'process' })
+    expect(queue.cursor).toEqual(queue.end)
+    const after = receipts(2, 5)
+    for (const r of after) await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(r)
+    const read = await queue.readFrom(queue.cursor, 1 << 20)
+    expect(read.map((r) => (r.record.kind === 'receipt' ? r.record.document.message.requestId : undefined))).toEqual(after.map((r) => r.requestId))
+    await queue.close()
+  })
+
   it('refuses a corrupt line, a record of another format and a cursor of another format, naming the file', async () => {
     const dir = await tempDir()
     const queue = await open(dir)
