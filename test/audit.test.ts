@@ -1,7 +1,8 @@
 /**
  * The demo's epoch end to end through the CLI: `fomo demo` seals and publishes it, `fomo prove` proves it with the
  * test-only keys, `fomo audit` accepts it, and each of four tampered copies (one receipt, one spend leaf, one reward,
- * one proof) is rejected with a diagnosis that names what was changed, with the expected and the found value.
+ * one proof) is rejected with a diagnosis that names what was changed, with the expected and the found value; so is
+ * the epoch sealed again with spend moved between two users, from its proofs alone.
  */
 import { proofsHash } from '../src/proofs/prove.ts'
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -9,6 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fomo } from './helpers.ts'
+import { readSpendTree } from '../src/chain/challenges.ts'
+import { readSealedEpoch, writeEpochDirectory } from '../src/epoch/directory.ts'
+import { seal } from '../src/epoch/seal.ts'
+import { spendFromLeaves } from '../src/epoch/spend.ts'
 
 let out: string
 let epochDir: string
@@ -73,7 +78,7 @@ describe('fomo demo, prove and audit', () => {
     const summary = JSON.parse(proved.stdout)
     expect(summary).toMatchObject({ circuit: 'receipt_batch_4', receipts: 30 })
     const proofs = JSON.parse(await readFile(join(epochDir, 'proofs.json'), 'utf8'))
-    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v3', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
+    expect(proofs).toMatchObject({ format: 'fomo-epoch-proofs-v4', proofsHash: summary.proofsHash, circuit: { receipts: 4, rows: 2, testOnly: true } })
     expect(proofs.batches.length).toBe(summary.batches)
 
     const after = await fomo(['audit', epochDir, '--receipts', receipts])
@@ -142,5 +147,29 @@ describe('fomo demo, prove and audit', () => {
     const s = await fomo(['audit', signal.dir])
     expect(s.code).toBe(1)
     expect(s.stdout).toMatch(/DISCREPANCY \(proof\) proofs.json proofsHash is not the hash of its batches' public signals/)
+  })
+
+  it('names spend moved from one user to another and sealed again, its totals kept, from the proofs alone (no receipts)', async () => {
+    // The proven epoch's spend leaves with one unit of gross and charged moved between two users of a deployment:
+    // trees, ledger, report and manifest agree with each other and every deployment total is unchanged.
+    const sealed = await readSealedEpoch(epochDir)
+    const tree = await readSpendTree(epochDir)
+    const spend = spendFromLeaves([...tree.entries()].map(([, v]) => v as string[]), sealed.config.platform, sealed.inputs.deployments)
+    const from = spend.find((r) => r.charged > 1n && spend.some((o) => o !== r && o.deploymentId === r.deploymentId))!
+    const to = spend.find((r) => r !== from && r.deploymentId === from.deploymentId)!
+    const moved = spend.map((r) => (r === from ? { ...r, gross: r.gross - 1n, charged: r.charged - 1n } : r === to ? { ...r, gross: r.gross + 1n, charged: r.charged + 1n } : r))
+    const { files } = seal({ epoch: sealed.epoch, config: sealed.config, spend: moved, inputs: sealed.inputs.deployments, previous: [], previousManifestSha256: null })
+    const dir = await writeEpochDirectory(join(out, 'moved', 'epochs'), sealed.epoch, files)
+    await cp(join(epochDir, 'proofs.json'), join(dir, 'proofs.json'))
+    const r = await fomo(['audit', dir])
+    expect(r.code, r.stdout).toBe(1)
+    // The first of the two users in key order is named, with its proven gross and the moved one.
+    const first = from.user < to.user ? from : to
+    const found = first === from ? first.gross - 1n : first.gross + 1n
+    expect(r.stdout).toContain(`DISCREPANCY (spend-leaf) gross of user ${first.user} on deployment ${from.deploymentId}: the spend tree against the sum of the user's proven stake rows: expected ${first.gross}, found ${found}`)
+    // The same copy without proofs.json is what an auditor without receipts could not tell from the honest epoch.
+    const unproven = await writeEpochDirectory(join(out, 'moved-unproven', 'epochs'), sealed.epoch, files)
+    const blind = await fomo(['audit', unproven])
+    expect(blind.code, blind.stdout).toBe(0)
   })
 })

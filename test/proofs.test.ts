@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { compileCached, FIELD_PRIME, type CompiledCircuit } from '../src/proofs/circom.ts'
 import { BATCH_PUBLIC_SIGNALS, proveBatch, ProofError, readBatchProof, readVerificationKey, verifyBatchProof, type BatchProof } from '../src/proofs/groth16.ts'
-import { batchInput, batchStatement } from '../src/proofs/statement.ts'
+import { batchInput, batchStatement, paddedTable, stakeRowCell, type StakeTableRow } from '../src/proofs/statement.ts'
 import { proofCalldata } from '../src/chain/publication.ts'
 import { proofsHash } from '../src/proofs/prove.ts'
 import { getContract, keccak256 } from 'viem'
@@ -438,29 +438,32 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
       // The epoch's proofs.json as fomo prove writes it (only what a stake-row challenge reads is filled in).
       const hex = (v: bigint, bytes: number) => `0x${v.toString(16).padStart(bytes * 2, '0')}` as `0x${string}`
       const file = {
-        format: 'fomo-epoch-proofs-v3' as const,
+        format: 'fomo-epoch-proofs-v4' as const,
         epoch: Number(params.epoch),
         circuit: { name: 'receipt_batch_4', receipts: 4, rows: 2, verificationKeySha256: '', testOnly: true },
         proofsHash: commitment.proofsHash,
         attestations: [],
-        batches: [{ deploymentId: hex(params.deploymentId, 32), provider: hex(1n, 20), rows: table.filter((r) => r.user !== 0n).map((r) => ({ user: hex(r.user, 20), stake: r.stake })), proof }],
+        batches: [{ deploymentId: hex(params.deploymentId, 32), provider: hex(1n, 20), rows: st.table.map((r) => ({ ...r, user: hex(r.user, 20) })), proof }],
       }
-      return { signals: proofCalldata(proof).signals, file, commitment }
+      return { signals: proofCalldata(proof).signals, file, commitment, table: paddedTable(st.table, 2) }
     }
-    const users = (table: typeof rows) => table.map((r) => r.user)
-    const stakes = (table: typeof rows) => table.map((r) => r.stake)
+    const users = (table: StakeTableRow[]) => table.map((r) => r.user)
+    const cells = (table: StakeTableRow[]) => table.map(stakeRowCell)
     const anyone = (await import('../src/chain/contracts.ts')).distributorAt(devnet.clientsFor(devnet.accounts[6]!), registry.address)
-    const { signals: wrong, file: wrongFile, commitment: wrongCommitment } = await proposal(discounted, inflated, keccak256('0xb0'))
+    const { signals: wrong, file: wrongFile, commitment: wrongCommitment, table: wrongTable } = await proposal(discounted, inflated, keccak256('0xb0'))
     // The table must be the batch's: other signals, another batch, a row changed, or a value aliased by the field.
-    await reverts(anyone.write.challengeStakeRow([params.epoch, 1n, wrong, users(inflated), stakes(inflated)]), 'EpochRegistryBatchUnknown')
-    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong.map((v, i) => (i === 2 ? v + 1n : v)) as never, users(inflated), stakes(inflated)]), 'EpochRegistryBatchUnknown')
-    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(inflated), stakes(rows)]), 'EpochRegistryStakeRowsOpening')
-    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(inflated).map((u, i) => (i === 1 ? u + FIELD_PRIME : u)), stakes(inflated)]), 'EpochRegistryStakeRowsOpening')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 1n, wrong, users(wrongTable), cells(wrongTable)]), 'EpochRegistryBatchUnknown')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong.map((v, i) => (i === 2 ? v + 1n : v)) as never, users(wrongTable), cells(wrongTable)]), 'EpochRegistryBatchUnknown')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(wrongTable), cells(wrongTable.map((r, i) => (i === 0 ? { ...r, stake: rows[0]!.stake } : r)))]), 'EpochRegistryStakeRowsOpening')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(wrongTable), cells(wrongTable.map((r, i) => (i === 0 ? { ...r, charged: r.charged - 1n } : r)))]), 'EpochRegistryStakeRowsOpening')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(wrongTable).map((u, i) => (i === 1 ? u + FIELD_PRIME : u)), cells(wrongTable)]), 'EpochRegistryStakeRowsOpening')
+    // A cell aliased by the field (cell + p hashes as cell) is refused: cells must be below 2^248.
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, wrong, users(wrongTable), cells(wrongTable).map((c, i) => (i === 0 ? c + FIELD_PRIME : c))]), 'EpochRegistryStakeRowsOpening')
     // What a watcher finds in proofs.json against the chain, and sends with any key.
     const { stakeRowFaults, submitStakeRowChallenge } = await import('../src/chain/challenges.ts')
     const [fault, ...more] = await stakeRowFaults(devnet.clients.public, registry.address, wrongFile, wrongCommitment)
     expect(more).toEqual([])
-    expect(fault).toMatchObject({ batch: 0, user: staker, committed: inflated[0]!.stake, actual: rows[0]!.stake, users: users(inflated), stakes: stakes(inflated) })
+    expect(fault).toMatchObject({ batch: 0, user: staker, committed: inflated[0]!.stake, actual: rows[0]!.stake, users: users(wrongTable), cells: cells(wrongTable) })
     await submitStakeRowChallenge(devnet.clientsFor(devnet.accounts[6]!), registry.address, fault!)
     expect(await registry.read.hasPending()).toBe(false)
     const [event] = await registry.getEvents.EpochStakeRowChallenged({}, { fromBlock: 0n })
@@ -468,7 +471,7 @@ describe('a registry that requires batch proofs (in-process EVM)', () => {
     // The honest batch, its stakes the chain's, cannot be revoked this way.
     const right = await proposal(receipts, rows, keccak256('0xb1'))
     expect(await stakeRowFaults(devnet.clients.public, registry.address, right.file, right.commitment)).toEqual([])
-    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, right.signals, users(rows), stakes(rows)]), 'EpochRegistryStakeRowsRight')
+    await reverts(anyone.write.challengeStakeRow([params.epoch, 0n, right.signals, users(right.table), cells(right.table)]), 'EpochRegistryStakeRowsRight')
     expect(await registry.read.hasPending()).toBe(true)
   }, 120_000)
 })

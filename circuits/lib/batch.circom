@@ -54,12 +54,16 @@ template RowDiscount() {
 
 // A batch of 1 to N receipts of one deployment and epoch (N a power of two, 2^DEPTH) with a table of K
 // (user, stake) rows, for one registry (its domain); see src/proofs/statement.ts for the statement in TypeScript.
+// Each row's commitment also carries the user's gross and charged within the batch, summed here, so the table opened
+// against stakesCommitment shows each user's proven spend (what the spend tree must add up to).
 // The batch is one leaf of its provider's attestation: the provider signed (EdDSA-Poseidon over Baby Jubjub) the
 // Poseidon root of its batches' roots (a tree of depth PDEPTH) with the batch count, epoch, deployment and registry. The
 // circuit checks the signature and the batch's path, and outputs the provider's key, the signed message and the
 // batch's index, so the registry takes each attested batch exactly once, under a key pinned for the deployment.
 template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     assert(N == 2 ** DEPTH);
+    // A row's spend sum stays below 2^75 (N < 2^12 receipts of gross <= 2^64), so the packed cell cannot carry over.
+    assert(DEPTH <= 11);
     assert(K <= 256);
     assert(PDEPTH >= 1 && PDEPTH <= 32);
     // Public inputs.
@@ -127,9 +131,8 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     countAtMost.out === 1;
     _ <== Num2Bits(DEPTH + 1)(count - 1); // range check: at least one receipt
 
-    // The table: each row's discount, and the hash chain an auditor recomputes from the staking snapshot.
+    // The table: each row's discount.
     component rows[K];
-    component chain[K];
     signal rowDiscount[K];
     for (var k = 0; k < K; k++) {
         rows[k] = RowDiscount();
@@ -139,12 +142,7 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
         rows[k].maxDiscountBps <== maxDiscountBps;
         rows[k].multiplier <== multiplier;
         rowDiscount[k] <== rows[k].discountBps;
-        chain[k] = Poseidon(3);
-        chain[k].inputs[0] <== k == 0 ? 0 : chain[k - 1].out;
-        chain[k].inputs[1] <== rowUser[k];
-        chain[k].inputs[2] <== rowStake[k];
     }
-    stakesCommitment <== chain[K - 1].out;
 
     // Rows in use come first, by strictly increasing user (each user has one row, one stake); padding rows (user 0)
     // after them. A row a receipt uses holds that receipt's user, which its provider signed (an address, below
@@ -166,12 +164,12 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
 
     // Receipts.
     component active[N];
-    component select[N][K];
     component cut[N];
     component leafHash[N];
+    signal select[N][K];
     signal selectedUser[N][K + 1];
     signal selectedDiscount[N][K + 1];
-    signal selectionSum[N][K + 1];
+    signal rowSpend[K][N + 1];
     signal charged[N];
     signal leaf[N];
     signal grossSum[N + 1];
@@ -193,19 +191,21 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
         // gross >= 1 for a receipt, and < 2^64.
         _ <== Num2Bits(64)(gross[i] - active[i].out); // range check
 
-        // One-hot selection of the receipt's row: exactly one k equals row.
+        // One-hot selection of the receipt's row: K bits that sum to 1, the set one at index row.
         selectedUser[i][0] <== 0;
         selectedDiscount[i][0] <== 0;
-        selectionSum[i][0] <== 0;
+        var selected = 0;
+        var selectedIndex = 0;
         for (var k = 0; k < K; k++) {
-            select[i][k] = IsEqual();
-            select[i][k].in[0] <== row[i];
-            select[i][k].in[1] <== k;
-            selectedUser[i][k + 1] <== selectedUser[i][k] + select[i][k].out * rowUser[k];
-            selectedDiscount[i][k + 1] <== selectedDiscount[i][k] + select[i][k].out * rowDiscount[k];
-            selectionSum[i][k + 1] <== selectionSum[i][k] + select[i][k].out;
+            select[i][k] <-- row[i] == k ? 1 : 0;
+            select[i][k] * (select[i][k] - 1) === 0;
+            selected += select[i][k];
+            selectedIndex += k * select[i][k];
+            selectedUser[i][k + 1] <== selectedUser[i][k] + select[i][k] * rowUser[k];
+            selectedDiscount[i][k + 1] <== selectedDiscount[i][k] + select[i][k] * rowDiscount[k];
         }
-        selectionSum[i][K] === 1;
+        selected === 1;
+        selectedIndex === row[i];
         active[i].out * (user[i] - selectedUser[i][K]) === 0;
 
         // charged = gross - floor(gross * discount / 10000); the floor is at most gross since discount <= 10000.
@@ -227,6 +227,20 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     }
     totalGross <== grossSum[N];
     totalCharged <== chargedSum[N];
+
+    // Each row's spend, gross * 2^76 + charged summed over the receipts that select it (padding adds 0), and the hash
+    // chain of (user, stake * 2^152 + spend) an auditor opens: stake < 2^96 and each sum < 2^75, so the cell packs
+    // the three without overlap, below the field.
+    component chain[K];
+    for (var k = 0; k < K; k++) {
+        rowSpend[k][0] <== 0;
+        for (var i = 0; i < N; i++) rowSpend[k][i + 1] <== rowSpend[k][i] + select[i][k] * (gross[i] * 2 ** 76 + charged[i]);
+        chain[k] = Poseidon(3);
+        chain[k].inputs[0] <== k == 0 ? 0 : chain[k - 1].out;
+        chain[k].inputs[1] <== rowUser[k];
+        chain[k].inputs[2] <== rowStake[k] * 2 ** 152 + rowSpend[k][N];
+    }
+    stakesCommitment <== chain[K - 1].out;
 
     // Poseidon Merkle root over the N leaves.
     component node[N - 1];

@@ -351,9 +351,10 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @notice Anyone revokes the pending proposal of `epoch` by opening the stake table of one of its batch proofs:
-    /// the rows (user, stake) whose Poseidon chain is the batch's `stakesCommitment`, the discounts of its receipts
+    /// the rows (user, cell) whose Poseidon chain is the batch's `stakesCommitment`, the discounts of its receipts
     /// were computed from, and showing one whose stake is not the eligible stake the pinned staking contract of the
-    /// batch's deployment gives at the committed snapshot block (padding rows are (0, 0)). Open until finalized.
+    /// batch's deployment gives at the committed snapshot block (padding rows are (0, 0)). A row's cell packs its
+    /// stake with its user's spend in the batch: stake * 2^152 + gross * 2^76 + charged. Open until finalized.
     /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryBatchUnknown` for signals
     /// that are not the batch's, `EpochRegistryStakeRowsOpening` for rows that do not open its commitment, and
     /// `EpochRegistryStakeRowsRight` when every row is right.
@@ -361,20 +362,21 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     /// @param batch The batch's index in the epoch's proofs.
     /// @param signals The batch proof's public signals.
     /// @param users Each row's user, in order (field elements).
-    /// @param stakes Each row's stake, in order.
-    function challengeStakeRow(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata stakes) external {
+    /// @param cells Each row's cell (stake * 2^152 + gross * 2^76 + charged), in order.
+    function challengeStakeRow(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata cells) external {
         _requirePending(epoch);
         if (_batchSignals[epoch][proofRound[epoch]][batch] != keccak256(abi.encode(signals))) revert EpochRegistryBatchUnknown(batch);
-        if (_stakesCommitment(users, stakes) != signals[1]) revert EpochRegistryStakeRowsOpening();
+        if (_stakesCommitment(users, cells) != signals[1]) revert EpochRegistryStakeRowsOpening();
         Commitment storage c = _pending;
         IStakeSnapshot staking = IStakeSnapshot(stakingOf[c.configHash][bytes32((signals[9] << 128) | signals[10])]);
         for (uint256 i = 0; i < users.length; ++i) {
             // A user above 2^160 names no account: no stake can be right for it.
             uint256 actual = users[i] >> 160 != 0 ? type(uint256).max : staking.eligibleStakeAt(address(uint160(users[i])), c.snapshotBlock);
-            if (actual != stakes[i]) {
+            uint256 stake = cells[i] >> 152;
+            if (actual != stake) {
                 challengedSpendRoot[c.spendRoot] = true;
                 _withdrawPending(epoch);
-                emit EpochStakeRowChallenged(epoch, msg.sender, batch, users[i], stakes[i], actual);
+                emit EpochStakeRowChallenged(epoch, msg.sender, batch, users[i], stake, actual);
                 return;
             }
         }
@@ -618,13 +620,14 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
         }
     }
 
-    /// @dev The Poseidon chain of stake rows as the batch circuit commits them: h = Poseidon(h, user, stake) from 0.
-    /// Values must be field elements: Poseidon reduces its inputs, so user + p would open the same commitment.
-    function _stakesCommitment(uint256[] calldata users, uint256[] calldata stakes) internal pure returns (uint256 chain) {
-        if (users.length != stakes.length || users.length == 0) revert EpochRegistryStakeRowsOpening();
+    /// @dev The Poseidon chain of stake rows as the batch circuit commits them: h = Poseidon(h, user, cell) from 0.
+    /// Users must be field elements (Poseidon reduces its inputs, so user + p would open the same commitment), and
+    /// cells below 2^248, as the circuit packs them (a stake below 2^96), so each cell has one stake.
+    function _stakesCommitment(uint256[] calldata users, uint256[] calldata cells) internal pure returns (uint256 chain) {
+        if (users.length != cells.length || users.length == 0) revert EpochRegistryStakeRowsOpening();
         for (uint256 i = 0; i < users.length; ++i) {
-            if (users[i] >= FIELD_MODULUS || stakes[i] >= FIELD_MODULUS) revert EpochRegistryStakeRowsOpening();
-            chain = PoseidonT4.hash([chain, users[i], stakes[i]]);
+            if (users[i] >= FIELD_MODULUS || cells[i] >> 248 != 0) revert EpochRegistryStakeRowsOpening();
+            chain = PoseidonT4.hash([chain, users[i], cells[i]]);
         }
     }
 

@@ -186,7 +186,7 @@ describe('fetchEpochArtifacts', () => {
     await expect(fetchEpochArtifacts({ url: `${base}/many/`, epoch: 7, manifestHash: hashOf(manifest), proofsHash: zeroHash, cacheDir })).rejects.toThrow(/lists 33 files; a sealed directory holds at most 32/)
     const small = manifestOf({})
     serve('/proofs/manifest.json', small)
-    serve('/proofs/proofs.json', bytes('{"format":"fomo-epoch-proofs-v3"}'))
+    serve('/proofs/proofs.json', bytes('{"format":"fomo-epoch-proofs-v4"}'))
     const proven = await fetchEpochArtifacts({ url: `${base}/proofs/`, epoch: 7, manifestHash: hashOf(small), proofsHash: `0x${'22'.repeat(32)}`, cacheDir })
     expect(proven.missing).toMatch(/proofs\.json is not the proofs the proposal carries/)
   })

@@ -4,7 +4,8 @@
  * proof verifies and binds the epoch, deployment, registry, X, M, circulating supply and stakes of config.json and
  * inputs.json and its provider's attestation, the batches take every attested batch exactly once in the registry's
  * order (strictly increasing (deployment, provider key), each provider's batches 0 to count - 1), the proven totals
- * equal the spend tree's, and, given the receipts, each batch root is the root of the receipts the batching rule
+ * equal the spend tree's, each user's gross and charged on a deployment is the sum of its proven stake rows (no
+ * receipts needed: the rows open each proof's stakes commitment), and, given the receipts, each batch root is the root of the receipts the batching rule
  * puts in it and each attestation is over exactly the epoch's receipts of its provider.
  */
 import { readFile } from 'node:fs/promises'
@@ -17,7 +18,7 @@ import { ProofError, verifyBatchProof } from '../proofs/groth16.ts'
 import { planBatches } from '../proofs/plan.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 import { proofsHash } from '../proofs/prove.ts'
-import { batchStatement, digestLimbs, stakesCommitment } from '../proofs/statement.ts'
+import { batchStatement, digestLimbs, paddedTable, stakesCommitment } from '../proofs/statement.ts'
 import { attestationMessage, unpackAttestationKey, verifyAttestation, type ProviderAttestation } from '../proofs/attestation.ts'
 import { AuditDiscrepancy, type Checks } from './discrepancy.ts'
 
@@ -37,6 +38,8 @@ export async function checkProofs(
   const vkey = JSON.parse(vkeyBytes.toString('utf8')) as unknown
   const k = proofs.circuit.rows
   const proven = new Map<string, { gross: bigint; charged: bigint; count: bigint }>()
+  // Each (deployment, user)'s spend summed over its proven stake rows.
+  const provenSpend = new Map<string, { gross: bigint; charged: bigint }>()
   const domain = distributorDomain(c.config.domain.chainId, c.config.domain.verifyingContract)
   const [domainHi, domainLo] = digestLimbs(BigInt(domain))
   const attestations = new Map<string, ProviderAttestation>()
@@ -92,8 +95,12 @@ export async function checkProofs(
       const stake = snapshot?.stakes.get(row.user) ?? 0n
       if (row.stake !== stake) throw new AuditDiscrepancy('proof', `${subject}: stake of ${row.user}`, `${stake} (inputs.json)`, String(row.stake))
     }
-    const rows = [...b.rows.map((r) => ({ user: BigInt(r.user), stake: r.stake })), ...Array.from({ length: k - b.rows.length }, () => ({ user: 0n, stake: 0n }))]
-    expect('stakesCommitment', stakesCommitment(rows), 'the commitment of its stake rows')
+    expect('stakesCommitment', stakesCommitment(paddedTable(b.rows.map((r) => ({ ...r, user: BigInt(r.user) })), k)), 'the commitment of its stake rows and their spend')
+    for (const row of b.rows) {
+      const key = `${b.deploymentId}/${row.user}`
+      const sum = provenSpend.get(key) ?? { gross: 0n, charged: 0n }
+      provenSpend.set(key, { gross: sum.gross + row.gross, charged: sum.charged + row.charged })
+    }
     const t = proven.get(b.deploymentId) ?? { gross: 0n, charged: 0n, count: 0n }
     proven.set(b.deploymentId, { gross: t.gross + BigInt(s.totalGross), charged: t.charged + BigInt(s.totalCharged), count: t.count + BigInt(s.count) })
   }
@@ -109,7 +116,17 @@ export async function checkProofs(
     for (const f of ['gross', 'charged', 'count'] as const)
       if (a[f] !== b[f]) throw new AuditDiscrepancy('proof', `proven ${f} of deployment ${id} (sum over its batches) against the spend tree`, a[f].toString(), b[f].toString())
   }
-  c.checks.push(`proofs: ${proofs.attestations.length} provider attestations signed by their configured keys; ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply, stakes and attestations match; every attested batch proven once, in the registry's order; proven totals equal the spend tree's per deployment`)
+  // Spend moved between users with each deployment's totals kept shows here: a leaf is not what its rows prove.
+  const leaves = new Map(c.spend.map((r) => [`${r.deploymentId}/${r.user}`, r]))
+  for (const key of new Set([...leaves.keys(), ...provenSpend.keys()])) {
+    const leaf = leaves.get(key)
+    const rows = provenSpend.get(key) ?? { gross: 0n, charged: 0n }
+    const [deploymentId, user] = key.split('/')
+    for (const f of ['gross', 'charged'] as const)
+      if ((leaf?.[f] ?? 0n) !== rows[f])
+        throw new AuditDiscrepancy('spend-leaf', `${f} of user ${user} on deployment ${deploymentId}: the spend tree against the sum of the user's proven stake rows`, rows[f].toString(), (leaf?.[f] ?? 0n).toString())
+  }
+  c.checks.push(`proofs: ${proofs.attestations.length} provider attestations signed by their configured keys; ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply, stakes and attestations match; every attested batch proven once, in the registry's order; proven totals equal the spend tree's per deployment; every spend leaf's gross and charged is the sum of its user's proven stake rows`)
   if (c.receipts) {
     let plan
     try {

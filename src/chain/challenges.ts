@@ -14,6 +14,7 @@ import { ledgerHash, type Ledger } from '../epoch/ledger.ts'
 import type { SpendLeaf } from '../epoch/spend.ts'
 import type { EpochProofs } from '../proofs/files.ts'
 import { signalsOf } from '../proofs/prove.ts'
+import { paddedTable, stakeRowCell } from '../proofs/statement.ts'
 
 /** A spend list entry the chain shows wrong, with what it takes to prove it there (EpochJudge.challengeStake). */
 export type StakeChallenge = {
@@ -110,9 +111,9 @@ export type StakeRowChallenge = {
   /** The batch's index in the epoch's proofs (the registry's order). */
   batch: number
   signals: bigint[]
-  /** The whole table, padded to the circuit's rows with (0, 0): what opens the batch's stakes commitment. */
+  /** The whole table, padded to the circuit's rows with (0, 0): what opens the batch's stakes commitment (stakeRowCell). */
   users: bigint[]
-  stakes: bigint[]
+  cells: bigint[]
   /** The first row found wrong. */
   user: Hex
   committed: bigint
@@ -130,12 +131,11 @@ export async function stakeRowFaults(client: PublicClient, registry: Address, pr
   const found: StakeRowChallenge[] = []
   for (const [batch, b] of proofs.batches.entries()) {
     const staking = await stakingOf(b.deploymentId)
-    const padding = Array.from({ length: Math.max(0, proofs.circuit.rows - b.rows.length) }, () => ({ user: zeroAddress as Hex, stake: 0n }))
-    const table = [...b.rows, ...padding]
+    const table = paddedTable(b.rows.map((r) => ({ ...r, user: BigInt(r.user) })), proofs.circuit.rows)
     for (const row of b.rows) {
       const actual = await staking.read(row.user)
       if (actual === row.stake) continue
-      found.push({ epoch: proofs.epoch, batch, signals: signalsOf(b.proof), users: table.map((t) => BigInt(t.user)), stakes: table.map((t) => t.stake), user: row.user, committed: row.stake, actual, staking: staking.address })
+      found.push({ epoch: proofs.epoch, batch, signals: signalsOf(b.proof), users: table.map((t) => t.user), cells: table.map(stakeRowCell), user: row.user, committed: row.stake, actual, staking: staking.address })
       break
     }
   }
@@ -144,7 +144,7 @@ export async function stakeRowFaults(client: PublicClient, registry: Address, pr
 
 /** Submits one stake-row challenge: the pending epoch is revoked if the chain shows the row wrong (any account). */
 export async function submitStakeRowChallenge(clients: Clients, registry: Address, c: StakeRowChallenge): Promise<Hex> {
-  const hash = await distributorAt(clients, registry).write.challengeStakeRow([BigInt(c.epoch), BigInt(c.batch), c.signals as never, c.users, c.stakes])
+  const hash = await distributorAt(clients, registry).write.challengeStakeRow([BigInt(c.epoch), BigInt(c.batch), c.signals as never, c.users, c.cells])
   const receipt = await clients.public.waitForTransactionReceipt({ hash })
   if (receipt.status !== 'success') throw new ChainError(`challengeStakeRow transaction ${hash} reverted`)
   return hash

@@ -4,8 +4,8 @@ import { readEpochProofs } from './files.ts'
 
 describe('readEpochProofs', () => {
   it('names the bad field of a malformed proofs document', () => {
-    expect(() => readEpochProofs({ format: 'fomo-epoch-proofs-v0' })).toThrow(/fomo-epoch-proofs-v3: \$\.format: expected one of "fomo-epoch-proofs-v3"/)
-    const base = { format: 'fomo-epoch-proofs-v3', epoch: 1, circuit: { name: 'c', receipts: 4, rows: 2, verificationKeySha256: 'a'.repeat(64), testOnly: true }, proofsHash: `0x${'b'.repeat(64)}`, attestations: [], batches: [] }
+    expect(() => readEpochProofs({ format: 'fomo-epoch-proofs-v0' })).toThrow(/fomo-epoch-proofs-v4: \$\.format: expected one of "fomo-epoch-proofs-v4"/)
+    const base = { format: 'fomo-epoch-proofs-v4', epoch: 1, circuit: { name: 'c', receipts: 4, rows: 2, verificationKeySha256: 'a'.repeat(64), testOnly: true }, proofsHash: `0x${'b'.repeat(64)}`, attestations: [], batches: [] }
     expect(readEpochProofs(base).batches).toEqual([])
     expect(() => readEpochProofs({ ...base, extra: 1 })).toThrow(/\$\.extra: expected no unknown field/)
     expect(() => readEpochProofs({ ...base, circuit: { ...base.circuit, testOnly: 'yes' } })).toThrow(/\$\.circuit\.testOnly: expected true or false/)

@@ -1,6 +1,6 @@
 /**
  * The files of proving: the proofs document written beside a sealed epoch (proofs.json, format
- * fomo-epoch-proofs-v3, with the providers' attestations the batches are bound to) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
+ * fomo-epoch-proofs-v4, with the providers' attestations the batches are bound to) and the circuit keys file (format fomo-circuit-keys-v1) naming a circuit's witness
  * generator, proving key and verification key, with the bundled test-only keys.
  */
 import { createHash } from 'node:crypto'
@@ -14,10 +14,11 @@ import { EpochDirectoryError } from '../epoch/directory.ts'
 import { attestationJson, readAttestation, type ProviderAttestation } from './attestation.ts'
 import { ProofError, readBatchProof, type BatchProof } from './groth16.ts'
 
-export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v3'
+export const EPOCH_PROOFS_FORMAT = 'fomo-epoch-proofs-v4'
 export const CIRCUIT_KEYS_FORMAT = 'fomo-circuit-keys-v1'
 
-export type ProvenBatch = { deploymentId: Hex; provider: Hex; rows: Array<{ user: Hex; stake: bigint }>; proof: BatchProof }
+/** A proven batch: its stake table's rows in use, each with its user's gross and charged in the batch, and the proof. */
+export type ProvenBatch = { deploymentId: Hex; provider: Hex; rows: Array<{ user: Hex; stake: bigint; gross: bigint; charged: bigint }>; proof: BatchProof }
 
 export type EpochProofs = {
   format: typeof EPOCH_PROOFS_FORMAT
@@ -38,7 +39,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export function epochProofsJson(p: EpochProofs): string {
-  return `${JSON.stringify({ ...p, attestations: p.attestations.map(attestationJson), batches: p.batches.map((b) => ({ ...b, rows: b.rows.map((r) => ({ user: r.user, stake: r.stake.toString() })) })) }, null, 2)}\n`
+  return `${JSON.stringify({ ...p, attestations: p.attestations.map(attestationJson), batches: p.batches.map((b) => ({ ...b, rows: b.rows.map((r) => ({ user: r.user, stake: r.stake.toString(), gross: r.gross.toString(), charged: r.charged.toString() })) })) }, null, 2)}\n`
 }
 
 function readBoolean(r: Reader): boolean {
@@ -60,8 +61,15 @@ export function readEpochProofs(document: unknown): EpochProofs {
       deploymentId: b.field('deploymentId').string(/^0x[0-9a-f]{64}$/, 'a deployment id (0x and 64 lower-case hex digits)') as Hex,
       provider: b.field('provider').string(/^0x[0-9a-f]{40}$/, 'the provider\'s address in lower case') as Hex,
       rows: b.field('rows').array({ min: 1 }).map((row) => {
-        row.object(['user', 'stake'])
-        return { user: row.field('user').string(/^0x[0-9a-f]{40}$/, 'an address in lower case') as Hex, stake: row.field('stake').baseUnits() }
+        row.object(['user', 'stake', 'gross', 'charged'])
+        const user = row.field('user').string(/^0x[0-9a-f]{40}$/, 'an address in lower case') as Hex
+        const stake = row.field('stake').baseUnits()
+        if (stake >> 96n !== 0n) row.field('stake').fail('a stake below 2^96 base units')
+        const gross = row.field('gross').baseUnits()
+        if (gross >> 75n !== 0n) row.field('gross').fail("the user's gross in the batch, below 2^75 base units")
+        const charged = row.field('charged').baseUnits()
+        if (charged > gross) row.field('charged').fail("the user's charged in the batch, at most its gross")
+        return { user, stake, gross, charged }
       }),
       proof: readBatchProof(b.field('proof').value),
     }

@@ -7,7 +7,7 @@ import type { Hex } from '../base/bytes.ts'
 import { EPOCH_PROOFS_FORMAT, sha256File, type CircuitKeys, type EpochProofs, type ProvenBatch } from './files.ts'
 import { BATCH_PUBLIC_SIGNALS, BatchProver, type BatchProof } from './groth16.ts'
 import type { PlannedBatch } from './plan.ts'
-import { batchInput } from './statement.ts'
+import { batchInput, stakeTable } from './statement.ts'
 
 /** The public signals of a batch proof as the contract takes them (BATCH_PUBLIC_SIGNALS order). */
 export const signalsOf = (proof: BatchProof): bigint[] => BATCH_PUBLIC_SIGNALS.map((name) => BigInt(proof.publicSignals[name]))
@@ -25,7 +25,7 @@ export async function proveEpoch(epoch: number, plan: readonly PlannedBatch[], k
   const prover = await BatchProver.load({ name: keys.name, wasm: keys.wasm }, keys.zkey)
   for (const b of plan) {
     const proof = await prover.prove(batchInput(b.receipts, b.rows, b.params, keys.receipts, keys.rows, b.attestation))
-    batches.push({ deploymentId: b.deploymentId, provider: b.provider, rows: b.rows.map((r) => ({ user: `0x${r.user.toString(16).padStart(40, '0')}` as Hex, stake: r.stake })), proof })
+    batches.push({ deploymentId: b.deploymentId, provider: b.provider, rows: stakeTable(b.receipts, b.rows).map((r) => ({ ...r, user: `0x${r.user.toString(16).padStart(40, '0')}` as Hex })), proof })
     progress?.(batches.length, plan.length)
   }
   return {

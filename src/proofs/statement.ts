@@ -6,7 +6,8 @@
  * discount is min(X, floor(stake * M * 10^4 / circulating)); each receipt's charged amount is
  * gross - floor(gross * discount / 10^4) with its row's discount. Leaves are Poseidon(digestHi, digestLo, user,
  * gross, charged) (0 for padding), the root is a Poseidon Merkle root over the N leaves, and the stakes commitment
- * is a Poseidon hash chain over the K rows, which an auditor recomputes from the staking snapshot. The batch root
+ * is a Poseidon hash chain over the K rows, each with its user's gross and charged summed over the batch, which an
+ * auditor recomputes from the staking snapshot and holds the spend tree to (src/audit/proofs.ts). The batch root
  * is one leaf of its provider's attested tree: the path to the signed root and the provider's EdDSA signature
  * (src/proofs/attestation.ts) are checked, and the provider's key id, the signed message, the batch's index and
  * the attested batch count are public, so the registry takes every attested batch exactly once.
@@ -22,6 +23,8 @@ export { digestLimbs, poseidonRoot }
 
 export type BatchReceipt = { digest: bigint; user: bigint; gross: bigint; discountBps: bigint; charged: bigint; row: number }
 export type StakeRow = { user: bigint; stake: bigint }
+/** A stake row with its user's spend in the batch: what the stakes commitment holds per row. */
+export type StakeTableRow = StakeRow & { gross: bigint; charged: bigint }
 export type BatchParameters = { epoch: bigint; deploymentId: bigint; domain: bigint; maxDiscountBps: bigint; multiplier: bigint; circulating: bigint }
 /** The batch's place in its provider's attestation: the key, its signature, the path to the signed root, the index and batch count. */
 export type BatchAttestation = { key: Pick<AttestationKey, 'x' | 'y' | 'id'>; signature: AttestationSignature; path: bigint[]; index: number; batches: number }
@@ -38,10 +41,43 @@ export type BatchStatement = {
   batchIndex: bigint
   batchCount: bigint
   leaves: bigint[]
+  /** The rows in use with their users' spend in the batch. */
+  table: StakeTableRow[]
 }
 
-export function stakesCommitment(rows: readonly StakeRow[]): bigint {
-  return rows.reduce((acc, r) => poseidon3([acc, r.user, r.stake]), 0n)
+/** Bits below a row cell's stake and gross: stake < 2^96 and each sum < 2^75 (at most 2^11 receipts of gross <= 2^64). */
+const CELL_STAKE_SHIFT = 152n
+const CELL_GROSS_SHIFT = 76n
+const CELL_SUM_LIMIT = 1n << 75n
+
+/** A row's committed value, stake * 2^152 + gross * 2^76 + charged, as the circuit and EpochRegistry pack it. */
+export function stakeRowCell(r: StakeTableRow): bigint {
+  if (r.stake < 0n || r.stake >> 96n !== 0n) throw new InvalidParameterError('row.stake', 'below 2^96', r.stake)
+  if (r.gross < 0n || r.gross >= CELL_SUM_LIMIT) throw new InvalidParameterError('row.gross', 'below 2^75', r.gross)
+  if (r.charged < 0n || r.charged > r.gross) throw new InvalidParameterError('row.charged', 'at most the row\'s gross', r.charged)
+  return (r.stake << CELL_STAKE_SHIFT) | (r.gross << CELL_GROSS_SHIFT) | r.charged
+}
+
+/** The Poseidon chain over the K rows (padding rows are all zero): h = Poseidon(h, user, cell) from 0. */
+export function stakesCommitment(rows: readonly StakeTableRow[]): bigint {
+  return rows.reduce((acc, r) => poseidon3([acc, r.user, stakeRowCell(r)]), 0n)
+}
+
+/** The rows with each user's gross and charged summed over the receipts that name its row. */
+export function stakeTable(receipts: readonly Pick<BatchReceipt, 'row' | 'gross' | 'charged'>[], rows: readonly StakeRow[]): StakeTableRow[] {
+  const table = rows.map((r) => ({ user: r.user, stake: r.stake, gross: 0n, charged: 0n }))
+  for (const [i, r] of receipts.entries()) {
+    const row = table[r.row]
+    if (!row) throw new InvalidParameterError(`receipts[${i}].row`, `a row below ${table.length}`, r.row)
+    row.gross += r.gross
+    row.charged += r.charged
+  }
+  return table
+}
+
+/** The table padded with zero rows to the circuit's K. */
+export function paddedTable(table: readonly StakeTableRow[], k: number): StakeTableRow[] {
+  return [...table, ...Array.from({ length: k - table.length }, () => ({ user: 0n, stake: 0n, gross: 0n, charged: 0n }))]
 }
 
 /**
@@ -53,6 +89,7 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
   if (receipts.length < 1 || receipts.length > n) throw new InvalidParameterError('receipts', `1 to ${n}`, receipts.length)
   if (rows.length > k) throw new InvalidParameterError('rows', `at most ${k}`, rows.length)
   for (let i = 1; i < rows.length; i++) if (rows[i]!.user <= rows[i - 1]!.user) throw new InvalidParameterError(`rows[${i}].user`, "above the previous row's user", rows[i]!.user)
+  if (n > 1 << 11) throw new InvalidParameterError('n', 'at most 2^11 (a row\'s spend sum must stay below 2^75)', n)
   const padded = [...rows, ...Array.from({ length: k - rows.length }, () => ({ user: 0n, stake: 0n }))]
   const discounts = padded.map((r) => stakingDiscountBps(r.stake, p.circulating, { maxDiscountBps: p.maxDiscountBps, multiplier: p.multiplier }))
   const leaves = receipts.map((r, i) => {
@@ -70,9 +107,10 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
   const message = attestationMessage(attested, a.batches, Number(p.epoch), numberToHex(p.deploymentId, { size: 32 }), numberToHex(p.domain, { size: 32 }))
   if (!verifyMessageSignature(message, a.signature, a.key))
     throw new InvalidParameterError('attestation.signature', "the provider key's signature over the attested root, batch count, epoch, deployment and registry", a.signature.s)
+  const table = stakeTable(receipts, rows)
   return {
     root,
-    stakesCommitment: stakesCommitment(padded),
+    stakesCommitment: stakesCommitment(paddedTable(table, k)),
     totalGross: receipts.reduce((s, r) => s + r.gross, 0n),
     totalCharged: receipts.reduce((s, r) => s + r.charged, 0n),
     count: BigInt(receipts.length),
@@ -81,6 +119,7 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
     batchIndex: BigInt(a.index),
     batchCount: BigInt(a.batches),
     leaves,
+    table,
   }
 }
 

@@ -15,6 +15,7 @@ import { hashNodesRange } from '../../src/base/keccakWasm.mjs'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { distributorDomain, REWARD_LEAF_ENCODING } from '../../src/epoch/rewards.ts'
 import { StandardTree } from '../../src/merkle/tree.ts'
+import { stakeRowCell, type StakeTableRow } from '../../src/proofs/statement.ts'
 import { hardhat } from '../contracts/hre.ts'
 
 const require = createRequire(import.meta.url)
@@ -266,7 +267,7 @@ export async function measurePublicationGas(
   proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
   epoch: bigint,
   snapshot: { maxDiscountBps: bigint; multiplier: bigint; circulating: bigint },
-  stakeTable: ReadonlyArray<{ user: bigint; stake: bigint }>,
+  stakeTable: readonly StakeTableRow[],
 ): Promise<PublicationGasRow> {
   const { MTStaking, ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
@@ -304,7 +305,7 @@ export async function measurePublicationGas(
   const submit = await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   const [gross, charged, count, , chain] = await checked.read.provenOf([epoch])
   const proposeChecked = await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain), '']))
-  const challengeStakeRow = await gasOf(checked.write.challengeStakeRow([epoch, 0n, s as never, stakeTable.map((r) => r.user), stakeTable.map((r) => r.stake)]))
+  const challengeStakeRow = await gasOf(checked.write.challengeStakeRow([epoch, 0n, s as never, stakeTable.map((r) => r.user), stakeTable.map(stakeRowCell)]))
   if (await checked.read.hasPending()) throw new Error('the benchmark stake-row challenge did not revoke the proposal')
   await gasOf(checked.write.submitProofs([epoch, proofs as never]))
   await gasOf(checked.write.propose([epoch, await commitment(checked.address, { gross, charged, count }, chain, keccak256('0x02')), '']))
