@@ -1,6 +1,7 @@
 /**
  * The batching rule (plan.ts): every receipt in exactly one batch of one provider, the same batches whatever the input
- * order, each bound to its provider's attestation; a missing, foreign or mismatched attestation is named.
+ * order, each bound to its provider's attestation; a missing, foreign or mismatched attestation is named. Each user's
+ * spend is the sum of its proven stake rows, what the auditor holds the spend tree to.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -12,7 +13,8 @@ import type { Hex } from '../base/bytes.ts'
 import { planBatches } from './plan.ts'
 import { ProofError } from './groth16.ts'
 import { attestationKeyOf, attestationSecret, attestEpoch, attestProvider, type ProviderAttestation } from './attestation.ts'
-import { batchStatement } from './statement.ts'
+import { batchStatement, stakeRowCell, stakeTable } from './statement.ts'
+import { spendFromReceipts } from '../epoch/spend.ts'
 import { distributorDomain } from '../epoch/rewards.ts'
 
 const platform = { maxDiscountBps: 3000n, discountMultiplier: 2n }
@@ -84,6 +86,31 @@ describe('planBatches: the batching rule', () => {
         }
       }),
       { numRuns: 25 },
+    )
+  })
+
+  it("sums each user's proven stake rows over the batches to its spend on the deployment, and packs every row in one cell", () => {
+    fc.assert(
+      fc.property(receiptsArb, fc.constantFrom([4, 2], [8, 1], [2, 2]), (receipts, [n, k]) => {
+        const plan = planBatches(9, config, inputs, receipts, n!, k!, attestAll(9, receipts, n!, k!))
+        const sums = new Map<string, { gross: bigint; charged: bigint }>()
+        for (const b of plan) {
+          const table = stakeTable(b.receipts, b.rows)
+          expect(table.map((r) => r.user)).toEqual(b.rows.map((r) => r.user))
+          // The statement the circuit is held to commits the same table.
+          expect(batchStatement(b.receipts, b.rows, b.params, n!, k!, b.attestation).table).toEqual(table)
+          for (const r of table) {
+            const key = `${b.deploymentId}/${hex(Number(r.user), 20)}`
+            const sum = sums.get(key) ?? { gross: 0n, charged: 0n }
+            sums.set(key, { gross: sum.gross + r.gross, charged: sum.charged + r.charged })
+            const cell = stakeRowCell(r)
+            expect([cell >> 152n, (cell >> 76n) & ((1n << 76n) - 1n), cell & ((1n << 76n) - 1n)]).toEqual([r.stake, r.gross, r.charged])
+          }
+        }
+        const spend = spendFromReceipts(receipts)
+        expect(sums).toEqual(new Map(spend.map((r) => [`${r.deploymentId}/${r.user}`, { gross: r.gross, charged: r.charged }])))
+      }),
+      { numRuns: 20 },
     )
   })
 
