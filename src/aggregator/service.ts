@@ -49,6 +49,9 @@ export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 
 /** Proof trees loading or waiting to load at once; a request needing one more is answered 503. */
 const MAX_TREE_LOADS = 4
 
+/** How long a stored tree file that failed to load is answered with its error before it is loaded again (ns). */
+const TREE_RETRY_NS = 30_000_000_000n
+
 /** Seconds a shed request is told to wait before it is sent again (the Retry-After header). */
 const RETRY_AFTER_SECONDS = 1
 
@@ -150,6 +153,8 @@ export class AggregatorService {
   readonly #trees = new Map<string, LoadedTree>()
   readonly #treeLoading = new Map<string, Promise<LoadedTree | undefined>>()
   #treeLoads: Promise<void> = Promise.resolve()
+  /** Tree files that could not be loaded, with their error, until they may be tried again (a broken file's load is seconds of a core). */
+  readonly #treeFailures = new Map<string, { error: unknown; until: bigint }>()
   #partitionTimer: NodeJS.Timeout | undefined
   #partitioning: Promise<void> = Promise.resolve()
   /** Ingest body bytes held now by requests in flight, counted as they arrive. */
@@ -503,6 +508,9 @@ export class AggregatorService {
     const key = `${epoch}/${name}`
     const known = () => this.#trees.get(key) ?? this.#treeLoading.get(key)
     if (known()) return known()
+    const failed = this.#treeFailures.get(key)
+    if (failed && failed.until > this.options.now()) throw failed.error
+    this.#treeFailures.delete(key)
     // The status first: a request for an epoch not sealed costs one query and never queues; once sealed, the files
     // are committed, so a file found missing is missing.
     if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
@@ -513,7 +521,7 @@ export class AggregatorService {
         help: 'Proof requests answered 503 while the most trees were loading',
       })
     // One load at a time (a large tree is seconds of one core's work), shared by the requests that wait for it.
-    const loading = this.#treeLoads.then(() => this.#loadTree(epoch, name))
+    const loading = this.#treeLoads.then(() => this.#loadTree(epoch, name, key))
     this.#treeLoads = loading.then(
       () => undefined,
       () => undefined,
@@ -533,15 +541,21 @@ export class AggregatorService {
   }
 
   /** A sealed epoch's tree file, loaded and ordered by lookup key; undefined when the epoch has no such file. */
-  async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json'): Promise<LoadedTree | undefined> {
+  async #loadTree(epoch: number, name: 'spend-tree.json' | 'reward-tree.json', key: string): Promise<LoadedTree | undefined> {
     // Only the file asked for, not the whole sealed directory.
     const content = await this.options.store.artifactFile(epoch, name)
     if (!content) return undefined
-    // Loaded in steps, so ingest and other requests go on meanwhile (a million users' tree is about 20 s of work).
-    const tree = await StandardTree.loadBytesAsync(content, name)
-    // Spend leaves are (epoch, deployment, user, ...), reward leaves (domain, account, token, amount).
-    if (name === 'reward-tree.json') rewardLeafOf(tree.at(0))
-    return { tree, byKey: tree.orderBy(name === 'spend-tree.json' ? [1, 2] : [1]) }
+    try {
+      // Loaded in steps, so ingest and other requests go on meanwhile (a million users' tree is about 20 s of work).
+      const tree = await StandardTree.loadBytesAsync(content, name)
+      // Spend leaves are (epoch, deployment, user, ...), reward leaves (domain, account, token, amount).
+      if (name === 'reward-tree.json') rewardLeafOf(tree.at(0))
+      return { tree, byKey: tree.orderBy(name === 'spend-tree.json' ? [1, 2] : [1]) }
+    } catch (error) {
+      // The stored file itself is broken (a store error above is not kept: the next request tries again).
+      this.#treeFailures.set(key, { error, until: this.options.now() + TREE_RETRY_NS })
+      throw error
+    }
   }
 
   async #spendProof(epoch: number, deploymentId: string, user: string) {

@@ -26,8 +26,8 @@ afterAll(async () => {
   await store.close()
 })
 
-async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number; requestTimeoutMs?: number; maxFileStreams?: number }, on: Store = store) {
-  const service = await AggregatorService.create({ store: on, now: () => NOW, threads: 1, limits })
+async function serve(limits: { maxPendingBytes?: number; maxQueuedJobs?: number; requestTimeoutMs?: number; maxFileStreams?: number }, on: Store = store, now: () => bigint = () => NOW) {
+  const service = await AggregatorService.create({ store: on, now, threads: 1, limits })
   services.push(service)
   return { service, url: `http://127.0.0.1:${(await service.listen(0)).port}` }
 }
@@ -271,7 +271,7 @@ describe('proof trees and store failures', () => {
   const deployment = `0x${'cd'.repeat(32)}` as const
   const spendTree = Buffer.concat([...StandardTree.of([['20987', deployment, user, '100', '90', '1', '0']], SPEND_LEAF_ENCODING).dumpChunks()])
   /** The store with epoch 20987 sealed and holding `spendTree` (its loads counted), every other epoch open. */
-  function sealedStore(loads: { n: number }, fail?: Error): Store {
+  function sealedStore(loads: { n: number }, fail?: Error, file: Uint8Array = spendTree): Store {
     return new Proxy(store, {
       get(target, key) {
         if (key === 'epochStatus')
@@ -282,7 +282,7 @@ describe('proof trees and store failures', () => {
         if (key === 'artifactFile')
           return async () => {
             loads.n++
-            return new Uint8Array(spendTree)
+            return new Uint8Array(file)
           }
         if (key === 'artifactStream')
           return async () => ({
@@ -308,6 +308,26 @@ describe('proof trees and store failures', () => {
     expect((await fetch(`${url}/v1/epochs/20987/spend/${deployment}/0x12`)).status).toBe(404)
     expect((await proof()).status).toBe(200)
     expect(loads.n).toBe(1)
+  })
+
+  it('a stored tree file that fails to load is answered with its error for 30 s, then loaded again', async () => {
+    const loads = { n: 0 }
+    let now = NOW
+    const broken = new TextEncoder().encode('{"format":"standard-v1","tree":[')
+    const { url } = await serve({}, sealedStore(loads, undefined, broken), () => now)
+    const proof = () => fetch(`${url}/v1/epochs/20987/spend/${deployment}/${user}`)
+    const first = await proof()
+    expect(first.status).toBe(503)
+    expect((await first.json()).error).toBe('spend-tree.json: an array or object is not closed at offset 0')
+    const again = await Promise.all(Array.from({ length: 5 }, proof))
+    expect(await Promise.all(again.map(async (r) => [r.status, (await r.json()).error]))).toEqual(Array(5).fill([503, 'spend-tree.json: an array or object is not closed at offset 0']))
+    expect(loads.n).toBe(1)
+    now += 29_000_000_000n
+    expect((await proof()).status).toBe(503)
+    expect(loads.n).toBe(1)
+    now += 2_000_000_000n
+    expect((await proof()).status).toBe(503)
+    expect(loads.n).toBe(2)
   })
 
   it('a store whose connection resets is the service\'s failure, answered 503, not a client that left', async () => {
