@@ -62,7 +62,8 @@ template RowDiscount() {
 // batch's index, so the registry takes each attested batch exactly once, under a key pinned for the deployment.
 template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     assert(N == 2 ** DEPTH);
-    // A row's spend sum stays below 2^75 (N < 2^12 receipts of gross <= 2^64), so the packed cell cannot carry over.
+    // A row's spend sum is at most 2^75 (N <= 2^11 receipts of gross <= 2^64), below its 76-bit slot, so the packed
+    // cell cannot carry over.
     assert(DEPTH <= 11);
     assert(K <= 256);
     assert(PDEPTH >= 1 && PDEPTH <= 32);
@@ -229,7 +230,7 @@ template ReceiptBatch(N, K, DEPTH, PDEPTH) {
     totalCharged <== chargedSum[N];
 
     // Each row's spend, gross * 2^76 + charged summed over the receipts that select it (padding adds 0), and the hash
-    // chain of (user, stake * 2^152 + spend) an auditor opens: stake < 2^96 and each sum < 2^75, so the cell packs
+    // chain of (user, stake * 2^152 + spend) an auditor opens: stake < 2^96 and each sum <= 2^75 < 2^76, so the cell packs
     // the three without overlap, below the field.
     component chain[K];
     for (var k = 0; k < K; k++) {

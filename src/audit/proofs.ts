@@ -116,16 +116,20 @@ export async function checkProofs(
     for (const f of ['gross', 'charged', 'count'] as const)
       if (a[f] !== b[f]) throw new AuditDiscrepancy('proof', `proven ${f} of deployment ${id} (sum over its batches) against the spend tree`, a[f].toString(), b[f].toString())
   }
-  // Spend moved between users with each deployment's totals kept shows here: a leaf is not what its rows prove.
-  const leaves = new Map(c.spend.map((r) => [`${r.deploymentId}/${r.user}`, r]))
-  for (const key of new Set([...leaves.keys(), ...provenSpend.keys()])) {
-    const leaf = leaves.get(key)
-    const rows = provenSpend.get(key) ?? { gross: 0n, charged: 0n }
-    const [deploymentId, user] = key.split('/')
+  // Spend moved between users with each deployment's totals kept shows here: a leaf is not what its rows prove. One
+  // pass over the leaves, each taking its rows' sums out of the map (a repeated leaf then meets zero); what is left
+  // is proven spend no leaf holds.
+  const compare = (deploymentId: string, user: string, leaf: { gross: bigint; charged: bigint }, rows: { gross: bigint; charged: bigint }) => {
     for (const f of ['gross', 'charged'] as const)
-      if ((leaf?.[f] ?? 0n) !== rows[f])
-        throw new AuditDiscrepancy('spend-leaf', `${f} of user ${user} on deployment ${deploymentId}: the spend tree against the sum of the user's proven stake rows`, rows[f].toString(), (leaf?.[f] ?? 0n).toString())
+      if (leaf[f] !== rows[f]) throw new AuditDiscrepancy('spend-leaf', `${f} of user ${user} on deployment ${deploymentId}: the spend tree against the sum of the user's proven stake rows`, rows[f].toString(), leaf[f].toString())
   }
+  const none = { gross: 0n, charged: 0n }
+  for (const leaf of c.spend) {
+    const key = `${leaf.deploymentId}/${leaf.user}`
+    compare(leaf.deploymentId, leaf.user, leaf, provenSpend.get(key) ?? none)
+    provenSpend.delete(key)
+  }
+  for (const [key, rows] of provenSpend) compare(key.slice(0, 66), key.slice(67), none, rows)
   c.checks.push(`proofs: ${proofs.attestations.length} provider attestations signed by their configured keys; ${proofs.batches.length} batch proofs of ${proofs.circuit.name} verify; epoch, deployment, registry, X, M, circulating supply, stakes and attestations match; every attested batch proven once, in the registry's order; proven totals equal the spend tree's per deployment; every spend leaf's gross and charged is the sum of its user's proven stake rows`)
   if (c.receipts) {
     let plan

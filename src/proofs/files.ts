@@ -66,7 +66,7 @@ export function readEpochProofs(document: unknown): EpochProofs {
         const stake = row.field('stake').baseUnits()
         if (stake >> 96n !== 0n) row.field('stake').fail('a stake below 2^96 base units')
         const gross = row.field('gross').baseUnits()
-        if (gross >> 75n !== 0n) row.field('gross').fail("the user's gross in the batch, below 2^75 base units")
+        if (gross >> 76n !== 0n) row.field('gross').fail("the user's gross in the batch, below 2^76 base units")
         const charged = row.field('charged').baseUnits()
         if (charged > gross) row.field('charged').fail("the user's charged in the batch, at most its gross")
         return { user, stake, gross, charged }

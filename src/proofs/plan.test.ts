@@ -114,6 +114,16 @@ describe('planBatches: the batching rule', () => {
     )
   })
 
+  it("packs a cell at the circuit's bounds and refuses one past them", () => {
+    const top = { user: 1n, stake: (1n << 96n) - 1n, gross: 1n << 75n, charged: 1n << 75n }
+    // 2^11 receipts of gross 2^64 (the circuit's largest) sum to 2^75, inside the 76-bit slot.
+    expect(stakeRowCell(top)).toBe((((1n << 96n) - 1n) << 152n) | (1n << 151n) | (1n << 75n))
+    expect(stakeRowCell(top) >> 248n).toBe(0n)
+    expect(() => stakeRowCell({ ...top, stake: 1n << 96n })).toThrow(/row.stake/)
+    expect(() => stakeRowCell({ ...top, gross: 1n << 76n, charged: 0n })).toThrow(/row.gross/)
+    expect(() => stakeRowCell({ ...top, charged: top.gross + 1n })).toThrow(/row.charged/)
+  })
+
   it('binds each batch to its provider\'s signed attestation: the statement checks the path and signature', () => {
     const receipts = [receiptOf(0, 1, 10, 5n), receiptOf(0, 2, 11, 6n), receiptOf(0, 3, 12, 7n, 1), receiptOf(1, 1, 13, 8n), receiptOf(0, 4, 14, 9n)]
     const plan = planBatches(7, config, inputs, receipts, 2, 1, attestAll(7, receipts, 2, 1))

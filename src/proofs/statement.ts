@@ -45,15 +45,15 @@ export type BatchStatement = {
   table: StakeTableRow[]
 }
 
-/** Bits below a row cell's stake and gross: stake < 2^96 and each sum < 2^75 (at most 2^11 receipts of gross <= 2^64). */
+/** Bits below a row cell's stake and gross: stake < 2^96 and each sum at most 2^75 (2^11 receipts of gross <= 2^64), inside its 76-bit slot. */
 const CELL_STAKE_SHIFT = 152n
 const CELL_GROSS_SHIFT = 76n
-const CELL_SUM_LIMIT = 1n << 75n
+const CELL_SLOT_LIMIT = 1n << CELL_GROSS_SHIFT
 
 /** A row's committed value, stake * 2^152 + gross * 2^76 + charged, as the circuit and EpochRegistry pack it. */
 export function stakeRowCell(r: StakeTableRow): bigint {
   if (r.stake < 0n || r.stake >> 96n !== 0n) throw new InvalidParameterError('row.stake', 'below 2^96', r.stake)
-  if (r.gross < 0n || r.gross >= CELL_SUM_LIMIT) throw new InvalidParameterError('row.gross', 'below 2^75', r.gross)
+  if (r.gross < 0n || r.gross >= CELL_SLOT_LIMIT) throw new InvalidParameterError('row.gross', 'below 2^76', r.gross)
   if (r.charged < 0n || r.charged > r.gross) throw new InvalidParameterError('row.charged', 'at most the row\'s gross', r.charged)
   return (r.stake << CELL_STAKE_SHIFT) | (r.gross << CELL_GROSS_SHIFT) | r.charged
 }
@@ -89,7 +89,7 @@ export function batchStatement(receipts: readonly BatchReceipt[], rows: readonly
   if (receipts.length < 1 || receipts.length > n) throw new InvalidParameterError('receipts', `1 to ${n}`, receipts.length)
   if (rows.length > k) throw new InvalidParameterError('rows', `at most ${k}`, rows.length)
   for (let i = 1; i < rows.length; i++) if (rows[i]!.user <= rows[i - 1]!.user) throw new InvalidParameterError(`rows[${i}].user`, "above the previous row's user", rows[i]!.user)
-  if (n > 1 << 11) throw new InvalidParameterError('n', 'at most 2^11 (a row\'s spend sum must stay below 2^75)', n)
+  if (n > 1 << 11) throw new InvalidParameterError('n', 'at most 2^11 (a row\'s spend sum must fit its 76-bit slot)', n)
   const padded = [...rows, ...Array.from({ length: k - rows.length }, () => ({ user: 0n, stake: 0n }))]
   const discounts = padded.map((r) => stakingDiscountBps(r.stake, p.circulating, { maxDiscountBps: p.maxDiscountBps, multiplier: p.multiplier }))
   const leaves = receipts.map((r, i) => {
