@@ -140,19 +140,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Connects to a PostgreSQL server through a `pg` pool. */
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Sql> {
+/**
+ * Connects to a PostgreSQL server through a `pg` pool. The first connection must be ready within `connectTimeoutMs`
+ * (a host that takes the connection and never answers is refused, not waited on forever); connections then use TCP
+ * keep-alive, so a server that vanishes mid-query is noticed by the kernel instead of leaving the query waiting.
+ */
+export async function openPostgres(url: string, options: { max?: number; connectTimeoutMs?: number } = {}): Promise<Sql> {
   const { default: pg } = await import('pg')
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8 })
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 })
+  probe.on('error', () => undefined)
+  try {
+    await probe.connect()
+    await probe.query('select 1')
+  } catch (error) {
+    throw new StoreError(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, 'Check the URL, that the server runs and accepts the user.', error)
+  } finally {
+    await probe.end().catch(() => undefined)
+  }
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, keepAlive: true, keepAliveInitialDelayMillis: 10_000 })
   // A server restart breaks idle connections: the pool drops them and connects again on the next query, so the
   // error is not fatal (unhandled, it would end the process).
   pool.on('error', () => undefined)
-  try {
-    await pool.query('select 1')
-  } catch (error) {
-    await pool.end()
-    throw new StoreError(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`, 'Check the URL, that the server runs and accepts the user.', error)
-  }
   const fromClient = (client: { query: (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }> }): Sql => ({
     kind: 'postgres',
     query: async <T>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as T[],

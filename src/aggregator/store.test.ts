@@ -12,7 +12,7 @@ import { migrate, MIGRATIONS } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
 import { openStore, SqlStore, type Store } from './store.ts'
-import { openSql } from './sql.ts'
+import { openPostgres, openSql, StoreError } from './sql.ts'
 import { RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
 const config = worldConfig()
@@ -186,6 +186,26 @@ describe('sealing arithmetic', () => {
     const flockCredits = out.credits.filter((c) => c.token === config.tokens.flock).reduce((n, c) => n + c.amount, 0n)
     expect(flockCredits + BigInt(a.toTreasury.flock)).toBe(BigInt(a.emissionShare) + BigInt(a.stakingFundRelease))
     expect(BigInt(report.emission)).toBe(BigInt(a.emissionShare) + BigInt(report.emissionToTreasury) + BigInt(report.deployments[1].emissionShare))
+  })
+})
+
+describe('PostgreSQL connection', () => {
+  it('refuses a host that takes the connection and never answers, within the connect timeout, naming it', async () => {
+    const { createServer } = await import('node:net')
+    const held: import('node:net').Socket[] = []
+    const silent = createServer((socket) => void held.push(socket))
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    const port = (silent.address() as import('node:net').AddressInfo).port
+    try {
+      const started = Date.now()
+      const error = await openPostgres(`postgres://fomo:secret@127.0.0.1:${port}/fomo`, { connectTimeoutMs: 300 }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreError)
+      expect((error as StoreError).message).toContain(`cannot connect to PostgreSQL at postgres://fomo:***@127.0.0.1:${port}/fomo`)
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      for (const s of held) s.destroy()
+      await new Promise((r) => silent.close(r))
+    }
   })
 })
 
