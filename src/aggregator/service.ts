@@ -513,7 +513,7 @@ export class AggregatorService {
     this.#treeFailures.delete(key)
     // The status first: a request for an epoch not sealed costs one query and never queues; once sealed, the files
     // are committed, so a file found missing is missing.
-    if ((await this.options.store.epochStatus(epoch)).status !== 'sealed') throw new HttpError(404, `epoch ${epoch} is not sealed`)
+    if (!(await this.options.store.epochSealed(epoch))) throw new HttpError(404, `epoch ${epoch} is not sealed`)
     if (known()) return known()
     if (this.#treeLoading.size >= MAX_TREE_LOADS)
       throw new OverloadError(`overloaded: ${this.#treeLoading.size} proof trees are loading (limit ${MAX_TREE_LOADS}); retry after ${RETRY_AFTER_SECONDS} s`, {

@@ -12,6 +12,8 @@ import { type EpochInputs } from '../epoch/inputs.ts'
 import { faultPoint } from '../base/faults.ts'
 import { ARTIFACT_CHUNK_BYTES, migrate } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
+import { readManifest } from '../epoch/manifest.ts'
+import { parseJsonDocument } from '../base/json.ts'
 import { SealError } from '../epoch/rewards.ts'
 import { type SpendRow } from '../epoch/spend.ts'
 import { type DeploymentInputs } from '../epoch/inputs.ts'
@@ -130,7 +132,13 @@ export interface Store {
   setEpochInputs(inputs: EpochInputs): Promise<void>
   /** The inputs stored for an epoch (deployments without any are absent). */
   epochInputs(epoch: number): Promise<EpochInputs>
+  /**
+   * An epoch's status and totals: a sealed epoch's from its stored manifest (one small read, whatever its size, and
+   * still there once retention has dropped its receipts), an open epoch's counted from its receipts.
+   */
   epochStatus(epoch: number): Promise<EpochStatus>
+  /** Whether an epoch is sealed: one row read (what a proof request checks before any tree is loaded). */
+  epochSealed(epoch: number): Promise<boolean>
   receiptCount(): Promise<number>
   latestSealedEpoch(): Promise<number | null>
   /**
@@ -455,6 +463,12 @@ export class SqlStore implements Store {
       'SELECT status, spend_root, reward_root, manifest_sha256 FROM epochs WHERE epoch = $1',
       [epoch],
     )
+    const roots = { spendRoot: row?.spend_root ?? null, rewardRoot: row?.reward_root ?? null, manifestSha256: row?.manifest_sha256 ?? null }
+    const manifest = row?.status === 'sealed' ? await this.artifactFile(epoch, 'manifest.json') : undefined
+    if (manifest) {
+      const { totals } = readManifest(parseJsonDocument(new TextDecoder().decode(manifest), 'manifest.json'))
+      return { epoch, status: 'sealed', receipts: Number(totals.receipts), users: totals.users, gross: totals.gross.toString(), charged: totals.charged.toString(), ...roots }
+    }
     const [counts] = await this.sql.query<{ n: string; gross: string | null; charged: string | null; users: string }>(
       'SELECT count(*)::text AS n, sum(gross)::text AS gross, sum(charged)::text AS charged, count(DISTINCT user_address)::text AS users FROM receipts WHERE epoch = $1',
       [epoch],
@@ -466,10 +480,13 @@ export class SqlStore implements Store {
       users: Number(counts?.users ?? 0),
       gross: counts?.gross ?? '0',
       charged: counts?.charged ?? '0',
-      spendRoot: row?.spend_root ?? null,
-      rewardRoot: row?.reward_root ?? null,
-      manifestSha256: row?.manifest_sha256 ?? null,
+      ...roots,
     }
+  }
+
+  async epochSealed(epoch: number): Promise<boolean> {
+    const [row] = await this.sql.query<{ status: string }>('SELECT status FROM epochs WHERE epoch = $1', [epoch])
+    return row?.status === 'sealed'
   }
 
   async receiptCount(): Promise<number> {

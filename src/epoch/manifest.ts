@@ -51,7 +51,7 @@ export type Manifest = {
   domain: ReceiptDomain
   previousManifestSha256: string | null
   roots: { spend: Hex | null; reward: Hex | null }
-  totals: { receipts: bigint; gross: bigint; charged: bigint }
+  totals: { receipts: bigint; users: number; gross: bigint; charged: bigint }
   /** sha256 (hex) of each file the manifest covers, by name. */
   files: Map<string, string>
 }
@@ -70,7 +70,7 @@ export function readManifest(document: unknown): Manifest {
     domain: readDomain(r.field('domain')),
     previousManifestSha256: previous.value === null || previous.value === undefined ? null : previous.string(SHA256, 'a sha256 (64 lower-case hex digits) or null'),
     roots: { spend: root(r.field('roots').field('spend')), reward: root(r.field('roots').field('reward')) },
-    totals: { receipts: BigInt(totals.field('receipts').baseUnits()), gross: BigInt(totals.field('gross').baseUnits()), charged: BigInt(totals.field('charged').baseUnits()) },
+    totals: { receipts: BigInt(totals.field('receipts').baseUnits()), users: Number(totals.field('users').integer(0, Number.MAX_SAFE_INTEGER)), gross: BigInt(totals.field('gross').baseUnits()), charged: BigInt(totals.field('charged').baseUnits()) },
     // Names are joined to the directory's path by every reader: a plain file name only, so none points outside it.
     files: new Map(
       r

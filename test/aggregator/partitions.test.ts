@@ -159,12 +159,16 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
 
     // A good export: written, verified, then the partitions are dropped.
     await rm(path)
+    const before = await store.epochStatus(E - 2)
     const dropped = await store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })
     expect(dropped).toMatchObject({ epoch: E - 2, ...totals, mode: 'drop', exported: true, alreadyRetained: false, exportFile: path })
     expect((await readExport(store, E - 2, path)).totals).toEqual(totals)
     expect(await store.partitionEpochs()).not.toContain(E - 2)
     expect(await relkind(sqlOf(store), `receipts_epoch_${E - 2}`)).toBeUndefined()
     expect(await store.receiptCount()).toBe(count - 10)
+    // The sealed epoch's status still gives its totals (its manifest's), not zero.
+    expect(before).toMatchObject({ status: 'sealed', receipts: 10 })
+    expect(await store.epochStatus(E - 2)).toEqual(before)
     expect(await store.retained(E - 2)).toMatchObject({ receipts: 10, exportFile: path })
     expect(await store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).toMatchObject({ alreadyRetained: true })
 
