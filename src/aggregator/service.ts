@@ -14,7 +14,7 @@ import { rewardLeafOf } from '../epoch/rewards.ts'
 import { Metrics } from './metrics.ts'
 import { BodyError, splitItems } from './split.ts'
 import { ProviderRegistry } from '../receipts/registry.ts'
-import { ConfigChangedError, type IngestResult, type Store, type StoredRow } from './store.ts'
+import { ConfigChangedError, type EpochStatus, type IngestResult, type Store, type StoredRow } from './store.ts'
 
 export type Limits = {
   /** Largest request body in bytes (10 MiB by default). */
@@ -48,6 +48,9 @@ export const DEFAULT_LIMITS: Omit<Limits, 'maxQueuedJobs'> = { maxBodyBytes: 10 
 
 /** Proof trees loading or waiting to load at once; a request needing one more is answered 503. */
 const MAX_TREE_LOADS = 4
+
+/** How long an epoch's status is reused (ms, monotonic clock). */
+const STATUS_REUSE_MS = 1_000
 
 /** How long a stored tree file that failed to load is answered with its error before it is loaded again (ns). */
 const TREE_RETRY_NS = 30_000_000_000n
@@ -153,6 +156,8 @@ export class AggregatorService {
   readonly #trees = new Map<string, LoadedTree>()
   readonly #treeLoading = new Map<string, Promise<LoadedTree | undefined>>()
   #treeLoads: Promise<void> = Promise.resolve()
+  /** Epoch statuses being read or read within the last second: an open epoch's totals are a count over its receipts. */
+  readonly #statuses = new Map<number, { at: number; status: Promise<EpochStatus> }>()
   /** Tree files that could not be loaded, with their error, until they may be tried again (a broken file's load is seconds of a core). */
   readonly #treeFailures = new Map<string, { error: unknown; until: bigint }>()
   #partitionTimer: NodeJS.Timeout | undefined
@@ -355,7 +360,7 @@ export class AggregatorService {
     if (url.pathname === '/metrics') return { body: this.metrics.render(), contentType: 'text/plain; version=0.0.4' }
     if (parts[0] === 'v1' && parts[1] === 'epochs' && parts[2] !== undefined) {
       const epoch = parseEpoch(parts[2])
-      if (parts.length === 3) return { body: await this.options.store.epochStatus(epoch) }
+      if (parts.length === 3) return { body: await this.#epochStatus(epoch) }
       if (parts[3] === 'spend' && parts.length === 6) return { body: await this.#spendProof(epoch, parts[4] as string, parts[5] as string) }
       // The sealed directory, file by file: the artifacts URL a proposal names (`fomo publish --artifacts`).
       if (parts[3] === 'files' && parts.length === 5) {
@@ -497,6 +502,22 @@ export class AggregatorService {
     }
     for (const [status, n] of Object.entries(tally)) if (n) this.metrics.counter('fomo_receipts_total', 'Receipts by outcome', { status }, n)
     return { status: 200, body: { accepted: tally.accepted, duplicates: tally.duplicate, rejected: tally.rejected, results: items }, log: tally }
+  }
+
+  /**
+   * An epoch's status, shared by the requests that ask while it is read and reused for a second: an open epoch's
+   * totals scan its receipts (millions of rows), so repeated requests must not each start a scan.
+   */
+  #epochStatus(epoch: number): Promise<EpochStatus> {
+    const now = performance.now()
+    const known = this.#statuses.get(epoch)
+    if (known && now - known.at < STATUS_REUSE_MS) return known.status
+    for (const [e, entry] of this.#statuses) if (now - entry.at >= STATUS_REUSE_MS) this.#statuses.delete(e)
+    const status = this.options.store.epochStatus(epoch)
+    this.#statuses.set(epoch, { at: now, status })
+    // A failed read is not reused.
+    status.catch(() => this.#statuses.get(epoch)?.status === status && this.#statuses.delete(epoch))
+    return status
   }
 
   /**

@@ -310,6 +310,30 @@ describe('proof trees and store failures', () => {
     expect(loads.n).toBe(1)
   })
 
+  it("an epoch's status is read once for the requests that ask together, and again a second later", async () => {
+    const reads = { n: 0 }
+    const counting = new Proxy(store, {
+      get(target, key) {
+        if (key === 'epochStatus')
+          return async (epoch: number) => {
+            reads.n++
+            await new Promise((r) => setTimeout(r, 50))
+            return target.epochStatus(epoch)
+          }
+        const value = Reflect.get(target, key)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const { url } = await serve({}, counting)
+    const status = () => fetch(`${url}/v1/epochs/20987`).then((r) => r.json())
+    const together = await Promise.all(Array.from({ length: 10 }, status))
+    expect(together.every((s) => s.epoch === 20987 && s.status === 'open')).toBe(true)
+    expect(reads.n).toBe(1)
+    await new Promise((r) => setTimeout(r, 1_100))
+    await status()
+    expect(reads.n).toBe(2)
+  })
+
   it('a stored tree file that fails to load is answered with its error for 30 s, then loaded again', async () => {
     const loads = { n: 0 }
     let now = NOW
