@@ -5,17 +5,18 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { getAddress, keccak256, toHex } from 'viem'
+import { encodeAbiParameters, getAddress, keccak256, toHex } from 'viem'
 import { DEPLOYMENT_A, DEPLOYMENT_B, EPOCH, address, worldConfig } from '../../test/aggregator/world.ts'
 import { ledgerFault, lookup, type LedgerInput } from './ledgerFaults.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { StandardTree } from '../merkle/tree.ts'
 import { PositionalTree, positionalDepth } from '../merkle/positional.ts'
 import type { DeploymentInputs } from './inputs.ts'
-import { epochLists, ledgerHash, readLedger, rewardParameters, rewardParamsHash, type RewardListEntry } from './ledger.ts'
+import { epochLists, ledgerHash, readLedger, rewardKey, rewardParameters, rewardParamsHash, spendListLeaf, type RewardListEntry } from './ledger.ts'
+import { standardLeafHash } from '../merkle/tree.ts'
 import { allocationsOfRewardTree, rewardLeafOf } from './rewards.ts'
 import { seal } from './seal.ts'
-import { spendLeafOf, type SpendRow } from './spend.ts'
+import { SPEND_LEAF_ENCODING, spendLeafOf, type SpendRow } from './spend.ts'
 
 const config = worldConfig()
 const params = rewardParameters(config)
@@ -158,5 +159,35 @@ describe('epoch ledger', () => {
     expect(rewardParamsHash(params)).toBe(rewardParamsHash(rewardParameters(worldConfig())))
     expect(rewardParamsHash(rewardParameters(worldConfig({ platform: { dailyEmission: '20001' } })))).not.toBe(rewardParamsHash(params))
     expect(() => epochLists(EPOCH, [{ deploymentId: keccak256('0x01'), user: users[0]!, gross: 1n, charged: 1n, receipts: 1n, stake: 0n }], [], [DEPLOYMENT_A], [0n])).toThrow('which the reward parameters do not have')
+  })
+})
+
+describe('spendListLeaf', () => {
+  it("is keccak256(abi.encode(OZ leaf hash, prefixGross, prefixEligible, prefixCharged)) as viem encodes it, and refuses a sum past uint256", () => {
+    const word = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n })
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: (1n << 128n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), word, word, word, (gross, stake, pg, pe, pc) => {
+        const leaf = { deploymentId: DEPLOYMENT_A, user: address('leaf user'), gross, charged: gross / 2n, receipts: 3n, stake }
+        const oz = standardLeafHash(SPEND_LEAF_ENCODING, [String(EPOCH), leaf.deploymentId, leaf.user, gross.toString(), leaf.charged.toString(), '3', stake.toString()])
+        const reference = keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }], [oz, pg, pe, pc]))
+        expect(spendListLeaf(EPOCH, { leaf, prefixGross: pg, prefixEligible: pe, prefixCharged: pc })).toBe(reference)
+      }),
+      { numRuns: 200 },
+    )
+    const leaf = { deploymentId: DEPLOYMENT_A, user: address('leaf user'), gross: 1n, charged: 1n, receipts: 1n, stake: 0n }
+    expect(() => spendListLeaf(EPOCH, { leaf, prefixGross: 1n << 256n, prefixEligible: 0n, prefixCharged: 0n })).toThrow()
+    expect(() => spendListLeaf(EPOCH, { leaf, prefixGross: -1n, prefixEligible: 0n, prefixCharged: 0n })).toThrow()
+  })
+})
+
+describe('rewardKey', () => {
+  it('is keccak256(abi.encode(account, token)) as viem encodes it', () => {
+    const addr = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => toHex(b))
+    fc.assert(
+      fc.property(addr, addr, (account, token) => {
+        expect(rewardKey(account, token)).toBe(BigInt(keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'address' }], [account, token]))))
+      }),
+      { numRuns: 300 },
+    )
   })
 })

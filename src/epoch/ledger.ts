@@ -14,7 +14,9 @@
  * the registry with the configuration.
  */
 import { encodeAbiParameters, keccak256 } from 'viem'
-import type { Hex } from '../base/bytes.ts'
+import { toHex, type Hex } from '../base/bytes.ts'
+import { keccak256 as keccakBytes } from '../base/keccak.ts'
+import { leafEncoding } from '../merkle/encoding.ts'
 import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
 import { splitProceeds } from '../economics/supply.ts'
@@ -34,9 +36,12 @@ export function spendKey(deploymentIndex: number, user: Hex): bigint {
   return (BigInt(deploymentIndex + 1) << USER_BITS) | BigInt(user)
 }
 
+const REWARD_KEY = leafEncoding(['address', 'address'])
+
 /** A reward leaf's key: keccak256(abi.encode(account, token)); keys strictly increase along the reward list. */
 export function rewardKey(account: Hex, token: Hex): bigint {
-  return BigInt(keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'address' }], [account, token])))
+  // The leaf encoder and the wasm keccak: a million users' reward list sorts by millions of these.
+  return BigInt(toHex(keccakBytes(REWARD_KEY.encode([account, token]))))
 }
 
 /** What the judge recomputes rewards from: config.json's reward parameters as ABI, deployments ascending by id. */
@@ -148,10 +153,13 @@ export type SpendListEntry = { leaf: SpendLeaf; prefixGross: bigint; prefixEligi
 /** A reward list entry: a reward leaf as the OZ tree holds it. */
 export type RewardListEntry = RewardLeaf
 
+const SPEND_LIST_LEAF = leafEncoding(['bytes32', 'uint256', 'uint256', 'uint256'])
+
 /** The spend list's leaf at a position: keccak256(abi.encode(OZ leaf hash, prefixGross, prefixEligible, prefixCharged)). */
 export function spendListLeaf(epoch: number, e: SpendListEntry): Hex {
   const oz = ozLeafHash(SPEND_LEAF_ENCODING, spendLeafValuesOf(epoch, e.leaf))
-  return keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'uint256' }], [oz, e.prefixGross, e.prefixEligible, e.prefixCharged]))
+  // The leaf encoder and the wasm keccak (a sealed epoch of a million users hashes two million of these).
+  return toHex(keccakBytes(SPEND_LIST_LEAF.encode([oz, e.prefixGross, e.prefixEligible, e.prefixCharged])))
 }
 
 /** The reward list's leaf: the OZ reward leaf hash itself. */
