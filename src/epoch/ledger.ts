@@ -14,7 +14,7 @@
  * the registry with the configuration.
  */
 import { encodeAbiParameters, keccak256 } from 'viem'
-import { toHex, type Hex } from '../base/bytes.ts'
+import { toHex, writeHex, type Hex } from '../base/bytes.ts'
 import { keccak256 as keccakBytes } from '../base/keccak.ts'
 import { leafEncoding } from '../merkle/encoding.ts'
 import { BaseError } from '../base/errors.ts'
@@ -153,22 +153,28 @@ export type SpendListEntry = { leaf: SpendLeaf; prefixGross: bigint; prefixEligi
 /** A reward list entry: a reward leaf as the OZ tree holds it. */
 export type RewardListEntry = RewardLeaf
 
-const SPEND_LIST_LEAF = leafEncoding(['bytes32', 'uint256', 'uint256', 'uint256'])
+const PREFIX_SUMS = leafEncoding(['uint256', 'uint256', 'uint256'])
 
-/** The spend list's leaf at a position: keccak256(abi.encode(OZ leaf hash, prefixGross, prefixEligible, prefixCharged)). */
-export function spendListLeaf(epoch: number, e: SpendListEntry): Hex {
-  const oz = ozLeafHash(SPEND_LEAF_ENCODING, spendLeafValuesOf(epoch, e.leaf))
-  // The leaf encoder and the wasm keccak (a sealed epoch of a million users hashes two million of these).
-  return toHex(keccakBytes(SPEND_LIST_LEAF.encode([oz, e.prefixGross, e.prefixEligible, e.prefixCharged])))
+/**
+ * The spend list's leaf at a position: keccak256(abi.encode(OZ leaf hash, prefixGross, prefixEligible, prefixCharged)).
+ * `ozLeafHash`, when given, is the entry's leaf hash as the spend tree already holds it (sealing a million users
+ * would otherwise hash two million leaves twice); the leaf encoder and the wasm keccak do the rest.
+ */
+export function spendListLeaf(epoch: number, e: SpendListEntry, ozLeafHash?: Uint8Array): Hex {
+  const words = new Uint8Array(128)
+  if (ozLeafHash) words.set(ozLeafHash, 0)
+  else writeHex(ozLeafHashOf(SPEND_LEAF_ENCODING, spendLeafValuesOf(epoch, e.leaf)), 32, words, 0)
+  PREFIX_SUMS.encodeInto([e.prefixGross, e.prefixEligible, e.prefixCharged], words, 32)
+  return toHex(keccakBytes(words))
 }
 
 /** The reward list's leaf: the OZ reward leaf hash itself. */
 export function rewardListLeaf(e: RewardListEntry): Hex {
-  return ozLeafHash(REWARD_LEAF_ENCODING, [e.domain, e.account, e.token, e.amount.toString()])
+  return ozLeafHashOf(REWARD_LEAF_ENCODING, [e.domain, e.account, e.token, e.amount.toString()])
 }
 
 /** An OpenZeppelin standard leaf hash: keccak256(bytes.concat(keccak256(abi.encode(values)))). */
-function ozLeafHash(types: readonly string[], values: readonly string[]): Hex {
+function ozLeafHashOf(types: readonly string[], values: readonly string[]): Hex {
   return standardLeafHash(types, values)
 }
 
@@ -180,12 +186,12 @@ function spendLeafValuesOf(epoch: number, l: SpendLeaf): string[] {
  * The spend list: the spend leaves in key order with their deployment's prefix sums, and each deployment's totals
  * in `order` (the reward parameters' deployments). A leaf of a deployment `order` lacks is refused.
  */
-export function spendList(leaves: readonly SpendLeaf[], order: readonly Hex[]): { entries: SpendListEntry[]; totals: Omit<DeploymentTotals, 'opex'>[] } {
+export function spendList(leaves: readonly SpendLeaf[], order: readonly Hex[]): { entries: SpendListEntry[]; totals: Omit<DeploymentTotals, 'opex'>[]; from: number[] } {
   const index = new Map(order.map((id, i) => [id.toLowerCase(), i]))
-  const keyed = leaves.map((leaf) => {
+  const keyed = leaves.map((leaf, at) => {
     const i = index.get(leaf.deploymentId.toLowerCase())
     if (i === undefined) throw new LedgerError(`a spend leaf of deployment ${leaf.deploymentId}, which the reward parameters do not have`)
-    return { leaf, i, key: spendKey(i, leaf.user) }
+    return { leaf, i, key: spendKey(i, leaf.user), at }
   })
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const totals = order.map(() => ({ gross: 0n, eligible: 0n, charged: 0n }))
@@ -197,7 +203,8 @@ export function spendList(leaves: readonly SpendLeaf[], order: readonly Hex[]): 
     t.charged += leaf.charged
     return entry
   })
-  return { entries, totals }
+  // Each entry's position among the leaves given.
+  return { entries, totals, from: keyed.map((k) => k.at) }
 }
 
 /** The reward list: the reward leaves in key order. */
@@ -211,11 +218,21 @@ export function rewardList(leaves: readonly RewardLeaf[]): RewardListEntry[] {
 /** An epoch's lists as positional trees, and the ledger over them. */
 export type EpochLists = { ledger: Ledger; spend: SpendListEntry[]; spendTree: PositionalTree; reward: RewardListEntry[]; rewardTree: PositionalTree }
 
-/** The lists and ledger of an epoch's spend and reward leaves; `opex` per deployment in `order`. */
-export function epochLists(epoch: number, spendLeaves: readonly SpendLeaf[], rewardLeaves: readonly RewardLeaf[], order: readonly Hex[], opex: readonly bigint[]): EpochLists {
+/**
+ * The lists and ledger of an epoch's spend and reward leaves; `opex` per deployment in `order`. `spendLeafHash`, when
+ * given, is the OZ leaf hash of `spendLeaves[i]` (the spend tree's), so no leaf is hashed twice.
+ */
+export function epochLists(
+  epoch: number,
+  spendLeaves: readonly SpendLeaf[],
+  rewardLeaves: readonly RewardLeaf[],
+  order: readonly Hex[],
+  opex: readonly bigint[],
+  spendLeafHash?: (i: number) => Uint8Array,
+): EpochLists {
   const spend = spendList(spendLeaves, order)
   const reward = rewardList(rewardLeaves)
-  const spendTree = PositionalTree.of(spend.entries.map((e) => spendListLeaf(epoch, e)))
+  const spendTree = PositionalTree.of(spend.entries.map((e, k) => spendListLeaf(epoch, e, spendLeafHash?.(spend.from[k] as number))))
   const rewardTree = PositionalTree.of(reward.map(rewardListLeaf))
   return {
     ledger: {

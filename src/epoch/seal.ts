@@ -130,6 +130,7 @@ export function seal(input: SealInput): SealOutput {
           rewardEntries.map((e) => ({ domain, account: e.account as Hex, token: e.token as Hex, amount: e.amount })),
           order,
           order.map((id) => input.inputs.get(id)?.opex ?? 0n),
+          (i) => spendTree.nodes.subarray(32 * (spendTree.treeIndices[i] as number), 32 * (spendTree.treeIndices[i] as number) + 32),
         )
       : undefined
 
