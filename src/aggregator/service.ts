@@ -157,7 +157,7 @@ export class AggregatorService {
   readonly #treeLoading = new Map<string, Promise<LoadedTree | undefined>>()
   #treeLoads: Promise<void> = Promise.resolve()
   /** Epoch statuses being read or read within the last second: an open epoch's totals are a count over its receipts. */
-  readonly #statuses = new Map<number, { at: number; status: Promise<EpochStatus> }>()
+  readonly #statuses = new Map<number, { at: number | undefined; status: Promise<EpochStatus> }>()
   /** Tree files that could not be loaded, with their error, until they may be tried again (a broken file's load is seconds of a core). */
   readonly #treeFailures = new Map<string, { error: unknown; until: bigint }>()
   #partitionTimer: NodeJS.Timeout | undefined
@@ -510,14 +510,20 @@ export class AggregatorService {
    */
   #epochStatus(epoch: number): Promise<EpochStatus> {
     const now = performance.now()
+    // An entry is reused while its read is under way and for a second after it ended (a scan longer than a second
+    // is not joined by a second scan).
+    const fresh = (entry: { at: number | undefined }) => entry.at === undefined || now - entry.at < STATUS_REUSE_MS
     const known = this.#statuses.get(epoch)
-    if (known && now - known.at < STATUS_REUSE_MS) return known.status
-    for (const [e, entry] of this.#statuses) if (now - entry.at >= STATUS_REUSE_MS) this.#statuses.delete(e)
-    const status = this.options.store.epochStatus(epoch)
-    this.#statuses.set(epoch, { at: now, status })
-    // A failed read is not reused.
-    status.catch(() => this.#statuses.get(epoch)?.status === status && this.#statuses.delete(epoch))
-    return status
+    if (known && fresh(known)) return known.status
+    for (const [e, entry] of this.#statuses) if (!fresh(entry)) this.#statuses.delete(e)
+    const entry: { at: number | undefined; status: Promise<EpochStatus> } = { at: undefined, status: this.options.store.epochStatus(epoch) }
+    this.#statuses.set(epoch, entry)
+    entry.status.then(
+      () => void (entry.at = performance.now()),
+      // A failed read is not reused.
+      () => this.#statuses.get(epoch) === entry && this.#statuses.delete(epoch),
+    )
+    return entry.status
   }
 
   /**
@@ -536,6 +542,9 @@ export class AggregatorService {
     // are committed, so a file found missing is missing.
     if (!(await this.options.store.epochSealed(epoch))) throw new HttpError(404, `epoch ${epoch} is not sealed`)
     if (known()) return known()
+    // A load that failed while this request waited for the status is not started again.
+    const failedMeanwhile = this.#treeFailures.get(key)
+    if (failedMeanwhile && failedMeanwhile.until > this.options.now()) throw failedMeanwhile.error
     if (this.#treeLoading.size >= MAX_TREE_LOADS)
       throw new OverloadError(`overloaded: ${this.#treeLoading.size} proof trees are loading (limit ${MAX_TREE_LOADS}); retry after ${RETRY_AFTER_SECONDS} s`, {
         name: 'fomo_tree_loads_shed_total',
@@ -573,8 +582,9 @@ export class AggregatorService {
       if (name === 'reward-tree.json') rewardLeafOf(tree.at(0))
       return { tree, byKey: tree.orderBy(name === 'spend-tree.json' ? [1, 2] : [1]) }
     } catch (error) {
-      // The stored file itself is broken (a store error above is not kept: the next request tries again).
-      this.#treeFailures.set(key, { error, until: this.options.now() + TREE_RETRY_NS })
+      // The stored file itself is broken (the loader's typed errors); a store error above, or running out of memory,
+      // is not kept: the next request tries again.
+      if (error instanceof BaseError) this.#treeFailures.set(key, { error, until: this.options.now() + TREE_RETRY_NS })
       throw error
     }
   }

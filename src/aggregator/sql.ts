@@ -140,14 +140,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** How long a store call may wait for a connection (opened or freed by another call) before it fails (ms). */
+const POOL_WAIT_MS = 60_000
+
 /**
- * Connects to a PostgreSQL server through a `pg` pool. The first connection must be ready within `connectTimeoutMs`
- * (a host that takes the connection and never answers is refused, not waited on forever); connections then use TCP
- * keep-alive, so a server that vanishes mid-query is noticed by the kernel instead of leaving the query waiting.
+ * Connects to a PostgreSQL server through a `pg` pool. The first connection must log in and answer `select 1` within
+ * `connectTimeoutMs` (default PGCONNECT_TIMEOUT's seconds, else 10 s): a host or pooler that takes the connection and
+ * never answers is refused, not waited on forever. Afterwards a store call waits at most 60 s for a connection (a
+ * server that stops answering new connections fails calls instead of queueing them for ever), and connections use
+ * TCP keep-alive, so the kernel ends one whose server vanished (after its probes: minutes, not never).
  */
 export async function openPostgres(url: string, options: { max?: number; connectTimeoutMs?: number } = {}): Promise<Sql> {
   const { default: pg } = await import('pg')
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 })
+  const fromEnvironment = Number(process.env.PGCONNECT_TIMEOUT)
+  const connectTimeoutMs = options.connectTimeoutMs ?? (fromEnvironment > 0 ? fromEnvironment * 1000 : 10_000)
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: connectTimeoutMs })
   probe.on('error', () => undefined)
   try {
     await probe.connect()
@@ -157,7 +164,7 @@ export async function openPostgres(url: string, options: { max?: number; connect
   } finally {
     await probe.end().catch(() => undefined)
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, keepAlive: true, keepAliveInitialDelayMillis: 10_000 })
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, connectionTimeoutMillis: POOL_WAIT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 })
   // A server restart breaks idle connections: the pool drops them and connects again on the next query, so the
   // error is not fatal (unhandled, it would end the process).
   pool.on('error', () => undefined)
@@ -200,9 +207,16 @@ export async function openPostgres(url: string, options: { max?: number; connect
   }
 }
 
-/** A database URL without its password, for messages and logs. */
+/** A database URL without its password (in the authority or as a `password` parameter), for messages and logs. */
 export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***')
+    return u.toString()
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/, '$1***')
+  }
 }
 
 export async function openSql(options: { dataDir?: string | undefined; databaseUrl?: string | undefined }): Promise<Sql> {

@@ -12,7 +12,7 @@ import { migrate, MIGRATIONS } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
 import { openStore, SqlStore, type Store } from './store.ts'
-import { openPostgres, openSql, StoreError } from './sql.ts'
+import { openPostgres, openSql, redact, StoreError } from './sql.ts'
 import { RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
 const config = worldConfig()
@@ -206,6 +206,36 @@ describe('PostgreSQL connection', () => {
       for (const s of held) s.destroy()
       await new Promise((r) => silent.close(r))
     }
+  })
+
+  it('refuses a server that lets the login through and never answers a query (a pooler whose database is away)', async () => {
+    const { createServer } = await import('node:net')
+    const held: import('node:net').Socket[] = []
+    // The protocol's AuthenticationOk ('R', length 8, 0) and ReadyForQuery ('Z', length 5, idle), then silence.
+    const ready = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49])
+    const mute = createServer((socket) => {
+      held.push(socket)
+      socket.once('data', () => socket.write(ready))
+    })
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r))
+    const port = (mute.address() as import('node:net').AddressInfo).port
+    try {
+      const error = await openPostgres(`postgres://fomo@127.0.0.1:${port}/fomo`, { connectTimeoutMs: 300 }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreError)
+      expect((error as StoreError).message).toMatch(/cannot connect to PostgreSQL at postgres:\/\/fomo@127\.0\.0\.1:\d+\/fomo: .*timeout/i)
+    } finally {
+      for (const s of held) s.destroy()
+      await new Promise((r) => mute.close(r))
+    }
+  })
+
+  it('hides the password wherever the URL carries it', () => {
+    expect(redact('postgres://fomo:secret@db:5432/fomo')).toBe('postgres://fomo:***@db:5432/fomo')
+    expect(redact('postgres://fomo:p%40ss@db/fomo')).toBe('postgres://fomo:***@db/fomo')
+    expect(redact('postgres://fomo:p@ss@db/fomo')).not.toContain('ss@db/fomo?')
+    expect(redact('postgres://fomo:p@ss@db/fomo')).not.toMatch(/p@ss|ss@/)
+    expect(redact('postgres://db/fomo?password=hunter2&sslmode=require')).toBe('postgres://db/fomo?password=***&sslmode=require')
+    expect(redact('postgres://fomo@db/fomo')).toBe('postgres://fomo@db/fomo')
   })
 })
 

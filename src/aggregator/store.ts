@@ -466,7 +466,12 @@ export class SqlStore implements Store {
     const roots = { spendRoot: row?.spend_root ?? null, rewardRoot: row?.reward_root ?? null, manifestSha256: row?.manifest_sha256 ?? null }
     const manifest = row?.status === 'sealed' ? await this.artifactFile(epoch, 'manifest.json') : undefined
     if (manifest) {
-      const { totals } = readManifest(parseJsonDocument(new TextDecoder().decode(manifest), 'manifest.json'))
+      let totals
+      try {
+        ;({ totals } = readManifest(parseJsonDocument(new TextDecoder().decode(manifest), 'manifest.json')))
+      } catch (error) {
+        throw new StoreError(`the stored manifest of sealed epoch ${epoch} cannot be read`, 'The store is damaged: restore the epoch\'s artifacts from a backup or the published directory.', error)
+      }
       return { epoch, status: 'sealed', receipts: Number(totals.receipts), users: totals.users, gross: totals.gross.toString(), charged: totals.charged.toString(), ...roots }
     }
     const [counts] = await this.sql.query<{ n: string; gross: string | null; charged: string | null; users: string }>(
