@@ -32,7 +32,7 @@ function manifestOf(files: Record<string, Uint8Array>, names?: Record<string, st
       domain: { name: 'fomo', version: '1', chainId: 31337, verifyingContract: '0x0000000000000000000000000000000000000001' },
       previousManifestSha256: null,
       roots: { spend: null, reward: null },
-      totals: { receipts: '0', gross: '0', charged: '0' },
+      totals: { receipts: '0', users: 0, gross: '0', charged: '0' },
       files: listed,
     })}\n`,
   )
