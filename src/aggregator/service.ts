@@ -535,16 +535,19 @@ export class AggregatorService {
     const key = `${epoch}/${name}`
     const known = () => this.#trees.get(key) ?? this.#treeLoading.get(key)
     if (known()) return known()
-    const failed = this.#treeFailures.get(key)
-    if (failed && failed.until > this.options.now()) throw failed.error
+    // A file that failed to load within TREE_RETRY_NS answers with its error.
+    const throwIfFailed = () => {
+      const f = this.#treeFailures.get(key)
+      if (f && f.until > this.options.now()) throw f.error
+    }
+    throwIfFailed()
     this.#treeFailures.delete(key)
     // The status first: a request for an epoch not sealed costs one query and never queues; once sealed, the files
     // are committed, so a file found missing is missing.
     if (!(await this.options.store.epochSealed(epoch))) throw new HttpError(404, `epoch ${epoch} is not sealed`)
     if (known()) return known()
     // A load that failed while this request waited for the status is not started again.
-    const failedMeanwhile = this.#treeFailures.get(key)
-    if (failedMeanwhile && failedMeanwhile.until > this.options.now()) throw failedMeanwhile.error
+    throwIfFailed()
     if (this.#treeLoading.size >= MAX_TREE_LOADS)
       throw new OverloadError(`overloaded: ${this.#treeLoading.size} proof trees are loading (limit ${MAX_TREE_LOADS}); retry after ${RETRY_AFTER_SECONDS} s`, {
         name: 'fomo_tree_loads_shed_total',

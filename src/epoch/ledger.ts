@@ -14,8 +14,8 @@
  * the registry with the configuration.
  */
 import { encodeAbiParameters, keccak256 } from 'viem'
-import { toHex, writeHex, type Hex } from '../base/bytes.ts'
-import { keccak256 as keccakBytes } from '../base/keccak.ts'
+import { toHex, type Hex } from '../base/bytes.ts'
+import { doubleKeccakInto, keccak256 as keccakBytes } from '../base/keccak.ts'
 import { leafEncoding } from '../merkle/encoding.ts'
 import { BaseError } from '../base/errors.ts'
 import { Reader } from '../base/reader.ts'
@@ -163,7 +163,7 @@ const PREFIX_SUMS = leafEncoding(['uint256', 'uint256', 'uint256'])
 export function spendListLeaf(epoch: number, e: SpendListEntry, ozLeafHash?: Uint8Array): Hex {
   const words = new Uint8Array(128)
   if (ozLeafHash) words.set(ozLeafHash, 0)
-  else writeHex(ozLeafHashOf(SPEND_LEAF_ENCODING, spendLeafValuesOf(epoch, e.leaf)), 32, words, 0)
+  else doubleKeccakInto(leafEncoding(SPEND_LEAF_ENCODING).encode(spendLeafValuesOf(epoch, e.leaf)), words, 0)
   PREFIX_SUMS.encodeInto([e.prefixGross, e.prefixEligible, e.prefixCharged], words, 32)
   return toHex(keccakBytes(words))
 }
