@@ -17,8 +17,9 @@ import {Vesting} from "./Vesting.sol";
 /// reverts with `EpochJudgeNoFault`. Rewards are recomputed exactly as src/economics/epoch.ts `settleEpoch` and
 /// `RewardLedger` compute them (shared vectors and a property test in test/contracts/judge.test.ts), the stream
 /// releases with the `Vesting` library EpochFunding pays them with.
-/// @dev Stateless: everything is read from the registry (the pending and final commitments, the pinned reward
-/// parameters' hash and staking contracts, the proofs' charged sums) or given and checked against its hashes.
+/// @dev Everything is read from the registry (the pending and final commitments, the pinned reward parameters' hash
+/// and staking contracts, the proofs' charged sums and stake tables) or given and checked against its hashes; the one
+/// state kept is what a challenger counted so far with `challengeSpendRows`, keyed by the proposal.
 contract EpochJudge is IEpochJudge {
     /*//////////////////////////////////////////////////////////////
                         CONSTANTS AND IMMUTABLES
@@ -39,6 +40,13 @@ contract EpochJudge is IEpochJudge {
 
     /// @inheritdoc IEpochJudge
     IEpochRegistry public immutable registry;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev What each `challengeSpendRows` counted so far, by `_countedSlot`.
+    mapping(bytes32 slot => SpendRows) internal _counted;
 
     /*//////////////////////////////////////////////////////////////
                                  STRUCTS
@@ -201,6 +209,25 @@ contract EpochJudge is IEpochJudge {
     }
 
     /// @inheritdoc IEpochJudge
+    function challengeSpendRows(uint64 epoch, Ledger calldata ledger, RewardParams calldata params, bytes32 deploymentId, address user, SpendEntry[] calldata lookup, BatchRows[] calldata batches) external {
+        (uint256 key, uint256 gross, uint256 charged, bytes32 slot) = _spendRowsLeaf(epoch, ledger, params, deploymentId, user, lookup);
+        SpendRows memory counted = _countRows(epoch, deploymentId, user, _counted[slot], batches);
+        if (counted.gross > gross || counted.charged > charged) {
+            delete _counted[slot];
+            return counted.gross > gross ? _revoke(epoch, Fault.SpendRows, key, gross, counted.gross) : _revoke(epoch, Fault.SpendRows, key, charged, counted.charged);
+        }
+        if (batches.length == 0) revert EpochJudgeNoFault();
+        _counted[slot] = counted;
+        emit SpendRowsCounted(epoch, msg.sender, deploymentId, user, counted.gross, counted.charged, counted.next);
+    }
+
+    /// @inheritdoc IEpochJudge
+    function countedSpendRows(address challenger, uint64 epoch, bytes32 deploymentId, address user) external view returns (SpendRows memory) {
+        if (!registry.hasPending() || registry.pendingEpoch() != epoch) return SpendRows(0, 0, 0);
+        return _counted[_countedSlot(challenger, epoch, registry.pendingCommitment(), deploymentId, user)];
+    }
+
+    /// @inheritdoc IEpochJudge
     function claimFromList(address account, address token, uint256 cumulative, uint256 index, bytes32[] calldata proof, Ledger calldata ledger) external returns (uint256 paid) {
         if (!registry.hasFinalized()) revert EpochJudgeNoFinalEpoch();
         _checkLedger(registry.finalCommitment(registry.lastFinalizedEpoch()).ledgerHash, ledger);
@@ -233,6 +260,47 @@ contract EpochJudge is IEpochJudge {
         if (params.epochSeconds == 0 || params.issuerBonusBps > BPS || params.scoreBasis > 2 || params.denominator > 1) revert EpochJudgeInvalidParams();
         DeploymentParams[] calldata d = params.deployments;
         for (uint256 i = 1; i < d.length; ++i) if (d[i].id <= d[i - 1].id) revert EpochJudgeInvalidParams();
+    }
+
+    /// @dev The spend key of (deployment, user), the leaf's gross and charged (zero when the list shows it absent) and
+    /// the challenger's count slot, for `challengeSpendRows`.
+    function _spendRowsLeaf(uint64 epoch, Ledger calldata ledger, RewardParams calldata params, bytes32 deploymentId, address user, SpendEntry[] calldata lookup)
+        internal
+        view
+        returns (uint256 key, uint256 gross, uint256 charged, bytes32 slot)
+    {
+        IEpochRegistry.Commitment memory c = _pending(epoch, ledger);
+        _checkParams(c.configHash, params);
+        (bool known, uint256 index) = _indexOf(params, deploymentId);
+        if (!known) revert EpochJudgeBadLookup();
+        key = _spendKey(index, user);
+        if (_spendLookup(epoch, ledger, params, key, key, lookup)) (gross, charged) = (lookup[0].leaf.gross, lookup[0].leaf.charged);
+        slot = _countedSlot(msg.sender, epoch, c, deploymentId, user);
+    }
+
+    /// @dev A challenger's count for one user of one deployment of one proposal (the whole commitment: a proposal
+    /// made again with other proofs starts from nothing).
+    function _countedSlot(address challenger, uint64 epoch, IEpochRegistry.Commitment memory c, bytes32 deploymentId, address user) internal pure returns (bytes32) {
+        return keccak256(abi.encode(challenger, epoch, c, deploymentId, user));
+    }
+
+    /// @dev `counted` plus the user's rows in `batches` (each of the deployment, above every batch counted before).
+    function _countRows(uint64 epoch, bytes32 deploymentId, address user, SpendRows memory counted, BatchRows[] calldata batches) internal view returns (SpendRows memory) {
+        for (uint256 i = 0; i < batches.length; ++i) {
+            BatchRows calldata b = batches[i];
+            if (b.batch < counted.next) revert EpochJudgeBatchOrder(b.batch);
+            (bytes32 d, uint256 gross, uint256 charged) = _batchSpend(epoch, b, user);
+            if (d != deploymentId) revert EpochJudgeBatchDeployment(b.batch);
+            counted.gross += gross;
+            counted.charged += charged;
+            counted.next = b.batch + 1;
+        }
+        return counted;
+    }
+
+    /// @dev The registry's `batchSpend` of one batch (apart: its arguments fill the stack).
+    function _batchSpend(uint64 epoch, BatchRows calldata b, address user) internal view returns (bytes32, uint256, uint256) {
+        return registry.batchSpend(epoch, b.batch, b.signals, b.users, b.cells, user);
     }
 
     /// @dev Withdraws the pending proposal (its spend root not barred: the fault is of the ledger or the lists,

@@ -87,6 +87,8 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     uint256 public constant MIN_EPOCH_SECONDS = 60;
     /// @dev The BN254 scalar field the batch circuit works in.
     uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @dev A stake row cell's gross and charged fields (76 bits each).
+    uint256 internal constant SPEND_MASK = (1 << 76) - 1;
 
     /// @notice Seconds a proposal stays pending (revocable) before it can be finalized.
     uint256 public immutable timelock;
@@ -364,9 +366,7 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     /// @param users Each row's user, in order (field elements).
     /// @param cells Each row's cell (stake * 2^152 + gross * 2^76 + charged), in order.
     function challengeStakeRow(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata cells) external {
-        _requirePending(epoch);
-        if (_batchSignals[epoch][proofRound[epoch]][batch] != keccak256(abi.encode(signals))) revert EpochRegistryBatchUnknown(batch);
-        if (_stakesCommitment(users, cells) != signals[1]) revert EpochRegistryStakeRowsOpening();
+        _openBatch(epoch, batch, signals, users, cells);
         Commitment storage c = _pending;
         IStakeSnapshot staking = IStakeSnapshot(stakingOf[c.configHash][bytes32((signals[9] << 128) | signals[10])]);
         for (uint256 i = 0; i < users.length; ++i) {
@@ -381,6 +381,21 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
             }
         }
         revert EpochRegistryStakeRowsRight(batch);
+    }
+
+    /// @inheritdoc IEpochRegistry
+    function batchSpend(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata cells, address user)
+        external
+        view
+        returns (bytes32 deploymentId, uint256 gross, uint256 charged)
+    {
+        _openBatch(epoch, batch, signals, users, cells);
+        deploymentId = bytes32((signals[9] << 128) | signals[10]);
+        // Rows are in strictly increasing user order (the circuit checks it): at most one is the user's. The circuit
+        // bounds a row's gross and charged below 2^76, so the cell's fields do not overlap.
+        for (uint256 i = 0; i < users.length; ++i) {
+            if (users[i] == uint160(user)) return (deploymentId, (cells[i] >> 76) & SPEND_MASK, cells[i] & SPEND_MASK);
+        }
     }
 
     /// @notice Schedules a configuration (the hash of its config.json, the hash of its reward parameters, each
@@ -618,6 +633,13 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
             uint256 paidOf = revenueSettlement.paidOf(epoch, deploymentId);
             if (paidOf < due) revert EpochRegistryRevenueUnpaid(deploymentId, due, paidOf);
         }
+    }
+
+    /// @dev `signals` are batch `batch` of the pending epoch's current proofs, and the rows open its stakes commitment.
+    function _openBatch(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata cells) internal view {
+        _requirePending(epoch);
+        if (_batchSignals[epoch][proofRound[epoch]][batch] != keccak256(abi.encode(signals))) revert EpochRegistryBatchUnknown(batch);
+        if (_stakesCommitment(users, cells) != signals[1]) revert EpochRegistryStakeRowsOpening();
     }
 
     /// @dev The Poseidon chain of stake rows as the batch circuit commits them: h = Poseidon(h, user, cell) from 0.

@@ -102,6 +102,26 @@ interface IEpochJudge {
         bytes32[] proof;
     }
 
+    /// @notice One batch of the pending epoch's proofs with its whole stake table, as `challengeSpendRows` opens it
+    /// (see the registry's `batchSpend`).
+    struct BatchRows {
+        /// @dev The batch's index in the epoch's proofs.
+        uint256 batch;
+        uint256[17] signals;
+        /// @dev Each row's user, then each row's cell (stake * 2^152 + gross * 2^76 + charged), padding included.
+        uint256[] users;
+        uint256[] cells;
+    }
+
+    /// @notice What a challenger's `challengeSpendRows` counted so far for one user of one deployment of the pending
+    /// proposal.
+    struct SpendRows {
+        uint256 gross;
+        uint256 charged;
+        /// @dev The lowest batch index the next call may open: each batch counts once.
+        uint256 next;
+    }
+
     /// @notice The wrong fact a challenge proved (`EpochFaultProven`).
     enum Fault {
         /// @dev The ledger's totals are not one per pinned deployment.
@@ -135,7 +155,10 @@ interface IEpochJudge {
         ListGap,
         /// @dev A list entry hashed under another epoch (spend) or another distributor's domain (reward): it opens
         /// under none of this epoch's challenges, so it would stand unchecked.
-        ForeignEntry
+        ForeignEntry,
+        /// @dev A spend leaf (zero when absent) whose gross or charged is below the sum of its user's rows in batches
+        /// of its deployment: the proofs prove more spend for the user than the leaf holds.
+        SpendRows
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -180,6 +203,15 @@ interface IEpochJudge {
     /// @notice Raised by `claimFromList` before any epoch is final.
     error EpochJudgeNoFinalEpoch();
 
+    /// @notice Raised by `challengeSpendRows` for a batch at or below one it already counted for the same
+    /// challenger, proposal, deployment and user (each batch counts once; give batches in increasing order).
+    /// @param batch The batch's index.
+    error EpochJudgeBatchOrder(uint256 batch);
+
+    /// @notice Raised by `challengeSpendRows` for a batch of another deployment than the leaf's.
+    /// @param batch The batch's index.
+    error EpochJudgeBatchDeployment(uint256 batch);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -197,6 +229,17 @@ interface IEpochJudge {
     /// @param expected The value it should be (the deployments' count, the proven charged, the commitment's total,
     /// the second key, the eligible stake, the expected cumulative, the list's amount); zero otherwise.
     event EpochFaultProven(uint64 indexed epoch, address indexed challenger, Fault fault, uint256 subject, uint256 committed, uint256 expected);
+
+    /// @notice `challengeSpendRows` counted batches without yet exceeding the leaf: the sums so far, kept for the
+    /// challenger's next call.
+    /// @param epoch The pending epoch.
+    /// @param challenger The account counting.
+    /// @param deploymentId The deployment.
+    /// @param user The user.
+    /// @param gross The user's gross in the batches counted so far.
+    /// @param charged The user's charged amount in them.
+    /// @param next The lowest batch index the next call may open.
+    event SpendRowsCounted(uint64 indexed epoch, address indexed challenger, bytes32 deploymentId, address user, uint256 gross, uint256 charged, uint256 next);
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
@@ -307,6 +350,35 @@ interface IEpochJudge {
     /// @param domain The domain the entry is hashed under.
     /// @param entry The entry with its position and proof.
     function challengeForeignReward(uint64 epoch, Ledger calldata ledger, bytes32 domain, RewardEntry calldata entry) external;
+
+    /// @notice Revokes the pending proposal by showing a spend leaf below what the batch proofs prove for its user:
+    /// the user's rows (gross and charged, per batch, in each proof's committed stake table) summed over batches of
+    /// the leaf's deployment exceed the leaf's gross or charged, or the user has rows and no leaf. With proofs, every
+    /// batch's rows sum to its proven totals and the leaves to the same committed totals (`challengeLedger`,
+    /// `challengeSpendList`), so spend moved between users always leaves some user's leaf below its rows: this shows
+    /// it. A user in more batches than one transaction opens is counted over several calls (`countedSpendRows`),
+    /// batches in increasing order; the proposal is revoked by the call whose sums pass the leaf.
+    /// @dev Reverts with `EpochJudgeNotPending`, `EpochJudgeWrongLedger`, `EpochJudgeWrongParams`,
+    /// `EpochJudgeBadLookup` (a deployment the parameters lack, or a lookup that does not show the key),
+    /// `EpochJudgeBatchOrder`, `EpochJudgeBatchDeployment`, as the registry's `batchSpend`, and `EpochJudgeNoFault`
+    /// when no batch is given and the sums counted do not pass the leaf.
+    /// @param epoch The pending epoch.
+    /// @param ledger The pending epoch's ledger.
+    /// @param params The reward parameters its configuration pins.
+    /// @param deploymentId The leaf's deployment.
+    /// @param user The leaf's user.
+    /// @param lookup The lookup of (deployment, user) in the spend list: its entry, or the neighbours showing it absent.
+    /// @param batches Batches of the deployment holding the user's rows, in increasing index order.
+    function challengeSpendRows(uint64 epoch, Ledger calldata ledger, RewardParams calldata params, bytes32 deploymentId, address user, SpendEntry[] calldata lookup, BatchRows[] calldata batches) external;
+
+    /// @notice What `challenger` counted so far with `challengeSpendRows` for a user of a deployment of the pending
+    /// proposal (zero when nothing, or for another epoch than the pending one).
+    /// @param challenger The account counting.
+    /// @param epoch The pending epoch.
+    /// @param deploymentId The deployment.
+    /// @param user The user.
+    /// @return The sums and the next batch index.
+    function countedSpendRows(address challenger, uint64 epoch, bytes32 deploymentId, address user) external view returns (SpendRows memory);
 
     /// @notice Revokes the pending proposal by opening a spend list entry hashed under another epoch.
     /// @param epoch The pending epoch.

@@ -400,6 +400,26 @@ interface IEpochRegistry {
     /// @return The sum of its batches' charged amounts; zero when none is proven.
     function provenCharged(uint64 epoch, bytes32 deploymentId) external view returns (uint256);
 
+    /// @notice A user's spend in one batch of the pending epoch's proofs, from the batch's stake table: its row's
+    /// gross and charged (stake * 2^152 + gross * 2^76 + charged), zero when the user has no row. What EpochJudge's
+    /// `challengeSpendRows` sums over a user's batches.
+    /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryBatchUnknown` for signals
+    /// that are not the batch's (this round's), and `EpochRegistryStakeRowsOpening` for rows that do not open its
+    /// stakes commitment.
+    /// @param epoch The pending epoch.
+    /// @param batch The batch's index in the epoch's proofs.
+    /// @param signals The batch proof's public signals.
+    /// @param users Each row's user, in order (the whole table, padding rows included).
+    /// @param cells Each row's cell, in order.
+    /// @param user The user.
+    /// @return deploymentId The batch's deployment.
+    /// @return gross The user's gross in the batch.
+    /// @return charged The user's charged amount in the batch.
+    function batchSpend(uint64 epoch, uint256 batch, uint256[17] calldata signals, uint256[] calldata users, uint256[] calldata cells, address user)
+        external
+        view
+        returns (bytes32 deploymentId, uint256 gross, uint256 charged);
+
     /// @notice The judge (EpochJudge) the registry created, the one account that revokes through
     /// `revokeChallenged`.
     /// @return The judge.

@@ -2,7 +2,8 @@
  * The watcher (`fomo watch`): follows a registry (the RewardDistributor) from a block, audits each proposed epoch
  * as it appears against its sealed directory (and its receipts when given), the pending commitment on chain and the
  * recorded stake snapshots. A proposal that fails while still pending is challenged by any watcher with a key when
- * the fault is one the chain can prove (a spend leaf's stake: `challengeStake`, no role needed), else revoked when
+ * the fault is one the chain can prove (a spend leaf's or a batch's stake, a recorded attestation left out, a ledger
+ * fault, a spend leaf below its user's proven rows: no role needed), else revoked when
  * the watcher's wallet holds the guardian role, else reported (docs/trust-model.md, properties 4 and 5).
  *
  * Proposals are found with `eth_getLogs` over bounded block ranges (no node-side filters: not every node keeps them
@@ -32,6 +33,7 @@ import { findStakeChallenges, stakeRowFaults, submitStakeChallenge, submitStakeR
 import { readProofsFile } from '../proofs/files.ts'
 import { proofsHash } from '../proofs/prove.ts'
 import { omissionFaults, submitOmissionChallenge, type OmissionFault } from '../chain/attestations.ts'
+import { findSpendRowsChallenge, submitSpendRowsChallenge, type SpendRowsChallenge } from '../chain/spendRows.ts'
 import { auditEpoch } from './audit.ts'
 import { omissionDiscrepancy, readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
@@ -189,8 +191,16 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     return same(await read(() => contract.read.pendingCommitment(), 'the pending commitment')) ? 'pending' : 'gone'
   }
 
-  /** A fault the chain proves: a spend leaf's stake, a batch's stake row, or a recorded attestation the proofs leave out. */
-  type Challenge = { kind: 'stake'; fault: StakeChallenge } | { kind: 'stake-row'; fault: StakeRowChallenge } | { kind: 'omission'; fault: OmissionFault } | { kind: 'ledger'; fault: LedgerChallenge }
+  /**
+   * A fault the chain proves: a spend leaf's stake, a batch's stake row, a recorded attestation the proofs leave out,
+   * a ledger fault, or a spend leaf below its user's proven rows.
+   */
+  type Challenge =
+    | { kind: 'stake'; fault: StakeChallenge }
+    | { kind: 'stake-row'; fault: StakeRowChallenge }
+    | { kind: 'omission'; fault: OmissionFault }
+    | { kind: 'ledger'; fault: LedgerChallenge }
+    | { kind: 'spend-rows'; fault: SpendRowsChallenge }
   type Decision = { action: 'challenge' | 'revoke' | 'report'; because?: string; state: State; challenge?: Challenge }
 
   /**
@@ -215,18 +225,22 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       if (challenge) return { action: 'challenge', state, challenge: { kind: 'stake', fault: challenge } }
       // A batch proof's stake table: only proofs.json whose batches hash to the proposal's proofs hash is opened.
       const proofs = p.proofsHash !== zeroHash ? await readProofsFile(dir).catch((error) => (isArtifactError(error) ? undefined : Promise.reject(error))) : undefined
-      if (proofs && proofsHash(proofs.batches).toLowerCase() === p.proofsHash.toLowerCase()) {
+      const proven = proofs !== undefined && proofsHash(proofs.batches).toLowerCase() === p.proofsHash.toLowerCase()
+      if (proven) {
         const [row] = await read(() => stakeRowFaults(client, registry, proofs, pending), 'the stakes of the pending batch proofs')
         if (row) return { action: 'challenge', state, challenge: { kind: 'stake-row', fault: row } }
       }
       // The ledger: a reward, a spend sum or a list the judge can show wrong, from the lists and the last final epoch's.
       const ledger = await ledgerChallengeOf(dir)
       if (ledger) return { action: 'challenge', state, challenge: { kind: 'ledger', fault: ledger } }
+      // Spend moved between users: a leaf below its user's rows in the proofs, which the judge sums batch by batch.
+      const rows = proven ? await spendRowsChallengeOf(dir) : undefined
+      if (rows) return { action: 'challenge', state, challenge: { kind: 'spend-rows', fault: rows } }
     }
     const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
     if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
-      return { action: 'report', because: `no challenge proves this fault on chain (a spend leaf's stake, a batch's stake row, a recorded attestation left out or skipped, and a reward, spend sum or list the judge shows wrong can be), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
+      return { action: 'report', because: `no challenge proves this fault on chain (a spend leaf's stake, a batch's stake row, a recorded attestation left out or skipped, a spend leaf below its user's proven rows, and a reward, spend sum or list the judge shows wrong can be), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
 
@@ -245,17 +259,24 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     }
   }
 
-  /** Sends `challengeStake`, `challengeStakeRow`, `challengeOmission`, `challengeSkip` or a judge's challenge for the pending proposal (decide() has just found the fault on chain). */
+  /** The judge's spend-rows challenge of the pending epoch in `dir`, if its proofs show a spend leaf too small. */
+  async function spendRowsChallengeOf(dir: string): Promise<SpendRowsChallenge | undefined> {
+    try {
+      return await read(() => findSpendRowsChallenge(client, registry, dir), 'the pending spend list and proofs')
+    } catch (error) {
+      if (isArtifactError(error) || error instanceof ChainError) return undefined
+      throw error
+    }
+  }
+
+  /**
+   * Sends `challengeStake`, `challengeStakeRow`, `challengeOmission`, `challengeSkip` or a judge's challenge for the
+   * pending proposal (decide() has just found the fault on chain); a spend-rows challenge may take several
+   * transactions, the last of which revokes.
+   */
   async function challenge(p: Proposal, c: Challenge, because: string): Promise<void> {
-    const clients = { public: client, wallet: wallet! }
-    const hash =
-      c.kind === 'stake'
-        ? await submitStakeChallenge(clients, registry, c.fault)
-        : c.kind === 'stake-row'
-          ? await submitStakeRowChallenge(clients, registry, c.fault)
-          : c.kind === 'ledger'
-            ? await submitLedgerChallenge(clients, registry, c.fault)
-            : await submitOmissionChallenge(clients, registry, c.fault)
+    const sent = await send(c)
+    const hash = sent[sent.length - 1]!
     const receipt = await client.waitForTransactionReceipt({ hash })
     p.sent = { action: 'challenge', transaction: hash, because }
     const details =
@@ -265,9 +286,28 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
           ? { batch: c.fault.batch, user: c.fault.user, committed: c.fault.committed.toString(), actual: c.fault.actual.toString(), staking: c.fault.staking }
           : c.kind === 'ledger'
             ? { call: c.fault.functionName, what: c.fault.fault.what }
-            : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString(), ...(c.fault.recordedEpoch !== c.fault.epoch && { skipped: c.fault.recordedEpoch }) }
+            : c.kind === 'spend-rows'
+              ? { deploymentId: c.fault.fault.deploymentId, user: c.fault.fault.user, committed: c.fault.fault.leaf.gross.toString(), provenGross: c.fault.fault.proven.gross.toString(), committedCharged: c.fault.fault.leaf.charged.toString(), provenCharged: c.fault.fault.proven.charged.toString(), batches: c.fault.fault.batches.length, transactions: sent.length }
+              : { deploymentId: c.fault.deploymentId, providerKey: c.fault.providerKey.toString(), provider: c.fault.provider, recorded: c.fault.recorded.toString(), proven: c.fault.proven.toString(), ...(c.fault.recordedEpoch !== c.fault.epoch && { skipped: c.fault.recordedEpoch }) }
     const kind = c.kind === 'omission' && c.fault.recordedEpoch !== c.fault.epoch ? 'skip' : c.kind
     log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: kind, ...details })
+  }
+
+  /** The challenge's transactions, in order: one, or for spend rows as many as its batches need. */
+  async function send(c: Challenge): Promise<Hex[]> {
+    const clients = { public: client, wallet: wallet! }
+    switch (c.kind) {
+      case 'stake':
+        return [await submitStakeChallenge(clients, registry, c.fault)]
+      case 'stake-row':
+        return [await submitStakeRowChallenge(clients, registry, c.fault)]
+      case 'ledger':
+        return [await submitLedgerChallenge(clients, registry, c.fault)]
+      case 'omission':
+        return [await submitOmissionChallenge(clients, registry, c.fault)]
+      case 'spend-rows':
+        return submitSpendRowsChallenge(clients, registry, c.fault)
+    }
   }
 
   /** Sends `revoke(epoch)` (decide() has just found the proposal pending and the wallet a guardian). */

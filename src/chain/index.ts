@@ -25,6 +25,16 @@ export { readStakeSnapshot, stakeMt, unstakeMt, type StakeSnapshot } from './sta
 export { findStakeChallenges, stakeFaults, submitStakeChallenge, submitStakeRowChallenge, stakeRowFaults, type StakeChallenge, type StakeRowChallenge } from './challenges.ts'
 export { omissionFaults, recordAttestation, submitOmissionChallenge, type OmissionFault } from './attestations.ts'
 export {
+  findSpendRowsChallenge,
+  SPEND_ROWS_BATCHES_PER_TRANSACTION,
+  spendRowsChallenge,
+  spendRowsFault,
+  submitSpendRowsChallenge,
+  type OpenedBatch,
+  type SpendRowsChallenge,
+  type SpendRowsFault,
+} from './spendRows.ts'
+export {
   buyExactMt,
   buyWithFlock,
   claimSaleMt,

@@ -6,7 +6,7 @@
  * one per drop). Used by the gas snapshot test and `npm run bench`.
  */
 import { createRequire } from 'node:module'
-import { zeroAddress, zeroHash, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
+import { zeroAddress, zeroHash, encodePacked, getAddress, getContract, keccak256, type Abi, type Account, type Address, type Chain, type GetContractReturnType, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
 import { toHex } from '../../src/base/bytes.ts'
 import { getProof, placeLeaves, sortLeafOrder } from '../../src/merkle/core.ts'
@@ -251,7 +251,21 @@ export async function measureChallengeGas(sizes: readonly number[] = [2, 100_000
   return rows
 }
 
-export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perProof: bigint; proofsPerTransaction: number; record: bigint; challengeOmission: bigint; challengeSkip: bigint; challengeStakeRow: bigint; stakeRows: number }
+export type PublicationGasRow = {
+  propose: bigint
+  proposeChecked: bigint
+  perProof: bigint
+  proofsPerTransaction: number
+  record: bigint
+  challengeOmission: bigint
+  challengeSkip: bigint
+  challengeStakeRow: bigint
+  stakeRows: number
+  /** challengeSpendRows counting one batch (no fault yet), and opening every batch of the user and revoking. */
+  spendRowsCount: bigint
+  spendRowsRevoke: bigint
+  spendRowsBatches: number
+}
 
 /**
  * Gas of publishing an epoch: `propose` alone (a registry without a verifier: constant, whatever the number of users,
@@ -261,7 +275,9 @@ export type PublicationGasRow = { propose: bigint; proposeChecked: bigint; perPr
  * (`recordAttestation`); then `challengeStakeRow` revoking that proposal by opening a batch's stake table (the
  * sample's staker holds no stake on this chain), `challengeOmission` revoking the next one for a second key's
  * attestation recorded while it is pending, and `challengeSkip` the one after for that key's attestation of the
- * epoch before.
+ * epoch before. Last, on a registry pinning reward parameters of the proofs' deployment, `challengeSpendRows` against
+ * a proposal whose spend list gives the batches' one user a unit of gross and charged less than its rows (moved to
+ * another user, totals kept): one account counts one batch (no fault yet), another opens every batch and revokes.
  */
 export async function measurePublicationGas(
   proveFor: (domain: Hex, batches: number) => Promise<Array<{ a: readonly [bigint, bigint]; b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; c: readonly [bigint, bigint]; signals: readonly bigint[] }>>,
@@ -271,7 +287,7 @@ export async function measurePublicationGas(
 ): Promise<PublicationGasRow> {
   const { MTStaking, ReceiptBatch4Verifier } = await import('../../src/chain/contracts.generated.ts')
   const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
-  const { publicClient, admin, me, deploy, distributorCode } = await freshChain()
+  const { publicClient, wallets, admin, me, deploy, distributorCode } = await freshChain()
   const gasOf = async (hash: Promise<Hex>) => {
     const r = await publicClient.waitForTransactionReceipt({ hash: await hash })
     if (r.status !== 'success') throw new Error('a benchmark publication transaction reverted')
@@ -323,5 +339,53 @@ export async function measurePublicationGas(
   await gasOf(skipping.write.recordAttestation([epoch - 1n, deployment, otherKey, 1n]))
   const challengeSkip = await gasOf(skipping.write.challengeSkip([epoch, epoch - 1n, deployment, otherKey]))
   if (await skipping.read.hasPending()) throw new Error('the benchmark skip challenge did not revoke the proposal')
-  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeSkip, challengeStakeRow, stakeRows: stakeTable.length }
+  const spendRows = await measureSpendRowsGas({ publicClient, wallets, me, registryOf, gasOf, proveFor, epoch, deployment, key: s[4]!, staking, stakeTable })
+  return { propose, proposeChecked, perProof: submit / BigInt(PROOFS_PER_TRANSACTION), proofsPerTransaction: PROOFS_PER_TRANSACTION, record, challengeOmission, challengeSkip, challengeStakeRow, stakeRows: stakeTable.length, ...spendRows }
+}
+
+/** `challengeSpendRows` on a fresh registry (see measurePublicationGas). */
+async function measureSpendRowsGas(c: {
+  publicClient: PublicClient
+  wallets: WalletClient<Transport, Chain, Account>[]
+  me: Address
+  registryOf: (withVerifier: boolean) => Promise<GetContractReturnType<typeof RewardDistributor.abi, { public: PublicClient; wallet: WalletClient<Transport, Chain, Account> }>>
+  gasOf: (hash: Promise<Hex>) => Promise<bigint>
+  proveFor: Parameters<typeof measurePublicationGas>[0]
+  epoch: bigint
+  deployment: Hex
+  key: bigint
+  staking: Address
+  stakeTable: readonly StakeTableRow[]
+}): Promise<Pick<PublicationGasRow, 'spendRowsCount' | 'spendRowsRevoke' | 'spendRowsBatches'>> {
+  const { EpochJudge } = await import('../../src/chain/contracts.generated.ts')
+  const { PROOFS_PER_TRANSACTION } = await import('../../src/chain/contracts.ts')
+  const { rewardParamsHash, spendKey } = await import('../../src/epoch/ledger.ts')
+  const w = await import('../contracts/ledgerWorld.ts')
+  const lower = (a: string) => a.toLowerCase() as Hex
+  const registry = await c.registryOf(true)
+  const domain = distributorDomain(await c.publicClient.getChainId(), registry.address)
+  const proofs = await c.proveFor(domain, PROOFS_PER_TRANSACTION)
+  const me = lower(c.me)
+  const params = { dailyEmission: 10n ** 24n, epochSeconds: 86_400n, issuerBonusBps: 1000, scoreBasis: 0, denominator: 0, flock: me, usdc: me, deployments: [{ id: c.deployment, issuer: me, mtToken: me, graduationEpoch: 0n, stakingFund: 0n, incentiveReserve: 0n }] }
+  await c.gasOf(registry.write.scheduleConfig([CLAIM_CONFIG, rewardParamsHash(params), [c.deployment], [c.staking], [c.deployment], [c.key], [c.me]]))
+  await c.gasOf(registry.write.submitProofs([c.epoch, proofs as never]))
+  const [gross, charged, count, , chain] = await registry.read.provenOf([c.epoch])
+  const row = c.stakeTable[0]!
+  const user = lower(`0x${row.user.toString(16).padStart(40, '0')}`)
+  const leaves = [
+    { deploymentId: c.deployment, user, gross: gross - 1n, charged: charged - 1n, receipts: count - 1n, stake: row.stake },
+    { deploymentId: c.deployment, user: lower(`0x${'ab'.repeat(20)}`), gross: 1n, charged: 1n, receipts: 1n, stake: 0n },
+  ].sort((a, b) => (BigInt(a.user) < BigInt(b.user) ? -1 : 1))
+  const a = w.assemble(w.honestParts(Number(c.epoch), domain, params, leaves, [0n], []))
+  const snapshotBlock = (await c.publicClient.getBlockNumber({ cacheTime: 0 })) - 1n
+  await c.gasOf(registry.write.propose([c.epoch, { ...w.commitmentOf(a, CLAIM_CONFIG, snapshotBlock), proofsHash: chain }, '']))
+  const batches = proofs.map((p, i) => ({ batch: BigInt(i), signals: p.signals, users: c.stakeTable.map((r) => r.user), cells: c.stakeTable.map(stakeRowCell) }))
+  const args = (opened: typeof batches) => [c.epoch, a.ledger, params, c.deployment, user, w.spendLookup(a, spendKey(0, user)), opened] as never
+  const judge = await registry.read.judge()
+  const as = (wallet: WalletClient<Transport, Chain, Account>) => getContract({ abi: EpochJudge.abi, address: judge, client: { public: c.publicClient, wallet } })
+  const spendRowsCount = await c.gasOf(as(c.wallets[2]!).write.challengeSpendRows(args(batches.slice(0, 1))))
+  if (!(await registry.read.hasPending())) throw new Error('the benchmark spend-rows count revoked the proposal')
+  const spendRowsRevoke = await c.gasOf(as(c.wallets[1]!).write.challengeSpendRows(args(batches)))
+  if (await registry.read.hasPending()) throw new Error('the benchmark spend-rows challenge did not revoke the proposal')
+  return { spendRowsCount, spendRowsRevoke, spendRowsBatches: batches.length }
 }

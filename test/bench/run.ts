@@ -178,7 +178,10 @@ if (only.includes('gas')) {
     `| challengeOmission, revoking a proposal that leaves out a recorded attestation | ${f(Number(pub.challengeOmission))} |`,
     `| challengeSkip, revoking a proposal that skips an earlier epoch with a recorded attestation | ${f(Number(pub.challengeSkip))} |`,
     `| challengeStakeRow, revoking a proposal by opening a batch's stake table (${pub.stakeRows} rows, the test circuit's K; one Poseidon hash and at most one stake read per row) | ${f(Number(pub.challengeStakeRow))} |`,
+    `| challengeSpendRows, counting one batch of a user's rows (no fault yet; the sums are kept for the next call) | ${f(Number(pub.spendRowsCount))} |`,
+    `| challengeSpendRows, opening ${pub.spendRowsBatches} batches of a user's rows and revoking a proposal whose spend leaf is one unit below them | ${f(Number(pub.spendRowsRevoke))} |`,
   )
+  lines.push('', `A spend-rows challenge costs about ${f((Number(pub.spendRowsRevoke) - Number(pub.spendRowsCount)) / (pub.spendRowsBatches - 1))} gas per further batch at ${pub.stakeRows} rows (the opening is a Poseidon hash per row, so it grows with the circuit's K); a user in more batches than a block holds is counted over several transactions.`)
   lines.push('', `Computed from these: an epoch of ${f(usersPerEpoch)} users with ${receiptsPerUser} receipts each (${f(usersPerEpoch * receiptsPerUser)} receipts, ${f(batches)} batches of 256) costs ${f(total)} gas to publish with proofs (${f(Math.ceil(batches / pub.proofsPerTransaction))} submission transactions), and ${f(Number(pub.propose))} without; docs/trust-model.md puts it against a day of blocks.`)
   log('gas: the economy (launch, buys against a router swap, graduation, settlement, funding)')
   const eco = await measureEconomyGas()

@@ -13,6 +13,8 @@ import type { Allocation } from '../../src/economics/epoch.ts'
 import { rewardKey, rewardParamsHash, type RewardParams } from '../../src/epoch/ledger.ts'
 import { distributorDomain } from '../../src/epoch/rewards.ts'
 import type { SpendLeaf } from '../../src/epoch/spend.ts'
+import type { EpochProofs } from '../../src/proofs/files.ts'
+import type { BatchProof } from '../../src/proofs/groth16.ts'
 import { contractsOn, hardhat, type Artifact } from './hre.ts'
 import { assemble, commitmentOf, deploymentRange, honestParts, NO_LEDGER, rewardChallengeArgs, rewardEntry, rewardLookup, spendEntry, spendKeyOf, spendLookup, type Assembled, type EpochParts } from './ledgerWorld.ts'
 
@@ -40,7 +42,7 @@ beforeAll(async () => {
 }, 120_000)
 
 /** The judge's faults, as the event's enum values. */
-const FAULT = { LedgerShape: 0, EmptyList: 1, ProvenCharged: 2, CommittedTotals: 3, SpendDeployment: 4, SpendOrder: 5, SpendPrefix: 6, SpendTotals: 7, Stake: 8, SpendTree: 9, Reward: 10, RewardOrder: 11, RewardTree: 12 } as const
+const FAULT = { LedgerShape: 0, EmptyList: 1, ProvenCharged: 2, CommittedTotals: 3, SpendDeployment: 4, SpendOrder: 5, SpendPrefix: 6, SpendTotals: 7, Stake: 8, SpendTree: 9, Reward: 10, RewardOrder: 11, RewardTree: 12, ListGap: 13, ForeignEntry: 14, SpendRows: 15 } as const
 
 
 const CONFIG = keccak256('0xc0')
@@ -488,6 +490,109 @@ describe('EpochJudge: charged totals are what the proofs prove (a registry with 
         expect(await revokes(s, 'challengeLedger', [1n, a.ledger, params], fault)).toMatchObject({ subject: 0n, committed: honest.totals[0]!.charged - 1n, expected: honest.totals[0]!.charged })
       }
     }
+  })
+})
+
+describe('EpochJudge.challengeSpendRows: a spend leaf below its user\'s proven rows (a registry with a verifier)', () => {
+  it('revokes spend moved between users or a user left out, over one or several transactions; an honest leaf cannot be revoked; each batch counts once and only for its deployment', async () => {
+    const { spendRowsChallenge, spendRowsFault, submitSpendRowsChallenge } = await import('../../src/chain/spendRows.ts')
+    const { paddedTable, stakesCommitment } = await import('../../src/proofs/statement.ts')
+    const { BATCH_PROOF_FORMAT, BATCH_PUBLIC_SIGNALS } = await import('../../src/proofs/groth16.ts')
+    const { EPOCH_PROOFS_FORMAT } = await import('../../src/proofs/files.ts')
+    const { proofsHash } = await import('../../src/proofs/prove.ts')
+    const { proofCalldata } = await import('../../src/chain/publication.ts')
+    const verifier = await deploy(AcceptingVerifierArtifact, [])
+    const s = await system(verifier.address)
+    const world = fixedWorld({ flock: address('flock'), usdc: address('usdc'), mt: address('mt 0') })
+    const params = { ...world.params, deployments: world.params.deployments.slice(0, 2) }
+    const stakings: Address[] = []
+    for (let i = 0; i < 2; i++) stakings.push((await deploy(MTStaking, [(await deploy(TestToken, ['MT', 'MT', 18])).address, admin, 3000n, 2n, 1n])).address)
+    await s.registry.write.scheduleConfig([CONFIG, rewardParamsHash(params), params.deployments.map((d) => d.id), stakings, params.deployments.map((d) => d.id), [11n, 12n], [admin, admin]])
+    const [d0, d1] = params.deployments.map((d) => d.id) as [Hex, Hex]
+    const spend = world.spendOf(1n).filter((l) => l.deploymentId === d0 || l.deploymentId === d1).map((l) => ({ ...l, stake: 0n }))
+    // The proofs: d0's users split over two batches of provider key 11, d1's in one batch of key 12 (the verifier
+    // accepts any proof; the signals and stake tables are what the registry keeps and the judge opens).
+    const K = 4
+    const half = (l: SpendLeaf, first: boolean) => ({ user: BigInt(l.user), stake: 0n, gross: first ? l.gross / 2n : l.gross - l.gross / 2n, charged: first ? l.charged / 2n : l.charged - l.charged / 2n })
+    const byUser = (a: { user: bigint }, b: { user: bigint }) => (a.user < b.user ? -1 : 1)
+    const of = (id: Hex) => spend.filter((l) => l.deploymentId === id)
+    const tables = [of(d0).map((l) => half(l, true)).sort(byUser), of(d0).map((l) => half(l, false)).sort(byUser), of(d1).map((l) => ({ ...half(l, true), gross: l.gross, charged: l.charged })).sort(byUser)]
+    const place = [[d0, 11n, 0n, 2n], [d0, 11n, 1n, 2n], [d1, 12n, 0n, 1n]] as const
+    const receipts = spend.reduce((n, l) => n + l.receipts, 0n)
+    const d = BigInt(s.domain)
+    const batches = tables.map((rows, i) => {
+      const [id, key, index, count] = place[i]!
+      const sum = (f: 'gross' | 'charged') => rows.reduce((n, r) => n + r[f], 0n)
+      const signals = [0n, stakesCommitment(paddedTable(rows, K)), sum('gross'), sum('charged'), key, 1n, index, count, 1n, BigInt(id) >> 128n, BigInt(id) & ((1n << 128n) - 1n), d >> 128n, d & ((1n << 128n) - 1n), 3000n, 2n, 0n, i === 0 ? receipts : 0n]
+      const proof: BatchProof = {
+        format: BATCH_PROOF_FORMAT,
+        circuit: 'receipt_batch_4',
+        publicSignals: Object.fromEntries(BATCH_PUBLIC_SIGNALS.map((name, j) => [name, String(signals[j])])) as Record<(typeof BATCH_PUBLIC_SIGNALS)[number], string>,
+        proof: { pi_a: ['0', '0'], pi_b: [['0', '0'], ['0', '0']], pi_c: ['0', '0'], protocol: 'groth16' as const, curve: 'bn128' as const },
+      }
+      return { deploymentId: id, provider: address('provider'), rows: rows.map((r) => ({ ...r, user: lower(`0x${r.user.toString(16).padStart(40, '0')}`) })), proof }
+    })
+    const proofs: EpochProofs = { format: EPOCH_PROOFS_FORMAT, epoch: 1, circuit: { name: 'receipt_batch_4', receipts: 4, rows: K, verificationKeySha256: '', testOnly: true }, proofsHash: proofsHash(batches), attestations: [], batches }
+    // The registry's errors come back through the judge: read with both ABIs.
+    const walletOf = (who: Address) => wallets.find((w) => w.account.address.toLowerCase() === who.toLowerCase())!
+    const judge = getContract({ abi: [...EpochJudge.abi, ...RewardDistributor.abi.filter((x) => x.type === 'error')], address: s.judge.address, client: { public: publicClient, wallet: walletOf(carol) } })
+    const refusesWith = (args: readonly unknown[], error: string) => expect(judge.simulate.challengeSpendRows(args as never, { account: carol })).rejects.toThrow(error)
+    const propose = async (leaves: SpendLeaf[]) => {
+      const a = assemble(honestParts(1, s.domain, params, leaves, [0n, 0n], []))
+      await as(s.registry, publisher).write.proposeWithProofs([1n, { ...commitmentOf(a, CONFIG, 0n), proofsHash: proofs.proofsHash, snapshotBlock: await snapshot() }, batches.map((b) => proofCalldata(b.proof)) as never, ''])
+      return { a, opened: { epoch: 1, ledger: a.ledger, spend: a.spendEntries, reward: a.rewardEntries, spendTree: a.spendList, rewardTree: a.rewardList } }
+    }
+    const callOf = (c: ReturnType<typeof spendRowsChallenge>, picked: number[]) => [...c.head, picked.map((i) => c.batches.find((b) => b.batch === BigInt(i)) ?? opened(c, i))] as const
+    const opened = (c: ReturnType<typeof spendRowsChallenge>, i: number) => {
+      const table = paddedTable(tables[i]!, K)
+      return { batch: BigInt(i), signals: BATCH_PUBLIC_SIGNALS.map((n) => BigInt(batches[i]!.proof.publicSignals[n])), users: table.map((r) => r.user), cells: table.map((r) => (r.stake << 152n) | (r.gross << 76n) | r.charged) }
+    }
+
+    // Honest: every leaf is its rows. Counting all of a user's batches leaves the proposal pending; nothing revokes it.
+    const honest = await propose(spend)
+    expect(spendRowsFault(honest.a.spendEntries, params, proofs)).toBeUndefined()
+    for (const leaf of spend) {
+      const c = spendRowsChallenge({ deploymentId: leaf.deploymentId, user: leaf.user, leaf, proven: leaf, batches: leaf.deploymentId === d0 ? [0, 1] : [2], positions: spendLookup(honest.a, spendKeyOf(params, leaf)).map((e) => Number(e.index)) }, honest.opened, params, proofs)
+      await publicClient.waitForTransactionReceipt({ hash: await judge.write.challengeSpendRows(callOf(c, c.batches.map((b) => Number(b.batch))) as never) })
+      await refusesWith(callOf(c, []), 'EpochJudgeNoFault')
+    }
+    expect(await s.registry.read.hasPending()).toBe(true)
+    await as(s.registry, guardian).write.revoke([1n])
+
+    // One unit of gross and charged moved from u2 to u1 on d0: totals, ledger and rewards all consistent.
+    const [u1, u2, u3] = world.users
+    const moved = spend.map((l) => (l.deploymentId !== d0 ? l : l.user === u2 ? { ...l, gross: l.gross - 1n, charged: l.charged - 1n } : l.user === u1 ? { ...l, gross: l.gross + 1n, charged: l.charged + 1n } : l))
+    const m = await propose(moved)
+    const fault = spendRowsFault(m.a.spendEntries, params, proofs)!
+    expect(fault).toMatchObject({ deploymentId: d0, user: u2, leaf: { gross: 2999n, charged: 2499n }, proven: { gross: 3000n, charged: 2500n }, batches: [0, 1] })
+    const c = spendRowsChallenge(fault, m.opened, params, proofs, 1)
+    // Each batch once, in increasing order, of the leaf's deployment, with the registry's signals and whole table.
+    await refusesWith(callOf(c, [1, 0]), 'EpochJudgeBatchOrder')
+    await refusesWith(callOf(c, [0, 0]), 'EpochJudgeBatchOrder')
+    await refusesWith(callOf(c, [0, 2]), 'EpochJudgeBatchDeployment')
+    const forged = { ...opened(c, 0), signals: opened(c, 0).signals.map((v, i) => (i === 2 ? v + 1n : v)) }
+    await refusesWith([...c.head, [forged]], 'EpochRegistryBatchUnknown')
+    const inflated = { ...opened(c, 0), cells: opened(c, 0).cells.map((v, i) => (tables[0]![i]?.user === BigInt(u2) ? v + (1n << 76n) : v)) }
+    await refusesWith([...c.head, [inflated]], 'EpochRegistryStakeRowsOpening')
+    await refusesWith([...c.head.slice(0, 3), d1, u2, c.head[5], [opened(c, 2)]], 'EpochJudgeBadLookup')
+    // Over two transactions (one batch each): the first counts, the second passes the leaf and revokes.
+    const sent = await submitSpendRowsChallenge({ public: publicClient, wallet: walletOf(carol) }, s.registry.address, c)
+    expect(sent).toHaveLength(2)
+    const [counted] = parseEventLogs({ abi: EpochJudge.abi, logs: (await publicClient.getTransactionReceipt({ hash: sent[0]! })).logs, eventName: 'SpendRowsCounted' })
+    expect(counted?.args).toMatchObject({ epoch: 1n, challenger: carol, deploymentId: d0, user: getAddress(u2), gross: 1500n, charged: 1250n, next: 1n })
+    const [proven] = parseEventLogs({ abi: EpochJudge.abi, logs: (await publicClient.getTransactionReceipt({ hash: sent[1]! })).logs, eventName: 'EpochFaultProven' })
+    expect(proven?.args).toMatchObject({ epoch: 1n, challenger: carol, fault: FAULT.SpendRows, subject: spendKeyOf(params, { deploymentId: d0, user: u2 }), committed: 2999n, expected: 3000n })
+    expect(await s.registry.read.hasPending()).toBe(false)
+
+    // u3 left out of d0, its spend given to u1: no leaf at all, shown absent by its neighbours, one transaction.
+    const dropped = spend.filter((l) => !(l.deploymentId === d0 && l.user === u3)).map((l) => (l.deploymentId === d0 && l.user === u1 ? { ...l, gross: l.gross + 500n, charged: l.charged + 500n, receipts: l.receipts + 1n } : l))
+    const g = await propose(dropped)
+    const absent = spendRowsFault(g.a.spendEntries, params, proofs)!
+    expect(absent).toMatchObject({ deploymentId: d0, user: u3, leaf: { gross: 0n, charged: 0n }, proven: { gross: 500n, charged: 500n } })
+    expect(absent.positions).toHaveLength(2)
+    const last = await submitSpendRowsChallenge({ public: publicClient, wallet: walletOf(carol) }, s.registry.address, spendRowsChallenge(absent, g.opened, params, proofs))
+    expect(last).toHaveLength(1)
+    expect(await s.registry.read.hasPending()).toBe(false)
   })
 })
 

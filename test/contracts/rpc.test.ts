@@ -1,12 +1,16 @@
 /** fomo deploy, publish and claim against a real JSON-RPC node (Hardhat's node on loopback) through the CLI. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPublicClient, getAddress, getContract, http, type Address } from 'viem'
-import { TestToken } from '../../src/chain/contracts.generated.ts'
+import { RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
+import { readSpendTree } from '../../src/chain/challenges.ts'
+import { readSealedEpoch } from '../../src/epoch/directory.ts'
+import { seal } from '../../src/epoch/seal.ts'
+import { spendFromLeaves } from '../../src/epoch/spend.ts'
 import { openStore } from '../../src/aggregator/store.ts'
 import { writeEpochDirectory } from '../../src/epoch/directory.ts'
 import { ReceiptColumns } from '../../src/receipts/columns.ts'
@@ -170,6 +174,32 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     }
     const proved = await fomo(['prove', dir, '--receipts', join(root, 'receipts.ndjson'), ...attestations])
     expect(proved.code, proved.stderr).toBe(0)
+
+    // First, the same proofs proposed beside spend moved from one user to another (one unit of gross and charged,
+    // every total kept, so the registry takes them): a watcher with any key and no role revokes it on chain, from the
+    // published proofs alone (EpochJudge.challengeSpendRows).
+    const honest = await readSealedEpoch(dir)
+    const spend = spendFromLeaves([...(await readSpendTree(dir)).entries()].map(([, v]) => v as string[]), honest.config.platform, honest.inputs.deployments)
+    const from = spend.find((r) => r.charged > 1n && spend.some((o) => o !== r && o.deploymentId === r.deploymentId))!
+    const to = spend.find((r) => r !== from && r.deploymentId === from.deploymentId)!
+    const moved = spend.map((r) => (r === from ? { ...r, gross: r.gross - 1n, charged: r.charged - 1n } : r === to ? { ...r, gross: r.gross + 1n, charged: r.charged + 1n } : r))
+    const movedEpochs = join(root, 'moved', 'epochs')
+    const movedDir = await writeEpochDirectory(movedEpochs, EPOCH, seal({ epoch: EPOCH, config: honest.config, spend: moved, inputs: honest.inputs.deployments, previous: [], previousManifestSha256: null }).files)
+    await cp(join(dir, 'proofs.json'), join(movedDir, 'proofs.json'))
+    const chain = createPublicClient({ transport: http(rpc) })
+    const fromBlock = await chain.getBlockNumber({ cacheTime: 0 })
+    const proposedMoved = await fomo(['publish', movedDir, ...args], { env })
+    expect(proposedMoved.code, proposedMoved.stderr).toBe(0)
+    // Hardhat's second development account (a public test key): no role on the registry.
+    const watcher = { FOMO_PRIVATE_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' }
+    const watched = await fomo(['watch', '--rpc', rpc, '--registry', deployment.distributor, '--epochs', movedEpochs, '--from-block', String(fromBlock), '--once', '--vkey', join(fileURLToPath(new URL('../../fixtures/zk', import.meta.url)), 'receipt_batch_4.verification_key.json')], { env: watcher })
+    expect(watched.stdout, watched.stderr).toMatch(/"challenged"/)
+    const records = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; details: Record<string, unknown> })
+    expect(records.find((r) => r.event === 'discrepancy')?.details).toMatchObject({ kind: 'spend-leaf', action: 'challenge' })
+    expect(records.find((r) => r.event === 'challenged')?.details, watched.stdout + watched.stderr).toMatchObject({ fault: 'spend-rows', deploymentId: from.deploymentId, user: from.user, committed: (from.gross - 1n).toString(), provenGross: from.gross.toString() })
+    const registryRead = getContract({ abi: RewardDistributor.abi, address: deployment.distributor, client: { public: chain } })
+    expect(await registryRead.read.hasPending()).toBe(false)
+
     const published = await fomo(['publish', dir, ...args], { env })
     expect(published.code, published.stderr).toBe(0)
     expect(JSON.parse(published.stdout)).toMatchObject({ proposed: true, proofsHash: JSON.parse(proved.stdout).proofsHash, proofs: JSON.parse(proved.stdout).batches })

@@ -20,8 +20,10 @@ export const watchCommand: Command = {
     'Follows a registry (the distributor) from a block and audits each proposed epoch as it appears: its sealed directory\n' +
     '(--epochs DIR/epoch-<n>, else fetched from the artifacts URL the proposal names and checked against its manifest hash),\n' +
     'its receipts when --receipts-dir holds receipts-<n>.ndjson, the pending commitment on chain and the\n' +
-    'stake snapshots inputs.json records, every spend leaf\'s stake at the committed block. A pending proposal with a stake the\n' +
-    'chain contradicts is challenged (challengeStake) with any key (--key-file or FOMO_PRIVATE_KEY): no role needed. Any other\n' +
+    'stake snapshots inputs.json records, every spend leaf\'s stake at the committed block. A pending proposal with a fault the\n' +
+    'chain proves (a wrong stake in a spend leaf or a batch\'s stake rows, a recorded attestation left out, a reward, spend sum\n' +
+    'or list the judge shows wrong, a spend leaf below its user\'s proven rows) is challenged with any key (--key-file or\n' +
+    'FOMO_PRIVATE_KEY): no role needed. Any other\n' +
     'failure, or a directory still missing after half the timelock, is revoked while pending when the key holds GUARDIAN_ROLE;\n' +
     'otherwise, or without a key, it is reported. Writes one JSON\n' +
     'line per record (time, epoch, event, details) to stdout and runs until SIGINT or SIGTERM. With --once it processes the\n' +
