@@ -22,8 +22,8 @@ import { decodeRevert, simulateAndSend } from './transactions.ts'
 
 /**
  * Batches a `challengeSpendRows` transaction opens. Each is a Poseidon chain over the circuit's stake rows: 82,854 gas
- * a batch measured at the test circuit's 2 rows (docs/benchmarks.md), mostly the two hashes, so a 32-row batch costs
- * over a million; 16 of them stay under a 30,000,000-gas block.
+ * a batch measured at the test circuit's 2 rows (docs/benchmarks.md), and a PoseidonT4 hash alone costs about 34,000,
+ * so a 32-row batch costs about 1.2 million; 16 of them stay under a 30,000,000-gas block.
  */
 export const SPEND_ROWS_BATCHES_PER_TRANSACTION = 16
 
