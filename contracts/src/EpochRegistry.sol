@@ -391,10 +391,10 @@ contract EpochRegistry is IEpochRegistry, AccessControlDefaultAdminRules {
     {
         _openBatch(epoch, batch, signals, users, cells);
         deploymentId = bytes32((signals[9] << 128) | signals[10]);
-        // Rows are in strictly increasing user order (the circuit checks it): at most one is the user's. The circuit
-        // bounds a row's gross and charged below 2^76, so the cell's fields do not overlap.
+        // Every row of the user counts: the circuit orders rows strictly by user but lets padding rows (user 0)
+        // repeat. It bounds a row's gross and charged below 2^76, so the cell's fields do not overlap.
         for (uint256 i = 0; i < users.length; ++i) {
-            if (users[i] == uint160(user)) return (deploymentId, (cells[i] >> 76) & SPEND_MASK, cells[i] & SPEND_MASK);
+            if (users[i] == uint160(user)) (gross, charged) = (gross + ((cells[i] >> 76) & SPEND_MASK), charged + (cells[i] & SPEND_MASK));
         }
     }
 

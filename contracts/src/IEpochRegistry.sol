@@ -400,7 +400,7 @@ interface IEpochRegistry {
     /// @return The sum of its batches' charged amounts; zero when none is proven.
     function provenCharged(uint64 epoch, bytes32 deploymentId) external view returns (uint256);
 
-    /// @notice A user's spend in one batch of the pending epoch's proofs, from the batch's stake table: its row's
+    /// @notice A user's spend in one batch of the pending epoch's proofs, from the batch's stake table: its rows'
     /// gross and charged (stake * 2^152 + gross * 2^76 + charged), zero when the user has no row. What EpochJudge's
     /// `challengeSpendRows` sums over a user's batches.
     /// @dev Reverts with `EpochRegistryNoPending` unless `epoch` is pending, `EpochRegistryBatchUnknown` for signals

@@ -293,6 +293,21 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     log(p.epoch, 'challenged', { transaction: hash, block: receipt.blockNumber.toString(), account: wallet!.account.address, fault: kind, ...details })
   }
 
+  /**
+   * Challenges; if the challenge cannot be sent (refused, or too large for the chain) and the wallet holds the
+   * guardian role, revokes instead, so a proposal never outlives its timelock for want of a challenge that fits.
+   */
+  async function challengeOrRevoke(p: Proposal, c: Challenge, because: string): Promise<void> {
+    try {
+      await challenge(p, c, because)
+    } catch (error) {
+      const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
+      if (!(await read(() => contract.read.hasRole([role, wallet!.account.address]), `the roles of ${wallet!.account.address}`))) throw error
+      log(p.epoch, 'error', { step: 'challenge', fault: c.kind, message: messageOf(error), fallback: 'revoke with the guardian role' })
+      await revoke(p, because)
+    }
+  }
+
   /** The challenge's transactions, in order: one, or for spend rows as many as its batches need. */
   async function send(c: Challenge): Promise<Hex[]> {
     const clients = { public: client, wallet: wallet! }
@@ -351,7 +366,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       action: outcome.action,
       ...(outcome.because ? { because: outcome.because } : {}),
     })
-    if (outcome.action === 'challenge') await challenge(p, outcome.challenge!, because)
+    if (outcome.action === 'challenge') await challengeOrRevoke(p, outcome.challenge!, because)
     if (outcome.action === 'revoke') await revoke(p, because)
     // What was sent is checked again at the next poll (a reorganisation may drop it); a reported proposal still
     // pending is kept, since an omission recorded later can still be challenged.

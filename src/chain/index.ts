@@ -26,9 +26,9 @@ export { findStakeChallenges, stakeFaults, submitStakeChallenge, submitStakeRowC
 export { omissionFaults, recordAttestation, submitOmissionChallenge, type OmissionFault } from './attestations.ts'
 export {
   findSpendRowsChallenge,
-  SPEND_ROWS_BATCHES_PER_TRANSACTION,
   spendRowsChallenge,
   spendRowsFault,
+  spendRowsPerTransaction,
   submitSpendRowsChallenge,
   type OpenedBatch,
   type SpendRowsChallenge,

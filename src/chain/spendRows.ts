@@ -21,11 +21,14 @@ import { judgeOf, readOpenedLedger, spendEntry, type OpenedLedger } from './judg
 import { decodeRevert, simulateAndSend } from './transactions.ts'
 
 /**
- * Batches a `challengeSpendRows` transaction opens. Each is a Poseidon chain over the circuit's stake rows: 82,854 gas
- * a batch measured at the test circuit's 2 rows (docs/benchmarks.md), and a PoseidonT4 hash alone costs about 34,000,
- * so a 32-row batch costs about 1.2 million; 16 of them stay under a 30,000,000-gas block.
+ * Batches a `challengeSpendRows` transaction opens, for a circuit of `rows` stake rows. Opening a batch hashes every
+ * row with Poseidon: 82,854 gas a batch measured at the test circuit's 2 rows (docs/benchmarks.md), and a PoseidonT4
+ * hash alone costs about 34,000, so a 32-row batch costs about 1.2 million. A transaction is kept near 12 million gas,
+ * under a 30,000,000-gas block and the 2^24 per-transaction cap some chains set.
  */
-export const SPEND_ROWS_BATCHES_PER_TRANSACTION = 16
+export function spendRowsPerTransaction(rows: number): number {
+  return Math.min(64, Math.max(1, Math.floor(12_000_000 / (40_000 * rows + 60_000))))
+}
 
 /** A spend leaf below its user's proven rows: what the judge's `challengeSpendRows` shows. */
 export type SpendRowsFault = {
@@ -34,7 +37,10 @@ export type SpendRowsFault = {
   /** The spend list's values for the user (zero when it has no entry) and the user's rows summed over the proofs. */
   leaf: { gross: bigint; charged: bigint }
   proven: { gross: bigint; charged: bigint }
-  /** The batches (indices in proofs.json, the registry's order) holding the user's rows. */
+  /**
+   * The batches to open (indices in proofs.json, the registry's order, increasing): the fewest of the user's whose
+   * rows pass the leaf, so a leaf shaved on a heavy user costs as few openings as the chain needs.
+   */
   batches: number[]
   /** The spend list positions the lookup of (deployment, user) opens: its entry, or the neighbours around it. */
   positions: number[]
@@ -43,37 +49,54 @@ export type SpendRowsFault = {
 const lc = (h: string) => h.toLowerCase() as Hex
 
 /**
- * The spend leaf the proofs show too small with the fewest batches to open, or undefined when every leaf holds at
- * least its rows (then, the totals being bound, every leaf is its rows). Pure.
+ * The spend leaf the proofs show too small that takes the fewest batches to show, or undefined when every leaf holds
+ * at least its rows (then, the totals being bound, every leaf is its rows). Batches of deployments the reward
+ * parameters lack are left aside (the judge opens none). Pure.
  */
 export function spendRowsFault(spend: readonly SpendListEntry[], params: RewardParams, proofs: EpochProofs): SpendRowsFault | undefined {
-  type Rows = { deploymentId: Hex; user: Hex; gross: bigint; charged: bigint; batches: number[] }
+  const index = new Map(params.deployments.map((d, i) => [lc(d.id), i]))
+  type Share = { batch: number; gross: bigint; charged: bigint }
+  type Rows = { deploymentId: Hex; user: Hex; gross: bigint; charged: bigint; shares: Share[] }
   const rows = new Map<string, Rows>()
-  for (const [i, b] of proofs.batches.entries())
+  for (const [i, b] of proofs.batches.entries()) {
+    if (!index.has(lc(b.deploymentId))) continue
     for (const r of b.rows) {
       const key = `${lc(b.deploymentId)}/${lc(r.user)}`
-      const sum = rows.get(key)
-      if (sum) {
-        sum.gross += r.gross
-        sum.charged += r.charged
-        if (sum.batches[sum.batches.length - 1] !== i) sum.batches.push(i)
-      } else rows.set(key, { deploymentId: lc(b.deploymentId), user: lc(r.user), gross: r.gross, charged: r.charged, batches: [i] })
-    }
-  const leaves = new Map(spend.map((e) => [`${lc(e.leaf.deploymentId)}/${lc(e.leaf.user)}`, e.leaf]))
-  let best: Rows | undefined
-  let bestLeaf = { gross: 0n, charged: 0n }
-  for (const [key, r] of rows) {
-    const leaf = leaves.get(key) ?? { gross: 0n, charged: 0n }
-    if ((r.gross > leaf.gross || r.charged > leaf.charged) && (!best || r.batches.length < best.batches.length)) {
-      best = r
-      bestLeaf = { gross: leaf.gross, charged: leaf.charged }
+      const sum = rows.get(key) ?? { deploymentId: lc(b.deploymentId), user: lc(r.user), gross: 0n, charged: 0n, shares: [] }
+      rows.set(key, sum)
+      sum.gross += r.gross
+      sum.charged += r.charged
+      const last = sum.shares[sum.shares.length - 1]
+      if (last?.batch === i) {
+        last.gross += r.gross
+        last.charged += r.charged
+      } else sum.shares.push({ batch: i, gross: r.gross, charged: r.charged })
     }
   }
+  const leaves = new Map(spend.map((e) => [`${lc(e.leaf.deploymentId)}/${lc(e.leaf.user)}`, e.leaf]))
+  // The fewest of a user's batches whose `field` passes the leaf's: its largest shares first.
+  const fewest = (r: Rows, field: 'gross' | 'charged', bound: bigint): number[] | undefined => {
+    if (r[field] <= bound) return undefined
+    const picked: number[] = []
+    let sum = 0n
+    for (const share of [...r.shares].sort((a, b) => (a[field] === b[field] ? a.batch - b.batch : a[field] > b[field] ? -1 : 1))) {
+      picked.push(share.batch)
+      sum += share[field]
+      if (sum > bound) break
+    }
+    return picked.sort((a, b) => a - b)
+  }
+  let best: { rows: Rows; leaf: { gross: bigint; charged: bigint }; batches: number[] } | undefined
+  for (const [key, r] of rows) {
+    const found = leaves.get(key)
+    const leaf = { gross: found?.gross ?? 0n, charged: found?.charged ?? 0n }
+    for (const batches of [fewest(r, 'gross', leaf.gross), fewest(r, 'charged', leaf.charged)])
+      if (batches && (!best || batches.length < best.batches.length)) best = { rows: r, leaf, batches }
+  }
   if (!best) return undefined
-  const index = params.deployments.findIndex((d) => lc(d.id) === best.deploymentId)
-  if (index === -1) return undefined
-  const keys = spend.map((e) => spendKey(params.deployments.findIndex((d) => lc(d.id) === lc(e.leaf.deploymentId)), e.leaf.user))
-  return { deploymentId: best.deploymentId, user: best.user, leaf: bestLeaf, proven: { gross: best.gross, charged: best.charged }, batches: best.batches, positions: lookup(keys, spendKey(index, best.user)).positions }
+  const keys = spend.map((e) => spendKey(index.get(lc(e.leaf.deploymentId)) ?? -1, e.leaf.user))
+  const { deploymentId, user, gross, charged } = best.rows
+  return { deploymentId, user, leaf: best.leaf, proven: { gross, charged }, batches: best.batches, positions: lookup(keys, spendKey(index.get(deploymentId)!, user)).positions }
 }
 
 /** One batch with its whole stake table, as `challengeSpendRows` opens it (IEpochJudge.BatchRows). */
@@ -86,7 +109,7 @@ export type OpenedBatch = { batch: bigint; signals: bigint[]; users: bigint[]; c
 export type SpendRowsChallenge = { epoch: number; fault: SpendRowsFault; head: readonly unknown[]; batches: OpenedBatch[]; perTransaction: number }
 
 /** The judge's calls for `fault`: the user's batches, each with its whole stake table. */
-export function spendRowsChallenge(fault: SpendRowsFault, current: OpenedLedger, params: RewardParams, proofs: EpochProofs, perTransaction = SPEND_ROWS_BATCHES_PER_TRANSACTION): SpendRowsChallenge {
+export function spendRowsChallenge(fault: SpendRowsFault, current: OpenedLedger, params: RewardParams, proofs: EpochProofs, perTransaction = spendRowsPerTransaction(proofs.circuit.rows)): SpendRowsChallenge {
   const batches = fault.batches.map((i): OpenedBatch => {
     const b = proofs.batches[i]!
     const table = paddedTable(b.rows.map((r) => ({ ...r, user: BigInt(r.user) })), proofs.circuit.rows)
@@ -118,18 +141,20 @@ export async function findSpendRowsChallenge(client: PublicClient, registry: Add
 
 /**
  * Sends a spend-rows challenge (any account): the batches the account has not yet counted for this proposal, in
- * transactions of `SPEND_ROWS_BATCHES_PER_TRANSACTION`, so a watcher restarted midway goes on where it stopped.
+ * transactions of `spendRowsPerTransaction` batches, so a watcher restarted midway goes on where it stopped.
  * Returns the transactions; the last revokes the pending epoch.
  */
 export async function submitSpendRowsChallenge(clients: Clients, registry: Address, challenge: SpendRowsChallenge): Promise<Hex[]> {
   const judge = await judgeOf(clients.public, registry)
   const { fault } = challenge
   const counted = await clients.public.readContract({ address: judge, abi: EpochJudge.abi, functionName: 'countedSpendRows', args: [clients.wallet.account.address, BigInt(challenge.epoch), fault.deploymentId, fault.user] })
-  // Batches already counted are left out; when all were, one call with none revokes on the sums counted.
+  // Batches already counted are left out. All of them counted without a revocation means the sums never passed the
+  // leaf: the chain's tables are not proofs.json's.
   const left = challenge.batches.filter((b) => b.batch >= counted.next)
+  if (left.length === 0)
+    throw new ChainError(`every batch of user ${fault.user} on deployment ${fault.deploymentId} is already counted by ${clients.wallet.account.address} and the judge found no fault`, "proofs.json is not the proofs the registry holds: give the pending epoch's directory.")
   const calls: Array<readonly unknown[]> = []
   for (let i = 0; i < left.length; i += challenge.perTransaction) calls.push([...challenge.head, left.slice(i, i + challenge.perTransaction)])
-  if (calls.length === 0) calls.push([...challenge.head, []])
   const sent: Hex[] = []
   for (const [i, args] of calls.entries()) {
     const receipt = await simulateAndSend(

@@ -495,7 +495,9 @@ describe('EpochJudge: charged totals are what the proofs prove (a registry with 
 
 describe('EpochJudge.challengeSpendRows: a spend leaf below its user\'s proven rows (a registry with a verifier)', () => {
   it('revokes spend moved between users or a user left out, over one or several transactions; an honest leaf cannot be revoked; each batch counts once and only for its deployment', async () => {
-    const { spendRowsChallenge, spendRowsFault, submitSpendRowsChallenge } = await import('../../src/chain/spendRows.ts')
+    const { spendRowsChallenge, spendRowsFault, spendRowsPerTransaction, submitSpendRowsChallenge } = await import('../../src/chain/spendRows.ts')
+    // A transaction of about 12 million gas: 9 batches of 32 rows (about 1.2 million each), at least one at any size.
+    expect([spendRowsPerTransaction(2), spendRowsPerTransaction(32), spendRowsPerTransaction(1024)]).toEqual([64, 9, 1])
     const { paddedTable, stakesCommitment } = await import('../../src/proofs/statement.ts')
     const { BATCH_PROOF_FORMAT, BATCH_PUBLIC_SIGNALS } = await import('../../src/proofs/groth16.ts')
     const { EPOCH_PROOFS_FORMAT } = await import('../../src/proofs/files.ts')
@@ -590,6 +592,8 @@ describe('EpochJudge.challengeSpendRows: a spend leaf below its user\'s proven r
     const absent = spendRowsFault(g.a.spendEntries, params, proofs)!
     expect(absent).toMatchObject({ deploymentId: d0, user: u3, leaf: { gross: 0n, charged: 0n }, proven: { gross: 500n, charged: 500n } })
     expect(absent.positions).toHaveLength(2)
+    // One of its two batches already passes a leaf of zero: the finder opens no more than the chain needs.
+    expect(absent.batches).toEqual([0])
     const last = await submitSpendRowsChallenge({ public: publicClient, wallet: walletOf(carol) }, s.registry.address, spendRowsChallenge(absent, g.opened, params, proofs))
     expect(last).toHaveLength(1)
     expect(await s.registry.read.hasPending()).toBe(false)
