@@ -352,6 +352,23 @@ describe('fomo watch', () => {
     expect(events(await watchOnce(registry, fromBlock, watcher)).slice(-2)).toEqual(['proposed', 'ok'])
   })
 
+  it('a guardian watcher whose challenge cannot be sent (its node refuses the transaction) revokes with the role instead', async () => {
+    const { epoch: invented } = await sealWithInventedStake()
+    const guardian = devnet.accounts[2]!
+    const { registry, fromBlock } = await freshRegistry(guardian)
+    await proposeEpoch(devnet.clients, registry, invented)
+    // A node refusing every transaction but `revoke`, as one refuses a transaction past its gas or size cap.
+    const wallet = devnet.clientsFor(guardian).wallet
+    const refusing = new Proxy(wallet, {
+      get: (target, key, receiver) =>
+        key === 'writeContract' ? (args: { functionName: string }) => (args.functionName === 'revoke' ? target.writeContract(args as never) : Promise.reject(new Error('transaction too large'))) : Reflect.get(target, key, receiver),
+    })
+    const records = await watchOnce(registry, fromBlock, guardian, { epochsDir: dirname(invented.dir), wallet: refusing })
+    expect(events(records)).toEqual(['proposed', 'discrepancy', 'error', 'revoked'])
+    expect(records.find((r) => r.event === 'error')!.details).toMatchObject({ step: 'challenge', fault: 'stake', fallback: 'revoke with the guardian role' })
+    expect(await hasPending(registry)).toBe(false)
+  })
+
   it('a proposal raising one reward by a unit, its trees and ledger consistent, is revoked through the judge by a watcher without any role', async () => {
     const { epoch: invented, account } = await sealWithInventedReward()
     const { registry, fromBlock } = await freshRegistry(devnet.accounts[2]!)
