@@ -22,7 +22,7 @@ import { decodeRevert, simulateAndSend } from './transactions.ts'
 
 /**
  * Batches a `challengeSpendRows` transaction opens, for a circuit of `rows` stake rows. Opening a batch hashes every
- * row with Poseidon: 82,854 gas a batch measured at the test circuit's 2 rows (docs/benchmarks.md), and a PoseidonT4
+ * row with Poseidon: 83,170 gas a batch measured at the test circuit's 2 rows (docs/benchmarks.md), and a PoseidonT4
  * hash alone costs about 34,000, so a 32-row batch costs about 1.2 million. A transaction is kept near 12 million gas,
  * under a 30,000,000-gas block and the 2^24 per-transaction cap some chains set.
  */
