@@ -26,14 +26,14 @@ import { fetchEpochArtifacts, sealedDirectoryMismatch } from './fetch.ts'
 import { TreeError } from '../merkle/tree.ts'
 import { RewardDistributor } from '../chain/contracts.generated.ts'
 import { readManifest } from '../epoch/manifest.ts'
-import { findLedgerChallenge, readOpenedLedger, submitLedgerChallenge, type LedgerChallenge } from '../chain/judge.ts'
-import { LedgerError, ledgerHash } from '../epoch/ledger.ts'
+import { findLedgerChallenge, readEpochConfig, readOpenedLedger, submitLedgerChallenge, type LedgerChallenge, type OpenedLedger } from '../chain/judge.ts'
+import { LedgerError, ledgerHash, rewardParameters } from '../epoch/ledger.ts'
 import { PositionalTreeError } from '../merkle/positional.ts'
 import { findStakeChallenges, stakeRowFaults, submitStakeChallenge, submitStakeRowChallenge, type StakeChallenge, type StakeRowChallenge } from '../chain/challenges.ts'
-import { readProofsFile } from '../proofs/files.ts'
+import { readProofsFile, type EpochProofs } from '../proofs/files.ts'
 import { proofsHash } from '../proofs/prove.ts'
 import { omissionFaults, submitOmissionChallenge, type OmissionFault } from '../chain/attestations.ts'
-import { findSpendRowsChallenge, submitSpendRowsChallenge, type SpendRowsChallenge } from '../chain/spendRows.ts'
+import { spendRowsChallenge, spendRowsFault, submitSpendRowsChallenge, type SpendRowsChallenge } from '../chain/spendRows.ts'
 import { auditEpoch } from './audit.ts'
 import { omissionDiscrepancy, readOnChain } from './chain.ts'
 import { AuditDiscrepancy } from './discrepancy.ts'
@@ -221,7 +221,8 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
         throw error
       })
       const pending = await read(() => contract.read.pendingCommitment(), 'the pending commitment')
-      const [challenge] = opened && ledgerHash(opened.ledger) === pending.ledgerHash ? await read(() => findStakeChallenges(client, registry, opened), 'the stakes of the pending spend list') : []
+      const committed = opened !== undefined && ledgerHash(opened.ledger) === pending.ledgerHash ? opened : undefined
+      const [challenge] = committed ? await read(() => findStakeChallenges(client, registry, committed), 'the stakes of the pending spend list') : []
       if (challenge) return { action: 'challenge', state, challenge: { kind: 'stake', fault: challenge } }
       // A batch proof's stake table: only proofs.json whose batches hash to the proposal's proofs hash is opened.
       const proofs = p.proofsHash !== zeroHash ? await readProofsFile(dir).catch((error) => (isArtifactError(error) ? undefined : Promise.reject(error))) : undefined
@@ -234,12 +235,11 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
       const ledger = await ledgerChallengeOf(dir)
       if (ledger) return { action: 'challenge', state, challenge: { kind: 'ledger', fault: ledger } }
       // Spend moved between users: a leaf below its user's rows in the proofs, which the judge sums batch by batch.
-      const rows = proven ? await spendRowsChallengeOf(dir) : undefined
+      const rows = proven && committed ? await spendRowsChallengeOf(dir, committed, proofs) : undefined
       if (rows) return { action: 'challenge', state, challenge: { kind: 'spend-rows', fault: rows } }
     }
-    const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
     const account = wallet.account.address
-    if (!(await read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)))
+    if (!(await isGuardian()))
       return { action: 'report', because: `no challenge proves this fault on chain (a spend leaf's stake, a batch's stake row, a recorded attestation left out or skipped, a spend leaf below its user's proven rows, and a reward, spend sum or list the judge shows wrong can be), and the watcher's account ${account} does not hold GUARDIAN_ROLE on ${registry}`, state }
     return { action: 'revoke', state }
   }
@@ -259,14 +259,21 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     }
   }
 
-  /** The judge's spend-rows challenge of the pending epoch in `dir`, if its proofs show a spend leaf too small. */
-  async function spendRowsChallengeOf(dir: string): Promise<SpendRowsChallenge | undefined> {
-    try {
-      return await read(() => findSpendRowsChallenge(client, registry, dir), 'the pending spend list and proofs')
-    } catch (error) {
-      if (isArtifactError(error) || error instanceof ChainError) return undefined
-      throw error
-    }
+  /** Whether the watcher's wallet holds GUARDIAN_ROLE on the registry. */
+  async function isGuardian(): Promise<boolean> {
+    const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
+    const account = wallet!.account.address
+    return read(() => contract.read.hasRole([role, account]), `the roles of ${account}`)
+  }
+
+  /**
+   * The judge's spend-rows challenge of the pending epoch, if its proofs show a spend leaf too small: from the
+   * committed ledger and the proposal's proofs.json decide() has read, and `dir`'s config.json.
+   */
+  async function spendRowsChallengeOf(dir: string, ledger: OpenedLedger, proofs: EpochProofs): Promise<SpendRowsChallenge | undefined> {
+    const params = await readEpochConfig(dir).then(rewardParameters, (error) => (isArtifactError(error) ? undefined : Promise.reject(error)))
+    const fault = params && spendRowsFault(ledger.spend, params, proofs)
+    return fault ? spendRowsChallenge(fault, ledger, params, proofs) : undefined
   }
 
   /**
@@ -301,8 +308,7 @@ export async function watchRegistry(options: WatchOptions): Promise<WatchResult>
     try {
       await challenge(p, c, because)
     } catch (error) {
-      const role = await read(() => contract.read.GUARDIAN_ROLE(), 'GUARDIAN_ROLE')
-      if (!(await read(() => contract.read.hasRole([role, wallet!.account.address]), `the roles of ${wallet!.account.address}`))) throw error
+      if (!(await isGuardian())) throw error
       log(p.epoch, 'error', { step: 'challenge', fault: c.kind, message: messageOf(error), fallback: 'revoke with the guardian role' })
       await revoke(p, because)
     }

@@ -11,7 +11,7 @@ import { parseJsonBytes } from '../base/jsonBytes.ts'
 import { readEpochFile } from '../epoch/directory.ts'
 import { ledgerHash, readLedger, rewardParameters, type Ledger, type OpenedLedger, type RewardParams } from '../epoch/ledger.ts'
 import { readSpendTree } from './challenges.ts'
-import { readConfig } from '../epoch/config.ts'
+import { readConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { distributorDomain, rewardLeafOf } from '../epoch/rewards.ts'
 import { spendLeafOf } from '../epoch/spend.ts'
 import { StandardTree } from '../merkle/tree.ts'
@@ -24,6 +24,11 @@ export type { OpenedLedger }
 /** Reads ledger.json of a sealed directory (its lists checked against their roots) with both positional trees. */
 export async function readOpenedLedger(dir: string): Promise<OpenedLedger> {
   return readLedger(parseJsonBytes(await readEpochFile(dir, 'ledger.json'), 'ledger.json'))
+}
+
+/** config.json of a sealed directory: the configuration the judge's reward parameters come from. */
+export async function readEpochConfig(dir: string): Promise<AggregatorConfig> {
+  return readConfig(parseJsonDocument((await readEpochFile(dir, 'config.json')).toString('utf8'), 'config.json'))
 }
 
 /** The spend list's entry at position `p` with its proof, as the judge opens it. */
@@ -105,7 +110,7 @@ export async function findLedgerChallenge(client: PublicClient, registry: Addres
   if (spend.root !== c.spendRoot || reward.root !== c.rewardRoot) throw new ChainError(`the trees of ${dir} are not the pending epoch's`, "Give the pending epoch's directory.")
   const current = await readOpenedLedger(dir)
   if (ledgerHash(current.ledger) !== c.ledgerHash) throw new ChainError(`ledger.json of ${dir} is not the pending epoch's committed ledger`, 'The lists the judge opens are withheld: a guardian revokes such a proposal.')
-  const config = readConfig(parseJsonDocument((await readEpochFile(dir, 'config.json')).toString('utf8'), 'config.json'))
+  const config = await readEpochConfig(dir)
   const params = rewardParameters(config)
   // Entries hashed under another epoch or distributor open under no other challenge: the judge revokes them as such.
   const foreignOf = (fault: LedgerFault) => ledgerChallenge(fault, { ...current, epoch: Number(pendingEpoch) }, params, undefined, { spend, reward })

@@ -7,9 +7,6 @@
  * whose sums pass the leaf revokes the proposal.
  */
 import { zeroHash, type Abi, type Address, type Hex, type PublicClient } from 'viem'
-import { parseJsonDocument } from '../base/json.ts'
-import { readEpochFile } from '../epoch/directory.ts'
-import { readConfig } from '../epoch/config.ts'
 import { ledgerHash, rewardParameters, spendKey, type RewardParams, type SpendListEntry } from '../epoch/ledger.ts'
 import { lookup } from '../epoch/ledgerFaults.ts'
 import { readProofsFile, type EpochProofs } from '../proofs/files.ts'
@@ -17,7 +14,7 @@ import { proofsHash, signalsOf } from '../proofs/prove.ts'
 import { paddedTable, stakeRowCell } from '../proofs/statement.ts'
 import { EpochJudge, RewardDistributor } from './contracts.generated.ts'
 import { ChainError, type Clients } from './contracts.ts'
-import { judgeOf, readOpenedLedger, spendEntry, type OpenedLedger } from './judge.ts'
+import { judgeOf, readEpochConfig, readOpenedLedger, spendEntry, type OpenedLedger } from './judge.ts'
 import { decodeRevert, simulateAndSend } from './transactions.ts'
 
 /**
@@ -134,7 +131,7 @@ export async function findSpendRowsChallenge(client: PublicClient, registry: Add
   if (current.epoch !== Number(pendingEpoch) || ledgerHash(current.ledger) !== c.ledgerHash) throw new ChainError(`ledger.json of ${dir} is not the pending epoch's committed ledger`, "Give the pending epoch's directory.")
   const proofs = await readProofsFile(dir)
   if (!proofs || proofsHash(proofs.batches).toLowerCase() !== c.proofsHash.toLowerCase()) throw new ChainError(`proofs.json of ${dir} is not the pending epoch's proofs`, "Give the pending epoch's directory with the proofs it was proposed with.")
-  const params = rewardParameters(readConfig(parseJsonDocument((await readEpochFile(dir, 'config.json')).toString('utf8'), 'config.json')))
+  const params = rewardParameters(await readEpochConfig(dir))
   const fault = spendRowsFault(current.spend, params, proofs)
   return fault && spendRowsChallenge(fault, current, params, proofs)
 }
