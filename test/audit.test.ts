@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { fomo } from './helpers.ts'
-import { readSpendTree } from '../src/chain/challenges.ts'
-import { readSealedEpoch, writeEpochDirectory } from '../src/epoch/directory.ts'
-import { seal } from '../src/epoch/seal.ts'
-import { spendFromLeaves } from '../src/epoch/spend.ts'
+import { writeEpochDirectory } from '../src/epoch/directory.ts'
+import { movedSpendFiles } from './movedSpend.ts'
 
 let out: string
 let epochDir: string
@@ -150,16 +148,9 @@ describe('fomo demo, prove and audit', () => {
   })
 
   it('names spend moved from one user to another and sealed again, its totals kept, from the proofs alone (no receipts)', async () => {
-    // The proven epoch's spend leaves with one unit of gross and charged moved between two users of a deployment:
-    // trees, ledger, report and manifest agree with each other and every deployment total is unchanged.
-    const sealed = await readSealedEpoch(epochDir)
-    const tree = await readSpendTree(epochDir)
-    const spend = spendFromLeaves([...tree.entries()].map(([, v]) => v as string[]), sealed.config.platform, sealed.inputs.deployments)
-    const from = spend.find((r) => r.charged > 1n && spend.some((o) => o !== r && o.deploymentId === r.deploymentId))!
-    const to = spend.find((r) => r !== from && r.deploymentId === from.deploymentId)!
-    const moved = spend.map((r) => (r === from ? { ...r, gross: r.gross - 1n, charged: r.charged - 1n } : r === to ? { ...r, gross: r.gross + 1n, charged: r.charged + 1n } : r))
-    const { files } = seal({ epoch: sealed.epoch, config: sealed.config, spend: moved, inputs: sealed.inputs.deployments, previous: [], previousManifestSha256: null })
-    const dir = await writeEpochDirectory(join(out, 'moved', 'epochs'), sealed.epoch, files)
+    // The proven epoch's spend leaves with one unit of gross and charged moved between two users of a deployment.
+    const { epoch, files, from, to } = await movedSpendFiles(epochDir)
+    const dir = await writeEpochDirectory(join(out, 'moved', 'epochs'), epoch, files)
     await cp(join(epochDir, 'proofs.json'), join(dir, 'proofs.json'))
     const r = await fomo(['audit', dir])
     expect(r.code, r.stdout).toBe(1)
@@ -168,7 +159,7 @@ describe('fomo demo, prove and audit', () => {
     const found = first === from ? first.gross - 1n : first.gross + 1n
     expect(r.stdout).toContain(`DISCREPANCY (spend-leaf) gross of user ${first.user} on deployment ${from.deploymentId}: the spend tree against the sum of the user's proven stake rows: expected ${first.gross}, found ${found}`)
     // The same copy without proofs.json is what an auditor without receipts could not tell from the honest epoch.
-    const unproven = await writeEpochDirectory(join(out, 'moved-unproven', 'epochs'), sealed.epoch, files)
+    const unproven = await writeEpochDirectory(join(out, 'moved-unproven', 'epochs'), epoch, files)
     const blind = await fomo(['audit', unproven])
     expect(blind.code, blind.stdout).toBe(0)
   })

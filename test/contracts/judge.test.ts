@@ -451,18 +451,28 @@ describe('EpochJudge: stakes against the chain (challengeStake, moved from the r
     })
 })
 
+/**
+ * A registry with a verifier that accepts any proof, pinning the fixed world's first two deployments (each staking on
+ * an MTStaking, whose X, M and circulating supply are read at proposal; provider keys 11 and 12), and their spend
+ * leaves without stakes.
+ */
+async function provenSystem() {
+  const verifier = await deploy(AcceptingVerifierArtifact, [])
+  const s = await system(verifier.address)
+  const world = fixedWorld({ flock: address('flock'), usdc: address('usdc'), mt: address('mt 0') })
+  const params = { ...world.params, deployments: world.params.deployments.slice(0, 2) }
+  const ids = params.deployments.map((d) => d.id)
+  const stakings: Address[] = []
+  for (let i = 0; i < 2; i++) stakings.push((await deploy(MTStaking, [(await deploy(TestToken, ['MT', 'MT', 18])).address, admin, 3000n, 2n, 1n])).address)
+  const keys = [11n, 12n]
+  await s.registry.write.scheduleConfig([CONFIG, rewardParamsHash(params), ids, stakings, ids, keys, [admin, admin]])
+  const spend = world.spendOf(1n).filter((l) => ids.includes(l.deploymentId)).map((l) => ({ ...l, stake: 0n }))
+  return { s, world, params, keys, spend }
+}
+
 describe('EpochJudge: charged totals are what the proofs prove (a registry with a verifier)', () => {
   it('revokes a ledger whose deployments\' charged totals are not the proven ones, though their sum is', async () => {
-    const verifier = await deploy(AcceptingVerifierArtifact, [])
-    const s = await system(verifier.address)
-    const world = fixedWorld({ flock: address('flock'), usdc: address('usdc'), mt: address('mt 0') })
-    const params = { ...world.params, deployments: world.params.deployments.slice(0, 2) }
-    // Each deployment stakes on an MTStaking (X, M and the circulating supply are read at proposal).
-    const stakings: Address[] = []
-    for (let i = 0; i < 2; i++) stakings.push((await deploy(MTStaking, [(await deploy(TestToken, ['MT', 'MT', 18])).address, admin, 3000n, 2n, 1n])).address)
-    const keys = [11n, 12n]
-    await s.registry.write.scheduleConfig([CONFIG, rewardParamsHash(params), params.deployments.map((d) => d.id), stakings, params.deployments.map((d) => d.id), keys, [admin, admin]])
-    const spend = world.spendOf(1n).filter((l) => l.deploymentId === params.deployments[0]!.id || l.deploymentId === params.deployments[1]!.id).map((l) => ({ ...l, stake: 0n }))
+    const { s, params, keys, spend } = await provenSystem()
     const honest = honestParts(1, s.domain, params, spend, [0n, 0n], [])
     // The totals move one unit of charged from d0 to d1: their sum stays the committed (and proven) total.
     const moved = { ...honest, totals: honest.totals.map((t, i) => ({ ...t, charged: t.charged + (i === 0 ? -1n : 1n) })) }
@@ -503,15 +513,8 @@ describe('EpochJudge.challengeSpendRows: a spend leaf below its user\'s proven r
     const { EPOCH_PROOFS_FORMAT } = await import('../../src/proofs/files.ts')
     const { proofsHash } = await import('../../src/proofs/prove.ts')
     const { proofCalldata } = await import('../../src/chain/publication.ts')
-    const verifier = await deploy(AcceptingVerifierArtifact, [])
-    const s = await system(verifier.address)
-    const world = fixedWorld({ flock: address('flock'), usdc: address('usdc'), mt: address('mt 0') })
-    const params = { ...world.params, deployments: world.params.deployments.slice(0, 2) }
-    const stakings: Address[] = []
-    for (let i = 0; i < 2; i++) stakings.push((await deploy(MTStaking, [(await deploy(TestToken, ['MT', 'MT', 18])).address, admin, 3000n, 2n, 1n])).address)
-    await s.registry.write.scheduleConfig([CONFIG, rewardParamsHash(params), params.deployments.map((d) => d.id), stakings, params.deployments.map((d) => d.id), [11n, 12n], [admin, admin]])
+    const { s, world, params, keys, spend } = await provenSystem()
     const [d0, d1] = params.deployments.map((d) => d.id) as [Hex, Hex]
-    const spend = world.spendOf(1n).filter((l) => l.deploymentId === d0 || l.deploymentId === d1).map((l) => ({ ...l, stake: 0n }))
     // The proofs: d0's users split over two batches of provider key 11, d1's in one batch of key 12 (the verifier
     // accepts any proof; the signals and stake tables are what the registry keeps and the judge opens).
     const K = 4
@@ -519,7 +522,7 @@ describe('EpochJudge.challengeSpendRows: a spend leaf below its user\'s proven r
     const byUser = (a: { user: bigint }, b: { user: bigint }) => (a.user < b.user ? -1 : 1)
     const of = (id: Hex) => spend.filter((l) => l.deploymentId === id)
     const tables = [of(d0).map((l) => half(l, true)).sort(byUser), of(d0).map((l) => half(l, false)).sort(byUser), of(d1).map((l) => ({ ...half(l, true), gross: l.gross, charged: l.charged })).sort(byUser)]
-    const place = [[d0, 11n, 0n, 2n], [d0, 11n, 1n, 2n], [d1, 12n, 0n, 1n]] as const
+    const place = [[d0, keys[0]!, 0n, 2n], [d0, keys[0]!, 1n, 2n], [d1, keys[1]!, 0n, 1n]] as const
     const receipts = spend.reduce((n, l) => n + l.receipts, 0n)
     const d = BigInt(s.domain)
     const batches = tables.map((rows, i) => {

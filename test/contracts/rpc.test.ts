@@ -7,10 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPublicClient, getAddress, getContract, http, type Address } from 'viem'
 import { RewardDistributor, TestToken } from '../../src/chain/contracts.generated.ts'
-import { readSpendTree } from '../../src/chain/challenges.ts'
-import { readSealedEpoch } from '../../src/epoch/directory.ts'
-import { seal } from '../../src/epoch/seal.ts'
-import { spendFromLeaves } from '../../src/epoch/spend.ts'
+import { movedSpendFiles } from '../movedSpend.ts'
 import { openStore } from '../../src/aggregator/store.ts'
 import { writeEpochDirectory } from '../../src/epoch/directory.ts'
 import { ReceiptColumns } from '../../src/receipts/columns.ts'
@@ -178,13 +175,9 @@ describe('fomo deploy, publish, claim over JSON-RPC', () => {
     // First, the same proofs proposed beside spend moved from one user to another (one unit of gross and charged,
     // every total kept, so the registry takes them): a watcher with any key and no role revokes it on chain, from the
     // published proofs alone (EpochJudge.challengeSpendRows).
-    const honest = await readSealedEpoch(dir)
-    const spend = spendFromLeaves([...(await readSpendTree(dir)).entries()].map(([, v]) => v as string[]), honest.config.platform, honest.inputs.deployments)
-    const from = spend.find((r) => r.charged > 1n && spend.some((o) => o !== r && o.deploymentId === r.deploymentId))!
-    const to = spend.find((r) => r !== from && r.deploymentId === from.deploymentId)!
-    const moved = spend.map((r) => (r === from ? { ...r, gross: r.gross - 1n, charged: r.charged - 1n } : r === to ? { ...r, gross: r.gross + 1n, charged: r.charged + 1n } : r))
+    const { files, from } = await movedSpendFiles(dir)
     const movedEpochs = join(root, 'moved', 'epochs')
-    const movedDir = await writeEpochDirectory(movedEpochs, EPOCH, seal({ epoch: EPOCH, config: honest.config, spend: moved, inputs: honest.inputs.deployments, previous: [], previousManifestSha256: null }).files)
+    const movedDir = await writeEpochDirectory(movedEpochs, EPOCH, files)
     await cp(join(dir, 'proofs.json'), join(movedDir, 'proofs.json'))
     const chain = createPublicClient({ transport: http(rpc) })
     const fromBlock = await chain.getBlockNumber({ cacheTime: 0 })
