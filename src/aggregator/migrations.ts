@@ -217,6 +217,15 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    version: 6,
+    name: 'receipts: no secondary index on (epoch, deployment_id, user_address) (sealing scans and sorts the partition; the index only slowed ingest)',
+    sql: `
+      -- The seal's aggregate reads a whole epoch's partition, which PostgreSQL does by a scan and a sort with or without
+      -- this index; each stored receipt paid for it (docs/scaling.md, "The database").
+      DROP INDEX IF EXISTS receipts_spend;
+    `,
+  },
 ]
 
 /**

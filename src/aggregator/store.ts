@@ -200,21 +200,37 @@ export function openStore(options: StoreOptions): Promise<Store> {
  * The receipts table's columns: one per receipt field (schema table, in its order), then the row's digest
  * and where its signature lives (its own, or its batch's root). Bytes travel as hex text.
  */
-const RECEIPT_COLUMNS: ReadonlyArray<{ column: string; type: string; optional?: boolean }> = [
+const RECEIPT_COLUMNS: ReadonlyArray<{ column: string; type: string }> = [
   ...RECEIPT_SCHEMA.map((f) => ({ column: f.sql.column, type: f.sql.type })),
   { column: 'digest', type: 'bytea' },
-  { column: 'signature', type: 'bytea', optional: true },
-  { column: 'batch_root', type: 'bytea', optional: true },
+  // One of the two is NULL: a per-call receipt has its signature, a batched one its batch's root.
+  { column: 'signature', type: 'bytea' },
+  { column: 'batch_root', type: 'bytea' },
 ]
 
-const fromText = (c: { type: string; optional?: boolean }, x: string) => (c.type !== 'bytea' ? `${x}::${c.type}` : c.optional ? `decode(nullif(${x}, ''), 'hex')` : `decode(${x}, 'hex')`)
+const fromText = (c: { type: string }, x: string) => (c.type !== 'bytea' ? `${x}::${c.type}` : `decode(${x}, 'hex')`)
+
+/**
+ * A text[] literal of values that need no quoting (hex, decimal digits, or NULL): built here in one join, where the
+ * driver would quote and escape each element of a JavaScript array, a cost per cell on the ingest path.
+ */
+const arrayLiteral = (values: readonly string[]) => `{${values.join(',')}}`
+
+/** The hex of each row's `width` bytes: the column is encoded once and cut, not encoded per cell. */
+function hexCells(bytes: Uint8Array, width: number, rows: readonly StoredRow[]): string[] {
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  const step = 2 * width
+  return rows.map(({ index }) => all.slice(step * index, step * index + step))
+}
 
 const INSERT_RECEIPTS = `INSERT INTO receipts (${RECEIPT_COLUMNS.map((c) => c.column).join(', ')})
          SELECT ${RECEIPT_COLUMNS.map((c, k) => fromText(c, `c${k}`)).join(', ')}
          FROM unnest(${RECEIPT_COLUMNS.map((_, k) => `$${k + 1}::text[]`).join(', ')})
            AS x(${RECEIPT_COLUMNS.map((_, k) => `c${k}`).join(', ')})
-         ON CONFLICT DO NOTHING
-         RETURNING encode(digest, 'hex') AS d`
+         ON CONFLICT DO NOTHING`
+
+/** How many rows the insert stored: all of them in the usual case, which then needs no row sent back. */
+const INSERT_RECEIPTS_COUNTED = `WITH stored AS (${INSERT_RECEIPTS} RETURNING 1) SELECT count(*)::int AS n FROM stored`
 
 /** A receipt's fields as text, named as in its JSON message (bytes as hex without 0x), then its signature. */
 const EXPORT_RECEIPTS = `SELECT ${RECEIPT_SCHEMA.map((f) => (f.sql.type === 'bytea' ? `encode(${f.sql.column}, 'hex')` : `${f.sql.column}::text`) + ` AS "${f.name}"`).join(', ')},
@@ -357,39 +373,41 @@ export class SqlStore implements Store {
       }
       const newEpochs = [...new Set(open.map((r) => columns.epoch[r.index] as number))].filter((e) => !known.has(e))
       if (newEpochs.length > 0) await tx.query(`INSERT INTO epochs (epoch, status) SELECT e, 'open' FROM unnest($1::bigint[]) AS e ON CONFLICT (epoch) DO NOTHING`, [newEpochs])
-      // One text array per column of RECEIPT_COLUMNS: the fields from their columns, then digest, signature, batch root.
-      const params: string[][] = []
-      for (const f of FIELD_LAYOUT) {
+      // One array literal per column of RECEIPT_COLUMNS: the fields from their columns, then digest, signature, batch root.
+      const digests = hexCells(columns.digest, 32, open)
+      const params: string[] = FIELD_LAYOUT.map((f) => {
         const column = columns[f.name]
+        if (f.width > 0) return arrayLiteral(hexCells(column as Uint8Array, f.width, open))
         const values = new Array<string>(open.length)
-        for (let r = 0; r < open.length; r++) {
-          const i = open[r]!.index
-          values[r] = f.width > 0 ? hex(column as Uint8Array, f.width * i, f.width * i + f.width) : String(column[i])
-        }
-        params.push(values)
-      }
+        for (let r = 0; r < open.length; r++) values[r] = String(column[open[r]!.index])
+        return arrayLiteral(values)
+      })
+      const signatures = open.every((r) => r.batchRoot) ? [] : hexCells(columns.signature, 65, open)
       params.push(
-        open.map(({ index: i }) => hex(columns.digest, 32 * i, 32 * i + 32)),
-        open.map(({ index: i, batchRoot }) => (batchRoot ? '' : hex(columns.signature, 65 * i, 65 * i + 65))),
-        open.map(({ batchRoot }) => (batchRoot ? bytea(batchRoot) : '')),
+        arrayLiteral(digests),
+        arrayLiteral(open.map(({ batchRoot }, r) => (batchRoot ? 'NULL' : signatures[r]!))),
+        arrayLiteral(open.map(({ batchRoot }) => (batchRoot ? bytea(batchRoot) : 'NULL'))),
       )
-      const inserted = await tx.query<{ d: string }>(INSERT_RECEIPTS, params)
-      const fresh = new Set(inserted.map((r) => r.d))
-      const missing = open.filter((r) => !fresh.has(hex(columns.digest, 32 * r.index, 32 * r.index + 32)))
-      // A row not inserted is either the same receipt again, or another receipt reusing a request id.
-      const existing = missing.length
-        ? new Set(
-            (
-              await tx.query<{ d: string }>(
-                `SELECT encode(digest, 'hex') AS d FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS x(e, p, d) ON r.epoch = x.e::bigint AND r.provider = decode(x.p, 'hex') AND r.digest = decode(x.d, 'hex')`,
-                [missing.map((r) => String(columns.epoch[r.index])), missing.map((r) => hex(columns.provider, 20 * r.index, 20 * r.index + 20)), missing.map((r) => hex(columns.digest, 32 * r.index, 32 * r.index + 32))],
-              )
-            ).map((r) => r.d),
-          )
-        : new Set<string>()
+      const [counted] = await tx.query<{ n: number | string }>(INSERT_RECEIPTS_COUNTED, params)
+      let fresh: Set<string>
+      let existing = new Set<string>()
+      if (Number(counted?.n) === open.length) fresh = new Set(digests)
+      else {
+        // Some row was not stored: the same receipt again, or another receipt reusing a request id. The request's
+        // receipts that are stored now, and whether this transaction stored them (its id is their xmin).
+        const found = await tx.query<{ d: string; mine: boolean | string }>(
+          `SELECT encode(digest, 'hex') AS d, r.xmin = pg_current_xact_id()::xid AS mine
+           FROM receipts r JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS x(e, p, d) ON r.epoch = x.e AND r.provider = decode(x.p, 'hex') AND r.digest = decode(x.d, 'hex')`,
+          [arrayLiteral(open.map((r) => String(columns.epoch[r.index]))), arrayLiteral(hexCells(columns.provider, 20, open)), arrayLiteral(digests)],
+        )
+        const mine = (f: { mine: boolean | string }) => f.mine === true || f.mine === 't'
+        fresh = new Set(found.filter(mine).map((f) => f.d))
+        existing = new Set(found.filter((f) => !mine(f)).map((f) => f.d))
+      }
       const seen = new Set<string>()
-      for (const r of open) {
-        const d = hex(columns.digest, 32 * r.index, 32 * r.index + 32)
+      for (let k = 0; k < open.length; k++) {
+        const r = open[k]!
+        const d = digests[k]!
         const digest = `0x${d}` as Hex
         if (fresh.has(d) && !seen.has(d)) results.set(r.index, { status: 'accepted', digest })
         else if (fresh.has(d) || existing.has(d)) results.set(r.index, { status: 'duplicate', digest })

@@ -71,7 +71,7 @@ export async function benchPgInsert(log: (line: string) => void, server: () => P
       runs.push({ label, rows, seconds: (performance.now() - t) / 1000 })
     }
     await client.query('SELECT fomo_epoch_partition($1)', [EPOCH + 1])
-    await timedGenerated('PostgreSQL alone: rows generated in the server into `receipts` (all three indexes)', 'receipts', EPOCH + 1)
+    await timedGenerated('PostgreSQL alone: rows generated in the server into `receipts` (its two unique indexes)', 'receipts', EPOCH + 1)
     await client.query('CREATE TABLE receipts_pk_only (LIKE receipts INCLUDING DEFAULTS)')
     await client.query('ALTER TABLE receipts_pk_only ADD PRIMARY KEY (epoch, provider, digest)')
     await timedGenerated('PostgreSQL alone: the same rows into a table with the primary key only', 'receipts_pk_only', EPOCH + 1)
@@ -93,7 +93,7 @@ export function pgInsertBenchSection(runs: PgInsertRun[]): string[] {
     '| path | rows | time | rows/s | vs PostgreSQL alone, all indexes |',
     '| --- | ---: | ---: | ---: | ---: |',
   )
-  const ceiling = runs.find((r) => r.label.includes('all three indexes'))
+  const ceiling = runs.find((r) => r.label.includes('its two unique indexes'))
   for (const r of runs) lines.push(`| ${r.label} | ${f(r.rows)} | ${f(r.seconds, 2)} s | ${f(r.rows / r.seconds)} | ${ceiling ? `${f((r.rows / r.seconds / (ceiling.rows / ceiling.seconds)) * 100)} %` : ''} |`)
   const pkOnly = runs.find((r) => r.label.includes('primary key only'))
   if (ceiling && pkOnly) {
