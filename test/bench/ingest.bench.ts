@@ -238,7 +238,7 @@ export async function ingestSection(log: (line: string) => void, f: (x: number, 
   lines.push(`\`fomo serve\` in its own process on loopback; autocannon (4 connections) posts per-call signed receipts in requests of 1,000 to /v1/receipts, then batch documents of ${f(PER_BATCH)} receipts under one provider signature each to /v1/batches; each request distinct. The server verifies every signature (and each batch's root) on its worker threads and stores each request in one transaction. All on the same 2 cores: load tool, server and database.`, '')
   if (baseline)
     lines.push(
-      `Before and after in one run, on fresh stores, in the order before, after, after, before per store: before is the build of ${process.env.FOMO_BENCH_BASELINE_LABEL ?? baseline}, after this tree's (receipts and batches partitioned by epoch, the ingest transaction's checks read in one round trip).`,
+      `Before and after in one run, on fresh stores, in the order before, after, after, before per store: before is the build of ${process.env.FOMO_BENCH_BASELINE_LABEL ?? baseline}, after this tree's${process.env.FOMO_BENCH_AFTER_LABEL ? ` (${process.env.FOMO_BENCH_AFTER_LABEL})` : ''}.`,
       '',
     )
   lines.push('| store | receipts signed | build | requests | receipts | time | accepted receipts/s | accepted | stored | p50 / p99 latency | errors |', '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')

@@ -227,7 +227,7 @@ export function sealBenchSection(results: SealBench[]): string[] {
   return lines
 }
 
-// `node --import tsx test/bench/seal.bench.ts [n ...]` runs the benchmark; `--child <json>` is one seal (sealIn).
+// `node --import tsx test/bench/seal.bench.ts [n ...] [--pglite-only]` runs the benchmark; `--child <json>` is one seal (sealIn).
 if (import.meta.filename === process.argv[1]) {
   const child = process.argv.indexOf('--child')
   if (child > 0) {
@@ -237,6 +237,8 @@ if (import.meta.filename === process.argv[1]) {
   }
   const sizes = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number)
   const { postgresAvailable, startPostgres } = await import('../setup/pgserver.ts')
-  const results = await benchSeal((l) => process.stderr.write(`${l}\n`), { ...(sizes.length ? { sizes } : {}), postgres: postgresAvailable() ? () => startPostgres({ fsync: true }) : undefined })
+  // `--pglite-only`: the embedded store alone, at every size (10^7 included: its fill alone takes a quarter of an hour or more).
+  const server = postgresAvailable() && !process.argv.includes('--pglite-only')
+  const results = await benchSeal((l) => process.stderr.write(`${l}\n`), { ...(sizes.length ? { sizes } : {}), postgres: server ? () => startPostgres({ fsync: true }) : undefined })
   console.log(sealBenchSection(results).join('\n'))
 }
