@@ -92,6 +92,14 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     const [r] = (await store.insertReceipts(c, [{ index: 0 }])).values()
     expect(r).toMatchObject({ status: 'rejected', reason: 'request-id-reused' })
     expect(await store.receiptCount()).toBe(4)
+    // Every outcome in one request: what this request stored is told from what was stored before (the rows' xmin).
+    const fresh = signed(receipt(4))
+    const mixed = await store.insertReceipts(columnsOf([fresh, docs[1]!, clash, fresh]), [0, 1, 2, 3].map((index) => ({ index })))
+    expect([0, 1, 2, 3].map((i) => mixed.get(i)?.status)).toEqual(['accepted', 'duplicate', 'rejected', 'duplicate'])
+    expect(await store.receiptCount()).toBe(5)
+    // Cells enter the insert unquoted: a batch root that is not 32 bytes of hex is refused and nothing is stored.
+    await expect(store.insertReceipts(columnsOf([signed(receipt(5))]), [{ index: 0, batchRoot: `0x${'ab'.repeat(31)},1}` }])).rejects.toThrow(/is not 32 bytes of hex/)
+    expect(await store.receiptCount()).toBe(5)
   })
 
   it.skipIf(skip)('seals deterministically, refuses receipts and inputs for a sealed epoch, and keeps rewards cumulative', async () => {

@@ -382,6 +382,13 @@ export class SqlStore implements Store {
         for (let r = 0; r < open.length; r++) values[r] = String(column[open[r]!.index])
         return arrayLiteral(values)
       })
+      // Cells go into the literals unquoted: a batch root must be what the batch check produced, 32 bytes of hex.
+      let checkedRoot: string | undefined
+      for (const { batchRoot } of open)
+        if (batchRoot && batchRoot !== checkedRoot) {
+          if (!/^(0x)?[0-9a-fA-F]{64}$/.test(batchRoot)) throw new StoreError(`batch root ${JSON.stringify(batchRoot).slice(0, 80)} is not 32 bytes of hex; pass the root verifyBatch returned`)
+          checkedRoot = batchRoot
+        }
       const signatures = open.every((r) => r.batchRoot) ? [] : hexCells(columns.signature, 65, open)
       params.push(
         arrayLiteral(digests),
