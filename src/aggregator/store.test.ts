@@ -92,14 +92,36 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     const [r] = (await store.insertReceipts(c, [{ index: 0 }])).values()
     expect(r).toMatchObject({ status: 'rejected', reason: 'request-id-reused' })
     expect(await store.receiptCount()).toBe(4)
-    // Every outcome in one request: what this request stored is told from what was stored before (the rows' xmin).
+    // Every outcome in one request: what this request stored is told from what was stored before.
     const fresh = signed(receipt(4))
     const mixed = await store.insertReceipts(columnsOf([fresh, docs[1]!, clash, fresh]), [0, 1, 2, 3].map((index) => ({ index })))
     expect([0, 1, 2, 3].map((i) => mixed.get(i)?.status)).toEqual(['accepted', 'duplicate', 'rejected', 'duplicate'])
     expect(await store.receiptCount()).toBe(5)
     // Cells enter the insert unquoted: a batch root that is not 32 bytes of hex is refused and nothing is stored.
     await expect(store.insertReceipts(columnsOf([signed(receipt(5))]), [{ index: 0, batchRoot: `0x${'ab'.repeat(31)},1}` }])).rejects.toThrow(/is not 32 bytes of hex/)
+    // So must the columns be typed arrays of the right size, and the row indices inside them.
+    const forged = columnsOf([signed(receipt(5))])
+    Object.defineProperty(forged, 'inputTokens', { value: ['5,6'] })
+    await expect(store.insertReceipts(forged, [{ index: 0 }])).rejects.toThrow(/receipt column inputTokens is not a typed array of 1 rows/)
+    await expect(store.insertReceipts(columnsOf([signed(receipt(5))]), [{ index: 1 }])).rejects.toThrow(/row index 1 is outside the 1 receipt columns/)
     expect(await store.receiptCount()).toBe(5)
+  })
+
+  // Two server nodes on one database; PGlite is one process's own database.
+  it.skipIf(skip || backend !== 'postgres')('two nodes storing the same receipts at once: each is accepted by exactly one, and stored once', async () => {
+    const location = await freshLocation(backend)
+    const a = await openStore(location)
+    open.push(a)
+    await a.setConfig(config)
+    const b = await openStore(location)
+    open.push(b)
+    const docs = Array.from({ length: 2_000 }, (_, i) => signed(receipt(i)))
+    const c = columnsOf(docs)
+    const rows = docs.map((_, index) => ({ index }))
+    // One request sent to two nodes (a client retrying elsewhere): the second insert waits on the first's rows.
+    const [ra, rb] = await Promise.all([a.insertReceipts(c, rows), b.insertReceipts(c, rows)])
+    for (let i = 0; i < docs.length; i++) expect([ra.get(i)?.status, rb.get(i)?.status].sort(), `receipt ${i}`).toEqual(['accepted', 'duplicate'])
+    expect(await a.receiptCount()).toBe(docs.length)
   })
 
   it.skipIf(skip)('seals deterministically, refuses receipts and inputs for a sealed epoch, and keeps rewards cumulative', async () => {

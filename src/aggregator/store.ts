@@ -229,8 +229,35 @@ const INSERT_RECEIPTS = `INSERT INTO receipts (${RECEIPT_COLUMNS.map((c) => c.co
            AS x(${RECEIPT_COLUMNS.map((_, k) => `c${k}`).join(', ')})
          ON CONFLICT DO NOTHING`
 
-/** How many rows the insert stored: all of them in the usual case, which then needs no row sent back. */
-const INSERT_RECEIPTS_COUNTED = `WITH stored AS (${INSERT_RECEIPTS} RETURNING 1) SELECT count(*)::int AS n FROM stored`
+/**
+ * How many rows the insert stored, and which digests only when not all of them (a resend, a request id reused): the
+ * usual request gets one row back, not one per receipt.
+ */
+const INSERT_RECEIPTS_COUNTED = `WITH stored AS (${INSERT_RECEIPTS} RETURNING digest)
+  SELECT count(*)::text AS n, CASE WHEN count(*) < $${RECEIPT_COLUMNS.length + 1}::int THEN string_agg(encode(digest, 'hex'), ',') END AS d FROM stored`
+
+/**
+ * What insertReceipts writes into unquoted literals must be what it seems: typed columns of `columns.length` rows
+ * (a library caller's plain array could carry a comma into a cell), row indices inside them, batch roots of 32 bytes.
+ */
+function checkInsertable(columns: ReceiptColumns, rows: readonly StoredRow[]): void {
+  const n = columns.length
+  const sized: Array<[string, unknown, number]> = [
+    ...FIELD_LAYOUT.map((f): [string, unknown, number] => [f.name, columns[f.name], f.columnWidth * n]),
+    ['digest', columns.digest, 32 * n],
+    ['signature', columns.signature, 65 * n],
+  ]
+  for (const [name, column, bytes] of sized)
+    if (!ArrayBuffer.isView(column) || column.byteLength !== bytes) throw new StoreError(`receipt column ${name} is not a typed array of ${n} rows; build the columns with ReceiptColumns`)
+  let checkedRoot: string | undefined
+  for (const { index, batchRoot } of rows) {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) throw new StoreError(`row index ${index} is outside the ${n} receipt columns`)
+    if (batchRoot && batchRoot !== checkedRoot) {
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(batchRoot)) throw new StoreError(`batch root ${JSON.stringify(batchRoot).slice(0, 80)} is not 32 bytes of hex; pass the root verifyBatch returned`)
+      checkedRoot = batchRoot
+    }
+  }
+}
 
 /** A receipt's fields as text, named as in its JSON message (bytes as hex without 0x), then its signature. */
 const EXPORT_RECEIPTS = `SELECT ${RECEIPT_SCHEMA.map((f) => (f.sql.type === 'bytea' ? `encode(${f.sql.column}, 'hex')` : `${f.sql.column}::text`) + ` AS "${f.name}"`).join(', ')},
@@ -345,6 +372,7 @@ export class SqlStore implements Store {
   async insertReceipts(columns: ReceiptColumns, rows: readonly StoredRow[], batch?: BatchToStore, options: { configVersion?: number | undefined } = {}): Promise<Map<number, IngestResult>> {
     const results = new Map<number, IngestResult>()
     if (rows.length === 0) return results
+    checkInsertable(columns, rows)
     return this.sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ORDER_LOCK])
       const epochs = [...new Set(rows.map((r) => columns.epoch[r.index] as number))]
@@ -382,35 +410,27 @@ export class SqlStore implements Store {
         for (let r = 0; r < open.length; r++) values[r] = String(column[open[r]!.index])
         return arrayLiteral(values)
       })
-      // Cells go into the literals unquoted: a batch root must be what the batch check produced, 32 bytes of hex.
-      let checkedRoot: string | undefined
-      for (const { batchRoot } of open)
-        if (batchRoot && batchRoot !== checkedRoot) {
-          if (!/^(0x)?[0-9a-fA-F]{64}$/.test(batchRoot)) throw new StoreError(`batch root ${JSON.stringify(batchRoot).slice(0, 80)} is not 32 bytes of hex; pass the root verifyBatch returned`)
-          checkedRoot = batchRoot
-        }
       const signatures = open.every((r) => r.batchRoot) ? [] : hexCells(columns.signature, 65, open)
       params.push(
         arrayLiteral(digests),
         arrayLiteral(open.map(({ batchRoot }, r) => (batchRoot ? 'NULL' : signatures[r]!))),
         arrayLiteral(open.map(({ batchRoot }) => (batchRoot ? bytea(batchRoot) : 'NULL'))),
       )
-      const [counted] = await tx.query<{ n: number | string }>(INSERT_RECEIPTS_COUNTED, params)
-      let fresh: Set<string>
-      let existing = new Set<string>()
-      if (Number(counted?.n) === open.length) fresh = new Set(digests)
-      else {
-        // Some row was not stored: the same receipt again, or another receipt reusing a request id. The request's
-        // receipts that are stored now, and whether this transaction stored them (its id is their xmin).
-        const found = await tx.query<{ d: string; mine: boolean | string }>(
-          `SELECT encode(digest, 'hex') AS d, r.xmin = pg_current_xact_id()::xid AS mine
-           FROM receipts r JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS x(e, p, d) ON r.epoch = x.e AND r.provider = decode(x.p, 'hex') AND r.digest = decode(x.d, 'hex')`,
-          [arrayLiteral(open.map((r) => String(columns.epoch[r.index]))), arrayLiteral(hexCells(columns.provider, 20, open)), arrayLiteral(digests)],
-        )
-        const mine = (f: { mine: boolean | string }) => f.mine === true || f.mine === 't'
-        fresh = new Set(found.filter(mine).map((f) => f.d))
-        existing = new Set(found.filter((f) => !mine(f)).map((f) => f.d))
-      }
+      params.push(String(open.length))
+      const [stored] = await tx.query<{ n: string; d: string | null }>(INSERT_RECEIPTS_COUNTED, params)
+      const fresh = Number(stored?.n) === open.length ? new Set(digests) : new Set(stored?.d ? stored.d.split(',') : [])
+      const missing = open.filter((_, r) => !fresh.has(digests[r]!))
+      // A row not inserted is either the same receipt again, or another receipt reusing a request id.
+      const existing = missing.length
+        ? new Set(
+            (
+              await tx.query<{ d: string }>(
+                `SELECT encode(digest, 'hex') AS d FROM receipts r JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS x(e, p, d) ON r.epoch = x.e AND r.provider = decode(x.p, 'hex') AND r.digest = decode(x.d, 'hex')`,
+                [arrayLiteral(missing.map((r) => String(columns.epoch[r.index]))), arrayLiteral(hexCells(columns.provider, 20, missing)), arrayLiteral(hexCells(columns.digest, 32, missing))],
+              )
+            ).map((r) => r.d),
+          )
+        : new Set<string>()
       const seen = new Set<string>()
       for (let k = 0; k < open.length; k++) {
         const r = open[k]!
