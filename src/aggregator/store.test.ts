@@ -12,7 +12,7 @@ import { migrate, MIGRATIONS } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { SealError } from '../epoch/rewards.ts'
 import { openStore, SqlStore, type Store } from './store.ts'
-import { openPostgres, openSql, redact, StoreError } from './sql.ts'
+import { openPglite, openPostgres, openSql, redact, StoreError } from './sql.ts'
 import { RECEIPT_SCHEMA } from '../receipts/schema.ts'
 
 const config = worldConfig()
@@ -105,6 +105,22 @@ describe.each(BACKENDS)('store on %s', (backend: Backend) => {
     await expect(store.insertReceipts(forged, [{ index: 0 }])).rejects.toThrow(/receipt column inputTokens is not a typed array of 1 rows/)
     await expect(store.insertReceipts(columnsOf([signed(receipt(5))]), [{ index: 1 }])).rejects.toThrow(/row index 1 is outside the 1 receipt columns/)
     expect(await store.receiptCount()).toBe(5)
+  })
+
+  // PGlite has no checkpointer process: without the store's own checkpoints its pg_wal grows with every write.
+  it.skipIf(backend !== 'pglite')('checkpoints the embedded database once a transaction leaves enough WAL since the last checkpoint', async () => {
+    const { dataDir } = await freshLocation(backend)
+    const sql = await openPglite(dataDir!, { checkpointWalBytes: 1024 * 1024 })
+    try {
+      const redo = async () => (await sql.query<{ r: string }>('SELECT redo_lsn::text AS r FROM pg_control_checkpoint()'))[0]!.r
+      const before = await redo()
+      await sql.transaction((tx) => tx.exec('CREATE TABLE filler (x text)'))
+      expect(await redo(), 'under 1 MiB of WAL: no checkpoint').toBe(before)
+      await sql.transaction((tx) => tx.exec('INSERT INTO filler SELECT repeat(md5(i::text), 8) FROM generate_series(1, 20000) i'))
+      expect(await redo(), 'over 1 MiB of WAL: a checkpoint').not.toBe(before)
+    } finally {
+      await sql.close()
+    }
   })
 
   // Two server nodes on one database; PGlite is one process's own database.
