@@ -17,7 +17,7 @@ import { decodeReceiptFast, digestOfWords, STRUCT_SIZE } from './fastpath.ts'
 import { VerifierPool } from './pool.ts'
 import { receiptDigest, readReceiptMessage, ReceiptError, type UsageReceipt } from './receipt.ts'
 import { ProviderRegistry } from './registry.ts'
-import { SECP256K1_N } from './signature.ts'
+import { parseSignature, SECP256K1_N } from './signature.ts'
 import { addressOf, signReceipt } from './sign.ts'
 import { domainSeparator, RECEIPT_DOMAIN_NAME, USAGE_BATCH_TYPE, USAGE_RECEIPT_TYPE_STRING } from './types.ts'
 import { FIELD_LAYOUT, fieldRange, MAX_RECEIPT_AMOUNT, RECEIPT_SCHEMA, STRUCT_SIZE as SCHEMA_STRUCT_SIZE, type FieldSpec } from './schema.ts'
@@ -104,6 +104,28 @@ describe('signature checks (security checklist 1-4)', () => {
     const bad = clone(doc)
     bad.signature = mutate(doc.signature) as `0x${string}`
     expect(rejection(() => verifier().verify(bad))).toBe(reason)
+  })
+
+  it('checks r and s by bytes exactly as the bigint rule: in [1, n-1], s at most n/2 (property)', () => {
+    const big = (w: Uint8Array) => BigInt(toHex(w))
+    const word = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'))
+    const half = SECP256K1_N >> 1n
+    const edges = fc.constantFrom(0n, 1n, half - 1n, half, half + 1n, SECP256K1_N - 1n, SECP256K1_N, SECP256K1_N + 1n, (1n << 256n) - 1n).map(word)
+    const any = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), edges)
+    fc.assert(
+      fc.property(any, any, (r, s) => {
+        const [R, S] = [big(r), big(s)]
+        const expected = R === 0n || R >= SECP256K1_N || S === 0n || S >= SECP256K1_N ? 'signature-range' : S > half ? 'signature-high-s' : 'parsed'
+        let got = 'parsed'
+        try {
+          parseSignature(`${toHex(r)}${toHex(s).slice(2)}1b`)
+        } catch (error) {
+          got = (error as ReceiptError).reason
+        }
+        expect(got).toBe(expected)
+      }),
+      { numRuns: 2_000 },
+    )
   })
 
   it('rejects an r that is no curve point (recovers no key)', () => {

@@ -13,11 +13,21 @@ export const SECP256K1_HALF_N = SECP256K1_N >> 1n
 
 export type ParsedSignature = { rs: Uint8Array; recoveryId: number }
 
-function wordToBigint(bytes: Uint8Array, offset: number): bigint {
-  let n = 0n
-  for (let i = offset; i < offset + 32; i++) n = (n << 8n) | BigInt(bytes[i] as number)
-  return n
+const wordBytes = (n: bigint) => hexToBytes(`0x${n.toString(16).padStart(64, '0')}`, 32)
+const N_BYTES = wordBytes(SECP256K1_N)
+const HALF_N_BYTES = wordBytes(SECP256K1_HALF_N)
+
+/** Compares the big-endian word at `offset` with `word`: -1, 0 or 1 (bytes, not a bigint built per signature). */
+function compareWord(bytes: Uint8Array, offset: number, word: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const a = bytes[offset + i] as number
+    const b = word[i] as number
+    if (a !== b) return a < b ? -1 : 1
+  }
+  return 0
 }
+
+const isZeroWord = (bytes: Uint8Array, offset: number) => bytes.subarray(offset, offset + 32).every((b) => b === 0)
 
 /**
  * Parses a 65-byte (r, s, v) signature in 0x-hex, rejecting what malleability
@@ -33,10 +43,9 @@ export function parseSignature(signature: unknown): ParsedSignature {
   const bytes = hexToBytes(signature, 65, 'signature')
   const v = bytes[64] as number
   if (v !== 27 && v !== 28) throw new ReceiptError('signature-v', `signature: v must be 27 or 28, got ${v}`)
-  const r = wordToBigint(bytes, 0)
-  const s = wordToBigint(bytes, 32)
-  if (r === 0n || r >= SECP256K1_N || s === 0n || s >= SECP256K1_N) throw new ReceiptError('signature-range', 'signature: r and s must be in [1, n-1]')
-  if (s > SECP256K1_HALF_N)
+  if (isZeroWord(bytes, 0) || compareWord(bytes, 0, N_BYTES) >= 0 || isZeroWord(bytes, 32) || compareWord(bytes, 32, N_BYTES) >= 0)
+    throw new ReceiptError('signature-range', 'signature: r and s must be in [1, n-1]')
+  if (compareWord(bytes, 32, HALF_N_BYTES) > 0)
     throw new ReceiptError('signature-high-s', 'signature: s is in the upper half of the curve order (a malleable twin)', 'Normalise s to n - s and flip v, as every modern signer does.')
   return { rs: bytes.subarray(0, 64), recoveryId: v - 27 }
 }
