@@ -290,8 +290,15 @@ export class GatewayService {
     const timestamp = this.options.now() / 1_000_000_000n
     const epoch = epochOf(timestamp, this.options.config.epochSeconds)
     const discountBps = this.#discounts.loadedDiscountBps(epoch, price.deploymentId, user) ?? (await this.#discounts.discountBps(epoch, price.deploymentId, user))
+    // Only booleans and an object: an upstream may read `"stream": 1` or "true" as true and stream an answer the
+    // gateway would not meter (it asks for usage only on streams it recognises).
+    if (request.stream !== undefined && request.stream !== null && typeof request.stream !== 'boolean')
+      throw new GatewayError(400, 'invalid_request_error', 'invalid_type', 'Invalid type for `stream`: expected a boolean.', 'stream')
+    const streamOptions = request.stream_options
+    if (streamOptions !== undefined && streamOptions !== null && (typeof streamOptions !== 'object' || Array.isArray(streamOptions)))
+      throw new GatewayError(400, 'invalid_request_error', 'invalid_type', 'Invalid type for `stream_options`: expected an object.', 'stream_options')
     const stream = request.stream === true
-    const options = request.stream_options as { include_usage?: unknown } | undefined
+    const options = (streamOptions ?? undefined) as { include_usage?: unknown } | undefined
     const clientWantsUsage = typeof options === 'object' && options !== null && options.include_usage === true
     // Streams report usage only when asked: ask, and strip the extra chunk again unless the caller asked too.
     const upstreamBody = stream && !clientWantsUsage ? Buffer.from(JSON.stringify({ ...request, stream_options: { ...(options ?? {}), include_usage: true } })) : body
@@ -309,6 +316,8 @@ export class GatewayService {
         if (o.unbilled) this.#tally.add(`u ${o.unbilled}`, 'fomo_gateway_unbilled_total', 'Calls that carry no receipt, by reason', { reason: o.unbilled })
         resolve(o)
       }
+      // The caller went away while the call was being priced (its 'close' is past): no upstream call, no bill.
+      if (res.destroyed || req.socket.destroyed) return settle({ status: 499, unbilled: 'cancelled' })
       const upstream = this.#upstream.request('POST', req.url ?? call.route, this.#upstream.upstreamHeaders(req.headers, body.length))
       // The caller went away: the upstream call is cut, and a call whose answer was not complete is not billed.
       res.on('close', () => {

@@ -5,6 +5,7 @@
  * unknown models, oversized bodies, signed requests (and their replay), batch signing and the key commands.
  */
 import { readFile, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import OpenAI, { APIError } from 'openai'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -14,13 +15,14 @@ import { chargedAmount } from '../../src/economics/revenue.ts'
 import { runCommand } from '../../src/cli/command.ts'
 import { gatewayCommand, gatewayKeysListCommand } from '../../src/cli/commands/gateway.ts'
 import { signingFetch } from '../../src/gateway/identity.ts'
+import { inputsFileStakes } from '../../src/gateway/discounts.ts'
 import { grossAmount } from '../../src/gateway/prices.ts'
 import { verifyBatchedReceipt } from '../../src/receipts/batchVerify.ts'
 import { addressOf } from '../../src/receipts/sign.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 import { PROVIDER_KEYS, worldConfig } from '../aggregator/world.ts'
 import { startStubUpstream, type StubUpstream } from '../../src/gateway/stubUpstream.ts'
-import { addKey, bufferIo, CHAT_MODEL, gatewayFiles, directClient, DISCOUNT_BPS, EMBED_MODEL, OTHER_USER, PRICES, PROVIDER_KEY, startGateway, until, USER, USER_KEY, type TestGateway } from './world.ts'
+import { addKey, bufferIo, CHAT_MODEL, gatewayFiles, directClient, DISCOUNT_BPS, EMBED_MODEL, OTHER_USER, PRICES, PROVIDER_KEY, STAKES_JSON, startGateway, until, USER, USER_KEY, type TestGateway } from './world.ts'
 
 const config = worldConfig()
 const verifier = new ReceiptVerifier({ domain: config.domain })
@@ -180,6 +182,47 @@ describe('failures as OpenAI clients expect them', () => {
     }
     await until(async () => counter(await metrics(), 'fomo_gateway_unbilled_total{reason="cancelled"}') === counter(before, 'fomo_gateway_unbilled_total{reason="cancelled"}') + 1, 5000, 'the cancelled call to be counted')
     expect(counter(await metrics(), 'fomo_gateway_receipts_total{mode="call"}')).toBe(counter(before, 'fomo_gateway_receipts_total{mode="call"}'))
+  })
+
+  it('a `stream` or `stream_options` of another type is a 400 before any upstream call (an upstream could stream unmetered)', async () => {
+    const calls = upstream.requests.length
+    for (const extra of [{ stream: 1 }, { stream: 'true' }, { stream: true, stream_options: 'include_usage' }]) {
+      const answer = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: CHAT_MODEL, messages, ...extra }),
+      })
+      expect(answer.status, JSON.stringify(extra)).toBe(400)
+      expect(await answer.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_type' } })
+    }
+    expect(upstream.requests.length).toBe(calls)
+  })
+
+  it('a caller gone while its call was being priced is not billed, and the upstream is never called', async () => {
+    let release = () => {}
+    const held = new Promise<void>((r) => (release = r))
+    const snapshots = inputsFileStakes(async () => STAKES_JSON, config)
+    // The first discount lookup of the epoch waits (as an RPC snapshot search can) until the caller has gone.
+    const slow = await startGateway(upstream, { stakes: async (epoch) => (await held, snapshots(epoch)) })
+    try {
+      const calls = upstream.requests.length
+      const body = JSON.stringify({ model: CHAT_MODEL, messages })
+      const req = request(`${slow.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${slow.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } })
+      req.on('error', () => {})
+      req.end(body)
+      // Time for the body to arrive and the lookup to start waiting; then the caller hangs up.
+      await new Promise((r) => setTimeout(r, 150))
+      req.destroy()
+      await new Promise((r) => setTimeout(r, 50))
+      release()
+      const text = async () => (await fetch(`${slow.url}/metrics`)).text()
+      await until(async () => counter(await text(), 'fomo_gateway_unbilled_total{reason="cancelled"}') === 1, 5000, 'the call to be counted as cancelled')
+      expect(counter(await text(), 'fomo_gateway_receipts_total{mode="call"}')).toBe(0)
+      expect(upstream.requests.length).toBe(calls)
+    } finally {
+      release()
+      await slow.close()
+    }
   })
 
   it('a bad API key is a 401 (invalid_api_key) and never reaches the upstream', async () => {
