@@ -9,6 +9,12 @@ import { sendBatch, sendReceipts } from '../aggregator/client.ts'
 import type { Metrics } from '../aggregator/metrics.ts'
 import type { QueueRecord, ReceiptQueue } from './queue.ts'
 
+/**
+ * Aggregator refusals that are not about the receipt itself: a timestamp ahead of the aggregator's clock (it passes
+ * once the clocks agree) and an aggregator fault. Records refused so stay before the cursor and are sent again.
+ */
+export const RETRYABLE_REJECTIONS: ReadonlySet<string> = new Set(['future-timestamp', 'internal'])
+
 export type ForwarderOptions = {
   /** The aggregator's base URL. */
   url: string
@@ -63,17 +69,20 @@ export class Forwarder {
     const { retryMs = 500, maxRetryMs = 30_000, chunkBytes = 1 << 20, lingerMs = 200, metrics, log } = this.options
     let backoff = retryMs
     while (!this.#stopped) {
-      const from = this.queue.cursor
-      const items = await this.queue.readFrom(from, chunkBytes)
-      if (items.length === 0) {
-        await this.#prune()
-        await Promise.race([this.queue.whenAppended(1000), this.#stopSignal])
-        await this.#pause(lingerMs)
-        continue
-      }
+      // Inside the try: a failed read (a file error) is retried like a failed delivery, not left to end the process.
       try {
+        const from = this.queue.cursor
+        const items = await this.queue.readFrom(from, chunkBytes)
+        if (items.length === 0) {
+          await this.#prune()
+          await Promise.race([this.queue.whenAppended(1000), this.#stopSignal])
+          await this.#pause(lingerMs)
+          continue
+        }
         await this.#deliver(items.map((i) => i.record))
         await this.queue.setCursor(items.at(-1)!.next)
+        // Also under steady traffic, when the queue is never found empty (at most once a minute).
+        await this.#prune()
         backoff = retryMs
         const next = items.at(-1)!.next
         if (next.segment === from.segment && next.offset - from.offset < chunkBytes / 2) await this.#pause(lingerMs)
@@ -96,9 +105,16 @@ export class Forwarder {
     const count = (status: string, n: number) => {
       if (n > 0) metrics.counter('fomo_gateway_forwarded_total', 'Receipts delivered to the aggregator, by its answer', { status }, n)
     }
+    // A refusal that time mends (the gateway's clock ahead of the aggregator's) or an aggregator fault is not final:
+    // the chunk is sent again later, where the receipts already stored come back as duplicates.
+    const retryable = (rejections: ReadonlyArray<{ reason?: string | undefined; status?: string }>) => {
+      const r = rejections.find((x) => (x.status === undefined || x.status === 'rejected') && x.reason !== undefined && RETRYABLE_REJECTIONS.has(x.reason))
+      if (r) throw new Error(`the aggregator refused a receipt for now (${r.reason}); it is sent again later`)
+    }
     const receipts = records.flatMap((r) => (r.kind === 'receipt' ? [JSON.stringify(r.document)] : []))
     if (receipts.length > 0) {
       const summary = await sendReceipts(receipts, { url, attempts: 1 })
+      retryable(summary.rejections)
       count('accepted', summary.accepted)
       count('duplicate', summary.duplicates)
       count('rejected', summary.rejected)
@@ -107,6 +123,7 @@ export class Forwarder {
     for (const r of records) {
       if (r.kind !== 'batch') continue
       const answer = await sendBatch(url, JSON.stringify(r.document), { attempts: 1 })
+      retryable(answer.batch === 'rejected' ? [{ reason: answer.reason }] : (answer.results ?? []))
       if (answer.batch === 'rejected') {
         count('rejected', r.digests.length)
         log({ level: 'error', msg: 'the aggregator refused a batch', reason: answer.reason, message: answer.message, receipts: r.digests.length })

@@ -21,7 +21,7 @@ import { readReceiptsText } from '../../src/receipts/file.ts'
 import { ReceiptVerifier } from '../../src/receipts/verify.ts'
 import { worldConfig } from '../aggregator/world.ts'
 import { startStubUpstream, type StubUpstream } from '../../src/gateway/stubUpstream.ts'
-import { aggregatorStore, CHAT_MODEL, EMBED_MODEL, gatewayFiles, spawnGateway, startAggregator, startGateway, until, type TestGateway } from './world.ts'
+import { aggregatorStore, CHAT_MODEL, EMBED_MODEL, gatewayFiles, nowNs, spawnGateway, startAggregator, startGateway, until, type TestGateway } from './world.ts'
 
 const config = worldConfig()
 const verifier = new ReceiptVerifier({ domain: config.domain })
@@ -116,6 +116,28 @@ describe.each(modes)('the aggregator down, then back (%s)', (_, signing) => {
       await until(() => gw.service.forwarder!.drained, 20_000, 'the resent queue to drain')
       expect(aggregator.service.metrics.render()).toMatch(/fomo_receipts_total\{status="duplicate"\} 30\n/)
       expect(await store.epochStatus(made.epoch)).toMatchObject(expected)
+    } finally {
+      await gw.close()
+      await aggregator.close()
+    }
+  })
+})
+
+describe.each(modes)('a gateway clock ahead of the aggregator\'s (%s)', (_, signing) => {
+  it('receipts refused as from the future stay queued, and arrive once the clocks agree', async () => {
+    // The aggregator's clock runs 400 s behind the gateway's, past its 300 s skew: every receipt is "future-timestamp".
+    let behind = 400n * 1_000_000_000n
+    const aggregator = await startAggregator({ store, config, now: () => nowNs() - behind })
+    const gw = await startGateway(upstream, { signing, aggregator: { url: aggregator.url, retryMs: 20, maxRetryMs: 100 } })
+    try {
+      const made = await calls(gw, 12)
+      const before = await store.epochStatus(made.epoch)
+      await until(async () => /fomo_gateway_forward_failures_total \d+/.test(await (await fetch(`${gw.url}/metrics`)).text()), 5000, 'a refused delivery')
+      expect(gw.service.forwarder!.drained).toBe(false)
+      expect((await store.epochStatus(made.epoch)).receipts).toBe(before.receipts)
+      behind = 0n
+      await until(() => gw.service.forwarder!.drained, 20_000, 'the queue to drain once the clocks agree')
+      expect(await store.epochStatus(made.epoch)).toMatchObject({ receipts: before.receipts + 12, gross: String(BigInt(before.gross) + made.gross) })
     } finally {
       await gw.close()
       await aggregator.close()
