@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { link, mkdir, rm, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { link, lstat, mkdir, rm, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { syncPath } from '../base/fsync.ts'
 import { createInterface } from 'node:readline'
 import { readReceiptsText, RECEIPT_BATCH_PART_FORMAT } from '../receipts/file.ts'
 import { RECEIPT_BATCH_FORMAT } from '../receipts/batchDecode.ts'
@@ -147,8 +148,13 @@ export async function retainEpoch(store: Store, epoch: number, options: Retentio
     throw new RetentionError(`epoch ${epoch} is within its dispute window${ends === undefined ? '' : ` (until ${new Date(ends * 1000).toISOString()})`}; its receipts stay in the store until then`)
   await mkdir(options.dir, { recursive: true })
   const path = exportPath(options.dir, epoch)
-  const existing = await stat(path).catch(() => undefined)
+  const existing = await lstat(path).catch(() => undefined)
+  // A link could be pointed elsewhere after it is verified, and a FIFO would hang the read.
+  if (existing && !existing.isFile()) throw new RetentionError(`${path} is not a regular file; nothing was removed`, 'Move it away: retention writes the export there itself.')
   if (!existing) await exportEpoch(store, epoch, path)
+  // The export must outlive a power cut before the store lets go of the receipts: the file and its directory entry.
+  await syncPath(path)
+  await syncPath(dirname(path))
   const verified = await verifyExport(store, epoch, path)
   const retained = await store.removeEpochReceipts(epoch, { expected: verified.totals, mode: options.mode, windowSeconds: options.windowSeconds, exportFile: path, exportSha256: verified.sha256, now })
   return { ...retained, exported: !existing, alreadyRetained: false }

@@ -10,7 +10,7 @@ import type { ReceiptColumns } from '../receipts/columns.ts'
 import { configJson, readConfig, type AggregatorConfig } from '../epoch/config.ts'
 import { type EpochInputs } from '../epoch/inputs.ts'
 import { faultPoint } from '../base/faults.ts'
-import { ARTIFACT_CHUNK_BYTES, migrate } from './migrations.ts'
+import { ARTIFACT_CHUNK_BYTES, migrate, PARTITION_LOCK } from './migrations.ts'
 import { seal } from '../epoch/seal.ts'
 import { readManifest } from '../epoch/manifest.ts'
 import { parseJsonDocument } from '../base/json.ts'
@@ -803,9 +803,13 @@ export class SqlStore implements Store {
 
   async removeEpochReceipts(epoch: number, options: RemoveOptions): Promise<RetainedEpoch> {
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new StoreError(`epoch ${epoch} is not an epoch number; give a non-negative integer`)
+    if (!Number.isSafeInteger(options.windowSeconds) || options.windowSeconds < 0) throw new StoreError(`dispute window ${options.windowSeconds} is not a number of seconds; give a non-negative integer`)
     const nowSeconds = Number((options.now ?? nowNs()) / 1_000_000_000n)
     return this.sql.transaction(async (tx) => {
-      // Exclusive: no receipt or batch of the epoch is written while its totals are compared and its partitions go.
+      // Partition creation on another node waits (it could otherwise deadlock with this on the default partition, or
+      // make the epoch's partition again just after it goes); then no receipt or batch of the epoch is written while
+      // its totals are compared and its partitions go.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ORDER_LOCK])
       const gone = await this.#retained(tx, epoch)
       if (gone) throw retainedError(gone, 'there is nothing left to remove')
@@ -816,6 +820,8 @@ export class SqlStore implements Store {
         throw new StoreError(
           `epoch ${epoch} is within its dispute window (sealed ${row.at === null ? 'at an unknown time' : new Date(Number(row.at) * 1000).toISOString()}, window ${options.windowSeconds} s${open === undefined ? '' : `, until ${new Date(open * 1000).toISOString()}`}); its receipts stay in the store until then`,
         )
+      // Rows of the epoch still in the default partition move into its own, which --detach then keeps whole.
+      await tx.query('SELECT fomo_epoch_partition($1)', [epoch])
       const totals = await this.#epochTotals(tx, epoch)
       const differs = totalsDiffer(totals, options.expected)
       if (differs) throw new StoreError(`epoch ${epoch}: the export does not match the store (${differs}); nothing was removed`, 'Export and verify the epoch again (fomo retention does both).')

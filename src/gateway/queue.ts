@@ -11,6 +11,7 @@ import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type Fi
 import { join } from 'node:path'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
+import { syncPath } from '../base/fsync.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { Reader } from '../base/reader.ts'
 import { readBatchDocument, RECEIPT_BATCH_FORMAT, type ReceiptBatchDocument } from '../receipts/batchDecode.ts'
@@ -191,7 +192,7 @@ export class ReceiptQueue {
     this.#current++
     this.#sizes.set(this.#current, 0)
     this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#appendFlags)
-    await syncDirectory(this.#dir)
+    await syncPath(this.#dir)
   }
 
   #index(record: QueueRecord, at: Omit<Entry, 'index'>): void {
@@ -427,11 +428,4 @@ function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
       })
     write(buffers)
   })
-}
-
-/** fsync of a directory, so a new file's entry survives a crash (not every platform allows it). */
-async function syncDirectory(dir: string): Promise<void> {
-  const d = await open(dir, 'r')
-  await d.sync().catch(() => undefined)
-  await d.close()
 }

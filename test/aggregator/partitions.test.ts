@@ -4,7 +4,7 @@
  * the dispute window and never on an export that does not verify), and the migration from the unpartitioned
  * schema on a populated store.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -126,7 +126,8 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
   it.skipIf(skip)('retains a sealed epoch past its dispute window only through an export that verifies, and refuses its receipts afterwards', { timeout: 600_000 }, async () => {
     const store = await make()
     await populate(store)
-    await store.ensurePartitions([E - 2, E - 1, E, E + 1])
+    // E - 1 gets no partition: its rows stay in the default one (a node that was away when it was current).
+    await store.ensurePartitions([E - 2, E, E + 1])
     const dir = await tmp()
     const window = 86_400
     const later = SEALED_AT + BigInt(window) * S + S
@@ -157,8 +158,12 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
     expect(await store.retained(E - 2)).toBeUndefined()
     expect(await store.partitionEpochs()).toContain(E - 2)
 
-    // A good export: written, verified, then the partitions are dropped.
+    // A link where the export goes could be pointed elsewhere once verified: refused.
     await rm(path)
+    await symlink(join(dir, 'elsewhere.ndjson'), path)
+    await expect(store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).rejects.toThrow(/is not a regular file; nothing was removed/)
+    await rm(path)
+    // A good export: written, verified, then the partitions are dropped.
     const before = await store.epochStatus(E - 2)
     const dropped = await store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })
     expect(dropped).toMatchObject({ epoch: E - 2, ...totals, mode: 'drop', exported: true, alreadyRetained: false, exportFile: path })
@@ -172,7 +177,11 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
     expect(await store.retained(E - 2)).toMatchObject({ receipts: 10, exportFile: path })
     expect(await store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).toMatchObject({ alreadyRetained: true })
 
-    // Detached: the epoch's rows leave the receipts table and stay in a table of their own.
+    // Detached: the epoch's rows leave the receipts table and stay in a table of their own, those that were in the
+    // default partition included.
+    expect((await sqlOf(store).query<{ n: string }>(`SELECT count(*)::text AS n FROM receipts_default WHERE epoch = $1`, [E - 1]))[0]!.n).toBe('10')
+    // A dispute window that is no number of seconds is refused.
+    await expect(store.removeEpochReceipts(E - 1, { expected: totals, mode: 'detach', windowSeconds: -1, exportFile: path, exportSha256: '00', now: later })).rejects.toThrow(/dispute window -1 is not a number of seconds/)
     const detached = await store.retainEpoch(E - 1, { dir, mode: 'detach', windowSeconds: window, now: later })
     expect(detached).toMatchObject({ epoch: E - 1, receipts: 10, mode: 'detach' })
     expect(await store.epochTotals(E - 1)).toMatchObject({ receipts: 0, batches: 0 })
