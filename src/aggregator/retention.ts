@@ -33,7 +33,7 @@ export type RetentionOptions = {
   now?: bigint | undefined
 }
 
-/** What retention did: the retained epoch's record; `exported` is false when an existing export file was verified and used. */
+/** What retention did: the retained epoch's record; `exported` is false when the file already there was the store's export, byte for byte, and was used. */
 export type RetentionResult = RetainedEpoch & { exported: boolean; alreadyRetained: boolean }
 
 /** Seven days: well past the registry's timelock (a day in the examples), in which an epoch can be revoked and disputed. */
@@ -134,8 +134,9 @@ export async function verifyExport(store: Store, epoch: number, path: string): P
 }
 
 /**
- * Retains one sealed epoch past its dispute window: exports it to `dir` (an export already there is verified and
- * used, never replaced), verifies the file against the store, then removes the epoch's receipts and batches.
+ * Retains one sealed epoch past its dispute window: exports it from the store and verifies the export, places it in
+ * `dir` (a file already there is used only when it is byte for byte the same, never replaced), syncs it, then
+ * removes the epoch's receipts and batches.
  */
 export async function retainEpoch(store: Store, epoch: number, options: RetentionOptions): Promise<RetentionResult> {
   const done = await store.retained(epoch)
@@ -151,11 +152,32 @@ export async function retainEpoch(store: Store, epoch: number, options: Retentio
   const existing = await lstat(path).catch(() => undefined)
   // A link could be pointed elsewhere after it is verified, and a FIFO would hang the read.
   if (existing && !existing.isFile()) throw new RetentionError(`${path} is not a regular file; nothing was removed`, 'Move it away: retention writes the export there itself.')
-  if (!existing) await exportEpoch(store, epoch, path)
-  // The export must outlive a power cut before the store lets go of the receipts: the file and its directory entry.
-  await syncPath(path)
-  await syncPath(dirname(path))
-  const verified = await verifyExport(store, epoch, path)
-  const retained = await store.removeEpochReceipts(epoch, { expected: verified.totals, mode: options.mode, windowSeconds: options.windowSeconds, exportFile: path, exportSha256: verified.sha256, now })
-  return { ...retained, exported: !existing, alreadyRetained: false }
+  // The export is always made afresh from the store and verified. A file already there is used only when it is
+  // byte for byte that export: totals and the digests' sum alone could be matched by a forged set of receipts.
+  const tmp = `${path}.${process.pid}.tmp`
+  try {
+    await writeReceiptExport(store, epoch, tmp)
+    const verified = await verifyExport(store, epoch, tmp)
+    if (existing) {
+      const sha256 = await fileSha256(path)
+      if (sha256 !== verified.sha256)
+        throw new RetentionError(
+          `${path} is not the store's export of epoch ${epoch} (its sha256 is ${sha256}, the store's export's ${verified.sha256}); nothing was removed`,
+          'Move the file away (keep it if it is an older archive): retention writes the export there itself.',
+        )
+    } else await link(tmp, path)
+    // The export must outlive a power cut before the store lets go of the receipts: the file and its directory entry.
+    await syncPath(path)
+    await syncPath(dirname(path))
+    const retained = await store.removeEpochReceipts(epoch, { expected: verified.totals, mode: options.mode, windowSeconds: options.windowSeconds, exportFile: path, exportSha256: verified.sha256, now })
+    return { ...retained, exported: !existing, alreadyRetained: false }
+  } finally {
+    await rm(tmp, { force: true })
+  }
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { migrate, MIGRATIONS } from '../../src/aggregator/migrations.ts'
 import { main } from '../../src/cli/main.ts'
-import { exportEpoch, exportPath, readExport } from '../../src/aggregator/retention.ts'
+import { exportEpoch, exportPath, readExport, verifyExport } from '../../src/aggregator/retention.ts'
 import { AggregatorService } from '../../src/aggregator/service.ts'
 import { openSql, type Sql } from '../../src/aggregator/sql.ts'
 import { openStore, type SqlStore, type Store } from '../../src/aggregator/store.ts'
@@ -146,10 +146,12 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
     const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
     expect(lines).toHaveLength(7)
     await writeFile(path, `${lines.slice(0, -1).join('\n')}\n`)
-    await expect(store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).rejects.toThrow(/does not match epoch .* in the store \(the store holds 10 receipts, the export 6\); nothing was removed/)
+    await expect(verifyExport(store, E - 2, path)).rejects.toThrow(/does not match epoch .* in the store \(the store holds 10 receipts, the export 6\); nothing was removed/)
+    // Retention uses a file already there only when it is byte for byte the store's export.
+    await expect(store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).rejects.toThrow(/is not the store's export of epoch .*; nothing was removed/)
     // A changed amount breaks the receipt's signature: named by its line.
     await writeFile(path, `${[lines[0]!.replace(/"grossAmount":"(\d+)"/, (_, g) => `"grossAmount":"${BigInt(g) + 1n}"`), ...lines.slice(1)].join('\n')}\n`)
-    await expect(store.retainEpoch(E - 2, { dir, mode: 'drop', windowSeconds: window, now: later })).rejects.toThrow(/line 1: .*nothing was removed/)
+    await expect(verifyExport(store, E - 2, path)).rejects.toThrow(/line 1: .*nothing was removed/)
     // Removal itself compares the store with what the export held.
     await expect(
       store.removeEpochReceipts(E - 2, { expected: { ...totals, charged: totals.charged + 1n }, mode: 'drop', windowSeconds: window, exportFile: path, exportSha256: '00', now: later }),
@@ -182,8 +184,12 @@ describe.each(BACKENDS)('partitioned receipts on %s', (backend: Backend) => {
     expect((await sqlOf(store).query<{ n: string }>(`SELECT count(*)::text AS n FROM receipts_default WHERE epoch = $1`, [E - 1]))[0]!.n).toBe('10')
     // A dispute window that is no number of seconds is refused.
     await expect(store.removeEpochReceipts(E - 1, { expected: totals, mode: 'detach', windowSeconds: -1, exportFile: path, exportSha256: '00', now: later })).rejects.toThrow(/dispute window -1 is not a number of seconds/)
+    // The store's own export, already there, is used as it is.
+    await exportEpoch(store, E - 1, exportPath(dir, E - 1))
+    const placed = await readFile(exportPath(dir, E - 1))
     const detached = await store.retainEpoch(E - 1, { dir, mode: 'detach', windowSeconds: window, now: later })
-    expect(detached).toMatchObject({ epoch: E - 1, receipts: 10, mode: 'detach' })
+    expect(detached).toMatchObject({ epoch: E - 1, receipts: 10, mode: 'detach', exported: false })
+    expect((await readFile(exportPath(dir, E - 1))).equals(placed)).toBe(true)
     expect(await store.epochTotals(E - 1)).toMatchObject({ receipts: 0, batches: 0 })
     expect((await sqlOf(store).query<{ n: string }>(`SELECT count(*)::text AS n FROM receipts_retained_${E - 1}`))[0]!.n).toBe('10')
 

@@ -12,8 +12,8 @@ export const retentionCommand: Command = {
   name: 'retention',
   summary:
     'Moves the receipts of sealed epochs before --before out of the store once their dispute window has passed: each epoch is\n' +
-    'exported to --out/receipts-<epoch>.ndjson (the `fomo export-receipts` format; an export already there is verified, never\n' +
-    'replaced), the file is read back and verified against the store (every signature, counts, sums, receipt digests), and only\n' +
+    'exported to --out/receipts-<epoch>.ndjson (the `fomo export-receipts` format; a file already there is used only when it is\n' +
+    'byte for byte the store\'s export, never replaced), the file is read back and verified against the store (every signature, counts, sums, receipt digests), and only\n' +
     'then are its partitions dropped (--drop) or detached into tables of their own (--detach). An export that does not verify\n' +
     'removes nothing. Receipts of a retained epoch are refused afterwards (it is sealed).',
   options: {
