@@ -53,6 +53,8 @@ export type QueueOptions = {
    * last answered records.
    */
   durability?: QueueDurability
+  /** Fault injection (tests): writes a group's lines in place of the file write; it may write part of them, then throw. */
+  writeGroup?: ((fd: number, buffers: Buffer[]) => Promise<void>) | undefined
 }
 
 export type QueueDurability = 'disk' | 'process'
@@ -84,6 +86,7 @@ export class ReceiptQueue {
   #waiting: Array<{ lines: string[]; records: QueueRecord[]; resolve: () => void; reject: (error: Error) => void }> = []
   #flushing = false
   #broken: Error | undefined
+  readonly #writeGroup: (fd: number, buffers: Buffer[]) => Promise<void>
   #appended: Array<() => void> = []
   #cursor: Position = { segment: 1, offset: 0 }
 
@@ -93,6 +96,7 @@ export class ReceiptQueue {
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024
     this.#maxIndex = options.maxIndex ?? 1_000_000
     this.#appendFlags = (options.durability ?? 'disk') === 'disk' ? APPEND_DSYNC : APPEND
+    this.#writeGroup = options.writeGroup ?? writeAll
   }
 
   /** Opens (creating) the queue in `dir`, recovering from a crash. */
@@ -169,11 +173,18 @@ export class ReceiptQueue {
               offset += bytes.length
             }
           // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
-          await writeAll(fd, buffers)
+          await this.#writeGroup(fd, buffers)
           this.#sizes.set(this.#current, offset)
           for (const p of placed) this.#index(p.record, p.entry)
         } catch (error) {
-          // A write that failed may have left part of a line: nothing more is appended until a restart cuts it off.
+          // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
+          // and synced; else a restart would find its whole lines and forward them. If even that fails, nothing more
+          // is appended until a restart cuts off a torn line.
+          const size = this.#sizes.get(this.#current) ?? 0
+          await this.#handle
+            ?.truncate(size)
+            .then(() => this.#handle?.sync())
+            .catch(() => undefined)
           this.#broken = new QueueError(`the receipt queue could not be written: ${(error as Error).message}`, 'Free disk space or fix the data directory, then restart the gateway (it recovers the queue).')
           for (const w of [...group, ...this.#waiting.splice(0)]) w.reject(this.#broken)
           return

@@ -3,6 +3,7 @@
  * crash is cut off, anything else unreadable (a corrupt line, another format, a foreign cursor) is refused naming
  * where; segments rotate, are read across in order, and are pruned once delivered.
  */
+import { writeSync } from 'node:fs'
 import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,6 +51,34 @@ describe('the receipt queue', () => {
     queue = await open(dir)
     expect(queue.unsignedCount).toBe(0)
     expect(await queue.lookup(digestD)).toMatchObject({ index: 1, record: { kind: 'batch', digests: [digestC, digestD] } })
+    await queue.close()
+  })
+
+  it('a group write that fails part-way is cut back: its refused (unbilled) calls are not found after a restart', async () => {
+    const dir = await tempDir()
+    let queue = await open(dir)
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    const [kept, lost1, lost2] = receipts(3)
+    await signer.record(kept!)
+    await queue.close()
+    // The disk fills after one whole line of a group of two has reached the file.
+    queue = await ReceiptQueue.open(dir, {
+      domain,
+      writeGroup: async (fd, buffers) => {
+        writeSync(fd, buffers[0]!)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      },
+    })
+    const failing = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    const refused = await Promise.allSettled([failing.record(lost1!), failing.record(lost2!)])
+    expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/could not be written: ENOSPC/)
+    await queue.close()
+    queue = await open(dir)
+    const read = await queue.readFrom(queue.cursor, 1 << 20)
+    expect(read).toHaveLength(1)
+    expect(await queue.lookup(lost1!.requestId)).toBeUndefined()
+    expect(await queue.lookup(kept!.requestId)).toBeDefined()
     await queue.close()
   })
 
