@@ -116,6 +116,8 @@ export class GatewayService {
   #randomAt = 0
   /** The key store's modification time and size when it was read. */
   #keysVersion = ''
+  /** When keys.json was last checked for a change (ns of options.now). */
+  #keysCheckedAt = 0n
 
   private constructor(
     readonly options: GatewayOptions,
@@ -249,6 +251,15 @@ export class GatewayService {
     )
   }
 
+  /** Reads keys.json again when it changed since it was read; true when it did. */
+  async #reloadKeys(): Promise<boolean> {
+    const version = await keysVersion(this.options.dataDir)
+    if (version === this.#keysVersion) return false
+    this.#keysVersion = version
+    this.#keys = new KeyRing(await loadKeys(this.options.dataDir))
+    return true
+  }
+
   /** The caller: by a signed request (the headers `fomo-address`, ..., `fomo-signature`), else by its API key. */
   async #caller(req: IncomingMessage, path: string, body: Buffer): Promise<Hex> {
     if (req.headers[SIGNED_HEADERS.signature] !== undefined) return this.#checker.check(req.headers, req.method ?? 'GET', req.url ?? path, body, Number(this.options.now() / 1_000_000_000n))
@@ -256,14 +267,7 @@ export class GatewayService {
     if (!key) throw unauthorized("You didn't provide an API key. Send it as `Authorization: Bearer <key>` (fomo gateway keys add), or sign the request with your Ethereum key.")
     let user = this.#keys.userOf(key)
     // A key added while the gateway runs: the key store is read again when it changed.
-    if (!user) {
-      const version = await keysVersion(this.options.dataDir)
-      if (version !== this.#keysVersion) {
-        this.#keysVersion = version
-        this.#keys = new KeyRing(await loadKeys(this.options.dataDir))
-        user = this.#keys.userOf(key)
-      }
-    }
+    if (!user && (await this.#reloadKeys())) user = this.#keys.userOf(key)
     if (!user) throw unauthorized('Incorrect API key provided. Ask the provider for a key (fomo gateway keys add).')
     return user
   }
@@ -272,6 +276,12 @@ export class GatewayService {
     const signed = req.headers[SIGNED_HEADERS.signature] !== undefined
     // An API key is checked before the body is read; a signature covers the body, so it is checked after.
     const key = signed ? undefined : bearerKey(req)
+    // A revoked key stops working within a second: keys.json is checked for a change at most once a second.
+    const now = this.options.now()
+    if (key !== undefined && now - this.#keysCheckedAt >= 1_000_000_000n) {
+      this.#keysCheckedAt = now
+      await this.#reloadKeys()
+    }
     // A known key is answered without waiting; an unknown one goes through #caller (which reads the key store again).
     let user = signed ? undefined : ((key === undefined ? undefined : this.#keys.userOf(key)) ?? (await this.#caller(req, path, EMPTY)))
     const body = await readBody(req, this.#maxBodyBytes)

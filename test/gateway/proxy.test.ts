@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Hex } from '../../src/base/bytes.ts'
 import { chargedAmount } from '../../src/economics/revenue.ts'
 import { runCommand } from '../../src/cli/command.ts'
-import { gatewayCommand, gatewayKeysListCommand } from '../../src/cli/commands/gateway.ts'
+import { gatewayCommand, gatewayKeysListCommand, gatewayKeysRevokeCommand } from '../../src/cli/commands/gateway.ts'
 import { signingFetch } from '../../src/gateway/identity.ts'
 import { inputsFileStakes } from '../../src/gateway/discounts.ts'
 import { grossAmount } from '../../src/gateway/prices.ts'
@@ -296,6 +296,21 @@ describe('keys and batch signing', () => {
     const { response } = await gw.client({ apiKey: key }).chat.completions.create({ model: CHAT_MODEL, messages }).withResponse()
     const { receipt } = await receiptOf(gw.client({ apiKey: key }), response.headers.get('fomo-receipt-digest')!)
     expect(receipt.user).toBe(OTHER_USER)
+  })
+
+  it('keys revoke: a running gateway refuses a revoked key within a second; other keys go on working', async () => {
+    const key = await addKey(gw.dataDir, OTHER_USER, 'to revoke')
+    await gw.client({ apiKey: key }).chat.completions.create({ model: CHAT_MODEL, messages })
+    const id = JSON.parse(await readFile(join(gw.dataDir, 'keys.json'), 'utf8')).keys.find((k: { label: string }) => k.label === 'to revoke').id as string
+    const io = bufferIo()
+    expect(await runCommand(gatewayKeysRevokeCommand, ['--id', id, '--data-dir', gw.dataDir], io)).toBe(0)
+    expect(JSON.parse(io.out.join(''))).toMatchObject({ revoked: id, label: 'to revoke' })
+    await new Promise((r) => setTimeout(r, 1_100))
+    const error = await gw.client({ apiKey: key }).chat.completions.create({ model: CHAT_MODEL, messages }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' })
+    await gw.client().chat.completions.create({ model: CHAT_MODEL, messages })
+    // Revoking what is not there says so.
+    await expect(runCommand(gatewayKeysRevokeCommand, ['--id', id, '--data-dir', gw.dataDir], bufferIo())).rejects.toThrow(/no key with id key_[0-9a-f]{16} in .*keys\.json/)
   })
 
   it('batch signing: the receipt is on disk before the answer, signed in the interval\'s batch, and served with its inclusion proof', async () => {

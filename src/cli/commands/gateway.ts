@@ -139,6 +139,30 @@ export const gatewayKeysAddCommand: Command = {
   },
 }
 
+export const gatewayKeysRevokeCommand: Command = {
+  name: 'gateway keys revoke',
+  summary: "Revokes API keys: the key with --id, or every key of --user; a running gateway refuses them within a second (it reads keys.json again at most once a second).",
+  options: {
+    id: { type: 'string', valueName: 'key_...', description: 'The key to revoke (its id, from keys add or keys list)' },
+    user: { type: 'string', valueName: '0x...', description: 'Revoke every key of this account' },
+    ...dataDirOption,
+  },
+  examples: ['fomo gateway keys revoke --id key_0123456789abcdef', 'fomo gateway keys revoke --user 0x70997970C51812dc3A010C7d01b50e0d17dc79C8'],
+  async run({ values }, io) {
+    const name = 'gateway keys revoke'
+    const id = typeof values.id === 'string' ? values.id : undefined
+    const user = typeof values.user === 'string' ? values.user : undefined
+    if ((id === undefined) === (user === undefined)) throw new UsageError('give either --id or --user', name)
+    if (user !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(user)) throw new UsageError('--user must be a 0x address', name)
+    const dataDir = dataDirOf(values, io.cwd)
+    const keys = await loadKeys(dataDir)
+    const revoked = keys.filter((k) => (id !== undefined ? k.id === id : k.user === user!.toLowerCase()))
+    if (revoked.length === 0) throw new UsageError(`no key ${id !== undefined ? `with id ${id}` : `of ${user}`} in ${resolve(dataDir, KEYS_FILE)}; \`fomo gateway keys list\` shows them`, name)
+    await writeFileAtomic(resolve(dataDir, KEYS_FILE), `${JSON.stringify(keyStoreJson(keys.filter((k) => !revoked.includes(k))), null, 2)}\n`, 0o600)
+    for (const k of revoked) io.stdout(`${JSON.stringify({ revoked: k.id, user: getAddress(k.user), label: k.label })}\n`)
+  },
+}
+
 export const gatewayKeysListCommand: Command = {
   name: 'gateway keys list',
   summary: 'Lists the API keys the gateway issued: id, user, label and creation time (the keys themselves are not stored).',
