@@ -145,11 +145,17 @@ export class ReceiptQueue {
   /** Resolves at the next durable append (or after `ms`). */
   whenAppended(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms).unref()
-      this.#appended.push(() => {
+      const notify = () => {
         clearTimeout(timer)
         resolve()
-      })
+      }
+      // On timeout the waiter leaves the list: an idle gateway would otherwise add one a second until the next append.
+      const timer = setTimeout(() => {
+        const at = this.#appended.indexOf(notify)
+        if (at >= 0) this.#appended.splice(at, 1)
+        resolve()
+      }, ms).unref()
+      this.#appended.push(notify)
     })
   }
 

@@ -351,6 +351,7 @@ describe('starting the gateway', () => {
     await writeFile(join(files.dir, 'provider.key'), PROVIDER_KEYS[1]!)
     await expect(runCommand(gatewayCommand, [...files.args, '--upstream', upstream.url], io)).rejects.toThrow(/is not allowed to sign for deployment/)
     await expect(runCommand(gatewayCommand, [...files.args, '--upstream', upstream.url, '--sign', 'sometimes'], io)).rejects.toThrow(/--sign must be call or batch/)
+    await expect(runCommand(gatewayCommand, [...files.args, '--upstream', upstream.url, '--sign', 'batch', '--batch-max', '100000'], io)).rejects.toThrow(/--batch-max must be at most 40,000 \(a batch document takes up to about 210 bytes/)
     await expect(runCommand(gatewayCommand, [...files.args, '--upstream', upstream.url, '--rpc', 'http://127.0.0.1:1', '--stakes', 'x.json'], io)).rejects.toThrow(/--rpc or --stakes, not both/)
   })
 })

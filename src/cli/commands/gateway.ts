@@ -23,12 +23,20 @@ const dataDirOption: Record<string, OptionSpec> = {
 const dataDirOf = (values: Record<string, unknown>, cwd: string) => resolve(cwd, typeof values['data-dir'] === 'string' ? values['data-dir'] : 'fomo-gateway')
 
 /** A non-negative integer option, or its default. */
-function integer(values: Record<string, unknown>, name: string, fallback: number, command: string, min = 0): number {
+function integer(values: Record<string, unknown>, name: string, fallback: number, command: string, min = 0, max = Number.MAX_SAFE_INTEGER, why = ''): number {
   const v = values[name]
   if (v === undefined) return fallback
   if (typeof v !== 'string' || !/^[0-9]{1,15}$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer of at least ${min}`, command)
+  if (Number(v) > max) throw new UsageError(`--${name} must be at most ${max.toLocaleString('en-US')}${why}`, command)
   return Number(v)
 }
+
+/**
+ * Most receipts per batch: a batch document takes up to about 210 bytes a receipt (150 measured for typical calls), and
+ * the aggregator takes request bodies of up to 10 MiB by default, so a larger batch would be refused (413) and retried
+ * forever.
+ */
+const MAX_GATEWAY_BATCH = 40_000
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -84,7 +92,7 @@ export const gatewayCommand: Command = {
     }
     const mode = values.sign ?? 'call'
     if (mode !== 'call' && mode !== 'batch') throw new UsageError('--sign must be call or batch', name)
-    const signing: SigningMode = mode === 'call' ? { kind: 'call' } : { kind: 'batch', intervalMs: integer(values, 'batch-interval-ms', 1000, name, 10), maxReceipts: integer(values, 'batch-max', 10_000, name, 1) }
+    const signing: SigningMode = mode === 'call' ? { kind: 'call' } : { kind: 'batch', intervalMs: integer(values, 'batch-interval-ms', 1000, name, 10), maxReceipts: integer(values, 'batch-max', 10_000, name, 1, MAX_GATEWAY_BATCH, " (a batch document takes up to about 210 bytes a receipt; the aggregator takes bodies of up to 10 MiB)") }
     const durability = values['queue-durability'] ?? 'disk'
     if (durability !== 'disk' && durability !== 'process') throw new UsageError('--queue-durability must be disk or process', name)
     const dataDir = dataDirOf(values, io.cwd)
