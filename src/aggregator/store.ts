@@ -806,11 +806,12 @@ export class SqlStore implements Store {
     if (!Number.isSafeInteger(options.windowSeconds) || options.windowSeconds < 0) throw new StoreError(`dispute window ${options.windowSeconds} is not a number of seconds; give a non-negative integer`)
     const nowSeconds = Number((options.now ?? nowNs()) / 1_000_000_000n)
     return this.sql.transaction(async (tx) => {
-      // Partition creation on another node waits (it could otherwise deadlock with this on the default partition, or
-      // make the epoch's partition again just after it goes); then no receipt or batch of the epoch is written while
-      // its totals are compared and its partitions go.
+      // Partition creation and other retentions wait (one could otherwise deadlock with this on the default partition,
+      // or make the epoch's partition again just after it goes). The order lock is shared, as ingest takes it: ingest
+      // refuses a sealed epoch's receipts under it, so the totals cannot change while they are compared, and ingest of
+      // other epochs goes on during the scan (only the detach itself waits for it, briefly).
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [ORDER_LOCK])
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ORDER_LOCK])
       const gone = await this.#retained(tx, epoch)
       if (gone) throw retainedError(gone, 'there is nothing left to remove')
       const [row] = await tx.query<{ status: string; at: string | null }>('SELECT status, sealed_at::text AS at FROM epochs WHERE epoch = $1 FOR UPDATE', [epoch])
