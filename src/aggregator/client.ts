@@ -71,6 +71,14 @@ export async function sendBatch(url: string, batchText: string, options: RetryOp
 }
 
 type Answer = { accepted: number; duplicates: number; rejected: number; results: Array<{ index: number; status: string; reason: string; message: string }> }
+
+function isAnswer(a: unknown): a is Answer {
+  const x = a as Partial<Answer> & { batch?: unknown } | null
+  if (typeof x !== 'object' || x === null) return false
+  // A batch refused as a whole carries no per-receipt results.
+  if (x.batch === 'rejected') return true
+  return [x.accepted, x.duplicates, x.rejected].every((n) => Number.isSafeInteger(n)) && Array.isArray(x.results)
+}
 type BatchAnswer = Answer & { batch: 'accepted' | 'rejected'; reason?: string; message?: string }
 
 async function post(url: string, body: string, options: RetryOptions, summary: IngestSummary): Promise<Answer> {
@@ -96,7 +104,9 @@ async function post(url: string, body: string, options: RetryOptions, summary: I
         }
         if (res.status >= 400 || answer === undefined)
           throw new IngestError(`the aggregator refused the request (${res.status}): ${answer?.error ?? text.slice(0, 200)}; fix the input or --url (the same request would be refused again)`)
-        return answer as Answer
+        // A 2xx that is no ingest answer (another server at --url) must not pass for one: nothing would be delivered.
+        if (!isAnswer(answer)) throw new IngestError(`${url} answered ${res.status} with no ingest answer (${text.slice(0, 200)}); check --url names a fomo aggregator`)
+        return answer
       }
       lastError = `${res.status} ${text.slice(0, 200)}`
       const after = Number(res.headers.get('retry-after') ?? NaN)

@@ -2,6 +2,8 @@
  * Issue 14, what users read: errors never print BigInt literals, long work prints progress lines when stderr is
  * not a terminal, and the ingest client keeps retrying for as long as it is told (a restart takes longer than 3 s).
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { sendReceipts } from '../../src/aggregator/client.ts'
 import { describe as show, InvalidParameterError } from '../../src/base/errors.ts'
@@ -58,5 +60,16 @@ describe('the ingest client', () => {
     expect(waits.slice(0, 7)).toEqual([100, 200, 400, 800, 1600, 3200, 5000])
     expect(now).toBeGreaterThan(55_000)
     expect(now).toBeLessThanOrEqual(60_000)
+  })
+
+  it('refuses a 2xx answer that is no ingest answer (another server at --url), naming the URL', async () => {
+    const server = createServer((_req, res) => res.end('{"ok":true}'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await expect(sendReceipts(['{}'], { url, attempts: 1 })).rejects.toThrow(/answered 200 with no ingest answer .*; check --url names a fomo aggregator/)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
   })
 })
