@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { link, lstat, mkdir, rm, stat } from 'node:fs/promises'
+import { link, lstat, mkdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { syncPath } from '../base/fsync.ts'
 import { createInterface } from 'node:readline'

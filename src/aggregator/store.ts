@@ -805,6 +805,10 @@ export class SqlStore implements Store {
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new StoreError(`epoch ${epoch} is not an epoch number; give a non-negative integer`)
     if (!Number.isSafeInteger(options.windowSeconds) || options.windowSeconds < 0) throw new StoreError(`dispute window ${options.windowSeconds} is not a number of seconds; give a non-negative integer`)
     const nowSeconds = Number((options.now ?? nowNs()) / 1_000_000_000n)
+    // Rows of the epoch still in the default partition move into its own first, in a transaction of its own (done
+    // inside the removal it could deadlock with ingest), so that --detach keeps them all. A sealed epoch gets no
+    // new rows, so none reach the default partition after this.
+    await this.ensurePartitions([epoch])
     return this.sql.transaction(async (tx) => {
       // Partition creation and other retentions wait (one could otherwise deadlock with this on the default partition,
       // or make the epoch's partition again just after it goes). The order lock is shared, as ingest takes it: ingest
@@ -821,8 +825,6 @@ export class SqlStore implements Store {
         throw new StoreError(
           `epoch ${epoch} is within its dispute window (sealed ${row.at === null ? 'at an unknown time' : new Date(Number(row.at) * 1000).toISOString()}, window ${options.windowSeconds} s${open === undefined ? '' : `, until ${new Date(open * 1000).toISOString()}`}); its receipts stay in the store until then`,
         )
-      // Rows of the epoch still in the default partition move into its own, which --detach then keeps whole.
-      await tx.query('SELECT fomo_epoch_partition($1)', [epoch])
       const totals = await this.#epochTotals(tx, epoch)
       const differs = totalsDiffer(totals, options.expected)
       if (differs) throw new StoreError(`epoch ${epoch}: the export does not match the store (${differs}); nothing was removed`, 'Export and verify the epoch again (fomo retention does both).')

@@ -15,6 +15,9 @@ import type { QueueRecord, ReceiptQueue } from './queue.ts'
  */
 export const RETRYABLE_REJECTIONS: ReadonlySet<string> = new Set(['future-timestamp', 'internal'])
 
+/** How long records refused for a RETRYABLE_REJECTIONS reason hold the queue before the refusal is taken as final. */
+export const RETRYABLE_FOR_MS = 3_600_000
+
 export type ForwarderOptions = {
   /** The aggregator's base URL. */
   url: string
@@ -30,6 +33,8 @@ export type ForwarderOptions = {
   lingerMs?: number
   /** Delivered segments are deleted once their last write is this old (default two days). */
   retainMs?: number
+  /** How long a refusal of RETRYABLE_REJECTIONS holds the queue before it is taken as final (default an hour). */
+  retryableForMs?: number
   nowMs: () => number
   metrics: Metrics
   log: (entry: Record<string, unknown>) => void
@@ -41,6 +46,8 @@ export class Forwarder {
   #stop: () => void = () => undefined
   readonly #stopSignal: Promise<void>
   #lastPrune = 0
+  /** Since when (nowMs) the chunk at the cursor has been refused for a reason that may pass; undefined when not. */
+  #retryingSince: number | undefined
 
   constructor(
     readonly queue: ReceiptQueue,
@@ -81,6 +88,7 @@ export class Forwarder {
         }
         await this.#deliver(items.map((i) => i.record))
         await this.queue.setCursor(items.at(-1)!.next)
+        this.#retryingSince = undefined
         // Also under steady traffic, when the queue is never found empty (at most once a minute).
         await this.#prune()
         backoff = retryMs
@@ -107,9 +115,15 @@ export class Forwarder {
     }
     // A refusal that time mends (the gateway's clock ahead of the aggregator's) or an aggregator fault is not final:
     // the chunk is sent again later, where the receipts already stored come back as duplicates.
-    const retryable = (rejections: ReadonlyArray<{ reason?: string | undefined; status?: string }>) => {
+    // For an hour at most: a receipt refused so for good (a clock far ahead, a receipt the aggregator always fails on)
+    // must not hold every receipt behind it until they are too old; after that it is logged and passed as refused.
+    const retryable = (rejections: ReadonlyArray<{ reason?: string | undefined; message?: string | undefined; status?: string }>) => {
       const r = rejections.find((x) => (x.status === undefined || x.status === 'rejected') && x.reason !== undefined && RETRYABLE_REJECTIONS.has(x.reason))
-      if (r) throw new Error(`the aggregator refused a receipt for now (${r.reason}); it is sent again later`)
+      if (!r) return
+      const now = this.options.nowMs()
+      this.#retryingSince ??= now
+      if (now - this.#retryingSince < (this.options.retryableForMs ?? RETRYABLE_FOR_MS)) throw new Error(`the aggregator refused a receipt for now (${r.reason}); it is sent again later`)
+      log({ level: 'error', msg: 'a receipt refused for now was refused for over an hour; passed as refused', reason: r.reason, message: r.message })
     }
     const receipts = records.flatMap((r) => (r.kind === 'receipt' ? [JSON.stringify(r.document)] : []))
     if (receipts.length > 0) {
@@ -135,11 +149,16 @@ export class Forwarder {
     }
   }
 
+  /** Deletes delivered segments past the retention time, at most once a minute; a failure is logged, not retried sooner. */
   async #prune(): Promise<void> {
     const now = this.options.nowMs()
     if (now - this.#lastPrune < 60_000) return
     this.#lastPrune = now
-    const removed = await this.queue.prune(this.options.retainMs ?? 2 * 86_400_000, now)
-    if (removed > 0) this.options.log({ level: 'info', msg: 'deleted delivered queue segments', segments: removed })
+    try {
+      const removed = await this.queue.prune(this.options.retainMs ?? 2 * 86_400_000, now)
+      if (removed > 0) this.options.log({ level: 'info', msg: 'deleted delivered queue segments', segments: removed })
+    } catch (error) {
+      this.options.log({ level: 'error', msg: 'could not delete delivered queue segments', error: (error as Error).message.split('\n')[0] })
+    }
   }
 }

@@ -184,8 +184,8 @@ export class ReceiptQueue {
           for (const p of placed) this.#index(p.record, p.entry)
         } catch (error) {
           // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
-          // and synced; else a restart would find its whole lines and forward them. If even that fails, nothing more
-          // is appended until a restart cuts off a torn line.
+          // and synced; else a restart would find its whole lines and forward them. Either way nothing more is
+          // appended until a restart (which also cuts off a torn last line, should the truncation have failed).
           const size = this.#sizes.get(this.#current) ?? 0
           await this.#handle
             ?.truncate(size)

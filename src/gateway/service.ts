@@ -116,8 +116,10 @@ export class GatewayService {
   #randomAt = 0
   /** The key store's modification time and size when it was read. */
   #keysVersion = ''
-  /** When keys.json was last checked for a change (ns of options.now). */
-  #keysCheckedAt = 0n
+  /** When keys.json was last checked for a change (performance.now() ms). */
+  #keysCheckedAt = -Infinity
+  /** The reload in flight: one at a time, so an older read never replaces a newer ring. */
+  #keysReload: Promise<boolean> | undefined
 
   private constructor(
     readonly options: GatewayOptions,
@@ -252,12 +254,32 @@ export class GatewayService {
   }
 
   /** Reads keys.json again when it changed since it was read; true when it did. */
-  async #reloadKeys(): Promise<boolean> {
-    const version = await keysVersion(this.options.dataDir)
-    if (version === this.#keysVersion) return false
-    this.#keysVersion = version
-    this.#keys = new KeyRing(await loadKeys(this.options.dataDir))
-    return true
+  #reloadKeys(): Promise<boolean> {
+    this.#keysReload ??= this.#readKeys().finally(() => (this.#keysReload = undefined))
+    return this.#keysReload
+  }
+
+  async #readKeys(): Promise<boolean> {
+    try {
+      const version = await keysVersion(this.options.dataDir)
+      if (version === this.#keysVersion) return false
+      const keys = new KeyRing(await loadKeys(this.options.dataDir))
+      this.#keys = keys
+      this.#keysVersion = version
+      return true
+    } catch (error) {
+      // The ring in force stays, and the file is read again at the next check; a caller's call does not fail for it.
+      this.#log({ level: 'error', msg: 'the API key store could not be read; revoked or added keys take effect once it can', error: (error as Error).message.split('\n')[0] })
+      return false
+    }
+  }
+
+  /** keys.json is checked for a change at most once a second, so a revoked key is refused within a second on every route. */
+  async #keysFresh(): Promise<void> {
+    const now = performance.now()
+    if (now - this.#keysCheckedAt < 1000) return
+    this.#keysCheckedAt = now
+    await this.#reloadKeys()
   }
 
   /** The caller: by a signed request (the headers `fomo-address`, ..., `fomo-signature`), else by its API key. */
@@ -265,6 +287,7 @@ export class GatewayService {
     if (req.headers[SIGNED_HEADERS.signature] !== undefined) return this.#checker.check(req.headers, req.method ?? 'GET', req.url ?? path, body, Number(this.options.now() / 1_000_000_000n))
     const key = bearerKey(req)
     if (!key) throw unauthorized("You didn't provide an API key. Send it as `Authorization: Bearer <key>` (fomo gateway keys add), or sign the request with your Ethereum key.")
+    await this.#keysFresh()
     let user = this.#keys.userOf(key)
     // A key added while the gateway runs: the key store is read again when it changed.
     if (!user && (await this.#reloadKeys())) user = this.#keys.userOf(key)
@@ -276,12 +299,7 @@ export class GatewayService {
     const signed = req.headers[SIGNED_HEADERS.signature] !== undefined
     // An API key is checked before the body is read; a signature covers the body, so it is checked after.
     const key = signed ? undefined : bearerKey(req)
-    // A revoked key stops working within a second: keys.json is checked for a change at most once a second.
-    const now = this.options.now()
-    if (key !== undefined && now - this.#keysCheckedAt >= 1_000_000_000n) {
-      this.#keysCheckedAt = now
-      await this.#reloadKeys()
-    }
+    if (key !== undefined) await this.#keysFresh()
     // A known key is answered without waiting; an unknown one goes through #caller (which reads the key store again).
     let user = signed ? undefined : ((key === undefined ? undefined : this.#keys.userOf(key)) ?? (await this.#caller(req, path, EMPTY)))
     const body = await readBody(req, this.#maxBodyBytes)
@@ -520,7 +538,7 @@ export async function loadKeys(dataDir: string): Promise<KeyEntry[]> {
 /** The key store's modification time and size ('' when there is none yet). */
 async function keysVersion(dataDir: string): Promise<string> {
   const s = await stat(join(dataDir, KEYS_FILE)).catch(() => undefined)
-  return s ? `${s.mtimeMs}/${s.size}` : ''
+  return s ? `${s.ino}/${s.mtimeMs}/${s.size}` : ''
 }
 
 const upstreamTimeout = (ms: number) => new GatewayError(504, 'server_error', 'upstream_timeout', `The upstream server did not answer within ${ms} ms.`, null, 1)

@@ -143,6 +143,20 @@ describe.each(modes)('a gateway clock ahead of the aggregator\'s (%s)', (_, sign
       await aggregator.close()
     }
   })
+
+  it('a refusal that does not pass holds the queue for a bounded time only, then is taken as final', async () => {
+    const aggregator = await startAggregator({ store, config, now: () => nowNs() - 400n * 1_000_000_000n })
+    const gw = await startGateway(upstream, { signing, aggregator: { url: aggregator.url, retryMs: 20, maxRetryMs: 50, retryableForMs: 300 } })
+    try {
+      const made = await calls(gw, 6)
+      const before = await store.epochStatus(made.epoch)
+      await until(() => gw.service.forwarder!.drained, 20_000, 'the queue to pass the refusal as final')
+      expect((await store.epochStatus(made.epoch)).receipts).toBe(before.receipts)
+    } finally {
+      await gw.close()
+      await aggregator.close()
+    }
+  })
 })
 
 /** The digests the aggregator holds for the epoch, each verified; fails on any held twice. */
