@@ -8,7 +8,7 @@ import { getAddress } from 'viem'
 import type { Hex } from '../../base/bytes.ts'
 import { readConfig } from '../../epoch/config.ts'
 import { chainStakes, inputsFileStakes, noStakes } from '../../gateway/discounts.ts'
-import { keyEntry, keyStoreJson, newApiKey } from '../../gateway/identity.ts'
+import { keyEntry, keyStoreJson, newApiKey, type KeyEntry } from '../../gateway/identity.ts'
 import { readPriceTable } from '../../gateway/prices.ts'
 import { GatewayService, KEYS_FILE, loadKeys } from '../../gateway/service.ts'
 import type { SigningMode } from '../../gateway/signer.ts'
@@ -121,6 +121,9 @@ export const gatewayCommand: Command = {
   },
 }
 
+/** Writes the key store whole (atomically, mode 0600): a running gateway reads it again when it changes. */
+const saveKeys = (dataDir: string, keys: readonly KeyEntry[]) => writeFileAtomic(resolve(dataDir, KEYS_FILE), `${JSON.stringify(keyStoreJson(keys), null, 2)}\n`, 0o600)
+
 export const gatewayKeysAddCommand: Command = {
   name: 'gateway keys add',
   summary: "Issues an API key for a user's calls through the gateway and prints it once: only its SHA-256 is stored, in the data directory's keys.json (format fomo-gateway-keys-v1, mode 0600). A running gateway picks the key up on its first use.",
@@ -141,7 +144,7 @@ export const gatewayKeysAddCommand: Command = {
     const keys = await loadKeys(dataDir)
     const key = newApiKey(crypto.getRandomValues(new Uint8Array(32)))
     const entry = keyEntry(key, user.toLowerCase() as Hex, label, Math.floor(Date.now() / 1000))
-    await writeFileAtomic(resolve(dataDir, KEYS_FILE), `${JSON.stringify(keyStoreJson([...keys, entry]), null, 2)}\n`, 0o600)
+    await saveKeys(dataDir, [...keys, entry])
     io.stdout(`${JSON.stringify({ key, id: entry.id, user: getAddress(entry.user), label })}\n`)
     io.stderr('The key is shown once: give it to the user (Authorization: Bearer <key>). Only its hash is stored.\n')
   },
@@ -166,7 +169,7 @@ export const gatewayKeysRevokeCommand: Command = {
     const keys = await loadKeys(dataDir)
     const revoked = keys.filter((k) => (id !== undefined ? k.id === id : k.user === user!.toLowerCase()))
     if (revoked.length === 0) throw new UsageError(`no key ${id !== undefined ? `with id ${id}` : `of ${user}`} in ${resolve(dataDir, KEYS_FILE)}; \`fomo gateway keys list\` shows them`, name)
-    await writeFileAtomic(resolve(dataDir, KEYS_FILE), `${JSON.stringify(keyStoreJson(keys.filter((k) => !revoked.includes(k))), null, 2)}\n`, 0o600)
+    await saveKeys(dataDir, keys.filter((k) => !revoked.includes(k)))
     for (const k of revoked) io.stdout(`${JSON.stringify({ revoked: k.id, user: getAddress(k.user), label: k.label })}\n`)
   },
 }
