@@ -114,7 +114,7 @@ export class GatewayService {
   #keys: KeyRing
   #random = Buffer.alloc(0)
   #randomAt = 0
-  /** The key store's modification time and size when it was read. */
+  /** The key store's inode, modification time and size when it was read. */
   #keysVersion = ''
   /** When keys.json was last checked for a change (performance.now() ms). */
   #keysCheckedAt = -Infinity
@@ -326,8 +326,9 @@ export class GatewayService {
     if (streamOptions !== undefined && streamOptions !== null && (typeof streamOptions !== 'object' || Array.isArray(streamOptions)))
       throw new GatewayError(400, 'invalid_request_error', 'invalid_type', 'Invalid type for `stream_options`: expected an object.', 'stream_options')
     const stream = request.stream === true
+    // An object or nothing, after the check above.
     const options = (streamOptions ?? undefined) as { include_usage?: unknown } | undefined
-    const clientWantsUsage = typeof options === 'object' && options !== null && options.include_usage === true
+    const clientWantsUsage = options?.include_usage === true
     // Streams report usage only when asked: ask, and strip the extra chunk again unless the caller asked too.
     const upstreamBody = stream && !clientWantsUsage ? Buffer.from(JSON.stringify({ ...request, stream_options: { ...(options ?? {}), include_usage: true } })) : body
     const call: Call = { route: path, model, price, user, discountBps, requestId: this.options.requestIds?.() ?? this.#requestId(), timestamp, stream, clientWantsUsage, recording: false }
@@ -535,7 +536,7 @@ export async function loadKeys(dataDir: string): Promise<KeyEntry[]> {
   return text === undefined ? [] : readKeyStore(parseJsonDocument(text, path))
 }
 
-/** The key store's modification time and size ('' when there is none yet). */
+/** The key store's inode, modification time and size ('' when there is none yet): a rewrite changes at least one. */
 async function keysVersion(dataDir: string): Promise<string> {
   const s = await stat(join(dataDir, KEYS_FILE)).catch(() => undefined)
   return s ? `${s.ino}/${s.mtimeMs}/${s.size}` : ''
