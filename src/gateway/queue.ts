@@ -5,9 +5,14 @@
  * for the receipts callers fetch. A record is on disk before `append` resolves: the gateway answers a call only then.
  * Opening recovers from a crash: a torn last line is cut off, the index is rebuilt, and receipts recorded unsigned
  * (batch signing) that no batch covers yet are handed back for signing.
+ *
+ * With `durability: 'disk'` the segment being written is zero-filled ahead of its end (PostgreSQL does the same with
+ * its WAL segments): a write into blocks already written and synced changes no metadata, so its O_DSYNC write needs
+ * no journal commit, only the data's. The records of a segment end at its first NUL byte (JSON text never holds one);
+ * a closed segment is cut to its records.
  */
 import { constants as fsConstants, writev } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
@@ -53,8 +58,13 @@ export type QueueOptions = {
    * last answered records.
    */
   durability?: QueueDurability
-  /** Fault injection (tests): writes a group's lines in place of the file write; it may write part of them, then throw. */
-  writeGroup?: ((fd: number, buffers: Buffer[]) => Promise<void>) | undefined
+  /**
+   * How far ahead of its records the segment being written is zero-filled, with `durability: 'disk'` (default 4 MiB;
+   * 0: not at all, each durable write then also commits the file's new size).
+   */
+  zeroFillBytes?: number
+  /** Fault injection (tests): writes a group's lines at `position` in place of the file write; it may write part of them, then throw. */
+  writeGroup?: ((fd: number, buffers: Buffer[], position: number) => Promise<void>) | undefined
 }
 
 export type QueueDurability = 'disk' | 'process'
@@ -63,19 +73,24 @@ const SEGMENT = /^segment-(\d{8})\.ndjson$/
 const segmentName = (n: number) => `segment-${String(n).padStart(8, '0')}.ndjson`
 const NEWLINE = 0x0a
 /**
- * Segments are appended with O_DSYNC: each group's one write returns once durable, one system call and one trip
- * through libuv's thread pool instead of a write and an fdatasync.
+ * Segments are written at the offsets the queue keeps (each group after the last), with O_DSYNC for `durability:
+ * 'disk'`: each group's one write returns once durable, one system call and one trip through libuv's thread pool
+ * instead of a write and an fdatasync.
  */
-const APPEND_DSYNC = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_DSYNC
-const APPEND = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND
+const WRITE_DSYNC = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_DSYNC
+const WRITE = fsConstants.O_WRONLY | fsConstants.O_CREAT
+const ZERO_FILL_BYTES = 4 * 1024 * 1024
+/** Zeros written a piece of this size at a time (one buffer, repeated). */
+const ZEROS = Buffer.alloc(1024 * 1024)
 
 export class ReceiptQueue {
   readonly #dir: string
   readonly #domain: ReceiptDomain
   readonly #segmentBytes: number
   readonly #maxIndex: number
-  readonly #appendFlags: number
-  /** Durable size of every segment, in order. */
+  readonly #durable: boolean
+  readonly #zeroFillBytes: number
+  /** Durable size of every segment (the end of its records), in order. */
   readonly #sizes = new Map<number, number>()
   readonly #byDigest = new Map<string, Entry>()
   readonly #byRequestId = new Map<string, string>()
@@ -86,7 +101,11 @@ export class ReceiptQueue {
   #waiting: Array<{ lines: string[]; records: QueueRecord[]; resolve: () => void; reject: (error: Error) => void }> = []
   #flushing = false
   #broken: Error | undefined
-  readonly #writeGroup: (fd: number, buffers: Buffer[]) => Promise<void>
+  readonly #writeGroup: (fd: number, buffers: Buffer[], position: number) => Promise<void>
+  /** The end of the current segment's zero-filled bytes (its size on disk); records are written below it. */
+  #zeroed = 0
+  /** The zero fill in flight, if any. */
+  #zeroing: Promise<void> | undefined
   #appended: Array<() => void> = []
   #cursor: Position = { segment: 1, offset: 0 }
 
@@ -95,7 +114,9 @@ export class ReceiptQueue {
     this.#domain = options.domain
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024
     this.#maxIndex = options.maxIndex ?? 1_000_000
-    this.#appendFlags = (options.durability ?? 'disk') === 'disk' ? APPEND_DSYNC : APPEND
+    this.#durable = (options.durability ?? 'disk') === 'disk'
+    this.#zeroFillBytes = this.#durable ? (options.zeroFillBytes ?? ZERO_FILL_BYTES) : 0
+    if (!Number.isSafeInteger(this.#zeroFillBytes) || this.#zeroFillBytes < 0) throw new QueueError(`zeroFillBytes must be a whole number of bytes, not ${options.zeroFillBytes}`, 'Give 0 (no zero fill) or a size such as 4194304.')
     this.#writeGroup = options.writeGroup ?? writeAll
   }
 
@@ -132,7 +153,7 @@ export class ReceiptQueue {
     return this.#unsigned.size
   }
 
-  /** Writes records (one O_DSYNC write, or a plain append with `durability: 'process'`); resolves once they are written. */
+  /** Writes records (one O_DSYNC write, or a plain write with `durability: 'process'`); resolves once they are written. */
   append(records: QueueRecord[]): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken)
     const lines = records.map(recordLine)
@@ -170,7 +191,8 @@ export class ReceiptQueue {
           const fd = this.#handle!.fd
           const buffers: Buffer[] = []
           const placed: Array<{ record: QueueRecord; entry: Omit<Entry, 'index'> }> = []
-          let offset = this.#sizes.get(this.#current) ?? 0
+          const start = this.#sizes.get(this.#current) ?? 0
+          let offset = start
           for (const w of group)
             for (let i = 0; i < w.lines.length; i++) {
               const bytes = Buffer.from(`${w.lines[i]}\n`)
@@ -178,15 +200,20 @@ export class ReceiptQueue {
               placed.push({ record: w.records[i]!, entry: { segment: this.#current, offset, length: bytes.length - 1 } })
               offset += bytes.length
             }
+          if (this.#zeroFillBytes > 0 && offset > this.#zeroed) await this.#zeroFill(offset)
           // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
-          await this.#writeGroup(fd, buffers)
+          await this.#writeGroup(fd, buffers, start)
           this.#sizes.set(this.#current, offset)
           for (const p of placed) this.#index(p.record, p.entry)
+          // The next zero fill starts while half of this one is left, so records seldom wait for it.
+          if (this.#zeroFillBytes > 0 && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes) this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
         } catch (error) {
           // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
           // and synced; else a restart would find its whole lines and forward them. Either way nothing more is
-          // appended until a restart (which also cuts off a torn last line, should the truncation have failed).
+          // written until a restart (which also cuts off a torn last line, should the truncation have failed).
           const size = this.#sizes.get(this.#current) ?? 0
+          await this.#zeroing?.catch(() => undefined)
+          this.#zeroed = size
           await this.#handle
             ?.truncate(size)
             .then(() => this.#handle?.sync())
@@ -203,13 +230,44 @@ export class ReceiptQueue {
     }
   }
 
+  /**
+   * Zero-fills the current segment until its zeroed end is at least `end`, each fill reaching on to `zeroFillBytes`
+   * past where it starts (not past the segment's size), durably: the zeros are allocated, written and synced before a
+   * record is written over them. One fill at a time; a caller needing more than the fill in flight covers waits for it.
+   */
+  async #zeroFill(end: number): Promise<void> {
+    while (this.#zeroed < end) {
+      if (!this.#zeroing) {
+        const from = this.#zeroed
+        const to = Math.max(end, Math.min(from + this.#zeroFillBytes, this.#segmentBytes))
+        const pieces: Buffer[] = []
+        for (let at = from; at < to; at += ZEROS.length) pieces.push(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)))
+        this.#zeroing = writeAll(this.#handle!.fd, pieces, from)
+          .then(() => void (this.#zeroed = to))
+          .finally(() => (this.#zeroing = undefined))
+      }
+      await this.#zeroing
+    }
+  }
+
+  /** Closes the current segment, cut to its records and synced, and starts the next. */
   async #rotate(): Promise<void> {
-    if (this.#appendFlags !== APPEND_DSYNC) await this.#handle?.datasync()
+    await this.#cutToRecords()
+    await this.#handle?.datasync()
     await this.#handle?.close()
     this.#current++
     this.#sizes.set(this.#current, 0)
-    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#appendFlags)
+    this.#zeroed = 0
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#durable ? WRITE_DSYNC : WRITE)
     await syncPath(this.#dir)
+  }
+
+  /** Cuts the current segment's zero fill off (once the fill in flight, if any, is done). */
+  async #cutToRecords(): Promise<void> {
+    await this.#zeroing?.catch(() => undefined)
+    const size = this.#sizes.get(this.#current) ?? 0
+    if (this.#zeroed > size) await this.#handle?.truncate(size)
+    this.#zeroed = size
   }
 
   #index(record: QueueRecord, at: Omit<Entry, 'index'>): void {
@@ -289,7 +347,7 @@ export class ReceiptQueue {
   async setCursor(position: Position): Promise<void> {
     // The records a cursor passes must be on the disk before it is: with `durability: 'process'` they may not be yet,
     // and a cursor past a segment's end after a power cut would skip the records written there next.
-    if (this.#appendFlags !== APPEND_DSYNC) await this.#handle?.datasync()
+    if (!this.#durable) await this.#handle?.datasync()
     const path = join(this.#dir, 'cursor.json')
     const tmp = `${path}.tmp`
     const handle = await open(tmp, 'w')
@@ -323,6 +381,8 @@ export class ReceiptQueue {
 
   async close(): Promise<void> {
     while (this.#flushing || this.#waiting.length > 0) await new Promise((r) => setTimeout(r, 1))
+    // A queue closed in order leaves its segments as their records; one killed leaves the zero fill, cut at opening.
+    if (!this.#broken) await this.#cutToRecords().catch(() => undefined)
     await this.#handle?.close()
     this.#handle = undefined
   }
@@ -346,22 +406,37 @@ export class ReceiptQueue {
     for (const [i, segment] of segments.entries()) {
       const path = join(this.#dir, segmentName(segment))
       const bytes = await readFile(path)
+      // The records end at the first NUL byte: the zero fill of a segment being written when the gateway stopped.
+      const nul = bytes.indexOf(0)
+      const limit = nul === -1 ? bytes.length : nul
       let start = 0
-      for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+      for (let end = bytes.indexOf(NEWLINE); end !== -1 && end < limit; end = bytes.indexOf(NEWLINE, start)) {
         const text = bytes.toString('utf8', start, end)
         this.#index(this.#read(text, segment, start), { segment, offset: start, length: end - start })
         start = end + 1
       }
       if (start < bytes.length) {
-        // A line cut short by a crash: never acknowledged (its call got no answer), so it is dropped.
-        if (i !== segments.length - 1) throw new QueueError(`${path} ends in a partial line but is not the last segment`, 'The queue was altered; move it away to start a new one.')
-        await truncate(path, start)
+        const last = i === segments.length - 1
+        // A line cut short by a crash (never acknowledged: its call got no answer) is dropped, with whatever follows
+        // it: a power cut can leave the sectors of the last group's one write on the disk in any order. Zero fill
+        // alone is cut off too.
+        if (!last && (start < limit || bytes.subarray(limit).some((b) => b !== 0)))
+          throw new QueueError(`${path} ends in a partial line but is not the last segment`, 'The queue was altered; move it away to start a new one.')
+        const handle = await open(path, 'r+')
+        try {
+          await handle.truncate(start)
+          // Written before the records that will go over this place again, or a power cut could bring the cut part back.
+          await handle.datasync()
+        } finally {
+          await handle.close()
+        }
       }
       this.#sizes.set(segment, start)
     }
     this.#current = segments.at(-1) ?? 1
     if (segments.length === 0) this.#sizes.set(this.#current, 0)
-    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#appendFlags)
+    this.#zeroed = this.#sizes.get(this.#current) ?? 0
+    this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#durable ? WRITE_DSYNC : WRITE)
     this.#cursor = await this.#readCursor(segments[0] ?? 1)
   }
 
@@ -430,19 +505,20 @@ export function readRecord(value: unknown, domain: ReceiptDomain): QueueRecord {
 }
 
 /**
- * Writes every buffer at the end of the file (fs.writev on the descriptor: less per call than FileHandle.writev),
+ * Writes every buffer, in order, from `position` (fs.writev on the descriptor: less per call than FileHandle.writev),
  * going on after a short write.
  */
-function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
+function writeAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const write = (rest: Buffer[]) =>
-      writev(fd, rest, (error, written) => {
+    const write = (rest: Buffer[], at: number) =>
+      writev(fd, rest, at, (error, written) => {
         if (error) return reject(error)
+        const next = at + written
         let i = 0
         while (i < rest.length && written >= rest[i]!.length) written -= rest[i++]!.length
         if (i === rest.length) return resolve()
-        write([rest[i]!.subarray(written), ...rest.slice(i + 1)])
+        write([rest[i]!.subarray(written), ...rest.slice(i + 1)], next)
       })
-    write(buffers)
+    write(buffers, position)
   })
 }

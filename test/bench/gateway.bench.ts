@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, request, Agent, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readFileSync } from 'node:fs'
+import { constants as fsConstants, readFileSync } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,7 +26,7 @@ import { worldConfig } from '../aggregator/world.ts'
 import { CHAT_MODEL, DISCOUNT_BPS, gatewayFiles, PRICES, PROVIDER_KEY, spawnGateway, USER } from '../gateway/world.ts'
 
 export type GatewayBenchRow = {
-  target: 'direct' | 'gateway, signed per call' | 'gateway, batch-signed' | 'gateway, signed per call, `--queue-durability process`'
+  target: 'direct' | 'gateway, signed per call, before' | 'gateway, signed per call' | 'gateway, batch-signed' | 'gateway, signed per call, `--queue-durability process`'
   /** Calls per second at saturation. */
   throughput: number
   /** autocannon's latency at saturation (ms, whole milliseconds). */
@@ -45,14 +45,14 @@ export type GatewayBenchRow = {
   cpu: { all: number; main: number } | null
 }
 
-/** `fsync`: write and fdatasync of one 1 KiB record in the temporary directory the gateways' queues are in (ms). */
-export type GatewayBench = { seconds: number; rates: number[]; fsync: { p50: number; p99: number }; steps: Array<{ step: string; us: number }>; rows: GatewayBenchRow[] }
+/** `fsync`: one 1 KiB record's O_DSYNC write, appended to a file and into zero-filled space (ms; see fsyncLatency). */
+export type GatewayBench = { seconds: number; rates: number[]; fsync: Record<'append' | 'zeroFilled', { p50: number; p99: number }>; steps: Array<{ step: string; us: number }>; rows: GatewayBenchRow[] }
 
 const BODY = JSON.stringify({ model: 'test-chat', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one word.' }] })
 const PATH = '/v1/chat/completions'
 
 /** Runs the comparison: per target, `seconds` at each fixed rate (calls/s), then `seconds` saturated. */
-export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[] } = {}): Promise<GatewayBench> {
+export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[]; targets?: Array<GatewayBenchRow['target']> } = {}): Promise<GatewayBench> {
   const seconds = options.seconds ?? 8
   const rates = options.rates ?? [200, 2000]
   const children: ChildProcess[] = []
@@ -65,17 +65,21 @@ export async function benchGateway(log: (line: string) => void, options: { secon
     const steps = stepCosts(answer)
     log(`gateway: its own steps per call, in process: ${steps.map((x) => `${x.step} ${x.us.toFixed(1)} µs`).join(', ')}`)
     const fsync = await fsyncLatency()
-    log(`gateway: one record's write and fdatasync takes ${fsync.p50.toFixed(2)} ms (p50), ${fsync.p99.toFixed(2)} ms (p99) here`)
+    log(`gateway: one record's O_DSYNC write takes ${fsync.append.p50.toFixed(2)} ms (p50), ${fsync.append.p99.toFixed(2)} ms (p99) appended, ${fsync.zeroFilled.p50.toFixed(2)} / ${fsync.zeroFilled.p99.toFixed(2)} ms into zero-filled space`)
     const rows: GatewayBenchRow[] = []
     log(`gateway: direct to the upstream (${seconds} s at each of ${rates.join(', ')} calls/s, ${seconds} s saturated)`)
     rows.push({ target: 'direct', ...(await measure(new URL(upstreamUrl).origin, {}, seconds, rates, upstream.pid)), receipts: null })
-    for (const [target, sign, durability] of [
-      ['gateway, signed per call', 'call', 'disk'],
-      ['gateway, batch-signed', 'batch', 'disk'],
-      ['gateway, signed per call, `--queue-durability process`', 'call', 'process'],
+    // With FOMO_BENCH_BASELINE (a built dist/cli/bin.js), that build's gateway, signing per call, is measured first.
+    const baseline = process.env.FOMO_BENCH_BASELINE
+    for (const [target, sign, durability, bin] of [
+      ...(baseline ? [['gateway, signed per call, before', 'call', 'disk', baseline] as const] : []),
+      ['gateway, signed per call', 'call', 'disk', undefined],
+      ['gateway, batch-signed', 'batch', 'disk', undefined],
+      ['gateway, signed per call, `--queue-durability process`', 'call', 'process', undefined],
     ] as const) {
+      if (options.targets && !options.targets.includes(target)) continue
       const files = await gatewayFiles()
-      const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign, '--queue-durability', durability])
+      const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign, '--queue-durability', durability], bin)
       children.push(gateway.child)
       log(`gateway: through the gateway, --sign ${sign} --queue-durability ${durability}`)
       const measured = await measure(gateway.url, { authorization: `Bearer ${files.apiKey}` }, seconds, rates, gateway.child.pid)
@@ -116,21 +120,31 @@ async function measure(origin: string, headers: Record<string, string>, seconds:
   }
 }
 
-/** `rate` calls a second for `seconds`, sent in 1 ms ticks over kept-alive connections; latency of each, in ms. */
+/** Seconds each fixed rate runs before its calls are timed: the connections it needs are open, and the code warm. */
+const WARM_UP_SECONDS = 2
+
+/**
+ * `rate` calls a second for `seconds` (after WARM_UP_SECONDS at the same rate, untimed), sent in 1 ms ticks over
+ * kept-alive connections; latency of each, in ms.
+ */
 async function fixedRate(origin: string, headers: Record<string, string>, seconds: number, rate: number): Promise<{ p50: number; p99: number; answered: number; errors: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 })
   const url = new URL(origin)
   const latencies: number[] = []
   let errors = 0
+  let answered = 0
   const inFlight = new Set<Promise<void>>()
-  const call = () => {
+  const call = (timed: boolean) => {
     const started = performance.now()
     const p = new Promise<void>((resolve) => {
       const req = request({ hostname: url.hostname, port: url.port, path: PATH, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), ...headers } }, (res) => {
         res.resume()
         res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - started)
-          else errors++
+          if (res.statusCode !== 200) errors++
+          else {
+            answered++
+            if (timed) latencies.push(performance.now() - started)
+          }
           resolve()
         })
       })
@@ -145,10 +159,11 @@ async function fixedRate(origin: string, headers: Record<string, string>, second
   }
   const start = performance.now()
   let sent = 0
-  while (performance.now() - start < seconds * 1000) {
+  while (performance.now() - start < (WARM_UP_SECONDS + seconds) * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * rate)
+    const timed = performance.now() - start >= WARM_UP_SECONDS * 1000
     while (sent < due) {
-      call()
+      call(timed)
       sent++
     }
     await new Promise((r) => setTimeout(r, 1))
@@ -157,7 +172,7 @@ async function fixedRate(origin: string, headers: Record<string, string>, second
   agent.destroy()
   latencies.sort((a, b) => a - b)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-  return { p50: at(0.5), p99: at(0.99), answered: latencies.length, errors }
+  return { p50: at(0.5), p99: at(0.99), answered, errors }
 }
 
 /**
@@ -228,24 +243,38 @@ function stepCosts(answer: string): Array<{ step: string; us: number }> {
   return out
 }
 
-/** What durability costs on this disk: 300 appends of a 1 KiB line, each followed by fdatasync. */
-async function fsyncLatency(): Promise<{ p50: number; p99: number }> {
+/**
+ * One 1 KiB record's O_DSYNC write in the directory the gateways' queues are in, 300 times each way, alternating:
+ * appended to a growing file (each write also commits the file's new size), and written into space zero-filled and
+ * synced beforehand, as the queue writes (ms).
+ */
+async function fsyncLatency(): Promise<GatewayBench['fsync']> {
   const dir = await mkdtemp(join(tmpdir(), 'fomo-fsync-'))
-  const file = await open(join(dir, 'probe.ndjson'), 'a')
-  const times: number[] = []
+  const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_DSYNC
+  const appended = await open(join(dir, 'appended.ndjson'), flags | fsConstants.O_APPEND)
+  const zeroFilled = await open(join(dir, 'zero-filled.ndjson'), flags)
+  const record = Buffer.alloc(1024, 0x61)
+  const times = { append: [] as number[], zeroFilled: [] as number[] }
   try {
+    await zeroFilled.write(Buffer.alloc(300 * 1024), 0, 300 * 1024, 0)
     for (let i = 0; i < 300; i++) {
-      const started = performance.now()
-      await file.writev([Buffer.alloc(1024, 0x61)])
-      await file.datasync()
-      times.push(performance.now() - started)
+      let started = performance.now()
+      await appended.write(record)
+      times.append.push(performance.now() - started)
+      started = performance.now()
+      await zeroFilled.write(record, 0, record.length, i * record.length)
+      times.zeroFilled.push(performance.now() - started)
     }
   } finally {
-    await file.close()
+    await appended.close()
+    await zeroFilled.close()
     await rm(dir, { recursive: true, force: true })
   }
-  times.sort((a, b) => a - b)
-  return { p50: times[150]!, p99: times[297]! }
+  const percentiles = (t: number[]) => {
+    t.sort((a, b) => a - b)
+    return { p50: t[150]!, p99: t[297]! }
+  }
+  return { append: percentiles(times.append), zeroFilled: percentiles(times.zeroFilled) }
 }
 
 /** An aggregator stand-in that acknowledges every receipt and batch it is sent as accepted. */
@@ -272,18 +301,19 @@ export function gatewayBenchSection(b: GatewayBench): string[] {
   const lines = [
     '## Gateway overhead, non-streamed chat completions',
     '',
-    `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer, except in the last row: there (\`--queue-durability process\`) a call is answered once the kernel holds its receipt's record, which a killed gateway process does not lose (the kill -9 tests run this mode too) but a power cut can. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed; added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
+    `The test upstream, \`fomo gateway\` and the load run on the same machine, each gateway a process of its own forwarding to a stub aggregator, every receipt written durably (an O_DSYNC write) before its answer, except in the last row: there (\`--queue-durability process\`) a call is answered once the kernel holds its receipt's record, which a killed gateway process does not lose (the kill -9 tests run this mode too) but a power cut can. Latency: ${b.rates.map((r) => f(r)).join(' and ')} calls/s for ${b.seconds} s each over kept-alive connections, every call timed, each rate after ${WARM_UP_SECONDS} s at that rate untimed (so the connections it needs are open); added = the gateway's percentile less the direct one. Then throughput: autocannon, 64 connections, ${b.seconds} s (its latency there is in whole milliseconds and mostly queueing).`,
     '',
     `| target | ${b.rates.map((r) => `p50 / p99 at ${f(r)}/s | added p50 / p99 at ${f(r)}/s`).join(' | ')} | calls/s saturated | p50 / p99 saturated | CPU per call, all threads / main thread | receipts / answered | errors |`,
     `| --- | ${b.rates.map(() => '---: | ---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`,
   ]
   for (const r of b.rows) {
     const cells = r.latency.flatMap((l, i) => [`${ms(l.p50)} / ${ms(l.p99)}`, r === direct ? '-' : `${ms(l.p50 - direct.latency[i]!.p50)} / ${ms(l.p99 - direct.latency[i]!.p99)}`])
-    lines.push(`| ${r.target} | ${cells.join(' | ')} | ${f(r.throughput)} | ${r.saturatedP50} / ${r.saturatedP99} ms | ${r.cpu ? `${f(r.cpu.all)} / ${f(r.cpu.main)} µs` : '-'} | ${r.receipts === null ? '-' : `${f(r.receipts)} / ${f(r.answered)}`} | ${r.errors} |`)
+    const name = r.target === 'gateway, signed per call, before' ? `gateway, signed per call, before (${process.env.FOMO_BENCH_BASELINE_LABEL ?? process.env.FOMO_BENCH_BASELINE})` : r.target
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${f(r.throughput)} | ${r.saturatedP50} / ${r.saturatedP99} ms | ${r.cpu ? `${f(r.cpu.all)} / ${f(r.cpu.main)} µs` : '-'} | ${r.receipts === null ? '-' : `${f(r.receipts)} / ${f(r.answered)}`} | ${r.errors} |`)
   }
   lines.push(
     '',
-    `Durability sets a floor under the added latency: a call is answered after its receipt's durable write; a 1 KiB write and fdatasync took ${ms(b.fsync.p50)} (p50) and ${ms(b.fsync.p99)} (p99) on this disk in the same run. The last row shows what is left without it.`,
+    `Durability sets a floor under the added latency: a call is answered after its receipt's durable write. A 1 KiB O_DSYNC write took ${ms(b.fsync.append.p50)} (p50) and ${ms(b.fsync.append.p99)} (p99) on this disk in the same run appended to a file, and ${ms(b.fsync.zeroFilled.p50)} and ${ms(b.fsync.zeroFilled.p99)} into space zero-filled beforehand, as the queue writes (no new size to commit with each write). The last row shows what is left without durability.`,
     '',
     `The gateway's own steps per call, timed in the benchmark's process (the least of 5 rounds of 2,000): ${b.steps.map((x) => `${x.step} ${f(x.us, 1)} µs`).join(', ')}; ${f(b.steps.reduce((n, x) => n + x.us, 0), 1)} µs in all. The rest of the gateway's CPU per call is Node's HTTP server and client, the socket system calls and garbage collection.`,
     '',

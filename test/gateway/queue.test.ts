@@ -64,8 +64,8 @@ describe('the receipt queue', () => {
     // The disk fills after one whole line of a group of two has reached the file.
     queue = await ReceiptQueue.open(dir, {
       domain,
-      writeGroup: async (fd, buffers) => {
-        writeSync(fd, buffers[0]!)
+      writeGroup: async (fd, buffers, position) => {
+        writeSync(fd, buffers[0]!, 0, buffers[0]!.length, position)
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
       },
     })
@@ -97,6 +97,85 @@ describe('the receipt queue', () => {
     const read = await queue.readFrom(queue.cursor, 1 << 20)
     expect(read.map((r) => r.record.kind)).toEqual(['receipt', 'receipt', 'receipt', 'receipt'])
     await queue.close()
+  })
+
+  it('zero-fills ahead of its records; a queue killed with its zero fill in place reopens with every record, the fill cut off', async () => {
+    const dir = await tempDir()
+    const killed = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 4096 })
+    const signer = new ReceiptSigner(killed, PROVIDER_KEY, domain, { kind: 'call' })
+    const digests: Hex[] = []
+    for (const r of receipts(12)) digests.push(await signer.record(r))
+    // Records of ~1.1 KB each: the fill went on a few times, and stands ahead of the records.
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'))
+    const path = join(dir, segment!)
+    const bytes = await readFile(path)
+    expect(bytes.length).toBeGreaterThan(killed.end.offset)
+    expect(bytes.subarray(killed.end.offset).every((b) => b === 0)).toBe(true)
+    // Opened again without closing the first (as after kill -9).
+    const queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 4096 })
+    expect((await readFile(path)).length).toBe(killed.end.offset)
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1, 12)[0]!)
+    const read = await queue.readFrom(queue.cursor, 1 << 20)
+    expect(read.map((r) => (r.record.kind === 'receipt' ? r.record.digest : undefined)).slice(0, 12)).toEqual(digests)
+    expect(read).toHaveLength(13)
+    await queue.close()
+    expect((await readFile(path)).length).toBe(queue.end.offset)
+  })
+
+  it('after a power cut that left part of the last write past a hole of zeros, that write is cut off and the queue goes on', async () => {
+    const dir = await tempDir()
+    let queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 64 * 1024 })
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    for (const r of receipts(3)) await signer.record(r)
+    const end = queue.end.offset
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'))
+    const path = join(dir, segment!)
+    // The next group's write, its first sector written and its third, not its second (never acknowledged).
+    const torn = Buffer.from(receipts(3, 3).map((receipt, i) => `${recordLine({ kind: 'unsigned', digest: `0x${String(i).repeat(64)}`, receipt })}\n`).join(''))
+    const file = await import('node:fs/promises').then((fs) => fs.open(path, 'r+'))
+    await file.write(torn, 0, 512, end)
+    await file.write(torn, 1024, torn.length - 1024, end + 1024)
+    await file.close()
+    queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 64 * 1024 })
+    expect(queue.end.offset).toBe(end)
+    expect((await readFile(path)).length).toBe(end)
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1, 4)[0]!)
+    expect((await queue.readFrom(queue.cursor, 1 << 20)).map((r) => r.record.kind)).toEqual(['receipt', 'receipt', 'receipt', 'receipt'])
+    await queue.close()
+  })
+
+  it('property: every record appended, in groups, across zero fills, rotations and kills, is read back once and in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ group: fc.integer({ min: 1, max: 6 }), killAfter: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(0, 1024, 3000, 20_000),
+        fc.constantFrom(4000, 64 * 1024),
+        async (steps, zeroFillBytes, segmentBytes) => {
+          const dir = await tempDir()
+          const options = { domain, zeroFillBytes, segmentBytes }
+          let queue = await ReceiptQueue.open(dir, options)
+          const written: Hex[] = []
+          let n = 0
+          for (const step of steps) {
+            const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+            // Appended at once: the queue writes them in one or two groups.
+            written.push(...(await Promise.all(receipts(step.group, n).map((r) => signer.record(r)))))
+            n += step.group
+            if (step.killAfter) queue = await ReceiptQueue.open(dir, options)
+          }
+          const read: Hex[] = []
+          for (let at = queue.cursor; ; ) {
+            const chunk = await queue.readFrom(at, 1 << 20)
+            if (chunk.length === 0) break
+            for (const c of chunk) if (c.record.kind === 'receipt') read.push(c.record.digest)
+            at = chunk.at(-1)!.next
+          }
+          expect(read).toEqual(written)
+          await queue.close()
+        },
+      ),
+      { numRuns: 30 },
+    )
   })
 
   it('a cursor past the records recovery finds (their tail lost with the machine) moves back to their end: what is written next is read', async () => {

@@ -137,9 +137,13 @@ export async function gatewayFiles(): Promise<{ dir: string; dataDir: string; ap
   return { dir, dataDir, apiKey, args: ['--config', join(dir, 'config.json'), '--prices', join(dir, 'prices.json'), '--stakes', join(dir, 'stakes.json'), '--key-file', join(dir, 'provider.key'), '--data-dir', dataDir] }
 }
 
-/** `fomo gateway` as a process of its own (test/gateway/child.ts), once it listens: its URL. */
-export async function spawnGateway(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'child.ts'), ...args, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * `fomo gateway` as a process of its own (test/gateway/child.ts, or the `gateway` command of a built CLI at `bin`),
+ * once it listens: its URL.
+ */
+export async function spawnGateway(args: string[], bin?: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const command = bin ? [bin, 'gateway'] : ['--import', 'tsx', join(import.meta.dirname, 'child.ts')]
+  const child = spawn(process.execPath, [...command, ...args, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
