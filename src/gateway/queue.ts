@@ -12,7 +12,7 @@
  * a closed segment is cut to its records.
  */
 import { constants as fsConstants, writev } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
@@ -63,9 +63,15 @@ export type QueueOptions = {
    * 0: not at all, each durable write then also commits the file's new size).
    */
   zeroFillBytes?: number
-  /** Fault injection (tests): writes a group's lines at `position` in place of the file write; it may write part of them, then throw. */
-  writeGroup?: ((fd: number, buffers: Buffer[], position: number) => Promise<void>) | undefined
+  /**
+   * Fault injection (tests): writes a group's lines (`what: 'records'`) or a zero fill (`'zeros'`) at `position` in
+   * place of the file write; it may write part of them, then throw.
+   */
+  write?: ((fd: number, buffers: Buffer[], position: number, what: 'records' | 'zeros') => Promise<void>) | undefined
 }
+
+/** What opening the queue cut off the last segment, if anything: its torn last write (see ReceiptQueue.recovered). */
+export type QueueRecovery = { segment: string; offset: number; bytes: number; savedTo?: string }
 
 export type QueueDurability = 'disk' | 'process'
 
@@ -101,7 +107,10 @@ export class ReceiptQueue {
   #waiting: Array<{ lines: string[]; records: QueueRecord[]; resolve: () => void; reject: (error: Error) => void }> = []
   #flushing = false
   #broken: Error | undefined
-  readonly #writeGroup: (fd: number, buffers: Buffer[], position: number) => Promise<void>
+  readonly #write: (fd: number, buffers: Buffer[], position: number, what: 'records' | 'zeros') => Promise<void>
+  #closed = false
+  /** What recovery cut off the last segment when the queue was opened (the gateway logs it). */
+  recovered: QueueRecovery | undefined
   /** The end of the current segment's zero-filled bytes (its size on disk); records are written below it. */
   #zeroed = 0
   /** The zero fill in flight, if any. */
@@ -117,7 +126,7 @@ export class ReceiptQueue {
     this.#durable = (options.durability ?? 'disk') === 'disk'
     this.#zeroFillBytes = this.#durable ? (options.zeroFillBytes ?? ZERO_FILL_BYTES) : 0
     if (!Number.isSafeInteger(this.#zeroFillBytes) || this.#zeroFillBytes < 0) throw new QueueError(`zeroFillBytes must be a whole number of bytes, not ${options.zeroFillBytes}`, 'Give 0 (no zero fill) or a size such as 4194304.')
-    this.#writeGroup = options.writeGroup ?? writeAll
+    this.#write = options.write ?? writeAll
   }
 
   /** Opens (creating) the queue in `dir`, recovering from a crash. */
@@ -156,6 +165,7 @@ export class ReceiptQueue {
   /** Writes records (one O_DSYNC write, or a plain write with `durability: 'process'`); resolves once they are written. */
   append(records: QueueRecord[]): Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken)
+    if (this.#closed) return Promise.reject(new QueueError('the receipt queue is closed', 'Open it again to append.'))
     const lines = records.map(recordLine)
     return new Promise((resolve, reject) => {
       this.#waiting.push({ lines, records, resolve, reject })
@@ -200,17 +210,21 @@ export class ReceiptQueue {
               placed.push({ record: w.records[i]!, entry: { segment: this.#current, offset, length: bytes.length - 1 } })
               offset += bytes.length
             }
-          if (this.#zeroFillBytes > 0 && offset > this.#zeroed) await this.#zeroFill(offset)
+          // A fill that fails (a nearly full disk) is no reason to refuse the calls: the group is written past the
+          // zeros as an append, which commits the file's new size with it.
+          if (this.#zeroFillBytes > 0 && offset > this.#zeroed) await this.#zeroFill(offset).catch(() => undefined)
           // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
-          await this.#writeGroup(fd, buffers, start)
+          await this.#write(fd, buffers, start, 'records')
           this.#sizes.set(this.#current, offset)
+          if (offset > this.#zeroed) this.#zeroed = offset
           for (const p of placed) this.#index(p.record, p.entry)
           // The next zero fill starts while half of this one is left, so records seldom wait for it.
           if (this.#zeroFillBytes > 0 && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes) this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
         } catch (error) {
           // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
-          // and synced; else a restart would find its whole lines and forward them. Either way nothing more is
-          // written until a restart (which also cuts off a torn last line, should the truncation have failed).
+          // and synced; else a restart would find its whole lines and forward them. Nothing more is written until a
+          // restart. Should the truncation fail too, a restart cuts off a torn last line, but whole lines of the
+          // group would stay and be forwarded.
           const size = this.#sizes.get(this.#current) ?? 0
           await this.#zeroing?.catch(() => undefined)
           this.#zeroed = size
@@ -242,7 +256,7 @@ export class ReceiptQueue {
         const to = Math.max(end, Math.min(from + this.#zeroFillBytes, this.#segmentBytes))
         const pieces: Buffer[] = []
         for (let at = from; at < to; at += ZEROS.length) pieces.push(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)))
-        this.#zeroing = writeAll(this.#handle!.fd, pieces, from)
+        this.#zeroing = this.#write(this.#handle!.fd, pieces, from, 'zeros')
           .then(() => void (this.#zeroed = to))
           .finally(() => (this.#zeroing = undefined))
       }
@@ -262,12 +276,20 @@ export class ReceiptQueue {
     await syncPath(this.#dir)
   }
 
-  /** Cuts the current segment's zero fill off (once the fill in flight, if any, is done). */
+  /** Cuts the current segment's zero fill off (once the fill in flight, if any, is done; a failed one may have left zeros). */
   async #cutToRecords(): Promise<void> {
     await this.#zeroing?.catch(() => undefined)
     const size = this.#sizes.get(this.#current) ?? 0
-    if (this.#zeroed > size) await this.#handle?.truncate(size)
+    if (this.#zeroFillBytes > 0) await this.#handle?.truncate(size)
     this.#zeroed = size
+  }
+
+  /** Resolves once no group write or zero fill is in flight (a quiet moment, for tests that stop a queue abruptly). */
+  async settled(): Promise<void> {
+    while (this.#flushing || this.#waiting.length > 0 || this.#zeroing) {
+      await this.#zeroing?.catch(() => undefined)
+      await new Promise((r) => setTimeout(r, 1))
+    }
   }
 
   #index(record: QueueRecord, at: Omit<Entry, 'index'>): void {
@@ -380,6 +402,7 @@ export class ReceiptQueue {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     while (this.#flushing || this.#waiting.length > 0) await new Promise((r) => setTimeout(r, 1))
     // A queue closed in order leaves its segments as their records; one killed leaves the zero fill, cut at opening.
     if (!this.#broken) await this.#cutToRecords().catch(() => undefined)
@@ -420,8 +443,21 @@ export class ReceiptQueue {
         // A line cut short by a crash (never acknowledged: its call got no answer) is dropped, with whatever follows
         // it: a power cut can leave the sectors of the last group's one write on the disk in any order. Zero fill
         // alone is cut off too.
-        if (!last && (start < limit || bytes.subarray(limit).some((b) => b !== 0)))
-          throw new QueueError(`${path} ends in a partial line but is not the last segment`, 'The queue was altered; move it away to start a new one.')
+        let tail = bytes.length
+        while (tail > limit && bytes[tail - 1] === 0) tail--
+        if (!last && (start < limit || tail > limit)) throw new QueueError(`${path} ends in a partial line but is not the last segment`, 'The queue was altered; move it away to start a new one.')
+        if (start < tail) {
+          this.recovered = { segment: segmentName(segment), offset: start, bytes: tail - start }
+          // Bytes past a hole of zeros come from the last write torn by a power cut, or from a damaged disk: kept
+          // aside, so what was cut can be looked at.
+          if (tail > limit) {
+            const savedTo = `${path}.cut-at-${start}`
+            await writeFile(savedTo, bytes.subarray(start, tail))
+            await syncPath(savedTo)
+            await syncPath(this.#dir)
+            this.recovered.savedTo = savedTo
+          }
+        }
         const handle = await open(path, 'r+')
         try {
           await handle.truncate(start)

@@ -158,6 +158,7 @@ export class GatewayService {
     const queue = await ReceiptQueue.open(join(options.dataDir, QUEUE_DIR), { domain: options.config.domain, durability: options.queueDurability })
     const version = await keysVersion(options.dataDir)
     const service = new GatewayService(options, queue, await loadKeys(options.dataDir))
+    if (queue.recovered) service.#log({ level: 'warn', msg: 'the receipt queue cut off its torn last write on opening (never acknowledged)', ...queue.recovered })
     service.#keysVersion = version
     service.signer.start()
     // Receipts recorded unsigned before a crash are signed now, not at the first tick.

@@ -1,6 +1,6 @@
 /**
  * The gateway against its upstream, side by side in one run: non-streamed chat completions sent straight to the test
- * upstream, and through `fomo gateway` signing per call and batch-signing, each a process of its own (the gateway
+ * upstream, and through `fomo gateway` (this tree's build) signing per call and batch-signing, each a process of its own (the gateway
  * forwards to a stub aggregator that acknowledges every receipt, so forwarding costs what it costs). Measured, in
  * this order: latency at a light fixed rate and at the target rate (own client, each call timed to the microsecond;
  * the gateway's added latency is its percentile less the direct one), then throughput at saturation (autocannon, 64
@@ -23,6 +23,7 @@ import { addressOf, privateKeyBytes } from '../../src/receipts/sign.ts'
 import { signDigest } from '../../src/receipts/signature.ts'
 import { domainSeparator, RECEIPT_TYPES } from '../../src/receipts/types.ts'
 import { worldConfig } from '../aggregator/world.ts'
+import { BIN } from '../helpers.ts'
 import { CHAT_MODEL, DISCOUNT_BPS, gatewayFiles, PRICES, PROVIDER_KEY, spawnGateway, USER } from '../gateway/world.ts'
 
 export type GatewayBenchRow = {
@@ -54,7 +55,7 @@ const PATH = '/v1/chat/completions'
 /** Runs the comparison: per target, `seconds` at each fixed rate (calls/s), then `seconds` saturated. */
 export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[]; targets?: Array<GatewayBenchRow['target']> } = {}): Promise<GatewayBench> {
   const seconds = options.seconds ?? 8
-  const rates = options.rates ?? [200, 2000]
+  const rates = options.rates ?? [200, 1000, 2000]
   const children: ChildProcess[] = []
   const sink = await stubAggregator()
   try {
@@ -73,9 +74,9 @@ export async function benchGateway(log: (line: string) => void, options: { secon
     const baseline = process.env.FOMO_BENCH_BASELINE
     for (const [target, sign, durability, bin] of [
       ...(baseline ? [['gateway, signed per call, before', 'call', 'disk', baseline] as const] : []),
-      ['gateway, signed per call', 'call', 'disk', undefined],
-      ['gateway, batch-signed', 'batch', 'disk', undefined],
-      ['gateway, signed per call, `--queue-durability process`', 'call', 'process', undefined],
+      ['gateway, signed per call', 'call', 'disk', BIN],
+      ['gateway, batch-signed', 'batch', 'disk', BIN],
+      ['gateway, signed per call, `--queue-durability process`', 'call', 'process', BIN],
     ] as const) {
       if (options.targets && !options.targets.includes(target)) continue
       const files = await gatewayFiles()

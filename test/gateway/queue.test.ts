@@ -64,7 +64,8 @@ describe('the receipt queue', () => {
     // The disk fills after one whole line of a group of two has reached the file.
     queue = await ReceiptQueue.open(dir, {
       domain,
-      writeGroup: async (fd, buffers, position) => {
+      write: async (fd, buffers, position, what) => {
+        if (what === 'zeros') return void writeSync(fd, Buffer.concat(buffers), 0, undefined, position)
         writeSync(fd, buffers[0]!, 0, buffers[0]!.length, position)
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
       },
@@ -111,7 +112,8 @@ describe('the receipt queue', () => {
     const bytes = await readFile(path)
     expect(bytes.length).toBeGreaterThan(killed.end.offset)
     expect(bytes.subarray(killed.end.offset).every((b) => b === 0)).toBe(true)
-    // Opened again without closing the first (as after kill -9).
+    // Opened again without closing the first (as after kill -9, at a moment when nothing was being written).
+    await killed.settled()
     const queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 4096 })
     expect((await readFile(path)).length).toBe(killed.end.offset)
     await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1, 12)[0]!)
@@ -122,7 +124,31 @@ describe('the receipt queue', () => {
     expect((await readFile(path)).length).toBe(queue.end.offset)
   })
 
-  it('after a power cut that left part of the last write past a hole of zeros, that write is cut off and the queue goes on', async () => {
+  it('a zero fill that fails (a nearly full disk) refuses no call: the records are written past the zeros, and all are read back', async () => {
+    const dir = await tempDir()
+    let fills = 0
+    const queue = await ReceiptQueue.open(dir, {
+      domain,
+      zeroFillBytes: 2048,
+      write: async (fd, buffers, position, what) => {
+        if (what === 'zeros') {
+          fills++
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        }
+        writeSync(fd, Buffer.concat(buffers), 0, undefined, position)
+      },
+    })
+    const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
+    const digests: Hex[] = []
+    for (const r of receipts(5)) digests.push(await signer.record(r))
+    expect(fills).toBeGreaterThan(0)
+    await queue.close()
+    const reopened = await open(dir)
+    expect((await reopened.readFrom(reopened.cursor, 1 << 20)).map((r) => (r.record.kind === 'receipt' ? r.record.digest : undefined))).toEqual(digests)
+    await reopened.close()
+  })
+
+  it('after a power cut that left the last write with its first line torn and later bytes past a hole of zeros, all of it is cut off (and kept aside) and the queue goes on', async () => {
     const dir = await tempDir()
     let queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 64 * 1024 })
     const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
@@ -132,13 +158,20 @@ describe('the receipt queue', () => {
     const path = join(dir, segment!)
     // The next group's write, its first sector written and its third, not its second (never acknowledged).
     const torn = Buffer.from(receipts(3, 3).map((receipt, i) => `${recordLine({ kind: 'unsigned', digest: `0x${String(i).repeat(64)}`, receipt })}\n`).join(''))
+    // The premise: the write's first line is longer than the part of it that reached the disk.
+    expect(torn.indexOf('\n')).toBeGreaterThan(512)
     const file = await import('node:fs/promises').then((fs) => fs.open(path, 'r+'))
     await file.write(torn, 0, 512, end)
     await file.write(torn, 1024, torn.length - 1024, end + 1024)
     await file.close()
+    await queue.settled()
     queue = await ReceiptQueue.open(dir, { domain, zeroFillBytes: 64 * 1024 })
     expect(queue.end.offset).toBe(end)
     expect((await readFile(path)).length).toBe(end)
+    expect(queue.recovered).toMatchObject({ segment, offset: end, bytes: torn.length, savedTo: `${path}.cut-at-${end}` })
+    const saved = await readFile(queue.recovered!.savedTo!)
+    expect(saved.subarray(0, 512)).toEqual(torn.subarray(0, 512))
+    expect(saved.subarray(1024)).toEqual(torn.subarray(1024))
     await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1, 4)[0]!)
     expect((await queue.readFrom(queue.cursor, 1 << 20)).map((r) => r.record.kind)).toEqual(['receipt', 'receipt', 'receipt', 'receipt'])
     await queue.close()
@@ -150,9 +183,10 @@ describe('the receipt queue', () => {
         fc.array(fc.record({ group: fc.integer({ min: 1, max: 6 }), killAfter: fc.boolean() }), { minLength: 1, maxLength: 8 }),
         fc.constantFrom(0, 1024, 3000, 20_000),
         fc.constantFrom(4000, 64 * 1024),
-        async (steps, zeroFillBytes, segmentBytes) => {
+        fc.constantFrom('disk' as const, 'process' as const),
+        async (steps, zeroFillBytes, segmentBytes, durability) => {
           const dir = await tempDir()
-          const options = { domain, zeroFillBytes, segmentBytes }
+          const options = { domain, zeroFillBytes, segmentBytes, durability }
           let queue = await ReceiptQueue.open(dir, options)
           const written: Hex[] = []
           let n = 0
@@ -161,7 +195,10 @@ describe('the receipt queue', () => {
             // Appended at once: the queue writes them in one or two groups.
             written.push(...(await Promise.all(receipts(step.group, n).map((r) => signer.record(r)))))
             n += step.group
-            if (step.killAfter) queue = await ReceiptQueue.open(dir, options)
+            if (step.killAfter) {
+              await queue.settled()
+              queue = await ReceiptQueue.open(dir, options)
+            }
           }
           const read: Hex[] = []
           for (let at = queue.cursor; ; ) {
