@@ -115,6 +115,8 @@ export class ReceiptQueue {
   #zeroed = 0
   /** The zero fill in flight, if any. */
   #zeroing: Promise<void> | undefined
+  /** A zero fill of the current segment failed: its records are appended from there on. */
+  #fillFailed = false
   #appended: Array<() => void> = []
   #cursor: Position = { segment: 1, offset: 0 }
 
@@ -212,14 +214,16 @@ export class ReceiptQueue {
             }
           // A fill that fails (a nearly full disk) is no reason to refuse the calls: the group is written past the
           // zeros as an append, which commits the file's new size with it.
-          if (this.#zeroFillBytes > 0 && offset > this.#zeroed) await this.#zeroFill(offset).catch(() => undefined)
+          // A failed fill is not tried again in this segment (it would rewrite the zeros it wrote, for every group).
+          if (this.#zeroFillBytes > 0 && !this.#fillFailed && offset > this.#zeroed) await this.#zeroFill(offset).catch(() => undefined)
           // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
           await this.#write(fd, buffers, start, 'records')
           this.#sizes.set(this.#current, offset)
           if (offset > this.#zeroed) this.#zeroed = offset
           for (const p of placed) this.#index(p.record, p.entry)
           // The next zero fill starts while half of this one is left, so records seldom wait for it.
-          if (this.#zeroFillBytes > 0 && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes) this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
+          if (this.#zeroFillBytes > 0 && !this.#fillFailed && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes)
+            this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
         } catch (error) {
           // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
           // and synced; else a restart would find its whole lines and forward them. Nothing more is written until a
@@ -257,7 +261,13 @@ export class ReceiptQueue {
         const pieces: Buffer[] = []
         for (let at = from; at < to; at += ZEROS.length) pieces.push(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)))
         this.#zeroing = this.#write(this.#handle!.fd, pieces, from, 'zeros')
-          .then(() => void (this.#zeroed = to))
+          .then(
+            () => void (this.#zeroed = to),
+            (error: unknown) => {
+              this.#fillFailed = true
+              throw error
+            },
+          )
           .finally(() => (this.#zeroing = undefined))
       }
       await this.#zeroing
@@ -272,6 +282,7 @@ export class ReceiptQueue {
     this.#current++
     this.#sizes.set(this.#current, 0)
     this.#zeroed = 0
+    this.#fillFailed = false
     this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#durable ? WRITE_DSYNC : WRITE)
     await syncPath(this.#dir)
   }
@@ -451,11 +462,7 @@ export class ReceiptQueue {
           // Bytes past a hole of zeros come from the last write torn by a power cut, or from a damaged disk: kept
           // aside, so what was cut can be looked at.
           if (tail > limit) {
-            const savedTo = `${path}.cut-at-${start}`
-            await writeFile(savedTo, bytes.subarray(start, tail))
-            await syncPath(savedTo)
-            await syncPath(this.#dir)
-            this.recovered.savedTo = savedTo
+            this.recovered.savedTo = await this.#keepAside(path, start, bytes.subarray(start, tail))
           }
         }
         const handle = await open(path, 'r+')
@@ -474,6 +481,23 @@ export class ReceiptQueue {
     this.#zeroed = this.#sizes.get(this.#current) ?? 0
     this.#handle = await open(join(this.#dir, segmentName(this.#current)), this.#durable ? WRITE_DSYNC : WRITE)
     this.#cursor = await this.#readCursor(segments[0] ?? 1)
+  }
+
+  /** Writes the bytes recovery cuts past a hole into a new file beside the segment, synced; its path. */
+  async #keepAside(path: string, offset: number, bytes: Buffer): Promise<string> {
+    for (let n = 1; ; n++) {
+      const savedTo = `${path}.cut-at-${offset}${n > 1 ? `-${n}` : ''}`
+      try {
+        // 'wx': a cut kept aside before (another power cut at the same place) is never overwritten.
+        await writeFile(savedTo, bytes, { flag: 'wx' })
+        await syncPath(savedTo)
+        await syncPath(this.#dir)
+        return savedTo
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
+        throw new QueueError(`${path}: the ${bytes.length} bytes after byte ${offset} (past a hole of zeros) could not be kept aside before cutting them: ${(error as Error).message}`, 'Free disk space, then restart the gateway; nothing was cut.')
+      }
+    }
   }
 
   async #readCursor(first: number): Promise<Position> {

@@ -158,7 +158,14 @@ export class GatewayService {
     const queue = await ReceiptQueue.open(join(options.dataDir, QUEUE_DIR), { domain: options.config.domain, durability: options.queueDurability })
     const version = await keysVersion(options.dataDir)
     const service = new GatewayService(options, queue, await loadKeys(options.dataDir))
-    if (queue.recovered) service.#log({ level: 'warn', msg: 'the receipt queue cut off its torn last write on opening (never acknowledged)', ...queue.recovered })
+    if (queue.recovered)
+      service.#log({
+        level: 'warn',
+        msg: queue.recovered.savedTo
+          ? 'the receipt queue cut off the end of its last segment, past a hole of zeros (a write torn by a power cut, or a damaged disk); the bytes are kept aside'
+          : 'the receipt queue cut off a line its last write left torn (never acknowledged)',
+        ...queue.recovered,
+      })
     service.#keysVersion = version
     service.signer.start()
     // Receipts recorded unsigned before a crash are signed now, not at the first tick.
