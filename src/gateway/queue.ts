@@ -11,7 +11,7 @@
  * no journal commit, only the data's. The records of a segment end at its first NUL byte (JSON text never holds one);
  * a closed segment is cut to its records.
  */
-import { constants as fsConstants, writev } from 'node:fs'
+import { constants as fsConstants, existsSync, readFileSync, writev } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from '../base/bytes.ts'
@@ -135,7 +135,14 @@ export class ReceiptQueue {
   static async open(dir: string, options: QueueOptions): Promise<ReceiptQueue> {
     const queue = new ReceiptQueue(dir, options)
     await mkdir(dir, { recursive: true })
-    await queue.#recover()
+    await lockQueue(dir)
+    try {
+      await queue.#recover()
+    } catch (error) {
+      await queue.#handle?.close().catch(() => undefined)
+      await unlink(join(dir, LOCK_FILE)).catch(() => undefined)
+      throw error
+    }
     return queue
   }
 
@@ -419,6 +426,7 @@ export class ReceiptQueue {
     if (!this.#broken) await this.#cutToRecords().catch(() => undefined)
     await this.#handle?.close()
     this.#handle = undefined
+    await unlink(join(this.#dir, LOCK_FILE)).catch(() => undefined)
   }
 
   /** A record line read back: the envelope and its documents validated (under the queue's domain). */
@@ -518,6 +526,58 @@ export class ReceiptQueue {
     const size = this.#sizes.get(position.segment)
     if (size !== undefined && position.offset > size) return { segment: position.segment, offset: size }
     return position
+  }
+}
+
+/** The file that says which process has the queue open: {"format":"fomo-gateway-lock-v1","pid":…}. */
+const LOCK_FILE = 'LOCK'
+const LOCK_FORMAT = 'fomo-gateway-lock-v1'
+
+/**
+ * Takes the queue for this process. Two processes writing one queue would write over each other's records (each
+ * writes at the offsets it keeps), so a queue another live process holds is refused. A lock left by a process that
+ * is gone (killed) is taken over, as is one of this process (a queue reopened without closing, in tests).
+ */
+async function lockQueue(dir: string): Promise<void> {
+  const path = join(dir, LOCK_FILE)
+  const mine = `${JSON.stringify({ format: LOCK_FORMAT, pid: process.pid })}\n`
+  for (;;) {
+    try {
+      await writeFile(path, mine, { flag: 'wx' })
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const text = await readFile(path, 'utf8').catch(() => '')
+    let pid: number | undefined
+    try {
+      const r = new Reader(LOCK_FORMAT, parseJsonDocument(text, path))
+      r.object(['format', 'pid'])
+      r.field('format').literal([LOCK_FORMAT])
+      pid = Number(r.field('pid').integer(1))
+    } catch {
+      // Unreadable (a crash while it was written): nobody can be shown to hold the queue.
+      pid = undefined
+    }
+    if (pid !== undefined && pid !== process.pid && alive(pid))
+      throw new QueueError(`${dir} is in use by another process (pid ${pid}, named in ${path})`, 'Run one gateway per data directory: stop the other one, or give this one its own --data-dir. If no gateway runs, delete the LOCK file.')
+    await unlink(path).catch(() => undefined)
+  }
+}
+
+/** Whether a process with this id runs (signal 0 only checks); one that has exited but is not yet reaped does not. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch (error) {
+    // Gone since, where there is a /proc; without one (not Linux), taken as running.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self')
   }
 }
 

@@ -204,6 +204,7 @@ describe.each([
       })
       await until(() => answered.length >= 150, 60_000, '150 answers')
       first.child.kill('SIGKILL')
+      if (first.child.exitCode === null && first.child.signalCode === null) await new Promise((r) => first.child.once('exit', r))
       stop = true
       await Promise.all(callers)
       upstream.knobs.delayMs = 0

@@ -3,6 +3,7 @@
  * crash is cut off, anything else unreadable (a corrupt line, another format, a foreign cursor) is refused naming
  * where; segments rotate, are read across in order, and are pruned once delivered.
  */
+import { spawn } from 'node:child_process'
 import { writeSync } from 'node:fs'
 import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -114,7 +115,7 @@ describe('the receipt queue', () => {
     const signer = new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' })
     for (const r of receipts(3)) await signer.record(r)
     await queue.close()
-    const [segment] = await readdir(dir)
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'))
     const whole = (await readFile(join(dir, segment!))).length
     await appendFile(join(dir, segment!), '{"format":"fomo-gateway-record-v1","kind":"rec')
     queue = await open(dir)
@@ -251,6 +252,26 @@ describe('the receipt queue', () => {
     )
   })
 
+  it('is refused while another live process holds it, and taken over from one that is gone', async () => {
+    const dir = await tempDir()
+    const queue = await open(dir)
+    await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1)[0]!)
+    await queue.close()
+    // The parent of this process is alive: its lock stands.
+    await writeFile(join(dir, 'LOCK'), JSON.stringify({ format: 'fomo-gateway-lock-v1', pid: process.ppid }))
+    await expect(open(dir)).rejects.toThrow(QueueError)
+    await expect(open(dir)).rejects.toThrow(`in use by another process (pid ${process.ppid}`)
+    // A process that has exited (a gateway killed with -9) holds nothing.
+    const gone = spawn(process.execPath, ['-e', ''])
+    await new Promise((r) => gone.once('exit', r))
+    await writeFile(join(dir, 'LOCK'), JSON.stringify({ format: 'fomo-gateway-lock-v1', pid: gone.pid }))
+    const reopened = await open(dir)
+    expect(JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8'))).toEqual({ format: 'fomo-gateway-lock-v1', pid: process.pid })
+    expect((await reopened.readFrom(reopened.cursor, 1 << 20)).length).toBe(1)
+    await reopened.close()
+    expect((await readdir(dir)).includes('LOCK')).toBe(false)
+  })
+
   it('a cursor past the records recovery finds (their tail lost with the machine) moves back to their end: what is written next is read', async () => {
     const dir = await tempDir()
     let queue = await ReceiptQueue.open(dir, { domain, durability: 'process' })
@@ -276,7 +297,7 @@ describe('the receipt queue', () => {
     const queue = await open(dir)
     await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1)[0]!)
     await queue.close()
-    const [segment] = await readdir(dir)
+    const [segment] = (await readdir(dir)).filter((n) => n.startsWith('segment-'))
     const path = join(dir, segment!)
     const good = await readFile(path, 'utf8')
     await writeFile(path, `{"not json\n${good}`)
