@@ -6,9 +6,10 @@
  * one exception is artifact chunks, read as bytea (a Uint8Array from either
  * driver) because their hex text could pass the longest string JavaScript makes.
  */
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { BaseError } from '../base/errors.ts'
+import { acquireLock as acquireFileLock } from '../base/lock.ts'
 
 export type Sql = {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
@@ -51,7 +52,6 @@ export async function openPglite(dataDir: string, options: { checkpointWalBytes?
   await mkdir(dataDir, { recursive: true })
   const lockPath = join(dataDir, 'fomo.lock')
   await acquireLock(lockPath)
-  await removeBreakTokens(lockPath)
   const { PGlite } = await import('@electric-sql/pglite')
   let db: InstanceType<typeof PGlite>
   try {
@@ -98,69 +98,13 @@ export async function openPglite(dataDir: string, options: { checkpointWalBytes?
   return { ...top, query: (text, params) => mutex.run(() => top.query(text, params)), exec: (text) => mutex.run(() => top.exec(text)) }
 }
 
-/**
- * Takes the lock file with O_EXCL (`wx`): the OS lets one process create it. A lock naming a dead process is
- * broken by whoever first creates that lock's break token (also O_EXCL, named after the lock file's inode and
- * change time), so two processes finding the same stale lock cannot both remove it and both get in.
- */
-export async function acquireLock(path: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      const handle = await open(path, 'wx')
-      await handle.writeFile(String(process.pid))
-      await handle.close()
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error)
-    }
-    const holder = await stat(path, { bigint: true }).catch(() => undefined)
-    if (!holder) continue
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
-    // A lock being written (empty for an instant) or a live holder's: never broken.
-    if (pid && pid !== process.pid && isAlive(pid))
-      throw new StoreError(
-        `the data directory is in use by another fomo process (pid ${pid})`,
-        'The embedded database serves one process: stop it, use its HTTP API, or run PostgreSQL (--database-url).',
-      )
-    if (!pid && Date.now() - Number(holder.mtimeMs) < 2_000) {
-      await new Promise((r) => setTimeout(r, 20))
-      continue
-    }
-    const token = `${path}.break-${holder.ino}-${holder.ctimeNs}`
-    const broke = await open(token, 'wx').then(
-      (h) => h.close().then(() => true),
-      () => false,
-    )
-    // Only the token's creator removes this lock file; the others retry and find the new holder.
-    if (broke) await rm(path, { force: true })
-    else await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new StoreError(`cannot lock ${path}: it keeps changing`, 'Another process is opening the same data directory; try again.')
-}
-
-/** Old break tokens are debris once their lock is gone (a token is only ever needed while its lock exists). */
-async function removeBreakTokens(path: string): Promise<void> {
-  const dir = dirname(path)
-  const prefix = `${basename(path)}.break-`
-  for (const name of await readdir(dir).catch(() => [] as string[]))
-    if (name.startsWith(prefix)) {
-      const info = await stat(join(dir, name)).catch(() => undefined)
-      if (info && Date.now() - info.mtimeMs > 60_000) await rm(join(dir, name), { force: true })
-    }
-}
-
-function lockError(path: string, error: unknown): StoreError {
-  const code = (error as NodeJS.ErrnoException).code ?? ''
-  return new StoreError(`cannot create the lock file ${path} (${code || (error as Error).message}); check the data directory is writable`, undefined, error)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+/** Takes the embedded store's lock file (src/base/lock.ts), with the store's errors. */
+export function acquireLock(path: string): Promise<void> {
+  return acquireFileLock(path, {
+    inUse: (pid) =>
+      new StoreError(`the data directory is in use by another fomo process (pid ${pid})`, 'The embedded database serves one process: stop it, use its HTTP API, or run PostgreSQL (--database-url).'),
+    failed: (message, hint, cause) => new StoreError(message, hint, cause),
+  })
 }
 
 /** How long a store call may wait for a connection (opened or freed by another call) before it fails (ms). */

@@ -11,12 +11,13 @@
  * no journal commit, only the data's. The records of a segment end at its first NUL byte (JSON text never holds one);
  * a closed segment is cut to its records.
  */
-import { constants as fsConstants, existsSync, readFileSync, writev } from 'node:fs'
+import { constants as fsConstants, writev } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from '../base/bytes.ts'
 import { BaseError } from '../base/errors.ts'
 import { syncPath } from '../base/fsync.ts'
+import { acquireLock } from '../base/lock.ts'
 import { parseJsonDocument } from '../base/json.ts'
 import { Reader } from '../base/reader.ts'
 import { readBatchDocument, RECEIPT_BATCH_FORMAT, type ReceiptBatchDocument } from '../receipts/batchDecode.ts'
@@ -199,6 +200,11 @@ export class ReceiptQueue {
     })
   }
 
+  /** Whether the current segment is kept zero-filled ahead of its records (durability disk, no fill failed in it). */
+  get #fillsZeros(): boolean {
+    return this.#zeroFillBytes > 0 && !this.#fillFailed
+  }
+
   /** Group commit: everything waiting goes out in one durable write, then the next group. */
   async #flush(): Promise<void> {
     this.#flushing = true
@@ -222,15 +228,14 @@ export class ReceiptQueue {
           // A fill that fails (a nearly full disk) is no reason to refuse the calls: the group is written past the
           // zeros as an append, which commits the file's new size with it.
           // A failed fill is not tried again in this segment (it would rewrite the zeros it wrote, for every group).
-          if (this.#zeroFillBytes > 0 && !this.#fillFailed && offset > this.#zeroed) await this.#zeroFill(offset).catch(() => undefined)
+          if (this.#fillsZeros && offset > this.#zeroed) await this.#zeroFill(offset).catch(() => undefined)
           // Opened with O_DSYNC (durability disk): the write returns once the data is on disk (a write and an fdatasync in one call).
           await this.#write(fd, buffers, start, 'records')
           this.#sizes.set(this.#current, offset)
           if (offset > this.#zeroed) this.#zeroed = offset
           for (const p of placed) this.#index(p.record, p.entry)
           // The next zero fill starts while half of this one is left, so records seldom wait for it.
-          if (this.#zeroFillBytes > 0 && !this.#fillFailed && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes)
-            this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
+          if (this.#fillsZeros && !this.#zeroing && this.#zeroed - offset < this.#zeroFillBytes / 2 && this.#zeroed < this.#segmentBytes) this.#zeroFill(this.#zeroed + 1).catch(() => undefined)
         } catch (error) {
           // The group's calls are refused (a 503: not billed), so whatever part of it reached the file is cut back
           // and synced; else a restart would find its whole lines and forward them. Nothing more is written until a
@@ -421,7 +426,7 @@ export class ReceiptQueue {
 
   async close(): Promise<void> {
     this.#closed = true
-    while (this.#flushing || this.#waiting.length > 0) await new Promise((r) => setTimeout(r, 1))
+    await this.settled()
     // A queue closed in order leaves its segments as their records; one killed leaves the zero fill, cut at opening.
     if (!this.#broken) await this.#cutToRecords().catch(() => undefined)
     await this.#handle?.close()
@@ -529,56 +534,21 @@ export class ReceiptQueue {
   }
 }
 
-/** The file that says which process has the queue open: {"format":"fomo-gateway-lock-v1","pid":…}. */
+/** The lock file that names the process with the queue open (src/base/lock.ts). */
 const LOCK_FILE = 'LOCK'
-const LOCK_FORMAT = 'fomo-gateway-lock-v1'
 
 /**
  * Takes the queue for this process. Two processes writing one queue would write over each other's records (each
- * writes at the offsets it keeps), so a queue another live process holds is refused. A lock left by a process that
- * is gone (killed) is taken over, as is one of this process (a queue reopened without closing, in tests).
+ * writes at the offsets it keeps), so a queue another running process holds is refused. A lock left by a process
+ * that is gone (killed) is taken over, as is one of this process (a queue reopened without closing, in tests).
  */
-async function lockQueue(dir: string): Promise<void> {
+function lockQueue(dir: string): Promise<void> {
   const path = join(dir, LOCK_FILE)
-  const mine = `${JSON.stringify({ format: LOCK_FORMAT, pid: process.pid })}\n`
-  for (;;) {
-    try {
-      await writeFile(path, mine, { flag: 'wx' })
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-    const text = await readFile(path, 'utf8').catch(() => '')
-    let pid: number | undefined
-    try {
-      const r = new Reader(LOCK_FORMAT, parseJsonDocument(text, path))
-      r.object(['format', 'pid'])
-      r.field('format').literal([LOCK_FORMAT])
-      pid = Number(r.field('pid').integer(1))
-    } catch {
-      // Unreadable (a crash while it was written): nobody can be shown to hold the queue.
-      pid = undefined
-    }
-    if (pid !== undefined && pid !== process.pid && alive(pid))
-      throw new QueueError(`${dir} is in use by another process (pid ${pid}, named in ${path})`, 'Run one gateway per data directory: stop the other one, or give this one its own --data-dir. If no gateway runs, delete the LOCK file.')
-    await unlink(path).catch(() => undefined)
-  }
-}
-
-/** Whether a process with this id runs (signal 0 only checks); one that has exited but is not yet reaped does not. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch (error) {
-    // Gone since, where there is a /proc; without one (not Linux), taken as running.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self')
-  }
+  return acquireLock(path, {
+    inUse: (pid) =>
+      new QueueError(`${dir} is in use by another process (pid ${pid}, named in ${path})`, 'Run one gateway per data directory: stop the other one, or give this one its own --data-dir. If no gateway runs, delete the LOCK file.'),
+    failed: (message, hint) => new QueueError(message, hint),
+  })
 }
 
 /** The published types and the last domain serialised: the same on every per-call record. */
