@@ -53,7 +53,7 @@ const BODY = JSON.stringify({ model: 'test-chat', messages: [{ role: 'user', con
 const PATH = '/v1/chat/completions'
 
 /** Runs the comparison: per target, `seconds` at each fixed rate (calls/s), then `seconds` saturated. */
-export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[]; targets?: Array<GatewayBenchRow['target']> } = {}): Promise<GatewayBench> {
+export async function benchGateway(log: (line: string) => void, options: { seconds?: number; rates?: number[] } = {}): Promise<GatewayBench> {
   const seconds = options.seconds ?? 8
   const rates = options.rates ?? [200, 1000, 2000]
   const children: ChildProcess[] = []
@@ -78,7 +78,6 @@ export async function benchGateway(log: (line: string) => void, options: { secon
       ['gateway, batch-signed', 'batch', 'disk', BIN],
       ['gateway, signed per call, `--queue-durability process`', 'call', 'process', BIN],
     ] as const) {
-      if (options.targets && !options.targets.includes(target)) continue
       const files = await gatewayFiles()
       const gateway = await spawnGateway([...files.args, '--upstream', upstreamUrl, '--aggregator', sink.url, '--sign', sign, '--queue-durability', durability], bin)
       children.push(gateway.child)

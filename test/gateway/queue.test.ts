@@ -25,6 +25,17 @@ const receipts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => re
 const open = (dir: string, segmentBytes?: number) => ReceiptQueue.open(dir, { domain, ...(segmentBytes ? { segmentBytes } : {}) })
 const tempDir = () => mkdtemp(join(tmpdir(), 'fomo-queue-'))
 
+/** Every record from the cursor on, `chunkBytes` at a time, as `<position after it> <its line>`. */
+async function readAll(queue: ReceiptQueue, chunkBytes: number): Promise<string[]> {
+  const out: string[] = []
+  for (let at = queue.cursor; ; ) {
+    const chunk = await queue.readFrom(at, chunkBytes)
+    if (chunk.length === 0) return out
+    for (const c of chunk) out.push(`${c.next.segment}/${c.next.offset} ${recordLine(c.record)}`)
+    at = chunk.at(-1)!.next
+  }
+}
+
 describe('the receipt queue', () => {
   it('reopened, it finds every receipt by digest and request id, and hands back those no batch signed', async () => {
     const dir = await tempDir()
@@ -63,20 +74,11 @@ describe('the receipt queue', () => {
     const rs = receipts(9)
     for (const [i, r] of rs.entries()) await (i % 3 === 0 ? perCall : batched).record(r)
     await batched.signPending()
-    const readAll = async (q: ReceiptQueue) => {
-      const out: string[] = []
-      for (let at = q.cursor; ; ) {
-        const chunk = await q.readFrom(at, 2000)
-        if (chunk.length === 0) return out
-        for (const c of chunk) out.push(`${c.next.segment}/${c.next.offset} ${recordLine(c.record)}`)
-        at = chunk.at(-1)!.next
-      }
-    }
-    const live = await readAll(queue)
+    const live = await readAll(queue, 2000)
     expect(live.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)).kind)).toEqual(['receipt', 'unsigned', 'unsigned', 'receipt', 'unsigned', 'unsigned', 'receipt', 'unsigned', 'unsigned', 'batch'])
     await queue.close()
     const reopened = await open(dir, 3000)
-    expect(await readAll(reopened)).toEqual(live)
+    expect(await readAll(reopened, 2000)).toEqual(live)
     await reopened.close()
   })
 
@@ -231,20 +233,11 @@ describe('the receipt queue', () => {
             }
           }
           // In small chunks, so reads stop inside segments and cross them.
-          const readAll = async (q: ReceiptQueue) => {
-            const out: string[] = []
-            for (let at = q.cursor; ; ) {
-              const chunk = await q.readFrom(at, 3000)
-              if (chunk.length === 0) return out
-              for (const c of chunk) out.push(`${c.next.segment}/${c.next.offset} ${recordLine(c.record)}`)
-              at = chunk.at(-1)!.next
-            }
-          }
-          const live = await readAll(queue)
+          const live = await readAll(queue, 3000)
           expect(live.map((line) => JSON.parse(line.slice(line.indexOf(' ') + 1)).digest)).toEqual(written)
           await queue.close()
           const reopened = await ReceiptQueue.open(dir, options)
-          expect(await readAll(reopened)).toEqual(live)
+          expect(await readAll(reopened, 3000)).toEqual(live)
           await reopened.close()
         },
       ),
@@ -258,15 +251,15 @@ describe('the receipt queue', () => {
     await new ReceiptSigner(queue, PROVIDER_KEY, domain, { kind: 'call' }).record(receipts(1)[0]!)
     await queue.close()
     // The parent of this process is alive: its lock stands.
-    await writeFile(join(dir, 'LOCK'), JSON.stringify({ format: 'fomo-gateway-lock-v1', pid: process.ppid }))
+    await writeFile(join(dir, 'LOCK'), String(process.ppid))
     await expect(open(dir)).rejects.toThrow(QueueError)
     await expect(open(dir)).rejects.toThrow(`in use by another process (pid ${process.ppid}`)
     // A process that has exited (a gateway killed with -9) holds nothing.
     const gone = spawn(process.execPath, ['-e', ''])
     await new Promise((r) => gone.once('exit', r))
-    await writeFile(join(dir, 'LOCK'), JSON.stringify({ format: 'fomo-gateway-lock-v1', pid: gone.pid }))
+    await writeFile(join(dir, 'LOCK'), String(gone.pid))
     const reopened = await open(dir)
-    expect(JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8'))).toEqual({ format: 'fomo-gateway-lock-v1', pid: process.pid })
+    expect(await readFile(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid))
     expect((await reopened.readFrom(reopened.cursor, 1 << 20)).length).toBe(1)
     await reopened.close()
     expect((await readdir(dir)).includes('LOCK')).toBe(false)
